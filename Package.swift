@@ -1,0 +1,51 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Every module follows the layer table in DESIGN.md; arrows point down the layers only.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Seam",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Seam", targets: ["Seam"]),
+        .executable(name: "seam", targets: ["seam"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Layer 0
+        .target(name: "SeamColumnar", swiftSettings: swiftSettings),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        // Layer 1
+        .target(name: "SeamKernels", dependencies: ["SeamColumnar"], swiftSettings: swiftSettings),
+        // Layer 2
+        .target(name: "SeamStorage", dependencies: ["SeamColumnar", "SeamKernels", "CLZ4"], swiftSettings: swiftSettings),
+        // Layer 4
+        .target(name: "SeamSynth", dependencies: ["SeamColumnar"], swiftSettings: swiftSettings),
+        // Layer 5
+        .target(name: "Seam", dependencies: ["SeamColumnar", "SeamStorage", "SeamSynth"], swiftSettings: swiftSettings),
+        // Layer 6
+        .executableTarget(
+            name: "seam",
+            dependencies: ["Seam", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+
+        // Tests
+        .target(name: "SeamTestSupport", dependencies: ["SeamColumnar"], path: "Tests/SeamTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "SeamColumnarTests", dependencies: ["SeamColumnar", "SeamTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SeamKernelsTests", dependencies: ["SeamKernels", "SeamTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SeamStorageTests",
+            dependencies: ["SeamStorage", "SeamColumnar", "SeamTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SeamSynthTests", dependencies: ["SeamSynth", "SeamTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SeamCLITests", dependencies: ["SeamTestSupport"], swiftSettings: swiftSettings),
+    ]
+)

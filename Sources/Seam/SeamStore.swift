@@ -1,0 +1,2 @@
+@_exported public import SeamColumnar
+@_exported public import SeamStorage

@@ -1,0 +1,108 @@
+/// Accumulates values of one type into a ``ColumnVector``. Appends are amortized O(1).
+public struct ColumnBuilder: Sendable {
+    public let type: LogicalType
+    public private(set) var count = 0
+    private var fixed8: [UInt8] = []
+    private var fixed32: [Int32] = []
+    private var fixed64: [Int64] = []
+    private var doubles: [Double] = []
+    private var bytes: [UInt8] = []
+    private var offsets: [UInt32] = [0]
+    private var validity: [UInt64] = []
+    private var nulls = 0
+
+    public init(_ type: LogicalType, capacity: Int = 0) {
+        self.type = type
+        switch type.physical {
+        case .uint8: fixed8.reserveCapacity(capacity)
+        case .int32: fixed32.reserveCapacity(capacity)
+        case .int64: fixed64.reserveCapacity(capacity)
+        case .double: doubles.reserveCapacity(capacity)
+        case .bytes: offsets.reserveCapacity(capacity + 1)
+        }
+    }
+
+    private mutating func markValid(_ valid: Bool) {
+        if count & 63 == 0 { validity.append(0) }
+        if valid { validity[count >> 6] |= 1 << UInt64(count & 63) } else { nulls += 1 }
+        count += 1
+    }
+
+    public mutating func appendNull() {
+        switch type.physical {
+        case .uint8: fixed8.append(0)
+        case .int32: fixed32.append(0)
+        case .int64: fixed64.append(0)
+        case .double: doubles.append(0)
+        case .bytes: offsets.append(UInt32(bytes.count))
+        }
+        markValid(false)
+    }
+
+    public mutating func append(bool v: Bool) {
+        precondition(type.physical == .uint8)
+        fixed8.append(v ? 1 : 0)
+        markValid(true)
+    }
+
+    public mutating func append(int32 v: Int32) {
+        precondition(type.physical == .int32)
+        fixed32.append(v)
+        markValid(true)
+    }
+
+    public mutating func append(int64 v: Int64) {
+        precondition(type.physical == .int64)
+        fixed64.append(v)
+        markValid(true)
+    }
+
+    public mutating func append(double v: Double) {
+        precondition(type.physical == .double)
+        doubles.append(v)
+        markValid(true)
+    }
+
+    public mutating func append(string v: String) {
+        precondition(type.physical == .bytes)
+        var s = v
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+        offsets.append(UInt32(bytes.count))
+        markValid(true)
+    }
+
+    public mutating func append(utf8 v: UnsafeRawBufferPointer) {
+        precondition(type.physical == .bytes)
+        bytes.append(contentsOf: v)
+        offsets.append(UInt32(bytes.count))
+        markValid(true)
+    }
+
+    /// Appends a ``Value``; the case must match the builder's type (`.null` always fits).
+    public mutating func append(_ value: Value) {
+        switch (value, type) {
+        case (.null, _): appendNull()
+        case (.boolean(let v), .boolean): append(bool: v)
+        case (.integer(let v), .integer): append(int32: v)
+        case (.bigint(let v), .bigint), (.decimal(let v), .decimal), (.timestamp(let v), .timestamp): append(int64: v)
+        case (.double(let v), .double): append(double: v)
+        case (.varchar(let v), .varchar): append(string: v)
+        default: preconditionFailure("value \(value) does not fit a \(type) column")
+        }
+    }
+
+    /// Builds the vector. Validity is omitted when there are no nulls.
+    public func finish() -> ColumnVector {
+        let validityBuffer = nulls == 0 ? nil : Buffer(copying: validity)
+        switch type.physical {
+        case .uint8: return ColumnVector(type: type, count: count, values: Buffer(copying: fixed8), validity: validityBuffer)
+        case .int32: return ColumnVector(type: type, count: count, values: Buffer(copying: fixed32), validity: validityBuffer)
+        case .int64: return ColumnVector(type: type, count: count, values: Buffer(copying: fixed64), validity: validityBuffer)
+        case .double: return ColumnVector(type: type, count: count, values: Buffer(copying: doubles), validity: validityBuffer)
+        case .bytes:
+            return ColumnVector(
+                type: type, count: count, values: Buffer(copying: bytes), offsets: Buffer(copying: offsets),
+                validity: validityBuffer)
+        }
+    }
+}

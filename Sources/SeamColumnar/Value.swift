@@ -1,0 +1,122 @@
+/// One value of any logical type; used at the edges (literals, row-wise building, tests), never in kernels.
+public enum Value: Sendable, Hashable, CustomStringConvertible {
+    case null
+    case boolean(Bool)
+    case integer(Int32)
+    case bigint(Int64)
+    case double(Double)
+    /// Minor units (hundredths) of a DECIMAL(18,2).
+    case decimal(Int64)
+    /// Microseconds since 1970-01-01 UTC.
+    case timestamp(Int64)
+    case varchar(String)
+
+    public var isNull: Bool { if case .null = self { return true } else { return false } }
+
+    public var description: String {
+        switch self {
+        case .null: return "NULL"
+        case .boolean(let b): return b ? "true" : "false"
+        case .integer(let v): return String(v)
+        case .bigint(let v): return String(v)
+        case .double(let v): return String(v)
+        case .decimal(let v): return Decimal2.format(v)
+        case .timestamp(let v): return Timestamp.format(v)
+        case .varchar(let s): return s
+        }
+    }
+}
+
+/// Formatting of DECIMAL(18,2) minor units.
+public enum Decimal2 {
+    /// `12345` → `"123.45"`, `-5` → `"-0.05"`.
+    public static func format(_ minor: Int64) -> String {
+        let negative = minor < 0
+        let magnitude = minor.magnitude
+        let whole = magnitude / 100
+        let frac = magnitude % 100
+        return (negative ? "-" : "") + String(whole) + "." + (frac < 10 ? "0" : "") + String(frac)
+    }
+}
+
+/// Civil-time arithmetic for TIMESTAMP (µs since the Unix epoch, UTC). Proleptic Gregorian calendar.
+public enum Timestamp {
+    public static let microsPerSecond: Int64 = 1_000_000
+    public static let microsPerDay: Int64 = 86_400_000_000
+
+    /// Days since 1970-01-01 for a civil date (Howard Hinnant's days_from_civil algorithm).
+    public static func days(year: Int, month: Int, day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let m = Int64(month)
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + Int64(day) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// The civil date of a day number.
+    public static func civil(days z0: Int64) -> (year: Int, month: Int, day: Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
+    }
+
+    /// Microseconds for a UTC civil time.
+    public static func micros(
+        year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, micro: Int = 0
+    ) -> Int64 {
+        let d = days(year: year, month: month, day: day)
+        return d * microsPerDay + Int64(hour * 3600 + minute * 60 + second) * microsPerSecond + Int64(micro)
+    }
+
+    /// Splits microseconds into civil parts.
+    public static func parts(_ micros: Int64) -> (
+        year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, micro: Int
+    ) {
+        var d = micros / microsPerDay
+        var rem = micros % microsPerDay
+        if rem < 0 {
+            rem += microsPerDay
+            d -= 1
+        }
+        let (y, m, dd) = civil(days: d)
+        let secs = rem / microsPerSecond
+        return (y, m, dd, Int(secs / 3600), Int(secs / 60 % 60), Int(secs % 60), Int(rem % microsPerSecond))
+    }
+
+    /// Formats as DuckDB prints a TIMESTAMP: `2024-03-01 12:30:00` or `2024-03-01 12:30:00.123456`.
+    public static func format(_ micros: Int64) -> String {
+        let p = parts(micros)
+        func pad(_ v: Int, _ w: Int) -> String {
+            let s = String(v)
+            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
+        }
+        var out = pad(p.year, 4) + "-" + pad(p.month, 2) + "-" + pad(p.day, 2) + " "
+        out += pad(p.hour, 2) + ":" + pad(p.minute, 2) + ":" + pad(p.second, 2)
+        if p.micro != 0 {
+            var frac = pad(p.micro, 6)
+            while frac.hasSuffix("0") { frac.removeLast() }
+            out += "." + frac
+        }
+        return out
+    }
+
+    /// Formats as ISO 8601 UTC with milliseconds: `2024-03-01T12:30:00.123Z` (Segment's spelling).
+    public static func iso8601(_ micros: Int64) -> String {
+        let p = parts(micros)
+        func pad(_ v: Int, _ w: Int) -> String {
+            let s = String(v)
+            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
+        }
+        return pad(p.year, 4) + "-" + pad(p.month, 2) + "-" + pad(p.day, 2) + "T" + pad(p.hour, 2) + ":"
+            + pad(p.minute, 2) + ":" + pad(p.second, 2) + "." + pad(p.micro / 1000, 3) + "Z"
+    }
+}

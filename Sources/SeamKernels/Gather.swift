@@ -1,0 +1,76 @@
+public import SeamColumnar
+
+/// Gather: builds a vector from the rows of `source` at `indices`, in that order (sorting, partitioning).
+public enum Gather {
+    @inlinable
+    static func gatherFixed<T: BitwiseCopyable>(
+        _ src: UnsafeBufferPointer<T>, _ idx: UnsafeBufferPointer<Int32>, _ dst: UnsafeMutableRawBufferPointer
+    ) {
+        let out = dst.bindMemory(to: T.self)
+        var i = 0
+        // Safety: callers check every index is in 0..<src.count once, before the loop.
+        while i < idx.count {
+            out[i] = src[Int(idx[i])]
+            i &+= 1
+        }
+    }
+
+    /// Rows of `source` at `indices`. Every index must be in `0..<source.count`.
+    public static func rows(_ source: ColumnVector, _ indices: [Int32]) -> ColumnVector {
+        precondition(indices.allSatisfy { $0 >= 0 && Int($0) < source.count }, "gather index out of range")
+        let n = indices.count
+        let validity: Buffer? = source.validity.map { v in
+            let words = v.typed(UInt64.self, count: Bitmap.wordCount(source.count))
+            return Buffer(byteCount: Bitmap.wordCount(n) * 8) { raw in
+                let out = raw.bindMemory(to: UInt64.self)
+                for (i, r) in indices.enumerated() where Bitmap.isSet(words, Int(r)) {
+                    out[i >> 6] |= 1 << UInt64(i & 63)
+                }
+            }
+        }
+        return indices.withUnsafeBufferPointer { idx in
+            switch source.type.physical {
+            case .uint8:
+                let b = Buffer(byteCount: n) { gatherFixed(source.values.typed(UInt8.self, count: source.count), idx, $0) }
+                return ColumnVector(type: source.type, count: n, values: b, validity: validity)
+            case .int32:
+                let b = Buffer(byteCount: n * 4) { gatherFixed(source.values.typed(Int32.self, count: source.count), idx, $0) }
+                return ColumnVector(type: source.type, count: n, values: b, validity: validity)
+            case .int64:
+                let b = Buffer(byteCount: n * 8) { gatherFixed(source.values.typed(Int64.self, count: source.count), idx, $0) }
+                return ColumnVector(type: source.type, count: n, values: b, validity: validity)
+            case .double:
+                let b = Buffer(byteCount: n * 8) { gatherFixed(source.values.typed(Double.self, count: source.count), idx, $0) }
+                return ColumnVector(type: source.type, count: n, values: b, validity: validity)
+            case .bytes:
+                let srcOff = source.offsets!.typed(UInt32.self, count: source.count + 1)
+                var total = 0
+                for r in idx { total += Int(srcOff[Int(r) + 1] &- srcOff[Int(r)]) }
+                let offs = Buffer(byteCount: (n + 1) * 4) { raw in
+                    let o = raw.bindMemory(to: UInt32.self)
+                    var acc: UInt32 = 0
+                    for i in 0..<n {
+                        o[i] = acc
+                        let r = Int(idx[i])
+                        acc &+= srcOff[r + 1] &- srcOff[r]
+                    }
+                    o[n] = acc
+                }
+                let bytes = Buffer(byteCount: total) { raw in
+                    var at = 0
+                    for r in idx {
+                        let s = Int(srcOff[Int(r)]), e = Int(srcOff[Int(r) + 1])
+                        if e > s { raw.baseAddress!.advanced(by: at).copyMemory(from: source.values.base + s, byteCount: e - s) }
+                        at += e - s
+                    }
+                }
+                return ColumnVector(type: .varchar, count: n, values: bytes, offsets: offs, validity: validity)
+            }
+        }
+    }
+
+    /// The contiguous row range `range` of `source` (a copy).
+    public static func slice(_ source: ColumnVector, _ range: Range<Int>) -> ColumnVector {
+        rows(source, range.map { Int32($0) })
+    }
+}

@@ -1,0 +1,205 @@
+public import SeamColumnar
+import SeamKernels
+
+/// Flags of a stored block.
+package struct BlockFlags: OptionSet, Sendable {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
+    package static let lz4 = BlockFlags(rawValue: 1)
+    package static let validity = BlockFlags(rawValue: 2)
+}
+
+/// The min/max of a block's valid values, for skipping blocks and segments.
+public enum ZoneMap: Sendable, Equatable {
+    case none
+    case integer(min: Int64, max: Int64)
+    case double(min: Double, max: Double)
+    /// `max` is `nil` when the true maximum was longer than the stored prefix (no upper bound is known).
+    case string(min: String, max: String?)
+
+    static let stringPrefix = 64
+}
+
+/// One encoded block, ready to be written, and what the footer says of it.
+package struct EncodedBlock {
+    package var bytes: [UInt8]
+    package var rows: Int
+    package var nulls: Int
+    package var codec: CodecID
+    package var flags: BlockFlags
+    package var rawBytes: Int
+    package var zone: ZoneMap
+}
+
+/// Encodes and decodes blocks.
+///
+/// Layout (little-endian; the block starts 64-byte aligned in the segment):
+/// ```
+/// 0  | codec: u8 | flags: u8 | reserved: u16 | rows: u32 |
+/// 8  | validity bytes: u32 | stored payload bytes: u32 |
+/// 16 | raw payload bytes: u32 | reserved: u32 |
+/// 24 | validity bitmap (u64 words, when flags has validity) | payload (LZ4 when flags has lz4) |
+/// ```
+/// The block's CRC-32C is kept in the segment footer.
+package enum BlockCodec {
+    static let headerSize = 24
+    /// The most rows a block may hold (the writer uses far fewer).
+    static let maxRows = 1 << 22
+
+    /// Encodes `vector`, choosing the codec with the smallest exact size, then LZ4 when it pays.
+    /// `force` pins the codec (tests, `force_codec`); it must support the type.
+    package static func encode(_ vector: ColumnVector, force: CodecID? = nil, allowLZ4: Bool = true) -> EncodedBlock {
+        let nulls = vector.nullCount
+        let dense = fillNulls(vector)
+        let zone = zoneMap(vector)
+        var chosen: any Codec = PlainCodec()
+        if let force, let c = Codecs.byID[force.rawValue], c.supports(vector.type) {
+            chosen = c
+        } else {
+            var best = Int.max
+            for c in Codecs.all where c.supports(vector.type) {
+                if let size = c.estimateSize(dense), size < best {
+                    best = size
+                    chosen = c
+                }
+            }
+        }
+        var payload = ByteWriter()
+        chosen.encode(dense, into: &payload)
+        var flags: BlockFlags = []
+        let raw = payload.bytes
+        var stored = raw
+        if allowLZ4, let compressed = LZ4Block.compressIfItPays(raw) {
+            stored = compressed
+            flags.insert(.lz4)
+        }
+        var out = ByteWriter(capacity: headerSize + stored.count + 64)
+        let validityBytes = nulls > 0 ? Bitmap.wordCount(vector.count) * 8 : 0
+        if nulls > 0 { flags.insert(.validity) }
+        out.u8(chosen.id.rawValue)
+        out.u8(flags.rawValue)
+        out.u16(0)
+        out.u32(UInt32(vector.count))
+        out.u32(UInt32(validityBytes))
+        out.u32(UInt32(stored.count))
+        out.u32(UInt32(raw.count))
+        out.u32(0)
+        if nulls > 0 { out.raw(UnsafeRawBufferPointer(start: vector.validity!.base, count: validityBytes)) }
+        out.raw(stored)
+        return EncodedBlock(
+            bytes: out.bytes, rows: vector.count, nulls: nulls, codec: chosen.id, flags: flags,
+            rawBytes: vector.rawByteCount, zone: zone)
+    }
+
+    /// Decodes a block. `owner` keeps `bytes` alive so plain blocks can be borrowed rather than copied.
+    package static func decode(
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?
+    ) throws(StorageError) -> ColumnVector {
+        var r = ByteReader(bytes)
+        let codecID = try r.u8()
+        let flags = BlockFlags(rawValue: try r.u8())
+        _ = try r.u16()
+        let rows = Int(try r.u32())
+        let validityBytes = Int(try r.u32())
+        let storedBytes = Int(try r.u32())
+        let rawBytes = Int(try r.u32())
+        _ = try r.u32()
+        // Bounds before any allocation: a damaged header must not make us allocate gigabytes.
+        guard rows <= maxRows else { throw StorageError(.corrupt, "block claims \(rows) rows (at most \(maxRows))") }
+        guard rawBytes <= storedBytes * 255 + 64 else {
+            throw StorageError(.corrupt, "block claims \(rawBytes) raw bytes from \(storedBytes) stored")
+        }
+        guard let codec = Codecs.byID[codecID] else {
+            throw StorageError(.unsupported, "unknown codec id \(codecID)")
+        }
+        guard codec.supports(type) else { throw StorageError(.corrupt, "codec \(codec.name) cannot hold \(type)") }
+        guard flags.contains(.validity) ? validityBytes == Bitmap.wordCount(rows) * 8 : validityBytes == 0 else {
+            throw StorageError(.corrupt, "validity bitmap size \(validityBytes) does not fit \(rows) rows")
+        }
+        let validitySlice = try r.slice(validityBytes)
+        let stored = try r.slice(storedBytes)
+        guard r.remaining == 0 else { throw StorageError(.corrupt, "\(r.remaining) stray bytes after the payload") }
+        let validity = validityBytes == 0 ? nil : borrowOrCopy(validitySlice, alignment: 8, owner: owner)
+        if flags.contains(.lz4) {
+            let plain = try LZ4Block.decompress(stored, rawCount: rawBytes)
+            let holder = DecompressedPayload(plain)
+            let d = try codec.decode(UnsafeRawBufferPointer(plain), type: type, count: rows, owner: holder)
+            return ColumnVector(type: type, count: rows, values: d.values, offsets: d.offsets, validity: validity)
+        }
+        guard rawBytes == storedBytes else { throw StorageError(.corrupt, "raw and stored sizes differ without LZ4") }
+        let d = try codec.decode(stored, type: type, count: rows, owner: owner)
+        return ColumnVector(type: type, count: rows, values: d.values, offsets: d.offsets, validity: validity)
+    }
+
+    /// A copy of `v` whose null slots hold a neighbouring valid value, so codecs see no artificial outliers
+    /// (a 0 in a block of timestamps would ruin frame-of-reference).
+    static func fillNulls(_ v: ColumnVector) -> ColumnVector {
+        guard v.validity != nil, v.nullCount > 0 else { return v }
+        var fillRow: Int32 = 0
+        for i in 0..<v.count where !v.isNull(i) {
+            fillRow = Int32(i)
+            break
+        }
+        var indices = [Int32](repeating: 0, count: v.count)
+        var last = fillRow
+        for i in 0..<v.count {
+            if !v.isNull(i) { last = Int32(i) }
+            indices[i] = v.isNull(i) ? last : Int32(i)
+        }
+        if v.type != .varchar {
+            return Gather.rows(ColumnVector(type: v.type, count: v.count, values: v.values), indices)
+        } else {
+            // Null strings become empty so they cost nothing under plain encoding.
+            var b = ColumnBuilder(.varchar, capacity: v.count)
+            for i in 0..<v.count {
+                if v.isNull(i) { b.append(string: "") } else { b.append(utf8: v.stringBytes(i)) }
+            }
+            return b.finish()
+        }
+    }
+
+    static func zoneMap(_ v: ColumnVector) -> ZoneMap {
+        let validity = v.validity?.typed(UInt64.self, count: Bitmap.wordCount(v.count))
+        switch v.type.physical {
+        case .uint8:
+            return MinMax.of(v.values.typed(UInt8.self, count: v.count), validity: validity)
+                .map { .integer(min: Int64($0.min), max: Int64($0.max)) } ?? .none
+        case .int32:
+            return MinMax.of(v.values.typed(Int32.self, count: v.count), validity: validity)
+                .map { .integer(min: Int64($0.min), max: Int64($0.max)) } ?? .none
+        case .int64:
+            return MinMax.of(v.values.typed(Int64.self, count: v.count), validity: validity)
+                .map { .integer(min: $0.min, max: $0.max) } ?? .none
+        case .double:
+            return MinMax.of(v.values.typed(Double.self, count: v.count), validity: validity)
+                .map { .double(min: $0.min, max: $0.max) } ?? .none
+        case .bytes:
+            var lo: [UInt8]? = nil, hi: [UInt8]? = nil
+            for i in 0..<v.count where !v.isNull(i) {
+                let s = v.stringBytes(i)
+                if lo == nil || s.lexicographicallyPrecedes(lo!) { lo = Array(s) }
+                if hi == nil || hi!.lexicographicallyPrecedes(s) { hi = Array(s) }
+            }
+            guard let lo, let hi else { return .none }
+            let minPrefix = truncateUTF8(lo, ZoneMap.stringPrefix)
+            let maxExact = hi.count <= ZoneMap.stringPrefix
+            return .string(
+                min: String(decoding: minPrefix, as: UTF8.self), max: maxExact ? String(decoding: hi, as: UTF8.self) : nil)
+        }
+    }
+
+    /// The longest prefix of `bytes` of at most `n` bytes that ends on a UTF-8 character boundary.
+    static func truncateUTF8(_ bytes: [UInt8], _ n: Int) -> [UInt8] {
+        guard bytes.count > n else { return bytes }
+        var end = n
+        while end > 0 && (bytes[end] & 0xC0) == 0x80 { end -= 1 }
+        return Array(bytes[0..<end])
+    }
+}
+
+/// Owns an LZ4-decompressed payload so decoded buffers may borrow from it.
+final class DecompressedPayload: @unchecked Sendable {
+    let bytes: UnsafeMutableRawBufferPointer
+    init(_ bytes: UnsafeMutableRawBufferPointer) { self.bytes = bytes }
+    deinit { bytes.deallocate() }
+}

@@ -1,0 +1,61 @@
+/// Packs unsigned integers of `width` bits (0...64) into a little-endian bit stream of 64-bit words.
+///
+/// Layout: value `i` occupies bits `i*width ..< (i+1)*width` of the stream; word `k` holds stream bits
+/// `64k ..< 64k+64`, least significant first. The stream is padded to whole words.
+package enum BitPacking {
+    /// Bits needed to represent `v` (0 for 0).
+    @inlinable
+    package static func width(of v: UInt64) -> Int { 64 - v.leadingZeroBitCount }
+
+    /// Bytes taken by `count` values of `width` bits.
+    @inlinable
+    package static func byteCount(count: Int, width: Int) -> Int { (count * width + 63) / 64 * 8 }
+
+    /// Packs `count` values produced by `value(i)` into `out`.
+    @inlinable
+    package static func pack(count: Int, width: Int, into out: inout ByteWriter, _ value: (Int) -> UInt64) {
+        let words = (count * width + 63) / 64
+        guard words > 0 else { return }
+        var buf = [UInt64](repeating: 0, count: words)
+        let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) &- 1
+        buf.withUnsafeMutableBufferPointer { w in
+            var bit = 0
+            for i in 0..<count {
+                let v = value(i) & mask
+                let word = bit >> 6, shift = bit & 63
+                w[word] |= v << UInt64(shift)
+                if shift + width > 64 { w[word + 1] |= v >> UInt64(64 - shift) }
+                bit &+= width
+            }
+        }
+        buf.withUnsafeBufferPointer { out.array($0) }
+    }
+
+    /// Unpacks `count` values of `width` bits from `src` and stores `T(truncatingIfNeeded: reference &+ v)`.
+    /// `src` must hold at least `byteCount(count:width:)` bytes (checked by the caller).
+    @inlinable
+    package static func unpack<T: FixedWidthInteger>(
+        _ src: UnsafeRawBufferPointer, count: Int, width: Int, reference: UInt64, into out: UnsafeMutablePointer<T>
+    ) {
+        if width == 0 {
+            out.initialize(repeating: T(truncatingIfNeeded: reference), count: count)
+            return
+        }
+        let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) &- 1
+        let base = src.baseAddress!
+        let words = (count * width + 63) / 64
+        var bit = 0
+        var i = 0
+        // Safety: word < words for every value; word + 1 is read only when the value crosses into it.
+        while i < count {
+            let word = bit >> 6, shift = bit & 63
+            var v = base.loadUnaligned(fromByteOffset: word << 3, as: UInt64.self) >> UInt64(shift)
+            if shift + width > 64 && word + 1 < words {
+                v |= base.loadUnaligned(fromByteOffset: (word + 1) << 3, as: UInt64.self) << UInt64(64 - shift)
+            }
+            out[i] = T(truncatingIfNeeded: reference &+ (v & mask))
+            bit &+= width
+            i &+= 1
+        }
+    }
+}

@@ -1,0 +1,105 @@
+public import SeamColumnar
+
+/// The byte that names a codec on disk. Ids are never reused; see FORMAT.md.
+public struct CodecID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let plain = CodecID(rawValue: 0x01)
+    public static let dictionary = CodecID(rawValue: 0x02)
+    public static let delta = CodecID(rawValue: 0x03)
+    public static let frameOfReference = CodecID(rawValue: 0x04)
+    public static let runLength = CodecID(rawValue: 0x05)
+
+    public var description: String { Codecs.byID[rawValue]?.name ?? "codec#\(rawValue)" }
+}
+
+/// Decoded values of a block: fixed-width values, or VARCHAR bytes plus offsets.
+package struct DecodedValues {
+    package var values: Buffer
+    package var offsets: Buffer?
+}
+
+/// A lightweight encoding of one block's values (nulls are handled by the block, not the codec).
+///
+/// Lifecycle as in DuckDB's compression functions: `estimateSize` (analyze the data; exact size in bytes, or
+/// `nil` when the codec cannot encode it), `encode`, `decode`. The values a codec sees hold a fill value in
+/// null slots, so a codec never needs to know about nulls.
+package protocol Codec: Sendable {
+    var id: CodecID { get }
+    /// The name shown by `seam stats` and `storage_info`.
+    var name: String { get }
+    func supports(_ type: LogicalType) -> Bool
+    func estimateSize(_ v: ColumnVector) -> Int?
+    func encode(_ v: ColumnVector, into out: inout ByteWriter)
+    /// Decodes `count` values. `owner` keeps `payload` alive; a codec may borrow from the payload instead of
+    /// copying when `owner` is given and the layout allows it.
+    func decode(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, owner: AnyObject?
+    ) throws(StorageError) -> DecodedValues
+}
+
+/// The table of codecs. Registering a codec is one line here; a duplicate id stops the program at startup.
+package enum Codecs {
+    package static let all: [any Codec] = [
+        PlainCodec(), FrameOfReferenceCodec(), DeltaCodec(), RunLengthCodec(), DictionaryCodec(),
+    ]
+
+    package static let byID: [UInt8: any Codec] = {
+        var table: [UInt8: any Codec] = [:]
+        for c in all {
+            precondition(table[c.id.rawValue] == nil, "duplicate codec id \(c.id.rawValue)")
+            table[c.id.rawValue] = c
+        }
+        return table
+    }()
+
+    package static func named(_ name: String) -> (any Codec)? {
+        all.first { $0.name == name.lowercased() }
+    }
+}
+
+/// Reads integer-typed values (BOOLEAN, INTEGER, BIGINT, DECIMAL, TIMESTAMP) as Int64 for analysis and encoding.
+package struct IntegerValues {
+    let vector: ColumnVector
+
+    package init?(_ v: ColumnVector) {
+        guard v.type.physical == .uint8 || v.type.physical == .int32 || v.type.physical == .int64 else { return nil }
+        vector = v
+    }
+
+    package var count: Int { vector.count }
+
+    @inline(__always)
+    package subscript(_ i: Int) -> Int64 {
+        switch vector.type.physical {
+        case .uint8: return Int64(vector.values.base.load(fromByteOffset: i, as: UInt8.self))
+        case .int32: return Int64(vector.values.base.load(fromByteOffset: i * 4, as: Int32.self))
+        default: return vector.values.base.load(fromByteOffset: i * 8, as: Int64.self)
+        }
+    }
+}
+
+/// Writes `count` Int64 values into a fresh buffer of the physical type of `type`.
+package func makeIntegerBuffer(
+    type: LogicalType, count: Int, _ fill: (UnsafeMutableRawPointer) -> Void
+) -> Buffer {
+    Buffer(byteCount: count * type.physical.width!) { fill($0.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!) }
+}
+
+/// Unpacks bit-packed values into a buffer of the physical type of `type`.
+package func unpackIntegers(
+    _ src: UnsafeRawBufferPointer, type: LogicalType, count: Int, width: Int, reference: UInt64
+) -> Buffer {
+    makeIntegerBuffer(type: type, count: count) { p in
+        guard count > 0 else { return }
+        switch type.physical {
+        case .uint8:
+            BitPacking.unpack(src, count: count, width: width, reference: reference, into: p.assumingMemoryBound(to: UInt8.self))
+        case .int32:
+            BitPacking.unpack(src, count: count, width: width, reference: reference, into: p.assumingMemoryBound(to: Int32.self))
+        default:
+            BitPacking.unpack(src, count: count, width: width, reference: reference, into: p.assumingMemoryBound(to: Int64.self))
+        }
+    }
+}

@@ -1,0 +1,96 @@
+public import SeamColumnar
+import SeamKernels
+
+/// Dictionary for VARCHAR: each distinct string stored once, rows store bit-packed codes into it.
+///
+/// ```
+/// | entries: u32 | width: u8 | pad: 3 | dictionary, plain-encoded (offsets + bytes) | pad to 8 |
+/// | bit-packed codes, `width` bits each |
+/// ```
+/// The dictionary is in first-appearance order. Blocks with more than 2^16 distinct values are left to
+/// other codecs: a dictionary that large no longer pays.
+package struct DictionaryCodec: Codec {
+    package var id: CodecID { .dictionary }
+    package var name: String { "dictionary" }
+    package init() {}
+
+    static let maxEntries = 1 << 16
+
+    package func supports(_ type: LogicalType) -> Bool { type == .varchar }
+
+    func analyze(_ v: ColumnVector) -> (entries: [Int32], codes: [UInt32])? {
+        var index: [String: UInt32] = [:]
+        var entries: [Int32] = []
+        var codes = [UInt32]()
+        codes.reserveCapacity(v.count)
+        for i in 0..<v.count {
+            let s = String(decoding: v.stringBytes(i), as: UTF8.self)
+            if let c = index[s] {
+                codes.append(c)
+            } else {
+                guard entries.count < DictionaryCodec.maxEntries else { return nil }
+                let c = UInt32(entries.count)
+                index[s] = c
+                entries.append(Int32(i))
+                codes.append(c)
+            }
+        }
+        return (entries, codes)
+    }
+
+    static func width(entries: Int) -> Int { entries <= 1 ? 0 : BitPacking.width(of: UInt64(entries - 1)) }
+
+    package func estimateSize(_ v: ColumnVector) -> Int? {
+        guard v.type == .varchar, let (entries, _) = analyze(v) else { return nil }
+        var dictBytes = 0
+        for e in entries { dictBytes += v.stringBytes(Int(e)).count }
+        let head = 8 + ((entries.count + 1) * 4 + dictBytes + 7) / 8 * 8
+        return head + BitPacking.byteCount(count: v.count, width: DictionaryCodec.width(entries: entries.count))
+    }
+
+    package func encode(_ v: ColumnVector, into out: inout ByteWriter) {
+        let (entries, codes) = analyze(v)!
+        let width = DictionaryCodec.width(entries: entries.count)
+        out.u32(UInt32(entries.count))
+        out.u8(UInt8(width))
+        for _ in 0..<3 { out.u8(0) }
+        PlainCodec().encode(Gather.rows(v, entries), into: &out)
+        out.pad(to: 8)
+        BitPacking.pack(count: v.count, width: width, into: &out) { UInt64(codes[$0]) }
+    }
+
+    package func decode(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, owner: AnyObject?
+    ) throws(StorageError) -> DecodedValues {
+        guard type == .varchar else { throw StorageError(.corrupt, "dictionary block for a \(type) column") }
+        var r = ByteReader(payload)
+        let entries = Int(try r.u32())
+        let width = Int(try r.u8())
+        _ = try r.slice(3)
+        guard entries <= DictionaryCodec.maxEntries, width == DictionaryCodec.width(entries: entries) else {
+            throw StorageError(.corrupt, "dictionary header is inconsistent (\(entries) entries, width \(width))")
+        }
+        let offsets = try r.slice((entries + 1) * 4)
+        guard entries > 0 || count == 0 else { throw StorageError(.corrupt, "empty dictionary for \(count) rows") }
+        let dictBytes = entries == 0 ? 0 : Int(offsets.loadUnaligned(fromByteOffset: entries * 4, as: UInt32.self))
+        let bytesStart = r.position
+        _ = try r.slice(dictBytes)
+        let dict = try PlainCodec().decode(
+            UnsafeRawBufferPointer(rebasing: payload[(bytesStart - (entries + 1) * 4)..<(bytesStart + dictBytes)]),
+            type: .varchar, count: entries, owner: nil)
+        try r.align(to: 8)
+        let packed = try r.slice(BitPacking.byteCount(count: count, width: width))
+        var codes = [UInt32](repeating: 0, count: count)
+        codes.withUnsafeMutableBufferPointer { c in
+            if count > 0 { BitPacking.unpack(packed, count: count, width: width, reference: 0, into: c.baseAddress!) }
+        }
+        var indices = [Int32](repeating: 0, count: count)
+        for i in 0..<count {
+            guard Int(codes[i]) < entries else { throw StorageError(.corrupt, "dictionary code \(codes[i]) ≥ \(entries)") }
+            indices[i] = Int32(codes[i])
+        }
+        let dictVector = ColumnVector(type: .varchar, count: entries, values: dict.values, offsets: dict.offsets)
+        let out = Gather.rows(dictVector, indices)
+        return DecodedValues(values: out.values, offsets: out.offsets)
+    }
+}

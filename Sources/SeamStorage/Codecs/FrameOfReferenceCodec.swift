@@ -1,0 +1,55 @@
+public import SeamColumnar
+
+/// Frame of reference + bit-packing for integer types: each value is stored as `value - min` in the fewest bits.
+///
+/// ```
+/// | reference: i64 (the minimum) | width: u8 | pad: 7 | bit-packed (value - reference), `width` bits each |
+/// ```
+/// A constant block has width 0 and no packed bytes.
+package struct FrameOfReferenceCodec: Codec {
+    package var id: CodecID { .frameOfReference }
+    package var name: String { "for" }
+    package init() {}
+
+    package func supports(_ type: LogicalType) -> Bool {
+        type.physical == .uint8 || type.physical == .int32 || type.physical == .int64
+    }
+
+    func analyze(_ v: IntegerValues) -> (reference: Int64, width: Int) {
+        guard v.count > 0 else { return (0, 0) }
+        var lo = v[0], hi = v[0]
+        for i in 1..<v.count {
+            let x = v[i]
+            lo = Swift.min(lo, x)
+            hi = Swift.max(hi, x)
+        }
+        return (lo, BitPacking.width(of: UInt64(bitPattern: hi &- lo)))
+    }
+
+    package func estimateSize(_ v: ColumnVector) -> Int? {
+        guard let ints = IntegerValues(v) else { return nil }
+        return 16 + BitPacking.byteCount(count: v.count, width: analyze(ints).width)
+    }
+
+    package func encode(_ v: ColumnVector, into out: inout ByteWriter) {
+        let ints = IntegerValues(v)!
+        let (reference, width) = analyze(ints)
+        out.i64(reference)
+        out.u8(UInt8(width))
+        for _ in 0..<7 { out.u8(0) }
+        BitPacking.pack(count: v.count, width: width, into: &out) { UInt64(bitPattern: ints[$0] &- reference) }
+    }
+
+    package func decode(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, owner: AnyObject?
+    ) throws(StorageError) -> DecodedValues {
+        var r = ByteReader(payload)
+        let reference = try r.i64()
+        let width = Int(try r.u8())
+        _ = try r.slice(7)
+        guard width <= 64 else { throw StorageError(.corrupt, "bit width \(width) is over 64") }
+        let packed = try r.slice(BitPacking.byteCount(count: count, width: width))
+        return DecodedValues(
+            values: unpackIntegers(packed, type: type, count: count, width: width, reference: UInt64(bitPattern: reference)))
+    }
+}

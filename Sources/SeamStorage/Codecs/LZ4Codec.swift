@@ -1,0 +1,41 @@
+import CLZ4
+
+/// LZ4 over a whole encoded block payload (the system's liblz4), applied on top of a lightweight codec
+/// when it pays: the compressed payload must be at most ``LZ4Block/payRatio`` of the original.
+///
+/// Bit-packed payloads rarely shrink under LZ4 (measured ratio 1.00); byte-aligned payloads (plain integers,
+/// strings, run values) often do. The decision is made per block by compressing and comparing.
+package enum LZ4Block {
+    /// Keep the LZ4 form only when it saves at least 10 %.
+    package static let payRatio = 0.9
+
+    /// The compressed bytes, or `nil` when compression does not pay.
+    package static func compressIfItPays(_ input: [UInt8]) -> [UInt8]? {
+        guard input.count >= 64 else { return nil }
+        let bound = Int(LZ4_compressBound(Int32(input.count)))
+        var out = [UInt8](repeating: 0, count: bound)
+        let n = input.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                LZ4_compress_default(
+                    src.baseAddress!.assumingMemoryBound(to: CChar.self), dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                    Int32(input.count), Int32(bound))
+            }
+        }
+        guard n > 0, Double(n) <= Double(input.count) * payRatio else { return nil }
+        out.removeLast(out.count - Int(n))
+        return out
+    }
+
+    /// Decompresses exactly `rawCount` bytes into a fresh buffer; corrupt input throws, never overruns.
+    package static func decompress(_ input: UnsafeRawBufferPointer, rawCount: Int) throws(StorageError) -> UnsafeMutableRawBufferPointer {
+        let out = UnsafeMutableRawBufferPointer.allocate(byteCount: max(rawCount, 1), alignment: 64)
+        let n = LZ4_decompress_safe(
+            input.baseAddress?.assumingMemoryBound(to: CChar.self), out.baseAddress!.assumingMemoryBound(to: CChar.self),
+            Int32(input.count), Int32(rawCount))
+        guard n == Int32(rawCount) else {
+            out.deallocate()
+            throw StorageError(.corrupt, "LZ4 payload does not decompress to \(rawCount) bytes (got \(n))")
+        }
+        return UnsafeMutableRawBufferPointer(rebasing: out[0..<rawCount])
+    }
+}

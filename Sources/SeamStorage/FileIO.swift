@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Thin wrappers over the POSIX calls the commit protocol depends on; every failure names the path.
+package enum FileIO {
+    static func error(_ what: String, _ path: String) -> StorageError {
+        StorageError(.io, "\(what) failed: \(String(cString: strerror(errno)))", file: path)
+    }
+
+    /// Writes `bytes` to a new file at `path` (failing if it exists) and optionally fsyncs it.
+    package static func writeNew(_ path: String, _ bytes: [UInt8]) throws(StorageError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw error("create", path) }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw error("write", path)
+            }
+            written += n
+        }
+    }
+
+    /// fsync of a file or directory.
+    package static func sync(_ path: String, directory: Bool = false) throws(StorageError) {
+        let fd = open(path, (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC)
+        guard fd >= 0 else { throw error("open for fsync", path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw error("fsync", path) }
+    }
+
+    package static func rename(_ from: String, _ to: String) throws(StorageError) {
+        #if canImport(Glibc)
+        let rc = Glibc.rename(from, to)
+        #else
+        let rc = Darwin.rename(from, to)
+        #endif
+        guard rc == 0 else { throw error("rename to \(to)", from) }
+    }
+
+    package static func remove(_ path: String) throws(StorageError) {
+        guard unlink(path) == 0 || errno == ENOENT else { throw error("unlink", path) }
+    }
+
+    package static func makeDirectory(_ path: String) throws(StorageError) {
+        var p = ""
+        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
+            p += (p.isEmpty && path.hasPrefix("/") ? "" : (p.isEmpty ? "" : "/")) + part
+            if p.isEmpty { p = "/"; continue }
+            if mkdir(p, 0o755) != 0 && errno != EEXIST { throw error("mkdir", p) }
+        }
+    }
+
+    package static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    package static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    package static func fileSize(_ path: String) -> Int? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Int(st.st_size)
+    }
+
+    /// Names in a directory, sorted, without `.` and `..`.
+    package static func list(_ path: String) throws(StorageError) -> [String] {
+        guard let dir = opendir(path) else { throw error("opendir", path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    package static func readAll(_ path: String) throws(StorageError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw error("open", path) }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw error("read", path)
+            }
+            if n == 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return out
+    }
+}
+
+/// An exclusive advisory lock on a file, held until released or the process ends (a crash releases it).
+package struct FileLock: ~Copyable {
+    private let fd: Int32
+
+    /// Takes the lock without waiting; throws `.locked` when another process holds it.
+    package init(path: String) throws(StorageError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileIO.error("open lock", path) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw StorageError(.locked, "another process is writing to this store", file: path)
+        }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+}

@@ -1,0 +1,151 @@
+public import SeamColumnar
+import SeamKernels
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A memory-mapped segment file. Hands out decoded column blocks; plain blocks borrow the mapping.
+///
+/// Every block's CRC-32C is checked on its first read through this reader, before any value is returned;
+/// a mismatch throws an error naming the file, column and block. Later reads of a verified block skip the
+/// check (segments are immutable), so hot scans are not held to checksum speed.
+public final class SegmentReader: @unchecked Sendable {
+    public let path: String
+    public let footer: SegmentFooter
+    /// Safety: mapped read-only for the lifetime of this object; buffers that borrow it keep `self` alive.
+    private let base: UnsafeRawPointer
+    private let size: Int
+    private let verified: Mutex<[[Bool]]>
+
+    public init(path: String) throws(StorageError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileIO.error("open", path) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileIO.error("fstat", path) }
+        let size = Int(st.st_size)
+        guard size >= 64 + SegmentFooter.trailerSize else {
+            throw StorageError(.corrupt, "file of \(size) bytes is too short to be a segment", file: path)
+        }
+        let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let p, p != MAP_FAILED else { throw FileIO.error("mmap", path) }
+        let bytes = UnsafeRawBufferPointer(start: p, count: size)
+        do throws(StorageError) {
+            self.footer = try SegmentReader.readFooter(bytes, path: path)
+        } catch {
+            munmap(p, size)
+            throw error
+        }
+        self.base = UnsafeRawPointer(p)
+        self.size = size
+        self.verified = Mutex(footer.columns.map { [Bool](repeating: false, count: $0.count) })
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+
+    static func readFooter(_ bytes: UnsafeRawBufferPointer, path: String) throws(StorageError) -> SegmentFooter {
+        guard bytes[0..<8].elementsEqual(SegmentFooter.magic) else {
+            throw StorageError(.corrupt, "not a Seam segment (bad magic)", file: path, offset: 0)
+        }
+        let version = bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+        guard version == SegmentFooter.version else {
+            throw StorageError(.unsupported, "segment format version \(version) (this build reads \(SegmentFooter.version))", file: path)
+        }
+        var t = ByteReader(bytes, position: bytes.count - SegmentFooter.trailerSize)
+        let footerOffset = Int(try t.u64())
+        let footerLength = Int(try t.u32())
+        let footerCRC = try t.u32()
+        guard try t.slice(8).elementsEqual(SegmentFooter.endMagic) else {
+            throw StorageError(.corrupt, "segment trailer is damaged or the file is truncated", file: path, offset: bytes.count - 8)
+        }
+        guard footerOffset >= 64, footerLength <= bytes.count,
+            footerOffset <= bytes.count - SegmentFooter.trailerSize - footerLength
+        else {
+            throw StorageError(.corrupt, "footer offset \(footerOffset) out of range", file: path)
+        }
+        let footerBytes = UnsafeRawBufferPointer(rebasing: bytes[footerOffset..<(footerOffset + footerLength)])
+        let actual = CRC32C.checksum(footerBytes)
+        guard actual == footerCRC else {
+            throw StorageError(
+                .checksumMismatch, "footer checksum mismatch (stored \(hex(footerCRC)), computed \(hex(actual)))", file: path,
+                offset: footerOffset)
+        }
+        do throws(StorageError) {
+            return try SegmentFooter.decode(footerBytes, fileSize: footerOffset)
+        } catch {
+            throw error.at(file: path)
+        }
+    }
+
+    public var rowCount: Int { footer.rowCount }
+    public var schema: Schema { footer.schema }
+    public var fileSize: Int { size }
+
+    /// The raw bytes of a block after checking its checksum once.
+    private func blockBytes(column: Int, block: Int) throws(StorageError) -> UnsafeRawBufferPointer {
+        let info = footer.columns[column][block]
+        let bytes = UnsafeRawBufferPointer(start: base + info.offset, count: info.length)
+        if verified.withLock({ $0[column][block] }) { return bytes }
+        let actual = CRC32C.checksum(bytes)
+        guard actual == info.checksum else {
+            throw StorageError(
+                .checksumMismatch, "block checksum mismatch (stored \(hex(info.checksum)), computed \(hex(actual)))",
+                file: path, column: footer.schema[column].name, block: block, offset: info.offset)
+        }
+        verified.withLock { $0[column][block] = true }
+        return bytes
+    }
+
+    /// Decodes block `block` of column `column`.
+    public func read(column: Int, block: Int) throws(StorageError) -> ColumnVector {
+        precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
+        let bytes = try blockBytes(column: column, block: block)
+        do throws(StorageError) {
+            let v = try BlockCodec.decode(bytes, type: footer.schema[column].type, owner: self)
+            guard v.count == footer.columns[column][block].rows else {
+                throw StorageError(.corrupt, "block decodes to \(v.count) rows, footer says \(footer.columns[column][block].rows)")
+            }
+            return v
+        } catch {
+            throw error.at(file: path, column: footer.schema[column].name, block: block)
+        }
+    }
+
+    /// Checks the checksum of every block (and decodes it, to catch format damage behind a good checksum).
+    /// Returns one error per damaged block.
+    public func verifyAll() -> [StorageError] {
+        var errors: [StorageError] = []
+        for c in 0..<footer.columns.count {
+            for b in 0..<footer.columns[c].count {
+                let info = footer.columns[c][b]
+                let bytes = UnsafeRawBufferPointer(start: base + info.offset, count: info.length)
+                let actual = CRC32C.checksum(bytes)
+                if actual != info.checksum {
+                    errors.append(
+                        StorageError(
+                            .checksumMismatch, "block checksum mismatch (stored \(hex(info.checksum)), computed \(hex(actual)))",
+                            file: path, column: footer.schema[c].name, block: b, offset: info.offset))
+                    continue
+                }
+                do { _ = try read(column: c, block: b) } catch { errors.append(error) }
+            }
+        }
+        return errors
+    }
+
+    /// Every row of column `column` as one vector (tests and small tables).
+    public func readColumn(_ column: Int) throws(StorageError) -> [ColumnVector] {
+        var out: [ColumnVector] = []
+        for b in 0..<footer.columns[column].count { out.append(try read(column: column, block: b)) }
+        return out
+    }
+}
+
+func hex(_ v: UInt32) -> String {
+    let s = String(v, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - s.count) + s
+}

@@ -1,0 +1,56 @@
+public import SeamColumnar
+import SeamKernels
+
+/// Options for writing segments.
+public struct SegmentOptions: Sendable {
+    /// Rows per block: large enough for codecs and LZ4 to pay, small enough for zone maps to skip.
+    public var blockRows = 65_536
+    /// Pin every block to one codec when it supports the column type (tests, `force_codec`).
+    public var forceCodec: CodecID? = nil
+    public var allowLZ4 = true
+    public init() {}
+}
+
+/// Builds the bytes of a segment file from whole columns.
+package enum SegmentWriter {
+    /// The complete file image of a segment holding `chunk`.
+    package static func encode(_ chunk: Chunk, options: SegmentOptions = SegmentOptions()) -> [UInt8] {
+        var w = ByteWriter(capacity: 1 << 20)
+        w.raw(SegmentFooter.magic)
+        w.u32(SegmentFooter.version)
+        w.u32(0)
+        w.pad(to: 64)
+        var directory: [[BlockInfo]] = []
+        let rows = chunk.rowCount
+        let step = max(options.blockRows, 1)
+        for column in chunk.columns {
+            var blocks: [BlockInfo] = []
+            var start = 0
+            repeat {
+                let end = min(start + step, rows)
+                let slice = (start == 0 && end == rows) ? column : Gather.slice(column, start..<end)
+                let block = BlockCodec.encode(slice, force: options.forceCodec, allowLZ4: options.allowLZ4)
+                let offset = w.count
+                w.raw(block.bytes)
+                let crc = block.bytes.withUnsafeBytes { CRC32C.checksum($0) }
+                blocks.append(
+                    BlockInfo(
+                        offset: offset, length: block.bytes.count, rows: block.rows, nulls: block.nulls, codec: block.codec,
+                        lz4: block.flags.contains(.lz4), checksum: crc, rawBytes: block.rawBytes, zone: block.zone))
+                w.pad(to: 64)
+                start = end
+            } while start < rows
+            directory.append(blocks)
+        }
+        let footer = SegmentFooter(schema: chunk.schema, rowCount: rows, columns: directory)
+        var f = ByteWriter()
+        footer.encode(into: &f)
+        let footerOffset = w.count
+        w.raw(f.bytes)
+        w.u64(UInt64(footerOffset))
+        w.u32(UInt32(f.count))
+        w.u32(CRC32C.checksum(f.bytes))
+        w.raw(SegmentFooter.endMagic)
+        return w.bytes
+    }
+}

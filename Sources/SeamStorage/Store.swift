@@ -1,0 +1,258 @@
+public import SeamColumnar
+import Dispatch
+import Synchronization
+
+/// What opening a store found and cleaned up after an interrupted commit.
+public struct RecoveryReport: Sendable {
+    /// Files removed: segments no manifest refers to and unfinished manifests, relative to the store.
+    public var removedFiles: [String] = []
+    public var isEmpty: Bool { removedFiles.isEmpty }
+}
+
+/// The outcome of a commit.
+public struct CommitResult: Sendable {
+    public var table: String
+    public var version: Int
+    public var segmentsAdded: Int
+    public var rowsAdded: Int
+}
+
+/// A store: a directory of tables, each a manifest plus immutable segment files.
+///
+/// ```
+/// STORE/seam-store            marker with the format version
+/// STORE/LOCK                  flock(2) held by the one writer
+/// STORE/tables/NAME/manifest.json
+/// STORE/tables/NAME/data/*.seg
+/// ```
+/// Commit protocol (DESIGN.md): write new segments, fsync each, fsync `data/`; write `manifest.json.tmp`,
+/// fsync it, rename it over `manifest.json`, fsync the table directory; then remove replaced segments.
+/// Opening a store for writing removes what an interrupted commit left behind and reports it.
+public final class Store: @unchecked Sendable {
+    public enum Mode: Sendable { case readOnly, readWrite }
+
+    public let path: String
+    public let mode: Mode
+    public let recovery: RecoveryReport
+    private let lock: Mutex<Void>
+    private let readers = Mutex<[String: SegmentReader]>([:])
+    // The writer lock lives as long as the store; ~Copyable values cannot sit in a class property that is
+    // optional, so it is boxed.
+    private let writerLock: WriterLockBox?
+
+    static let markerName = "seam-store"
+    static let markerText = "seam store format 1\n"
+
+    /// Opens (and with `create`, makes) the store at `path`. `.readWrite` takes the writer lock and recovers.
+    public init(path: String, mode: Mode = .readWrite, create: Bool = false) throws(StorageError) {
+        self.path = path
+        self.mode = mode
+        self.lock = Mutex(())
+        let marker = path + "/" + Store.markerName
+        if !FileIO.exists(marker) {
+            guard create else { throw StorageError(.notFound, "no Seam store here (run `seam generate` or ingest first)", file: path) }
+            try FileIO.makeDirectory(path + "/tables")
+            try FileIO.writeNew(marker + ".tmp", Array(Store.markerText.utf8))
+            try FileIO.sync(marker + ".tmp")
+            try FileIO.rename(marker + ".tmp", marker)
+            try FileIO.sync(path, directory: true)
+        }
+        if mode == .readWrite {
+            writerLock = WriterLockBox(try FileLock(path: path + "/LOCK"))
+            recovery = try Store.recover(path)
+        } else {
+            writerLock = nil
+            recovery = RecoveryReport()
+        }
+    }
+
+    func tableDir(_ name: String) -> String { path + "/tables/" + name }
+    func manifestPath(_ name: String) -> String { tableDir(name) + "/manifest.json" }
+
+    /// Names of all tables, sorted.
+    public func tableNames() throws(StorageError) -> [String] {
+        try FileIO.list(path + "/tables").filter { FileIO.exists(manifestPath($0)) }
+    }
+
+    /// The current manifest of a table.
+    public func manifest(_ table: String) throws(StorageError) -> Manifest {
+        let p = manifestPath(table)
+        guard FileIO.exists(p) else { throw StorageError(.notFound, "no table named '\(table)'", file: path) }
+        return try Manifest.parse(try FileIO.readAll(p), path: p)
+    }
+
+    /// Creates an empty table (version 0). Creating an existing table with the same schema and layout is a no-op.
+    public func createTable(_ name: String, schema: Schema, layout: TableLayout = TableLayout()) throws(StorageError) {
+        try requireWritable()
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            throw StorageError(.invalidArgument, "table name '\(name)' must be letters, digits and _")
+        }
+        if FileIO.exists(manifestPath(name)) {
+            let m = try manifest(name)
+            guard m.schema == schema, m.layout == layout else {
+                throw StorageError(.invalidArgument, "table '\(name)' exists with another schema or layout")
+            }
+            return
+        }
+        try FileIO.makeDirectory(tableDir(name) + "/data")
+        let m = Manifest(table: name, version: 0, schema: schema, layout: layout, segments: [])
+        try publish(m, faults: .none)
+    }
+
+    /// Open readers for the segments of a manifest (cached: a block's checksum is checked once per process).
+    public func readers(_ m: Manifest) throws(StorageError) -> [SegmentReader] {
+        var out: [SegmentReader] = []
+        for s in m.segments {
+            let full = tableDir(m.table) + "/" + s.file
+            if let r = readers.withLock({ $0[full] }) {
+                out.append(r)
+                continue
+            }
+            let r = try SegmentReader(path: full)
+            guard r.rowCount == s.rows, r.schema == m.schema else {
+                throw StorageError(.corrupt, "segment holds \(r.rowCount) rows of another shape than the manifest says", file: full)
+            }
+            readers.withLock { $0[full] = r }
+            out.append(r)
+        }
+        return out
+    }
+
+    /// All rows of a table in segment order (tests, small tables, exports).
+    public func readAll(_ table: String, columns: [String]? = nil) throws(StorageError) -> Chunk {
+        let m = try manifest(table)
+        let names = columns ?? m.schema.fields.map(\.name)
+        var idx: [Int] = []
+        for n in names {
+            guard let i = m.schema.index(of: n) else { throw StorageError(.invalidArgument, "no column '\(n)' in \(table)") }
+            idx.append(i)
+        }
+        var builders = idx.map { ColumnBuilder(m.schema[$0].type) }
+        for r in try readers(m) {
+            for (k, c) in idx.enumerated() {
+                for v in try r.readColumn(c) {
+                    for row in 0..<v.count { builders[k].append(v.value(at: row)) }
+                }
+            }
+        }
+        return Chunk(schema: Schema(idx.map { m.schema[$0] }), columns: builders.map { $0.finish() })
+    }
+
+    /// Appends rows to a table in one atomic commit.
+    @discardableResult
+    public func append(
+        _ chunk: Chunk, to table: String, options: SegmentOptions = SegmentOptions(), faults: CommitFaults = .none
+    ) throws(StorageError) -> CommitResult {
+        try replace(in: table, removing: [], adding: chunk, options: options, faults: faults)
+    }
+
+    /// Removes the named segments and adds `chunk`'s rows in one atomic commit (appends, compaction, rewrites).
+    @discardableResult
+    public func replace(
+        in table: String, removing: [String], adding chunk: Chunk?, options: SegmentOptions = SegmentOptions(),
+        faults: CommitFaults = .none
+    ) throws(StorageError) -> CommitResult {
+        try requireWritable()
+        return try lock.withLock { _ throws(StorageError) -> CommitResult in
+            var m = try manifest(table)
+            if let chunk, chunk.schema != m.schema {
+                throw StorageError(.invalidArgument, "rows do not match the schema of '\(table)'")
+            }
+            let removeSet = Set(removing)
+            for r in removing where !m.segments.contains(where: { $0.file == r }) {
+                throw StorageError(.invalidArgument, "segment \(r) is not part of '\(table)'")
+            }
+            let pieces = try chunk.map { c throws(StorageError) in try TableWriter.split(c, layout: m.layout) } ?? []
+            // Encoding is compute-bound: spread segments over the cores.
+            let images = Mutex([[UInt8]](repeating: [], count: pieces.count))
+            DispatchQueue.concurrentPerform(iterations: pieces.count) { i in
+                let bytes = SegmentWriter.encode(pieces[i].chunk, options: options)
+                images.withLock { $0[i] = bytes }
+            }
+            let version = m.version + 1
+            let dataDir = tableDir(table) + "/data"
+            var added: [SegmentEntry] = []
+            let files = images.withLock { $0 }
+            for (i, bytes) in files.enumerated() {
+                let name = "data/s\(version)-\(i)-\(randomTag()).seg"
+                let full = tableDir(table) + "/" + name
+                try step(faults, .writeSegment(i)) { () throws(StorageError) in try FileIO.writeNew(full, bytes) }
+                try step(faults, .syncSegment(i)) { () throws(StorageError) in try FileIO.sync(full) }
+                added.append(SegmentEntry(file: name, rows: pieces[i].chunk.rowCount, bytes: bytes.count, partition: pieces[i].partition))
+            }
+            try step(faults, .syncDataDirectory) { () throws(StorageError) in try FileIO.sync(dataDir, directory: true) }
+            m.version = version
+            m.segments = m.segments.filter { !removeSet.contains($0.file) } + added
+            try publish(m, faults: faults)
+            try step(faults, .removeReplaced) { () throws(StorageError) in
+                for r in removing { try FileIO.remove(tableDir(table) + "/" + r) }
+            }
+            return CommitResult(table: table, version: version, segmentsAdded: added.count, rowsAdded: chunk?.rowCount ?? 0)
+        }
+    }
+
+    /// Writes a manifest to a temporary name, fsyncs it and renames it into place.
+    private func publish(_ m: Manifest, faults: CommitFaults) throws(StorageError) {
+        let final = manifestPath(m.table)
+        let tmp = final + ".tmp"
+        try? FileIO.remove(tmp)
+        try step(faults, .writeManifest) { () throws(StorageError) in try FileIO.writeNew(tmp, m.serialized()) }
+        try step(faults, .syncManifest) { () throws(StorageError) in try FileIO.sync(tmp) }
+        try step(faults, .renameManifest) { () throws(StorageError) in try FileIO.rename(tmp, final) }
+        try step(faults, .syncTableDirectory) { () throws(StorageError) in try FileIO.sync(tableDir(m.table), directory: true) }
+    }
+
+    private func step(
+        _ faults: CommitFaults, _ s: CommitStep, _ body: () throws(StorageError) -> Void
+    ) throws(StorageError) {
+        do { try faults.hook(s, .before) } catch { throw StorageError(.io, "commit interrupted before \(s): \(error)") }
+        try body()
+        do { try faults.hook(s, .after) } catch { throw StorageError(.io, "commit interrupted after \(s): \(error)") }
+    }
+
+    private func requireWritable() throws(StorageError) {
+        guard mode == .readWrite else { throw StorageError(.invalidArgument, "store is open read-only", file: path) }
+    }
+
+    /// Removes segment files no manifest lists and unfinished manifests. Runs under the writer lock.
+    static func recover(_ path: String) throws(StorageError) -> RecoveryReport {
+        var report = RecoveryReport()
+        let tablesDir = path + "/tables"
+        guard FileIO.isDirectory(tablesDir) else { return report }
+        for t in try FileIO.list(tablesDir) {
+            let dir = tablesDir + "/" + t
+            guard FileIO.isDirectory(dir) else { continue }
+            for f in try FileIO.list(dir) where f.hasSuffix(".tmp") {
+                try FileIO.remove(dir + "/" + f)
+                report.removedFiles.append("tables/\(t)/\(f)")
+            }
+            let manifestFile = dir + "/manifest.json"
+            // A table whose first manifest never landed does not exist yet: its data files are all orphans.
+            let live: Set<String>
+            if FileIO.exists(manifestFile) {
+                live = Set(try Manifest.parse(try FileIO.readAll(manifestFile), path: manifestFile).segments.map(\.file))
+            } else {
+                live = []
+            }
+            let dataDir = dir + "/data"
+            guard FileIO.isDirectory(dataDir) else { continue }
+            for f in try FileIO.list(dataDir) where !live.contains("data/" + f) {
+                try FileIO.remove(dataDir + "/" + f)
+                report.removedFiles.append("tables/\(t)/data/\(f)")
+            }
+            if !report.removedFiles.isEmpty { try FileIO.sync(dataDir, directory: true) }
+        }
+        return report
+    }
+}
+
+final class WriterLockBox: @unchecked Sendable {
+    let lock: FileLock
+    init(_ lock: consuming FileLock) { self.lock = lock }
+}
+
+private func randomTag() -> String {
+    let v = UInt32.random(in: 0...UInt32.max)
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: 8 - s.count) + s
+}

@@ -1,0 +1,110 @@
+public import SeamColumnar
+import SeamKernels
+
+/// Splits appended rows into segments: by partition, sorted by the layout's sort columns, capped in size.
+package enum TableWriter {
+    /// One segment's rows and the partition they belong to.
+    package struct Piece {
+        package var partition: String?
+        package var chunk: Chunk
+    }
+
+    package static func split(_ chunk: Chunk, layout: TableLayout) throws(StorageError) -> [Piece] {
+        guard chunk.rowCount > 0 else { return [] }
+        var groups: [(key: String?, rows: [Int32])] = []
+        if let name = layout.partitionColumn {
+            guard let col = chunk.column(name), col.type == .timestamp else {
+                throw StorageError(.invalidArgument, "partition column '\(name)' is missing or not a TIMESTAMP")
+            }
+            let keys = partitionKeys(col, layout.granularity)
+            var byKey: [Int64: [Int32]] = [:]
+            for (i, k) in keys.enumerated() { byKey[k, default: []].append(Int32(i)) }
+            for k in byKey.keys.sorted() { groups.append((partitionName(k, layout.granularity), byKey[k]!)) }
+        } else {
+            groups.append((nil, (0..<chunk.rowCount).map { Int32($0) }))
+        }
+        let sortIdx = try layout.sortColumns.map { (name: String) throws(StorageError) -> Int in
+            guard let i = chunk.schema.index(of: name) else {
+                throw StorageError(.invalidArgument, "sort column '\(name)' is not in the table")
+            }
+            return i
+        }
+        var pieces: [Piece] = []
+        for (key, rows) in groups {
+            let sorted = sortIdx.isEmpty ? rows : sortRows(rows, chunk: chunk, by: sortIdx)
+            var start = 0
+            while start < sorted.count {
+                let end = min(start + layout.maxSegmentRows, sorted.count)
+                let idx = Array(sorted[start..<end])
+                pieces.append(Piece(partition: key, chunk: Chunk(schema: chunk.schema, columns: chunk.columns.map { Gather.rows($0, idx) })))
+                start = end
+            }
+        }
+        return pieces
+    }
+
+    /// Partition key per row: days or months since the epoch; nulls get `Int64.min`.
+    static func partitionKeys(_ col: ColumnVector, _ g: TableLayout.Granularity) -> [Int64] {
+        col.withValues(Int64.self) { ts in
+            (0..<col.count).map { i in
+                if col.isNull(i) { return Int64.min }
+                var d = ts[i] / Timestamp.microsPerDay
+                if ts[i] % Timestamp.microsPerDay < 0 { d -= 1 }
+                if g == .day { return d }
+                let c = Timestamp.civil(days: d)
+                return Int64(c.year * 12 + (c.month - 1))
+            }
+        }
+    }
+
+    static func partitionName(_ key: Int64, _ g: TableLayout.Granularity) -> String {
+        if key == Int64.min { return "null" }
+        func pad(_ v: Int, _ w: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
+        if g == .day {
+            let c = Timestamp.civil(days: key)
+            return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))"
+        }
+        return "\(pad(Int(key / 12), 4))-\(pad(Int(key % 12) + 1, 2))"
+    }
+
+    /// Row indices ordered by the given columns, ascending, nulls last; stable.
+    static func sortRows(_ rows: [Int32], chunk: Chunk, by columns: [Int]) -> [Int32] {
+        let cols = columns.map { chunk.columns[$0] }
+        return rows.enumerated().sorted { a, b in
+            for c in cols {
+                let r = compare(c, Int(a.element), Int(b.element))
+                if r != 0 { return r < 0 }
+            }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
+
+    static func compare(_ c: ColumnVector, _ a: Int, _ b: Int) -> Int {
+        let na = c.isNull(a), nb = c.isNull(b)
+        if na || nb { return na == nb ? 0 : (na ? 1 : -1) }
+        switch c.type.physical {
+        case .uint8:
+            let x = c.values.base.load(fromByteOffset: a, as: UInt8.self), y = c.values.base.load(fromByteOffset: b, as: UInt8.self)
+            return x < y ? -1 : (x > y ? 1 : 0)
+        case .int32:
+            let x = c.values.base.load(fromByteOffset: a * 4, as: Int32.self)
+            let y = c.values.base.load(fromByteOffset: b * 4, as: Int32.self)
+            return x < y ? -1 : (x > y ? 1 : 0)
+        case .int64:
+            let x = c.values.base.load(fromByteOffset: a * 8, as: Int64.self)
+            let y = c.values.base.load(fromByteOffset: b * 8, as: Int64.self)
+            return x < y ? -1 : (x > y ? 1 : 0)
+        case .double:
+            let x = c.values.base.load(fromByteOffset: a * 8, as: Double.self)
+            let y = c.values.base.load(fromByteOffset: b * 8, as: Double.self)
+            return x < y ? -1 : (x > y ? 1 : 0)
+        case .bytes:
+            let x = c.stringBytes(a), y = c.stringBytes(b)
+            if x.elementsEqual(y) { return 0 }
+            return x.lexicographicallyPrecedes(y) ? -1 : 1
+        }
+    }
+}

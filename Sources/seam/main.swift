@@ -1,0 +1,2 @@
+import Seam
+print("seam")
