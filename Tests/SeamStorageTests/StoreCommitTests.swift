@@ -1,0 +1,146 @@
+import SeamColumnar
+@testable import SeamStorage
+import SeamTestSupport
+import Testing
+import Foundation
+
+struct SimulatedCrash: Error {}
+
+@Suite struct StoreCommitTests {
+    static let schema = Schema([Field("customer_id", .bigint), Field("ts", .timestamp), Field("kind", .varchar)])
+    static let layout = TableLayout(partitionColumn: "ts", granularity: .month, sortColumns: ["customer_id", "ts"])
+
+    static func rows(_ n: Int, base: Int64) -> Chunk {
+        var rng = FixtureRandom(seed: UInt64(base))
+        let jan2025 = Timestamp.micros(year: 2025, month: 1, day: 1)
+        return Chunk(
+            schema: schema,
+            rows: (0..<n).map { i in
+                [
+                    .bigint(Int64.random(in: 1...50, using: &rng)),
+                    .timestamp(jan2025 + Int64.random(in: 0..<(90 * 86_400), using: &rng) * 1_000_000),
+                    .varchar(["view", "cart", "purchase"][i % 3]),
+                ]
+            })
+    }
+
+    func multiset(_ c: Chunk) -> [String] { c.rows.map { $0.map(\.description).joined(separator: "|") }.sorted() }
+
+    @Test func appendPartitionsByMonthAndSortsByCustomer() throws {
+        let dir = VectorFixtures.temporaryDirectory()
+        let store = try Store(path: dir, create: true)
+        try store.createTable("events", schema: Self.schema, layout: Self.layout)
+        let input = Self.rows(3000, base: 1)
+        let result = try store.append(input, to: "events")
+        #expect(result.version == 1)
+        let m = try store.manifest("events")
+        #expect(Set(m.segments.compactMap(\.partition)) == ["2025-01", "2025-02", "2025-03"])
+        for r in try store.readers(m) {
+            let ids = try r.readColumn(0).flatMap(\.allValues).map { v -> Int64 in
+                if case .bigint(let x) = v { return x } else { return -1 }
+            }
+            #expect(ids == ids.sorted())
+            // The segment's time zone map lies inside its month.
+            guard case .integer(let lo, let hi) = r.footer.columns[1][0].zone else { Issue.record("no zone"); continue }
+            #expect(Timestamp.parts(lo).month == Timestamp.parts(hi).month)
+        }
+        #expect(multiset(try store.readAll("events")) == multiset(input))
+    }
+
+    /// Every step of a commit, before and after: a crash there leaves the previous commit intact and readable,
+    /// reopening removes what the crash left, and the next commit succeeds.
+    @Test func crashAtEveryCommitStepLosesNothingCommitted() throws {
+        // Learn the steps of a commit by recording a successful one.
+        let steps = Mutex<[(CommitStep, CommitPhase)]>([])
+        do {
+            let dir = VectorFixtures.temporaryDirectory()
+            let s = try Store(path: dir, create: true)
+            try s.createTable("events", schema: Self.schema, layout: Self.layout)
+            try s.append(Self.rows(500, base: 2), to: "events", faults: CommitFaults { st, ph in steps.withLock { $0.append((st, ph)) } })
+        }
+        let allSteps = steps.withLock { $0 }
+        #expect(allSteps.count >= 16)  // 3 segments × 2 steps + 5 more, before and after each
+
+        for (crashStep, crashPhase) in allSteps {
+            let dir = VectorFixtures.temporaryDirectory()
+            let first = Self.rows(400, base: 3)
+            do {
+                let s = try Store(path: dir, create: true)
+                try s.createTable("events", schema: Self.schema, layout: Self.layout)
+                try s.append(first, to: "events")
+                #expect(throws: StorageError.self) {
+                    try s.append(Self.rows(500, base: 2), to: "events", faults: CommitFaults { st, ph in
+                        if st == crashStep && ph == crashPhase { throw SimulatedCrash() }
+                    })
+                }
+            }
+            // "Restart": a new store object over the same directory.
+            let reopened = try Store(path: dir)
+            let m = try reopened.manifest("events")
+            let data = try reopened.readAll("events")
+            let landed = crashStep == .syncTableDirectory || crashStep == .removeReplaced
+                || (crashStep == .renameManifest && crashPhase == .after)
+            if landed {
+                // The rename happened: the new commit is whole.
+                #expect(m.version == 2 && data.rowCount == 900, "\(crashStep) \(crashPhase)")
+            } else {
+                #expect(m.version == 1, "\(crashStep) \(crashPhase)")
+                #expect(multiset(data) == multiset(first), "\(crashStep) \(crashPhase)")
+                let wroteSomething = !(crashStep == .writeSegment(0) && crashPhase == .before)
+                #expect(reopened.recovery.isEmpty == !wroteSomething, "\(crashStep) \(crashPhase): \(reopened.recovery.removedFiles)")
+            }
+            #expect(reopened.verify().isClean)
+            // No file outside the manifest survives recovery.
+            let files = try FileIO.list(dir + "/tables/events/data")
+            #expect(Set(files.map { "data/" + $0 }) == Set(m.segments.map(\.file)))
+            // The next commit succeeds.
+            try reopened.append(Self.rows(100, base: 4), to: "events")
+            #expect(try reopened.readAll("events").rowCount == data.rowCount + 100)
+        }
+    }
+
+    @Test func replaceSwapsSegmentsAtomically() throws {
+        let dir = VectorFixtures.temporaryDirectory()
+        let s = try Store(path: dir, create: true)
+        try s.createTable("events", schema: Self.schema, layout: Self.layout)
+        try s.append(Self.rows(300, base: 5), to: "events")
+        try s.append(Self.rows(300, base: 6), to: "events")
+        let before = try s.readAll("events")
+        let m = try s.manifest("events")
+        try s.replace(in: "events", removing: m.segments.map(\.file), adding: before)
+        let after = try s.manifest("events")
+        #expect(after.segments.count == 3)
+        #expect(multiset(try s.readAll("events")) == multiset(before))
+        #expect(try FileIO.list(dir + "/tables/events/data").count == 3)
+    }
+
+    @Test func secondWriterIsRefusedAndReadersNeedNoLock() throws {
+        let dir = VectorFixtures.temporaryDirectory()
+        let s = try Store(path: dir, create: true)
+        try s.createTable("t", schema: Self.schema)
+        #expect(throws: StorageError.self) { try Store(path: dir) }
+        let reader = try Store(path: dir, mode: .readOnly)
+        #expect(try reader.tableNames() == ["t"])
+        _ = s
+    }
+
+    @Test func damagedManifestIsReportedByVerify() throws {
+        let dir = VectorFixtures.temporaryDirectory()
+        do {
+            let s = try Store(path: dir, create: true)
+            try s.createTable("t", schema: Self.schema)
+            try s.append(Self.rows(10, base: 1), to: "t")
+        }
+        let path = dir + "/tables/t/manifest.json"
+        var bytes = try FileIO.readAll(path)
+        bytes[10] ^= 0x01
+        try FileIO.remove(path)
+        try FileIO.writeNew(path, bytes)
+        let report = try Store(path: dir, mode: .readOnly).verify()
+        #expect(report.problems.count == 1)
+        #expect(report.problems.first?.code == .checksumMismatch)
+        #expect(report.problems.first?.file == path)
+    }
+}
+
+import Synchronization
