@@ -1,2 +1,55 @@
 @_exported public import SeamColumnar
 @_exported public import SeamStorage
+@_exported public import SeamSynth
+import Foundation
+
+/// The embeddable entry point: a Seam store on disk with its canonical tables.
+///
+/// ```swift
+/// let seam = try SeamStore(path: "./seam-data", create: true)
+/// try seam.loadSyntheticEvents(GeneratorOptions(customers: 1000))
+/// for t in try seam.stats() { print(t.table, t.rows) }
+/// ```
+public final class SeamStore: @unchecked Sendable {
+    public let storage: Store
+
+    /// The default store location: `$SEAM_STORE`, else `./seam-data`.
+    public static var defaultPath: String { ProcessInfo.processInfo.environment["SEAM_STORE"] ?? "./seam-data" }
+
+    /// How `events` is laid out: partitioned by month of `ts`, sorted by customer then time (DESIGN.md).
+    public static let eventsLayout = TableLayout(partitionColumn: "ts", granularity: .month, sortColumns: ["customer_id", "ts"])
+
+    /// Opens the store at `path`.
+    /// - Parameters:
+    ///   - create: make the store when it does not exist.
+    ///   - readOnly: open without the writer lock (no recovery, no writes).
+    /// - Throws: ``StorageError`` when the store is missing, locked by another writer or damaged.
+    public init(path: String = SeamStore.defaultPath, create: Bool = false, readOnly: Bool = false) throws {
+        storage = try Store(path: path, mode: readOnly ? .readOnly : .readWrite, create: create)
+    }
+
+    /// Files an interrupted commit left behind, removed when the store was opened.
+    public var recovery: RecoveryReport { storage.recovery }
+
+    /// Creates the canonical tables that do not exist yet.
+    public func ensureCanonicalTables() throws {
+        try storage.createTable("events", schema: CanonicalTables.events, layout: SeamStore.eventsLayout)
+    }
+
+    /// Appends the generator's canonical events (no raw files) in commits of `batch` persons.
+    /// Crash faults for the commits come from `SEAM_CRASH_AT` (end-to-end crash tests).
+    @discardableResult
+    public func loadSyntheticEvents(_ options: GeneratorOptions, batch: Int = 20_000) throws -> Int {
+        try ensureCanonicalTables()
+        let faults = CommitFaults.fromEnvironment(ProcessInfo.processInfo.environment["SEAM_CRASH_AT"])
+        var rows = 0
+        try Generator.canonicalEvents(options, batch: batch) { chunk in
+            try storage.append(chunk, to: "events", faults: faults)
+            rows += chunk.rowCount
+        }
+        return rows
+    }
+
+    public func verify() -> VerifyReport { storage.verify() }
+    public func stats() throws -> [TableStats] { try storage.stats() }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Seam
+
+@main
+struct SeamCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seam",
+        abstract: "Seam: an embedded customer-data platform with its own columnar analytics core.",
+        subcommands: [Generate.self, Verify.self, Stats.self]
+    )
+}
+
+/// `--store DIR`, shared by the commands that open a store.
+struct StoreOption: ParsableArguments {
+    @Option(name: .long, help: "Store directory (default: $SEAM_STORE or ./seam-data).")
+    var store: String?
+
+    var path: String { store ?? SeamStore.defaultPath }
+
+    func open(create: Bool = false, readOnly: Bool = false) throws -> SeamStore {
+        try openStore(path, create: create, readOnly: readOnly)
+    }
+}
+
+/// Opens a store and reports what recovery removed.
+func openStore(_ path: String, create: Bool = false, readOnly: Bool = false) throws -> SeamStore {
+        let s = try SeamStore(path: path, create: create, readOnly: readOnly)
+        if !s.recovery.isEmpty {
+            printError("recovered \(path): removed \(s.recovery.removedFiles.count) file(s) left by an interrupted commit:")
+            for f in s.recovery.removedFiles { printError("  \(f)") }
+        }
+        return s
+}
+
+func printError(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
+extension SeamCommand {
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate realistic multi-channel data with ground truth.",
+            discussion: """
+                Writes the raw exports of web, app, POS, email, call-centre and CRM (see data/README.md) to --out.
+                With --store, also appends the same simulation's canonical events straight into that store
+                (no raw files are needed for that; use --no-files to skip them).
+                """)
+
+        @Option(help: "Number of customers to simulate.") var customers: Int
+        @Option(help: "Random seed: the same seed gives the same files.") var seed: UInt64 = 42
+        @Option(help: "Directory for the raw files.") var out: String = "data/generated"
+        @Option(help: "Also load canonical events into this store.") var store: String?
+        @Flag(name: .customLong("no-files"), help: "Skip the raw files (with --store).") var noFiles = false
+
+        func validate() throws {
+            guard customers > 0 else { throw ValidationError("--customers must be positive") }
+            if noFiles && store == nil { throw ValidationError("--no-files needs --store") }
+        }
+
+        func run() throws {
+            let options = GeneratorOptions(customers: customers, seed: seed)
+            if !noFiles {
+                let start = Date()
+                let r = try Generator.writeRawFiles(options, to: out)
+                let secs = Date().timeIntervalSince(start)
+                print("generated \(r.customers) customers, \(r.canonicalEvents) events in \(String(format: "%.1f", secs)) s → \(out)")
+                for f in r.files {
+                    print("  \(f.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(f.lines).leftPad(9)) lines \(formatBytes(f.bytes).leftPad(10))")
+                }
+                print("  truth/                 \(r.injectedErrors) injected errors listed in truth/injected_errors.csv")
+            }
+            if let store {
+                let start = Date()
+                let s = try openStore(store, create: true)
+                let rows = try s.loadSyntheticEvents(options)
+                print("loaded \(rows) canonical events into \(store) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every manifest and every block checksum of a store; exit 1 on damage.")
+        @OptionGroup var storeOption: StoreOption
+
+        func run() throws {
+            let s = try storeOption.open(readOnly: true)
+            let r = s.verify()
+            for p in r.problems { print("DAMAGED \(p)") }
+            print("\(r.tables) table(s), \(r.segments) segment(s), \(r.blocks) block(s) checked: \(r.isClean ? "OK" : "\(r.problems.count) problem(s)")")
+            if !r.isClean { throw ExitCode(1) }
+        }
+    }
+
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rows, segments, raw vs stored bytes and encodings per table.")
+        @OptionGroup var storeOption: StoreOption
+
+        func run() throws {
+            let s = try storeOption.open(readOnly: true)
+            for t in try s.stats() {
+                let ratio = t.storedBytes > 0 ? Double(t.rawBytes) / Double(t.storedBytes) : 0
+                print("\(t.table): \(t.rows) rows, \(t.segments) segment(s), \(t.blocks) block(s)")
+                print("  raw \(formatBytes(t.rawBytes)), stored \(formatBytes(t.storedBytes)) (\(String(format: "%.2f", ratio))x)"
+                    + (t.rows > 0 ? ", \(String(format: "%.1f", Double(t.storedBytes) / Double(t.rows))) bytes/row" : ""))
+                for (name, e) in t.encodings.sorted(by: { $0.value.bytes > $1.value.bytes }) {
+                    print("  \(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(e.blocks).leftPad(6)) block(s) \(formatBytes(e.bytes).leftPad(10))")
+                }
+            }
+        }
+    }
+}
+
+func formatBytes(_ n: Int) -> String {
+    if n < 1024 { return "\(n) B" }
+    if n < 1 << 20 { return String(format: "%.1f KiB", Double(n) / 1024) }
+    if n < 1 << 30 { return String(format: "%.1f MiB", Double(n) / 1_048_576) }
+    return String(format: "%.2f GiB", Double(n) / 1_073_741_824)
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
