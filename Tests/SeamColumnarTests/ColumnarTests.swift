@@ -1,0 +1,47 @@
+import SeamColumnar
+import Testing
+
+@Suite struct ColumnarTests {
+    @Test func civilDatesRoundTripAndMatchKnownDays() {
+        #expect(Timestamp.days(year: 1970, month: 1, day: 1) == 0)
+        #expect(Timestamp.days(year: 2000, month: 3, day: 1) == 11_017)
+        #expect(Timestamp.days(year: 1969, month: 12, day: 31) == -1)
+        for d in stride(from: Int64(-800_000), through: 800_000, by: 997) {
+            let c = Timestamp.civil(days: d)
+            #expect(Timestamp.days(year: c.year, month: c.month, day: c.day) == d)
+        }
+    }
+
+    @Test func timestampsPrintAsDuckDBDoes() {
+        #expect(Timestamp.format(Timestamp.micros(year: 2024, month: 2, day: 29, hour: 13, minute: 5, second: 9)) == "2024-02-29 13:05:09")
+        #expect(Timestamp.format(Timestamp.micros(year: 2024, month: 1, day: 1, micro: 120_000)) == "2024-01-01 00:00:00.12")
+        #expect(Timestamp.format(-1) == "1969-12-31 23:59:59.999999")
+        #expect(Timestamp.iso8601(Timestamp.micros(year: 2025, month: 3, day: 14, hour: 15, minute: 2, second: 11, micro: 93_000)) == "2025-03-14T15:02:11.093Z")
+    }
+
+    @Test func decimalsPrintExactly() {
+        #expect(Decimal2.format(12_345) == "123.45")
+        #expect(Decimal2.format(-5) == "-0.05")
+        #expect(Decimal2.format(0) == "0.00")
+        #expect(Decimal2.format(Int64.min) == "-92233720368547758.08")
+    }
+
+    @Test func builderRecordsNullsAndValues() {
+        var b = ColumnBuilder(.varchar)
+        b.append(string: "Zoë")
+        b.appendNull()
+        b.append(string: "")
+        let v = b.finish()
+        #expect(v.count == 3 && v.nullCount == 1)
+        #expect(v.allValues == [.varchar("Zoë"), .null, .varchar("")])
+        var i = ColumnBuilder(.integer)
+        for k in 0..<130 { i.append(int32: Int32(k)) }
+        #expect(i.finish().validity == nil)
+    }
+
+    @Test func sqlTypeNames() {
+        for t in LogicalType.allCases { #expect(LogicalType(sqlName: t.description) == t) }
+        #expect(LogicalType(sqlName: "decimal(18, 2)") == .decimal)
+        #expect(LogicalType(sqlName: "blob") == nil)
+    }
+}

@@ -1,0 +1,48 @@
+import SeamColumnar
+import SeamKernels
+import SeamTestSupport
+import Testing
+
+@Suite struct KernelTests {
+    /// Published check values of CRC-32C (RFC 3720 appendix B.4 and the "123456789" check value).
+    @Test func crc32cMatchesPublishedCheckValues() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+        #expect(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
+        #expect(CRC32C.checksum((0..<32).map { UInt8($0) }) == 0x46DD_794E)
+        #expect(CRC32C.checksum([]) == 0)
+    }
+
+    @Test func crc32cIsIncrementalAndSeesEveryBit() {
+        var rng = FixtureRandom(seed: 1)
+        let data = (0..<1000).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let whole = CRC32C.checksum(data)
+        for split in [0, 1, 7, 8, 9, 500, 999, 1000] {
+            let a = CRC32C.checksum(Array(data[0..<split]))
+            #expect(CRC32C.checksum(Array(data[split...]), seed: a) == whole)
+        }
+        for bit in stride(from: 0, to: 8000, by: 97) {
+            var d = data
+            d[bit / 8] ^= UInt8(1 << (bit % 8))
+            #expect(CRC32C.checksum(d) != whole)
+        }
+    }
+
+    @Test func gatherKeepsValuesAndNulls() {
+        for type in LogicalType.allCases {
+            let v = VectorFixtures.vector(type, count: 300, shape: .random, nulls: .sparse, seed: 4)
+            let idx: [Int32] = [299, 0, 5, 5, 150]
+            let g = Gather.rows(v, idx)
+            #expect(sameValues(g.allValues, idx.map { v.value(at: Int($0)) }), "\(type)")
+            #expect(Gather.rows(v, []).count == 0)
+        }
+    }
+
+    @Test func minMaxSkipsNulls() {
+        let v = Chunk(schema: Schema([Field("x", .bigint)]), rows: [[.null], [.bigint(5)], [.bigint(-3)], [.null], [.bigint(9)]]).columns[0]
+        let r = v.withValues(Int64.self) { MinMax.of($0, validity: v.validity!.typed(UInt64.self, count: 1)) }
+        #expect(r?.min == -3 && r?.max == 9)
+        let empty = ColumnBuilder(.bigint).finish()
+        #expect(empty.withValues(Int64.self) { MinMax.of($0, validity: nil) } == nil)
+    }
+}
