@@ -28,7 +28,7 @@ let package = Package(
         // Layer 4
         .target(name: "SeamSynth", dependencies: ["SeamColumnar"], swiftSettings: swiftSettings),
         // Layer 5
-        .target(name: "Seam", dependencies: ["SeamColumnar", "SeamStorage", "SeamSynth"], swiftSettings: swiftSettings),
+        .target(name: "Seam", dependencies: ["SeamColumnar", "SeamKernels", "SeamStorage", "SeamSynth"], swiftSettings: swiftSettings),
         // Layer 6
         .executableTarget(
             name: "seam",

@@ -1,6 +1,7 @@
 @_exported public import SeamColumnar
 @_exported public import SeamStorage
 @_exported public import SeamSynth
+@_exported public import SeamKernels
 import Foundation
 
 /// The embeddable entry point: a Seam store on disk with its canonical tables.

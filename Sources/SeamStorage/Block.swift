@@ -2,11 +2,11 @@ public import SeamColumnar
 import SeamKernels
 
 /// Flags of a stored block.
-package struct BlockFlags: OptionSet, Sendable {
-    package let rawValue: UInt8
-    package init(rawValue: UInt8) { self.rawValue = rawValue }
-    package static let lz4 = BlockFlags(rawValue: 1)
-    package static let validity = BlockFlags(rawValue: 2)
+public struct BlockFlags: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let lz4 = BlockFlags(rawValue: 1)
+    public static let validity = BlockFlags(rawValue: 2)
 }
 
 /// The min/max of a block's valid values, for skipping blocks and segments.
@@ -21,14 +21,14 @@ public enum ZoneMap: Sendable, Equatable {
 }
 
 /// One encoded block, ready to be written, and what the footer says of it.
-package struct EncodedBlock {
-    package var bytes: [UInt8]
-    package var rows: Int
-    package var nulls: Int
-    package var codec: CodecID
-    package var flags: BlockFlags
-    package var rawBytes: Int
-    package var zone: ZoneMap
+public struct EncodedBlock: Sendable {
+    public var bytes: [UInt8]
+    public var rows: Int
+    public var nulls: Int
+    public var codec: CodecID
+    public var flags: BlockFlags
+    public var rawBytes: Int
+    public var zone: ZoneMap
 }
 
 /// Encodes and decodes blocks.
@@ -41,14 +41,14 @@ package struct EncodedBlock {
 /// 24 | validity bitmap (u64 words, when flags has validity) | payload (LZ4 when flags has lz4) |
 /// ```
 /// The block's CRC-32C is kept in the segment footer.
-package enum BlockCodec {
+public enum BlockCodec {
     static let headerSize = 24
     /// The most rows a block may hold (the writer uses far fewer).
     static let maxRows = 1 << 22
 
     /// Encodes `vector`, choosing the codec with the smallest exact size, then LZ4 when it pays.
     /// `force` pins the codec (tests, `force_codec`); it must support the type.
-    package static func encode(_ vector: ColumnVector, force: CodecID? = nil, allowLZ4: Bool = true) -> EncodedBlock {
+    public static func encode(_ vector: ColumnVector, force: CodecID? = nil, allowLZ4: Bool = true) -> EncodedBlock {
         let nulls = vector.nullCount
         let dense = fillNulls(vector)
         let zone = zoneMap(vector)
@@ -92,7 +92,7 @@ package enum BlockCodec {
     }
 
     /// Decodes a block. `owner` keeps `bytes` alive so plain blocks can be borrowed rather than copied.
-    package static func decode(
+    public static func decode(
         _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?
     ) throws(StorageError) -> ColumnVector {
         var r = ByteReader(bytes)

@@ -1,4 +1,4 @@
-public import SeamColumnar
+package import SeamColumnar
 import SeamKernels
 
 /// Options for writing segments.

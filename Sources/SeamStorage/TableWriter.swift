@@ -1,4 +1,4 @@
-public import SeamColumnar
+package import SeamColumnar
 import SeamKernels
 
 /// Splits appended rows into segments: by partition, sorted by the layout's sort columns, capped in size.

@@ -142,3 +142,19 @@ func csvFields(_ line: String) -> [String] {
     out.append(cur)
     return out
 }
+
+/// The committed sample is exactly what the generator makes for its seed: the fixtures and their
+/// documentation cannot drift from the code (`make sample` regenerates them).
+@Suite struct CommittedSampleTests {
+    @Test func sampleMatchesAFreshGeneration() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sample = root.appendingPathComponent("data/sample").path
+        let dir = VectorFixtures.temporaryDirectory("sample")
+        _ = try Generator.writeRawFiles(GeneratorOptions(customers: 150, seed: 1), to: dir)
+        for f in GeneratorTests.files + ["truth/identifiers.csv", "truth/persons.csv", "truth/injected_errors.csv", "truth/params.json"] {
+            let committed = try Data(contentsOf: URL(fileURLWithPath: sample + "/" + f))
+            let fresh = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + f))
+            #expect(committed == fresh, "data/sample/\(f) is stale: run `make sample`")
+        }
+    }
+}

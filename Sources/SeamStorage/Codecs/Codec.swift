@@ -1,4 +1,4 @@
-public import SeamColumnar
+package import SeamColumnar
 
 /// The byte that names a codec on disk. Ids are never reused; see FORMAT.md.
 public struct CodecID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {

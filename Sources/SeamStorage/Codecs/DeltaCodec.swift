@@ -1,4 +1,4 @@
-public import SeamColumnar
+package import SeamColumnar
 
 /// Delta + bit-packing for integer types: for timestamps and sorted ids, whose neighbours differ by little.
 ///

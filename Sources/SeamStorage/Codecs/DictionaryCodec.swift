@@ -1,4 +1,4 @@
-public import SeamColumnar
+package import SeamColumnar
 import SeamKernels
 
 /// Dictionary for VARCHAR: each distinct string stored once, rows store bit-packed codes into it.

@@ -1,4 +1,4 @@
-public import SeamColumnar
+package import SeamColumnar
 
 /// Frame of reference + bit-packing for integer types: each value is stored as `value - min` in the fewest bits.
 ///

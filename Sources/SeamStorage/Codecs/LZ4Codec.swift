@@ -5,12 +5,12 @@ import CLZ4
 ///
 /// Bit-packed payloads rarely shrink under LZ4 (measured ratio 1.00); byte-aligned payloads (plain integers,
 /// strings, run values) often do. The decision is made per block by compressing and comparing.
-package enum LZ4Block {
+public enum LZ4Block {
     /// Keep the LZ4 form only when it saves at least 10 %.
-    package static let payRatio = 0.9
+    public static let payRatio = 0.9
 
     /// The compressed bytes, or `nil` when compression does not pay.
-    package static func compressIfItPays(_ input: [UInt8]) -> [UInt8]? {
+    public static func compressIfItPays(_ input: [UInt8]) -> [UInt8]? {
         guard input.count >= 64 else { return nil }
         let bound = Int(LZ4_compressBound(Int32(input.count)))
         var out = [UInt8](repeating: 0, count: bound)
@@ -27,7 +27,7 @@ package enum LZ4Block {
     }
 
     /// Decompresses exactly `rawCount` bytes into a fresh buffer; corrupt input throws, never overruns.
-    package static func decompress(_ input: UnsafeRawBufferPointer, rawCount: Int) throws(StorageError) -> UnsafeMutableRawBufferPointer {
+    public static func decompress(_ input: UnsafeRawBufferPointer, rawCount: Int) throws(StorageError) -> UnsafeMutableRawBufferPointer {
         let out = UnsafeMutableRawBufferPointer.allocate(byteCount: max(rawCount, 1), alignment: 64)
         let n = LZ4_decompress_safe(
             input.baseAddress?.assumingMemoryBound(to: CChar.self), out.baseAddress!.assumingMemoryBound(to: CChar.self),

@@ -1,4 +1,4 @@
-public import SeamColumnar
+package import SeamColumnar
 
 /// Plain: values as they sit in memory.
 ///

@@ -1,4 +1,4 @@
-public import SeamColumnar
+package import SeamColumnar
 import SeamKernels
 
 /// Run-length: runs of equal values stored once with their lengths. Wraps the plain codec for the run values.

@@ -1,0 +1,73 @@
+import Benchmark
+import Seam
+
+/// Encode and decode throughput per encoding and for LZ4, on columns shaped like the generator's events.
+/// Each benchmark checks its result so a fast wrong answer fails (STYLE.md, habit 11).
+/// Rows/s: throughput of `scaledIterations` with one block of `rows` rows per iteration; bytes/s = rows/s × bytes per row.
+let rows = 65_536
+
+/// Event-shaped columns from the generator's own canonical rows.
+let eventColumns: [(name: String, vector: ColumnVector)] = {
+    var chunk: Chunk? = nil
+    try! Generator.canonicalEvents(GeneratorOptions(customers: 2_000, seed: 1), batch: 2_000) { c in chunk = c }
+    let c = chunk!
+    return c.schema.fields.indices.map { i in (c.schema[i].name, Gather.slice(c.columns[i], 0..<min(rows, c.rowCount))) }
+}()
+
+func column(_ name: String) -> ColumnVector { eventColumns.first { $0.name == name }!.vector }
+
+/// (benchmark label, column, codec)
+let cases: [(String, String, CodecID)] = [
+    ("plain/amount", "amount", .plain),
+    ("for/quantity", "quantity", .frameOfReference),
+    ("for/customer_id", "customer_id", .frameOfReference),
+    ("delta/ts", "ts", .delta),
+    ("rle/customer_id", "customer_id", .runLength),
+    ("rle/channel", "channel", .runLength),
+    ("dictionary/event_type", "event_type", .dictionary),
+    ("dictionary/category", "category", .dictionary),
+]
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal], timeUnits: .microseconds, maxDuration: .seconds(2), maxIterations: 200)
+
+    for (label, name, codec) in cases {
+        let v = column(name)
+        let bytesPerRow = Double(v.rawByteCount) / Double(v.count)
+        Benchmark("encode \(label) (\(Int(bytesPerRow)) B/row raw)", configuration: .init(scalingFactor: .one)) { b in
+            for _ in b.scaledIterations {
+                let e = BlockCodec.encode(v, force: codec, allowLZ4: false)
+                precondition(e.codec == codec && e.rows == v.count)
+                blackHole(e)
+            }
+        }
+        let block = BlockCodec.encode(v, force: codec, allowLZ4: false)
+        let aligned = Buffer(copying: block.bytes)
+        Benchmark("decode \(label) (\(block.bytes.count / 1024) KiB block)", configuration: .init(scalingFactor: .one)) { b in
+            for _ in b.scaledIterations {
+                let d = try BlockCodec.decode(aligned.bytes, type: v.type, owner: aligned)
+                precondition(d.count == v.count)
+                blackHole(d)
+            }
+        }
+    }
+
+    // LZ4 on a byte-aligned payload (plain event types) and on a bit-packed one (FOR quantities).
+    for (label, name, codec) in [("plain/event_type", "event_type", CodecID.plain), ("for/ts", "ts", CodecID.frameOfReference)] {
+        let payload = BlockCodec.encode(column(name), force: codec, allowLZ4: false).bytes
+        let compressed = LZ4Block.compressIfItPays(payload)
+        Benchmark("lz4 compress \(label) (\(payload.count / 1024) KiB)", configuration: .init(scalingFactor: .one)) { b in
+            for _ in b.scaledIterations { blackHole(LZ4Block.compressIfItPays(payload)) }
+        }
+        if let compressed {
+            Benchmark("lz4 decompress \(label) (\(payload.count / 1024) → \(compressed.count / 1024) KiB)", configuration: .init(scalingFactor: .one)) { b in
+                for _ in b.scaledIterations {
+                    let out = try compressed.withUnsafeBytes { try LZ4Block.decompress($0, rawCount: payload.count) }
+                    precondition(out.count == payload.count)
+                    out.deallocate()
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+# Seam: `make demo` and `make test` set up everything they need on a fresh Debian machine with Swift.
+SWIFT      ?= swift
+STORE      ?= seam-data
+CUSTOMERS  ?= 3000
+SEED       ?= 42
+DEMO_DATA  ?= data/generated/demo
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SEAM        = .build/release/seam
+
+.PHONY: deps build demo test bench sample clean
+
+## deps: install the system libraries Seam links (liblz4-dev), once.
+deps:
+	@if ! pkg-config --exists liblz4 2>/dev/null; then \
+		echo "installing liblz4-dev and pkg-config"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblz4-dev pkg-config >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product seam
+
+## demo: generate a few thousand customers' raw exports, load their events into the store, show it.
+demo: build
+	rm -rf $(DEMO_DATA) $(STORE)
+	$(SEAM) generate --customers $(CUSTOMERS) --seed $(SEED) --out $(DEMO_DATA) --store $(STORE)
+	$(SEAM) stats --store $(STORE)
+	$(SEAM) verify --store $(STORE)
+	@echo
+	@echo "Raw exports: $(DEMO_DATA) (formats: data/README.md). Store: $(STORE)."
+	@echo "Not built yet: ingest of the raw files, SQL, audiences and predictions (open issues)."
+
+## test: the whole suite (Swift Testing).
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --disable-xctest
+
+## bench: encode/decode benchmarks per encoding and LZ4 (nested package under Benchmarks/).
+bench: deps
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+
+## sample: regenerate the committed sample under data/sample (after a generator change).
+sample: build
+	rm -rf data/sample
+	$(SEAM) generate --customers 150 --seed 1 --out data/sample
+
+clean:
+	rm -rf .build Benchmarks/.build data/generated $(STORE)
