@@ -31,7 +31,8 @@ demo: build
 
 ## test: the whole suite (Swift Testing).
 test: deps
-	$(SWIFT) build --build-tests
+	./.ci/check-layers
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build --disable-xctest
 
 ## bench: encode/decode benchmarks per encoding and LZ4 (nested package under Benchmarks/).

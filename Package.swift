@@ -24,7 +24,9 @@ let package = Package(
         // Layer 1
         .target(name: "SeamKernels", dependencies: ["SeamColumnar"], swiftSettings: swiftSettings),
         // Layer 2
-        .target(name: "SeamStorage", dependencies: ["SeamColumnar", "SeamKernels", "CLZ4"], swiftSettings: swiftSettings),
+        .target(
+            name: "SeamStorage", dependencies: ["SeamColumnar", "SeamKernels", "CLZ4"], exclude: ["FORMAT.md"],
+            swiftSettings: swiftSettings),
         // Layer 4
         .target(name: "SeamSynth", dependencies: ["SeamColumnar"], swiftSettings: swiftSettings),
         // Layer 5

@@ -61,9 +61,9 @@ public enum Generator {
         for (name, ch, fileID) in [("web_events.jsonl", Channel.web, UInt64(1)), ("mobile_events.jsonl", Channel.mobile, UInt64(2))] {
             let events = ordered(ch)
             let w = SegmentEventsWriter(world: world, fileID: fileID)
-            let (bytes, errs) = renderParallel(events.count) { i, out, errs in w.render(events[i], line: i + 1, into: &out, injected: &errs) }
-            try write(bytes, to: directory + "/" + name)
-            report.files.append(.init(name: name, lines: events.count, bytes: bytes.count))
+            let (parts, errs) = renderParallel(events.count) { i, out, errs in w.render(events[i], line: i + 1, into: &out, injected: &errs) }
+            let size = try write(parts, header: nil, to: directory + "/" + name)
+            report.files.append(.init(name: name, lines: events.count, bytes: size))
             injected += errs.map { (name, $0) }
         }
 
@@ -79,21 +79,19 @@ public enum Generator {
             }
             let w = POSWriter(world: world)
             let starts = firstLine
-            let (body, errs) = renderParallel(events.count) { i, out, errs in
+            let (parts, errs) = renderParallel(events.count) { i, out, errs in
                 _ = w.render(events[i], firstLine: starts[i], into: &out, injected: &errs)
             }
-            let bytes = Array((POSWriter.header + "\n").utf8) + body
-            try write(bytes, to: directory + "/pos_transactions.csv")
-            report.files.append(.init(name: "pos_transactions.csv", lines: line - 2, bytes: bytes.count))
+            let size = try write(parts, header: POSWriter.header, to: directory + "/pos_transactions.csv")
+            report.files.append(.init(name: "pos_transactions.csv", lines: line - 2, bytes: size))
             injected += errs.map { ("pos_transactions.csv", $0) }
         }
 
         func csv(_ name: String, _ ch: Channel, header: String, _ render: @escaping @Sendable (SimEvent, Int, inout TextOutput, inout [InjectedError]) -> Void) throws {
             let events = ordered(ch)
-            let (body, errs) = renderParallel(events.count) { i, out, errs in render(events[i], i + 2, &out, &errs) }
-            let bytes = Array((header + "\n").utf8) + body
-            try write(bytes, to: directory + "/" + name)
-            report.files.append(.init(name: name, lines: events.count, bytes: bytes.count))
+            let (parts, errs) = renderParallel(events.count) { i, out, errs in render(events[i], i + 2, &out, &errs) }
+            let size = try write(parts, header: header, to: directory + "/" + name)
+            report.files.append(.init(name: name, lines: events.count, bytes: size))
             injected += errs.map { (name, $0) }
         }
         let email = EmailWriter(world: world), calls = CallCenterWriter(world: world), crm = CRMWriter(world: world)
@@ -140,7 +138,7 @@ public enum Generator {
     /// Renders `count` items into one byte array over all cores, keeping order.
     static func renderParallel(
         _ count: Int, _ body: @Sendable (Int, inout TextOutput, inout [InjectedError]) -> Void
-    ) -> ([UInt8], [InjectedError]) {
+    ) -> ([[UInt8]], [InjectedError]) {
         let grain = 4096
         let chunks = (count + grain - 1) / grain
         let parts = Mutex([([UInt8], [InjectedError])](repeating: ([], []), count: chunks))
@@ -150,7 +148,26 @@ public enum Generator {
             for i in (c * grain)..<min(count, (c + 1) * grain) { body(i, &out, &errs) }
             parts.withLock { $0[c] = (out.bytes, errs) }
         }
-        return parts.withLock { p in (p.flatMap(\.0), p.flatMap(\.1)) }
+        return parts.withLock { p in (p.map(\.0), p.flatMap(\.1)) }
+    }
+
+    /// Writes an optional header line and the rendered parts in order, without joining them in memory.
+    static func write(_ parts: [[UInt8]], header: String?, to path: String) throws -> Int {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+            throw GeneratorError(message: "cannot write \(path)")
+        }
+        defer { try? h.close() }
+        var size = 0
+        if let header {
+            let line = Data((header + "\n").utf8)
+            try h.write(contentsOf: line)
+            size += line.count
+        }
+        for p in parts where !p.isEmpty {
+            try p.withUnsafeBytes { try h.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0.baseAddress!), count: $0.count, deallocator: .none)) }
+            size += p.count
+        }
+        return size
     }
 
     static func write(_ bytes: [UInt8], to path: String) throws {
