@@ -85,22 +85,16 @@ package enum TableWriter {
     static func compare(_ c: ColumnVector, _ a: Int, _ b: Int) -> Int {
         let na = c.isNull(a), nb = c.isNull(b)
         if na || nb { return na == nb ? 0 : (na ? 1 : -1) }
+        func cmp<T: Comparable>(_: T.Type, _ width: Int) -> Int {
+            let x = c.values.base.loadUnaligned(fromByteOffset: a * width, as: T.self)
+            let y = c.values.base.loadUnaligned(fromByteOffset: b * width, as: T.self)
+            return x < y ? -1 : (x > y ? 1 : 0)
+        }
         switch c.type.physical {
-        case .uint8:
-            let x = c.values.base.load(fromByteOffset: a, as: UInt8.self), y = c.values.base.load(fromByteOffset: b, as: UInt8.self)
-            return x < y ? -1 : (x > y ? 1 : 0)
-        case .int32:
-            let x = c.values.base.load(fromByteOffset: a * 4, as: Int32.self)
-            let y = c.values.base.load(fromByteOffset: b * 4, as: Int32.self)
-            return x < y ? -1 : (x > y ? 1 : 0)
-        case .int64:
-            let x = c.values.base.load(fromByteOffset: a * 8, as: Int64.self)
-            let y = c.values.base.load(fromByteOffset: b * 8, as: Int64.self)
-            return x < y ? -1 : (x > y ? 1 : 0)
-        case .double:
-            let x = c.values.base.load(fromByteOffset: a * 8, as: Double.self)
-            let y = c.values.base.load(fromByteOffset: b * 8, as: Double.self)
-            return x < y ? -1 : (x > y ? 1 : 0)
+        case .uint8: return cmp(UInt8.self, 1)
+        case .int32: return cmp(Int32.self, 4)
+        case .int64: return cmp(Int64.self, 8)
+        case .double: return cmp(Double.self, 8)
         case .bytes:
             let x = c.stringBytes(a), y = c.stringBytes(b)
             if x.elementsEqual(y) { return 0 }
