@@ -61,8 +61,9 @@ public enum Generator {
         for (name, ch, fileID) in [("web_events.jsonl", Channel.web, UInt64(1)), ("mobile_events.jsonl", Channel.mobile, UInt64(2))] {
             let events = ordered(ch)
             let w = SegmentEventsWriter(world: world, fileID: fileID)
-            let (parts, errs) = renderParallel(events.count) { i, out, errs in w.render(events[i], line: i + 1, into: &out, injected: &errs) }
-            let size = try write(parts, header: nil, to: directory + "/" + name)
+            let (size, errs) = try renderFile(events.count, header: nil, to: directory + "/" + name) { i, out, errs in
+                w.render(events[i], line: i + 1, into: &out, injected: &errs)
+            }
             report.files.append(.init(name: name, lines: events.count, bytes: size))
             injected += errs.map { (name, $0) }
         }
@@ -79,18 +80,18 @@ public enum Generator {
             }
             let w = POSWriter(world: world)
             let starts = firstLine
-            let (parts, errs) = renderParallel(events.count) { i, out, errs in
-                _ = w.render(events[i], firstLine: starts[i], into: &out, injected: &errs)
+            let (size, errs) = try renderFile(events.count, header: POSWriter.header, to: directory + "/pos_transactions.csv") {
+                i, out, errs in _ = w.render(events[i], firstLine: starts[i], into: &out, injected: &errs)
             }
-            let size = try write(parts, header: POSWriter.header, to: directory + "/pos_transactions.csv")
             report.files.append(.init(name: "pos_transactions.csv", lines: line - 2, bytes: size))
             injected += errs.map { ("pos_transactions.csv", $0) }
         }
 
         func csv(_ name: String, _ ch: Channel, header: String, _ render: @escaping @Sendable (SimEvent, Int, inout TextOutput, inout [InjectedError]) -> Void) throws {
             let events = ordered(ch)
-            let (parts, errs) = renderParallel(events.count) { i, out, errs in render(events[i], i + 2, &out, &errs) }
-            let size = try write(parts, header: header, to: directory + "/" + name)
+            let (size, errs) = try renderFile(events.count, header: header, to: directory + "/" + name) { i, out, errs in
+                render(events[i], i + 2, &out, &errs)
+            }
             report.files.append(.init(name: name, lines: events.count, bytes: size))
             injected += errs.map { (name, $0) }
         }
@@ -135,24 +136,12 @@ public enum Generator {
         return n
     }
 
-    /// Renders `count` items into one byte array over all cores, keeping order.
-    static func renderParallel(
-        _ count: Int, _ body: @Sendable (Int, inout TextOutput, inout [InjectedError]) -> Void
-    ) -> ([[UInt8]], [InjectedError]) {
-        let grain = 4096
-        let chunks = (count + grain - 1) / grain
-        let parts = Mutex([([UInt8], [InjectedError])](repeating: ([], []), count: chunks))
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            var out = TextOutput(capacity: grain * 300)
-            var errs: [InjectedError] = []
-            for i in (c * grain)..<min(count, (c + 1) * grain) { body(i, &out, &errs) }
-            parts.withLock { $0[c] = (out.bytes, errs) }
-        }
-        return parts.withLock { p in (p.map(\.0), p.flatMap(\.1)) }
-    }
-
-    /// Writes an optional header line and the rendered parts in order, without joining them in memory.
-    static func write(_ parts: [[UInt8]], header: String?, to path: String) throws -> Int {
+    /// Renders `count` items over all cores and writes them in order to `path`, a window of chunks at a time,
+    /// so memory holds at most one window of text (about 64 × 4096 lines) whatever the file's size.
+    /// Returns the bytes written and the injected errors.
+    static func renderFile(
+        _ count: Int, header: String?, to path: String, _ body: @Sendable (Int, inout TextOutput, inout [InjectedError]) -> Void
+    ) throws -> (Int, [InjectedError]) {
         guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
             throw GeneratorError(message: "cannot write \(path)")
         }
@@ -163,11 +152,27 @@ public enum Generator {
             try h.write(contentsOf: line)
             size += line.count
         }
-        for p in parts where !p.isEmpty {
-            try p.withUnsafeBytes { try h.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0.baseAddress!), count: $0.count, deallocator: .none)) }
-            size += p.count
+        let grain = 4096, window = 64
+        var errors: [InjectedError] = []
+        var first = 0
+        while first < count {
+            let chunks = min(window, (count - first + grain - 1) / grain)
+            let base = first
+            let parts = Mutex([([UInt8], [InjectedError])](repeating: ([], []), count: chunks))
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                var out = TextOutput(capacity: grain * 300)
+                var errs: [InjectedError] = []
+                for i in (base + c * grain)..<min(count, base + (c + 1) * grain) { body(i, &out, &errs) }
+                parts.withLock { $0[c] = (out.bytes, errs) }
+            }
+            for (bytes, errs) in parts.withLock({ $0 }) {
+                try h.write(contentsOf: Data(bytes))
+                size += bytes.count
+                errors += errs
+            }
+            first = min(count, first + chunks * grain)
         }
-        return size
+        return (size, errors)
     }
 
     static func write(_ bytes: [UInt8], to path: String) throws {
