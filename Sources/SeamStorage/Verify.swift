@@ -4,6 +4,8 @@ public struct VerifyReport: Sendable {
     public var segments = 0
     public var blocks = 0
     public var problems: [StorageError] = []
+    /// Files no manifest refers to, left by an interrupted commit: harmless to readers, removed by the next writer.
+    public var orphans: [String] = []
     public var isClean: Bool { problems.isEmpty }
 }
 
@@ -36,6 +38,13 @@ extension Store {
             do { m = try manifest(t) } catch {
                 report.problems.append(error)
                 continue
+            }
+            let live = Set(m.segments.map(\.file))
+            for f in (try? FileIO.list(tableDir(t) + "/data")) ?? [] where !live.contains("data/" + f) {
+                report.orphans.append("tables/\(t)/data/\(f)")
+            }
+            for f in (try? FileIO.list(tableDir(t))) ?? [] where f.hasSuffix(".tmp") {
+                report.orphans.append("tables/\(t)/\(f)")
             }
             for s in m.segments {
                 report.segments += 1

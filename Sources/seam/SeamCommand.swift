@@ -88,6 +88,10 @@ extension SeamCommand {
             let s = try storeOption.open(readOnly: true)
             let r = s.verify()
             for p in r.problems { print("DAMAGED \(p)") }
+            if !r.orphans.isEmpty {
+                print("\(r.orphans.count) file(s) left by an interrupted commit (not part of any commit; the next writer removes them):")
+                for o in r.orphans { print("  \(o)") }
+            }
             print("\(r.tables) table(s), \(r.segments) segment(s), \(r.blocks) block(s) checked: \(r.isClean ? "OK" : "\(r.problems.count) problem(s)")")
             if !r.isClean { throw ExitCode(1) }
         }

@@ -67,8 +67,10 @@ import Testing
         let before = try Self.seam(["stats", "--store", store]).stdout
         let killed = try Self.seam(["generate", "--customers", "60", "--seed", "9", "--no-files", "--store", store], env: ["SEAM_CRASH_AT": crash])
         #expect(killed.status == 86, "\(killed.stderr)")
-        // Readers see the last commit, untouched.
+        // Readers see the last commit, untouched; verify names the leftovers but finds no damage.
         #expect(try Self.seam(["stats", "--store", store]).stdout == before)
+        let check = try Self.seam(["verify", "--store", store])
+        #expect(check.status == 0 && check.stdout.contains("left by an interrupted commit"), "\(check.stdout)")
         // The next writer removes the leftovers and reports them; then its own commit lands.
         let next = try Self.seam(["generate", "--customers", "60", "--seed", "9", "--no-files", "--store", store])
         #expect(next.status == 0)
