@@ -74,3 +74,57 @@ public enum Gather {
         rows(source, range.map { Int32($0) })
     }
 }
+
+extension Gather {
+    /// The rows of `parts` one after another, as one vector. All parts must have the same type.
+    public static func concat(_ parts: [ColumnVector], type: LogicalType) -> ColumnVector {
+        precondition(parts.allSatisfy { $0.type == type }, "concat of mixed types")
+        let n = parts.reduce(0) { $0 + $1.count }
+        let anyNulls = parts.contains { $0.validity != nil }
+        let validity: Buffer? = anyNulls ? Buffer(byteCount: Bitmap.wordCount(n) * 8) { raw in
+            let out = raw.bindMemory(to: UInt64.self)
+            var at = 0
+            for p in parts {
+                for r in 0..<p.count where !p.isNull(r) { out[(at + r) >> 6] |= 1 << UInt64((at + r) & 63) }
+                at += p.count
+            }
+        } : nil
+        if let width = type.physical.width {
+            let values = Buffer(byteCount: n * width) { raw in
+                var at = 0
+                for p in parts where p.count > 0 {
+                    raw.baseAddress!.advanced(by: at).copyMemory(from: p.values.base, byteCount: p.count * width)
+                    at += p.count * width
+                }
+            }
+            return ColumnVector(type: type, count: n, values: values, validity: validity)
+        }
+        var total = 0
+        for p in parts where p.count > 0 {
+            let o = p.offsets!.typed(UInt32.self, count: p.count + 1)
+            total += Int(o[p.count] &- o[0])
+        }
+        let offsets = Buffer(byteCount: (n + 1) * 4) { raw in
+            let out = raw.bindMemory(to: UInt32.self)
+            var row = 0
+            var base: UInt32 = 0
+            for p in parts where p.count > 0 {
+                let o = p.offsets!.typed(UInt32.self, count: p.count + 1)
+                for r in 0..<p.count { out[row + r] = base &+ (o[r] &- o[0]) }
+                row += p.count
+                base &+= o[p.count] &- o[0]
+            }
+            out[n] = base
+        }
+        let bytes = Buffer(byteCount: total) { raw in
+            var at = 0
+            for p in parts where p.count > 0 {
+                let o = p.offsets!.typed(UInt32.self, count: p.count + 1)
+                let len = Int(o[p.count] &- o[0])
+                if len > 0 { raw.baseAddress!.advanced(by: at).copyMemory(from: p.values.base + Int(o[0]), byteCount: len) }
+                at += len
+            }
+        }
+        return ColumnVector(type: .varchar, count: n, values: bytes, offsets: offsets, validity: validity)
+    }
+}

@@ -7,7 +7,7 @@ struct SeamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seam",
         abstract: "Seam: an embedded customer-data platform with its own columnar analytics core.",
-        subcommands: [Generate.self, Verify.self, Stats.self]
+        subcommands: [Generate.self, Verify.self, Stats.self, Compact.self]
     )
 }
 
@@ -94,6 +94,21 @@ extension SeamCommand {
             }
             print("\(r.tables) table(s), \(r.segments) segment(s), \(r.blocks) block(s) checked: \(r.isClean ? "OK" : "\(r.problems.count) problem(s)")")
             if !r.isClean { throw ExitCode(1) }
+        }
+    }
+
+    struct Compact: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge each partition's segments into sorted, partition-sized segments (one atomic commit per partition).")
+        @OptionGroup var storeOption: StoreOption
+        @Option(help: "Only this table (default: all).") var table: String?
+
+        func run() throws {
+            let s = try storeOption.open()
+            for t in try table.map { [$0] } ?? s.storage.tableNames() {
+                let r = try s.storage.compact(t)
+                print("\(t): \(r.segmentsBefore) → \(r.segmentsAfter) segment(s), \(r.partitions) partition(s) rewritten")
+            }
         }
     }
 
