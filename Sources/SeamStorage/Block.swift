@@ -171,8 +171,10 @@ public enum BlockCodec {
             return MinMax.of(v.values.typed(Int64.self, count: v.count), validity: validity)
                 .map { .integer(min: $0.min, max: $0.max) } ?? .none
         case .double:
-            return MinMax.of(v.values.typed(Double.self, count: v.count), validity: validity)
-                .map { .double(min: $0.min, max: $0.max) } ?? .none
+            // NaN is unordered: a block holding one gets no zone map, so no filter can wrongly skip it.
+            let values = v.values.typed(Double.self, count: v.count)
+            for i in 0..<v.count where values[i].isNaN && !v.isNull(i) { return .none }
+            return MinMax.of(values, validity: validity).map { .double(min: $0.min, max: $0.max) } ?? .none
         case .bytes:
             var lo: [UInt8]? = nil, hi: [UInt8]? = nil
             for i in 0..<v.count where !v.isNull(i) {

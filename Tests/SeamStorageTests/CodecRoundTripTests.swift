@@ -63,6 +63,16 @@ import Testing
         #expect(BlockCodec.encode(small.columns[0], allowLZ4: false).codec == .frameOfReference)
     }
 
+    @Test func zoneMapsOfDoubles() throws {
+        let schema = Schema([Field("x", .double)])
+        let plain = Chunk(schema: schema, rows: [[.double(2.5)], [.null], [.double(-1)]]).columns[0]
+        #expect(BlockCodec.encode(plain).zone == .double(min: -1, max: 2.5))
+        let withNaN = Chunk(schema: schema, rows: [[.double(2.5)], [.double(.nan)], [.double(-1)]]).columns[0]
+        #expect(BlockCodec.encode(withNaN).zone == ZoneMap.none)
+        let decoded = try BlockCodec.encode(withNaN).bytes.withUnsafeBytes { try BlockCodec.decode($0, type: .double, owner: nil) }
+        #expect(decoded.withValues(Double.self) { $0[1].isNaN })
+    }
+
     @Test func plainBlocksBorrowTheirPayload() throws {
         let v = VectorFixtures.vector(.bigint, count: 1000, shape: .random, nulls: .none, seed: 3)
         let block = BlockCodec.encode(v, force: .plain, allowLZ4: false)
