@@ -92,13 +92,16 @@ public enum Timestamp {
         return (y, m, dd, Int(secs / 3600), Int(secs / 60 % 60), Int(secs % 60), Int(rem % microsPerSecond))
     }
 
+    /// `v` in decimal, left-padded with zeros to `width` digits (`zeroPad(7, 2)` → `07`).
+    public static func zeroPad(_ v: Int, _ width: Int) -> String {
+        let s = String(v)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+
     /// Formats as DuckDB prints a TIMESTAMP: `2024-03-01 12:30:00` or `2024-03-01 12:30:00.123456`.
     public static func format(_ micros: Int64) -> String {
         let p = parts(micros)
-        func pad(_ v: Int, _ w: Int) -> String {
-            let s = String(v)
-            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
-        }
+        let pad = zeroPad
         var out = pad(p.year, 4) + "-" + pad(p.month, 2) + "-" + pad(p.day, 2) + " "
         out += pad(p.hour, 2) + ":" + pad(p.minute, 2) + ":" + pad(p.second, 2)
         if p.micro != 0 {
@@ -112,10 +115,7 @@ public enum Timestamp {
     /// Formats as ISO 8601 UTC with milliseconds: `2024-03-01T12:30:00.123Z` (Segment's spelling).
     public static func iso8601(_ micros: Int64) -> String {
         let p = parts(micros)
-        func pad(_ v: Int, _ w: Int) -> String {
-            let s = String(v)
-            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
-        }
+        let pad = zeroPad
         return pad(p.year, 4) + "-" + pad(p.month, 2) + "-" + pad(p.day, 2) + "T" + pad(p.hour, 2) + ":"
             + pad(p.minute, 2) + ":" + pad(p.second, 2) + "." + pad(p.micro / 1000, 3) + "Z"
     }

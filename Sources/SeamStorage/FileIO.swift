@@ -47,12 +47,12 @@ package enum FileIO {
         guard unlink(path) == 0 || errno == ENOENT else { throw error("unlink", path) }
     }
 
+    /// `mkdir -p`: creates `path` and its missing parents.
     package static func makeDirectory(_ path: String) throws(StorageError) {
-        var p = ""
-        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
-            p += (p.isEmpty && path.hasPrefix("/") ? "" : (p.isEmpty ? "" : "/")) + part
-            if p.isEmpty { p = "/"; continue }
-            if mkdir(p, 0o755) != 0 && errno != EEXIST { throw error("mkdir", p) }
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw error("mkdir", prefix) }
         }
     }
 

@@ -59,10 +59,7 @@ package enum TableWriter {
 
     static func partitionName(_ key: Int64, _ g: TableLayout.Granularity) -> String {
         if key == Int64.min { return "null" }
-        func pad(_ v: Int, _ w: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, w - s.count)) + s
-        }
+        let pad = Timestamp.zeroPad
         if g == .day {
             let c = Timestamp.civil(days: key)
             return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))"

@@ -114,9 +114,8 @@ enum Population {
         var rng = SeededRandom(seed: params.seed, stream: 0x4005_E401D)
         var i = 0
         while i + 1 < people.count {
-            if rng.chance(params.householdShare), let e = people[i].email {
+            if rng.chance(params.householdShare), people[i].email != nil {
                 let family = "\(Names.emailPart(people[i].lastName)).family\(i % 1000)@\(rng.pick(Names.domains))"
-                _ = e
                 people[i].email = family
                 people[i].espEmail = family
                 people[i + 1].email = family

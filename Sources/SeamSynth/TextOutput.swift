@@ -54,6 +54,12 @@ struct TextOutput {
         raw(value)
     }
 
+    /// A whole CSV row and its line break.
+    mutating func csvRow(_ fields: [String]) {
+        for (k, f) in fields.enumerated() { csvField(f, first: k == 0) }
+        newline()
+    }
+
     /// A CSV field, quoted when it holds a delimiter, quote or line break (RFC 4180).
     mutating func csvField(_ s: String, first: Bool = false) {
         if !first { bytes.append(0x2C) }
@@ -79,7 +85,7 @@ func lineHash(_ seed: UInt64, _ file: UInt64, _ line: Int) -> Double {
     return r.unit()
 }
 
-func pad2(_ v: Int) -> String { v < 10 ? "0" + String(v) : String(v) }
-func pad4(_ v: Int) -> String { String(repeating: "0", count: max(0, 4 - String(v).count)) + String(v) }
+func pad2(_ v: Int) -> String { SeamColumnar.Timestamp.zeroPad(v, 2) }
+func pad4(_ v: Int) -> String { SeamColumnar.Timestamp.zeroPad(v, 4) }
 
 import SeamColumnar

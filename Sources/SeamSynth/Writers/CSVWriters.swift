@@ -56,8 +56,7 @@ struct POSWriter {
                 fields[8] = "-" + fields[8]
                 injected.append(InjectedError(line: line, kind: "negative_quantity"))
             }
-            for (k, f) in fields.enumerated() { out.csvField(f, first: k == 0) }
-            out.newline()
+            out.csvRow(fields)
             line += 1
         }
         return line
@@ -93,8 +92,7 @@ struct EmailWriter {
             fields[4] = "yesterday"
             injected.append(InjectedError(line: line, kind: "unparseable_date"))
         }
-        for (k, f) in fields.enumerated() { out.csvField(f, first: k == 0) }
-        out.newline()
+        out.csvRow(fields)
     }
 }
 
@@ -135,8 +133,7 @@ struct CallCenterWriter {
             fields.removeLast(2)
             injected.append(InjectedError(line: line, kind: "wrong_column_count"))
         }
-        for (k, f) in fields.enumerated() { out.csvField(f, first: k == 0) }
-        out.newline()
+        out.csvRow(fields)
     }
 }
 
@@ -168,7 +165,6 @@ struct CRMWriter {
             fields.insert("", at: 3)
             injected.append(InjectedError(line: line, kind: "wrong_column_count"))
         }
-        for (k, f) in fields.enumerated() { out.csvField(f, first: k == 0) }
-        out.newline()
+        out.csvRow(fields)
     }
 }

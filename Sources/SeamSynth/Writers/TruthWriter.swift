@@ -10,8 +10,7 @@ struct TruthWriter {
         var ids = TextOutput()
         ids.raw("identifier_type,identifier,person_id,note\n")
         func id(_ type: String, _ value: String, _ person: String, _ note: String = "") {
-            for (k, f) in [type, value, person, note].enumerated() { ids.csvField(f, first: k == 0) }
-            ids.newline()
+            ids.csvRow([type, value, person, note])
         }
         var persons = TextOutput()
         persons.raw(
@@ -37,8 +36,7 @@ struct TruthWriter {
                 a.droppedAt.map(Timestamp.format) ?? "", String(p.lambda), String(p.dropout), money(Int64(p.meanOrderValue)),
                 c.currency, String(a.orders.count), money(revenue), a.unsubscribedAt.map(Timestamp.format) ?? "",
             ]
-            for (k, f) in fields.enumerated() { persons.csvField(f, first: k == 0) }
-            persons.newline()
+            persons.csvRow(fields)
         }
         // Shared identifiers: tied to many people or to none; they must never merge anyone.
         id("phone", "0000000000", "", "placeholder")
