@@ -19,15 +19,26 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product seam
 
-## demo: generate a few thousand customers' raw exports, load their events into the store, show it.
+## demo: generate a few thousand customers' raw exports, ingest them (identity, consent, quarantine), show it.
 demo: build
 	rm -rf $(DEMO_DATA) $(STORE)
-	$(SEAM) generate --customers $(CUSTOMERS) --seed $(SEED) --out $(DEMO_DATA) --store $(STORE)
-	$(SEAM) stats --store $(STORE)
+	$(SEAM) generate --customers $(CUSTOMERS) --seed $(SEED) --out $(DEMO_DATA)
+	@echo; echo "== ingest the raw exports"
+	$(SEAM) ingest --store $(STORE) $(DEMO_DATA)
+	@echo; echo "== ingest the same files again: nothing new lands"
+	$(SEAM) ingest --store $(STORE) $(DEMO_DATA)
+	@echo; echo "== identity resolution against the generator's truth"
+	$(SEAM) identity evaluate --store $(STORE) --truth $(DEMO_DATA)/truth
+	@echo; echo "== why customer 1 is one customer"
+	$(SEAM) identity explain --store $(STORE) 1 | head -20
+	@echo; echo "== the quarantine"
+	$(SEAM) quarantine list --store $(STORE) --limit 1
+	@echo
+	$(SEAM) stats --store $(STORE) | grep -E '^[a-z_]+:'
 	$(SEAM) verify --store $(STORE)
 	@echo
 	@echo "Raw exports: $(DEMO_DATA) (formats: data/README.md). Store: $(STORE)."
-	@echo "Not built yet: ingest of the raw files, SQL, audiences and predictions (open issues)."
+	@echo "Not built yet: SQL, audiences and predictions (open issues)."
 
 ## test: the whole suite (Swift Testing).
 test: deps

@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Layer 0
@@ -28,9 +29,12 @@ let package = Package(
             name: "SeamStorage", dependencies: ["SeamColumnar", "SeamKernels", "CLZ4"], exclude: ["FORMAT.md"],
             swiftSettings: swiftSettings),
         // Layer 4
+        .target(
+            name: "SeamIngest", dependencies: ["SeamColumnar", "SeamKernels", "SeamStorage", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
         .target(name: "SeamSynth", dependencies: ["SeamColumnar"], swiftSettings: swiftSettings),
         // Layer 5
-        .target(name: "Seam", dependencies: ["SeamColumnar", "SeamKernels", "SeamStorage", "SeamSynth"], swiftSettings: swiftSettings),
+        .target(name: "Seam", dependencies: ["SeamColumnar", "SeamKernels", "SeamStorage", "SeamIngest", "SeamSynth"], swiftSettings: swiftSettings),
         // Layer 6
         .executableTarget(
             name: "seam",
@@ -47,6 +51,7 @@ let package = Package(
             dependencies: ["SeamStorage", "SeamColumnar", "SeamTestSupport"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "SeamIngestTests", dependencies: ["SeamIngest", "SeamStorage", "SeamColumnar", "SeamKernels", "SeamTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SeamSynthTests", dependencies: ["SeamSynth", "SeamTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SeamCLITests", dependencies: ["SeamTestSupport"], swiftSettings: swiftSettings),
     ]

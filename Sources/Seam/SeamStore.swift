@@ -2,6 +2,7 @@
 @_exported public import SeamStorage
 @_exported public import SeamSynth
 @_exported public import SeamKernels
+@_exported public import SeamIngest
 import Foundation
 
 /// The embeddable entry point: a Seam store on disk with its canonical tables.
@@ -49,6 +50,22 @@ public final class SeamStore: @unchecked Sendable {
             rows += chunk.rowCount
         }
         return rows
+    }
+
+    /// The built-in CSV mappings: every `*.yaml` in `dir` (default `$SEAM_MAPPINGS`, else `data/mappings`).
+    public static func mappings(in dir: String? = nil) throws -> [Mapping] {
+        let d = dir ?? ProcessInfo.processInfo.environment["SEAM_MAPPINGS"] ?? "data/mappings"
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: d) else { return [] }
+        return try files.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { f in try Mapping.load(d + "/" + f) }
+    }
+
+    /// Ingests raw files and folders into the canonical tables (issue "Ingest").
+    /// - Throws: ``IngestError`` when the store holds the generator's direct canonical events (no identity key map).
+    public func ingest(_ paths: [String], options: IngestOptions) throws -> IngestSummary {
+        if try storage.tableNames().contains("events"), try storage.manifest("events").layout.keyMap == nil {
+            throw IngestError("\(storage.path) holds canonical events loaded by `seam generate --store`, which carry no identity; ingest into another store")
+        }
+        return try Ingestor(store: storage, options: options).run(paths)
     }
 
     public func verify() -> VerifyReport { storage.verify() }

@@ -12,15 +12,36 @@ public struct TableLayout: Sendable, Codable, Equatable {
     public var sortColumns: [String]
     /// A partition's rows are split into segments of at most this many rows.
     public var maxSegmentRows: Int
+    /// A BIGINT column whose stored values are keys into another table and are read through it (see ``KeyMap``).
+    public var keyMap: KeyMap?
 
     public init(
         partitionColumn: String? = nil, granularity: Granularity = .month, sortColumns: [String] = [],
-        maxSegmentRows: Int = 4 << 20
+        maxSegmentRows: Int = 4 << 20, keyMap: KeyMap? = nil
     ) {
         self.partitionColumn = partitionColumn
         self.granularity = granularity
         self.sortColumns = sortColumns
         self.maxSegmentRows = maxSegmentRows
+        self.keyMap = keyMap
+    }
+}
+
+/// Read-time substitution of a column's values through a small mapping table: a stored value `v` of `column` is
+/// read as the `to` value of the row of `table` whose `from` equals `v` (NULL when there is none or it is NULL).
+///
+/// This is how a change that touches many rows lands in one small commit: the large table keeps stable keys and
+/// only the mapping table is rewritten. Mapping keys must be small non-negative integers (a dense array is built).
+public struct KeyMap: Sendable, Codable, Equatable {
+    public var column: String
+    public var table: String
+    public var from: String
+    public var to: String
+    public init(column: String, table: String, from: String, to: String) {
+        self.column = column
+        self.table = table
+        self.from = from
+        self.to = to
     }
 }
 

@@ -36,6 +36,7 @@ public final class Store: @unchecked Sendable {
     public let recovery: RecoveryReport
     private let lock: Mutex<Void>
     private let readers = Mutex<[String: SegmentReader]>([:])
+    private let keyMaps = Mutex<[String: (version: Int, map: KeyMap, values: [Int64])]>([:])
     // The writer lock lives as long as the store; ~Copyable values cannot sit in a class property that is
     // optional, so it is boxed.
     private let writerLock: WriterLockBox?
@@ -128,14 +129,48 @@ public final class Store: @unchecked Sendable {
             idx.append(i)
         }
         var builders = idx.map { ColumnBuilder(m.schema[$0].type) }
+        let mapped = m.layout.keyMap.flatMap { km in names.firstIndex(of: km.column).map { (k: $0, km: km) } }
+        let map = try mapped.map { x throws(StorageError) in try denseKeyMap(x.km) }
         for r in try readers(m) {
             for (k, c) in idx.enumerated() {
                 for v in try r.readColumn(c) {
+                    if let map, mapped?.k == k {
+                        for row in 0..<v.count {
+                            guard case .bigint(let key) = v.value(at: row), key >= 0, key < map.count, map[Int(key)] != Int64.min else {
+                                builders[k].appendNull()
+                                continue
+                            }
+                            builders[k].append(int64: map[Int(key)])
+                        }
+                        continue
+                    }
                     for row in 0..<v.count { builders[k].append(v.value(at: row)) }
                 }
             }
         }
         return Chunk(schema: Schema(idx.map { m.schema[$0] }), columns: builders.map { $0.finish() })
+    }
+
+    /// The mapping of a ``KeyMap`` as a dense array: index = key, value = mapped key or `Int64.min` for NULL.
+    /// Cached per version of the mapping table, so every reader sees a new mapping as soon as it is committed.
+    public func denseKeyMap(_ km: KeyMap) throws(StorageError) -> [Int64] {
+        guard FileIO.exists(manifestPath(km.table)) else { return [] }
+        let m = try manifest(km.table)
+        if let hit = keyMaps.withLock({ $0[km.table] }), hit.version == m.version, hit.map.from == km.from, hit.map.to == km.to {
+            return hit.values
+        }
+        let c = try readAll(km.table, columns: [km.from, km.to])
+        guard c.columns[0].type == .bigint, c.columns[1].type == .bigint else {
+            throw StorageError(.invalidArgument, "key map columns \(km.table).\(km.from) and .\(km.to) must be BIGINT")
+        }
+        var values: [Int64] = []
+        for row in 0..<c.rowCount {
+            guard case .bigint(let from) = c.columns[0].value(at: row), from >= 0, from < 1 << 32 else { continue }
+            if Int(from) >= values.count { values.append(contentsOf: repeatElement(Int64.min, count: Int(from) + 1 - values.count)) }
+            if case .bigint(let to) = c.columns[1].value(at: row) { values[Int(from)] = to }
+        }
+        keyMaps.withLock { $0[km.table] = (m.version, km, values) }
+        return values
     }
 
     /// Appends rows to a table in one atomic commit.

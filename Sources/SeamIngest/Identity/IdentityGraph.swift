@@ -1,0 +1,194 @@
+/// The identity graph: every identifier ever seen (a node, with a stable id), and every distinct set of
+/// identifiers seen together in one record (a link). Resolution turns nodes and links into customers.
+///
+/// Links are kept as distinct sets, so the graph grows with the number of identifiers, not of events. Resolution
+/// always runs over the whole history in time order, so an incremental ingest and `seam identity rebuild` give
+/// the same customers under the same rules.
+public struct IdentityGraph: Sendable {
+    public struct Node: Sendable {
+        public var id: Identifier
+        public var firstSeen: Int64
+        public var lastSeen: Int64
+        public var source: String
+    }
+
+    public struct Link: Sendable {
+        /// Node ids, ascending.
+        public var nodes: [Int64]
+        public var firstSeen: Int64
+        public var lastSeen: Int64
+        public var records: Int64
+        /// Where it was first seen (`file:line`).
+        public var location: String
+    }
+
+    /// Node id n is `nodes[n - 1]`: ids are dense and start at 1.
+    public private(set) var nodes: [Node] = []
+    public private(set) var links: [Link] = []
+    var nodeIndex: [Identifier: Int64] = [:]
+    var linkIndex: [[Int64]: Int] = [:]
+
+    public init() {}
+
+    public init(nodes: [Node], links: [Link]) {
+        self.nodes = nodes
+        self.links = links
+        for (i, n) in nodes.enumerated() { nodeIndex[n.id] = Int64(i + 1) }
+        for (i, l) in links.enumerated() { linkIndex[l.nodes] = i }
+    }
+
+    public func node(_ id: Identifier) -> Int64? { nodeIndex[id] }
+    public func identifier(_ node: Int64) -> Identifier { nodes[Int(node - 1)].id }
+
+    /// Adds what one record says: its identifiers (new ones get the next ids) and the set they form.
+    /// Returns the node ids in the record's order.
+    public mutating func observe(_ ids: [Identifier], ts: Int64, source: String, location: @autoclosure () -> String) -> [Int64] {
+        var out: [Int64] = []
+        out.reserveCapacity(ids.count)
+        for id in ids {
+            if let n = nodeIndex[id] {
+                let k = Int(n - 1)
+                if ts < nodes[k].firstSeen { nodes[k].firstSeen = ts }
+                if ts > nodes[k].lastSeen { nodes[k].lastSeen = ts }
+                out.append(n)
+            } else {
+                nodes.append(Node(id: id, firstSeen: ts, lastSeen: ts, source: source))
+                let n = Int64(nodes.count)
+                nodeIndex[id] = n
+                out.append(n)
+            }
+        }
+        var set = Array(Set(out)).sorted()
+        if set.count > 1 {
+            if let i = linkIndex[set] {
+                links[i].records += 1
+                if ts < links[i].firstSeen { links[i].firstSeen = ts }
+                if ts > links[i].lastSeen { links[i].lastSeen = ts }
+            } else {
+                linkIndex[set] = links.count
+                links.append(Link(nodes: set, firstSeen: ts, lastSeen: ts, records: 1, location: location()))
+            }
+        }
+        set.removeAll()
+        return out
+    }
+}
+
+/// The outcome of resolution: a customer per node, and why any node or merge was held back.
+public struct Resolution: Sendable {
+    public enum Status: String, Sendable { case ok, blocked, shared, detached }
+
+    public struct Decision: Sendable {
+        public var kind: String
+        public var node: Int64
+        public var other: Int64
+        /// Index into ``IdentityGraph/links`` of the record set that asked for the merge, or -1.
+        public var link: Int
+        public var reason: String
+    }
+
+    /// `customer[n - 1]`: the customer of node n, 0 when the node identifies no one (blocked or shared).
+    public var customer: [Int64]
+    public var status: [Status]
+    public var decisions: [Decision]
+
+    public func customer(ofNode n: Int64) -> Int64? {
+        guard n >= 1, Int(n) <= customer.count else { return nil }
+        let c = customer[Int(n - 1)]
+        return c == 0 ? nil : c
+    }
+}
+
+extension IdentityGraph {
+    /// Resolves the whole graph under `rules`: deterministic for the same graph and rules.
+    ///
+    /// 1. Blocked values and manual splits are set aside. 2. An identifier seen with at least
+    /// `sharedThreshold` distinct values of a one-per-customer type is shared and set aside. 3. Links are
+    /// replayed oldest first; each record's identifiers join the cluster of its highest-priority identifier
+    /// unless that would exceed a per-type limit, which is refused and recorded. A cluster's customer id is its
+    /// oldest node's id, so ids stay put as clusters grow.
+    public func resolve(_ rules: IdentityRules) -> Resolution {
+        let n = nodes.count
+        var status = [Resolution.Status](repeating: .ok, count: n)
+        var decisions: [Resolution.Decision] = []
+        let detached = Set(rules.detached.compactMap(Identifier.init(parsing:)))
+        for (i, node) in nodes.enumerated() {
+            if let why = rules.blockReason(node.id) {
+                status[i] = .blocked
+                decisions.append(.init(kind: "blocked", node: Int64(i + 1), other: 0, link: -1, reason: why))
+            } else if detached.contains(node.id) {
+                status[i] = .detached
+                decisions.append(.init(kind: "detached", node: Int64(i + 1), other: 0, link: -1, reason: "split off by hand"))
+            }
+        }
+        // Shared identifiers: distinct partners of each single-valued type.
+        let types = IdentifierType.allCases
+        let singleValued = types.filter { rules.limit($0) == 1 }
+        var partners: [Int64: [IdentifierType: Set<Int64>]] = [:]
+        for l in links {
+            for a in l.nodes where status[Int(a - 1)] == .ok {
+                for b in l.nodes where b != a {
+                    let t = nodes[Int(b - 1)].id.type
+                    guard singleValued.contains(t), status[Int(b - 1)] != .blocked else { continue }
+                    partners[a, default: [:]][t, default: []].insert(b)
+                }
+            }
+        }
+        for (a, byType) in partners.sorted(by: { $0.key < $1.key }) {
+            let t = nodes[Int(a - 1)].id.type
+            for (pt, set) in byType where set.count >= rules.sharedThreshold && !(t == pt) {
+                status[Int(a - 1)] = .shared
+                decisions.append(.init(kind: "shared", node: a, other: 0, link: -1,
+                    reason: "seen with \(set.count) different \(pt.rawValue) values (threshold \(rules.sharedThreshold))"))
+                break
+            }
+        }
+        // Union-find with per-type counts per cluster.
+        var parent = [Int32](0..<Int32(n))
+        var oldest = [Int64](1...Int64(max(n, 1))).prefix(n).map { $0 }
+        var counts = [Int32](repeating: 0, count: n * types.count)
+        for (i, node) in nodes.enumerated() { counts[i * types.count + node.id.type.priority] = 1 }
+        func find(_ x: Int32) -> Int32 {
+            var r = x
+            while parent[Int(r)] != r { r = parent[Int(r)] }
+            var c = x
+            while parent[Int(c)] != r {
+                let next = parent[Int(c)]
+                parent[Int(c)] = r
+                c = next
+            }
+            return r
+        }
+        let limits = types.map { rules.limit($0) }
+        let order = links.indices.sorted { (links[$0].firstSeen, $0) < (links[$1].firstSeen, $1) }
+        for li in order {
+            let valid = links[li].nodes.filter { status[Int($0 - 1)] == .ok }
+                .sorted { (nodes[Int($0 - 1)].id.type.priority, $0) < (nodes[Int($1 - 1)].id.type.priority, $1) }
+            guard valid.count > 1 else { continue }
+            let a = Int32(valid[0] - 1)
+            for bNode in valid.dropFirst() {
+                let ra = find(a), rb = find(Int32(bNode - 1))
+                if ra == rb { continue }
+                var over: IdentifierType?
+                for (k, t) in types.enumerated() where counts[Int(ra) * types.count + k] + counts[Int(rb) * types.count + k] > limits[k] {
+                    over = t
+                    break
+                }
+                if let t = over {
+                    decisions.append(.init(kind: "refused_merge", node: valid[0], other: bNode, link: li,
+                        reason: "joining would give one customer \(counts[Int(ra) * types.count + t.priority] + counts[Int(rb) * types.count + t.priority]) \(t.rawValue) values (limit \(limits[t.priority]))"))
+                    continue
+                }
+                // The older cluster survives, so its id stays.
+                let (keep, gone) = oldest[Int(ra)] <= oldest[Int(rb)] ? (ra, rb) : (rb, ra)
+                parent[Int(gone)] = keep
+                for k in 0..<types.count { counts[Int(keep) * types.count + k] += counts[Int(gone) * types.count + k] }
+            }
+        }
+        var customer = [Int64](repeating: 0, count: n)
+        for i in 0..<n where status[i] == .ok || status[i] == .detached {
+            customer[i] = oldest[Int(find(Int32(i)))]
+        }
+        return Resolution(customer: customer, status: status, decisions: decisions)
+    }
+}

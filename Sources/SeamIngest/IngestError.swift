@@ -1,0 +1,7 @@
+/// A problem with the ingest set-up (a mapping, a path, a rule), as opposed to a bad input record, which is
+/// quarantined instead of thrown.
+public struct IngestError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

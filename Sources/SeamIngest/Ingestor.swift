@@ -1,0 +1,487 @@
+import Foundation
+import Synchronization
+public import SeamStorage
+public import SeamColumnar
+import SeamKernels
+
+/// What one ingest did, per source: every record read either landed, was quarantined or was a duplicate.
+public struct SourceSummary: Sendable {
+    public var source: String
+    public var files = 0
+    public var bytes = 0
+    public var read = 0
+    public var landed = 0
+    public var quarantined = 0
+    public var duplicates = 0
+    /// Event rows written (an order with three lines is one record, three rows).
+    public var rows = 0
+    public var issues: [Severity: Int] = [:]
+    public var balanced: Bool { read == landed + quarantined + duplicates }
+    public init(source: String) { self.source = source }
+}
+
+public struct IngestSummary: Sendable {
+    public var sources: [SourceSummary] = []
+    public var customers = 0
+    public var identifiers = 0
+    public var seconds = 0.0
+    /// Files that could not be read at all (with why); their records are not counted anywhere.
+    public var failedFiles: [(file: String, reason: String)] = []
+}
+
+public struct IngestOptions: Sendable {
+    /// Read every file as this source: `segment`, or a mapping's name.
+    public var source: String?
+    /// A mapping for the files (overrides detection).
+    public var mapping: Mapping?
+    /// The mappings detection chooses from (the built-in ones in `data/mappings/`).
+    public var mappings: [Mapping] = []
+    public var windowBytes = 8 << 20
+    /// Records per commit: bounds memory whatever the input size.
+    public var batchRecords = 400_000
+    /// Lines longer than this are quarantined instead of read.
+    public var maxLineBytes = 64 << 20
+    /// Called with (file, bytes done, bytes total, records so far) as a file is read.
+    public var progress: (@Sendable (String, Int, Int, Int) -> Void)?
+    public init() {}
+}
+
+/// Reads raw files into the store: parse (in parallel) → normalize → dedupe → identity → commit, in bounded batches.
+public final class Ingestor {
+    let store: Store
+    let options: IngestOptions
+    let rules: IdentityRules
+    var graph: IdentityGraph
+    var resolution: Resolution
+    var seenEvents: Set<Int64>
+    var seenQuarantine: Set<Int64>
+    var seenFacts: Set<Int64>
+    var events = RowBuilder(CanonicalTables.events)
+    var quality = RowBuilder(CanonicalTables.qualityIssues)
+    var consents = RowBuilder(CanonicalTables.consents)
+    var traits = RowBuilder(CanonicalTables.profileTraits)
+    let quarantine: QuarantineWriter
+    var summaries: [String: SourceSummary] = [:]
+    var warnedOnce = Set<String>()
+    var pending = 0
+    let ingestTime: Int64
+
+    public init(store: Store, options: IngestOptions) throws {
+        self.store = store
+        self.options = options
+        try IngestTables.ensure(store)
+        rules = try IdentityRules.load(storePath: store.path)
+        graph = try IdentityStore.load(store)
+        resolution = graph.resolve(rules)
+        seenEvents = Set(try IngestTables.int64Column(store, "events", "event_id"))
+        seenQuarantine = Set(try IngestTables.int64Column(store, "quality_issues", "record_id"))
+        seenFacts = Set(try IngestTables.int64Column(store, "consents", "event_id"))
+        seenFacts.formUnion(try IngestTables.int64Column(store, "profile_traits", "event_id"))
+        quarantine = QuarantineWriter(storePath: store.path)
+        ingestTime = Int64(Date().timeIntervalSince1970 * 1e6)
+    }
+
+    /// Ingests files and folders (recursively; hidden files and `truth/` folders are skipped).
+    public func run(_ paths: [String]) throws -> IngestSummary {
+        let start = Date()
+        var summary = IngestSummary()
+        for file in try Self.expand(paths) {
+            do {
+                try ingestFile(file)
+            } catch let e as IngestError {
+                summary.failedFiles.append((file, e.message))
+            }
+        }
+        try flush()
+        try Profiles.rebuild(store)
+        summary.sources = summaries.values.sorted { $0.source < $1.source }
+        summary.customers = Set(resolution.customer.filter { $0 != 0 }).count
+        summary.identifiers = graph.nodes.count
+        summary.seconds = Date().timeIntervalSince(start)
+        return summary
+    }
+
+    static func expand(_ paths: [String]) throws(IngestError) -> [String] {
+        var out: [String] = []
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else { throw IngestError("\(p): no such file or folder") }
+            if isDir.boolValue {
+                let items = (try? FileManager.default.subpathsOfDirectory(atPath: p)) ?? []
+                for item in items.sorted() {
+                    let parts = item.split(separator: "/")
+                    if parts.contains(where: { $0.hasPrefix(".") || $0 == "truth" }) { continue }
+                    let full = p + "/" + item
+                    var d: ObjCBool = false
+                    if FileManager.default.fileExists(atPath: full, isDirectory: &d), !d.boolValue,
+                        item.hasSuffix(".json") || item.hasSuffix(".jsonl") || item.hasSuffix(".ndjson") || item.hasSuffix(".csv")
+                            || item.hasSuffix(".txt") || item.hasSuffix(".tsv")
+                    {
+                        out.append(full)
+                    }
+                }
+            } else {
+                out.append(p)
+            }
+        }
+        return out
+    }
+
+    // MARK: - Files
+
+    enum Kind {
+        case segment
+        case csv(Mapping)
+    }
+
+    func ingestFile(_ path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw IngestError("\(path): cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        let total = Int(st.st_size)
+        let name = (path as NSString).lastPathComponent
+        var head = [UInt8](repeating: 0, count: 64 << 10)
+        let n = pread(fd, &head, head.count, 0)
+        head.removeLast(head.count - max(n, 0))
+        if head.starts(with: [0x1F, 0x8B]) {
+            throw IngestError("\(path): gzip-compressed input is not supported yet; decompress it first (gunzip)")
+        }
+        let kind = try detect(name: name, head: head)
+        let sourceName: String
+        switch kind {
+        case .segment: sourceName = "segment"
+        case .csv(let m): sourceName = m.name
+        }
+        summaries[sourceName, default: SourceSummary(source: sourceName)].files += 1
+        summaries[sourceName]!.bytes += total
+        switch kind {
+        case .segment: try readJSONLines(fd: fd, file: name, total: total)
+        case .csv(let m): try readCSV(fd: fd, file: name, total: total, mapping: m)
+        }
+    }
+
+    func detect(name: String, head: [UInt8]) throws(IngestError) -> Kind {
+        if let m = options.mapping { return .csv(m) }
+        if let s = options.source {
+            if s == "segment" { return .segment }
+            guard let m = options.mappings.first(where: { $0.name == s }) else {
+                throw IngestError("unknown source '\(s)' (known: segment, \(options.mappings.map(\.name).joined(separator: ", ")))")
+            }
+            return .csv(m)
+        }
+        var body = head[...]
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        if let first = body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }), first == UInt8(ascii: "{") {
+            return .segment
+        }
+        if head.isEmpty, name.hasSuffix(".json") || name.hasSuffix(".jsonl") { return .segment }
+        let firstLine = body.prefix { $0 != 0x0A }
+        for m in options.mappings {
+            let d = m.dialect
+            let header = String(decoding: firstLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                .split(separator: Character(UnicodeScalar(d.delimiter)), omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"' ")) }
+            if m.matches(fileName: name, header: header) { return .csv(m) }
+        }
+        throw IngestError(
+            "\(name): cannot tell which source this file is (not Segment JSON, and no mapping's file name or header matches); "
+                + "name one with --source or --mapping")
+    }
+
+    /// Reads windows of the file, handing complete pieces to `process`, which returns how many bytes it used.
+    func windows(fd: Int32, total: Int, file: String, _ process: (UnsafeRawBufferPointer, Bool) throws -> Int) throws {
+        var buffer: [UInt8] = []
+        var offset = 0
+        var eof = false
+        while !eof || !buffer.isEmpty {
+            if !eof {
+                let want = options.windowBytes
+                let old = buffer.count
+                buffer.append(contentsOf: repeatElement(0, count: want))
+                let got = buffer.withUnsafeMutableBytes { p in pread(fd, p.baseAddress! + old, want, off_t(offset)) }
+                guard got >= 0 else { throw IngestError("\(file): read error: \(String(cString: strerror(errno)))") }
+                buffer.removeLast(want - got)
+                offset += got
+                eof = got == 0 || offset >= total
+            }
+            let used = try buffer.withUnsafeBytes { try process($0, eof) }
+            buffer.removeFirst(used)
+            options.progress?(file, offset - buffer.count, total, summaries.values.reduce(0) { $0 + $1.read })
+            if eof && used == 0 && !buffer.isEmpty { buffer.removeAll() }
+        }
+    }
+
+    // MARK: - Segment JSON
+
+    struct Item {
+        var line: Int
+        var sub: Int
+        var outcome: RecordOutcome
+        var rawStart: Int
+        var rawEnd: Int
+    }
+
+    func readJSONLines(fd: Int32, file: String, total: Int) throws {
+        var lineNo = 1
+        var first = true
+        var skipping = false
+        try windows(fd: fd, total: total, file: file) { (buf: UnsafeRawBufferPointer, isLast: Bool) throws -> Int in
+            var lines: [(start: Int, end: Int, line: Int)] = []
+            var p = 0
+            if first, buf.count >= 3, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { p = 3 }
+            first = false
+            while p < buf.count {
+                guard let nl = memchr(buf.baseAddress! + p, 0x0A, buf.count - p) else {
+                    if !isLast {
+                        if buf.count - p > options.maxLineBytes {
+                            if !skipping {
+                                let it = Item(line: lineNo, sub: 0, outcome: .rejected(QualityIssue(.error, "line_too_long",
+                                    "a line longer than \(options.maxLineBytes >> 20) MiB")), rawStart: p, rawEnd: p + 4096)
+                                apply([it], window: buf, source: "segment", file: file, header: nil)
+                            }
+                            skipping = true
+                            return buf.count
+                        }
+                        break
+                    }
+                    if !skipping { lines.append((p, buf.count, lineNo)) }
+                    skipping = false
+                    p = buf.count
+                    break
+                }
+                let e = buf.baseAddress!.distance(to: UnsafeRawPointer(nl))
+                if !skipping { lines.append((p, e, lineNo)) }
+                skipping = false
+                lineNo += 1
+                p = e + 1
+            }
+            let used = p  // the start of an unfinished line, or the end
+            let items = parseParallel(buf, lines)
+            apply(items, window: buf, source: "segment", file: file, header: nil)
+            if pending >= options.batchRecords { try flush() }
+            return used
+        }
+    }
+
+    func parseParallel(_ buf: UnsafeRawBufferPointer, _ lines: [(start: Int, end: Int, line: Int)]) -> [Item] {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, lines.count / 256 + 1))
+        let results = Mutex([[Item]](repeating: [], count: workers))
+        nonisolated(unsafe) let window = buf
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let lo = lines.count * w / workers, hi = lines.count * (w + 1) / workers
+            var doc = JSONDocument()
+            var out: [Item] = []
+            out.reserveCapacity(hi - lo)
+            let web = SegmentSource(channel: "web"), app = SegmentSource(channel: "mobile_app")
+            for k in lo..<hi {
+                var (s, e, line) = lines[k]
+                if e > s && window[e - 1] == 0x0D { e -= 1 }
+                var blank = true
+                for i in s..<e where window[i] != 0x20 && window[i] != 0x09 {
+                    blank = false
+                    break
+                }
+                if blank { continue }
+                let span = UnsafeRawBufferPointer(rebasing: window[s..<e])
+                do {
+                    try doc.parse(span)
+                } catch let error as JSONError {
+                    out.append(Item(line: line, sub: 0, outcome: .rejected(QualityIssue(.error, "broken_json", error.description)), rawStart: s, rawEnd: e))
+                    continue
+                } catch {
+                    continue
+                }
+                if let batch = doc.member(doc.root, "batch"), doc.kind(batch) == .array {
+                    // A batch envelope: each message is a record; the envelope's bytes are kept per message.
+                    let messages = doc.elements(batch)
+                    let envelope = doc
+                    for (i, m) in messages.enumerated() {
+                        var one = JSONDocument()
+                        let raw = envelope.raw(m)
+                        do { try one.parse(raw) } catch { continue }
+                        let src = Self.isMobile(one) ? app : web
+                        out.append(Item(line: line, sub: i + 1, outcome: src.record(one), rawStart: s, rawEnd: e))
+                    }
+                    continue
+                }
+                let src = Self.isMobile(doc) ? app : web
+                out.append(Item(line: line, sub: 0, outcome: src.record(doc), rawStart: s, rawEnd: e))
+            }
+            results.withLock { $0[w] = out }
+        }
+        return results.withLock { $0.flatMap { $0 } }
+    }
+
+    /// Mobile libraries name themselves in `context.library.name` (analytics-ios, analytics-android, …).
+    static func isMobile(_ doc: JSONDocument) -> Bool {
+        guard let r = doc.path(doc.root, "context", "library", "name"), let n = doc.string(r) else { return false }
+        return n.hasPrefix("analytics-ios") || n.hasPrefix("analytics-android") || n.hasPrefix("analytics-react-native")
+            || n.hasPrefix("analytics-flutter") || n.hasPrefix("analytics-kotlin") || n.hasPrefix("analytics-swift")
+    }
+
+    // MARK: - CSV
+
+    func readCSV(fd: Int32, file: String, total: Int, mapping: Mapping) throws {
+        var source: CSVSource?
+        var headerText: String?
+        var line = 1
+        var first = true
+        var occurrences: [UInt64: Int] = [:]
+        try windows(fd: fd, total: total, file: file) { (buf: UnsafeRawBufferPointer, isLast: Bool) throws -> Int in
+            var reader = CSVReader(window: buf, dialect: mapping.dialect, isLast: isLast, firstLine: line, skipBOM: first)
+            first = false
+            var fields: [CSVField] = []
+            var flat: [CSVField] = []
+            var recs: [(fieldStart: Int, count: Int, line: Int, start: Int, end: Int, occurrence: Int)] = []
+            var rejected: [Item] = []
+            var used = 0
+            loop: while true {
+                let step = reader.next(&fields)
+                switch step {
+                case .end, .incomplete: break loop
+                case .malformed(let why):
+                    rejected.append(Item(line: reader.recordLine, sub: 0, outcome: .rejected(QualityIssue(.error, "malformed_csv", why)),
+                        rawStart: reader.recordStart, rawEnd: min(reader.recordEnd, buf.count)))
+                case .record:
+                    if fields.count == 1 && fields[0].start == fields[0].end { break }  // blank line
+                    if source == nil {
+                        let view = CSVRecordView(window: buf, quote: mapping.dialect.quote, fields: fields[...], start: reader.recordStart, end: reader.recordEnd)
+                        let header = (0..<view.count).map { view.text($0).trimmingCharacters(in: .whitespaces) }
+                        source = try CSVSource(mapping: mapping, header: header, file: file)
+                        headerText = String(decoding: view.recordBytes, as: UTF8.self)
+                        break
+                    }
+                    let h = Hash64.hash(reader.recordBytes)
+                    let occ = occurrences[h, default: 0]
+                    occurrences[h] = occ + 1
+                    recs.append((flat.count, fields.count, reader.recordLine, reader.recordStart, reader.recordEnd, occ))
+                    flat.append(contentsOf: fields)
+                }
+                used = reader.position
+                line = reader.line
+            }
+            if isLast { used = buf.count }
+            guard let src = source else { return used }
+            // Parallel normalization of the window's records.
+            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, recs.count / 256 + 1))
+            let (records, fieldSpans) = (recs, flat)
+            let results = Mutex([[Item]](repeating: [], count: workers))
+            nonisolated(unsafe) let window = buf
+            let quote = mapping.dialect.quote
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let lo = records.count * w / workers, hi = records.count * (w + 1) / workers
+                var out: [Item] = []
+                out.reserveCapacity(hi - lo)
+                for r in records[lo..<hi] {
+                    let view = CSVRecordView(window: window, quote: quote, fields: fieldSpans[r.fieldStart..<r.fieldStart + r.count], start: r.start, end: r.end)
+                    out.append(Item(line: r.line, sub: 0, outcome: src.record(view, occurrence: r.occurrence), rawStart: r.start, rawEnd: r.end))
+                }
+                results.withLock { $0[w] = out }
+            }
+            var items = results.withLock { $0.flatMap { $0 } }
+            if !rejected.isEmpty {
+                items.append(contentsOf: rejected)
+                items.sort { $0.line < $1.line }
+            }
+            apply(items, window: buf, source: mapping.name, file: file, header: headerText)
+            if pending >= options.batchRecords { try flush() }
+            return used
+        }
+        if source == nil && total > 0 {
+            summaries[mapping.name]!.issues[.warning, default: 0] += 1
+        }
+    }
+
+    // MARK: - Landing
+
+    func apply(_ items: [Item], window: UnsafeRawBufferPointer, source: String, file: String, header: String?) {
+        var sum = summaries[source, default: SourceSummary(source: source)]
+        defer { summaries[source] = sum }
+        for it in items {
+            sum.read += 1
+            pending += 1
+            let location = "\(file):\(it.line)" + (it.sub > 0 ? "#\(it.sub)" : "")
+            switch it.outcome {
+            case .rejected(let issue):
+                let raw = UnsafeRawBufferPointer(rebasing: window[it.rawStart..<min(it.rawEnd, window.count)])
+                let rid = Int64(bitPattern: Hash64.combine(Hash64.hash(raw, seed: Hash64.hash(file)), UInt64(it.line << 16 | it.sub)))
+                if seenQuarantine.contains(rid) {
+                    sum.duplicates += 1
+                    continue
+                }
+                seenQuarantine.insert(rid)
+                sum.quarantined += 1
+                sum.issues[issue.severity, default: 0] += 1
+                quality.add([.varchar(source), .varchar(location), .varchar(issue.severity.rawValue), .varchar(issue.rule),
+                    .varchar(issue.message), .timestamp(ingestTime), .bigint(rid)])
+                let utf8 = String(validating: raw, as: UTF8.self)
+                quarantine.add(QuarantineEntry(source: source, file: file, line: it.line, severity: issue.severity.rawValue,
+                    rule: issue.rule, message: issue.message, header: header, raw: utf8,
+                    rawBase64: utf8 == nil ? Data(raw).base64EncodedString() : nil, recordID: rid))
+            case .parsed(let rec):
+                land(rec, location: location, source: source, summary: &sum)
+            }
+        }
+    }
+
+    func land(_ rec: ParsedRecord, location: String, source: String, summary sum: inout SourceSummary) {
+        let fresh = rec.rows.filter { !seenEvents.contains($0.eventID) }
+        guard let firstRow = fresh.first else {
+            sum.duplicates += 1
+            return
+        }
+        sum.landed += 1
+        sum.rows += fresh.count
+        let nodes = graph.observe(rec.identifiers, ts: rec.ts, source: firstRow.channel, location: location)
+        // The record belongs to its highest-priority identifier that can identify someone.
+        var anchor: Int64?
+        for (k, id) in rec.identifiers.enumerated().sorted(by: { ($0.element.type, $0.offset) < ($1.element.type, $1.offset) }) {
+            let n = nodes[k]
+            if rules.blockReason(id) != nil { continue }
+            if Int(n) <= resolution.status.count, resolution.status[Int(n - 1)] == .shared { continue }
+            anchor = n
+            break
+        }
+        for r in fresh {
+            seenEvents.insert(r.eventID)
+            events.add([.bigint(r.eventID), .timestamp(r.ts), .int(anchor), .varchar(r.channel), .varchar(r.eventType), .str(r.productID),
+                .str(r.category), r.quantity.map { .integer($0) } ?? .null, r.amount.map { .decimal($0) } ?? .null, .str(r.currency),
+                .str(r.campaign), .str(r.storeID), .str(r.properties)])
+        }
+        let factKey = firstRow.eventID
+        if !seenFacts.contains(factKey) {
+            seenFacts.insert(factKey)
+            for t in rec.traits {
+                traits.add([.int(anchor), .varchar(t.name), .varchar(t.value), .timestamp(rec.ts), .varchar(firstRow.channel), .bigint(factKey)])
+            }
+            for c in rec.consents {
+                consents.add([.int(anchor), .varchar(c.purpose), .boolean(c.granted), .timestamp(rec.ts), .varchar(firstRow.channel), .bigint(factKey)])
+            }
+        }
+        for note in rec.notes {
+            // Unknown names are reported once per run, not once per record.
+            if note.rule == "unknown_event" || note.rule == "unmapped_event_type" {
+                guard warnedOnce.insert(source + "|" + note.message).inserted else { continue }
+            }
+            sum.issues[note.severity, default: 0] += 1
+            quality.add([.varchar(source), .varchar(location), .varchar(note.severity.rawValue), .varchar(note.rule), .varchar(note.message),
+                .timestamp(ingestTime), .bigint(factKey)])
+        }
+    }
+
+    /// Commits what is pending. Order matters for crash safety: quarantine files, then the identity graph (so
+    /// no event ever names a node the store does not have), then issues, consents and traits, events last
+    /// (an event's presence is what makes a re-run skip its record).
+    func flush() throws {
+        try quarantine.flush()
+        resolution = graph.resolve(rules)
+        try IdentityStore.save(graph, resolution, to: store)
+        if quality.count > 0 { try store.append(quality.finish(), to: "quality_issues") }
+        if consents.count > 0 { try store.append(consents.finish(), to: "consents") }
+        if traits.count > 0 { try store.append(traits.finish(), to: "profile_traits") }
+        if events.count > 0 { try store.append(events.finish(), to: "events") }
+        pending = 0
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Email addresses, names and other free text as the store keeps them.
+public enum Text {
+    /// Trimmed, lower case. The caller decides what an invalid address means; see ``isPlausibleEmail(_:)``.
+    public static func email(_ raw: String) -> String {
+        raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+
+    /// One `@`, something before it, a dotted domain after it, no spaces.
+    public static func isPlausibleEmail(_ e: String) -> Bool {
+        var at = 0, atIndex = -1, i = 0
+        for c in e.utf8 {
+            if c == UInt8(ascii: "@") {
+                at += 1
+                atIndex = i
+            }
+            if c == 0x20 || c < 0x20 { return false }
+            i += 1
+        }
+        guard at == 1, atIndex > 0, atIndex < i - 3 else { return false }
+        let domain = e.utf8.suffix(i - atIndex - 1)
+        return domain.contains(UInt8(ascii: ".")) && domain.first != UInt8(ascii: ".") && domain.last != UInt8(ascii: ".")
+    }
+
+    /// Trimmed, inner runs of white space collapsed to one space, Unicode NFC (so `Zoe\u{308}` equals `Zoë`).
+    public static func name(_ raw: String) -> String {
+        let parts = raw.split(whereSeparator: { $0.isWhitespace })
+        return parts.joined(separator: " ").precomposedStringWithCanonicalMapping
+    }
+
+    /// A plain identifier value: trimmed; nil when nothing is left.
+    public static func identifier(_ raw: String) -> String? {
+        let t = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        return t.isEmpty ? nil : t
+    }
+
+    /// Appends `s` to `out` as a JSON string literal.
+    public static func appendJSONString(_ s: String, to out: inout String) {
+        out.append("\"")
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out.append("\\\"")
+            case "\\": out.append("\\\\")
+            case "\n": out.append("\\n")
+            case "\r": out.append("\\r")
+            case "\t": out.append("\\t")
+            default:
+                if u.value < 0x20 {
+                    let h = String(u.value, radix: 16)
+                    out.append("\\u" + String(repeating: "0", count: 4 - h.count) + h)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        out.append("\"")
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+
+/// A parsed JSON text as a flat tape of entries over the input bytes (simdjson's idea, scalar here).
+///
+/// Parsing allocates nothing per value: entries go into one reused array and strings stay as spans of the
+/// input until someone asks for them. Lookups compare key bytes in place. The document borrows the input:
+/// it is valid only while the bytes it was parsed from are.
+///
+/// The grammar is RFC 8259 in full: every escape (with UTF-16 surrogate pairs), strict number syntax,
+/// UTF-8 validation, any nesting up to ``JSONDocument/maxDepth``, nothing after the value but whitespace.
+public struct JSONDocument {
+    public enum Kind: UInt8, Sendable { case object, array, string, number, bool, null }
+
+    /// A value in the document: an index into the tape.
+    public struct Ref: Hashable, Sendable { let index: Int32 }
+
+    struct Entry {
+        var kind: Kind
+        /// Strings: the span holds a backslash escape. Bools: the value.
+        var flag: Bool
+        /// Strings: the bytes between the quotes. Other kinds: the value's bytes.
+        var start: Int32
+        var end: Int32
+        /// The tape index just past this value's subtree (skips a whole object or array in one step).
+        var next: Int32
+        /// Objects and arrays: members or elements.
+        var count: Int32
+    }
+
+    public static let maxDepth = 256
+
+    var entries: [Entry] = []
+    public private(set) var bytes: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+
+    public init() { entries.reserveCapacity(256) }
+
+    public var root: Ref { Ref(index: 0) }
+
+    /// Parses `input` (one JSON text), replacing what the document held. Throws ``JSONError`` with the byte
+    /// offset of the first problem.
+    public mutating func parse(_ input: UnsafeRawBufferPointer) throws(JSONError) {
+        guard input.count < Int(Int32.max) else { throw JSONError(offset: 0, "JSON text larger than 2 GiB") }
+        entries.removeAll(keepingCapacity: true)
+        bytes = input
+        var p = JSONParser(bytes: input, entries: entries)
+        entries = []
+        do {
+            try p.parseDocument()
+        } catch {
+            entries = p.entries
+            entries.removeAll(keepingCapacity: true)
+            throw error
+        }
+        entries = p.entries
+    }
+
+    public func kind(_ r: Ref) -> Kind { entries[Int(r.index)].kind }
+
+    /// The member `key` of an object, or nil (also when `r` is not an object). The last duplicate wins, as in
+    /// most JSON readers.
+    public func member(_ r: Ref, _ key: StaticString) -> Ref? {
+        key.withUTF8Buffer { k in member(r, UnsafeRawBufferPointer(k)) }
+    }
+
+    public func member(_ r: Ref, _ key: UnsafeRawBufferPointer) -> Ref? {
+        let e = entries[Int(r.index)]
+        guard e.kind == .object else { return nil }
+        var i = Int(r.index) + 1
+        var found: Ref?
+        for _ in 0..<Int(e.count) {
+            let keyEntry = entries[i]
+            if keyMatches(keyEntry, key) { found = Ref(index: Int32(i + 1)) }
+            i = Int(entries[i + 1].next)
+        }
+        return found
+    }
+
+    /// Follows a path of object keys: `member(root, "context", "device", "id")`.
+    public func path(_ r: Ref, _ keys: StaticString...) -> Ref? {
+        var cur = r
+        for k in keys {
+            guard let n = member(cur, k) else { return nil }
+            cur = n
+        }
+        return cur
+    }
+
+    /// The members of an object in order, as (key, value) pairs.
+    public func members(_ r: Ref) -> [(key: Ref, value: Ref)] {
+        let e = entries[Int(r.index)]
+        guard e.kind == .object else { return [] }
+        var out: [(Ref, Ref)] = []
+        out.reserveCapacity(Int(e.count))
+        var i = Int(r.index) + 1
+        for _ in 0..<Int(e.count) {
+            out.append((Ref(index: Int32(i)), Ref(index: Int32(i + 1))))
+            i = Int(entries[i + 1].next)
+        }
+        return out
+    }
+
+    /// The elements of an array in order.
+    public func elements(_ r: Ref) -> [Ref] {
+        let e = entries[Int(r.index)]
+        guard e.kind == .array else { return [] }
+        var out: [Ref] = []
+        out.reserveCapacity(Int(e.count))
+        var i = Int(r.index) + 1
+        for _ in 0..<Int(e.count) {
+            out.append(Ref(index: Int32(i)))
+            i = Int(entries[i].next)
+        }
+        return out
+    }
+
+    /// A string value, unescaped. Nil for other kinds.
+    public func string(_ r: Ref) -> String? {
+        let e = entries[Int(r.index)]
+        guard e.kind == .string else { return nil }
+        let span = UnsafeRawBufferPointer(rebasing: bytes[Int(e.start)..<Int(e.end)])
+        if !e.flag { return String(decoding: span, as: UTF8.self) }
+        return JSONParser.unescape(span)
+    }
+
+    /// A string or the text of a number or bool (exports type ids either way: `"id": 42` or `"id": "42"`).
+    public func text(_ r: Ref) -> String? {
+        let e = entries[Int(r.index)]
+        switch e.kind {
+        case .string: return string(r)
+        case .number, .bool: return String(decoding: raw(r), as: UTF8.self)
+        default: return nil
+        }
+    }
+
+    /// The exact bytes of a value as written (objects and arrays included), e.g. to keep it as JSON.
+    public func raw(_ r: Ref) -> UnsafeRawBufferPointer {
+        let e = entries[Int(r.index)]
+        if e.kind == .string { return UnsafeRawBufferPointer(rebasing: bytes[Int(e.start) - 1..<Int(e.end) + 1]) }
+        return UnsafeRawBufferPointer(rebasing: bytes[Int(e.start)..<Int(e.end)])
+    }
+
+    /// The span of a number (or numeric string) for exact decimal parsing.
+    public func numberText(_ r: Ref) -> UnsafeRawBufferPointer? {
+        let e = entries[Int(r.index)]
+        guard e.kind == .number || (e.kind == .string && !e.flag) else { return nil }
+        return UnsafeRawBufferPointer(rebasing: bytes[Int(e.start)..<Int(e.end)])
+    }
+
+    public func double(_ r: Ref) -> Double? {
+        guard let t = numberText(r) else { return nil }
+        return Double(String(decoding: t, as: UTF8.self))
+    }
+
+    public func bool(_ r: Ref) -> Bool? {
+        let e = entries[Int(r.index)]
+        return e.kind == .bool ? e.flag : nil
+    }
+
+    func keyMatches(_ e: Entry, _ key: UnsafeRawBufferPointer) -> Bool {
+        let n = Int(e.end - e.start)
+        if e.flag {  // escaped key: compare decoded text (rare)
+            let s = JSONParser.unescape(UnsafeRawBufferPointer(rebasing: bytes[Int(e.start)..<Int(e.end)]))
+            return s.utf8.elementsEqual(key)
+        }
+        guard n == key.count else { return false }
+        return memcmp(bytes.baseAddress! + Int(e.start), key.baseAddress!, n) == 0
+    }
+}
+
+/// A JSON syntax error at a byte offset of the text.
+public struct JSONError: Error, Sendable, CustomStringConvertible {
+    public var offset: Int
+    public var message: String
+    public init(offset: Int, _ message: String) {
+        self.offset = offset
+        self.message = message
+    }
+    public var description: String { "\(message) at byte \(offset + 1)" }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+extension Ingestor {
+    /// Lands quarantined records that now parse (after a mapping was fixed, or with `--mapping`), and keeps the
+    /// rest in the quarantine. Returns how many landed and how many stay.
+    public func replayQuarantine() throws -> (landed: Int, kept: Int, summary: IngestSummary) {
+        let entries = try QuarantineWriter.read(storePath: store.path)
+        var keep: [QuarantineEntry] = []
+        var landed = 0
+        var doc = JSONDocument()
+        for e in entries {
+            var bytes = e.bytes
+            let outcome: RecordOutcome? = bytes.withUnsafeMutableBytes { raw -> RecordOutcome? in
+                let span = UnsafeRawBufferPointer(raw)
+                if e.source == "segment" {
+                    do { try doc.parse(span) } catch { return nil }
+                    return SegmentSource(channel: Self.isMobile(doc) ? "mobile_app" : "web").record(doc)
+                }
+                guard let m = options.mapping ?? options.mappings.first(where: { $0.name == e.source }), let headerText = e.header else { return nil }
+                var headerBytes = Array(headerText.utf8)
+                return headerBytes.withUnsafeMutableBytes { hb -> RecordOutcome? in
+                    var hr = CSVReader(window: UnsafeRawBufferPointer(hb), dialect: m.dialect, isLast: true, firstLine: 1, skipBOM: true)
+                    var fields: [CSVField] = []
+                    guard hr.next(&fields) == .record else { return nil }
+                    let hv = CSVRecordView(window: UnsafeRawBufferPointer(hb), quote: m.dialect.quote, fields: fields[...], start: hr.recordStart, end: hr.recordEnd)
+                    guard let src = try? CSVSource(mapping: m, header: (0..<hv.count).map { hv.text($0) }, file: e.file) else { return nil }
+                    var r = CSVReader(window: span, dialect: m.dialect, isLast: true, firstLine: e.line, skipBOM: false)
+                    guard r.next(&fields) == .record else { return nil }
+                    let view = CSVRecordView(window: span, quote: m.dialect.quote, fields: fields[...], start: r.recordStart, end: r.recordEnd)
+                    return src.record(view, occurrence: 0)
+                }
+            }
+            guard case .parsed(let rec) = outcome else {
+                keep.append(e)
+                continue
+            }
+            var sum = summaries[e.source, default: SourceSummary(source: e.source)]
+            sum.read += 1
+            land(rec, location: "\(e.file):\(e.line)", source: e.source, summary: &sum)
+            summaries[e.source] = sum
+            landed += 1
+        }
+        try flush()
+        try QuarantineWriter.rewrite(storePath: store.path, keep)
+        try Profiles.rebuild(store)
+        var s = IngestSummary()
+        s.sources = summaries.values.sorted { $0.source < $1.source }
+        s.customers = Set(resolution.customer.filter { $0 != 0 }).count
+        s.identifiers = graph.nodes.count
+        return (landed, keep.count, s)
+    }
+}
+
+extension QuarantineWriter {
+    /// Replaces the quarantine with `entries` (temporary file, fsync, rename per source).
+    static func rewrite(storePath: String, _ entries: [QuarantineEntry]) throws(IngestError) {
+        let dir = storePath + "/quarantine"
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        var bySource: [String: [QuarantineEntry]] = [:]
+        for e in entries { bySource[e.source, default: []].append(e) }
+        for f in existing where f.hasSuffix(".jsonl") {
+            let source = String(f.dropLast(6))
+            let w = QuarantineWriter(storePath: storePath)
+            for e in bySource[source] ?? [] { w.add(e) }
+            let tmp = dir + "/" + f + ".tmp"
+            let bytes = w.pending[source] ?? []
+            guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else { throw IngestError("cannot write \(tmp)") }
+            let fd = open(tmp, O_RDONLY)
+            if fd >= 0 {
+                fsync(fd)
+                close(fd)
+            }
+            guard rename(tmp, dir + "/" + f) == 0 else { throw IngestError("cannot replace \(dir)/\(f)") }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+public import SeamKernels
+
+/// Segment-spec messages (https://segment.com/docs/connections/spec/) to canonical rows: track, page, screen,
+/// identify, group and alias; one message per line or a `batch` envelope.
+public struct SegmentSource: Sendable {
+    /// The channel a file's messages belong to (`web` for analytics.js, `mobile_app` for the mobile libraries).
+    public var channel: String
+    /// Region for phones in identify traits written without a country code, unless the traits name a country.
+    public var phoneRegion: String
+
+    public init(channel: String, phoneRegion: String = "US") {
+        self.channel = channel
+        self.phoneRegion = phoneRegion
+    }
+
+    /// Segment's e-commerce spec names → canonical event types. Anything else keeps its name (with a warning).
+    public static let eventTypes: [String: String] = [
+        "Product Viewed": "product_view", "Product Clicked": "product_click", "Product Added": "add_to_cart",
+        "Product Removed": "remove_from_cart", "Cart Viewed": "cart_view", "Checkout Started": "checkout_start",
+        "Payment Info Entered": "payment_info", "Order Completed": "purchase", "Order Updated": "order_update",
+        "Order Refunded": "return", "Order Cancelled": "order_cancel", "Products Searched": "search",
+        "Product List Viewed": "product_list_view", "Coupon Applied": "coupon_applied",
+        "Product Added to Wishlist": "add_to_wishlist", "Signed Up": "sign_up", "Signed In": "sign_in",
+        "Email Unsubscribed": "unsubscribe",
+    ]
+
+    /// Parses one message (already parsed into `doc`). `receivedAt` overrides the message's own (HTTP ingest).
+    public func record(_ doc: JSONDocument, receivedAt serverTime: Int64? = nil) -> RecordOutcome {
+        let root = doc.root
+        guard doc.kind(root) == .object else {
+            return .rejected(QualityIssue(.error, "not_an_object", "a Segment message must be a JSON object"))
+        }
+        guard let typeRef = doc.member(root, "type"), let type = doc.string(typeRef) else {
+            return .rejected(QualityIssue(.error, "missing_type", "the message has no \"type\""))
+        }
+        var rec = ParsedRecord()
+        // Identity.
+        if let r = doc.member(root, "userId"), let v = doc.text(r).flatMap(Text.identifier) { rec.identifiers.append(Identifier(.userID, v)) }
+        if let r = doc.member(root, "anonymousId"), let v = doc.text(r).flatMap(Text.identifier) {
+            rec.identifiers.append(Identifier(.anonymousID, v))
+        }
+        if let r = doc.path(root, "context", "device", "id"), let v = doc.text(r).flatMap(Text.identifier) {
+            rec.identifiers.append(Identifier(.deviceID, v))
+        }
+        if type == "alias", let r = doc.member(root, "previousId"), let v = doc.text(r).flatMap(Text.identifier) {
+            rec.identifiers.append(Identifier(.anonymousID, v))
+        }
+        // Time, with Segment's clock-skew correction: receivedAt - (sentAt - timestamp).
+        func time(_ key: StaticString) -> (ok: Int64?, present: Bool) {
+            guard let r = doc.member(root, key), doc.kind(r) != .null else { return (nil, false) }
+            guard let t = doc.numberText(r).flatMap({ TimeFormat.iso.parse($0, zone: .utc) }) else { return (nil, true) }
+            return (t, true)
+        }
+        let timestamp = time("timestamp"), sentAt = time("sentAt"), received = time("receivedAt")
+        for (name, t) in [("timestamp", timestamp), ("sentAt", sentAt), ("receivedAt", received)] where t.present && t.ok == nil {
+            return .rejected(QualityIssue(.error, "bad_time", "\"\(name)\" is not an ISO 8601 time"))
+        }
+        let receipt = serverTime ?? received.ok
+        var ts: Int64
+        if let t = timestamp.ok {
+            if let s = sentAt.ok, let r = receipt { ts = r - (s - t) } else { ts = t }
+        } else if let r = receipt {
+            ts = r
+            rec.notes.append(QualityIssue(.info, "missing_timestamp", "no \"timestamp\": the time of receipt is used"))
+        } else if let s = sentAt.ok {
+            ts = s
+            rec.notes.append(QualityIssue(.info, "missing_timestamp", "no \"timestamp\" nor \"receivedAt\": \"sentAt\" is used"))
+        } else {
+            return .rejected(QualityIssue(.error, "missing_time", "the message has no timestamp, sentAt or receivedAt"))
+        }
+        // Stable id: the message id; without one, the message's own bytes.
+        let baseID: UInt64
+        if let r = doc.member(root, "messageId"), let m = doc.text(r), !m.isEmpty {
+            baseID = Hash64.hash(m, seed: 0x5345_474D)
+        } else {
+            baseID = Hash64.hash(doc.bytes, seed: 0x5345_474E)
+            rec.notes.append(QualityIssue(.info, "missing_message_id", "no \"messageId\": the id is derived from the message's bytes"))
+        }
+        // What did not map, plus the raw times, stays in properties.
+        var props = "{"
+        func add(_ key: String, raw: UnsafeRawBufferPointer) {
+            if props.count > 1 { props += "," }
+            Text.appendJSONString(key, to: &props)
+            props += ":"
+            props += String(decoding: raw, as: UTF8.self)
+        }
+        for key in ["timestamp", "sentAt", "receivedAt"] {
+            let k: StaticString = key == "timestamp" ? "timestamp" : key == "sentAt" ? "sentAt" : "receivedAt"
+            if let r = doc.member(root, k) { add(key, raw: doc.raw(r)) }
+        }
+        let propsRef = doc.member(root, "properties")
+        func row(_ eventType: String, index: UInt64 = 0) -> EventRow {
+            EventRow(eventID: Int64(bitPattern: Hash64.combine(baseID, index)), ts: ts, channel: channel, eventType: eventType)
+        }
+        switch type {
+        case "track":
+            guard let er = doc.member(root, "event"), let name = doc.string(er) else {
+                return .rejected(QualityIssue(.error, "missing_event", "a track call has no \"event\" name"))
+            }
+            if let p = propsRef { add("properties", raw: doc.raw(p)) }
+            let canonical = Self.eventTypes[name]
+            if canonical == nil {
+                rec.notes.append(QualityIssue(.warning, "unknown_event", "unknown event name '\(name)' kept as it is"))
+            }
+            let eventType = canonical ?? name
+            props += "}"
+            if eventType == "purchase" || eventType == "return", let p = propsRef, let products = doc.member(p, "products"),
+                doc.kind(products) == .array, !doc.elements(products).isEmpty
+            {
+                for (k, item) in doc.elements(products).enumerated() {
+                    var r = row(eventType, index: UInt64(k + 1))
+                    switch fillProduct(&r, doc, item, currencyFrom: p) {
+                    case .some(let issue): return .rejected(issue)
+                    case .none: break
+                    }
+                    r.properties = props
+                    rec.rows.append(r)
+                }
+            } else {
+                var r = row(eventType)
+                if let p = propsRef {
+                    if let issue = fillProduct(&r, doc, p, currencyFrom: p) { return .rejected(issue) }
+                    if r.amount == nil {  // order-level money: total, revenue or value
+                        for key: StaticString in ["total", "revenue", "value"] {
+                            guard let m = doc.member(p, key) else { continue }
+                            switch doc.numberText(m).map({ Money.parse($0) }) ?? .invalid {
+                            case .exact(let v): r.amount = v
+                            case .rounded(let v):
+                                r.amount = v
+                                rec.notes.append(QualityIssue(.info, "amount_rounded", "\(key) rounded to cents"))
+                            case .invalid:
+                                return .rejected(QualityIssue(.critical, "bad_amount", "\"\(key)\" is not a number"))
+                            }
+                            break
+                        }
+                    }
+                    if let c = doc.member(p, "campaign").flatMap(doc.text) { r.campaign = c }
+                }
+                r.properties = props
+                rec.rows.append(r)
+            }
+            if eventType == "unsubscribe" { rec.consents.append(("email", false)) }
+        case "page", "screen":
+            if let p = propsRef { add("properties", raw: doc.raw(p)) }
+            if let n = doc.member(root, "name") { add("name", raw: doc.raw(n)) }
+            props += "}"
+            var r = row("page_view")
+            r.properties = props
+            rec.rows.append(r)
+        case "identify", "group", "alias":
+            if let t = doc.member(root, "traits") {
+                add("traits", raw: doc.raw(t))
+                readTraits(doc, t, into: &rec)
+            }
+            if type == "group", let g = doc.member(root, "groupId") { add("groupId", raw: doc.raw(g)) }
+            props += "}"
+            var r = row(type)
+            r.properties = props
+            rec.rows.append(r)
+        default:
+            return .rejected(QualityIssue(.error, "unknown_type", "unknown message type '\(type)'"))
+        }
+        return .parsed(rec)
+    }
+
+    /// Product fields of a product or order-line object; nil when fine, else the issue that stops the record.
+    func fillProduct(_ r: inout EventRow, _ doc: JSONDocument, _ p: JSONDocument.Ref, currencyFrom order: JSONDocument.Ref) -> QualityIssue? {
+        r.productID = (doc.member(p, "product_id") ?? doc.member(p, "sku")).flatMap(doc.text)
+        r.category = doc.member(p, "category").flatMap(doc.text)
+        r.currency = (doc.member(p, "currency") ?? doc.member(order, "currency")).flatMap(doc.text)?.uppercased()
+        var qty: Int64 = 1
+        if let q = doc.member(p, "quantity") {
+            guard let t = doc.numberText(q), case .exact(let minor) = Money.parse(t), minor % 100 == 0,
+                abs(minor / 100) <= Int64(Int32.max)
+            else { return QualityIssue(.critical, "bad_quantity", "\"quantity\" is not a whole number") }
+            qty = minor / 100
+            r.quantity = Int32(qty)
+        }
+        if let pr = doc.member(p, "price") {
+            guard let t = doc.numberText(pr) else { return QualityIssue(.critical, "bad_amount", "\"price\" is not a number") }
+            switch Money.parse(t) {
+            case .exact(let v), .rounded(let v): r.amount = v * qty
+            case .invalid: return QualityIssue(.critical, "bad_amount", "\"price\" is not a number")
+            }
+        }
+        if r.amount != nil && r.currency == nil { return QualityIssue(.critical, "missing_currency", "an amount without a currency") }
+        return nil
+    }
+
+    func readTraits(_ doc: JSONDocument, _ t: JSONDocument.Ref, into rec: inout ParsedRecord) {
+        var country: String?
+        if let a = doc.member(t, "address"), let c = doc.member(a, "country").flatMap(doc.text) {
+            country = c.uppercased()
+            rec.traits.append(("country", country!))
+        }
+        if let a = doc.member(t, "address"), let c = doc.member(a, "city").flatMap(doc.text) { rec.traits.append(("city", Text.name(c))) }
+        if let e = doc.member(t, "email").flatMap(doc.text), !e.isEmpty {
+            let n = Text.email(e)
+            rec.identifiers.append(Identifier(.email, n))
+            rec.traits.append(("email", n))
+            if !Text.isPlausibleEmail(n) { rec.notes.append(QualityIssue(.warning, "invalid_email", "'\(e)' is not a valid email address")) }
+        }
+        if let ph = doc.member(t, "phone").flatMap(doc.text), !ph.isEmpty {
+            let region = country.flatMap { Phone.isKnownRegion($0) ? $0 : nil } ?? phoneRegion
+            if let e = Phone.e164(ph, region: region) {
+                rec.identifiers.append(Identifier(.phone, e))
+                rec.traits.append(("phone", e))
+            } else {
+                rec.notes.append(QualityIssue(.warning, "invalid_phone", "'\(ph)' is not a phone number"))
+            }
+        }
+        for (key, trait): (StaticString, String) in [("firstName", "first_name"), ("first_name", "first_name"), ("lastName", "last_name"), ("last_name", "last_name")] {
+            if let v = doc.member(t, key).flatMap(doc.text) { rec.traits.append((trait, Text.name(v))) }
+        }
+        if let v = doc.member(t, "loyaltyTier").flatMap(doc.text) { rec.traits.append(("loyalty_tier", v)) }
+        // Consent in traits: {"consent": {"email": true, "sms": false, "ads": true}} or "unsubscribed": true.
+        if let c = doc.member(t, "consent"), doc.kind(c) == .object {
+            for (purpose, key): (String, StaticString) in [("email", "email"), ("sms", "sms"), ("ads", "ads")] {
+                if let v = doc.member(c, key).flatMap(doc.bool) { rec.consents.append((purpose, v)) }
+            }
+        }
+        if doc.member(t, "unsubscribed").flatMap(doc.bool) == true { rec.consents.append(("email", false)) }
+    }
+}
+
+extension TimeFormat {
+    /// The ISO 8601 reader (Segment's times).
+    public static let iso = try! TimeFormat("iso8601")
+}

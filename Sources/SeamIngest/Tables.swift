@@ -1,0 +1,90 @@
+public import SeamStorage
+public import SeamColumnar
+
+/// The canonical tables ingest fills, with their layouts, and small helpers to read and build them.
+public enum IngestTables {
+    /// Columns that store an identifier node id and are read as the node's customer id (merges and splits
+    /// become visible to every reader with one small commit of `identities`).
+    static let customerKeyMap = KeyMap(column: "customer_id", table: "identities", from: "node_id", to: "customer_id")
+
+    public static let eventsLayout = TableLayout(
+        partitionColumn: "ts", granularity: .month, sortColumns: ["customer_id", "ts"], keyMap: customerKeyMap)
+
+    static let all: [(String, Schema, TableLayout)] = [
+        ("events", CanonicalTables.events, eventsLayout),
+        ("customers", CanonicalTables.customers, TableLayout(sortColumns: ["customer_id"])),
+        ("identities", CanonicalTables.identities, TableLayout(sortColumns: ["node_id"])),
+        ("consents", CanonicalTables.consents, TableLayout(sortColumns: ["customer_id", "ts"], keyMap: customerKeyMap)),
+        ("quality_issues", CanonicalTables.qualityIssues, TableLayout()),
+        ("identity_links", CanonicalTables.identityLinks, TableLayout(sortColumns: ["link_id"])),
+        ("identity_decisions", CanonicalTables.identityDecisions, TableLayout()),
+        ("profile_traits", CanonicalTables.profileTraits, TableLayout(sortColumns: ["customer_id", "ts"], keyMap: customerKeyMap)),
+    ]
+
+    /// Creates the tables that do not exist yet.
+    public static func ensure(_ store: Store) throws(StorageError) {
+        let existing = Set(try store.tableNames())
+        for (name, schema, layout) in all where !existing.contains(name) {
+            try store.createTable(name, schema: schema, layout: layout)
+        }
+    }
+
+    /// Replaces every row of `table` with `chunk` in one commit.
+    static func replaceAll(_ store: Store, _ table: String, _ chunk: Chunk) throws(StorageError) {
+        let m = try store.manifest(table)
+        try store.replace(in: table, removing: m.segments.map(\.file), adding: chunk.rowCount > 0 ? chunk : nil)
+    }
+
+    /// The raw stored Int64 values of a BIGINT column (no key map), nulls skipped.
+    static func int64Column(_ store: Store, _ table: String, _ column: String) throws(StorageError) -> [Int64] {
+        let m = try store.manifest(table)
+        guard let c = m.schema.index(of: column) else { throw StorageError(.invalidArgument, "no column \(column) in \(table)") }
+        var out: [Int64] = []
+        out.reserveCapacity(m.rowCount)
+        for r in try store.readers(m) {
+            for v in try r.readColumn(c) {
+                v.withValues(Int64.self) { p in
+                    if v.validity == nil { out.append(contentsOf: p) } else { for i in 0..<v.count where !v.isNull(i) { out.append(p[i]) } }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Every row of a table with raw stored values (the key map is not applied): for ingest's own bookkeeping.
+    static func rawRows(_ store: Store, _ table: String) throws(StorageError) -> Chunk {
+        let m = try store.manifest(table)
+        var builders = m.schema.fields.map { ColumnBuilder($0.type) }
+        for r in try store.readers(m) {
+            for c in 0..<m.schema.count {
+                for v in try r.readColumn(c) { for row in 0..<v.count { builders[c].append(v.value(at: row)) } }
+            }
+        }
+        return Chunk(schema: m.schema, columns: builders.map { $0.finish() })
+    }
+}
+
+/// Builds a chunk row by row from optional values, in schema order.
+struct RowBuilder {
+    let schema: Schema
+    var columns: [ColumnBuilder]
+    init(_ schema: Schema) {
+        self.schema = schema
+        columns = schema.fields.map { ColumnBuilder($0.type) }
+    }
+    var count: Int { columns.first?.count ?? 0 }
+    mutating func add(_ values: [Value]) {
+        for (i, v) in values.enumerated() { columns[i].append(v) }
+    }
+    mutating func finish() -> Chunk {
+        let c = Chunk(schema: schema, columns: columns.map { $0.finish() })
+        columns = schema.fields.map { ColumnBuilder($0.type) }
+        return c
+    }
+}
+
+extension Value {
+    static func str(_ s: String?) -> Value { s.map { .varchar($0) } ?? .null }
+    static func int(_ v: Int64?) -> Value { v.map { .bigint($0) } ?? .null }
+    static func time(_ v: Int64?) -> Value { v.map { .timestamp($0) } ?? .null }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import SeamTestSupport
+import Testing
+
+@testable import SeamIngest
+
+/// Parses into a document whose bytes stay alive for the test (the document borrows them).
+func parse(_ s: String) throws -> (JSONDocument, [UInt8]) {
+    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, s.utf8.count), alignment: 1)
+    _ = bytes.initializeMemory(as: UInt8.self, from: s.utf8)
+    var doc = JSONDocument()
+    try doc.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<s.utf8.count]))
+    return (doc, Array(s.utf8))
+}
+
+@Suite struct JSONTests {
+    @Test func readsValuesEscapesAndNesting() throws {
+        let text = #"{"a":"x\"y\\z\/\b\f\n\r\t","u":"\u00e9\ud83d\ude00","n":-12.5e+2,"z":0,"t":true,"f":false,"nul":null,"arr":[1,[2,{"k":"v"}],[]],"o":{},"dup":1,"dup":2,"é":"ü"}"#
+        let (doc, bytes) = try parse(text)
+        try bytes.withUnsafeBytes { _ in
+            let r = doc.root
+            #expect(doc.string(try #require(doc.member(r, "a"))) == "x\"y\\z/\u{8}\u{c}\n\r\t")
+            #expect(doc.string(try #require(doc.member(r, "u"))) == "é😀")
+            #expect(doc.double(try #require(doc.member(r, "n"))) == -1250)
+            #expect(doc.bool(try #require(doc.member(r, "t"))) == true)
+            #expect(doc.kind(try #require(doc.member(r, "nul"))) == .null)
+            let arr = try #require(doc.member(r, "arr"))
+            #expect(doc.elements(arr).count == 3)
+            let inner = doc.elements(doc.elements(arr)[1])
+            #expect(doc.string(try #require(doc.member(inner[1], "k"))) == "v")
+            #expect(doc.text(try #require(doc.member(r, "dup"))) == "2")  // the last duplicate wins
+            #expect(doc.members(r).count == 12)
+            #expect(doc.string(try #require(doc.member(r, "é"))) == "ü")
+        }
+    }
+
+    @Test(arguments: [
+        "", "{", "}", "[1,]", "{\"a\":}", "{\"a\" 1}", "{a:1}", "01", "1.", ".5", "-", "1e", "+1", "\"abc", "\"a\u{1}b\"",
+        "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "tru", "nul", "[1 2]", "{\"a\":1,}", "1 2", "[", "\"\\",
+        "NaN", "Infinity", "[-]", "{\"a\":1}}",
+    ])
+    func rejectsInvalidText(_ text: String) {
+        #expect(throws: JSONError.self) { _ = try parse(text) }
+    }
+
+    @Test func rejectsInvalidUTF8AndDeepNesting() {
+        for bad: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC0, 0x80, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22], [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22]] {
+            var doc = JSONDocument()
+            #expect(throws: JSONError.self) { try bad.withUnsafeBytes { p in try doc.parse(p) } }
+        }
+        #expect(throws: JSONError.self) { _ = try parse(String(repeating: "[", count: 300) + String(repeating: "]", count: 300)) }
+        #expect(throws: Never.self) { _ = try parse(String(repeating: "[", count: 200) + String(repeating: "]", count: 200)) }
+    }
+
+    /// Fuzz: random mutations of real Segment messages never crash the parser or the source reader, and every
+    /// accepted document agrees with Foundation's JSONSerialization on being valid.
+    @Test func fuzzedMessagesNeverCrash() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("data/sample/mobile_events.jsonl")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").prefix(200).map { Array($0.utf8) }
+        var rng = FixtureRandom(seed: 7)
+        var doc = JSONDocument()
+        var accepted = 0, disagreements: [String] = []
+        let source = SegmentSource(channel: "mobile_app")
+        for i in 0..<20_000 {
+            var b = lines[i % lines.count]
+            for _ in 0...Int(rng.next() % 4) {
+                let pos = Int(rng.next() % UInt64(b.count))
+                switch rng.next() % 4 {
+                case 0: b[pos] = UInt8(truncatingIfNeeded: rng.next())
+                case 1: b.remove(at: pos)
+                case 2:
+                    let alphabet = Array("{}[]\",:\\0e-".utf8)
+                    b.insert(alphabet[Int(rng.next() % UInt64(alphabet.count))], at: pos)
+                default: b.removeLast(b.count - pos)
+                }
+                if b.isEmpty { b = [0x7B] }
+            }
+            let ok = b.withUnsafeBytes { p -> Bool in
+                do { try doc.parse(p) } catch { return false }
+                _ = source.record(doc)
+                return true
+            }
+            let foundation = (try? JSONSerialization.jsonObject(with: Data(b), options: [.fragmentsAllowed])) != nil
+            if ok { accepted += 1 }
+            if ok != foundation && disagreements.count < 5 { disagreements.append(String(decoding: b, as: UTF8.self)) }
+        }
+        #expect(accepted > 1000)
+        #expect(disagreements.isEmpty, "parsers disagree on: \(disagreements)")
+    }
+}
+
+@Suite struct CSVTests {
+    static let text = "\u{FEFF}id,name,note\r\n1,\"Smith, Ann\",\"said \"\"hi\"\"\"\r\n2,Zoë,\"two\nlines\"\n\n3,,last"
+
+    func records(_ bytes: [UInt8], window: Int) -> [[String]] {
+        var out: [[String]] = []
+        var start = 0, line = 1, first = true
+        while start < bytes.count {
+            let end = min(bytes.count, start + window)
+            var done = false
+            var grow = end
+            while !done {
+                let isLast = grow == bytes.count
+                let consumed: Int = bytes[start..<grow].withUnsafeBytes { p in
+                    var r = CSVReader(window: p, dialect: CSVDialect(), isLast: isLast, firstLine: line, skipBOM: first)
+                    var fields: [CSVField] = []
+                    var used = 0
+                    while case .record = r.next(&fields) {
+                        out.append(fields.map { r.text($0) })
+                        used = r.position
+                        line = r.line
+                    }
+                    return isLast ? p.count : used
+                }
+                if consumed == 0 && !isLast { grow = min(bytes.count, grow + window); continue }
+                first = false
+                start += consumed
+                done = true
+            }
+        }
+        return out
+    }
+
+    @Test func quotedFieldsCRLFAndBOM() {
+        let r = records(Array(Self.text.utf8), window: 1 << 20)
+        #expect(r == [["id", "name", "note"], ["1", "Smith, Ann", "said \"hi\""], ["2", "Zoë", "two\nlines"], [""], ["3", "", "last"]])
+    }
+
+    /// Streaming property: however the file is cut into windows, the records are the same.
+    @Test func everyWindowSizeGivesTheSameRecords() {
+        let bytes = Array(Self.text.utf8)
+        let whole = records(bytes, window: 1 << 20)
+        for w in 1...bytes.count { #expect(records(bytes, window: w) == whole, "window \(w)") }
+    }
+
+    @Test func unclosedQuoteIsMalformedWithItsLine() {
+        let bytes = Array("a,b\n1,\"open\n2,3\n".utf8)
+        bytes.withUnsafeBytes { p in
+            var r = CSVReader(window: p, dialect: CSVDialect(), isLast: true, firstLine: 1, skipBOM: true)
+            var f: [CSVField] = []
+            #expect(r.next(&f) == .record)
+            #expect(r.next(&f) == .malformed("a quoted field opened on line 2 is never closed"))
+        }
+    }
+}
