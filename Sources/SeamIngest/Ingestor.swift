@@ -41,6 +41,8 @@ public struct IngestOptions: Sendable {
     public var batchRecords = 400_000
     /// Lines longer than this are quarantined instead of read.
     public var maxLineBytes = 64 << 20
+    /// Crash injection for the commits (end-to-end crash tests; `SEAM_CRASH_AT`).
+    public var faults: CommitFaults = .none
     /// Called with (file, bytes done, bytes total, records so far) as a file is read.
     public var progress: (@Sendable (String, Int, Int, Int) -> Void)?
     public init() {}
@@ -78,7 +80,14 @@ public final class Ingestor {
         seenFacts = Set(try IngestTables.int64Column(store, "consents", "event_id"))
         seenFacts.formUnion(try IngestTables.int64Column(store, "profile_traits", "event_id"))
         quarantine = QuarantineWriter(storePath: store.path)
+        // The quality_issues commit is what makes a quarantine entry real: entries a crash left without one
+        // belong to a batch that never landed and will be read again.
         ingestTime = Int64(Date().timeIntervalSince1970 * 1e6)
+        let entries = try QuarantineWriter.read(storePath: store.path)
+        let committed = seenQuarantine
+        if entries.contains(where: { !committed.contains($0.recordID) }) {
+            try QuarantineWriter.rewrite(storePath: store.path, entries.filter { committed.contains($0.recordID) })
+        }
     }
 
     /// Ingests files and folders (recursively; hidden files and `truth/` folders are skipped).
@@ -460,7 +469,9 @@ public final class Ingestor {
                 consents.add([.int(anchor), .varchar(c.purpose), .boolean(c.granted), .timestamp(rec.ts), .varchar(firstRow.channel), .bigint(factKey)])
             }
         }
-        for note in rec.notes {
+        // Notes are kept once per record, also when a crash made this record land a second time.
+        let notesNew = seenQuarantine.insert(factKey).inserted
+        for note in rec.notes where notesNew {
             // Unknown names are reported once per run, not once per record.
             if note.rule == "unknown_event" || note.rule == "unmapped_event_type" {
                 guard warnedOnce.insert(source + "|" + note.message).inserted else { continue }
@@ -477,11 +488,12 @@ public final class Ingestor {
     func flush() throws {
         try quarantine.flush()
         resolution = graph.resolve(rules)
-        try IdentityStore.save(graph, resolution, to: store)
-        if quality.count > 0 { try store.append(quality.finish(), to: "quality_issues") }
-        if consents.count > 0 { try store.append(consents.finish(), to: "consents") }
-        if traits.count > 0 { try store.append(traits.finish(), to: "profile_traits") }
-        if events.count > 0 { try store.append(events.finish(), to: "events") }
+        try IdentityStore.save(graph, resolution, to: store, faults: options.faults)
+        let f = options.faults
+        if quality.count > 0 { try store.append(quality.finish(), to: "quality_issues", faults: f) }
+        if consents.count > 0 { try store.append(consents.finish(), to: "consents", faults: f) }
+        if traits.count > 0 { try store.append(traits.finish(), to: "profile_traits", faults: f) }
+        if events.count > 0 { try store.append(events.finish(), to: "events", faults: f) }
         pending = 0
     }
 }

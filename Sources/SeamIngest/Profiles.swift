@@ -24,25 +24,37 @@ public enum Profiles {
         for row in 0..<ids.rowCount {
             if case .bigint(let c) = ids.columns[0].value(at: row) { acc[c, default: Acc()].identifiers += 1 }
         }
-        let ev = try store.readAll("events", columns: ["customer_id", "ts", "event_type", "amount"])
-        let cust = ev.columns[0], ts = ev.columns[1], type = ev.columns[2], amount = ev.columns[3]
-        for row in 0..<ev.rowCount {
-            guard case .bigint(let c) = cust.value(at: row), case .timestamp(let t) = ts.value(at: row) else { continue }
-            var a = acc[c, default: Acc()]
-            a.firstSeen = min(a.firstSeen, t)
-            a.lastSeen = max(a.lastSeen, t)
-            if case .varchar(let et) = type.value(at: row), et == "purchase" || et == "return" {
-                let amt: Int64
-                if case .decimal(let v) = amount.value(at: row) { amt = v } else { amt = 0 }
-                if et == "purchase" {
-                    a.orderTimes.insert(t)
-                    a.revenue += amt
-                    a.lastPurchase = max(a.lastPurchase ?? t, t)
-                } else {
-                    a.revenue -= amt
+        // Events stream segment by segment (never the whole table in memory), through the identity key map.
+        let map = try store.denseKeyMap(IngestTables.customerKeyMap)
+        let em = try store.manifest("events")
+        let cols = ["customer_id", "ts", "event_type", "amount"].map { em.schema.index(of: $0)! }
+        for reader in try store.readers(em) {
+            let blocks = try cols.map { c throws(StorageError) in try reader.readColumn(c) }
+            for b in 0..<blocks[0].count {
+                let cust = blocks[0][b], ts = blocks[1][b], type = blocks[2][b], amount = blocks[3][b]
+                for row in 0..<cust.count where !cust.isNull(row) {
+                    let node = cust.withValues(Int64.self) { $0[row] }
+                    guard node >= 0, node < map.count, map[Int(node)] != Int64.min else { continue }
+                    let c = map[Int(node)]
+                    let t = ts.withValues(Int64.self) { $0[row] }
+                    var a = acc[c, default: Acc()]
+                    a.firstSeen = min(a.firstSeen, t)
+                    a.lastSeen = max(a.lastSeen, t)
+                    let et = type.stringBytes(row)
+                    let isPurchase = et.elementsEqual("purchase".utf8), isReturn = et.elementsEqual("return".utf8)
+                    if isPurchase || isReturn {
+                        let amt = amount.isNull(row) ? 0 : amount.withValues(Int64.self) { $0[row] }
+                        if isPurchase {
+                            a.orderTimes.insert(t)
+                            a.revenue += amt
+                            a.lastPurchase = max(a.lastPurchase ?? t, t)
+                        } else {
+                            a.revenue -= amt
+                        }
+                    }
+                    acc[c] = a
                 }
             }
-            acc[c] = a
         }
         let tr = try store.readAll("profile_traits", columns: ["customer_id", "trait", "value", "ts", "source"])
         for row in 0..<tr.rowCount {

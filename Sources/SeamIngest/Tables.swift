@@ -30,9 +30,9 @@ public enum IngestTables {
     }
 
     /// Replaces every row of `table` with `chunk` in one commit.
-    static func replaceAll(_ store: Store, _ table: String, _ chunk: Chunk) throws(StorageError) {
+    static func replaceAll(_ store: Store, _ table: String, _ chunk: Chunk, faults: CommitFaults = .none) throws(StorageError) {
         let m = try store.manifest(table)
-        try store.replace(in: table, removing: m.segments.map(\.file), adding: chunk.rowCount > 0 ? chunk : nil)
+        try store.replace(in: table, removing: m.segments.map(\.file), adding: chunk.rowCount > 0 ? chunk : nil, faults: faults)
     }
 
     /// The raw stored Int64 values of a BIGINT column (no key map), nulls skipped.

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The steps of a commit, in order, at which a fault can be injected.
 public enum CommitStep: Sendable, Hashable, CustomStringConvertible {
     case writeSegment(Int)
@@ -33,10 +35,16 @@ public struct CommitFaults: Sendable {
 
     /// Faults read from `SEAM_CRASH_AT=step:phase` (for example `rename-manifest:before`): the process exits
     /// at once with status 86 there, as a kill would stop it. Used by the end-to-end crash tests.
+    /// `step:phase:n` exits at the n-th time that point is reached (1-based), across the commits of the process.
     public static func fromEnvironment(_ value: String?) -> CommitFaults {
         guard let value, !value.isEmpty else { return .none }
+        let parts = value.split(separator: ":")
+        let point = parts.prefix(2).joined(separator: ":")
+        let nth = parts.count > 2 ? Int(parts[2]) ?? 1 : 1
+        let seen = Mutex(0)
         return CommitFaults { step, phase in
-            if "\(step):\(phase.rawValue)" == value { exitImmediately(86) }
+            guard "\(step):\(phase.rawValue)" == point else { return }
+            if seen.withLock({ n in n += 1; return n }) == nth { exitImmediately(86) }
         }
     }
 }

@@ -16,6 +16,7 @@ extension SeamCommand {
         @Option(help: "Read every file as this source: segment or a mapping's name.") var source: String?
         @Option(help: "A mapping file (YAML) for the files.") var mapping: String?
         @Option(help: "Folder of built-in mappings (default: $SEAM_MAPPINGS or data/mappings).") var mappings: String?
+        @Option(help: "Records per commit (bounds memory).") var batch = 400_000
 
         func run() throws {
             let s = try storeOption.open(create: true)
@@ -23,7 +24,9 @@ extension SeamCommand {
             options.source = source
             options.mapping = try mapping.map(Mapping.load)
             options.mappings = try SeamStore.mappings(in: mappings)
+            options.batchRecords = batch
             options.progress = Progress.reporter()
+            options.faults = CommitFaults.fromEnvironment(ProcessInfo.processInfo.environment["SEAM_CRASH_AT"])
             let summary = try s.ingest(paths, options: options)
             Progress.finish()
             printSummary(summary)

@@ -8,7 +8,9 @@ public struct IdentityRules: Codable, Sendable, Equatable {
     /// Most values of a type one customer may hold; a merge that would exceed it is refused (and explained).
     public var limits: [String: Int]
     /// Values that identify no one, compared case-insensitively after normalization.
-    public var blocked: [String]
+    public var blocked: [String] { didSet { blockedSet = Set(blocked.map { $0.lowercased() }) } }
+    /// `blocked`, lower-cased, for lookups (not stored in the file).
+    private(set) var blockedSet: Set<String> = []
     /// Phones whose digits are all one digit (`0000000000`, `+11111111111`) are placeholders.
     public var blockRepeatedDigitPhones: Bool
     /// An identifier seen with this many distinct values of a one-per-customer type (user_id, crm_id,
@@ -30,6 +32,7 @@ public struct IdentityRules: Codable, Sendable, Equatable {
     public init(limits: [String: Int], blocked: [String], blockRepeatedDigitPhones: Bool, sharedThreshold: Int, detached: [String]) {
         self.limits = limits
         self.blocked = blocked
+        self.blockedSet = Set(blocked.map { $0.lowercased() })
         self.blockRepeatedDigitPhones = blockRepeatedDigitPhones
         self.sharedThreshold = sharedThreshold
         self.detached = detached
@@ -40,6 +43,7 @@ public struct IdentityRules: Codable, Sendable, Equatable {
         let d = Self.defaults
         limits = d.limits.merging(try c.decodeIfPresent([String: Int].self, forKey: .limits) ?? [:]) { _, new in new }
         blocked = try c.decodeIfPresent([String].self, forKey: .blocked) ?? d.blocked
+        blockedSet = Set(blocked.map { $0.lowercased() })
         blockRepeatedDigitPhones = try c.decodeIfPresent(Bool.self, forKey: .blockRepeatedDigitPhones) ?? d.blockRepeatedDigitPhones
         sharedThreshold = try c.decodeIfPresent(Int.self, forKey: .sharedThreshold) ?? d.sharedThreshold
         detached = try c.decodeIfPresent([String].self, forKey: .detached) ?? []
@@ -49,7 +53,7 @@ public struct IdentityRules: Codable, Sendable, Equatable {
 
     /// Why `id` identifies no one, or nil.
     public func blockReason(_ id: Identifier) -> String? {
-        let v = id.value.lowercased()
+        let v = id.value.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A || $0 >= 0x80 }) ? id.value.lowercased() : id.value
         if blockedSet.contains(v) { return "'\(id.value)' is on the blocked list" }
         if id.type == .phone && blockRepeatedDigitPhones {
             let digits = v.utf8.filter { $0 >= 48 && $0 <= 57 }
@@ -58,8 +62,6 @@ public struct IdentityRules: Codable, Sendable, Equatable {
         }
         return nil
     }
-
-    var blockedSet: Set<String> { Set(blocked.map { $0.lowercased() }) }
 
     public static func load(storePath: String) throws(IngestError) -> IdentityRules {
         let path = storePath + "/identity.yaml"

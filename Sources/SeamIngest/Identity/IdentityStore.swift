@@ -39,18 +39,18 @@ public enum IdentityStore {
 
     /// Writes the graph (nodes with their customers, links) and the decisions, one commit per table.
     /// `identities` goes last: it is the key map readers use, so it switches them to the new resolution at once.
-    public static func save(_ graph: IdentityGraph, _ res: Resolution, to store: Store) throws(StorageError) {
+    public static func save(_ graph: IdentityGraph, _ res: Resolution, to store: Store, faults: CommitFaults = .none) throws(StorageError) {
         var links = RowBuilder(CanonicalTables.identityLinks)
         for (i, l) in graph.links.enumerated() {
             links.add([.bigint(Int64(i)), .varchar(l.nodes.map(String.init).joined(separator: " ")), .timestamp(l.firstSeen),
                 .timestamp(l.lastSeen), .bigint(l.records), .varchar(l.location)])
         }
-        try IngestTables.replaceAll(store, "identity_links", links.finish())
+        try IngestTables.replaceAll(store, "identity_links", links.finish(), faults: faults)
         var dec = RowBuilder(CanonicalTables.identityDecisions)
         for d in res.decisions {
             dec.add([.varchar(d.kind), .bigint(d.node), d.other == 0 ? .null : .bigint(d.other), d.link < 0 ? .null : .bigint(Int64(d.link)), .varchar(d.reason)])
         }
-        try IngestTables.replaceAll(store, "identity_decisions", dec.finish())
+        try IngestTables.replaceAll(store, "identity_decisions", dec.finish(), faults: faults)
         var ids = RowBuilder(CanonicalTables.identities)
         for (i, n) in graph.nodes.enumerated() {
             let c = i < res.customer.count ? res.customer[i] : Int64(i + 1)
@@ -58,6 +58,6 @@ public enum IdentityStore {
             ids.add([.bigint(Int64(i + 1)), .varchar(n.id.type.rawValue), .varchar(n.id.value), c == 0 ? .null : .bigint(c),
                 .timestamp(n.firstSeen), .timestamp(n.lastSeen), .varchar(n.source), .varchar(status)])
         }
-        try IngestTables.replaceAll(store, "identities", ids.finish())
+        try IngestTables.replaceAll(store, "identities", ids.finish(), faults: faults)
     }
 }

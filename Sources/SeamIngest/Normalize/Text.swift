@@ -4,7 +4,9 @@ import Foundation
 public enum Text {
     /// Trimmed, lower case. The caller decides what an invalid address means; see ``isPlausibleEmail(_:)``.
     public static func email(_ raw: String) -> String {
-        raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let t = trim(raw)
+        // Most addresses are already lower case ASCII: skip the Unicode case mapping then.
+        return t.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A || $0 >= 0x80 }) ? t.lowercased() : t
     }
 
     /// One `@`, something before it, a dotted domain after it, no spaces.
@@ -31,8 +33,19 @@ public enum Text {
 
     /// A plain identifier value: trimmed; nil when nothing is left.
     public static func identifier(_ raw: String) -> String? {
-        let t = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let t = trim(raw)
         return t.isEmpty ? nil : t
+    }
+
+    /// `s` without leading and trailing ASCII white space. Returns `s` itself (no copy) in the common case.
+    public static func trim(_ s: String) -> String {
+        let u = s.utf8
+        func space(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0B || c == 0x0C }
+        guard let f = u.first, let l = u.last, space(f) || space(l) else { return s }
+        var lo = u.startIndex, hi = u.endIndex
+        while lo < hi, space(u[lo]) { lo = u.index(after: lo) }
+        while hi > lo, space(u[u.index(before: hi)]) { hi = u.index(before: hi) }
+        return String(s[lo..<hi])
     }
 
     /// Appends `s` to `out` as a JSON string literal.

@@ -99,7 +99,7 @@ public struct CSVSource: Sendable {
         guard row.count == header.count else {
             return .rejected(QualityIssue(.error, "wrong_column_count", "\(row.count) fields where the header has \(header.count)"))
         }
-        func text(_ i: Int) -> String { row.text(i).trimmingCharacters(in: .whitespaces) }
+        func text(_ i: Int) -> String { Text.trim(row.text(i)) }
         func opt(_ i: Int?) -> String? {
             guard let i else { return nil }
             let t = text(i)
