@@ -134,6 +134,42 @@ func parse(_ s: String) throws -> (JSONDocument, [UInt8]) {
         for w in 1...bytes.count { #expect(records(bytes, window: w) == whole, "window \(w)") }
     }
 
+    /// Fuzz: random mutations of the sample's POS export, split at random windows and mapped, never crash, and
+    /// every record read is either mapped or rejected with a rule.
+    @Test func fuzzedExportsNeverCrash() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try Array(Data(contentsOf: root.appendingPathComponent("data/sample/pos_transactions.csv")))
+        let mapping = try Mapping.load(root.appendingPathComponent("data/mappings/pos.yaml").path)
+        let header = String(decoding: text.prefix { $0 != 0x0A }, as: UTF8.self).split(separator: ",").map(String.init)
+        let source = try CSVSource(mapping: mapping, header: header, file: "pos.csv")
+        var rng = FixtureRandom(seed: 11)
+        var outcomes = 0
+        for _ in 0..<300 {
+            var b = Array(text.prefix(4000))
+            for _ in 0..<Int(rng.next() % 20) {
+                let pos = Int(rng.next() % UInt64(b.count))
+                let alphabet = Array("\",\r\n;-.0e\u{FF}".utf8)
+                b[pos] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+            }
+            b.withUnsafeBytes { p in
+                var r = CSVReader(window: p, dialect: mapping.dialect, isLast: true, firstLine: 1, skipBOM: true)
+                var fields: [CSVField] = []
+                while true {
+                    let step = r.next(&fields)
+                    if step == .end { break }
+                    guard step == .record else { continue }
+                    let view = CSVRecordView(window: p, quote: mapping.dialect.quote, fields: fields[...], start: r.recordStart, end: r.recordEnd)
+                    switch source.record(view, occurrence: 0) {
+                    case .parsed(let rec): #expect(!rec.rows.isEmpty)
+                    case .rejected(let issue): #expect(!issue.rule.isEmpty)
+                    }
+                    outcomes += 1
+                }
+            }
+        }
+        #expect(outcomes > 1000)
+    }
+
     @Test func unclosedQuoteIsMalformedWithItsLine() {
         let bytes = Array("a,b\n1,\"open\n2,3\n".utf8)
         bytes.withUnsafeBytes { p in
