@@ -29,8 +29,8 @@ demo: build
 	$(SEAM) ingest --store $(STORE) $(DEMO_DATA)
 	@echo; echo "== identity resolution against the generator's truth"
 	$(SEAM) identity evaluate --store $(STORE) --truth $(DEMO_DATA)/truth
-	@echo; echo "== why customer 1 is one customer"
-	$(SEAM) identity explain --store $(STORE) 1 | head -20
+	@echo; echo "== which records made one customer of the first CRM contact, and what was held back"
+	$(SEAM) identity explain --store $(STORE) crm_id:$$(sed -n 2p $(DEMO_DATA)/crm_contacts.csv | cut -d, -f1) | head -24
 	@echo; echo "== the quarantine"
 	$(SEAM) quarantine list --store $(STORE) --limit 1
 	@echo

@@ -308,8 +308,13 @@ public final class Ingestor {
                     let envelope = doc
                     for (i, m) in messages.enumerated() {
                         var one = JSONDocument()
-                        let raw = envelope.raw(m)
-                        do { try one.parse(raw) } catch { continue }
+                        do {
+                            try one.parse(envelope.raw(m))
+                        } catch {
+                            // A value of a document that parsed parses again; if it ever did not, say so.
+                            out.append(Item(line: line, sub: i + 1, outcome: .rejected(QualityIssue(.error, "broken_json", "\(error)")), rawStart: s, rawEnd: e))
+                            continue
+                        }
                         let src = Self.isMobile(one) ? app : web
                         out.append(Item(line: line, sub: i + 1, outcome: src.record(one), rawStart: s, rawEnd: e))
                     }
@@ -398,8 +403,12 @@ public final class Ingestor {
             if pending >= options.batchRecords { try flush() }
             return used
         }
-        if source == nil && total > 0 {
+        let noHeader = Int64(bitPattern: Hash64.hash(mapping.name + "|" + file + "|no_header"))
+        if source == nil && total > 0 && seenQuarantine.insert(noHeader).inserted {
+            // Only blank lines: nothing to land, but the user should hear of it (once, not on every re-run).
             summaries[mapping.name]!.issues[.warning, default: 0] += 1
+            quality.add([.varchar(mapping.name), .varchar(file + ":1"), .varchar(Severity.warning.rawValue), .varchar("no_header"),
+                .varchar("the file has no header line (only blank lines)"), .timestamp(ingestTime), .bigint(noHeader)])
         }
     }
 

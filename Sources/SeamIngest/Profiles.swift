@@ -13,46 +13,53 @@ public enum Profiles {
         var revenue: Int64 = 0
         var lastPurchase: Int64?
         var identifiers: Int64 = 0
+
+        mutating func add(ts t: Int64, eventType: UnsafeRawBufferPointer, amount: Int64) {
+            firstSeen = min(firstSeen, t)
+            lastSeen = max(lastSeen, t)
+            if eventType.elementsEqual("purchase".utf8) {
+                orderTimes.insert(t)
+                revenue += amount
+                lastPurchase = max(lastPurchase ?? t, t)
+            } else if eventType.elementsEqual("return".utf8) {
+                revenue -= amount
+            }
+        }
     }
 
     static func sourceRank(_ s: String) -> Int { s == "crm" ? 2 : (s == "web" || s == "mobile_app") ? 1 : 0 }
 
     /// Rebuilds the table from the store (reads go through the committed identity key map).
     public static func rebuild(_ store: Store) throws(StorageError) {
-        var acc: [Int64: Acc] = [:]
-        let ids = try store.readAll("identities", columns: ["customer_id"])
-        for row in 0..<ids.rowCount {
-            if case .bigint(let c) = ids.columns[0].value(at: row) { acc[c, default: Acc()].identifiers += 1 }
-        }
         // Events stream segment by segment (never the whole table in memory), through the identity key map.
+        // Customer ids are node ids, so one dense slot per possible id: no hashing in the per-event loop.
         let map = try store.denseKeyMap(IngestTables.customerKeyMap)
+        var acc = [Acc](repeating: Acc(), count: map.count)
+        var present = [Bool](repeating: false, count: map.count)
+        func slot(_ c: Int64) -> Int? { c >= 0 && c < acc.count ? Int(c) : nil }
+        for c in map where c != Int64.min {
+            acc[Int(c)].identifiers += 1
+            present[Int(c)] = true
+        }
         let em = try store.manifest("events")
         let cols = ["customer_id", "ts", "event_type", "amount"].map { em.schema.index(of: $0)! }
         for reader in try store.readers(em) {
             let blocks = try cols.map { c throws(StorageError) in try reader.readColumn(c) }
             for b in 0..<blocks[0].count {
-                let cust = blocks[0][b], ts = blocks[1][b], type = blocks[2][b], amount = blocks[3][b]
-                for row in 0..<cust.count where !cust.isNull(row) {
-                    let node = cust.withValues(Int64.self) { $0[row] }
-                    guard node >= 0, node < map.count, map[Int(node)] != Int64.min else { continue }
-                    let c = map[Int(node)]
-                    let t = ts.withValues(Int64.self) { $0[row] }
-                    var a = acc[c, default: Acc()]
-                    a.firstSeen = min(a.firstSeen, t)
-                    a.lastSeen = max(a.lastSeen, t)
-                    let et = type.stringBytes(row)
-                    let isPurchase = et.elementsEqual("purchase".utf8), isReturn = et.elementsEqual("return".utf8)
-                    if isPurchase || isReturn {
-                        let amt = amount.isNull(row) ? 0 : amount.withValues(Int64.self) { $0[row] }
-                        if isPurchase {
-                            a.orderTimes.insert(t)
-                            a.revenue += amt
-                            a.lastPurchase = max(a.lastPurchase ?? t, t)
-                        } else {
-                            a.revenue -= amt
+                let cust = blocks[0][b], type = blocks[2][b], amount = blocks[3][b]
+                cust.withValues(Int64.self) { nodes in
+                    blocks[1][b].withValues(Int64.self) { times in
+                        amount.withValues(Int64.self) { amounts in
+                            for row in 0..<cust.count where !cust.isNull(row) {
+                                let node = nodes[row]
+                                guard node >= 0, node < map.count, map[Int(node)] != Int64.min else { continue }
+                                let t = times[row]
+                                // In place: a copy of the entry would copy its order set on every row.
+                                acc[Int(map[Int(node)])].add(
+                                    ts: t, eventType: type.stringBytes(row), amount: amount.isNull(row) ? 0 : amounts[row])
+                            }
                         }
                     }
-                    acc[c] = a
                 }
             }
         }
@@ -63,8 +70,9 @@ public enum Profiles {
                 case .varchar(let source) = tr.columns[4].value(at: row)
             else { continue }
             let rank = sourceRank(source)
-            if let old = acc[c]?.traits[name], (old.ts, old.rank) > (t, rank) { continue }
-            acc[c, default: Acc()].traits[name] = (t, rank, value)
+            guard let i = slot(c) else { continue }
+            if let old = acc[i].traits[name], (old.ts, old.rank) > (t, rank) { continue }
+            acc[i].traits[name] = (t, rank, value)
         }
         let co = try store.readAll("consents", columns: ["customer_id", "purpose", "granted", "ts"])
         for row in 0..<co.rowCount {
@@ -72,15 +80,16 @@ public enum Profiles {
                 case .boolean(let g) = co.columns[2].value(at: row), case .timestamp(let t) = co.columns[3].value(at: row)
             else { continue }
             // Latest wins; at the same instant an opt-out wins over an opt-in.
-            if let old = acc[c]?.consent[p], old.ts > t || (old.ts == t && !old.granted) { continue }
-            acc[c, default: Acc()].consent[p] = (t, g)
+            guard let i = slot(c) else { continue }
+            if let old = acc[i].consent[p], old.ts > t || (old.ts == t && !old.granted) { continue }
+            acc[i].consent[p] = (t, g)
         }
         var out = RowBuilder(CanonicalTables.customers)
-        for (c, a) in acc.sorted(by: { $0.key < $1.key }) {
+        for (c, a) in acc.enumerated() where present[c] {
             func trait(_ n: String) -> Value { .str(a.traits[n]?.value) }
             func consent(_ p: String) -> Value { a.consent[p].map { .boolean($0.granted) } ?? .null }
             out.add([
-                .bigint(c), trait("email"), trait("phone"), trait("first_name"), trait("last_name"), trait("country"), trait("city"),
+                .bigint(Int64(c)), trait("email"), trait("phone"), trait("first_name"), trait("last_name"), trait("country"), trait("city"),
                 trait("loyalty_tier"), a.firstSeen == .max ? .null : .timestamp(a.firstSeen),
                 a.lastSeen == .min ? .null : .timestamp(a.lastSeen), consent("email"), consent("sms"), consent("ads"),
                 .bigint(Int64(a.orderTimes.count)), .decimal(a.revenue), .time(a.lastPurchase), .bigint(a.identifiers),

@@ -1,4 +1,5 @@
 import Foundation
+import SeamStorage
 
 /// Raw bytes of records that did not land, one JSON line each in `STORE/quarantine/<source>.jsonl`, so a user can
 /// fix a mapping and replay them (`seam quarantine replay`). Written and fsynced before the quality issues that
@@ -49,25 +50,13 @@ public final class QuarantineWriter {
     }
 
     /// Appends what is pending and fsyncs each file.
-    func flush() throws(IngestError) {
+    func flush() throws {
         guard !pending.isEmpty else { return }
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileIO.makeDirectory(dir)
         for (source, bytes) in pending.sorted(by: { $0.key < $1.key }) {
-            let path = dir + "/" + source + ".jsonl"
-            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-            guard fd >= 0 else { throw IngestError("cannot open \(path): \(String(cString: strerror(errno)))") }
-            defer { close(fd) }
-            let ok = bytes.withUnsafeBytes { p -> Bool in
-                var off = 0
-                while off < p.count {
-                    let n = write(fd, p.baseAddress! + off, p.count - off)
-                    if n <= 0 { return false }
-                    off += n
-                }
-                return fsync(fd) == 0
-            }
-            guard ok else { throw IngestError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            try FileIO.appendDurably(dir + "/" + source + ".jsonl", bytes)
         }
+        try FileIO.sync(dir, directory: true)
         pending.removeAll()
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SeamStorage
 
 extension Ingestor {
     /// Lands quarantined records that now parse (after a mapping was fixed, or with `--mapping`), and keeps the
@@ -53,7 +54,7 @@ extension Ingestor {
 
 extension QuarantineWriter {
     /// Replaces the quarantine with `entries` (temporary file, fsync, rename per source).
-    static func rewrite(storePath: String, _ entries: [QuarantineEntry]) throws(IngestError) {
+    static func rewrite(storePath: String, _ entries: [QuarantineEntry]) throws {
         let dir = storePath + "/quarantine"
         let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         var bySource: [String: [QuarantineEntry]] = [:]
@@ -62,15 +63,7 @@ extension QuarantineWriter {
             let source = String(f.dropLast(6))
             let w = QuarantineWriter(storePath: storePath)
             for e in bySource[source] ?? [] { w.add(e) }
-            let tmp = dir + "/" + f + ".tmp"
-            let bytes = w.pending[source] ?? []
-            guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else { throw IngestError("cannot write \(tmp)") }
-            let fd = open(tmp, O_RDONLY)
-            if fd >= 0 {
-                fsync(fd)
-                close(fd)
-            }
-            guard rename(tmp, dir + "/" + f) == 0 else { throw IngestError("cannot replace \(dir)/\(f)") }
+            try FileIO.replaceDurably(dir + "/" + f, w.pending[source] ?? [])
         }
     }
 }

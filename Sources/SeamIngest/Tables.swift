@@ -51,17 +51,6 @@ public enum IngestTables {
         return out
     }
 
-    /// Every row of a table with raw stored values (the key map is not applied): for ingest's own bookkeeping.
-    static func rawRows(_ store: Store, _ table: String) throws(StorageError) -> Chunk {
-        let m = try store.manifest(table)
-        var builders = m.schema.fields.map { ColumnBuilder($0.type) }
-        for r in try store.readers(m) {
-            for c in 0..<m.schema.count {
-                for v in try r.readColumn(c) { for row in 0..<v.count { builders[c].append(v.value(at: row)) } }
-            }
-        }
-        return Chunk(schema: m.schema, columns: builders.map { $0.finish() })
-    }
 }
 
 /// Builds a chunk row by row from optional values, in schema order.

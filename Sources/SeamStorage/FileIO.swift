@@ -15,6 +15,30 @@ package enum FileIO {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw error("create", path) }
         defer { close(fd) }
+        try writeAll(fd, bytes, path)
+    }
+
+    /// Appends `bytes` to `path` (created when missing) and fsyncs it: the bytes are durable on return.
+    package static func appendDurably(_ path: String, _ bytes: [UInt8]) throws(StorageError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw error("open for append", path) }
+        defer { close(fd) }
+        try writeAll(fd, bytes, path)
+        guard fsync(fd) == 0 else { throw error("fsync", path) }
+    }
+
+    /// Replaces `path` with `bytes` atomically: a temporary file, fsync, rename, fsync of the directory.
+    package static func replaceDurably(_ path: String, _ bytes: [UInt8]) throws(StorageError) {
+        let tmp = path + ".tmp"
+        try remove(tmp)
+        try writeNew(tmp, bytes)
+        try sync(tmp)
+        try rename(tmp, path)
+        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        try sync(dir.isEmpty ? "." : dir, directory: true)
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], _ path: String) throws(StorageError) {
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }

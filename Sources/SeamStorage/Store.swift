@@ -119,8 +119,9 @@ public final class Store: @unchecked Sendable {
         return out
     }
 
-    /// All rows of a table in segment order (tests, small tables, exports).
-    public func readAll(_ table: String, columns: [String]? = nil) throws(StorageError) -> Chunk {
+    /// All rows of a table in segment order (tests, small tables, exports). With `mapKeys` (the default) a
+    /// ``KeyMap`` column is read through its mapping table; without, the stored values come back.
+    public func readAll(_ table: String, columns: [String]? = nil, mapKeys: Bool = true) throws(StorageError) -> Chunk {
         let m = try manifest(table)
         let names = columns ?? m.schema.fields.map(\.name)
         var idx: [Int] = []
@@ -129,7 +130,7 @@ public final class Store: @unchecked Sendable {
             idx.append(i)
         }
         var builders = idx.map { ColumnBuilder(m.schema[$0].type) }
-        let mapped = m.layout.keyMap.flatMap { km in names.firstIndex(of: km.column).map { (k: $0, km: km) } }
+        let mapped = m.layout.keyMap.flatMap { km in mapKeys ? km : nil }.flatMap { km in names.firstIndex(of: km.column).map { (k: $0, km: km) } }
         let map = try mapped.map { x throws(StorageError) in try denseKeyMap(x.km) }
         for r in try readers(m) {
             for (k, c) in idx.enumerated() {

@@ -16,25 +16,7 @@ struct TextOutput {
     mutating func newline() { bytes.append(0x0A) }
 
     /// A JSON string literal with the escapes JSON requires.
-    mutating func jsonString(_ s: String) {
-        bytes.append(0x22)
-        for b in s.utf8 {
-            switch b {
-            case 0x22: bytes.append(0x5C); bytes.append(0x22)
-            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-            case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
-            case 0x0D: bytes.append(0x5C); bytes.append(0x72)
-            case 0x09: bytes.append(0x5C); bytes.append(0x74)
-            case 0..<0x20:
-                raw("\\u00")
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(hex[Int(b >> 4)])
-                bytes.append(hex[Int(b & 15)])
-            default: bytes.append(b)
-            }
-        }
-        bytes.append(0x22)
-    }
+    mutating func jsonString(_ s: String) { JSONText.appendQuoted(s, to: &bytes) }
 
     /// `"key":` then the string value.
     mutating func jsonField(_ key: StaticString, _ value: String, comma: Bool = true) {

@@ -1,3 +1,4 @@
+import SeamTestSupport
 import Testing
 
 @testable import SeamIngest
@@ -74,7 +75,7 @@ import Testing
         }
         var forward = IdentityGraph(), shuffled = IdentityGraph()
         for (i, r) in recs.enumerated() { _ = forward.observe(r.map(id), ts: Int64(i), source: "t", location: "") }
-        var rng = SplitRandom(seed: 3)
+        var rng = FixtureRandom(seed: 3)
         for (i, r) in recs.enumerated().shuffled(using: &rng) { _ = shuffled.observe(r.map(id), ts: Int64(i), source: "t", location: "") }
         let a = forward.resolve(.defaults), b = shuffled.resolve(.defaults)
         // Same partition of identifiers (ids may differ: they are assigned in arrival order).
@@ -84,17 +85,5 @@ import Testing
             return Set(groups.values)
         }
         #expect(partition(forward, a) == partition(shuffled, b))
-    }
-}
-
-struct SplitRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -66,18 +66,18 @@ import Testing
         let graph = try IdentityStore.load(store)
         let phones = graph.nodes.enumerated().filter { $0.element.id.type == .phone }.map { Int64($0.offset + 1) }
         let map = try store.denseKeyMap(IngestTables.customerKeyMap)
-        let posRows = try store.readAll("events", columns: ["customer_id", "channel"])
-        let phoneOnlyReceipts = try IngestTables.rawRows(store, "events")
+        let eventsBefore = try store.readAll("events", columns: ["customer_id"])
+        let storedAnchors = try store.readAll("events", mapKeys: false)
         var target: (phone: Int64, customer: Int64)?
         for p in phones where map[Int(p)] != Int64.min && map[Int(p)] != p {
             // a phone merged into an older customer that also anchors events
-            if (0..<phoneOnlyReceipts.rowCount).contains(where: { phoneOnlyReceipts.columns[2].value(at: $0) == .bigint(p) }) {
+            if (0..<storedAnchors.rowCount).contains(where: { storedAnchors.columns[2].value(at: $0) == .bigint(p) }) {
                 target = (p, map[Int(p)])
                 break
             }
         }
         let t = try #require(target, "the sample has a phone that joins a CRM contact and anchors receipts")
-        let before = (0..<posRows.rowCount).filter { posRows.columns[0].value(at: $0) == .bigint(t.customer) }.count
+        let before = (0..<eventsBefore.rowCount).filter { eventsBefore.columns[0].value(at: $0) == .bigint(t.customer) }.count
         _ = try IdentityService.split(store, customer: t.customer, identifier: graph.identifier(t.phone))
         let after = try store.readAll("events", columns: ["customer_id"])
         let moved = (0..<after.rowCount).filter { after.columns[0].value(at: $0) == .bigint(t.phone) }.count
@@ -136,5 +136,9 @@ import Testing
         #expect(rows.contains { $0[1] == .varchar("return") && $0[2] == .decimal(123_450) && $0[4] == .bigint(1) })
         let ids = try store.readAll("identities", columns: ["identifier_type", "identifier"]).rows
         #expect(ids.contains([.varchar("phone"), .varchar("+495213904015")]))
+        // Computed traits: one order (two lines at one time), revenue net of the return, the last purchase time.
+        let c = try store.readAll("customers", columns: ["customer_id", "orders", "revenue", "last_purchase_at", "first_seen", "last_seen"]).rows
+        #expect(c == [[.bigint(1), .bigint(1), .decimal(246_900 + 99 - 123_450), .timestamp(Timestamp.micros(year: 2025, month: 7, day: 15, hour: 10)),
+            .timestamp(Timestamp.micros(year: 2025, month: 7, day: 15, hour: 10)), .timestamp(Timestamp.micros(year: 2025, month: 7, day: 16, hour: 7, minute: 30))]])
     }
 }

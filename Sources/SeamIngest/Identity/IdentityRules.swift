@@ -1,4 +1,5 @@
 import Foundation
+import SeamStorage
 import Yams
 
 /// Merge protection (issue "Ingest"): how many values of each identifier type one customer may hold, which values
@@ -75,14 +76,8 @@ public struct IdentityRules: Codable, Sendable, Equatable {
         }
     }
 
-    public func save(storePath: String) throws(IngestError) {
-        do {
-            let text = "# Identity rules (seam identity rebuild applies a change to all history).\n" + (try YAMLEncoder().encode(self))
-            let tmp = storePath + "/identity.yaml.tmp"
-            try Data(text.utf8).write(to: URL(fileURLWithPath: tmp), options: .atomic)
-            guard rename(tmp, storePath + "/identity.yaml") == 0 else { throw IngestError("rename failed") }
-        } catch {
-            throw IngestError("cannot write \(storePath)/identity.yaml: \(error)")
-        }
+    public func save(storePath: String) throws {
+        let text = "# Identity rules (seam identity rebuild applies a change to all history).\n" + (try YAMLEncoder().encode(self))
+        try FileIO.replaceDurably(storePath + "/identity.yaml", Array(text.utf8))
     }
 }

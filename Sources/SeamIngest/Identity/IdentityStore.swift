@@ -5,7 +5,7 @@ public import SeamColumnar
 /// `identity_decisions` tables.
 public enum IdentityStore {
     public static func load(_ store: Store) throws(StorageError) -> IdentityGraph {
-        let ids = try IngestTables.rawRows(store, "identities")
+        let ids = try store.readAll("identities")
         var nodes: [IdentityGraph.Node] = []
         nodes.reserveCapacity(ids.rowCount)
         var order: [(Int64, Int)] = []
@@ -23,7 +23,7 @@ public enum IdentityStore {
             else { throw StorageError(.corrupt, "identities: row for node \(n) is incomplete") }
             nodes.append(.init(id: Identifier(type, v), firstSeen: first, lastSeen: last, source: source))
         }
-        let l = try IngestTables.rawRows(store, "identity_links")
+        let l = try store.readAll("identity_links")
         var links: [(Int64, IdentityGraph.Link)] = []
         for row in 0..<l.rowCount {
             guard case .bigint(let id) = l.columns[0].value(at: row), case .varchar(let list) = l.columns[1].value(at: row),

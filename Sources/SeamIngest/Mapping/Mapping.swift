@@ -120,6 +120,8 @@ public struct Mapping: Codable, Sendable {
         func path(_ c: [any CodingKey]) -> String { c.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".") }
         switch e {
         case .keyNotFound(let k, let ctx): return "missing key '\(path(ctx.codingPath + [k]))'"
+        case .dataCorrupted(let ctx) where ctx.underlyingError != nil:
+            return "not valid YAML: \(ctx.underlyingError!)"
         case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx):
             return "at '\(path(ctx.codingPath))': \(ctx.debugDescription)"
         @unknown default: return "\(e)"

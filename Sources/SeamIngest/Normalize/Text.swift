@@ -47,26 +47,4 @@ public enum Text {
         while hi > lo, space(u[u.index(before: hi)]) { hi = u.index(before: hi) }
         return String(s[lo..<hi])
     }
-
-    /// Appends `s` to `out` as a JSON string literal.
-    public static func appendJSONString(_ s: String, to out: inout String) {
-        out.append("\"")
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out.append("\\\"")
-            case "\\": out.append("\\\\")
-            case "\n": out.append("\\n")
-            case "\r": out.append("\\r")
-            case "\t": out.append("\\t")
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out.append("\\u" + String(repeating: "0", count: 4 - h.count) + h)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out.append("\"")
-    }
 }

@@ -1,3 +1,4 @@
+import SeamColumnar
 import Foundation
 public import SeamKernels
 
@@ -210,9 +211,9 @@ public struct CSVSource: Sendable {
             for c in propertyColumns {
                 guard let v = opt(c) else { continue }
                 if p.count > 1 { p += "," }
-                Text.appendJSONString(header[c], to: &p)
+                p += JSONText.quoted(header[c])
                 p += ":"
-                Text.appendJSONString(v, to: &p)
+                p += JSONText.quoted(v)
             }
             p += "}"
             if p.count > 2 { row.properties = p }

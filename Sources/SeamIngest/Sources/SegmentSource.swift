@@ -1,3 +1,4 @@
+import SeamColumnar
 import Foundation
 public import SeamKernels
 
@@ -81,7 +82,7 @@ public struct SegmentSource: Sendable {
         var props = "{"
         func add(_ key: String, raw: UnsafeRawBufferPointer) {
             if props.count > 1 { props += "," }
-            Text.appendJSONString(key, to: &props)
+            props += JSONText.quoted(key)
             props += ":"
             props += String(decoding: raw, as: UTF8.self)
         }
