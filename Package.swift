@@ -24,9 +24,14 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         // Layer 1
         .target(name: "SeamKernels", dependencies: ["SeamColumnar"], swiftSettings: swiftSettings),
+        .target(name: "SeamSQL", dependencies: ["SeamColumnar"], swiftSettings: swiftSettings),
         // Layer 2
         .target(
             name: "SeamStorage", dependencies: ["SeamColumnar", "SeamKernels", "CLZ4"], exclude: ["FORMAT.md"],
+            swiftSettings: swiftSettings),
+        // Layer 3
+        .target(
+            name: "SeamEngine", dependencies: ["SeamSQL", "SeamStorage", "SeamKernels", "SeamColumnar"],
             swiftSettings: swiftSettings),
         // Layer 4
         .target(
@@ -34,11 +39,15 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(name: "SeamSynth", dependencies: ["SeamColumnar"], swiftSettings: swiftSettings),
         // Layer 5
-        .target(name: "Seam", dependencies: ["SeamColumnar", "SeamKernels", "SeamStorage", "SeamIngest", "SeamSynth"], swiftSettings: swiftSettings),
+        .target(
+            name: "Seam", dependencies: ["SeamColumnar", "SeamKernels", "SeamStorage", "SeamSQL", "SeamEngine", "SeamIngest", "SeamSynth"],
+            swiftSettings: swiftSettings),
+        .target(name: "SeamShell", dependencies: ["Seam"], swiftSettings: swiftSettings),
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // Layer 6
         .executableTarget(
             name: "seam",
-            dependencies: ["Seam", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Seam", "SeamShell", "CEditLine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 

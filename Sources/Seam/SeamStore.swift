@@ -3,6 +3,8 @@
 @_exported public import SeamSynth
 @_exported public import SeamKernels
 @_exported public import SeamIngest
+@_exported public import SeamSQL
+@_exported public import SeamEngine
 import Foundation
 
 /// The embeddable entry point: a Seam store on disk with its canonical tables.
@@ -70,4 +72,10 @@ public final class SeamStore: @unchecked Sendable {
 
     public func verify() -> VerifyReport { storage.verify() }
     public func stats() throws -> [TableStats] { try storage.stats() }
+
+    /// Runs one SQL statement against the store (DuckDB's semantics are the reference).
+    /// - Throws: ``SQLError`` with the line and column of the problem; render it with ``SQLError/render(sql:)``.
+    public func query(_ sql: String, options: QueryOptions = QueryOptions()) throws -> QueryResult {
+        try QueryEngine(store: storage, options: options).query(sql)
+    }
 }

@@ -45,17 +45,9 @@ struct TextOutput {
     /// A CSV field, quoted when it holds a delimiter, quote or line break (RFC 4180).
     mutating func csvField(_ s: String, first: Bool = false) {
         if !first { bytes.append(0x2C) }
-        if s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-            bytes.append(0x22)
-            for b in s.utf8 {
-                if b == 0x22 { bytes.append(0x22) }
-                bytes.append(b)
-            }
-            bytes.append(0x22)
-        } else {
-            raw(s)
-        }
+        CSVText.appendField(s, to: &bytes)
     }
+
 }
 
 /// Money in minor units as a decimal string: `1299` → `12.99`.

@@ -7,7 +7,7 @@ struct SeamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seam",
         abstract: "Seam: an embedded customer-data platform with its own columnar analytics core.",
-        subcommands: [Generate.self, Ingest.self, Identity.self, Quarantine.self, Verify.self, Stats.self, Compact.self]
+        subcommands: [Generate.self, Ingest.self, SQL.self, Identity.self, Quarantine.self, Verify.self, Stats.self, Compact.self]
     )
 }
 

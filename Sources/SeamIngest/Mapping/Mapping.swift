@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import SeamColumnar
 
 /// How a CSV export becomes canonical rows: a YAML file in `data/mappings/` (issue "Ingest"). Keys are documented
 /// in `data/mappings/README.md`; the built-in ones describe the generator's exports.
@@ -162,25 +163,6 @@ public struct Mapping: Codable, Sendable {
 /// `*` and `?` file-name wildcards.
 enum Glob {
     static func matches(_ pattern: String, _ name: String) -> Bool {
-        let p = Array(pattern.utf8), s = Array(name.utf8)
-        var pi = 0, si = 0, star = -1, mark = 0
-        while si < s.count {
-            if pi < p.count && (p[pi] == UInt8(ascii: "?") || p[pi] == s[si]) {
-                pi += 1
-                si += 1
-            } else if pi < p.count && p[pi] == UInt8(ascii: "*") {
-                star = pi
-                mark = si
-                pi += 1
-            } else if star >= 0 {
-                pi = star + 1
-                mark += 1
-                si = mark
-            } else {
-                return false
-            }
-        }
-        while pi < p.count && p[pi] == UInt8(ascii: "*") { pi += 1 }
-        return pi == p.count
+        Wildcard.matches(Array(name.utf8), Array(pattern.utf8), anyRun: UInt8(ascii: "*"), anyOne: UInt8(ascii: "?"))
     }
 }

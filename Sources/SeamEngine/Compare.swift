@@ -1,0 +1,295 @@
+import SeamColumnar
+import SeamKernels
+import SeamSQL
+
+/// Comparison of vectors (same type on both sides, as the binder guarantees); results are BOOLEAN vectors
+/// that are NULL where either input is.
+enum Compare {
+    static func kernelOp(_ op: ComparisonOperator) -> CompareKernel.Op {
+        switch op {
+        case .equal: return .equal
+        case .notEqual: return .notEqual
+        case .less: return .less
+        case .lessEqual: return .lessEqual
+        case .greater: return .greater
+        case .greaterEqual: return .greaterEqual
+        }
+    }
+
+    /// `v op c` through the kernels, or `nil` when `c` does not fit `v`'s type.
+    static func withConstant(_ op: ComparisonOperator, _ v: ColumnVector, _ c: Value) -> ColumnVector? {
+        let n = v.count
+        let k = kernelOp(op)
+        switch (v.type.physical, c) {
+        case (.int32, .integer(let x)):
+            let p = Vectors.pointer(v, Int32.self)
+            return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in CompareKernel.compare(p, n, k, x, o) }
+        case (.int64, .bigint(let x)), (.int64, .decimal(let x)), (.int64, .timestamp(let x)):
+            let p = Vectors.pointer(v, Int64.self)
+            return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in CompareKernel.compare(p, n, k, x, o) }
+        case (.double, .double(let x)):
+            let p = Vectors.pointer(v, Double.self)
+            return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in CompareKernel.compare(p, n, k, x, o) }
+        case (.uint8, .boolean(let x)):
+            let p = Vectors.pointer(v, UInt8.self)
+            return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in CompareKernel.compare(p, n, k, x ? 1 : 0, o) }
+        case (.bytes, .varchar(let s)):
+            var needle = Array(s.utf8)
+            let offs = Vectors.offsets(v)
+            return needle.withUnsafeMutableBytes { nb in
+                let needleBytes = UnsafeRawBufferPointer(nb)
+                return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in
+                    if op == .equal || op == .notEqual {
+                        let want: UInt8 = op == .equal ? 1 : 0
+                        for i in 0..<n {
+                            let x = Vectors.string(v, offs, i)
+                            o[i] = (x.count == needleBytes.count && bytesEqual(x, needleBytes)) ? want : want ^ 1
+                        }
+                    } else {
+                        for i in 0..<n { o[i] = holds(op, compareBytes(Vectors.string(v, offs, i), needleBytes)) ? 1 : 0 }
+                    }
+                }
+            }
+        default:
+            return nil
+        }
+    }
+
+    @inline(__always)
+    static func holds(_ op: ComparisonOperator, _ c: Int) -> Bool {
+        switch op {
+        case .equal: return c == 0
+        case .notEqual: return c != 0
+        case .less: return c < 0
+        case .lessEqual: return c <= 0
+        case .greater: return c > 0
+        case .greaterEqual: return c >= 0
+        }
+    }
+
+    @inline(__always)
+    static func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+    }
+
+    /// Byte-wise order (UTF-8 byte order is code-point order, as DuckDB compares strings).
+    @inline(__always)
+    static func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let m = min(a.count, b.count)
+        if m > 0 {
+            let c = memcmp(a.baseAddress!, b.baseAddress!, m)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+
+    static func vectors(_ op: ComparisonOperator, _ a: ColumnVector, _ b: ColumnVector, _ n: Int) throws -> ColumnVector {
+        let validity = Vectors.validityAnd([a, b], n)
+        let k = kernelOp(op)
+        func fixed<T: Comparable>(_: T.Type) -> ColumnVector {
+            let pa = Vectors.pointer(a, T.self)
+            let pb = Vectors.pointer(b, T.self)
+            return Vectors.make(.boolean, n, validity: validity) { (o: UnsafeMutablePointer<UInt8>) in CompareKernel.compare(pa, pb, n, k, o) }
+        }
+        guard a.type.physical == b.type.physical else {
+            throw SQLError(.runtime, "internal: comparing \(a.type) with \(b.type)")
+        }
+        switch a.type.physical {
+        case .uint8: return fixed(UInt8.self)
+        case .int32: return fixed(Int32.self)
+        case .int64: return fixed(Int64.self)
+        case .double: return fixed(Double.self)
+        case .bytes:
+            let oa = Vectors.offsets(a)
+            let ob = Vectors.offsets(b)
+            return Vectors.make(.boolean, n, validity: validity) { (o: UnsafeMutablePointer<UInt8>) in
+                for i in 0..<n { o[i] = holds(op, compareBytes(Vectors.string(a, oa, i), Vectors.string(b, ob, i))) ? 1 : 0 }
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Three-valued AND/OR/NOT over BOOLEAN vectors.
+enum Logic {
+    static func and(_ vs: [ColumnVector], _ n: Int) throws -> ColumnVector {
+        combine(vs, n, isAnd: true)
+    }
+
+    static func or(_ vs: [ColumnVector], _ n: Int) throws -> ColumnVector {
+        combine(vs, n, isAnd: false)
+    }
+
+    private static func combine(_ vs: [ColumnVector], _ n: Int, isAnd: Bool) -> ColumnVector {
+        if vs.count == 1 { return vs[0] }
+        if vs.allSatisfy({ $0.validity == nil }) {
+            let ps = vs.map { Vectors.pointer($0, UInt8.self) }
+            return Vectors.make(.boolean, n, validity: nil) { (o: UnsafeMutablePointer<UInt8>) in
+                o.update(from: ps[0], count: n)
+                for p in ps.dropFirst() {
+                    if isAnd { for i in 0..<n { o[i] &= p[i] } } else { for i in 0..<n { o[i] |= p[i] } }
+                }
+            }
+        }
+        // With NULLs: AND is false if any input is a valid false, else NULL if any is NULL, else true (OR dually).
+        let ps = vs.map { Vectors.pointer($0, UInt8.self) }
+        let vals = vs.map(Vectors.validity)
+        var validFlags = [UInt8](repeating: 1, count: n)
+        var result = [UInt8](repeating: isAnd ? 1 : 0, count: n)
+        for i in 0..<n {
+            var decided = false
+            var sawNull = false
+            for k in 0..<ps.count {
+                if !Vectors.isValid(vals[k], i) {
+                    sawNull = true
+                    continue
+                }
+                let x = ps[k][i] != 0
+                if isAnd && !x || !isAnd && x {
+                    decided = true
+                    break
+                }
+            }
+            if decided {
+                result[i] = isAnd ? 0 : 1
+            } else if sawNull {
+                validFlags[i] = 0
+            }
+        }
+        let validity = validFlags.withUnsafeBufferPointer { Vectors.validity(fromFlags: $0.baseAddress!, n) }
+        return Vectors.make(.boolean, n, validity: validity) { (o: UnsafeMutablePointer<UInt8>) in
+            result.withUnsafeBufferPointer { o.update(from: $0.baseAddress!, count: n) }
+        }
+    }
+}
+
+/// `x IN (constants)`: NULL when there is no match and `x` or a list item is NULL.
+enum InList {
+    static func evaluate(_ v: ColumnVector, _ values: [Value], listHasNull: Bool, negated: Bool) throws -> ColumnVector {
+        let n = v.count
+        var hit = [UInt8](repeating: 0, count: n)
+        if values.count <= 8 || v.type == .varchar {
+            if v.type == .varchar && values.count > 8 {
+                let set = Set(values.compactMap { if case .varchar(let s) = $0 { return s } else { return nil } })
+                let offs = Vectors.offsets(v)
+                for i in 0..<n where set.contains(String(decoding: Vectors.string(v, offs, i), as: UTF8.self)) { hit[i] = 1 }
+            } else {
+                for c in values {
+                    guard let eq = Compare.withConstant(.equal, v, c) else { continue }
+                    let p = Vectors.pointer(eq, UInt8.self)
+                    for i in 0..<n { hit[i] |= p[i] }
+                }
+            }
+        } else {
+            switch v.type.physical {
+            case .int32, .int64, .uint8:
+                var set = Set<Int64>()
+                for c in values {
+                    switch c {
+                    case .integer(let x): set.insert(Int64(x))
+                    case .bigint(let x), .decimal(let x), .timestamp(let x): set.insert(x)
+                    case .boolean(let x): set.insert(x ? 1 : 0)
+                    default: break
+                    }
+                }
+                for i in 0..<n {
+                    let x: Int64
+                    switch v.type.physical {
+                    case .int32: x = Int64(Vectors.pointer(v, Int32.self)[i])
+                    case .uint8: x = Int64(Vectors.pointer(v, UInt8.self)[i])
+                    default: x = Vectors.pointer(v, Int64.self)[i]
+                    }
+                    if set.contains(x) { hit[i] = 1 }
+                }
+            default:
+                var set = Set<Double>()
+                for case .double(let x) in values { set.insert(x) }
+                let p = Vectors.pointer(v, Double.self)
+                for i in 0..<n where set.contains(p[i]) { hit[i] = 1 }
+            }
+        }
+        let val = Vectors.validity(v)
+        var validFlags = [UInt8](repeating: 1, count: n)
+        for i in 0..<n {
+            if !Vectors.isValid(val, i) {
+                validFlags[i] = 0
+            } else if hit[i] == 0 && listHasNull {
+                validFlags[i] = 0
+            }
+            if negated { hit[i] ^= 1 }
+        }
+        let validity = validFlags.withUnsafeBufferPointer { Vectors.validity(fromFlags: $0.baseAddress!, n) }
+        return Vectors.make(.boolean, n, validity: validity) { (o: UnsafeMutablePointer<UInt8>) in
+            hit.withUnsafeBufferPointer { o.update(from: $0.baseAddress!, count: n) }
+        }
+    }
+}
+
+/// `LIKE`/`ILIKE` with `%` and `_` (no escape character), matched on Unicode scalars.
+enum Like {
+    static func evaluate(_ v: ColumnVector, pattern: String, caseInsensitive: Bool, negated: Bool) -> ColumnVector {
+        let n = v.count
+        let offs = Vectors.offsets(v)
+        let pat = Array((caseInsensitive ? pattern.lowercased() : pattern).unicodeScalars)
+        let hasUnderscore = pat.contains("_")
+        let pieces = pattern.split(separator: "%", omittingEmptySubsequences: false)
+        // Fast paths on raw bytes: 'abc', 'abc%', '%abc', '%abc%' (case-sensitive, no '_').
+        if !caseInsensitive && !hasUnderscore && pieces.count <= 3 {
+            let lead = pieces.first!.isEmpty
+            let trail = pieces.last!.isEmpty
+            let middle: [UInt8]? =
+                pieces.count == 1 ? Array(pieces[0].utf8)
+                : pieces.count == 2 ? Array((lead ? pieces[1] : pieces[0]).utf8)
+                : (lead && trail ? Array(pieces[1].utf8) : nil)
+            if let needle = middle {
+                return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in
+                    needle.withUnsafeBytes { nb in
+                        for i in 0..<n {
+                            let s = Vectors.string(v, offs, i)
+                            var m: Bool
+                            if pieces.count == 1 {
+                                m = Compare.bytesEqual(s, nb)
+                            } else if pieces.count == 2 && !lead {
+                                m = s.count >= nb.count && (nb.isEmpty || memcmp(s.baseAddress!, nb.baseAddress!, nb.count) == 0)
+                            } else if pieces.count == 2 {
+                                m = s.count >= nb.count && (nb.isEmpty || memcmp(s.baseAddress! + (s.count - nb.count), nb.baseAddress!, nb.count) == 0)
+                            } else {
+                                m = contains(s, nb)
+                            }
+                            o[i] = m != negated ? 1 : 0
+                        }
+                    }
+                }
+            }
+        }
+        return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in
+            for i in 0..<n {
+                var s = String(decoding: Vectors.string(v, offs, i), as: UTF8.self)
+                if caseInsensitive { s = s.lowercased() }
+                o[i] = matches(Array(s.unicodeScalars), pat) != negated ? 1 : 0
+            }
+        }
+    }
+
+    static func contains(_ s: UnsafeRawBufferPointer, _ needle: UnsafeRawBufferPointer) -> Bool {
+        if needle.isEmpty { return true }
+        if s.count < needle.count { return false }
+        let first = needle[0]
+        var i = 0
+        let last = s.count - needle.count
+        while i <= last {
+            if s[i] == first && memcmp(s.baseAddress! + i, needle.baseAddress!, needle.count) == 0 { return true }
+            i += 1
+        }
+        return false
+    }
+
+    static func matches(_ s: [Unicode.Scalar], _ p: [Unicode.Scalar]) -> Bool {
+        Wildcard.matches(s, p, anyRun: "%", anyOne: "_")
+    }
+}

@@ -1,0 +1,153 @@
+import SeamColumnar
+import SeamKernels
+import SeamSQL
+
+/// Evaluates bound expressions over a batch, a vector at a time. Each node runs one typed loop over the
+/// batch; the switch on the expression happens once per batch, never per row.
+struct Evaluator: Sendable {
+    /// `now()` for the whole statement (DuckDB: the transaction's start).
+    let now: Int64
+
+    func evaluate(_ e: BoundExpr, _ b: Batch) throws -> ColumnVector {
+        let n = b.count
+        switch e {
+        case .column(let i, _):
+            return b.columns[i]
+        case .constant(let v, let t):
+            return Vectors.constant(v, t, n)
+        case .cast(let x, let t):
+            return try Casts.cast(try evaluate(x, b), to: t)
+        case .arithmetic(let op, let l, let r, let t):
+            return try Arithmetic.apply(op, try evaluate(l, b), try evaluate(r, b), t, n)
+        case .negate(let x):
+            let v = try evaluate(x, b)
+            return try Arithmetic.apply(.subtract, Vectors.constant(zero(v.type), v.type, n), v, v.type, n)
+        case .compare(let op, let l, let r):
+            return try compare(op, l, r, b)
+        case .and(let xs):
+            return try Logic.and(try xs.map { try evaluate($0, b) }, n)
+        case .or(let xs):
+            return try Logic.or(try xs.map { try evaluate($0, b) }, n)
+        case .not(let x):
+            let v = try evaluate(x, b)
+            let p = Vectors.pointer(v, UInt8.self)
+            return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in
+                for i in 0..<n { o[i] = p[i] ^ 1 }
+            }
+        case .isNull(let x, let negated):
+            let v = try evaluate(x, b)
+            let val = Vectors.validity(v)
+            return Vectors.make(.boolean, n, validity: nil) { (o: UnsafeMutablePointer<UInt8>) in
+                for i in 0..<n {
+                    let valid: UInt8 = Vectors.isValid(val, i) ? 1 : 0
+                    o[i] = negated ? valid : valid ^ 1
+                }
+            }
+        case .isDistinctFrom(let l, let r, let negated):
+            let a = try evaluate(l, b)
+            let c = try evaluate(r, b)
+            let eq = try Compare.vectors(.equal, Vectors.withValidity(a, nil), Vectors.withValidity(c, nil), n)
+            let pe = Vectors.pointer(eq, UInt8.self)
+            let va = Vectors.validity(a)
+            let vc = Vectors.validity(c)
+            return Vectors.make(.boolean, n, validity: nil) { (o: UnsafeMutablePointer<UInt8>) in
+                for i in 0..<n {
+                    let x = Vectors.isValid(va, i)
+                    let y = Vectors.isValid(vc, i)
+                    let same = (!x && !y) || (x && y && pe[i] != 0)
+                    o[i] = (same == negated) ? 1 : 0
+                }
+            }
+        case .inList(let x, let values, let listHasNull, let negated):
+            return try InList.evaluate(try evaluate(x, b), values, listHasNull: listHasNull, negated: negated)
+        case .like(let x, let pattern, let ci, let negated):
+            return Like.evaluate(try evaluate(x, b), pattern: pattern, caseInsensitive: ci, negated: negated)
+        case .caseWhen(let whens, let otherwise, let t):
+            return try caseWhen(whens, otherwise, t, b)
+        case .function(let f, let args, let t):
+            return try Functions.call(f, try args.map { try evaluate($0, b) }, t, n, self)
+        case .addInterval(let x, let months, let micros):
+            return TimeFunctions.addInterval(try evaluate(x, b), months: months, micros: micros)
+        case .subquery:
+            throw SQLError(.runtime, "internal: subquery not resolved before execution")
+        case .aggregateSlot, .windowSlot:
+            throw SQLError(.runtime, "internal: unbound aggregate or window placeholder")
+        }
+    }
+
+    private func zero(_ t: LogicalType) -> Value {
+        switch t {
+        case .integer: return .integer(0)
+        case .double: return .double(0)
+        case .decimal: return .decimal(0)
+        default: return .bigint(0)
+        }
+    }
+
+    private func compare(_ op: ComparisonOperator, _ l: BoundExpr, _ r: BoundExpr, _ b: Batch) throws -> ColumnVector {
+        // Column against constant: the vectorized kernel on the column's own values, no broadcast.
+        if case .constant(let c, _) = r {
+            let v = try evaluate(l, b)
+            if c.isNull { return Vectors.constant(.null, .boolean, b.count) }
+            if let out = Compare.withConstant(op, v, c) { return out }
+            return try Compare.vectors(op, v, Vectors.constant(c, v.type, b.count), b.count)
+        }
+        if case .constant(let c, _) = l {
+            let v = try evaluate(r, b)
+            if c.isNull { return Vectors.constant(.null, .boolean, b.count) }
+            if let out = Compare.withConstant(op.flipped, v, c) { return out }
+            return try Compare.vectors(op, Vectors.constant(c, v.type, b.count), v, b.count)
+        }
+        return try Compare.vectors(op, try evaluate(l, b), try evaluate(r, b), b.count)
+    }
+
+    private func caseWhen(_ whens: [WhenClause], _ otherwise: BoundExpr?, _ t: LogicalType, _ b: Batch) throws -> ColumnVector {
+        let n = b.count
+        // choice[i]: the first branch whose condition is true, or whens.count for ELSE.
+        var choice = [Int32](repeating: Int32(whens.count), count: n)
+        var results: [ColumnVector] = []
+        for (k, w) in whens.enumerated() {
+            let c = try evaluate(w.condition, b)
+            let p = Vectors.pointer(c, UInt8.self)
+            let val = Vectors.validity(c)
+            for i in 0..<n where choice[i] == Int32(whens.count) && p[i] != 0 && Vectors.isValid(val, i) { choice[i] = Int32(k) }
+            results.append(try evaluate(w.result, b))
+        }
+        results.append(try otherwise.map { try evaluate($0, b) } ?? Vectors.constant(.null, t, n))
+        return Pick.rows(results, choice, t, n)
+    }
+}
+
+/// Builds a vector taking row i from `sources[choice[i]]` (CASE, COALESCE).
+enum Pick {
+    static func rows(_ sources: [ColumnVector], _ choice: [Int32], _ t: LogicalType, _ n: Int) -> ColumnVector {
+        var validFlags = [UInt8](repeating: 1, count: n)
+        let vals = sources.map(Vectors.validity)
+        for i in 0..<n where !Vectors.isValid(vals[Int(choice[i])], i) { validFlags[i] = 0 }
+        let validity = validFlags.withUnsafeBufferPointer { Vectors.validity(fromFlags: $0.baseAddress!, n) }
+        func fixed<T>(_: T.Type) -> ColumnVector {
+            let ps = sources.map { Vectors.pointer($0, T.self) }
+            return Vectors.make(t, n, validity: validity) { (o: UnsafeMutablePointer<T>) in
+                for i in 0..<n { o[i] = ps[Int(choice[i])][i] }
+            }
+        }
+        switch t.physical {
+        case .uint8: return fixed(UInt8.self)
+        case .int32: return fixed(Int32.self)
+        case .int64: return fixed(Int64.self)
+        case .double: return fixed(Double.self)
+        case .bytes:
+            var builder = ColumnBuilder(.varchar, capacity: n)
+            let offs = sources.map(Vectors.offsets)
+            for i in 0..<n {
+                if validFlags[i] == 0 {
+                    builder.appendNull()
+                } else {
+                    let k = Int(choice[i])
+                    builder.append(utf8: Vectors.string(sources[k], offs[k], i))
+                }
+            }
+            return builder.finish()
+        }
+    }
+}

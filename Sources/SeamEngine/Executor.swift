@@ -1,0 +1,234 @@
+import Foundation
+import SeamColumnar
+import SeamKernels
+import SeamSQL
+import SeamStorage
+
+/// Where a query is allowed to stop reading early: `LIMIT n` over a stream stops once the first morsels,
+/// in table order, have produced `n` rows.
+final class EarlyStop: @unchecked Sendable {
+    let needed: Int
+    private let state = Locked<(rows: [Int: Int], finished: Set<Int>, cutoff: Int)>(([:], [], Int.max))
+
+    init(needed: Int) { self.needed = needed }
+
+    func skip(_ morsel: Int) -> Bool { state.withLock { morsel > $0.cutoff } }
+
+    func produced(_ morsel: Int, rows: Int) { state.withLock { $0.rows[morsel, default: 0] += rows } }
+
+    func finished(_ morsel: Int) {
+        state.withLock { s in
+            s.finished.insert(morsel)
+            var total = 0
+            var m = 0
+            while s.finished.contains(m) {
+                total += s.rows[m, default: 0]
+                if total >= needed {
+                    s.cutoff = min(s.cutoff, m)
+                    return
+                }
+                m += 1
+            }
+        }
+    }
+}
+
+/// Time and rows per plan node, for EXPLAIN ANALYZE. Nodes are named by their path from the root ("0.1").
+final class Profile: @unchecked Sendable {
+    let stats = Locked<[String: (rows: Int, nanos: UInt64)]>([:])
+
+    func add(_ path: String, rows: Int, nanos: UInt64) {
+        stats.withLock { s in
+            let old = s[path] ?? (0, 0)
+            s[path] = (old.rows + rows, old.nanos + nanos)
+        }
+    }
+}
+
+/// Memory accounting of what a query holds (materialized inputs, hash tables); past the limit the query
+/// fails with a clear error rather than the machine swapping.
+final class MemoryBudget: @unchecked Sendable {
+    let limit: Int
+    private let used = Locked(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    func reserve(_ bytes: Int) throws {
+        let total = used.withLock { u -> Int in
+            u += bytes
+            return u
+        }
+        if total > limit {
+            throw SQLError(
+                .runtime,
+                "Out of Memory Error: the query needs more than its memory limit of \(formatBytes(limit)) (set memory_limit, or filter or aggregate earlier)")
+        }
+    }
+}
+
+func formatBytes(_ n: Int) -> String {
+    let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
+    var v = Double(n)
+    var u = 0
+    while v >= 1024 && u < units.count - 1 {
+        v /= 1024
+        u += 1
+    }
+    return u == 0 ? "\(n) bytes" : String(format: "%.1f %@", v, units[u])
+}
+
+/// Runs optimized logical plans. Streaming operators (scan, filter, project, the probe side of a hash join)
+/// run fused per morsel on every worker; aggregation, sorting, windows and join builds are the pipeline
+/// breakers that collect their input first.
+final class Executor: @unchecked Sendable {
+    typealias Sink = (_ worker: Int, _ morsel: Int, _ batch: Batch) throws -> Void
+
+    let catalog: StoreCatalog
+    let evaluator: Evaluator
+    let threads: Int
+    let token: CancellationToken
+    let memory: MemoryBudget
+    let profile: Profile?
+    let scanStats = Locked<[String: ScanStats]>([:])
+
+    init(catalog: StoreCatalog, options: QueryOptions, token: CancellationToken, profile: Profile?) {
+        self.catalog = catalog
+        self.evaluator = Evaluator(now: options.now)
+        self.threads = max(1, options.threads)
+        self.token = token
+        self.memory = MemoryBudget(limit: options.memoryLimit)
+        self.profile = profile
+    }
+
+    static func nanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// Every batch `plan` produces, in table order.
+    func collect(_ plan: LogicalPlan, _ path: String, limit: Int? = nil) throws -> [Batch] {
+        if isBreaker(plan) { return try materialize(plan, path) }
+        let stop = limit.map { EarlyStop(needed: $0) }
+        let parts = Locked<[Int: [Batch]]>([:])
+        try stream(plan, path, stop: stop) { _, morsel, batch in
+            guard batch.count > 0 else { return }
+            try memory.reserve(batch.byteCount)
+            stop?.produced(morsel, rows: batch.count)
+            parts.withLock { $0[morsel, default: []].append(batch) }
+        }
+        return parts.withLock { p in p.keys.sorted().flatMap { p[$0]! } }
+    }
+
+    private func isBreaker(_ plan: LogicalPlan) -> Bool {
+        switch plan {
+        case .scan, .filter, .project, .join: return false
+        case .values, .aggregate, .window, .sort, .limit, .distinct, .union: return true
+        }
+    }
+
+    /// Runs `plan`, handing each batch to `sink` on worker threads (concurrently). Morsel numbers follow table order.
+    func stream(_ plan: LogicalPlan, _ path: String, stop: EarlyStop?, _ sink: Sink) throws {
+        switch plan {
+        case .scan(let s):
+            try streamScan(s, path, stop: stop, sink)
+        case .filter(let child, let pred):
+            try stream(child, path + ".0", stop: stop) { w, m, b in
+                let t0 = Executor.nanos()
+                let out = try filter(b, pred)
+                profile?.add(path, rows: out.count, nanos: Executor.nanos() - t0)
+                try sink(w, m, out)
+            }
+        case .project(let child, let exprs, _):
+            try stream(child, path + ".0", stop: stop) { w, m, b in
+                let t0 = Executor.nanos()
+                let cols = try exprs.map { try evaluator.evaluate($0, b) }
+                profile?.add(path, rows: b.count, nanos: Executor.nanos() - t0)
+                try sink(w, m, Batch(columns: cols, count: b.count))
+            }
+        case .join(let l, let r, let type, let lk, let rk, let residual, _):
+            try streamJoin(l, r, type, lk, rk, residual, path, stop: stop, sink)
+        default:
+            let t0 = Executor.nanos()
+            let batches = try materialize(plan, path)
+            _ = t0
+            try parallelFor(batches.count, threads: threads, token: token) { w, i in
+                if let stop, stop.skip(i) { return }
+                try sink(w, i, batches[i])
+                stop?.finished(i)
+            }
+        }
+    }
+
+    /// Runs a pipeline breaker to completion.
+    func materialize(_ plan: LogicalPlan, _ path: String) throws -> [Batch] {
+        let t0 = Executor.nanos()
+        let out: [Batch]
+        switch plan {
+        case .values(let rows, let schema):
+            if schema.count == 0 {
+                out = [Batch(columns: [], count: rows.count)]
+            } else {
+                out = [Batch(Chunk(schema: schema, rows: rows).columns)]
+            }
+        case .aggregate(let child, let groups, let aggs, let schema):
+            out = try HashAggregate(executor: self, groups: groups, aggregates: aggs, outputSchema: schema).run(child, path + ".0")
+        case .distinct(let child):
+            let n = child.schema.count
+            let groups = (0..<n).map { BoundExpr.column($0, child.schema[$0].type) }
+            out = try HashAggregate(executor: self, groups: groups, aggregates: [], outputSchema: child.schema).run(child, path + ".0")
+        case .sort(let child, let keys, let limit):
+            out = try SortOperator(executor: self, keys: keys, limit: limit).run(child, path + ".0")
+        case .limit(let child, let limit, let offset):
+            let batches = try collect(child, path + ".0", limit: limit.map { $0 + offset })
+            out = LimitOperator.apply(batches, limit: limit, offset: offset)
+        case .window(let child, let calls, _):
+            out = try WindowOperator(executor: self, calls: calls).run(child, path + ".0")
+        case .union(let children, let all, let schema):
+            var batches: [Batch] = []
+            for (i, c) in children.enumerated() { batches += try collect(c, path + ".\(i)") }
+            if all {
+                out = batches
+            } else {
+                let groups = (0..<schema.count).map { BoundExpr.column($0, schema[$0].type) }
+                out = try HashAggregate(executor: self, groups: groups, aggregates: [], outputSchema: schema)
+                    .run(.values(rows: [], schema: schema), path, input: batches)
+            }
+        case .scan, .filter, .project, .join:
+            out = try collect(plan, path)
+        }
+        profile?.add(path, rows: out.reduce(0) { $0 + $1.count }, nanos: Executor.nanos() - t0)
+        return out
+    }
+
+    /// Rows of `b` where `pred` is true (not false, not NULL).
+    func filter(_ b: Batch, _ pred: BoundExpr) throws -> Batch {
+        let mask = try evaluator.evaluate(pred, b)
+        return select(b, mask)
+    }
+
+    func select(_ b: Batch, _ mask: ColumnVector) -> Batch {
+        let n = b.count
+        let flags = Vectors.pointer(mask, UInt8.self)
+        let validity = Vectors.validity(mask)
+        let selected = Selection.count(flags, validity, n)
+        if selected == n { return b }
+        if selected == 0 { return Batch(columns: b.columns.map { Gather.rows($0, []) }, count: 0) }
+        var idx = [Int32](repeating: 0, count: n)
+        let k = idx.withUnsafeMutableBufferPointer { Selection.select(flags, validity, n, $0.baseAddress!) }
+        idx.removeLast(n - k)
+        return Batch(columns: b.columns.map { Gather.rows($0, idx) }, count: k)
+    }
+}
+
+/// How a statement runs.
+public struct QueryOptions: Sendable {
+    /// Worker threads (default: every core).
+    public var threads: Int
+    /// Bytes a query may hold before it fails (default: 80 % of physical memory, as DuckDB).
+    public var memoryLimit: Int
+    /// `now()` for the statement, µs since the epoch.
+    public var now: Int64
+
+    public init(threads: Int? = nil, memoryLimit: Int? = nil, now: Int64? = nil) {
+        self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        self.memoryLimit = memoryLimit ?? Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.8)
+        self.now = now ?? Int64(Date().timeIntervalSince1970 * 1_000_000)
+    }
+}

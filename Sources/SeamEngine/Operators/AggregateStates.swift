@@ -1,0 +1,533 @@
+import SeamColumnar
+import SeamSQL
+
+/// Per-group state of one aggregate. `update` runs once per batch with the batch's group ids (the loop over
+/// rows is inside, typed); `merge` folds another worker's state in; `finish` builds the output column.
+protocol AggregateState: AnyObject {
+    func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws
+    /// Adds `other`'s groups: its group g becomes this state's group `map[g]`.
+    func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws
+    func finish(groups: Int) -> ColumnVector
+}
+
+enum AggregateStates {
+    static func make(_ call: AggregateCall) -> any AggregateState {
+        let argType = call.argument?.type ?? .bigint
+        if call.distinct {
+            return DistinctState(call.function, argType: argType, outType: call.type)
+        }
+        switch call.function {
+        case .countStar: return CountState(star: true)
+        case .count, .approxCountDistinct: return CountState(star: false)
+        case .sum:
+            if argType == .double { return SumDoubleState(average: false) }
+            return SumIntState(outType: call.type)
+        case .avg:
+            if argType == .double { return SumDoubleState(average: true) }
+            return AvgIntState(scale: argType == .decimal ? 100 : 1)
+        case .min, .max:
+            return MinMaxState(isMin: call.function == .min, type: argType)
+        case .anyValue:
+            return MinMaxState(isMin: true, type: argType, first: true)
+        case .boolAnd, .boolOr:
+            return BoolState(isAnd: call.function == .boolAnd)
+        case .stddevSamp:
+            return StddevState()
+        }
+    }
+
+    /// Whether row i counts: not masked out by FILTER and (with an argument) not NULL.
+    @inline(__always)
+    static func counts(_ mask: UnsafePointer<UInt8>?, _ validity: UnsafePointer<UInt64>?, _ i: Int) -> Bool {
+        (mask == nil || mask![i] != 0) && Vectors.isValid(validity, i)
+    }
+
+    /// The input's values widened to Int64 (INTEGER, BIGINT, DECIMAL minor units, BOOLEAN).
+    static func int64s(_ v: ColumnVector) -> [Int64] {
+        switch v.type.physical {
+        case .int32:
+            let p = Vectors.pointer(v, Int32.self)
+            return (0..<v.count).map { Int64(p[$0]) }
+        case .uint8:
+            let p = Vectors.pointer(v, UInt8.self)
+            return (0..<v.count).map { Int64(p[$0]) }
+        default:
+            return Array(UnsafeBufferPointer(start: Vectors.pointer(v, Int64.self), count: v.count))
+        }
+    }
+
+    static func validity(_ flags: [Bool]) -> Buffer? {
+        if flags.allSatisfy({ $0 }) { return nil }
+        return Buffer(byteCount: Bitmap.wordCount(flags.count) * 8) { raw in
+            let w = raw.bindMemory(to: UInt64.self)
+            for (i, f) in flags.enumerated() where f { w[i >> 6] |= 1 << UInt64(i & 63) }
+        }
+    }
+}
+
+final class CountState: AggregateState {
+    let star: Bool
+    var counts: [Int64] = []
+
+    init(star: Bool) { self.star = star }
+
+    func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
+        if counts.count < groups { counts.append(contentsOf: repeatElement(0, count: groups - counts.count)) }
+        let val = star ? nil : arg.flatMap(Vectors.validity)
+        counts.withUnsafeMutableBufferPointer { c in
+            if mask == nil && val == nil {
+                for i in 0..<n { c[Int(gids[i])] &+= 1 }
+            } else {
+                for i in 0..<n where AggregateStates.counts(mask, val, i) { c[Int(gids[i])] &+= 1 }
+            }
+        }
+    }
+
+    func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
+        let o = other as! CountState
+        if counts.count < groups { counts.append(contentsOf: repeatElement(0, count: groups - counts.count)) }
+        for (g, c) in o.counts.enumerated() { counts[Int(map[g])] &+= c }
+    }
+
+    func finish(groups: Int) -> ColumnVector {
+        var c = counts
+        if c.count < groups { c.append(contentsOf: repeatElement(0, count: groups - c.count)) }
+        return ColumnVector(type: .bigint, count: groups, values: Buffer(copying: c))
+    }
+}
+
+/// sum over INTEGER, BIGINT, DECIMAL (minor units) and BOOLEAN; overflow of BIGINT is an error.
+final class SumIntState: AggregateState {
+    let outType: LogicalType
+    var sums: [Int64] = []
+    var seen: [Bool] = []
+
+    init(outType: LogicalType) { self.outType = outType }
+
+    private func grow(_ groups: Int) {
+        if sums.count < groups {
+            sums.append(contentsOf: repeatElement(0, count: groups - sums.count))
+            seen.append(contentsOf: repeatElement(false, count: groups - seen.count))
+        }
+    }
+
+    func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
+        grow(groups)
+        guard let arg else { return }
+        let val = Vectors.validity(arg)
+        var overflow = false
+        sums.withUnsafeMutableBufferPointer { s in
+            seen.withUnsafeMutableBufferPointer { seen in
+                switch arg.type.physical {
+                case .int32:
+                    let p = Vectors.pointer(arg, Int32.self)
+                    for i in 0..<n where AggregateStates.counts(mask, val, i) {
+                        let g = Int(gids[i])
+                        let (r, o) = s[g].addingReportingOverflow(Int64(p[i]))
+                        s[g] = r
+                        overflow = overflow || o
+                        seen[g] = true
+                    }
+                case .uint8:
+                    let p = Vectors.pointer(arg, UInt8.self)
+                    for i in 0..<n where AggregateStates.counts(mask, val, i) {
+                        let g = Int(gids[i])
+                        s[g] &+= Int64(p[i])
+                        seen[g] = true
+                    }
+                default:
+                    let p = Vectors.pointer(arg, Int64.self)
+                    for i in 0..<n where AggregateStates.counts(mask, val, i) {
+                        let g = Int(gids[i])
+                        let (r, o) = s[g].addingReportingOverflow(p[i])
+                        s[g] = r
+                        overflow = overflow || o
+                        seen[g] = true
+                    }
+                }
+            }
+        }
+        if overflow { throw SQLError(.runtime, "Out of Range Error: sum overflows BIGINT (Seam sums into 64 bits)") }
+    }
+
+    func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
+        let o = other as! SumIntState
+        grow(groups)
+        for g in o.sums.indices where o.seen[g] {
+            let t = Int(map[g])
+            let (r, f) = sums[t].addingReportingOverflow(o.sums[g])
+            if f { throw SQLError(.runtime, "Out of Range Error: sum overflows BIGINT (Seam sums into 64 bits)") }
+            sums[t] = r
+            seen[t] = true
+        }
+    }
+
+    func finish(groups: Int) -> ColumnVector {
+        grow(groups)
+        return ColumnVector(type: outType, count: groups, values: Buffer(copying: Array(sums.prefix(groups))), validity: AggregateStates.validity(Array(seen.prefix(groups))))
+    }
+}
+
+/// sum and avg over DOUBLE.
+final class SumDoubleState: AggregateState {
+    let average: Bool
+    var sums: [Double] = []
+    var counts: [Int64] = []
+
+    init(average: Bool) { self.average = average }
+
+    private func grow(_ groups: Int) {
+        if sums.count < groups {
+            sums.append(contentsOf: repeatElement(0, count: groups - sums.count))
+            counts.append(contentsOf: repeatElement(0, count: groups - counts.count))
+        }
+    }
+
+    func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
+        grow(groups)
+        guard let arg else { return }
+        let val = Vectors.validity(arg)
+        let p = Vectors.pointer(arg, Double.self)
+        sums.withUnsafeMutableBufferPointer { s in
+            counts.withUnsafeMutableBufferPointer { c in
+                for i in 0..<n where AggregateStates.counts(mask, val, i) {
+                    let g = Int(gids[i])
+                    s[g] += p[i]
+                    c[g] &+= 1
+                }
+            }
+        }
+    }
+
+    func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
+        let o = other as! SumDoubleState
+        grow(groups)
+        for g in o.sums.indices where o.counts[g] > 0 {
+            sums[Int(map[g])] += o.sums[g]
+            counts[Int(map[g])] += o.counts[g]
+        }
+    }
+
+    func finish(groups: Int) -> ColumnVector {
+        grow(groups)
+        let out = (0..<groups).map { average ? sums[$0] / Double(max(counts[$0], 1)) : sums[$0] }
+        return ColumnVector(type: .double, count: groups, values: Buffer(copying: out), validity: AggregateStates.validity((0..<groups).map { counts[$0] > 0 }))
+    }
+}
+
+/// avg over integers and DECIMAL: an exact Int64 sum, divided once at the end.
+final class AvgIntState: AggregateState {
+    let scale: Double
+    let sum = SumIntState(outType: .bigint)
+    let count = CountState(star: false)
+
+    init(scale: Double) { self.scale = scale }
+
+    func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
+        try sum.update(arg, gids, mask, n, groups: groups)
+        try count.update(arg, gids, mask, n, groups: groups)
+    }
+
+    func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
+        let o = other as! AvgIntState
+        try sum.merge(o.sum, map, groups: groups)
+        try count.merge(o.count, map, groups: groups)
+    }
+
+    func finish(groups: Int) -> ColumnVector {
+        let s = sum.finish(groups: groups)
+        let c = count.finish(groups: groups)
+        let ps = Vectors.pointer(s, Int64.self)
+        let pc = Vectors.pointer(c, Int64.self)
+        let out = (0..<groups).map { pc[$0] == 0 ? 0 : Double(ps[$0]) / scale / Double(pc[$0]) }
+        return ColumnVector(type: .double, count: groups, values: Buffer(copying: out), validity: s.validity)
+    }
+}
+
+/// min, max and any_value (the first value seen, in table order within a worker).
+final class MinMaxState: AggregateState {
+    let isMin: Bool
+    let type: LogicalType
+    let first: Bool
+    var ints: [Int64] = []
+    var doubles: [Double] = []
+    var strings: [String] = []
+    var seen: [Bool] = []
+
+    init(isMin: Bool, type: LogicalType, first: Bool = false) {
+        self.isMin = isMin
+        self.type = type
+        self.first = first
+    }
+
+    private func grow(_ groups: Int) {
+        guard seen.count < groups else { return }
+        let k = groups - seen.count
+        seen.append(contentsOf: repeatElement(false, count: k))
+        switch type.physical {
+        case .double: doubles.append(contentsOf: repeatElement(0, count: k))
+        case .bytes: strings.append(contentsOf: repeatElement("", count: k))
+        default: ints.append(contentsOf: repeatElement(0, count: k))
+        }
+    }
+
+    @inline(__always)
+    private func better<T: Comparable>(_ new: T, _ old: T) -> Bool { first ? false : (isMin ? new < old : new > old) }
+
+    func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
+        grow(groups)
+        guard let arg else { return }
+        let val = Vectors.validity(arg)
+        switch type.physical {
+        case .double:
+            let p = Vectors.pointer(arg, Double.self)
+            for i in 0..<n where AggregateStates.counts(mask, val, i) {
+                let g = Int(gids[i])
+                if !seen[g] || better(p[i], doubles[g]) {
+                    doubles[g] = p[i]
+                    seen[g] = true
+                }
+            }
+        case .bytes:
+            let offs = Vectors.offsets(arg)
+            for i in 0..<n where AggregateStates.counts(mask, val, i) {
+                let g = Int(gids[i])
+                let s = Vectors.string(arg, offs, i)
+                if !seen[g] {
+                    strings[g] = String(decoding: s, as: UTF8.self)
+                    seen[g] = true
+                } else if !first {
+                    var cur = strings[g]
+                    let c = cur.withUTF8 { Compare.compareBytes(s, UnsafeRawBufferPointer($0)) }
+                    if isMin ? c < 0 : c > 0 { strings[g] = String(decoding: s, as: UTF8.self) }
+                }
+            }
+        default:
+            let xs = AggregateStates.int64s(arg)
+            for i in 0..<n where AggregateStates.counts(mask, val, i) {
+                let g = Int(gids[i])
+                if !seen[g] || better(xs[i], ints[g]) {
+                    ints[g] = xs[i]
+                    seen[g] = true
+                }
+            }
+        }
+    }
+
+    func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
+        let o = other as! MinMaxState
+        grow(groups)
+        for g in o.seen.indices where o.seen[g] {
+            let t = Int(map[g])
+            switch type.physical {
+            case .double:
+                if !seen[t] || better(o.doubles[g], doubles[t]) { doubles[t] = o.doubles[g] }
+            case .bytes:
+                if !seen[t] || (!first && (isMin ? Array(o.strings[g].utf8).lexicographicallyPrecedes(Array(strings[t].utf8)) : Array(strings[t].utf8).lexicographicallyPrecedes(Array(o.strings[g].utf8)))) {
+                    strings[t] = o.strings[g]
+                }
+            default:
+                if !seen[t] || better(o.ints[g], ints[t]) { ints[t] = o.ints[g] }
+            }
+            seen[t] = true
+        }
+    }
+
+    func finish(groups: Int) -> ColumnVector {
+        grow(groups)
+        let validity = AggregateStates.validity(Array(seen.prefix(groups)))
+        switch type.physical {
+        case .double: return ColumnVector(type: type, count: groups, values: Buffer(copying: Array(doubles.prefix(groups))), validity: validity)
+        case .bytes:
+            var b = ColumnBuilder(.varchar, capacity: groups)
+            for g in 0..<groups { if seen[g] { b.append(string: strings[g]) } else { b.appendNull() } }
+            return b.finish()
+        case .int32:
+            return ColumnVector(type: type, count: groups, values: Buffer(copying: ints.prefix(groups).map { Int32(truncatingIfNeeded: $0) }), validity: validity)
+        case .uint8:
+            return ColumnVector(type: type, count: groups, values: Buffer(copying: ints.prefix(groups).map { UInt8(truncatingIfNeeded: $0) }), validity: validity)
+        case .int64:
+            return ColumnVector(type: type, count: groups, values: Buffer(copying: Array(ints.prefix(groups))), validity: validity)
+        }
+    }
+}
+
+final class BoolState: AggregateState {
+    let isAnd: Bool
+    var values: [Bool] = []
+    var seen: [Bool] = []
+
+    init(isAnd: Bool) { self.isAnd = isAnd }
+
+    private func grow(_ groups: Int) {
+        if seen.count < groups {
+            values.append(contentsOf: repeatElement(isAnd, count: groups - values.count))
+            seen.append(contentsOf: repeatElement(false, count: groups - seen.count))
+        }
+    }
+
+    func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
+        grow(groups)
+        guard let arg else { return }
+        let val = Vectors.validity(arg)
+        let p = Vectors.pointer(arg, UInt8.self)
+        for i in 0..<n where AggregateStates.counts(mask, val, i) {
+            let g = Int(gids[i])
+            values[g] = isAnd ? (values[g] && p[i] != 0) : (values[g] || p[i] != 0)
+            seen[g] = true
+        }
+    }
+
+    func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
+        let o = other as! BoolState
+        grow(groups)
+        for g in o.seen.indices where o.seen[g] {
+            let t = Int(map[g])
+            values[t] = isAnd ? (values[t] && o.values[g]) : (values[t] || o.values[g])
+            seen[t] = true
+        }
+    }
+
+    func finish(groups: Int) -> ColumnVector {
+        grow(groups)
+        return ColumnVector(type: .boolean, count: groups, values: Buffer(copying: values.prefix(groups).map { $0 ? UInt8(1) : 0 }), validity: AggregateStates.validity(Array(seen.prefix(groups))))
+    }
+}
+
+/// Sample standard deviation (Welford's running mean and squared deviations; Chan's formula to merge).
+final class StddevState: AggregateState {
+    var n: [Double] = []
+    var mean: [Double] = []
+    var m2: [Double] = []
+
+    private func grow(_ groups: Int) {
+        if n.count < groups {
+            let k = groups - n.count
+            n.append(contentsOf: repeatElement(0, count: k))
+            mean.append(contentsOf: repeatElement(0, count: k))
+            m2.append(contentsOf: repeatElement(0, count: k))
+        }
+    }
+
+    func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ count: Int, groups: Int) throws {
+        grow(groups)
+        guard let arg else { return }
+        let d = try Casts.cast(arg, to: .double)
+        let p = Vectors.pointer(d, Double.self)
+        let val = Vectors.validity(d)
+        for i in 0..<count where AggregateStates.counts(mask, val, i) {
+            let g = Int(gids[i])
+            n[g] += 1
+            let delta = p[i] - mean[g]
+            mean[g] += delta / n[g]
+            m2[g] += delta * (p[i] - mean[g])
+        }
+    }
+
+    func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
+        let o = other as! StddevState
+        grow(groups)
+        for g in o.n.indices where o.n[g] > 0 {
+            let t = Int(map[g])
+            let total = n[t] + o.n[g]
+            let delta = o.mean[g] - mean[t]
+            m2[t] += o.m2[g] + delta * delta * n[t] * o.n[g] / total
+            mean[t] += delta * o.n[g] / total
+            n[t] = total
+        }
+    }
+
+    func finish(groups: Int) -> ColumnVector {
+        grow(groups)
+        let out = (0..<groups).map { n[$0] > 1 ? (m2[$0] / (n[$0] - 1)).squareRoot() : 0 }
+        return ColumnVector(type: .double, count: groups, values: Buffer(copying: out), validity: AggregateStates.validity((0..<groups).map { n[$0] > 1 }))
+    }
+}
+
+/// `agg(DISTINCT x)`: the distinct values per group, aggregated at the end.
+final class DistinctState: AggregateState {
+    let function: AggregateFunction
+    let argType: LogicalType
+    let outType: LogicalType
+    var ints: [Set<Int64>] = []
+    var others: [Set<Value>] = []
+
+    init(_ function: AggregateFunction, argType: LogicalType, outType: LogicalType) {
+        self.function = function
+        self.argType = argType
+        self.outType = outType
+    }
+
+    private var usesInts: Bool { argType.physical != .bytes && argType.physical != .double }
+
+    private func grow(_ groups: Int) {
+        if usesInts {
+            if ints.count < groups { ints.append(contentsOf: repeatElement([], count: groups - ints.count)) }
+        } else if others.count < groups {
+            others.append(contentsOf: repeatElement([], count: groups - others.count))
+        }
+    }
+
+    func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
+        grow(groups)
+        guard let arg else { return }
+        let val = Vectors.validity(arg)
+        if usesInts {
+            let xs = AggregateStates.int64s(arg)
+            for i in 0..<n where AggregateStates.counts(mask, val, i) { ints[Int(gids[i])].insert(xs[i]) }
+        } else {
+            for i in 0..<n where AggregateStates.counts(mask, val, i) { others[Int(gids[i])].insert(arg.value(at: i)) }
+        }
+    }
+
+    func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
+        let o = other as! DistinctState
+        grow(groups)
+        if usesInts {
+            for g in o.ints.indices { ints[Int(map[g])].formUnion(o.ints[g]) }
+        } else {
+            for g in o.others.indices { others[Int(map[g])].formUnion(o.others[g]) }
+        }
+    }
+
+    func finish(groups: Int) -> ColumnVector {
+        grow(groups)
+        var b = ColumnBuilder(outType, capacity: groups)
+        for g in 0..<groups {
+            let values: [Value] = usesInts ? ints[g].map { intValue($0) } : Array(others[g])
+            switch function {
+            case .count, .approxCountDistinct, .countStar: b.append(int64: Int64(values.count))
+            case .sum, .avg:
+                if values.isEmpty {
+                    b.appendNull()
+                } else if argType == .double {
+                    let s = values.reduce(0.0) { if case .double(let d) = $1 { return $0 + d } else { return $0 } }
+                    b.append(double: function == .avg ? s / Double(values.count) : s)
+                } else {
+                    let s = ints[g].reduce(Int64(0), &+)
+                    if function == .avg { b.append(double: Double(s) / (argType == .decimal ? 100 : 1) / Double(values.count)) } else { b.append(int64: s) }
+                }
+            default:
+                // min/max/any_value/bool/stddev with DISTINCT: same as without, over the distinct values.
+                let st = AggregateStates.make(AggregateCall(function: function, argument: .column(0, argType), distinct: false, filter: nil, type: outType))
+                var col = ColumnBuilder(argType, capacity: values.count)
+                for v in values { col.append(v) }
+                let vec = col.finish()
+                let gids = [Int32](repeating: 0, count: values.count)
+                try? gids.withUnsafeBufferPointer { try st.update(vec, $0.baseAddress!, nil, values.count, groups: 1) }
+                b.append(st.finish(groups: 1).value(at: 0))
+            }
+        }
+        return b.finish()
+    }
+
+    private func intValue(_ x: Int64) -> Value {
+        switch argType {
+        case .integer: return .integer(Int32(truncatingIfNeeded: x))
+        case .decimal: return .decimal(x)
+        case .timestamp: return .timestamp(x)
+        case .boolean: return .boolean(x != 0)
+        default: return .bigint(x)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import SeamColumnar
+import SeamKernels
+import SeamSQL
+
+/// GROUP BY (and DISTINCT): each worker aggregates its morsels into its own hash table and states; the
+/// partial results are merged once at the end. Without GROUP BY there is exactly one group, even for no rows.
+struct HashAggregate {
+    let executor: Executor
+    let groups: [BoundExpr]
+    let aggregates: [AggregateCall]
+    let outputSchema: Schema
+
+    final class Partial: @unchecked Sendable {
+        var table = KeyTable()
+        var states: [any AggregateState]
+        var reserved = 0
+
+        init(_ aggs: [AggregateCall]) { states = aggs.map(AggregateStates.make) }
+    }
+
+    func run(_ child: LogicalPlan, _ path: String, input: [Batch]? = nil) throws -> [Batch] {
+        let partials = (0..<executor.threads).map { _ in Partial(aggregates) }
+        let consume: (Int, Batch) throws -> Void = { w, b in try self.consume(partials[w], b) }
+        if let input {
+            try parallelFor(input.count, threads: executor.threads, token: executor.token) { w, i in try consume(w, input[i]) }
+        } else {
+            try executor.stream(child, path, stop: nil) { w, _, b in try consume(w, b) }
+        }
+        // Merge every worker's partial into the first.
+        let target = partials[0]
+        for p in partials.dropFirst() where p.table.count > 0 {
+            var map = [Int32](repeating: 0, count: p.table.count)
+            p.table.arena.withUnsafeBytes { arena in
+                for g in 0..<p.table.count {
+                    let key = UnsafeRawBufferPointer(rebasing: arena[p.table.starts[g]..<p.table.starts[g + 1]])
+                    map[g] = target.table.findOrInsert(key, p.table.hashes[g])
+                }
+            }
+            for (s, o) in zip(target.states, p.states) { try s.merge(o, map, groups: target.table.count) }
+        }
+        if groups.isEmpty && target.table.count == 0 {
+            _ = target.table.findOrInsert(UnsafeRawBufferPointer(start: nil, count: 0), Hash64.hash(UnsafeRawBufferPointer(start: nil, count: 0)))
+        }
+        let n = target.table.count
+        var columns = EncodedKeys.decode(target.table.arena, target.table.starts, groups.map(\.type))
+        columns += target.states.map { $0.finish(groups: n) }
+        for (i, f) in outputSchema.fields.enumerated() where columns[i].type != f.type {
+            columns[i] = ColumnVector(type: f.type, count: n, values: columns[i].values, offsets: columns[i].offsets, validity: columns[i].validity)
+        }
+        return [Batch(columns: columns, count: n)]
+    }
+
+    private func consume(_ p: Partial, _ b: Batch) throws {
+        let n = b.count
+        if n == 0 { return }
+        var gids = [Int32](repeating: 0, count: n)
+        if groups.isEmpty {
+            if p.table.count == 0 {
+                _ = p.table.findOrInsert(UnsafeRawBufferPointer(start: nil, count: 0), Hash64.hash(UnsafeRawBufferPointer(start: nil, count: 0)))
+            }
+        } else {
+            let keys = try groups.map { try executor.evaluator.evaluate($0, b) }
+            let enc = EncodedKeys(keys, n)
+            enc.bytes.withUnsafeBytes { all in
+                for i in 0..<n {
+                    gids[i] = p.table.findOrInsert(UnsafeRawBufferPointer(rebasing: all[enc.starts[i]..<enc.starts[i + 1]]), enc.hashes[i])
+                }
+            }
+            let bytes = p.table.byteCount
+            if bytes > p.reserved + (16 << 20) {
+                try executor.memory.reserve(bytes - p.reserved)
+                p.reserved = bytes
+            }
+        }
+        let groupCount = p.table.count
+        for (k, a) in aggregates.enumerated() {
+            let arg = try a.argument.map { try executor.evaluator.evaluate($0, b) }
+            var maskVec: ColumnVector? = nil
+            var maskFlags: [UInt8]? = nil
+            if let f = a.filter {
+                let m = try executor.evaluator.evaluate(f, b)
+                maskVec = m
+                if m.validity != nil {
+                    let p = Vectors.pointer(m, UInt8.self)
+                    let v = Vectors.validity(m)
+                    maskFlags = (0..<n).map { Vectors.isValid(v, $0) ? p[$0] : 0 }
+                }
+            }
+            try gids.withUnsafeBufferPointer { g in
+                if let maskFlags {
+                    try maskFlags.withUnsafeBufferPointer { try p.states[k].update(arg, g.baseAddress!, $0.baseAddress!, n, groups: groupCount) }
+                } else {
+                    try p.states[k].update(arg, g.baseAddress!, maskVec.map { Vectors.pointer($0, UInt8.self) }, n, groups: groupCount)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import SeamColumnar
+import SeamKernels
+import SeamSQL
+
+/// Hash join: the right input is built into a hash table once; the left input streams through it per morsel.
+/// INNER and LEFT joins on equality keys, with an optional residual condition; CROSS joins pair every row.
+extension Executor {
+    struct JoinBuild: @unchecked Sendable {
+        let batch: Batch
+        let table: KeyTable
+        /// Row chains per key id: `head[key]` is the first right row, `next[row]` the following one (-1 ends).
+        let head: [Int32]
+        let next: [Int32]
+    }
+
+    func buildJoin(_ right: LogicalPlan, _ keys: [BoundExpr], _ path: String) throws -> JoinBuild {
+        let batches = try collect(right, path)
+        let types = right.schema.fields.map(\.type)
+        let all = Batch(columns: types.indices.map { c in Gather.concat(batches.map { $0.columns[c] }, type: types[c]) }, count: batches.reduce(0) { $0 + $1.count })
+        var table = KeyTable()
+        var head: [Int32] = []
+        var next = [Int32](repeating: -1, count: all.count)
+        if !keys.isEmpty {
+            let keyCols = try keys.map { try evaluator.evaluate($0, all) }
+            let enc = EncodedKeys(keyCols, all.count)
+            enc.bytes.withUnsafeBytes { bytes in
+                // Insert in reverse so each chain lists rows in table order.
+                for i in stride(from: all.count - 1, through: 0, by: -1) where !enc.hasNull[i] {
+                    let k = Int(table.findOrInsert(UnsafeRawBufferPointer(rebasing: bytes[enc.starts[i]..<enc.starts[i + 1]]), enc.hashes[i]))
+                    if k == head.count { head.append(-1) }
+                    next[i] = head[k]
+                    head[k] = Int32(i)
+                }
+            }
+        }
+        try memory.reserve(table.byteCount + next.count * 4 + all.byteCount)
+        return JoinBuild(batch: all, table: table, head: head, next: next)
+    }
+
+    func streamJoin(
+        _ left: LogicalPlan, _ right: LogicalPlan, _ type: JoinType, _ leftKeys: [BoundExpr], _ rightKeys: [BoundExpr], _ residual: BoundExpr?,
+        _ path: String, stop: EarlyStop?, _ sink: Sink
+    ) throws {
+        let build = try buildJoin(right, rightKeys, path + ".1")
+        let rightTypes = right.schema.fields.map(\.type)
+        try stream(left, path + ".0", stop: stop) { w, m, b in
+            let t0 = Executor.nanos()
+            var li: [Int32] = []
+            var ri: [Int32] = []
+            if type == .cross || leftKeys.isEmpty {
+                li.reserveCapacity(b.count * build.batch.count)
+                for i in 0..<b.count {
+                    for j in 0..<build.batch.count {
+                        li.append(Int32(i))
+                        ri.append(Int32(j))
+                    }
+                }
+            } else {
+                let keyCols = try leftKeys.map { try evaluator.evaluate($0, b) }
+                let enc = EncodedKeys(keyCols, b.count)
+                li.reserveCapacity(b.count)
+                ri.reserveCapacity(b.count)
+                enc.bytes.withUnsafeBytes { bytes in
+                    for i in 0..<b.count where !enc.hasNull[i] {
+                        let k = build.table.find(UnsafeRawBufferPointer(rebasing: bytes[enc.starts[i]..<enc.starts[i + 1]]), enc.hashes[i])
+                        if k < 0 { continue }
+                        var r = build.head[Int(k)]
+                        while r >= 0 {
+                            li.append(Int32(i))
+                            ri.append(r)
+                            r = build.next[Int(r)]
+                        }
+                    }
+                }
+            }
+            var joined = Batch(columns: b.columns.map { Gather.rows($0, li) } + build.batch.columns.map { Gather.rows($0, ri) }, count: li.count)
+            if let residual, joined.count > 0 {
+                let mask = try evaluator.evaluate(residual, joined)
+                let flags = Vectors.pointer(mask, UInt8.self)
+                let val = Vectors.validity(mask)
+                var keep: [Int32] = []
+                for i in 0..<joined.count where flags[i] != 0 && Vectors.isValid(val, i) { keep.append(Int32(i)) }
+                if keep.count < joined.count {
+                    li = keep.map { li[Int($0)] }
+                    joined = Batch(columns: joined.columns.map { Gather.rows($0, keep) }, count: keep.count)
+                }
+            }
+            if type == .left {
+                // Left rows without a surviving match: once, with NULLs on the right.
+                var matched = [Bool](repeating: false, count: b.count)
+                for i in li { matched[Int(i)] = true }
+                let missing = (0..<b.count).filter { !matched[$0] }.map { Int32($0) }
+                if !missing.isEmpty {
+                    let extra = Batch(
+                        columns: b.columns.map { Gather.rows($0, missing) } + rightTypes.map { Vectors.constant(.null, $0, missing.count) },
+                        count: missing.count)
+                    joined = joined.count == 0 ? extra : Batch(
+                        columns: zip(joined.columns, extra.columns).map { Gather.concat([$0, $1], type: $0.type) }, count: joined.count + extra.count)
+                }
+            }
+            profile?.add(path, rows: joined.count, nanos: Executor.nanos() - t0)
+            try sink(w, m, joined)
+        }
+    }
+}

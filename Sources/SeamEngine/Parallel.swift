@@ -1,0 +1,84 @@
+public import Foundation
+import SeamSQL
+
+/// Wraps a value for a closure the compiler asks to be `Sendable`, when the code around it guarantees that
+/// workers touch disjoint parts (or synchronize themselves).
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+}
+
+/// A mutex-protected value for worker threads.
+final class Locked<T>: @unchecked Sendable {
+    private var value: T
+    private let lock = NSLock()
+
+    init(_ value: T) { self.value = value }
+
+    func withLock<R>(_ body: (inout T) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
+
+/// Cancels a running query: Ctrl-C, a timeout, or the first error of any worker.
+public final class CancellationToken: @unchecked Sendable {
+    private let state = Locked<(cancelled: Bool, reason: String)>((false, ""))
+    let deadline: Date?
+
+    public init(timeout: TimeInterval? = nil) {
+        deadline = timeout.map { Date().addingTimeInterval($0) }
+    }
+
+    public func cancel(_ reason: String = "query cancelled") {
+        state.withLock {
+            if !$0.cancelled { $0 = (true, reason) }
+        }
+    }
+
+    public var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    /// Throws when cancelled or past the deadline.
+    func check() throws {
+        if let deadline, Date() > deadline { cancel("query timed out") }
+        let s = state.withLock { $0 }
+        if s.cancelled { throw SQLError(.interrupted, "Interrupted: \(s.reason)") }
+    }
+}
+
+/// Morsel-driven parallel loop: `workers` threads pull indices 0..<count in order; the first error stops
+/// every worker and is rethrown.
+func parallelFor(_ count: Int, threads: Int, token: CancellationToken, _ body: (_ worker: Int, _ index: Int) throws -> Void) throws {
+    if count == 0 { return }
+    let workers = max(1, min(threads, count))
+    if workers == 1 {
+        for i in 0..<count {
+            try token.check()
+            try body(0, i)
+        }
+        return
+    }
+    let next = Locked(0)
+    let firstError = Locked<(any Error)?>(nil)
+    try withoutActuallyEscaping(body) { body in
+        let work = UncheckedSendable(value: body)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            while true {
+                let i = next.withLock { v -> Int in
+                    defer { v += 1 }
+                    return v
+                }
+                if i >= count { return }
+                do {
+                    try token.check()
+                    try work.value(w, i)
+                } catch {
+                    firstError.withLock { if $0 == nil { $0 = error } }
+                    next.withLock { $0 = count }
+                    return
+                }
+            }
+        }
+    }
+    if let e = firstError.withLock({ $0 }) { throw e }
+}

@@ -1,0 +1,134 @@
+/// The syntax tree the parser builds: what the user wrote, before names and types are resolved.
+
+public enum Literal: Sendable, Equatable {
+    case null
+    case boolean(Bool)
+    case integer(String)
+    case number(String)
+    case string(String)
+    /// `TIMESTAMP '…'`
+    case timestamp(String)
+    /// `INTERVAL n UNIT` or `INTERVAL 'n unit'`
+    case interval(count: String, unit: String)
+}
+
+public enum UnaryOperator: String, Sendable { case negate = "-", plus = "+", not = "NOT" }
+
+public enum BinaryOperator: String, Sendable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/", integerDivide = "//", modulo = "%"
+    case equal = "=", notEqual = "<>", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+    case and = "AND", or = "OR", concat = "||"
+
+    var isComparison: Bool {
+        switch self {
+        case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual: return true
+        default: return false
+        }
+    }
+}
+
+/// A window: `OVER (PARTITION BY … ORDER BY …)`.
+public struct WindowSpec: Sendable {
+    public var partitionBy: [Expr]
+    public var orderBy: [OrderItem]
+}
+
+public indirect enum Expr: Sendable {
+    case column(parts: [String], at: SourceLocation)
+    case star(table: String?, at: SourceLocation)
+    case literal(Literal, at: SourceLocation)
+    case unary(UnaryOperator, Expr, at: SourceLocation)
+    case binary(BinaryOperator, Expr, Expr, at: SourceLocation)
+    case function(FunctionCall)
+    case cast(Expr, typeName: String, at: SourceLocation)
+    case caseWhen(operand: Expr?, whens: [(Expr, Expr)], otherwise: Expr?, at: SourceLocation)
+    case between(Expr, Expr, Expr, negated: Bool, at: SourceLocation)
+    case inList(Expr, [Expr], negated: Bool, at: SourceLocation)
+    case inSubquery(Expr, SelectStatement, negated: Bool, at: SourceLocation)
+    case subquery(SelectStatement, at: SourceLocation)
+    case exists(SelectStatement, negated: Bool, at: SourceLocation)
+    case isNull(Expr, negated: Bool, at: SourceLocation)
+    case isDistinctFrom(Expr, Expr, negated: Bool, at: SourceLocation)
+    case like(Expr, Expr, caseInsensitive: Bool, negated: Bool, at: SourceLocation)
+
+    public var location: SourceLocation {
+        switch self {
+        case .column(_, let l), .star(_, let l), .literal(_, let l), .unary(_, _, let l), .binary(_, _, _, let l),
+            .cast(_, _, let l), .caseWhen(_, _, _, let l), .between(_, _, _, _, let l), .inList(_, _, _, let l),
+            .inSubquery(_, _, _, let l), .subquery(_, let l), .exists(_, _, let l), .isNull(_, _, let l),
+            .isDistinctFrom(_, _, _, let l), .like(_, _, _, _, let l):
+            return l
+        case .function(let f): return f.location
+        }
+    }
+}
+
+public struct FunctionCall: Sendable {
+    public var name: String
+    public var arguments: [Expr]
+    public var distinct: Bool
+    /// `count(*)`
+    public var star: Bool
+    public var filter: Expr?
+    public var over: WindowSpec?
+    public var location: SourceLocation
+}
+
+public struct OrderItem: Sendable {
+    public var expr: Expr
+    public var descending: Bool
+    /// `nil`: the default (DuckDB: NULLS LAST for both directions).
+    public var nullsFirst: Bool?
+}
+
+public struct SelectItem: Sendable {
+    public var expr: Expr
+    public var alias: String?
+}
+
+public enum JoinKind: String, Sendable { case inner = "INNER", left = "LEFT", cross = "CROSS" }
+
+public indirect enum TableRef: Sendable {
+    case table(name: String, alias: String?, at: SourceLocation)
+    case subquery(SelectStatement, alias: String?, at: SourceLocation)
+    case join(TableRef, TableRef, kind: JoinKind, on: Expr?, using: [String], at: SourceLocation)
+}
+
+/// `SELECT … FROM … WHERE … GROUP BY … HAVING …`
+public struct SelectCore: Sendable {
+    public var distinct = false
+    public var items: [SelectItem] = []
+    public var from: TableRef?
+    public var whereClause: Expr?
+    public var groupBy: [Expr] = []
+    /// `GROUP BY ALL`
+    public var groupByAll = false
+    public var having: Expr?
+    public var qualify: Expr?
+}
+
+public struct CommonTableExpression: Sendable {
+    public var name: String
+    public var query: SelectStatement
+    public var location: SourceLocation
+}
+
+public enum SetOperator: String, Sendable { case unionAll = "UNION ALL", union = "UNION" }
+
+public struct SelectStatement: Sendable {
+    public var ctes: [CommonTableExpression] = []
+    public var core: SelectCore
+    /// `UNION [ALL]` arms after `core`, in order.
+    public var setOperations: [(SetOperator, SelectCore)] = []
+    public var orderBy: [OrderItem] = []
+    public var limit: Expr?
+    public var offset: Expr?
+}
+
+public enum Statement: Sendable {
+    case select(SelectStatement)
+    case showTables
+    case describe(table: String, at: SourceLocation)
+    case describeQuery(SelectStatement)
+    case explain(SelectStatement, analyze: Bool)
+}

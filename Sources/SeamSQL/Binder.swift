@@ -1,0 +1,1207 @@
+public import SeamColumnar
+
+/// A statement with names resolved and types checked, ready for the optimizer and the engine.
+public enum BoundStatement: Sendable {
+    case query(LogicalPlan)
+    case explain(LogicalPlan, analyze: Bool)
+}
+
+/// A column visible to expressions: where it comes from, its name and type.
+struct ScopeColumn {
+    var qualifier: String?
+    var name: String
+    var type: LogicalType
+    /// The right-hand copy of a `USING` column: reachable only with its qualifier.
+    var hiddenUnqualified = false
+}
+
+struct Scope {
+    var columns: [ScopeColumn]
+
+    var schema: Schema { Schema(columns.map { Field($0.name, $0.type) }) }
+}
+
+/// Collects aggregates and window calls met while binding the expressions of one SELECT.
+final class Collector {
+    var aggregates: [AggregateCall] = []
+    var windows: [WindowCall] = []
+    var allowAggregates: Bool
+    var allowWindows: Bool
+    var insideAggregate = false
+
+    init(aggregates: Bool, windows: Bool) {
+        allowAggregates = aggregates
+        allowWindows = windows
+    }
+}
+
+/// Resolves names against a ``Catalog`` and types every expression (DuckDB's rules for implicit casts).
+public final class Binder {
+    let catalog: any Catalog
+    private var cteScopes: [[String: LogicalPlan]] = []
+    /// Scopes of enclosing queries, only to say "correlated subqueries are not supported" instead of "not found".
+    private var outerScopes: [Scope] = []
+    private var collector: Collector? = nil
+    private var whereClause = "WHERE"
+    /// Select-list aliases usable by GROUP BY, HAVING, ORDER BY and WHERE when no column has the name.
+    private var aliases: [String: BoundExpr] = [:]
+
+    public init(catalog: any Catalog) {
+        self.catalog = catalog
+    }
+
+    public func bind(_ statement: Statement) throws(SQLError) -> BoundStatement {
+        switch statement {
+        case .select(let s): return .query(try bindSelect(s).plan)
+        case .explain(let s, let analyze): return .explain(try bindSelect(s).plan, analyze: analyze)
+        case .showTables:
+            let names = catalog.tableNames().map { [Value.varchar($0)] }
+            return .query(.values(rows: names, schema: Schema([Field("name", .varchar)])))
+        case .describe(let table, let at):
+            let (name, schema) = try lookupTable(table, at: at)
+            _ = name
+            return .query(describe(schema))
+        case .describeQuery(let s):
+            return .query(describe(try bindSelect(s).plan.schema))
+        }
+    }
+
+    private func describe(_ schema: Schema) -> LogicalPlan {
+        let rows = schema.fields.map { f -> [Value] in [.varchar(f.name), .varchar(f.type.description), .varchar("YES"), .null, .null, .null] }
+        return .values(
+            rows: rows,
+            schema: Schema([
+                Field("column_name", .varchar), Field("column_type", .varchar), Field("null", .varchar), Field("key", .varchar),
+                Field("default", .varchar), Field("extra", .varchar),
+            ]))
+    }
+
+    private func lookupTable(_ name: String, at: SourceLocation) throws(SQLError) -> (String, Schema) {
+        let names = catalog.tableNames()
+        let exact = names.first { $0 == name } ?? names.first { $0.lowercased() == name.lowercased() }
+        guard let exact, let schema = catalog.schema(of: exact) else {
+            let ctes = cteScopes.flatMap { $0.keys }
+            let near = nearNames(name, in: names + ctes)
+            throw SQLError(
+                .binder, "Table with name \(name) does not exist!", at: at,
+                hint: near.isEmpty ? "Tables: " + names.joined(separator: ", ") : "Did you mean \(near.map { "\"\($0)\"" }.joined(separator: " or "))?")
+        }
+        return (exact, schema)
+    }
+
+    // MARK: SELECT
+
+    func bindSelect(_ s: SelectStatement) throws(SQLError) -> (plan: LogicalPlan, scope: Scope) {
+        cteScopes.append([:])
+        defer { cteScopes.removeLast() }
+        for cte in s.ctes {
+            let (plan, _) = try bindSelect(cte.query)
+            cteScopes[cteScopes.count - 1][cte.name.lowercased()] = plan
+        }
+        if s.setOperations.isEmpty {
+            return try bindCore(s.core, orderBy: s.orderBy, limit: s.limit, offset: s.offset)
+        }
+        var (plan, scope) = try bindCore(s.core, orderBy: [], limit: nil, offset: nil)
+        var arms = [plan]
+        var all = true
+        for (op, core) in s.setOperations {
+            let (p, sc) = try bindCore(core, orderBy: [], limit: nil, offset: nil)
+            guard sc.columns.count == scope.columns.count else {
+                throw SQLError(
+                    .binder, "Set operations can only apply to expressions with the same number of result columns (\(scope.columns.count) and \(sc.columns.count))",
+                    at: core.items.first?.expr.location ?? .unknown)
+            }
+            arms.append(p)
+            if op == .union { all = false }
+        }
+        // Unify column types across arms.
+        var types = scope.columns.map(\.type)
+        for arm in arms.dropFirst() {
+            for (i, f) in arm.schema.fields.enumerated() {
+                guard let t = commonNumericOrSame(types[i], f.type) else {
+                    throw SQLError(.type, "UNION arms disagree on the type of column \(i + 1): \(types[i]) and \(f.type)", at: s.core.items.first?.expr.location ?? .unknown)
+                }
+                types[i] = t
+            }
+        }
+        arms = arms.map { arm in
+            let casts = arm.schema.fields.enumerated().map { i, f -> BoundExpr in
+                f.type == types[i] ? .column(i, f.type) : .cast(.column(i, f.type), types[i])
+            }
+            let schema = Schema(zip(scope.columns, types).map { Field($0.name, $1) })
+            return .project(arm, casts, schema)
+        }
+        let schema = Schema(zip(scope.columns, types).map { Field($0.name, $1) })
+        plan = .union(arms, all: all, schema: schema)
+        scope = Scope(columns: schema.fields.map { ScopeColumn(qualifier: nil, name: $0.name, type: $0.type) })
+        if !s.orderBy.isEmpty {
+            var keys: [SortKey] = []
+            for item in s.orderBy {
+                let e: BoundExpr
+                if case .literal(.integer(let n), let at) = item.expr {
+                    guard let k = Int(n), k >= 1, k <= schema.count else {
+                        throw SQLError(.binder, "ORDER term out of range - should be between 1 and \(schema.count)", at: at)
+                    }
+                    e = .column(k - 1, schema[k - 1].type)
+                } else {
+                    e = try bindExpr(item.expr, scope)
+                }
+                keys.append(SortKey(expr: e, descending: item.descending, nullsFirst: item.nullsFirst ?? false))
+            }
+            plan = .sort(plan, keys, limit: nil)
+        }
+        plan = try applyLimit(plan, s.limit, s.offset)
+        return (plan, scope)
+    }
+
+    private func constantInt(_ e: Expr, _ what: String) throws(SQLError) -> Int {
+        let b = try bindExpr(e, Scope(columns: []))
+        guard case .constant(let v, _) = b else { throw SQLError(.binder, "\(what) must be a constant", at: e.location) }
+        switch v {
+        case .integer(let x) where x >= 0: return Int(x)
+        case .bigint(let x) where x >= 0: return Int(x)
+        default: throw SQLError(.binder, "\(what) must be a non-negative integer, not \(v)", at: e.location)
+        }
+    }
+
+    private func applyLimit(_ plan: LogicalPlan, _ limit: Expr?, _ offset: Expr?) throws(SQLError) -> LogicalPlan {
+        guard limit != nil || offset != nil else { return plan }
+        let l = try limit.map { e throws(SQLError) in try constantInt(e, "LIMIT") }
+        let o = try offset.map { e throws(SQLError) in try constantInt(e, "OFFSET") } ?? 0
+        if case .sort(let c, let keys, nil) = plan, let l { return .limit(.sort(c, keys, limit: l + o), limit: l, offset: o) }
+        return .limit(plan, limit: l, offset: o)
+    }
+
+    private func bindCore(_ core: SelectCore, orderBy: [OrderItem], limit: Expr?, offset: Expr?) throws(SQLError) -> (plan: LogicalPlan, scope: Scope) {
+        var plan: LogicalPlan
+        var scope: Scope
+        if let from = core.from {
+            (plan, scope) = try bindTableRef(from)
+        } else {
+            plan = .values(rows: [[]], schema: Schema([]))
+            scope = Scope(columns: [])
+        }
+        let savedAliases = aliases
+        let savedCollector = collector
+        defer {
+            aliases = savedAliases
+            collector = savedCollector
+        }
+        aliases = [:]
+        collector = nil
+
+        // Select list (stars expanded), with aggregates and windows collected.
+        let c = Collector(aggregates: true, windows: true)
+        var items: [(expr: BoundExpr, name: String, at: SourceLocation, ast: Expr?)] = []
+        for item in core.items {
+            if case .star(let table, let at) = item.expr {
+                var any = false
+                for (i, col) in scope.columns.enumerated() where !col.hiddenUnqualified || table != nil {
+                    if let table, col.qualifier?.lowercased() != table.lowercased() { continue }
+                    items.append((.column(i, col.type), col.name, at, nil))
+                    any = true
+                }
+                if !any {
+                    throw SQLError(.binder, table.map { "Referenced table \"\($0)\" not found in FROM clause" } ?? "SELECT * with no FROM clause", at: at)
+                }
+                continue
+            }
+            collector = c
+            let e = try bindExpr(item.expr, scope)
+            collector = nil
+            items.append((e, item.alias ?? displayName(item.expr), item.expr.location, item.expr))
+        }
+        for it in items where it.ast != nil { aliases[it.name.lowercased()] = it.expr }
+
+        // WHERE: no aggregates, no windows; select aliases allowed.
+        if let w = core.whereClause {
+            collector = Collector(aggregates: false, windows: false)
+            whereClause = "WHERE"
+            let pred = try coerce(try bindExpr(w, scope), to: .boolean, at: w.location)
+            collector = nil
+            if pred.contains(where: { if case .aggregateSlot = $0 { return true } else { return false } }) {
+                throw SQLError(.binder, "WHERE clause cannot contain aggregates!", at: w.location)
+            }
+            plan = .filter(plan, pred)
+        }
+
+        // GROUP BY: positions, select aliases, or expressions over the input.
+        var groups: [BoundExpr] = []
+        if core.groupByAll {
+            for it in items where !it.expr.contains(where: isSlot) { if !groups.contains(it.expr) { groups.append(it.expr) } }
+        }
+        for g in core.groupBy {
+            let e: BoundExpr
+            if case .literal(.integer(let n), let at) = g {
+                guard let k = Int(n), k >= 1, k <= items.count else {
+                    throw SQLError(.binder, "GROUP BY term out of range - should be between 1 and \(items.count)", at: at)
+                }
+                e = items[k - 1].expr
+            } else {
+                collector = Collector(aggregates: false, windows: false)
+                whereClause = "GROUP BY"
+                e = try bindExpr(g, scope)
+                collector = nil
+            }
+            if e.contains(where: isSlot) { throw SQLError(.binder, "GROUP BY clause cannot contain aggregates or window functions!", at: g.location) }
+            if !groups.contains(e) { groups.append(e) }
+        }
+
+        // HAVING, QUALIFY, ORDER BY share the select list's collector.
+        var having: BoundExpr? = nil
+        if let h = core.having {
+            collector = c
+            having = try coerce(try bindExpr(h, scope), to: .boolean, at: h.location)
+            collector = nil
+        }
+        var qualify: BoundExpr? = nil
+        if let q = core.qualify {
+            collector = c
+            qualify = try coerce(try bindExpr(q, scope), to: .boolean, at: q.location)
+            collector = nil
+        }
+        // ORDER BY: a position, a select alias or expression equal to a select item, or a hidden expression.
+        var orderTargets: [(index: Int?, expr: BoundExpr?, item: OrderItem)] = []
+        for o in orderBy {
+            if case .literal(.integer(let n), let at) = o.expr {
+                guard let k = Int(n), k >= 1, k <= items.count else {
+                    throw SQLError(.binder, "ORDER term out of range - should be between 1 and \(items.count)", at: at)
+                }
+                orderTargets.append((k - 1, nil, o))
+                continue
+            }
+            if case .column(let parts, _) = o.expr, parts.count == 1,
+                let k = items.firstIndex(where: { $0.name.lowercased() == parts[0].lowercased() && $0.ast != nil })
+            {
+                orderTargets.append((k, nil, o))
+                continue
+            }
+            collector = c
+            let e = try bindExpr(o.expr, scope)
+            collector = nil
+            if let k = items.firstIndex(where: { $0.expr == e }) {
+                orderTargets.append((k, nil, o))
+            } else {
+                if core.distinct {
+                    throw SQLError(.binder, "for SELECT DISTINCT, ORDER BY expressions must appear in select list", at: o.expr.location)
+                }
+                orderTargets.append((nil, e, o))
+            }
+        }
+
+        // Aggregation.
+        var exprs = items.map(\.expr)
+        var hidden = orderTargets.compactMap(\.expr)
+        var windows = c.windows
+        if !groups.isEmpty || !c.aggregates.isEmpty || having != nil {
+            let inputSchema = scope.schema
+            var fields = groups.map { g -> Field in
+                if case .column(let i, let t) = g { return Field(scope.columns[i].name, t) }
+                return Field(g.sql(inputSchema), g.type)
+            }
+            fields += c.aggregates.map { Field($0.sql(inputSchema), $0.type) }
+            plan = .aggregate(plan, groups: groups, aggregates: c.aggregates, schema: Schema(fields))
+            func rewrite(_ e: BoundExpr, _ at: SourceLocation) throws(SQLError) -> BoundExpr {
+                try e.rewritten { x throws(SQLError) -> BoundExpr? in
+                    if let gi = groups.firstIndex(of: x) { return .column(gi, x.type) }
+                    switch x {
+                    case .aggregateSlot(let i, let t): return .column(groups.count + i, t)
+                    case .column(let i, _):
+                        throw SQLError(
+                            .binder, "column \"\(scope.columns[i].name)\" must appear in the GROUP BY clause or must be part of an aggregate function.",
+                            at: at,
+                            hint: "Either add it to the GROUP BY list, or use \"any_value(\(scope.columns[i].name))\" if the exact value of \"\(scope.columns[i].name)\" is not important.")
+                    default: return nil
+                    }
+                }
+            }
+            for i in exprs.indices { exprs[i] = try rewrite(exprs[i], items[i].at) }
+            for i in hidden.indices { hidden[i] = try rewrite(hidden[i], orderBy.first?.expr.location ?? .unknown) }
+            if let h = having { having = try rewrite(h, core.having!.location) }
+            if let q = qualify { qualify = try rewrite(q, core.qualify!.location) }
+            for k in windows.indices {
+                let at = items.first?.at ?? .unknown
+                windows[k].arguments = try windows[k].arguments.map { e throws(SQLError) in try rewrite(e, at) }
+                windows[k].partitionBy = try windows[k].partitionBy.map { e throws(SQLError) in try rewrite(e, at) }
+                for j in windows[k].orderBy.indices { windows[k].orderBy[j].expr = try rewrite(windows[k].orderBy[j].expr, at) }
+            }
+            scope = Scope(columns: fields.map { ScopeColumn(qualifier: nil, name: $0.name, type: $0.type) })
+            if let h = having { plan = .filter(plan, h) }
+        }
+
+        // Window functions: computed over the (aggregated) rows, appended as columns.
+        if !windows.isEmpty {
+            let base = scope.columns.count
+            let fields = scope.schema.fields + windows.map { Field($0.sql(scope.schema), $0.type) }
+            plan = .window(plan, windows, schema: Schema(fields))
+            func rewriteWindows(_ e: BoundExpr) throws(SQLError) -> BoundExpr {
+                try e.transformed { x throws(SQLError) in
+                    if case .windowSlot(let k, let t) = x { return .column(base + k, t) }
+                    return x
+                }
+            }
+            for i in exprs.indices { exprs[i] = try rewriteWindows(exprs[i]) }
+            for i in hidden.indices { hidden[i] = try rewriteWindows(hidden[i]) }
+            if let q = qualify { qualify = try rewriteWindows(q) }
+            scope = Scope(columns: fields.map { ScopeColumn(qualifier: nil, name: $0.name, type: $0.type) })
+        } else if qualify != nil {
+            throw SQLError(.binder, "QUALIFY clause needs a window function", at: core.qualify!.location)
+        }
+        if let q = qualify { plan = .filter(plan, q) }
+
+        // Projection of the select list and hidden sort keys.
+        let visible = items.count
+        let outSchema = Schema(zip(items, exprs).map { Field($0.name, $1.type) } + hidden.enumerated().map { Field("#order\($0.offset)", $0.element.type) })
+        plan = .project(plan, exprs + hidden, outSchema)
+        if core.distinct { plan = .distinct(plan) }
+        if !orderTargets.isEmpty {
+            var hiddenIndex = visible
+            var keys: [SortKey] = []
+            for t in orderTargets {
+                let col: Int
+                if let i = t.index {
+                    col = i
+                } else {
+                    col = hiddenIndex
+                    hiddenIndex += 1
+                }
+                keys.append(SortKey(expr: .column(col, outSchema[col].type), descending: t.item.descending, nullsFirst: t.item.nullsFirst ?? false))
+            }
+            plan = .sort(plan, keys, limit: nil)
+        }
+        plan = try applyLimit(plan, limit, offset)
+        if !hidden.isEmpty {
+            let fields = Array(outSchema.fields.prefix(visible))
+            plan = .project(plan, fields.enumerated().map { .column($0.offset, $0.element.type) }, Schema(fields))
+        }
+        let outScope = Scope(columns: items.map { ScopeColumn(qualifier: nil, name: $0.name, type: $0.expr.type) })
+        return (plan, Scope(columns: zip(outScope.columns, exprs).map { ScopeColumn(qualifier: nil, name: $0.name, type: $1.type) }))
+    }
+
+    private func isSlot(_ e: BoundExpr) -> Bool {
+        switch e {
+        case .aggregateSlot, .windowSlot: return true
+        default: return false
+        }
+    }
+
+    // MARK: FROM
+
+    private func bindTableRef(_ ref: TableRef) throws(SQLError) -> (LogicalPlan, Scope) {
+        switch ref {
+        case .table(let name, let alias, let at):
+            for scopeMap in cteScopes.reversed() {
+                if let plan = scopeMap[name.lowercased()] {
+                    let q = alias ?? name
+                    return (plan, Scope(columns: plan.schema.fields.map { ScopeColumn(qualifier: q, name: $0.name, type: $0.type) }))
+                }
+            }
+            let (exact, schema) = try lookupTable(name, at: at)
+            let scan = TableScan(table: exact, columns: Array(0..<schema.count), schema: schema)
+            let q = alias ?? exact
+            return (.scan(scan), Scope(columns: schema.fields.map { ScopeColumn(qualifier: q, name: $0.name, type: $0.type) }))
+        case .subquery(let s, let alias, _):
+            let saved = (aliases, collector)
+            let (plan, scope) = try bindSelect(s)
+            (aliases, collector) = saved
+            return (plan, Scope(columns: scope.columns.map { ScopeColumn(qualifier: alias, name: $0.name, type: $0.type) }))
+        case .join(let l, let r, let kind, let on, let using, let at):
+            let (lp, ls) = try bindTableRef(l)
+            let (rp, rs) = try bindTableRef(r)
+            var scope = Scope(columns: ls.columns + rs.columns)
+            let nLeft = ls.columns.count
+            var conjuncts: [BoundExpr] = []
+            for col in using {
+                guard let li = ls.columns.lastIndex(where: { $0.name.lowercased() == col.lowercased() && !$0.hiddenUnqualified }),
+                    let ri = rs.columns.firstIndex(where: { $0.name.lowercased() == col.lowercased() })
+                else { throw SQLError(.binder, "column \"\(col)\" named in USING does not exist on both sides of the join", at: at) }
+                let (a, b) = try coercePair(.column(li, ls.columns[li].type), .column(nLeft + ri, rs.columns[ri].type), at: at, what: "join on")
+                conjuncts.append(.compare(.equal, a, b))
+                scope.columns[nLeft + ri].hiddenUnqualified = true
+            }
+            if let on {
+                let saved = collector
+                collector = Collector(aggregates: false, windows: false)
+                whereClause = "JOIN ON"
+                let pred = try coerce(try bindExpr(on, scope), to: .boolean, at: on.location)
+                collector = saved
+                conjuncts += splitConjuncts(pred)
+            }
+            var leftKeys: [BoundExpr] = []
+            var rightKeys: [BoundExpr] = []
+            var residual: [BoundExpr] = []
+            for c in conjuncts {
+                if case .compare(.equal, let a, let b) = c {
+                    let ua = a.columnsUsed
+                    let ub = b.columnsUsed
+                    if !ua.isEmpty && !ub.isEmpty {
+                        if ua.allSatisfy({ $0 < nLeft }) && ub.allSatisfy({ $0 >= nLeft }) {
+                            leftKeys.append(a)
+                            rightKeys.append(b.remapped(shiftMap(ub, -nLeft)))
+                            continue
+                        }
+                        if ub.allSatisfy({ $0 < nLeft }) && ua.allSatisfy({ $0 >= nLeft }) {
+                            leftKeys.append(b)
+                            rightKeys.append(a.remapped(shiftMap(ua, -nLeft)))
+                            continue
+                        }
+                    }
+                }
+                residual.append(c)
+            }
+            let type: JoinType = kind == .left ? .left : (leftKeys.isEmpty && kind == .cross ? .cross : (kind == .cross ? .inner : JoinType(rawValue: kind.rawValue)!))
+            let res: BoundExpr? = residual.isEmpty ? nil : (residual.count == 1 ? residual[0] : .and(residual))
+            let plan: LogicalPlan = .join(lp, rp, type, leftKeys: leftKeys, rightKeys: rightKeys, residual: res, schema: scope.schema)
+            return (plan, scope)
+        }
+    }
+
+    private func shiftMap(_ cols: Set<Int>, _ by: Int) -> [Int: Int] {
+        var m: [Int: Int] = [:]
+        for c in cols { m[c] = c + by }
+        return m
+    }
+
+    // MARK: expressions
+
+    func bindExpr(_ e: Expr, _ scope: Scope) throws(SQLError) -> BoundExpr {
+        switch e {
+        case .column(let parts, let at):
+            return try resolveColumn(parts, scope, at: at)
+        case .star(_, let at):
+            throw SQLError(.binder, "* is only allowed in the SELECT list and in count(*)", at: at)
+        case .literal(let lit, let at):
+            return try bindLiteral(lit, at: at)
+        case .unary(let op, let x, let at):
+            let b = try bindExpr(x, scope)
+            switch op {
+            case .plus: return b
+            case .not: return .not(try coerce(b, to: .boolean, at: x.location))
+            case .negate:
+                guard b.type.isNumeric else { throw SQLError(.type, "cannot negate a value of type \(b.type)", at: at) }
+                if case .constant(let v, let t) = b { return .constant(negateValue(v), t) }
+                return .negate(b)
+            }
+        case .binary(let op, let l, let r, let at):
+            return try bindBinary(op, l, r, scope, at: at)
+        case .function(let call):
+            return try bindFunction(call, scope)
+        case .cast(let x, let typeName, let at):
+            let t = try castTarget(typeName, at: at)
+            let b = try bindExpr(x, scope)
+            if b.type == t, !isNullConstant(b) { return b }
+            if case .constant(let v, _) = b {
+                switch ValueCast.cast(v, to: t) {
+                case .success(let out): return .constant(out, t)
+                case .failure(let f): throw SQLError(.type, "Conversion Error: \(f.message)", at: at)
+                }
+            }
+            if b.type == .timestamp && t != .varchar && t != .timestamp {
+                throw SQLError(.type, "Unimplemented type for cast (TIMESTAMP -> \(t))", at: at)
+            }
+            if t == .timestamp && b.type != .varchar && b.type != .timestamp {
+                throw SQLError(.type, "Unimplemented type for cast (\(b.type) -> TIMESTAMP)", at: at)
+            }
+            return .cast(b, t)
+        case .caseWhen(let operand, let whens, let otherwise, let at):
+            let op = try operand.map { o throws(SQLError) in try bindExpr(o, scope) }
+            var conds: [BoundExpr] = []
+            var results: [BoundExpr] = []
+            for (w, t) in whens {
+                if let op {
+                    let (a, b) = try coercePair(op, try bindExpr(w, scope), at: w.location, what: "compare")
+                    conds.append(.compare(.equal, a, b))
+                } else {
+                    conds.append(try coerce(try bindExpr(w, scope), to: .boolean, at: w.location))
+                }
+                results.append(try bindExpr(t, scope))
+            }
+            var other = try otherwise.map { o throws(SQLError) in try bindExpr(o, scope) }
+            var type = results[0].type
+            for r in results.dropFirst() + (other.map { [$0] } ?? []) where !isNullConstant(r) {
+                if isNullConstant(results[0]) && type == results[0].type { type = r.type }
+                guard let t = commonType(type, r) else {
+                    throw SQLError(.type, "CASE branches have incompatible types \(type) and \(r.type)", at: at)
+                }
+                type = t
+            }
+            if results.allSatisfy(isNullConstant) && other != nil && !isNullConstant(other!) { type = other!.type }
+            results = try results.map { r throws(SQLError) in try coerce(r, to: type, at: at) }
+            other = try other.map { o throws(SQLError) in try coerce(o, to: type, at: at) }
+            return .caseWhen(zip(conds, results).map { WhenClause(condition: $0, result: $1) }, otherwise: other, type)
+        case .between(let x, let lo, let hi, let negated, let at):
+            let bx = try bindExpr(x, scope)
+            let (a1, l1) = try coercePair(bx, try bindExpr(lo, scope), at: at, what: "compare")
+            let (a2, h2) = try coercePair(bx, try bindExpr(hi, scope), at: at, what: "compare")
+            let both: BoundExpr = .and([.compare(.greaterEqual, a1, l1), .compare(.lessEqual, a2, h2)])
+            return negated ? .not(both) : both
+        case .inList(let x, let list, let negated, let at):
+            let bx = try bindExpr(x, scope)
+            var items = try list.map { i throws(SQLError) in try bindExpr(i, scope) }
+            var type = bx.type
+            for i in items where !isNullConstant(i) {
+                guard let t = commonType(type, i) ?? (isStringConstant(i) ? type : nil) else {
+                    throw SQLError(.type, "Cannot compare values of type \(type) and \(i.type) in IN list - an explicit cast is required", at: i.location(default: at))
+                }
+                type = t
+            }
+            let operand = try coerce(bx, to: type, at: at)
+            items = try items.map { i throws(SQLError) in try coerce(i, to: type, at: at) }
+            if items.allSatisfy({ if case .constant = $0 { return true } else { return false } }) {
+                var values: [Value] = []
+                var hasNull = false
+                for case .constant(let v, _) in items {
+                    if v.isNull { hasNull = true } else if !values.contains(v) { values.append(v) }
+                }
+                return .inList(operand, values: values, listHasNull: hasNull, negated: negated)
+            }
+            let any: BoundExpr = .or(items.map { .compare(.equal, operand, $0) })
+            return negated ? .not(any) : any
+        case .inSubquery(let x, let q, let negated, let at):
+            let bx = try bindExpr(x, scope)
+            var sub = try bindSubquery(q, scope, at: at)
+            guard sub.schema.count == 1 else {
+                throw SQLError(.binder, "Subquery returns \(sub.schema.count) columns - expected 1", at: at)
+            }
+            let st = sub.schema[0].type
+            guard let t = commonNumericOrSame(bx.type, st) else {
+                throw SQLError(.type, "Cannot compare values of type \(bx.type) and \(st) in IN subquery", at: at)
+            }
+            if st != t { sub = .project(sub, [.cast(.column(0, st), t)], Schema([Field(sub.schema[0].name, t)])) }
+            let e: BoundExpr = .function(.inSubquery, [try coerce(bx, to: t, at: at), .subquery(SubqueryPlan(plan: sub, kind: .inList), t)], .boolean)
+            return negated ? .not(e) : e
+        case .subquery(let q, let at):
+            let sub = try bindSubquery(q, scope, at: at)
+            guard sub.schema.count == 1 else {
+                throw SQLError(.binder, "Subquery returns \(sub.schema.count) columns - expected 1", at: at)
+            }
+            return .subquery(SubqueryPlan(plan: sub, kind: .scalar), sub.schema[0].type)
+        case .exists(let q, let negated, let at):
+            let sub = try bindSubquery(q, scope, at: at)
+            let e: BoundExpr = .subquery(SubqueryPlan(plan: sub, kind: .exists), .boolean)
+            return negated ? .not(e) : e
+        case .isNull(let x, let negated, _):
+            return .isNull(try bindExpr(x, scope), negated: negated)
+        case .isDistinctFrom(let a, let b, let negated, let at):
+            let (x, y) = try coercePair(try bindExpr(a, scope), try bindExpr(b, scope), at: at, what: "compare")
+            return .isDistinctFrom(x, y, negated: negated)
+        case .like(let x, let p, let ci, let negated, let at):
+            let bx = try coerce(try bindExpr(x, scope), to: .varchar, at: x.location)
+            let bp = try bindExpr(p, scope)
+            guard case .constant(let v, _) = bp else {
+                throw SQLError(.unsupported, "LIKE needs a constant pattern", at: p.location)
+            }
+            if v.isNull { return .constant(.null, .boolean) }
+            guard case .varchar(let pattern) = v else { throw SQLError(.type, "LIKE pattern must be a string", at: at) }
+            return .like(bx, pattern: pattern, caseInsensitive: ci, negated: negated)
+        }
+    }
+
+    private func bindSubquery(_ q: SelectStatement, _ scope: Scope, at: SourceLocation) throws(SQLError) -> LogicalPlan {
+        let saved = (aliases, collector, whereClause)
+        outerScopes.append(scope)
+        defer {
+            outerScopes.removeLast()
+            (aliases, collector, whereClause) = saved
+        }
+        collector = nil
+        return try bindSelect(q).plan
+    }
+
+    private func negateValue(_ v: Value) -> Value {
+        switch v {
+        case .integer(let x): return x == .min ? .bigint(-Int64(x)) : .integer(-x)
+        case .bigint(let x): return .bigint(0 &- x)
+        case .double(let x): return .double(-x)
+        case .decimal(let x): return .decimal(-x)
+        default: return v
+        }
+    }
+
+    private func resolveColumn(_ parts: [String], _ scope: Scope, at: SourceLocation) throws(SQLError) -> BoundExpr {
+        let name = parts.last!.lowercased()
+        let qualifier = parts.count >= 2 ? parts[parts.count - 2].lowercased() : nil
+        let matches = scope.columns.indices.filter { i in
+            let c = scope.columns[i]
+            guard c.name.lowercased() == name else { return false }
+            if let qualifier { return c.qualifier?.lowercased() == qualifier }
+            return !c.hiddenUnqualified
+        }
+        if matches.count == 1 { return .column(matches[0], scope.columns[matches[0]].type) }
+        if matches.count > 1 {
+            let qs = matches.compactMap { scope.columns[$0].qualifier }.map { "\($0).\(parts.last!)" }
+            throw SQLError(.binder, "Ambiguous reference to column name \"\(parts.last!)\" (use: \(qs.joined(separator: " or ")))", at: at)
+        }
+        if qualifier == nil, let aliased = aliases[name], !aliased.contains(where: isSlot) || collector?.allowAggregates == true {
+            return aliased
+        }
+        if parts.count == 1, ["current_timestamp", "now"].contains(name) { return .function(.now, [], .timestamp) }
+        for outer in outerScopes where outer.columns.contains(where: { $0.name.lowercased() == name }) {
+            throw SQLError(.unsupported, "correlated subqueries are not supported yet: \"\(parts.joined(separator: "."))\" refers to the outer query", at: at)
+        }
+        if let qualifier, !scope.columns.contains(where: { $0.qualifier?.lowercased() == qualifier }) {
+            throw SQLError(.binder, "Referenced table \"\(parts[parts.count - 2])\" not found!", at: at,
+                hint: { let n = nearNames(qualifier, in: Array(Set(scope.columns.compactMap(\.qualifier)))); return n.isEmpty ? nil : "Did you mean \"\(n[0])\"?" }())
+        }
+        let candidates = scope.columns.filter { qualifier == nil || $0.qualifier?.lowercased() == qualifier }.map(\.name)
+        let near = nearNames(parts.last!, in: Array(Set(candidates)))
+        throw SQLError(
+            .binder, "Referenced column \"\(parts.joined(separator: "."))\" not found in FROM clause!", at: at,
+            hint: near.isEmpty
+                ? (candidates.isEmpty ? nil : "Candidate bindings: " + candidates.prefix(8).map { "\"\($0)\"" }.joined(separator: ", "))
+                : "Did you mean \(near.map { "\"\($0)\"" }.joined(separator: " or "))?")
+    }
+
+    private func bindLiteral(_ lit: Literal, at: SourceLocation) throws(SQLError) -> BoundExpr {
+        switch lit {
+        case .null: return .constant(.null, .integer)
+        case .boolean(let b): return .constant(.boolean(b), .boolean)
+        case .integer(let s):
+            if let v = Int32(s) { return .constant(.integer(v), .integer) }
+            if let v = Int64(s) { return .constant(.bigint(v), .bigint) }
+            if let d = Double(s) { return .constant(.double(d), .double) }
+            throw SQLError(.syntax, "integer literal \(s) is out of range", at: at)
+        case .number(let s):
+            let lower = s.lowercased()
+            if !lower.contains("e"), let dot = s.firstIndex(of: ".") {
+                let fracDigits = s.distance(from: dot, to: s.endIndex) - 1
+                if fracDigits <= 2, let v = ValueParsing.parse(s, ValueParsing.decimal2) { return .constant(.decimal(v), .decimal) }
+            }
+            guard let d = Double(s) else { throw SQLError(.syntax, "malformed number \(s)", at: at) }
+            return .constant(.double(d), .double)
+        case .string(let s): return .constant(.varchar(s), .varchar)
+        case .timestamp(let s):
+            guard let v = ValueParsing.parse(s, ValueParsing.timestamp) else {
+                throw SQLError(.type, "Conversion Error: invalid timestamp field format: \"\(s)\", expected format is (YYYY-MM-DD HH:MM:SS[.US])", at: at)
+            }
+            return .constant(.timestamp(v), .timestamp)
+        case .interval:
+            throw SQLError(.type, "an INTERVAL can only be added to or subtracted from a TIMESTAMP (Seam has no INTERVAL values)", at: at)
+        }
+    }
+
+    /// `(months, micros)` of an interval literal.
+    private func interval(_ count: String, _ unit: String, at: SourceLocation) throws(SQLError) -> (Int64, Int64) {
+        guard let n = Double(count) else { throw SQLError(.syntax, "malformed interval count \(count)", at: at) }
+        var u = unit.lowercased()
+        if u.hasSuffix("s") && u.count > 1 { u.removeLast() }
+        let micros: Double
+        switch u {
+        case "microsecond", "us": micros = 1
+        case "millisecond", "ms": micros = 1e3
+        case "second", "sec": micros = 1e6
+        case "minute", "min": micros = 6e7
+        case "hour", "h": micros = 3.6e9
+        case "day", "d": micros = 8.64e10
+        case "week", "w": micros = 6.048e11
+        case "month", "mon":
+            guard n == n.rounded() else { throw SQLError(.unsupported, "fractional months are not supported", at: at) }
+            return (Int64(n), 0)
+        case "quarter": return (Int64(n) * 3, 0)
+        case "year", "y": return (Int64(n) * 12, 0)
+        default: throw SQLError(.syntax, "unknown interval unit \"\(unit)\" (use MICROSECOND … DAY, WEEK, MONTH, QUARTER or YEAR)", at: at)
+        }
+        return (0, Int64((n * micros).rounded()))
+    }
+
+    private func intervalLiteral(_ e: Expr) -> (String, String, SourceLocation)? {
+        if case .literal(.interval(let c, let u), let at) = e { return (c, u, at) }
+        return nil
+    }
+
+    private func bindBinary(_ op: BinaryOperator, _ l: Expr, _ r: Expr, _ scope: Scope, at: SourceLocation) throws(SQLError) -> BoundExpr {
+        switch op {
+        case .and, .or:
+            var parts: [BoundExpr] = []
+            for side in [l, r] {
+                let b = try coerce(try bindExpr(side, scope), to: .boolean, at: side.location)
+                switch (op, b) {
+                case (.and, .and(let xs)), (.or, .or(let xs)): parts += xs
+                default: parts.append(b)
+                }
+            }
+            return op == .and ? .and(parts) : .or(parts)
+        case .concat:
+            let a = try coerce(try bindExpr(l, scope), to: .varchar, at: l.location, explicit: true)
+            let b = try coerce(try bindExpr(r, scope), to: .varchar, at: r.location, explicit: true)
+            return .function(.concat, [a, b, .constant(.boolean(true), .boolean)], .varchar)
+        case .add, .subtract:
+            if let (c, u, iat) = intervalLiteral(r) {
+                let ts = try coerce(try bindExpr(l, scope), to: .timestamp, at: l.location)
+                let (m, us) = try interval(c, u, at: iat)
+                return op == .add ? .addInterval(ts, months: m, micros: us) : .addInterval(ts, months: -m, micros: -us)
+            }
+            if op == .add, let (c, u, iat) = intervalLiteral(l) {
+                let ts = try coerce(try bindExpr(r, scope), to: .timestamp, at: r.location)
+                let (m, us) = try interval(c, u, at: iat)
+                return .addInterval(ts, months: m, micros: us)
+            }
+        default: break
+        }
+        let a = try bindExpr(l, scope)
+        let b = try bindExpr(r, scope)
+        if op.isComparison {
+            let (x, y) = try coercePair(a, b, at: at, what: "compare")
+            let cop = ComparisonOperator(rawValue: op == .equal ? "=" : op.rawValue)!
+            return .compare(cop, x, y)
+        }
+        if (a.type == .timestamp || b.type == .timestamp) && !isNullConstant(a) && !isNullConstant(b) {
+            if op == .subtract && a.type == .timestamp && b.type == .timestamp {
+                throw SQLError(.unsupported, "TIMESTAMP - TIMESTAMP gives an INTERVAL, which Seam does not have; use date_diff('second', b, a)", at: at)
+            }
+            throw SQLError(.type, "No function matches the given name and argument types '\(op.rawValue)(\(a.type), \(b.type))'", at: at,
+                hint: "add or subtract an INTERVAL, e.g. ts - INTERVAL 30 DAY")
+        }
+        let aop = ArithmeticOperator(rawValue: op.rawValue)!
+        for (x, side) in [(a, l), (b, r)] where !x.type.isNumeric && !isNullConstant(x) && !isStringConstant(x) {
+            throw SQLError(.type, "No function matches the given name and argument types '\(op.rawValue)(\(a.type), \(b.type))'", at: side.location,
+                hint: "arithmetic needs numbers; cast the \(x.type) operand, e.g. CAST(x AS BIGINT)")
+        }
+        switch aop {
+        case .divide:
+            let x = try coerce(a, to: .double, at: l.location)
+            let y = try coerce(b, to: .double, at: r.location)
+            return fold(.arithmetic(.divide, x, y, .double))
+        case .multiply where a.type == .decimal || b.type == .decimal:
+            // DECIMAL × integer keeps two decimals; the integer operand stays unscaled.
+            if a.type == .decimal && b.type.isIntegral { return fold(.arithmetic(.multiply, a, try coerce(b, to: .bigint, at: r.location), .decimal)) }
+            if b.type == .decimal && a.type.isIntegral { return fold(.arithmetic(.multiply, b, try coerce(a, to: .bigint, at: l.location), .decimal)) }
+            let x = try coerce(a, to: .double, at: l.location)
+            let y = try coerce(b, to: .double, at: r.location)
+            return fold(.arithmetic(.multiply, x, y, .double))
+        default:
+            let (x, y) = try coercePair(a, b, at: at, what: "compute")
+            var t = x.type
+            if t == .boolean || t == .varchar { t = .bigint }
+            if aop == .integerDivide && (t == .double || t == .decimal) {
+                // DuckDB: // on non-integers floors the quotient and keeps the type.
+                return fold(.arithmetic(.integerDivide, try coerce(x, to: .double, at: at), try coerce(y, to: .double, at: at), .double))
+            }
+            return fold(.arithmetic(aop, try coerce(x, to: t, at: at), try coerce(y, to: t, at: at), t))
+        }
+    }
+
+    /// Folds arithmetic over two constants through the engine-independent value rules (only the safe cases).
+    private func fold(_ e: BoundExpr) -> BoundExpr { e }
+
+    // MARK: functions
+
+    private func bindFunction(_ call: FunctionCall, _ scope: Scope) throws(SQLError) -> BoundExpr {
+        let name = call.name
+        let at = call.location
+        if let over = call.over {
+            guard let c = collector, c.allowWindows else {
+                throw SQLError(.binder, "window functions are not allowed in \(whereClause)", at: at)
+            }
+            let kind: WindowKind
+            if let w = WindowFunction(rawValue: name) {
+                kind = .function(w)
+            } else if name == "count" && (call.star || call.arguments.isEmpty) {
+                kind = .aggregate(.countStar)
+            } else if let a = AggregateFunction.named(name) {
+                kind = .aggregate(a)
+            } else {
+                throw SQLError(.binder, "\(name) is not a window or aggregate function", at: at)
+            }
+            if call.distinct { throw SQLError(.unsupported, "DISTINCT in window aggregates is not supported", at: at) }
+            c.allowWindows = false
+            defer { c.allowWindows = true }
+            var args = try call.arguments.map { a throws(SQLError) in try bindExpr(a, scope) }
+            let partition = try over.partitionBy.map { p throws(SQLError) in try bindExpr(p, scope) }
+            let order = try over.orderBy.map { o throws(SQLError) in
+                SortKey(expr: try bindExpr(o.expr, scope), descending: o.descending, nullsFirst: o.nullsFirst ?? false)
+            }
+            let type: LogicalType
+            switch kind {
+            case .function(let w):
+                switch w {
+                case .rowNumber, .rank, .denseRank:
+                    guard args.isEmpty else { throw SQLError(.binder, "\(name)() takes no arguments", at: at) }
+                    type = .bigint
+                case .percentRank, .cumeDist:
+                    guard args.isEmpty else { throw SQLError(.binder, "\(name)() takes no arguments", at: at) }
+                    type = .double
+                case .ntile:
+                    guard args.count == 1 else { throw SQLError(.binder, "ntile(n) takes one argument", at: at) }
+                    args[0] = try coerce(args[0], to: .bigint, at: at)
+                    type = .bigint
+                case .lag, .lead:
+                    guard (1...3).contains(args.count) else { throw SQLError(.binder, "\(name)(x [, offset [, default]]) takes 1 to 3 arguments", at: at) }
+                    if args.count >= 2 { args[1] = try coerce(args[1], to: .bigint, at: at) }
+                    if args.count == 3 { args[2] = try coerce(args[2], to: args[0].type, at: at) }
+                    type = args[0].type
+                case .firstValue, .lastValue:
+                    guard args.count == 1 else { throw SQLError(.binder, "\(name)(x) takes one argument", at: at) }
+                    type = args[0].type
+                }
+            case .aggregate(let a):
+                type = try aggregateType(a, args.first, at: at)
+                if a != .countStar && args.count != 1 { throw SQLError(.binder, "\(name) takes one argument", at: at) }
+            }
+            c.windows.append(WindowCall(kind: kind, arguments: args, partitionBy: partition, orderBy: order, type: type))
+            return .windowSlot(c.windows.count - 1, type)
+        }
+        if call.star && name != "count" { throw SQLError(.binder, "\(name)(*) is not a function; only count(*)", at: at) }
+        if name == "count" && (call.star || call.arguments.isEmpty) {
+            return try aggregate(.countStar, nil, call, scope)
+        }
+        if let a = AggregateFunction.named(name) {
+            guard call.arguments.count == 1 else { throw SQLError(.binder, "\(name) takes exactly one argument", at: at) }
+            return try aggregate(a, call.arguments[0], call, scope)
+        }
+        if call.filter != nil { throw SQLError(.binder, "FILTER is only allowed with aggregate functions", at: at) }
+        if call.distinct { throw SQLError(.binder, "DISTINCT is only allowed with aggregate functions", at: at) }
+        if WindowFunction(rawValue: name) != nil { throw SQLError(.binder, "\(name)() needs an OVER clause", at: at) }
+        let args = try call.arguments.map { a throws(SQLError) in try bindExpr(a, scope) }
+        if ["year", "month", "day", "hour", "minute", "second", "dayofweek", "quarter", "week", "dayofyear", "epoch"].contains(name) {
+            guard args.count == 1 else { throw SQLError(.binder, "\(name)(timestamp) takes one argument", at: at) }
+            return try bindScalar(.datePart, [.constant(.varchar(name), .varchar), args[0]], call)
+        }
+        guard let f = ScalarFunction.named(name), f != .inSubquery else {
+            let near = nearNames(name, in: ScalarFunction.callableNames)
+            throw SQLError(
+                .binder, "Scalar Function with name \(name) does not exist!", at: at,
+                hint: near.isEmpty ? nil : "Did you mean \(near.map { "\"\($0)\"" }.joined(separator: " or "))?")
+        }
+        return try bindScalar(f, args, call)
+    }
+
+    private func aggregateType(_ a: AggregateFunction, _ arg: BoundExpr?, at: SourceLocation) throws(SQLError) -> LogicalType {
+        switch a {
+        case .countStar, .count, .approxCountDistinct: return .bigint
+        case .sum:
+            guard let t = arg?.type, t.isNumeric || isNullConstant(arg!) else {
+                throw SQLError(.type, "No function matches 'sum(\(arg?.type.description ?? ""))'; sum needs a number", at: at)
+            }
+            return t == .integer || t == .boolean ? .bigint : t
+        case .avg, .stddevSamp:
+            guard let t = arg?.type, t.isNumeric else {
+                throw SQLError(.type, "No function matches '\(a.rawValue)(\(arg?.type.description ?? ""))'; it needs a number", at: at)
+            }
+            return .double
+        case .min, .max, .anyValue: return arg?.type ?? .integer
+        case .boolAnd, .boolOr: return .boolean
+        }
+    }
+
+    private func aggregate(_ fn: AggregateFunction, _ argExpr: Expr?, _ call: FunctionCall, _ scope: Scope) throws(SQLError) -> BoundExpr {
+        guard let c = collector, c.allowAggregates else {
+            throw SQLError(.binder, "aggregate functions are not allowed in \(whereClause)", at: call.location)
+        }
+        guard !c.insideAggregate else {
+            throw SQLError(.binder, "aggregate function calls cannot be nested", at: call.location)
+        }
+        c.insideAggregate = true
+        let savedWindows = c.allowWindows
+        c.allowWindows = false
+        defer {
+            c.insideAggregate = false
+            c.allowWindows = savedWindows
+        }
+        var arg = try argExpr.map { a throws(SQLError) in try bindExpr(a, scope) }
+        if fn == .boolAnd || fn == .boolOr { arg = try arg.map { a throws(SQLError) in try coerce(a, to: .boolean, at: call.location) } }
+        if fn == .sum, let a = arg, a.type == .boolean { arg = .cast(a, .bigint) }
+        let type = try aggregateType(fn, arg, at: call.location)
+        let filter = try call.filter.map { f throws(SQLError) in try coerce(try bindExpr(f, scope), to: .boolean, at: f.location) }
+        var f = fn
+        var distinct = call.distinct
+        if fn == .approxCountDistinct {
+            f = .count
+            distinct = true
+        }
+        if distinct && (fn == .min || fn == .max) { distinct = false }
+        let agg = AggregateCall(function: f, argument: arg, distinct: distinct, filter: filter, type: type)
+        if let i = c.aggregates.firstIndex(of: agg) { return .aggregateSlot(i, type) }
+        c.aggregates.append(agg)
+        return .aggregateSlot(c.aggregates.count - 1, type)
+    }
+
+    private func constantString(_ e: BoundExpr, _ what: String, at: SourceLocation) throws(SQLError) -> String {
+        guard case .constant(.varchar(let s), _) = e else { throw SQLError(.binder, "\(what) must be a constant string", at: at) }
+        return s
+    }
+
+    private func bindScalar(_ f: ScalarFunction, _ argsIn: [BoundExpr], _ call: FunctionCall) throws(SQLError) -> BoundExpr {
+        var args = argsIn
+        let at = call.location
+        func arity(_ r: ClosedRange<Int>) throws(SQLError) {
+            guard r.contains(args.count) else {
+                let want = r.lowerBound == r.upperBound ? "\(r.lowerBound)" : "\(r.lowerBound) to \(r.upperBound)"
+                throw SQLError(.binder, "\(call.name)() takes \(want) argument\(r.upperBound == 1 ? "" : "s"), got \(args.count)", at: at)
+            }
+        }
+        func text(_ i: Int) throws(SQLError) { args[i] = try coerce(args[i], to: .varchar, at: at) }
+        switch f {
+        case .lower, .upper, .trim, .ltrim, .rtrim:
+            try arity(1...2)
+            for i in args.indices { try text(i) }
+            return .function(f, args, .varchar)
+        case .length:
+            try arity(1...1)
+            try text(0)
+            return .function(f, args, .bigint)
+        case .substring:
+            try arity(2...3)
+            try text(0)
+            for i in 1..<args.count { args[i] = try coerce(args[i], to: .bigint, at: at) }
+            return .function(f, args, .varchar)
+        case .concat:
+            guard !args.isEmpty else { throw SQLError(.binder, "concat() needs at least one argument", at: at) }
+            for i in args.indices { args[i] = try coerce(args[i], to: .varchar, at: at, explicit: true) }
+            return .function(.concat, args + [.constant(.boolean(false), .boolean)], .varchar)
+        case .replace:
+            try arity(3...3)
+            for i in args.indices { try text(i) }
+            return .function(f, args, .varchar)
+        case .startsWith, .contains:
+            try arity(2...2)
+            for i in args.indices { try text(i) }
+            return .function(f, args, .boolean)
+        case .jsonExtractString:
+            try arity(2...2)
+            try text(0)
+            let path = try constantString(args[1], "the JSON path", at: at)
+            guard path.hasPrefix("$") else { throw SQLError(.binder, "JSON path must start with '$', e.g. '$.sku'", at: at) }
+            return .function(f, args, .varchar)
+        case .round:
+            try arity(1...2)
+            guard args[0].type.isNumeric else { throw SQLError(.type, "round() needs a number, not \(args[0].type)", at: at) }
+            if args.count == 2 { args[1] = try coerce(args[1], to: .integer, at: at) }
+            return .function(f, args, args[0].type)
+        case .abs, .floor, .ceil:
+            try arity(1...1)
+            guard args[0].type.isNumeric else { throw SQLError(.type, "\(f.rawValue)() needs a number, not \(args[0].type)", at: at) }
+            return .function(f, args, args[0].type)
+        case .sqrt, .ln, .log10:
+            try arity(1...1)
+            args[0] = try coerce(args[0], to: .double, at: at)
+            return .function(f, args, .double)
+        case .power:
+            try arity(2...2)
+            for i in args.indices { args[i] = try coerce(args[i], to: .double, at: at) }
+            return .function(f, args, .double)
+        case .coalesce, .greatest, .least:
+            guard !args.isEmpty else { throw SQLError(.binder, "\(call.name)() needs at least one argument", at: at) }
+            var t = args.first { !isNullConstant($0) }?.type ?? args[0].type
+            for a in args where !isNullConstant(a) {
+                guard let u = commonType(t, a) ?? (isStringConstant(a) ? t : nil) else {
+                    throw SQLError(.type, "\(call.name)() arguments have incompatible types \(t) and \(a.type)", at: at)
+                }
+                t = u
+            }
+            args = try args.map { a throws(SQLError) in try coerce(a, to: t, at: at) }
+            return .function(f, args, t)
+        case .nullif:
+            try arity(2...2)
+            let (a, b) = try coercePair(args[0], args[1], at: at, what: "compare")
+            return .function(f, [a, b], a.type)
+        case .dateTrunc:
+            try arity(2...2)
+            let part = try constantString(args[0], "the date part", at: at).lowercased()
+            guard DatePart(rawValue: part) != nil else { throw SQLError(.binder, "unknown date part '\(part)'", at: at) }
+            args[0] = .constant(.varchar(part), .varchar)
+            args[1] = try coerce(args[1], to: .timestamp, at: at)
+            return .function(f, args, .timestamp)
+        case .dateDiff:
+            try arity(3...3)
+            let part = try constantString(args[0], "the date part", at: at).lowercased()
+            guard DatePart(rawValue: part) != nil else { throw SQLError(.binder, "unknown date part '\(part)'", at: at) }
+            args[0] = .constant(.varchar(part), .varchar)
+            args[1] = try coerce(args[1], to: .timestamp, at: at)
+            args[2] = try coerce(args[2], to: .timestamp, at: at)
+            return .function(f, args, .bigint)
+        case .datePart:
+            try arity(2...2)
+            let part = try constantString(args[0], "the date part", at: at).lowercased()
+            guard let p = DatePart(rawValue: part) else { throw SQLError(.binder, "unknown date part '\(part)'", at: at) }
+            args[0] = .constant(.varchar(part), .varchar)
+            args[1] = try coerce(args[1], to: .timestamp, at: at)
+            return .function(f, args, p == .epoch ? .double : .bigint)
+        case .now:
+            try arity(0...0)
+            return .function(f, args, .timestamp)
+        case .epochMs:
+            try arity(1...1)
+            if args[0].type == .timestamp { return .function(f, args, .bigint) }
+            args[0] = try coerce(args[0], to: .bigint, at: at)
+            return .function(f, args, .timestamp)
+        case .strftime:
+            try arity(2...2)
+            args[0] = try coerce(args[0], to: .timestamp, at: at)
+            _ = try constantString(args[1], "the format", at: at)
+            return .function(f, args, .varchar)
+        case .inSubquery:
+            throw SQLError(.binder, "in_subquery is internal", at: at)
+        }
+    }
+
+    // MARK: types
+
+    private func castTarget(_ name: String, at: SourceLocation) throws(SQLError) -> LogicalType {
+        switch name {
+        case "FLOAT", "REAL", "FLOAT4", "DOUBLE PRECISION", "NUMERIC": return name == "NUMERIC" ? .decimal : .double
+        case "SMALLINT", "TINYINT", "INT2", "INT1", "SHORT": return .integer
+        case "HUGEINT", "UBIGINT", "INT64": return .bigint
+        case "DATE": throw SQLError(.unsupported, "Seam has no DATE type yet; use date_trunc('day', ts), which keeps a TIMESTAMP", at: at)
+        case "INTERVAL": throw SQLError(.unsupported, "Seam has no INTERVAL values; use date_diff(part, a, b)", at: at)
+        default: break
+        }
+        if name.hasPrefix("DECIMAL(") || name.hasPrefix("NUMERIC(") {
+            let inner = name.drop { $0 != "(" }.dropFirst().dropLast().split(separator: ",")
+            if inner.count == 2, let p = Int(inner[0]), p <= 38, inner[1] == "2" { return .decimal }
+            throw SQLError(.unsupported, "Seam's DECIMAL has two decimal places: use DECIMAL(18,2) or DOUBLE, not \(name)", at: at)
+        }
+        guard let t = LogicalType(sqlName: name) else {
+            let near = nearNames(name, in: LogicalType.allCases.map(\.description))
+            throw SQLError(.type, "Type with name \(name) does not exist!", at: at, hint: near.isEmpty ? nil : "Did you mean \"\(near[0])\"?")
+        }
+        return t
+    }
+
+    private func isNullConstant(_ e: BoundExpr) -> Bool {
+        if case .constant(.null, _) = e { return true }
+        return false
+    }
+
+    private func isStringConstant(_ e: BoundExpr) -> Bool {
+        if case .constant(.varchar, _) = e { return true }
+        return false
+    }
+
+    /// The common type of two operands: numeric widening, or a string constant adopting the other side's type.
+    func commonType(_ a: LogicalType, _ b: BoundExpr) -> LogicalType? {
+        if isNullConstant(b) { return a }
+        if let t = commonNumericOrSame(a, b.type) { return t }
+        if isStringConstant(b) { return a }
+        return nil
+    }
+
+    func commonNumericOrSame(_ a: LogicalType, _ b: LogicalType) -> LogicalType? {
+        if a == b { return a }
+        if a.isNumeric && b.isNumeric { return a.numericRank >= b.numericRank ? a : b }
+        return nil
+    }
+
+    func coercePair(_ a: BoundExpr, _ b: BoundExpr, at: SourceLocation, what: String) throws(SQLError) -> (BoundExpr, BoundExpr) {
+        if a.type == b.type { return (a, b) }
+        let t: LogicalType
+        if isNullConstant(a) {
+            t = b.type
+        } else if isNullConstant(b) {
+            t = a.type
+        } else if let u = commonNumericOrSame(a.type, b.type) {
+            t = u
+        } else if isStringConstant(b) {
+            t = a.type
+        } else if isStringConstant(a) {
+            t = b.type
+        } else {
+            throw SQLError(
+                .type, "Cannot \(what) values of type \(a.type) and type \(b.type) - an explicit cast is required", at: at,
+                hint: "e.g. CAST(x AS \(a.type == .varchar ? b.type : a.type))")
+        }
+        return (try coerce(a, to: t, at: at), try coerce(b, to: t, at: at))
+    }
+
+    /// `e` as type `t`: constants are converted now (a failure is an error at `at`), numbers widen, and with
+    /// `explicit` any type converts (for `||` and concat, which cast their arguments to text).
+    func coerce(_ e: BoundExpr, to t: LogicalType, at: SourceLocation, explicit: Bool = false) throws(SQLError) -> BoundExpr {
+        if e.type == t && !isNullConstant(e) { return e }
+        if case .constant(let v, _) = e {
+            switch ValueCast.cast(v, to: t) {
+            case .success(let out): return .constant(out, t)
+            case .failure(let f): throw SQLError(.type, "Conversion Error: \(f.message)", at: at)
+            }
+        }
+        if e.type.isNumeric && t.isNumeric && (t.numericRank > e.type.numericRank || explicit) { return .cast(e, t) }
+        if explicit && t == .varchar { return .cast(e, t) }
+        if e.type == .boolean && t.isNumeric && explicit { return .cast(e, t) }
+        throw SQLError(.type, "Cannot implicitly convert a \(e.type) to \(t)", at: at, hint: "use CAST(… AS \(t)) if this is meant")
+    }
+}
+
+func splitConjuncts(_ e: BoundExpr) -> [BoundExpr] {
+    if case .and(let xs) = e { return xs.flatMap(splitConjuncts) }
+    return [e]
+}
+
+extension BoundExpr {
+    func location(default at: SourceLocation) -> SourceLocation { at }
+}
+
+/// Parts of a timestamp for `date_trunc`, `date_part` and `date_diff`.
+public enum DatePart: String, Sendable {
+    case microsecond, microseconds, millisecond, milliseconds, second, seconds, minute, minutes, hour, hours, day, days, week, weeks
+    case month, months, quarter, quarters, year, years, decade, century, dayofweek, dow, isodow, dayofyear, doy, epoch
+
+    /// The singular spelling.
+    public var canonical: DatePart {
+        switch self {
+        case .microseconds: return .microsecond
+        case .milliseconds: return .millisecond
+        case .seconds: return .second
+        case .minutes: return .minute
+        case .hours: return .hour
+        case .days: return .day
+        case .weeks: return .week
+        case .months: return .month
+        case .quarters: return .quarter
+        case .years: return .year
+        case .dow: return .dayofweek
+        case .doy: return .dayofyear
+        default: return self
+        }
+    }
+}
+
+extension LogicalType {
+    public var isNumeric: Bool { numericRank > 0 }
+    public var isIntegral: Bool { self == .integer || self == .bigint }
+
+    var numericRank: Int {
+        switch self {
+        case .integer: return 1
+        case .bigint: return 2
+        case .decimal: return 3
+        case .double: return 4
+        default: return 0
+        }
+    }
+}
+
+/// The column name DuckDB gives an unaliased select item.
+func displayName(_ e: Expr) -> String {
+    switch e {
+    case .column(let parts, _): return parts.last!
+    case .star: return "*"
+    case .literal(let l, _):
+        switch l {
+        case .null: return "NULL"
+        case .boolean(let b): return b ? "true" : "false"
+        case .integer(let s), .number(let s): return s
+        case .string(let s): return "'\(s)'"
+        case .timestamp(let s): return "'\(s)'::TIMESTAMP"
+        case .interval(let c, let u): return "to_\(u.lowercased())s(\(c))"
+        }
+    case .unary(let op, let x, _): return op == .not ? "(NOT \(displayName(x)))" : "-(\(displayName(x)))"
+    case .binary(let op, let a, let b, _):
+        let o = op == .equal ? "=" : op.rawValue
+        return "(\(displayName(a)) \(o) \(displayName(b)))"
+    case .function(let f):
+        if f.star { return "count_star()" }
+        var s = "\(f.name)(" + (f.distinct ? "DISTINCT " : "") + f.arguments.map(displayName).joined(separator: ", ") + ")"
+        if f.filter != nil { s += " FILTER (WHERE …)" }
+        if f.over != nil { s += " OVER (…)" }
+        return s
+    case .cast(let x, let t, _): return "CAST(\(displayName(x)) AS \(LogicalType(sqlName: t)?.description ?? t))"
+    case .caseWhen: return "CASE … END"
+    case .between(let x, let a, let b, let n, _): return "(\(displayName(x)) \(n ? "NOT " : "")BETWEEN \(displayName(a)) AND \(displayName(b)))"
+    case .inList(let x, let l, let n, _): return "(\(displayName(x)) \(n ? "NOT " : "")IN (\(l.map(displayName).joined(separator: ", "))))"
+    case .inSubquery(let x, _, let n, _): return "(\(displayName(x)) \(n ? "NOT " : "")IN (SELECT …))"
+    case .subquery: return "(SELECT …)"
+    case .exists(_, let n, _): return n ? "(NOT EXISTS(SELECT …))" : "EXISTS(SELECT …)"
+    case .isNull(let x, let n, _): return "(\(displayName(x)) IS \(n ? "NOT " : "")NULL)"
+    case .isDistinctFrom(let a, let b, let n, _): return "(\(displayName(a)) IS \(n ? "NOT " : "")DISTINCT FROM \(displayName(b)))"
+    case .like(let x, let p, let ci, let n, _): return "(\(displayName(x)) \(n ? "NOT " : "")\(ci ? "ILIKE" : "LIKE") \(displayName(p)))"
+    }
+}

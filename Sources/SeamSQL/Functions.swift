@@ -1,0 +1,94 @@
+public import SeamColumnar
+
+/// The scalar functions SQL can call. The binder checks arguments and result types here; SeamEngine implements
+/// each one (a file per family in `SeamEngine/Functions`).
+public enum ScalarFunction: String, Sendable, Hashable, CaseIterable {
+    case lower, upper, length, substring, concat, trim, ltrim, rtrim, replace, startsWith = "starts_with", contains
+    case jsonExtractString = "json_extract_string"
+    case round, abs, floor, ceil, sqrt, ln, log10, power
+    case coalesce, nullif, greatest, least
+    case dateTrunc = "date_trunc", dateDiff = "date_diff", datePart = "date_part", now, epochMs = "epoch_ms", strftime
+    /// `x IN (subquery)`: arguments are `x` and the subquery; resolved to an IN list before execution.
+    case inSubquery = "in_subquery"
+
+    static let aliases: [String: ScalarFunction] = [
+        "substr": .substring, "datediff": .dateDiff, "datepart": .datePart, "current_timestamp": .now, "get_current_timestamp": .now,
+        "ifnull": .coalesce, "pow": .power, "ceiling": .ceil, "prefix": .startsWith, "char_length": .length, "len": .length,
+        "strlen": .length,
+    ]
+
+    public static func named(_ name: String) -> ScalarFunction? {
+        ScalarFunction(rawValue: name) ?? aliases[name]
+    }
+
+    /// Names a user may call, for "did you mean" hints.
+    static var callableNames: [String] {
+        allCases.filter { $0 != .inSubquery }.map(\.rawValue) + aliases.keys + AggregateFunction.allCases.map(\.rawValue)
+            + WindowFunction.allCases.map(\.rawValue) + ["year", "month", "day", "hour", "minute", "second", "dayofweek"]
+    }
+}
+
+/// Aggregate functions.
+public enum AggregateFunction: String, Sendable, Hashable, CaseIterable {
+    case countStar = "count_star", count, sum, avg, min, max, approxCountDistinct = "approx_count_distinct"
+    case anyValue = "any_value", boolAnd = "bool_and", boolOr = "bool_or", stddevSamp = "stddev_samp"
+
+    static let aliases: [String: AggregateFunction] = [
+        "mean": .avg, "first": .anyValue, "arbitrary": .anyValue, "stddev": .stddevSamp, "every": .boolAnd,
+    ]
+
+    public static func named(_ name: String) -> AggregateFunction? {
+        if name == "count_star" { return nil }
+        return AggregateFunction(rawValue: name) ?? aliases[name]
+    }
+}
+
+/// One aggregate in an aggregation: `fn(DISTINCT? arg) FILTER (WHERE filter)`.
+public struct AggregateCall: Sendable, Hashable {
+    public var function: AggregateFunction
+    public var argument: BoundExpr?
+    public var distinct: Bool
+    public var filter: BoundExpr?
+    public var type: LogicalType
+
+    public init(function: AggregateFunction, argument: BoundExpr?, distinct: Bool, filter: BoundExpr?, type: LogicalType) {
+        self.function = function
+        self.argument = argument
+        self.distinct = distinct
+        self.filter = filter
+        self.type = type
+    }
+}
+
+public enum WindowFunction: String, Sendable, Hashable, CaseIterable {
+    case rowNumber = "row_number", rank, denseRank = "dense_rank", ntile, lag, lead, firstValue = "first_value", lastValue = "last_value"
+    case percentRank = "percent_rank", cumeDist = "cume_dist"
+}
+
+/// What a window computes: a ranking/offset function or an aggregate over the frame.
+public enum WindowKind: Sendable, Hashable {
+    case function(WindowFunction)
+    case aggregate(AggregateFunction)
+}
+
+public struct SortKey: Sendable, Hashable {
+    public var expr: BoundExpr
+    public var descending: Bool
+    public var nullsFirst: Bool
+
+    public init(expr: BoundExpr, descending: Bool, nullsFirst: Bool) {
+        self.expr = expr
+        self.descending = descending
+        self.nullsFirst = nullsFirst
+    }
+}
+
+/// `fn(args) OVER (PARTITION BY … ORDER BY …)` with the default frame (whole partition without ORDER BY;
+/// from the partition start through the current row's last peer with it).
+public struct WindowCall: Sendable, Hashable {
+    public var kind: WindowKind
+    public var arguments: [BoundExpr]
+    public var partitionBy: [BoundExpr]
+    public var orderBy: [SortKey]
+    public var type: LogicalType
+}

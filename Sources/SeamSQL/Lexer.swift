@@ -1,0 +1,221 @@
+/// A token of SQL text.
+public struct Token: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// A bare word (keyword or name); `text` keeps its spelling.
+        case word
+        /// A "double-quoted" name.
+        case quotedName
+        case string
+        case integer
+        case number
+        case op
+        case end
+    }
+
+    public var kind: Kind
+    public var text: String
+    public var location: SourceLocation
+
+    /// True when this is the bare word `keyword` (case-insensitive).
+    public func isWord(_ keyword: String) -> Bool {
+        kind == .word && text.count == keyword.count && text.uppercased() == keyword
+    }
+
+    public func isOp(_ s: String) -> Bool { kind == .op && text == s }
+}
+
+/// Splits SQL text into tokens. Never traps: every input gives tokens or a located syntax error.
+public enum Lexer {
+    static let operators: [String] = ["::", "//", "<=", ">=", "<>", "!=", "==", "||", "->>", "+", "-", "*", "/", "%", "=", "<", ">", "(", ")", ",", ".", ";", "[", "]"]
+
+    public static func tokenize(_ sql: String) throws(SQLError) -> [Token] {
+        var tokens: [Token] = []
+        let chars = Array(sql.unicodeScalars)
+        var i = 0
+        var line = 1
+        var lineStart = 0
+        func loc(_ at: Int) -> SourceLocation { SourceLocation(offset: at, line: line, column: at - lineStart + 1) }
+        func isIdentStart(_ c: Unicode.Scalar) -> Bool { c == "_" || c.properties.isAlphabetic }
+        func isIdentPart(_ c: Unicode.Scalar) -> Bool { isIdentStart(c) || ("0"..."9").contains(c) || c == "$" }
+        while i < chars.count {
+            let c = chars[i]
+            if c == "\n" {
+                i += 1
+                line += 1
+                lineStart = i
+                continue
+            }
+            if c == " " || c == "\t" || c == "\r" || c.properties.isWhitespace {
+                i += 1
+                continue
+            }
+            // Comments: -- to the end of the line, /* … */.
+            if c == "-" && i + 1 < chars.count && chars[i + 1] == "-" {
+                while i < chars.count && chars[i] != "\n" { i += 1 }
+                continue
+            }
+            if c == "/" && i + 1 < chars.count && chars[i + 1] == "*" {
+                let start = loc(i)
+                i += 2
+                var closed = false
+                while i < chars.count {
+                    if chars[i] == "*" && i + 1 < chars.count && chars[i + 1] == "/" {
+                        i += 2
+                        closed = true
+                        break
+                    }
+                    if chars[i] == "\n" {
+                        line += 1
+                        lineStart = i + 1
+                    }
+                    i += 1
+                }
+                if !closed { throw SQLError(.syntax, "unterminated /* comment", at: start) }
+                continue
+            }
+            let start = i
+            let startLoc = loc(i)
+            if isIdentStart(c) {
+                while i < chars.count && isIdentPart(chars[i]) { i += 1 }
+                tokens.append(Token(kind: .word, text: text(chars, start, i), location: startLoc))
+                continue
+            }
+            if ("0"..."9").contains(c) || (c == "." && i + 1 < chars.count && ("0"..."9").contains(chars[i + 1])) {
+                var isInteger = true
+                while i < chars.count && (("0"..."9").contains(chars[i]) || chars[i] == "_") { i += 1 }
+                if i < chars.count && chars[i] == "." && !(i + 1 < chars.count && chars[i + 1] == ".") {
+                    isInteger = false
+                    i += 1
+                    while i < chars.count && ("0"..."9").contains(chars[i]) { i += 1 }
+                }
+                if i < chars.count && (chars[i] == "e" || chars[i] == "E") {
+                    var j = i + 1
+                    if j < chars.count && (chars[j] == "+" || chars[j] == "-") { j += 1 }
+                    if j < chars.count && ("0"..."9").contains(chars[j]) {
+                        isInteger = false
+                        i = j
+                        while i < chars.count && ("0"..."9").contains(chars[i]) { i += 1 }
+                    }
+                }
+                if i < chars.count && isIdentStart(chars[i]) {
+                    throw SQLError(.syntax, "malformed number \"\(text(chars, start, i + 1))\"", at: startLoc)
+                }
+                tokens.append(Token(kind: isInteger ? .integer : .number, text: text(chars, start, i).filter { $0 != "_" }, location: startLoc))
+                continue
+            }
+            if c == "'" || c == "\"" {
+                let quote = c
+                var value = String.UnicodeScalarView()
+                i += 1
+                var closed = false
+                while i < chars.count {
+                    if chars[i] == quote {
+                        if i + 1 < chars.count && chars[i + 1] == quote {
+                            value.append(quote)
+                            i += 2
+                            continue
+                        }
+                        i += 1
+                        closed = true
+                        break
+                    }
+                    if chars[i] == "\n" {
+                        line += 1
+                        lineStart = i + 1
+                    }
+                    value.append(chars[i])
+                    i += 1
+                }
+                if !closed {
+                    throw SQLError(.syntax, quote == "'" ? "unterminated string literal" : "unterminated quoted name", at: startLoc)
+                }
+                tokens.append(Token(kind: quote == "'" ? .string : .quotedName, text: String(value), location: startLoc))
+                continue
+            }
+            var matched = false
+            for op in operators where matches(chars, i, op) {
+                tokens.append(Token(kind: .op, text: op, location: startLoc))
+                i += op.unicodeScalars.count
+                matched = true
+                break
+            }
+            if !matched { throw SQLError(.syntax, "unexpected character \"\(Character(c))\"", at: startLoc) }
+        }
+        tokens.append(Token(kind: .end, text: "", location: loc(i)))
+        return tokens
+    }
+
+    private static func text(_ chars: [Unicode.Scalar], _ from: Int, _ to: Int) -> String {
+        var s = String.UnicodeScalarView()
+        s.append(contentsOf: chars[from..<min(to, chars.count)])
+        return String(s)
+    }
+
+    private static func matches(_ chars: [Unicode.Scalar], _ at: Int, _ op: String) -> Bool {
+        var j = at
+        for u in op.unicodeScalars {
+            guard j < chars.count, chars[j] == u else { return false }
+            j += 1
+        }
+        return true
+    }
+
+    /// Splits a script into statements at top-level `;` (outside strings, quoted names and comments).
+    /// Returns each statement's text without the `;`, and whether the last one was terminated.
+    public static func splitStatements(_ script: String) -> (statements: [String], complete: Bool) {
+        var out: [String] = []
+        var current = String.UnicodeScalarView()
+        let chars = Array(script.unicodeScalars)
+        var i = 0
+        var quote: Unicode.Scalar? = nil
+        while i < chars.count {
+            let c = chars[i]
+            if let q = quote {
+                current.append(c)
+                if c == q { quote = nil }
+                i += 1
+                continue
+            }
+            if c == "'" || c == "\"" {
+                quote = c
+            } else if c == "-" && i + 1 < chars.count && chars[i + 1] == "-" {
+                while i < chars.count && chars[i] != "\n" { i += 1 }
+                continue
+            } else if c == "/" && i + 1 < chars.count && chars[i + 1] == "*" {
+                current.append(c)
+                current.append("*")
+                i += 2
+                while i < chars.count && !(chars[i] == "*" && i + 1 < chars.count && chars[i + 1] == "/") {
+                    current.append(chars[i])
+                    i += 1
+                }
+                if i < chars.count {
+                    current.append("*")
+                    current.append("/")
+                    i += 2
+                }
+                continue
+            } else if c == ";" {
+                let s = String(current).trimmingWhitespace()
+                if !s.isEmpty { out.append(s) }
+                current = String.UnicodeScalarView()
+                i += 1
+                continue
+            }
+            current.append(c)
+            i += 1
+        }
+        let rest = String(current).trimmingWhitespace()
+        if !rest.isEmpty { out.append(rest) }
+        return (out, rest.isEmpty && quote == nil)
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let s = unicodeScalars
+        guard let a = s.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let b = s.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(s[a...b])
+    }
+}

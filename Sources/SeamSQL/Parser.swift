@@ -1,0 +1,636 @@
+/// Recursive-descent parser from tokens to ``Statement``s. Errors point at the token where parsing stopped.
+public struct Parser {
+    private var tokens: [Token]
+    private var pos = 0
+    private var depth = 0
+
+    /// Words that end an expression or a clause, so they are never taken as an implicit alias.
+    static let reserved: Set<String> = [
+        "SELECT", "FROM", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "LIMIT", "OFFSET", "JOIN", "LEFT", "RIGHT", "INNER",
+        "OUTER", "FULL", "CROSS", "ON", "USING", "AS", "AND", "OR", "NOT", "UNION", "CASE", "WHEN", "THEN", "ELSE", "END", "IS",
+        "NULL", "IN", "BETWEEN", "LIKE", "ILIKE", "DISTINCT", "WITH", "FILTER", "OVER", "ASC", "DESC", "NULLS", "QUALIFY",
+        "WINDOW", "ALL", "EXCEPT", "INTERSECT",
+    ]
+
+    public static func parse(_ sql: String) throws(SQLError) -> Statement {
+        var p = Parser(tokens: try Lexer.tokenize(sql))
+        while p.peek.isOp(";") { p.pos += 1 }
+        let s = try p.statement()
+        while p.peek.isOp(";") { p.pos += 1 }
+        guard p.peek.kind == .end else { throw p.unexpected("end of statement") }
+        return s
+    }
+
+    /// Parses one expression (tests, audiences' conditions).
+    public static func parseExpression(_ sql: String) throws(SQLError) -> Expr {
+        var p = Parser(tokens: try Lexer.tokenize(sql))
+        let e = try p.expression()
+        guard p.peek.kind == .end else { throw p.unexpected("end of expression") }
+        return e
+    }
+
+    private init(tokens: [Token]) { self.tokens = tokens }
+
+    private var peek: Token { tokens[pos] }
+    private func peek(_ n: Int) -> Token { tokens[min(pos + n, tokens.count - 1)] }
+
+    private mutating func advance() -> Token {
+        let t = tokens[pos]
+        if pos < tokens.count - 1 { pos += 1 }
+        return t
+    }
+
+    private mutating func accept(_ word: String) -> Bool {
+        if peek.isWord(word) {
+            pos += 1
+            return true
+        }
+        return false
+    }
+
+    private mutating func acceptOp(_ op: String) -> Bool {
+        if peek.isOp(op) {
+            pos += 1
+            return true
+        }
+        return false
+    }
+
+    private mutating func expect(_ word: String) throws(SQLError) {
+        guard accept(word) else { throw unexpected(word) }
+    }
+
+    private mutating func expectOp(_ op: String) throws(SQLError) {
+        guard acceptOp(op) else { throw unexpected("\"\(op)\"") }
+    }
+
+    private func describe(_ t: Token) -> String {
+        switch t.kind {
+        case .end: return "end of input"
+        case .string: return "'\(t.text)'"
+        case .quotedName: return "\"\(t.text)\""
+        default: return "\"\(t.text)\""
+        }
+    }
+
+    private func unexpected(_ wanted: String) -> SQLError {
+        SQLError(.syntax, "syntax error at or near \(describe(peek)), expected \(wanted)", at: peek.location)
+    }
+
+    // MARK: statements
+
+    private mutating func statement() throws(SQLError) -> Statement {
+        if accept("SHOW") {
+            guard accept("TABLES") else { throw unexpected("TABLES") }
+            return .showTables
+        }
+        if peek.isWord("DESCRIBE") || peek.isWord("DESC") {
+            pos += 1
+            if peek.isWord("SELECT") || peek.isWord("WITH") { return .describeQuery(try select()) }
+            let t = peek
+            return .describe(table: try name("a table name"), at: t.location)
+        }
+        if accept("EXPLAIN") {
+            let analyze = accept("ANALYZE")
+            return .explain(try select(), analyze: analyze)
+        }
+        if peek.isWord("SELECT") || peek.isWord("WITH") || peek.isOp("(") { return .select(try select()) }
+        if peek.kind == .word {
+            throw SQLError(
+                .unsupported, "\(peek.text.uppercased()) statements are not supported; Seam's SQL is read-only (SELECT, WITH, SHOW TABLES, DESCRIBE, EXPLAIN)",
+                at: peek.location)
+        }
+        throw unexpected("a statement")
+    }
+
+    private mutating func name(_ what: String) throws(SQLError) -> String {
+        let t = peek
+        if t.kind == .quotedName || (t.kind == .word && !Parser.reserved.contains(t.text.uppercased())) {
+            pos += 1
+            return t.text
+        }
+        throw unexpected(what)
+    }
+
+    private mutating func nest() throws(SQLError) {
+        depth += 1
+        if depth > 200 { throw SQLError(.syntax, "statement nested too deeply (over 200 levels)", at: peek.location) }
+    }
+
+    mutating func select() throws(SQLError) -> SelectStatement {
+        try nest()
+        defer { depth -= 1 }
+        var ctes: [CommonTableExpression] = []
+        if accept("WITH") {
+            _ = accept("RECURSIVE")
+            repeat {
+                let at = peek.location
+                let n = try name("a CTE name")
+                try expect("AS")
+                try expectOp("(")
+                let q = try select()
+                try expectOp(")")
+                ctes.append(CommonTableExpression(name: n, query: q, location: at))
+            } while acceptOp(",")
+        }
+        var stmt: SelectStatement
+        if acceptOp("(") {
+            stmt = try select()
+            try expectOp(")")
+            if !ctes.isEmpty { stmt.ctes = ctes + stmt.ctes }
+        } else {
+            stmt = SelectStatement(ctes: ctes, core: try selectCore())
+        }
+        while peek.isWord("UNION") {
+            pos += 1
+            let op: SetOperator = accept("ALL") ? .unionAll : .union
+            if peek.isOp("(") {
+                pos += 1
+                let inner = try select()
+                try expectOp(")")
+                guard inner.orderBy.isEmpty, inner.limit == nil, inner.setOperations.isEmpty, inner.ctes.isEmpty else {
+                    throw SQLError(.unsupported, "a parenthesized UNION arm with ORDER BY, LIMIT or WITH is not supported", at: peek.location)
+                }
+                stmt.setOperations.append((op, inner.core))
+            } else {
+                stmt.setOperations.append((op, try selectCore()))
+            }
+        }
+        if accept("ORDER") {
+            try expect("BY")
+            stmt.orderBy = try orderItems()
+        }
+        if accept("LIMIT") { stmt.limit = try expression() }
+        if accept("OFFSET") { stmt.offset = try expression() }
+        if stmt.limit == nil && accept("LIMIT") { stmt.limit = try expression() }
+        return stmt
+    }
+
+    private mutating func orderItems() throws(SQLError) -> [OrderItem] {
+        var items: [OrderItem] = []
+        repeat {
+            let e = try expression()
+            var desc = false
+            if accept("DESC") { desc = true } else { _ = accept("ASC") }
+            var nullsFirst: Bool? = nil
+            if accept("NULLS") {
+                if accept("FIRST") { nullsFirst = true } else if accept("LAST") { nullsFirst = false } else { throw unexpected("FIRST or LAST") }
+            }
+            items.append(OrderItem(expr: e, descending: desc, nullsFirst: nullsFirst))
+        } while acceptOp(",")
+        return items
+    }
+
+    private mutating func selectCore() throws(SQLError) -> SelectCore {
+        try expect("SELECT")
+        var core = SelectCore()
+        if accept("DISTINCT") { core.distinct = true } else { _ = accept("ALL") }
+        repeat {
+            if peek.isWord("FROM") { throw SQLError(.syntax, "SELECT list is empty", at: peek.location) }
+            let e = try expression()
+            var alias: String? = nil
+            if accept("AS") {
+                alias = try name("an alias")
+            } else if peek.kind == .quotedName || (peek.kind == .word && !Parser.reserved.contains(peek.text.uppercased())) {
+                alias = try name("an alias")
+            }
+            core.items.append(SelectItem(expr: e, alias: alias))
+        } while acceptOp(",")
+        if accept("FROM") { core.from = try tableRef() }
+        if accept("WHERE") { core.whereClause = try expression() }
+        if accept("GROUP") {
+            try expect("BY")
+            if accept("ALL") {
+                core.groupByAll = true
+            } else {
+                repeat { core.groupBy.append(try expression()) } while acceptOp(",")
+            }
+        }
+        if accept("HAVING") { core.having = try expression() }
+        if accept("QUALIFY") { core.qualify = try expression() }
+        return core
+    }
+
+    private mutating func tableRef() throws(SQLError) -> TableRef {
+        var left = try tablePrimary()
+        while true {
+            let at = peek.location
+            if acceptOp(",") {
+                left = .join(left, try tablePrimary(), kind: .cross, on: nil, using: [], at: at)
+                continue
+            }
+            var kind: JoinKind
+            if accept("JOIN") {
+                kind = .inner
+            } else if accept("INNER") {
+                try expect("JOIN")
+                kind = .inner
+            } else if accept("LEFT") {
+                _ = accept("OUTER")
+                try expect("JOIN")
+                kind = .left
+            } else if accept("CROSS") {
+                try expect("JOIN")
+                kind = .cross
+            } else if peek.isWord("RIGHT") || peek.isWord("FULL") {
+                throw SQLError(.unsupported, "\(peek.text.uppercased()) JOIN is not supported yet (INNER, LEFT and CROSS are)", at: peek.location)
+            } else {
+                return left
+            }
+            let right = try tablePrimary()
+            if kind == .cross {
+                left = .join(left, right, kind: .cross, on: nil, using: [], at: at)
+                continue
+            }
+            if accept("ON") {
+                left = .join(left, right, kind: kind, on: try expression(), using: [], at: at)
+            } else if accept("USING") {
+                try expectOp("(")
+                var cols: [String] = []
+                repeat { cols.append(try name("a column name")) } while acceptOp(",")
+                try expectOp(")")
+                left = .join(left, right, kind: kind, on: nil, using: cols, at: at)
+            } else {
+                throw unexpected("ON or USING")
+            }
+        }
+    }
+
+    private mutating func alias() throws(SQLError) -> String? {
+        if accept("AS") { return try name("an alias") }
+        if peek.kind == .quotedName || (peek.kind == .word && !Parser.reserved.contains(peek.text.uppercased())) {
+            return try name("an alias")
+        }
+        return nil
+    }
+
+    private mutating func tablePrimary() throws(SQLError) -> TableRef {
+        let at = peek.location
+        if acceptOp("(") {
+            let q = try select()
+            try expectOp(")")
+            return .subquery(q, alias: try alias(), at: at)
+        }
+        var n = try name("a table name")
+        // `main.events`: a schema qualifier is accepted and ignored (there is one schema).
+        if acceptOp(".") { n = try name("a table name") }
+        return .table(name: n, alias: try alias(), at: at)
+    }
+
+    // MARK: expressions (lowest precedence first)
+
+    mutating func expression() throws(SQLError) -> Expr {
+        try nest()
+        defer { depth -= 1 }
+        return try orExpr()
+    }
+
+    private mutating func orExpr() throws(SQLError) -> Expr {
+        var e = try andExpr()
+        while peek.isWord("OR") {
+            let at = advance().location
+            e = .binary(.or, e, try andExpr(), at: at)
+        }
+        return e
+    }
+
+    private mutating func andExpr() throws(SQLError) -> Expr {
+        var e = try notExpr()
+        while peek.isWord("AND") {
+            let at = advance().location
+            e = .binary(.and, e, try notExpr(), at: at)
+        }
+        return e
+    }
+
+    private mutating func notExpr() throws(SQLError) -> Expr {
+        if peek.isWord("NOT") && !peek(1).isWord("EXISTS") {
+            let at = advance().location
+            try nest()
+            defer { depth -= 1 }
+            return .unary(.not, try notExpr(), at: at)
+        }
+        return try comparison()
+    }
+
+    private mutating func comparison() throws(SQLError) -> Expr {
+        var e = try concatExpr()
+        while true {
+            let t = peek
+            if t.kind == .op, let op = Parser.comparisonOps[t.text] {
+                pos += 1
+                e = .binary(op, e, try concatExpr(), at: t.location)
+                continue
+            }
+            if t.isWord("IS") {
+                pos += 1
+                let negated = accept("NOT")
+                if accept("NULL") {
+                    e = .isNull(e, negated: negated, at: t.location)
+                } else if accept("DISTINCT") {
+                    try expect("FROM")
+                    e = .isDistinctFrom(e, try concatExpr(), negated: negated, at: t.location)
+                } else if accept("TRUE") {
+                    e = .isDistinctFrom(e, .literal(.boolean(true), at: t.location), negated: !negated, at: t.location)
+                } else if accept("FALSE") {
+                    e = .isDistinctFrom(e, .literal(.boolean(false), at: t.location), negated: !negated, at: t.location)
+                } else {
+                    throw unexpected("NULL, NOT NULL, TRUE, FALSE or DISTINCT FROM")
+                }
+                continue
+            }
+            if t.isWord("ISNULL") || t.isWord("NOTNULL") {
+                pos += 1
+                e = .isNull(e, negated: t.isWord("NOTNULL"), at: t.location)
+                continue
+            }
+            var negated = false
+            if t.isWord("NOT") && (peek(1).isWord("IN") || peek(1).isWord("BETWEEN") || peek(1).isWord("LIKE") || peek(1).isWord("ILIKE")) {
+                pos += 1
+                negated = true
+            }
+            let k = peek
+            if accept("IN") {
+                try expectOp("(")
+                if peek.isWord("SELECT") || peek.isWord("WITH") {
+                    let q = try select()
+                    try expectOp(")")
+                    e = .inSubquery(e, q, negated: negated, at: k.location)
+                } else {
+                    var list: [Expr] = []
+                    repeat { list.append(try expression()) } while acceptOp(",")
+                    try expectOp(")")
+                    e = .inList(e, list, negated: negated, at: k.location)
+                }
+                continue
+            }
+            if accept("BETWEEN") {
+                let lo = try concatExpr()
+                try expect("AND")
+                let hi = try concatExpr()
+                e = .between(e, lo, hi, negated: negated, at: k.location)
+                continue
+            }
+            if accept("LIKE") || accept("ILIKE") {
+                let ci = k.isWord("ILIKE")
+                e = .like(e, try concatExpr(), caseInsensitive: ci, negated: negated, at: k.location)
+                continue
+            }
+            if negated { throw unexpected("IN, BETWEEN, LIKE or ILIKE") }
+            return e
+        }
+    }
+
+    static let comparisonOps: [String: BinaryOperator] = [
+        "=": .equal, "==": .equal, "<>": .notEqual, "!=": .notEqual, "<": .less, "<=": .lessEqual, ">": .greater, ">=": .greaterEqual,
+    ]
+
+    private mutating func concatExpr() throws(SQLError) -> Expr {
+        var e = try additive()
+        while peek.isOp("||") {
+            let at = advance().location
+            e = .binary(.concat, e, try additive(), at: at)
+        }
+        return e
+    }
+
+    private mutating func additive() throws(SQLError) -> Expr {
+        var e = try multiplicative()
+        while peek.isOp("+") || peek.isOp("-") {
+            let t = advance()
+            e = .binary(t.text == "+" ? .add : .subtract, e, try multiplicative(), at: t.location)
+        }
+        return e
+    }
+
+    private mutating func multiplicative() throws(SQLError) -> Expr {
+        var e = try unaryExpr()
+        while peek.isOp("*") || peek.isOp("/") || peek.isOp("//") || peek.isOp("%") {
+            let t = advance()
+            let op: BinaryOperator = t.text == "*" ? .multiply : t.text == "/" ? .divide : t.text == "//" ? .integerDivide : .modulo
+            e = .binary(op, e, try unaryExpr(), at: t.location)
+        }
+        return e
+    }
+
+    private mutating func unaryExpr() throws(SQLError) -> Expr {
+        if peek.isOp("-") || peek.isOp("+") {
+            let t = advance()
+            try nest()
+            defer { depth -= 1 }
+            let operand = try unaryExpr()
+            // Fold the sign into a numeric literal so `-9223372036854775808` is representable.
+            if t.text == "-", case .literal(.integer(let s), let at) = operand { return .literal(.integer("-" + s), at: at) }
+            if t.text == "-", case .literal(.number(let s), let at) = operand { return .literal(.number("-" + s), at: at) }
+            return .unary(t.text == "-" ? .negate : .plus, operand, at: t.location)
+        }
+        return try postfix()
+    }
+
+    private mutating func postfix() throws(SQLError) -> Expr {
+        var e = try primary()
+        while peek.isOp("::") {
+            let at = advance().location
+            e = .cast(e, typeName: try typeName(), at: at)
+        }
+        return e
+    }
+
+    private mutating func typeName() throws(SQLError) -> String {
+        guard peek.kind == .word else { throw unexpected("a type name") }
+        var s = advance().text.uppercased()
+        if s == "DOUBLE" && accept("PRECISION") { return s }
+        if s == "CHARACTER" && accept("VARYING") { s = "VARCHAR" }
+        if acceptOp("(") {
+            var args: [String] = []
+            repeat {
+                guard peek.kind == .integer else { throw unexpected("a number") }
+                args.append(advance().text)
+            } while acceptOp(",")
+            try expectOp(")")
+            s += "(" + args.joined(separator: ",") + ")"
+        }
+        return s
+    }
+
+    private mutating func primary() throws(SQLError) -> Expr {
+        let t = peek
+        switch t.kind {
+        case .integer:
+            pos += 1
+            return .literal(.integer(t.text), at: t.location)
+        case .number:
+            pos += 1
+            return .literal(.number(t.text), at: t.location)
+        case .string:
+            pos += 1
+            return .literal(.string(t.text), at: t.location)
+        case .quotedName:
+            return try columnRef()
+        case .end:
+            throw unexpected("an expression")
+        case .op:
+            if t.isOp("(") {
+                pos += 1
+                if peek.isWord("SELECT") || peek.isWord("WITH") {
+                    let q = try select()
+                    try expectOp(")")
+                    return .subquery(q, at: t.location)
+                }
+                let e = try expression()
+                try expectOp(")")
+                return e
+            }
+            if t.isOp("*") {
+                pos += 1
+                return .star(table: nil, at: t.location)
+            }
+            throw unexpected("an expression")
+        case .word:
+            break
+        }
+        let upper = t.text.uppercased()
+        switch upper {
+        case "NULL":
+            pos += 1
+            return .literal(.null, at: t.location)
+        case "TRUE", "FALSE":
+            pos += 1
+            return .literal(.boolean(upper == "TRUE"), at: t.location)
+        case "CASE":
+            pos += 1
+            return try caseExpr(t.location)
+        case "CAST", "TRY_CAST":
+            pos += 1
+            try expectOp("(")
+            let e = try expression()
+            try expect("AS")
+            let ty = try typeName()
+            try expectOp(")")
+            return .cast(e, typeName: ty, at: t.location)
+        case "EXISTS":
+            pos += 1
+            try expectOp("(")
+            let q = try select()
+            try expectOp(")")
+            return .exists(q, negated: false, at: t.location)
+        case "NOT" where peek(1).isWord("EXISTS"):
+            pos += 2
+            try expectOp("(")
+            let q = try select()
+            try expectOp(")")
+            return .exists(q, negated: true, at: t.location)
+        case "TIMESTAMP", "DATE" where peek(1).kind == .string:
+            pos += 1
+            let s = advance().text
+            return .literal(.timestamp(upper == "DATE" ? s + " 00:00:00" : s), at: t.location)
+        case "INTERVAL":
+            pos += 1
+            return try intervalLiteral(t.location)
+        case "EXTRACT" where peek(1).isOp("("):
+            pos += 2
+            guard peek.kind == .word || peek.kind == .string else { throw unexpected("a date part") }
+            let part = advance().text.lowercased()
+            try expect("FROM")
+            let e = try expression()
+            try expectOp(")")
+            return .function(
+                FunctionCall(
+                    name: "date_part", arguments: [.literal(.string(part), at: t.location), e], distinct: false, star: false, filter: nil,
+                    over: nil, location: t.location))
+        default:
+            break
+        }
+        if peek(1).isOp("(") && !Parser.reserved.contains(upper) { return try functionCall() }
+        if Parser.reserved.contains(upper) { throw unexpected("an expression") }
+        return try columnRef()
+    }
+
+    private mutating func intervalLiteral(_ at: SourceLocation) throws(SQLError) -> Expr {
+        if peek.kind == .string {
+            // INTERVAL '30 days' or INTERVAL '30' DAY
+            let s = advance().text.trimmingWhitespace()
+            let parts = s.split(separator: " ", omittingEmptySubsequences: true)
+            if parts.count == 2 { return .literal(.interval(count: String(parts[0]), unit: String(parts[1])), at: at) }
+            if parts.count == 1, peek.kind == .word { return .literal(.interval(count: String(parts[0]), unit: advance().text), at: at) }
+            throw SQLError(.syntax, "malformed interval '\(s)', expected for example INTERVAL 30 DAY or INTERVAL '30 days'", at: at)
+        }
+        var sign = ""
+        if acceptOp("-") { sign = "-" }
+        guard peek.kind == .integer || peek.kind == .number else {
+            if peek.isOp("(") {
+                throw SQLError(.unsupported, "INTERVAL with an expression is not supported; write a number, e.g. INTERVAL 30 DAY", at: peek.location)
+            }
+            throw unexpected("a number")
+        }
+        let n = sign + advance().text
+        guard peek.kind == .word else { throw unexpected("a unit such as DAY or HOUR") }
+        return .literal(.interval(count: n, unit: advance().text), at: at)
+    }
+
+    private mutating func caseExpr(_ at: SourceLocation) throws(SQLError) -> Expr {
+        var operand: Expr? = nil
+        if !peek.isWord("WHEN") { operand = try expression() }
+        var whens: [(Expr, Expr)] = []
+        while accept("WHEN") {
+            let c = try expression()
+            try expect("THEN")
+            whens.append((c, try expression()))
+        }
+        if whens.isEmpty { throw unexpected("WHEN") }
+        var otherwise: Expr? = nil
+        if accept("ELSE") { otherwise = try expression() }
+        try expect("END")
+        return .caseWhen(operand: operand, whens: whens, otherwise: otherwise, at: at)
+    }
+
+    private mutating func functionCall() throws(SQLError) -> Expr {
+        let t = advance()
+        try expectOp("(")
+        var call = FunctionCall(name: t.text.lowercased(), arguments: [], distinct: false, star: false, filter: nil, over: nil, location: t.location)
+        if acceptOp("*") {
+            call.star = true
+        } else if !peek.isOp(")") {
+            if accept("DISTINCT") { call.distinct = true } else { _ = accept("ALL") }
+            repeat { call.arguments.append(try expression()) } while acceptOp(",")
+        }
+        if peek.isWord("ORDER") {
+            throw SQLError(.unsupported, "ORDER BY inside an aggregate call is not supported", at: peek.location)
+        }
+        try expectOp(")")
+        if accept("FILTER") {
+            try expectOp("(")
+            try expect("WHERE")
+            call.filter = try expression()
+            try expectOp(")")
+        }
+        if accept("OVER") {
+            try expectOp("(")
+            var spec = WindowSpec(partitionBy: [], orderBy: [])
+            if accept("PARTITION") {
+                try expect("BY")
+                repeat { spec.partitionBy.append(try expression()) } while acceptOp(",")
+            }
+            if accept("ORDER") {
+                try expect("BY")
+                spec.orderBy = try orderItems()
+            }
+            if peek.isWord("ROWS") || peek.isWord("RANGE") || peek.isWord("GROUPS") {
+                throw SQLError(.unsupported, "window frames (ROWS/RANGE …) are not supported yet; the default frame applies", at: peek.location)
+            }
+            try expectOp(")")
+            call.over = spec
+        }
+        return .function(call)
+    }
+
+    private mutating func columnRef() throws(SQLError) -> Expr {
+        let at = peek.location
+        var parts = [try name("a column name")]
+        while acceptOp(".") {
+            if acceptOp("*") { return .star(table: parts.last, at: at) }
+            parts.append(try name("a column name"))
+        }
+        return .column(parts: parts, at: at)
+    }
+}

@@ -1,0 +1,124 @@
+public import Seam
+import Foundation
+
+/// How results print: DuckDB's box table, CSV, JSON (an array of objects) or one `column = value` per line.
+public enum OutputMode: String, Sendable, CaseIterable {
+    case table, csv, json, line
+}
+
+/// Renders query results. Values print as DuckDB prints them, so output can be compared and loaded elsewhere.
+public enum ResultRenderer {
+    /// DuckDB's text for a value (NULL as `NULL` in tables, empty in CSV).
+    public static func text(_ v: Value, csv: Bool = false) -> String {
+        switch v {
+        case .null: return csv ? "" : "NULL"
+        case .double(let d): return ValueCast.formatDouble(d)
+        default: return v.description
+        }
+    }
+
+    /// DuckDB's lower-case type names in a table header.
+    static func typeName(_ t: LogicalType) -> String {
+        switch t {
+        case .boolean: return "boolean"
+        case .integer: return "int32"
+        case .bigint: return "int64"
+        case .double: return "double"
+        case .decimal: return "decimal(18,2)"
+        case .timestamp: return "timestamp"
+        case .varchar: return "varchar"
+        }
+    }
+
+    public static func render(_ r: QueryResult, mode: OutputMode, maxRows: Int = 40) -> String {
+        switch mode {
+        case .csv:
+            var out = CSVText.row(r.schema.fields.map(\.name)) + "\n"
+            for row in r.rows { out += CSVText.row(row.map { text($0, csv: true) }) + "\n" }
+            return out
+        case .json:
+            var bytes: [UInt8] = Array("[".utf8)
+            for (i, row) in r.rows.enumerated() {
+                bytes += Array((i == 0 ? "" : ",\n").utf8)
+                bytes.append(UInt8(ascii: "{"))
+                for (k, f) in r.schema.fields.enumerated() {
+                    if k > 0 { bytes.append(UInt8(ascii: ",")) }
+                    JSONText.appendQuoted(f.name, to: &bytes)
+                    bytes.append(UInt8(ascii: ":"))
+                    switch row[k] {
+                    case .null: bytes += Array("null".utf8)
+                    case .boolean(let b): bytes += Array((b ? "true" : "false").utf8)
+                    case .integer, .bigint, .decimal: bytes += Array(row[k].description.utf8)
+                    case .double(let d) where d.isFinite: bytes += Array(ValueCast.formatDouble(d).utf8)
+                    default: JSONText.appendQuoted(text(row[k]), to: &bytes)
+                    }
+                }
+                bytes.append(UInt8(ascii: "}"))
+            }
+            bytes += Array("]\n".utf8)
+            return String(decoding: bytes, as: UTF8.self)
+        case .line:
+            let width = r.schema.fields.map { $0.name.count }.max() ?? 0
+            var out = ""
+            for (i, row) in r.rows.enumerated() {
+                if i > 0 { out += "\n" }
+                for (k, f) in r.schema.fields.enumerated() {
+                    out += String(repeating: " ", count: width - f.name.count) + f.name + " = " + text(row[k]) + "\n"
+                }
+            }
+            return out
+        case .table:
+            return table(r, maxRows: maxRows)
+        }
+    }
+
+    private static func isNumeric(_ t: LogicalType) -> Bool {
+        t == .integer || t == .bigint || t == .double || t == .decimal
+    }
+
+    /// A box table; beyond `maxRows` rows, the first and last halves with a `·` gap (as DuckDB does).
+    static func table(_ r: QueryResult, maxRows: Int) -> String {
+        let fields = r.schema.fields
+        let total = r.rowCount
+        var shown: [[String]] = []
+        var gapAt: Int? = nil
+        let all = r.rows
+        if total > maxRows {
+            let head = maxRows / 2
+            shown = all.prefix(head).map { $0.map { text($0) } } + all.suffix(maxRows - head).map { $0.map { text($0) } }
+            gapAt = head
+        } else {
+            shown = all.map { $0.map { text($0) } }
+        }
+        var widths = fields.map { max($0.name.count, typeName($0.type).count) }
+        for row in shown { for (k, s) in row.enumerated() { widths[k] = max(widths[k], s.count) } }
+        if fields.isEmpty { return "(no columns)\n" }
+        func line(_ l: String, _ m: String, _ r: String) -> String {
+            l + widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: m) + r + "\n"
+        }
+        func center(_ s: String, _ w: Int) -> String {
+            let pad = w - s.count
+            return String(repeating: " ", count: pad / 2) + s + String(repeating: " ", count: pad - pad / 2)
+        }
+        var out = line("┌", "┬", "┐")
+        out += "│" + fields.enumerated().map { " " + center($0.element.name, widths[$0.offset]) + " " }.joined(separator: "│") + "│\n"
+        out += "│" + fields.enumerated().map { " " + center(typeName($0.element.type), widths[$0.offset]) + " " }.joined(separator: "│") + "│\n"
+        out += line("├", "┼", "┤")
+        for (i, row) in shown.enumerated() {
+            if i == gapAt {
+                for _ in 0..<3 { out += "│" + widths.map { center("·", $0 + 2) }.joined(separator: "│") + "│\n" }
+            }
+            out += "│" + row.enumerated().map { k, s in
+                let pad = String(repeating: " ", count: widths[k] - s.count)
+                return " " + (isNumeric(fields[k].type) ? pad + s : s + pad) + " "
+            }.joined(separator: "│") + "│\n"
+        }
+        if shown.isEmpty {
+            let inner = widths.reduce(0) { $0 + $1 + 3 } - 1
+            out += "│" + center("0 rows", inner) + "│\n"
+        }
+        out += line("└", "┴", "┘")
+        if gapAt != nil { out += "  \(total) rows (\(maxRows) shown)  \(fields.count) columns\n" }
+        return out
+    }
+}

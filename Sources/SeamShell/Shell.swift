@@ -1,0 +1,200 @@
+public import Seam
+import Foundation
+
+/// The REPL's core, independent of the terminal: it collects lines into statements ended by `;`, runs them,
+/// handles dot commands and renders results. `seam sql` drives it from libedit, a pipe or a script.
+public final class Shell {
+    public let engine: QueryEngine
+    public var mode: OutputMode
+    public var timer = false
+    public var maxRows = 40
+    /// Where results go (`.output FILE`); `nil` for standard output.
+    public private(set) var outputPath: String? = nil
+    private var pending = ""
+    /// The running query's token, for Ctrl-C.
+    public let current = CurrentQuery()
+
+    public init(engine: QueryEngine, mode: OutputMode = .table) {
+        self.engine = engine
+        self.mode = mode
+    }
+
+    /// Text that is not a complete statement yet (the prompt shows a continuation).
+    public var isContinuing: Bool { !pending.isEmpty }
+
+    public enum Outcome {
+        case more
+        case output(String)
+        case quit
+    }
+
+    /// Feeds one input line. Returns what to print (results, errors) or `.more` while a statement is open.
+    public func feed(_ line: String) -> Outcome {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if pending.isEmpty && trimmed.hasPrefix(".") { return dotCommand(trimmed) }
+        pending += (pending.isEmpty ? "" : "\n") + line
+        let (statements, complete) = Lexer.splitStatements(pending)
+        guard complete else { return .more }
+        pending = ""
+        var out = ""
+        for s in statements { out += run(s) }
+        return .output(out)
+    }
+
+    /// Runs what is still pending (end of input without a final `;`).
+    public func finish() -> String {
+        let rest = pending.trimmingCharacters(in: .whitespacesAndNewlines)
+        pending = ""
+        if rest.isEmpty { return "" }
+        return Lexer.splitStatements(rest).statements.map(run).joined()
+    }
+
+    /// Runs one statement and renders its result or its error (with a caret under the spot).
+    public func run(_ sql: String) -> String {
+        let token = current.start()
+        defer { current.end() }
+        do {
+            let r = try engine.query(sql, token: token)
+            var out = ResultRenderer.render(r, mode: mode, maxRows: maxRows)
+            if timer { out += String(format: "Run Time: %.3f s, %d rows\n", r.elapsed, r.rowCount) }
+            return deliver(out)
+        } catch let e as SQLError {
+            return e.render(sql: sql) + "\n"
+        } catch {
+            return "Error: \(error)\n"
+        }
+    }
+
+    private func deliver(_ s: String) -> String {
+        guard let outputPath else { return s }
+        if let h = FileHandle(forWritingAtPath: outputPath) {
+            h.seekToEndOfFile()
+            h.write(Data(s.utf8))
+            h.closeFile()
+            return ""
+        }
+        return "Error: cannot write to \(outputPath)\n" + s
+    }
+
+    static let help = """
+        .tables              list tables
+        .schema [TABLE]      columns and types of a table (all tables without one)
+        .mode MODE           table, csv, json or line
+        .timer on|off        print elapsed time and row count after each statement
+        .output [FILE]       send results to FILE (appending); without FILE, back to the screen
+        .read FILE           run the statements in FILE
+        .maxrows N           rows shown in table mode before eliding the middle
+        .help                this text
+        .quit                leave (also Ctrl-D)
+        Statements end with ';' and may span lines. Ctrl-C cancels a running query.
+
+        """
+
+    func dotCommand(_ line: String) -> Outcome {
+        let parts = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        let arg = parts.count > 1 ? parts[1] : nil
+        switch parts[0] {
+        case ".quit", ".exit", ".q": return .quit
+        case ".help": return .output(Shell.help)
+        case ".tables": return .output(run("SHOW TABLES"))
+        case ".schema":
+            if let arg { return .output(run("DESCRIBE \"\(arg)\"")) }
+            let names = engine.store.tableNames
+            return .output(((try? names()) ?? []).map { run("DESCRIBE \"\($0)\"") }.joined())
+        case ".mode":
+            guard let arg, let m = OutputMode(rawValue: arg) else { return .output("Error: .mode takes one of table, csv, json, line\n") }
+            mode = m
+            return .output("")
+        case ".timer":
+            guard let arg, arg == "on" || arg == "off" else { return .output("Error: .timer takes on or off\n") }
+            timer = arg == "on"
+            return .output("")
+        case ".maxrows":
+            guard let arg, let n = Int(arg), n > 0 else { return .output("Error: .maxrows takes a positive number\n") }
+            maxRows = n
+            return .output("")
+        case ".output":
+            if let arg {
+                if !FileManager.default.fileExists(atPath: arg) { FileManager.default.createFile(atPath: arg, contents: nil) }
+                guard FileManager.default.isWritableFile(atPath: arg) else { return .output("Error: cannot write to \(arg)\n") }
+                outputPath = arg
+            } else {
+                outputPath = nil
+            }
+            return .output("")
+        case ".read":
+            guard let arg else { return .output("Error: .read takes a file name\n") }
+            guard let text = try? String(contentsOfFile: arg, encoding: .utf8) else { return .output("Error: cannot read \(arg)\n") }
+            return .output(runScript(text))
+        default:
+            let near = nearNames(parts[0], in: [".tables", ".schema", ".mode", ".timer", ".output", ".read", ".help", ".quit", ".maxrows"])
+            return .output("Error: unknown command \(parts[0])" + (near.isEmpty ? "" : "; did you mean \(near[0])?") + " (.help lists them)\n")
+        }
+    }
+
+    /// Runs a whole script: statements and dot commands, in order.
+    public func runScript(_ text: String) -> String {
+        var out = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            switch feed(String(line)) {
+            case .output(let s): out += s
+            case .quit: return out
+            case .more: continue
+            }
+        }
+        return out + finish()
+    }
+
+    /// Completions for the word being typed: keywords, table names and column names (case-insensitive prefix).
+    public func completions(for prefix: String) -> [String] {
+        let lower = prefix.lowercased()
+        var words = Shell.keywords
+        let tables = (try? engine.store.tableNames()) ?? []
+        words += tables
+        for t in tables { words += (try? engine.store.manifest(t).schema.fields.map(\.name)) ?? [] }
+        words += [".tables", ".schema", ".mode", ".timer", ".output", ".read", ".help", ".quit", ".maxrows"]
+        let hits = Set(words.filter { $0.lowercased().hasPrefix(lower) && $0.count > prefix.count })
+        return hits.sorted().map { w in
+            // Keep the user's case for keywords typed in lower case.
+            Shell.keywords.contains(w) && prefix == prefix.lowercased() ? w.lowercased() : w
+        }
+    }
+
+    static let keywords = [
+        "SELECT", "FROM", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "LIMIT", "OFFSET", "JOIN", "LEFT", "INNER", "ON", "USING", "AS",
+        "AND", "OR", "NOT", "CASE", "WHEN", "THEN", "ELSE", "END", "IS", "NULL", "IN", "BETWEEN", "LIKE", "ILIKE", "DISTINCT", "WITH",
+        "FILTER", "OVER", "PARTITION", "ASC", "DESC", "NULLS", "FIRST", "LAST", "CAST", "INTERVAL", "TIMESTAMP", "UNION", "ALL",
+        "EXPLAIN", "ANALYZE", "DESCRIBE", "SHOW", "TABLES", "count", "sum", "avg", "min", "max", "date_trunc", "date_diff",
+        "date_part", "extract", "coalesce", "row_number", "rank", "dense_rank", "ntile", "lag", "lead", "json_extract_string",
+    ]
+}
+
+/// The token of the statement that is running, so a signal handler can cancel it.
+public final class CurrentQuery: @unchecked Sendable {
+    private let lock = NSLock()
+    private var token: CancellationToken? = nil
+
+    func start() -> CancellationToken {
+        let t = CancellationToken()
+        lock.lock()
+        token = t
+        lock.unlock()
+        return t
+    }
+
+    func end() {
+        lock.lock()
+        token = nil
+        lock.unlock()
+    }
+
+    /// Cancels the running statement; `false` when none is running.
+    @discardableResult
+    public func cancel() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let token else { return false }
+        token.cancel("cancelled by Ctrl-C")
+        return true
+    }
+}

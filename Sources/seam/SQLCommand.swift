@@ -1,0 +1,113 @@
+import ArgumentParser
+import CEditLine
+import Foundation
+import Seam
+import SeamShell
+
+extension SeamCommand {
+    struct SQL: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sql",
+            abstract: "Query the store in SQL: one statement, a script on standard input, or an interactive prompt.",
+            discussion: """
+                With a QUERY, runs it and prints the result. Without one, reads a script from standard input when it is
+                not a terminal, else opens the prompt: statements end with ';', .help lists the dot commands, Ctrl-C
+                cancels a running query, history is kept in ~/.seam_history.
+                """)
+        @OptionGroup var storeOption: StoreOption
+        @Argument(help: "A statement to run.") var query: String?
+        @Option(help: "Output format: table, csv, json or line.") var format: String = "table"
+        @Option(help: "Worker threads (default: every core).") var threads: Int?
+        @Option(name: .customLong("max-rows"), help: "Rows shown in table format before the middle is elided.") var maxRows = 40
+
+        func validate() throws {
+            guard OutputMode(rawValue: format) != nil else { throw ValidationError("--format must be table, csv, json or line") }
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        }
+
+        func run() throws {
+            let store = try Store(path: storeOption.path, mode: .readOnly)
+            let engine = QueryEngine(store: store, options: QueryOptions(threads: threads))
+            let shell = Shell(engine: engine, mode: OutputMode(rawValue: format)!)
+            shell.maxRows = maxRows
+            if let query {
+                do {
+                    let r = try engine.query(query)
+                    FileHandle.standardOutput.write(Data(ResultRenderer.render(r, mode: shell.mode, maxRows: maxRows).utf8))
+                } catch let e as SQLError {
+                    printError(e.render(sql: query))
+                    throw ExitCode(1)
+                }
+                return
+            }
+            if isatty(0) == 0 {
+                let data = FileHandle.standardInput.readDataToEndOfFile()
+                let out = shell.runScript(String(decoding: data, as: UTF8.self))
+                FileHandle.standardOutput.write(Data(out.utf8))
+                return
+            }
+            try Prompt(shell: shell).loop()
+        }
+    }
+}
+
+/// The interactive prompt over libedit: line editing, persistent history, tab completion, Ctrl-C.
+struct Prompt {
+    let shell: Shell
+    nonisolated(unsafe) static var active: Shell? = nil
+
+    func loop() throws {
+        Prompt.active = shell
+        let historyFile = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.seam_history"
+        _ = read_history(historyFile)
+        seam_set_completion { text, _, _ in
+            guard let text, let shell = Prompt.active else { return nil }
+            let words = shell.completions(for: String(cString: text))
+            guard !words.isEmpty else { return nil }
+            // readline wants a NULL-terminated array of malloc'd strings, the first being the common prefix.
+            let list = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: words.count + 2)
+            list[0] = strdup(commonPrefix(words))
+            for (i, w) in words.enumerated() { list[i + 1] = strdup(w) }
+            list[words.count + 1] = nil
+            return list
+        }
+        signal(SIGINT) { _ in
+            if Prompt.active?.current.cancel() != true {
+                // No query running: drop the line being typed.
+                write(1, "^C\n", 3)
+            }
+        }
+        print("Seam SQL — \(shell.engine.store.path). Statements end with ';'. .help for commands, .quit to leave.")
+        while true {
+            let prompt = shell.isContinuing ? "   ...> " : "seam> "
+            guard let raw = readline(prompt) else {
+                print("")
+                break
+            }
+            let line = String(cString: raw)
+            free(raw)
+            if !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                add_history(line)
+                _ = append_history(1, historyFile)
+            }
+            switch shell.feed(line) {
+            case .more: continue
+            case .quit:
+                Prompt.active = nil
+                return
+            case .output(let s): FileHandle.standardOutput.write(Data(s.utf8))
+            }
+        }
+        let rest = shell.finish()
+        if !rest.isEmpty { FileHandle.standardOutput.write(Data(rest.utf8)) }
+        Prompt.active = nil
+    }
+}
+
+func commonPrefix(_ words: [String]) -> String {
+    guard var p = words.first else { return "" }
+    for w in words.dropFirst() {
+        while !w.hasPrefix(p) { p.removeLast() }
+    }
+    return p
+}
