@@ -841,7 +841,11 @@ public final class Binder {
             c.windows.append(WindowCall(kind: kind, arguments: args, partitionBy: partition, orderBy: order, type: type))
             return .windowSlot(c.windows.count - 1, type)
         }
-        if call.star && name != "count" { throw SQLError(.binder, "\(name)(*) is not a function; only count(*)", at: at) }
+        if call.star && name != "count" {
+            let near = nearNames(name, in: ScalarFunction.callableNames)
+            throw SQLError(.binder, "\(name)(*) is not a function; only count(*) takes *", at: at,
+                hint: near.isEmpty ? nil : "Did you mean \(near.map { "\"\($0)\"" }.joined(separator: " or "))?")
+        }
         if name == "count" && (call.star || call.arguments.isEmpty) {
             return try aggregate(.countStar, nil, call, scope)
         }
@@ -967,6 +971,16 @@ public final class Binder {
             try arity(1...2)
             guard args[0].type.isNumeric else { throw SQLError(.type, "round() needs a number, not \(args[0].type)", at: at) }
             if args.count == 2 { args[1] = try coerce(args[1], to: .integer, at: at) }
+            if args[0].type == .decimal {
+                // DuckDB narrows the scale (DECIMAL(18,0) or (18,1)); Seam's DECIMAL has two places, so a rounding
+                // to fewer digits returns BIGINT or DOUBLE, which print the same digits.
+                guard args.count == 1 || { if case .constant = args[1] { return true } else { return false } }() else {
+                    throw SQLError(.unsupported, "round(decimal, n) needs a constant n", at: at)
+                }
+                let digits: Int32 = args.count == 2 ? { if case .constant(.integer(let d), _) = args[1] { return d } else { return 0 } }() : 0
+                if digits <= 0 { return .function(f, [args[0]] + args.dropFirst(), .bigint) }
+                if digits == 1 { return .function(f, [.cast(args[0], .double)] + args.dropFirst(), .double) }
+            }
             return .function(f, args, args[0].type)
         case .abs, .floor, .ceil:
             try arity(1...1)

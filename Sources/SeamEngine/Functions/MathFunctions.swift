@@ -38,6 +38,14 @@ enum MathFunctions {
                     }
                 }
             }
+        case (.round, .int64) where v.type == .decimal && t == .bigint:
+            // round(decimal[, n ≤ 0]): whole units (or tens, hundreds, …), half away from zero.
+            let p = Vectors.pointer(v, Int64.self)
+            let digits = args.count > 1 ? Int(Vectors.pointer(args[1], Int32.self)[0]) : 0
+            let unit = Int64(Foundation.pow(10.0, Double(2 - digits)))
+            return Vectors.make(.bigint, n, validity: v.validity) { (o: UnsafeMutablePointer<Int64>) in
+                for i in 0..<n { o[i] = ValueCast.roundedDivide(p[i], unit) * (unit / 100) }
+            }
         case (_, .int64) where t == .decimal:
             let p = Vectors.pointer(v, Int64.self)
             let digits = args.count > 1 ? Vectors.pointer(args[1], Int32.self) : nil

@@ -5,6 +5,7 @@ public enum Optimizer {
         p = PushDownFilters.apply(p)
         p = ZoneFilters.apply(p)
         p = PruneColumns.apply(p)
+        p = RemoveIdentityProjections.apply(p)
         return p
     }
 }
