@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "SeamIngestTests", dependencies: ["SeamIngest", "SeamStorage", "SeamColumnar", "SeamKernels", "SeamTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SeamEngineTests", dependencies: ["SeamEngine", "SeamSQL", "SeamStorage", "SeamColumnar", "SeamTestSupport"],
-            exclude: ["golden", "Fixtures"], swiftSettings: swiftSettings),
+            exclude: ["golden", "Fixtures", "duckdb"], swiftSettings: swiftSettings),
         .testTarget(name: "SeamSQLTests", dependencies: ["SeamSQL", "SeamColumnar", "SeamTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SeamSynthTests", dependencies: ["SeamSynth", "SeamTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SeamCLITests", dependencies: ["SeamTestSupport"], swiftSettings: swiftSettings),

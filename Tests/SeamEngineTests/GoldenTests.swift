@@ -6,7 +6,7 @@ import SeamStorage
 import Testing
 
 /// Runs the sqllogictest-style files in golden/: each `query` record's rows must equal the expected rows
-/// (DuckDB's, filled in by golden/fill-expected.py), in order unless the record says `rowsort`; each
+/// (DuckDB's, filled in by duckdb/fill_expected.py), in order unless the record says `rowsort`; each
 /// `statement error` record must fail with a message containing the expected text.
 @Suite struct GoldenTests {
     struct Record {

@@ -1,44 +1,15 @@
 #!/usr/bin/env python3
 """Fills the expected rows of every `query` record in the golden files by running it in DuckDB, the reference.
 
-Usage: fill-expected.py [FILE.test ...]   (needs `pip install duckdb==2.0.1`)
+Usage: fill_expected.py [FILE.test ...]   (needs `pip install duckdb==2.0.1`)
 Records whose results Seam deliberately differs on are marked `query … seam-differs: REASON` and keep the
 expected rows written by hand. `statement error` records are never touched.
 """
-import datetime, decimal, pathlib, re, sys
-import duckdb
+import pathlib, sys
+from reference import connect, text
 
-HERE = pathlib.Path(__file__).resolve().parent
+HERE = pathlib.Path(__file__).resolve().parent.parent / "golden"
 FIXTURES = HERE.parent / "Fixtures"
-
-def connect():
-    con = duckdb.connect()
-    con.execute("SET threads = 1")
-    con.execute("SET TimeZone = 'UTC'")
-    for f in sorted(FIXTURES.glob("*.csv")):
-        cols = dict(re.findall(r"(\w+):([A-Z]+(?:\(\d+,\d+\))?)", f.read_text().splitlines()[0]))
-        types = ", ".join(f"'{k}': '{v}'" for k, v in cols.items())
-        if len(f.read_text().splitlines()) < 2:
-            con.execute(f"CREATE TABLE {f.stem} (" + ", ".join(f"{k} {v}" for k, v in cols.items()) + ")")
-            continue
-        con.execute(f"CREATE TABLE {f.stem} AS SELECT * FROM read_csv('{f}', header = false, skip = 1, "
-                    f"columns = {{{types}}}, nullstr = '\\N', auto_detect = false, quote = '\"', escape = '\"', delim = ',')")
-    return con
-
-def text(v):
-    if v is None: return "NULL"
-    if isinstance(v, bool): return "true" if v else "false"
-    if isinstance(v, float):
-        if v != v: return "nan"
-        if v in (float("inf"), float("-inf")): return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, decimal.Decimal): return str(v)
-    if isinstance(v, datetime.datetime):
-        s = v.strftime("%Y-%m-%d %H:%M:%S")
-        if v.microsecond: s += ("." + f"{v.microsecond:06d}").rstrip("0")
-        return s
-    if isinstance(v, str): return v if v != "" else "(empty)"
-    return str(v)
 
 def records(lines):
     i = 0
@@ -74,6 +45,6 @@ def fill(path, con):
     out += lines[last:]
     path.write_text("\n".join(out))
 
-con = connect()
+con = connect([FIXTURES])
 for p in (sys.argv[1:] or sorted(HERE.glob("*.test"))):
     fill(pathlib.Path(p), con)
