@@ -20,15 +20,18 @@ import Testing
     }
 
     @discardableResult
-    static func seam(_ args: [String], env: [String: String] = [:]) throws -> Run {
+    static func seam(_ args: [String], env: [String: String] = [:], stdin: String? = nil) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
         p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), err = Pipe(), input = Pipe()
         p.standardOutput = out
         p.standardError = err
+        p.standardInput = input
         try p.run()
+        input.fileHandleForWriting.write(Data((stdin ?? "").utf8))
+        try input.fileHandleForWriting.close()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
@@ -144,5 +147,37 @@ import Testing
         #expect(r.stdout.contains("segment") && r.stdout.contains("     4         3            1"), "\(r.stdout)")
         let q = try Self.seam(["quarantine", "list", "--store", store])
         #expect(q.stdout.contains("events.jsonl:2") && q.stdout.contains("invalid UTF-8"), "\(q.stdout)")
+    }
+
+    /// `seam sql` over an ingested store: one statement in each format, a script on standard input with dot
+    /// commands, and an error that names the spot.
+    @Test func sqlAnswersQueriesScriptsAndReportsErrors() throws {
+        let (_, store, _) = try Self.cleanIngest
+        let total = try Self.seam(["sql", "--store", store, "SELECT count(*) AS n FROM events", "--format", "csv"])
+        #expect(total.status == 0, "\(total.stderr)")
+        let lines = total.stdout.split(separator: "\n")
+        #expect(lines.first == "n" && lines.count == 2)
+        let n = Int(lines[1]) ?? -1
+        #expect(n > 1000)
+
+        let per = try Self.seam(["sql", "--store", store, "--format", "csv", "SELECT channel, count(*) AS n FROM events GROUP BY channel ORDER BY n DESC"])
+        let counts = per.stdout.split(separator: "\n").dropFirst().map { Int($0.split(separator: ",").last!)! }
+        #expect(counts.reduce(0, +) == n && counts == counts.sorted(by: >), "\(per.stdout)")
+
+        let json = try Self.seam(["sql", "--store", store, "--format", "json", "SELECT customer_id, email, consent_email FROM customers ORDER BY customer_id LIMIT 3"])
+        let rows = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(rows?.count == 3 && rows?.first?["customer_id"] is NSNumber, "\(json.stdout)")
+
+        let table = try Self.seam(["sql", "--store", store, "SELECT channel, sum(amount) AS revenue FROM events GROUP BY 1 ORDER BY 1"])
+        #expect(table.stdout.contains("channel") && table.stdout.contains("decimal(18,2)") && table.stdout.hasPrefix("┌"), "\(table.stdout)")
+
+        let script = try Self.seam(["sql", "--store", store], stdin: ".mode csv\nSELECT 1 AS a;\nSELECT 'x'\n  AS b;\n.tables\nSELECT nope FROM events;\nSELECT 2 AS c")
+        #expect(script.status == 0)
+        #expect(script.stdout.contains("a\n1\n") && script.stdout.contains("b\nx\n") && script.stdout.contains("c\n2\n") && script.stdout.contains("identities\n"), "\(script.stdout)")
+        #expect(script.stdout.contains("Referenced column \"nope\" not found"), "\(script.stdout)")
+
+        let bad = try Self.seam(["sql", "--store", store, "SELECT channel FROM events WHERE amount > 'many'"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("Could not convert string 'many'") && bad.stderr.contains("LINE 1:") && bad.stderr.contains("^"), "\(bad.stderr)")
     }
 }
