@@ -31,6 +31,11 @@ demo: build
 	$(SEAM) identity evaluate --store $(STORE) --truth $(DEMO_DATA)/truth
 	@echo; echo "== which records made one customer of the first CRM contact, and what was held back"
 	$(SEAM) identity explain --store $(STORE) crm_id:$$(sed -n 2p $(DEMO_DATA)/crm_contacts.csv | cut -d, -f1) | head -24
+	@echo; echo "== SQL over the one customer view (seam sql; seam sql --store $(STORE) opens the prompt)"
+	$(SEAM) sql --store $(STORE) "SELECT channel, count(*) AS events, count(DISTINCT customer_id) AS customers, sum(amount) AS revenue \
+		FROM events GROUP BY channel ORDER BY events DESC"
+	$(SEAM) sql --store $(STORE) "SELECT loyalty_tier, count(*) AS customers, count(*) FILTER (WHERE consent_email) AS email_ok, \
+		round(avg(orders), 2) AS avg_orders, sum(revenue) AS revenue FROM customers GROUP BY ALL ORDER BY revenue DESC NULLS LAST"
 	@echo; echo "== the quarantine"
 	$(SEAM) quarantine list --store $(STORE) --limit 1
 	@echo
@@ -38,7 +43,7 @@ demo: build
 	$(SEAM) verify --store $(STORE)
 	@echo
 	@echo "Raw exports: $(DEMO_DATA) (formats: data/README.md). Store: $(STORE)."
-	@echo "Not built yet: SQL, audiences and predictions (open issues)."
+	@echo "Not built yet: audiences and predictions (open issues)."
 
 ## test: the whole suite (Swift Testing).
 test: deps
