@@ -60,7 +60,7 @@ func parallelFor(_ count: Int, threads: Int, token: CancellationToken, _ body: (
     }
     let next = Locked(0)
     let firstError = Locked<(any Error)?>(nil)
-    try withoutActuallyEscaping(body) { body in
+    withoutActuallyEscaping(body) { body in
         let work = UncheckedSendable(value: body)
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             while true {

@@ -152,7 +152,7 @@ import Testing
     /// `seam sql` over an ingested store: one statement in each format, a script on standard input with dot
     /// commands, and an error that names the spot.
     @Test func sqlAnswersQueriesScriptsAndReportsErrors() throws {
-        let (_, store, _) = try Self.cleanIngest
+        let (_, store, _) = Self.cleanIngest
         let total = try Self.seam(["sql", "--store", store, "SELECT count(*) AS n FROM events", "--format", "csv"])
         #expect(total.status == 0, "\(total.stderr)")
         let lines = total.stdout.split(separator: "\n")
