@@ -42,7 +42,7 @@ public final class CancellationToken: @unchecked Sendable {
     func check() throws {
         if let deadline, Date() > deadline { cancel("query timed out") }
         let s = state.withLock { $0 }
-        if s.cancelled { throw SQLError(.interrupted, "Interrupted: \(s.reason)") }
+        if s.cancelled { throw SQLError(.interrupted, s.reason) }
     }
 }
 

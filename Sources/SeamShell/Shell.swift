@@ -41,6 +41,9 @@ public final class Shell {
         return .output(out)
     }
 
+    /// Drops a statement being typed (Ctrl-C at the prompt).
+    public func discardPending() { pending = "" }
+
     /// Runs what is still pending (end of input without a final `;`).
     public func finish() -> String {
         let rest = pending.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -55,6 +55,8 @@ extension SeamCommand {
 struct Prompt {
     let shell: Shell
     nonisolated(unsafe) static var active: Shell? = nil
+    /// Set by Ctrl-C at the prompt (no query running): the line being typed is dropped, the session stays.
+    nonisolated(unsafe) static var interruptedInput = false
 
     func loop() throws {
         Prompt.active = shell
@@ -73,7 +75,8 @@ struct Prompt {
         }
         signal(SIGINT) { _ in
             if Prompt.active?.current.cancel() != true {
-                // No query running: drop the line being typed.
+                // No query running: drop what is being typed (libedit returns from readline).
+                Prompt.interruptedInput = true
                 write(1, "^C\n", 3)
             }
         }
@@ -81,8 +84,19 @@ struct Prompt {
         while true {
             let prompt = shell.isContinuing ? "   ...> " : "seam> "
             guard let raw = readline(prompt) else {
+                if Prompt.interruptedInput {
+                    Prompt.interruptedInput = false
+                    shell.discardPending()
+                    continue
+                }
                 print("")
                 break
+            }
+            if Prompt.interruptedInput {
+                Prompt.interruptedInput = false
+                shell.discardPending()
+                free(raw)
+                continue
             }
             let line = String(cString: raw)
             free(raw)

@@ -2,6 +2,11 @@ import SeamColumnar
 import SeamKernels
 import SeamSQL
 
+enum JoinOutput {
+    /// Row pairs gathered into one output batch at most.
+    static let maxPairs = 1 << 16
+}
+
 /// Hash join: the right input is built into a hash table once; the left input streams through it per morsel.
 /// INNER and LEFT joins on equality keys, with an optional residual condition; CROSS joins pair every row.
 extension Executor {
@@ -44,23 +49,48 @@ extension Executor {
         let build = try buildJoin(right, rightKeys, path + ".1")
         let rightTypes = right.schema.fields.map(\.type)
         try stream(left, path + ".0", stop: stop) { w, m, b in
-            let t0 = Executor.nanos()
+            var matched = [Bool](repeating: false, count: b.count)
             var li: [Int32] = []
             var ri: [Int32] = []
+            li.reserveCapacity(min(b.count, JoinOutput.maxPairs))
+            ri.reserveCapacity(min(b.count, JoinOutput.maxPairs))
+            // Pairs are emitted in bounded batches, so a join that multiplies rows neither holds them all nor
+            // ignores Ctrl-C.
+            func flush() throws {
+                guard !li.isEmpty else { return }
+                try token.check()
+                let t0 = Executor.nanos()
+                var joined = Batch(columns: b.columns.map { Gather.rows($0, li) } + build.batch.columns.map { Gather.rows($0, ri) }, count: li.count)
+                var kept = li
+                if let residual {
+                    let mask = try evaluator.evaluate(residual, joined)
+                    let flags = Vectors.pointer(mask, UInt8.self)
+                    let val = Vectors.validity(mask)
+                    var keep: [Int32] = []
+                    for i in 0..<joined.count where flags[i] != 0 && Vectors.isValid(val, i) { keep.append(Int32(i)) }
+                    if keep.count < joined.count {
+                        kept = keep.map { li[Int($0)] }
+                        joined = Batch(columns: joined.columns.map { Gather.rows($0, keep) }, count: keep.count)
+                    }
+                }
+                for i in kept { matched[Int(i)] = true }
+                li.removeAll(keepingCapacity: true)
+                ri.removeAll(keepingCapacity: true)
+                profile?.add(path, rows: joined.count, nanos: Executor.nanos() - t0)
+                if joined.count > 0 { try sink(w, m, joined) }
+            }
             if type == .cross || leftKeys.isEmpty {
-                li.reserveCapacity(b.count * build.batch.count)
                 for i in 0..<b.count {
                     for j in 0..<build.batch.count {
                         li.append(Int32(i))
                         ri.append(Int32(j))
+                        if li.count >= JoinOutput.maxPairs { try flush() }
                     }
                 }
             } else {
                 let keyCols = try leftKeys.map { try evaluator.evaluate($0, b) }
                 let enc = EncodedKeys(keyCols, b.count)
-                li.reserveCapacity(b.count)
-                ri.reserveCapacity(b.count)
-                enc.bytes.withUnsafeBytes { bytes in
+                try enc.bytes.withUnsafeBytes { bytes in
                     for i in 0..<b.count where !enc.hasNull[i] {
                         let k = build.table.find(UnsafeRawBufferPointer(rebasing: bytes[enc.starts[i]..<enc.starts[i + 1]]), enc.hashes[i])
                         if k < 0 { continue }
@@ -69,37 +99,22 @@ extension Executor {
                             li.append(Int32(i))
                             ri.append(r)
                             r = build.next[Int(r)]
+                            if li.count >= JoinOutput.maxPairs { try flush() }
                         }
                     }
                 }
             }
-            var joined = Batch(columns: b.columns.map { Gather.rows($0, li) } + build.batch.columns.map { Gather.rows($0, ri) }, count: li.count)
-            if let residual, joined.count > 0 {
-                let mask = try evaluator.evaluate(residual, joined)
-                let flags = Vectors.pointer(mask, UInt8.self)
-                let val = Vectors.validity(mask)
-                var keep: [Int32] = []
-                for i in 0..<joined.count where flags[i] != 0 && Vectors.isValid(val, i) { keep.append(Int32(i)) }
-                if keep.count < joined.count {
-                    li = keep.map { li[Int($0)] }
-                    joined = Batch(columns: joined.columns.map { Gather.rows($0, keep) }, count: keep.count)
-                }
-            }
+            try flush()
             if type == .left {
                 // Left rows without a surviving match: once, with NULLs on the right.
-                var matched = [Bool](repeating: false, count: b.count)
-                for i in li { matched[Int(i)] = true }
                 let missing = (0..<b.count).filter { !matched[$0] }.map { Int32($0) }
                 if !missing.isEmpty {
                     let extra = Batch(
                         columns: b.columns.map { Gather.rows($0, missing) } + rightTypes.map { Vectors.constant(.null, $0, missing.count) },
                         count: missing.count)
-                    joined = joined.count == 0 ? extra : Batch(
-                        columns: zip(joined.columns, extra.columns).map { Gather.concat([$0, $1], type: $0.type) }, count: joined.count + extra.count)
+                    try sink(w, m, extra)
                 }
             }
-            profile?.add(path, rows: joined.count, nanos: Executor.nanos() - t0)
-            try sink(w, m, joined)
         }
     }
 }

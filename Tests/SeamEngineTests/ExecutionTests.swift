@@ -1,0 +1,53 @@
+import SeamColumnar
+import SeamEngine
+import SeamSQL
+import SeamStorage
+import SeamTestSupport
+import Testing
+
+/// Cancellation, timeouts, the memory limit, and the same answers at any thread count.
+@Suite struct ExecutionTests {
+    /// A cross join of 8 × 5 rows repeated until it is large: 8 rows of t against itself 4 times.
+    let bigJoin = "SELECT count(*) FROM t a, t b, t c, t d, t e, t f, t g"
+
+    @Test func aCancelledQueryStopsWithAnInterruptError() throws {
+        let engine = QueryEngine(store: try EngineFixture.store(), options: QueryOptions(threads: 2))
+        let token = CancellationToken()
+        token.cancel("cancelled by Ctrl-C")
+        #expect {
+            try engine.query(bigJoin, token: token)
+        } throws: { e in
+            (e as? SQLError)?.kind == .interrupted && (e as? SQLError)?.message.contains("Ctrl-C") == true
+        }
+    }
+
+    @Test func aTimeoutStopsALongQuery() throws {
+        let engine = QueryEngine(store: try EngineFixture.store(), options: QueryOptions(threads: 2))
+        // 8^7 = 2,097,152 pairs, produced in bounded batches, each batch checking the deadline.
+        #expect {
+            try engine.query(bigJoin, token: CancellationToken(timeout: 0))
+        } throws: { e in (e as? SQLError)?.message.contains("timed out") == true }
+        #expect(try engine.query("SELECT count(*) FROM t a, t b, t c").rows == [[.bigint(512)]])
+    }
+
+    @Test func theMemoryLimitFailsClearly() throws {
+        let engine = QueryEngine(store: try EngineFixture.store(), options: QueryOptions(threads: 2, memoryLimit: 4_096))
+        #expect {
+            try engine.query("SELECT a.s, b.s, c.s FROM t a, t b, t c ORDER BY 1, 2, 3")
+        } throws: { e in (e as? SQLError)?.message.contains("Out of Memory Error") == true }
+        // A query that streams into an aggregate holds little and still runs under the same limit.
+        #expect(try engine.query("SELECT count(*), sum(x) FROM t").rows == [[.bigint(8), .bigint(145)]])
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func threadCountDoesNotChangeAnswers(threads: Int) throws {
+        let store = try EngineFixture.store(blockRows: 2)
+        let engine = QueryEngine(store: store, options: QueryOptions(threads: threads))
+        let q = "SELECT grp, count(*), sum(x), min(s), max(ts) FROM t GROUP BY grp ORDER BY grp NULLS FIRST"
+        let want = try QueryEngine(store: store, options: QueryOptions(threads: 1)).query(q).rows
+        #expect(try engine.query(q).rows == want)
+        // Without ORDER BY, rows come back in table order whatever the thread count.
+        #expect(try engine.query("SELECT id FROM t WHERE x IS NOT NULL").rows.map { $0[0] } == [1, 2, 4, 5, 6, 7, 8].map { Value.integer($0) })
+        #expect(try engine.query("SELECT id FROM t LIMIT 3").rows.map { $0[0] } == [1, 2, 3].map { Value.integer($0) })
+    }
+}
