@@ -32,7 +32,8 @@ demo: build
 	@echo; echo "== which records made one customer of the first CRM contact, and what was held back"
 	$(SEAM) identity explain --store $(STORE) crm_id:$$(sed -n 2p $(DEMO_DATA)/crm_contacts.csv | cut -d, -f1) | head -24
 	@echo; echo "== SQL over the one customer view (seam sql; seam sql --store $(STORE) opens the prompt)"
-	$(SEAM) sql --store $(STORE) "SELECT channel, count(*) AS events, count(DISTINCT customer_id) AS customers, sum(amount) AS revenue \
+	$(SEAM) sql --store $(STORE) "SELECT channel, count(*) AS events, count(DISTINCT customer_id) AS customers, \
+		sum(amount) FILTER (WHERE event_type = 'purchase') AS purchases_amount \
 		FROM events GROUP BY channel ORDER BY events DESC"
 	$(SEAM) sql --store $(STORE) "SELECT loyalty_tier, count(*) AS customers, count(*) FILTER (WHERE consent_email) AS email_ok, \
 		round(avg(orders), 2) AS avg_orders, sum(revenue) AS revenue FROM customers GROUP BY ALL ORDER BY revenue DESC NULLS LAST"
