@@ -35,7 +35,7 @@ demo: build
 	$(SEAM) sql --store $(STORE) "SELECT channel, count(*) AS events, count(DISTINCT customer_id) AS customers, \
 		sum(amount) FILTER (WHERE event_type = 'purchase') AS purchases_amount \
 		FROM events GROUP BY channel ORDER BY events DESC"
-	$(SEAM) sql --store $(STORE) "SELECT loyalty_tier, count(*) AS customers, count(*) FILTER (WHERE consent_email) AS email_ok, \
+	$(SEAM) sql --store $(STORE) "SELECT country, count(*) AS customers, count(*) FILTER (WHERE consent_email) AS email_ok, \
 		round(avg(orders), 2) AS avg_orders, sum(revenue) AS revenue FROM customers GROUP BY ALL ORDER BY revenue DESC NULLS LAST"
 	@echo; echo "== the quarantine"
 	$(SEAM) quarantine list --store $(STORE) --limit 1
