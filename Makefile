@@ -52,7 +52,7 @@ test: deps
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build --disable-xctest
 
-## bench: encode/decode benchmarks per encoding and LZ4 (nested package under Benchmarks/).
+## bench: storage (encode/decode, LZ4) and engine (kernels, operators) benchmarks, a nested package under Benchmarks/.
 bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
 

@@ -13,6 +13,20 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
 
     public var isNull: Bool { if case .null = self { return true } else { return false } }
 
+    /// The logical type of the value; `nil` for NULL, which has every type.
+    public var logicalType: LogicalType? {
+        switch self {
+        case .null: return nil
+        case .boolean: return .boolean
+        case .integer: return .integer
+        case .bigint: return .bigint
+        case .double: return .double
+        case .decimal: return .decimal
+        case .timestamp: return .timestamp
+        case .varchar: return .varchar
+        }
+    }
+
     public var description: String {
         switch self {
         case .null: return "NULL"

@@ -175,9 +175,16 @@ enum InList {
         var hit = [UInt8](repeating: 0, count: n)
         if values.count <= 8 || v.type == .varchar {
             if v.type == .varchar && values.count > 8 {
-                let set = Set(values.compactMap { if case .varchar(let s) = $0 { return s } else { return nil } })
+                // A hash table over the values' bytes, probed with each row's bytes in place.
+                var table = KeyTable()
+                for case .varchar(var s) in values {
+                    s.withUTF8 { b in _ = table.findOrInsert(UnsafeRawBufferPointer(b), Hash64.hash(UnsafeRawBufferPointer(b))) }
+                }
                 let offs = Vectors.offsets(v)
-                for i in 0..<n where set.contains(String(decoding: Vectors.string(v, offs, i), as: UTF8.self)) { hit[i] = 1 }
+                for i in 0..<n {
+                    let s = Vectors.string(v, offs, i)
+                    if table.find(s, Hash64.hash(s)) >= 0 { hit[i] = 1 }
+                }
             } else {
                 for c in values {
                     guard let eq = Compare.withConstant(.equal, v, c) else { continue }
@@ -197,14 +204,16 @@ enum InList {
                     default: break
                     }
                 }
-                for i in 0..<n {
-                    let x: Int64
-                    switch v.type.physical {
-                    case .int32: x = Int64(Vectors.pointer(v, Int32.self)[i])
-                    case .uint8: x = Int64(Vectors.pointer(v, UInt8.self)[i])
-                    default: x = Vectors.pointer(v, Int64.self)[i]
-                    }
-                    if set.contains(x) { hit[i] = 1 }
+                switch v.type.physical {
+                case .int32:
+                    let p = Vectors.pointer(v, Int32.self)
+                    for i in 0..<n where set.contains(Int64(p[i])) { hit[i] = 1 }
+                case .uint8:
+                    let p = Vectors.pointer(v, UInt8.self)
+                    for i in 0..<n where set.contains(Int64(p[i])) { hit[i] = 1 }
+                default:
+                    let p = Vectors.pointer(v, Int64.self)
+                    for i in 0..<n where set.contains(p[i]) { hit[i] = 1 }
                 }
             default:
                 var set = Set<Double>()
@@ -267,14 +276,30 @@ enum Like {
                 }
             }
         }
+        // General patterns: ASCII rows match byte by byte (ILIKE folds ASCII letters), without copying the row;
+        // only rows with non-ASCII text are decoded, since `_` must match one character, not one byte.
+        let bytePattern = Array((caseInsensitive ? pattern.lowercased() : pattern).utf8)
+        let patternIsASCII = bytePattern.allSatisfy { $0 < 0x80 }
         return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in
             for i in 0..<n {
-                var s = String(decoding: Vectors.string(v, offs, i), as: UTF8.self)
-                if caseInsensitive { s = s.lowercased() }
-                o[i] = matches(Array(s.unicodeScalars), pat) != negated ? 1 : 0
+                let row = Vectors.string(v, offs, i)
+                let m: Bool
+                if patternIsASCII && !row.contains(where: { $0 >= 0x80 }) {
+                    m = caseInsensitive
+                        ? Wildcard.matches(row, bytePattern, anyRun: UInt8(ascii: "%"), anyOne: UInt8(ascii: "_")) { asciiLower($0) == $1 }
+                        : Wildcard.matches(row, bytePattern, anyRun: UInt8(ascii: "%"), anyOne: UInt8(ascii: "_"), equal: ==)
+                } else {
+                    var s = String(decoding: row, as: UTF8.self)
+                    if caseInsensitive { s = s.lowercased() }
+                    m = matches(Array(s.unicodeScalars), pat)
+                }
+                o[i] = m != negated ? 1 : 0
             }
         }
     }
+
+    @inline(__always)
+    static func asciiLower(_ c: UInt8) -> UInt8 { (c &- 0x41) < 26 ? c | 0x20 : c }
 
     static func contains(_ s: UnsafeRawBufferPointer, _ needle: UnsafeRawBufferPointer) -> Bool {
         if needle.isEmpty { return true }

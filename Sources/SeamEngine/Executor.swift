@@ -3,12 +3,13 @@ import SeamColumnar
 import SeamKernels
 import SeamSQL
 import SeamStorage
+import Synchronization
 
 /// Where a query is allowed to stop reading early: `LIMIT n` over a stream stops once the first morsels,
 /// in table order, have produced `n` rows.
 final class EarlyStop: @unchecked Sendable {
     let needed: Int
-    private let state = Locked<(rows: [Int: Int], finished: Set<Int>, cutoff: Int)>(([:], [], Int.max))
+    private let state = Mutex<(rows: [Int: Int], finished: Set<Int>, cutoff: Int)>(([:], [], Int.max))
 
     init(needed: Int) { self.needed = needed }
 
@@ -35,7 +36,7 @@ final class EarlyStop: @unchecked Sendable {
 
 /// Time and rows per plan node, for EXPLAIN ANALYZE. Nodes are named by their path from the root ("0.1").
 final class Profile: @unchecked Sendable {
-    let stats = Locked<[String: (rows: Int, nanos: UInt64)]>([:])
+    let stats = Mutex<[String: (rows: Int, nanos: UInt64)]>([:])
 
     func add(_ path: String, rows: Int, nanos: UInt64) {
         stats.withLock { s in
@@ -49,7 +50,7 @@ final class Profile: @unchecked Sendable {
 /// fails with a clear error rather than the machine swapping.
 final class MemoryBudget: @unchecked Sendable {
     let limit: Int
-    private let used = Locked(0)
+    private let used = Mutex(0)
 
     init(limit: Int) { self.limit = limit }
 
@@ -61,21 +62,11 @@ final class MemoryBudget: @unchecked Sendable {
         if total > limit {
             throw SQLError(
                 .runtime,
-                "Out of Memory Error: the query needs more than its memory limit of \(formatBytes(limit)) (set memory_limit, or filter or aggregate earlier)")
+                "Out of Memory Error: the query needs more than its memory limit of \(ByteCount.format(limit)) (raise it with seam sql --memory-limit or QueryOptions.memoryLimit, or filter or aggregate earlier)")
         }
     }
 }
 
-func formatBytes(_ n: Int) -> String {
-    let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
-    var v = Double(n)
-    var u = 0
-    while v >= 1024 && u < units.count - 1 {
-        v /= 1024
-        u += 1
-    }
-    return u == 0 ? "\(n) bytes" : String(format: "%.1f %@", v, units[u])
-}
 
 /// Runs optimized logical plans. Streaming operators (scan, filter, project, the probe side of a hash join)
 /// run fused per morsel on every worker; aggregation, sorting, windows and join builds are the pipeline
@@ -89,7 +80,7 @@ final class Executor: @unchecked Sendable {
     let token: CancellationToken
     let memory: MemoryBudget
     let profile: Profile?
-    let scanStats = Locked<[String: ScanStats]>([:])
+    let scanStats = Mutex<[String: ScanStats]>([:])
 
     init(catalog: StoreCatalog, options: QueryOptions, token: CancellationToken, profile: Profile?) {
         self.catalog = catalog
@@ -106,7 +97,7 @@ final class Executor: @unchecked Sendable {
     func collect(_ plan: LogicalPlan, _ path: String, limit: Int? = nil) throws -> [Batch] {
         if isBreaker(plan) { return try materialize(plan, path) }
         let stop = limit.map { EarlyStop(needed: $0) }
-        let parts = Locked<[Int: [Batch]]>([:])
+        let parts = Mutex<[Int: [Batch]]>([:])
         try stream(plan, path, stop: stop) { _, morsel, batch in
             guard batch.count > 0 else { return }
             try memory.reserve(batch.byteCount)
@@ -131,14 +122,14 @@ final class Executor: @unchecked Sendable {
         case .filter(let child, let pred):
             try stream(child, path + ".0", stop: stop) { w, m, b in
                 let t0 = Executor.nanos()
-                let out = try filter(b, pred)
+                let out = try locate(pred, child.schema) { try filter(b, pred) }
                 profile?.add(path, rows: out.count, nanos: Executor.nanos() - t0)
                 try sink(w, m, out)
             }
         case .project(let child, let exprs, _):
             try stream(child, path + ".0", stop: stop) { w, m, b in
                 let t0 = Executor.nanos()
-                let cols = try exprs.map { try evaluator.evaluate($0, b) }
+                let cols = try exprs.map { e in try locate(e, child.schema) { try evaluator.evaluate(e, b) } }
                 profile?.add(path, rows: b.count, nanos: Executor.nanos() - t0)
                 try sink(w, m, Batch(columns: cols, count: b.count))
             }
@@ -168,7 +159,7 @@ final class Executor: @unchecked Sendable {
                 out = [Batch(Chunk(schema: schema, rows: rows).columns)]
             }
         case .aggregate(let child, let groups, let aggs, let schema):
-            out = try HashAggregate(executor: self, groups: groups, aggregates: aggs, outputSchema: schema).run(child, path + ".0")
+            out = try HashAggregate(executor: self, groups: groups, aggregates: aggs, outputSchema: schema, inputSchema: child.schema).run(child, path + ".0")
         case .distinct(let child):
             let n = child.schema.count
             let groups = (0..<n).map { BoundExpr.column($0, child.schema[$0].type) }
@@ -195,6 +186,17 @@ final class Executor: @unchecked Sendable {
         }
         profile?.add(path, rows: out.reduce(0) { $0 + $1.count }, nanos: Executor.nanos() - t0)
         return out
+    }
+
+    /// Runs `body`; a runtime error (conversion, overflow, division by zero) gets the expression it came from,
+    /// since row values carry no position in the statement.
+    func locate<R>(_ e: BoundExpr, _ input: Schema, _ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch var err as SQLError where err.kind == .runtime && err.hint == nil {
+            err.hint = "in the expression \(e.sql(input))"
+            throw err
+        }
     }
 
     /// Rows of `b` where `pred` is true (not false, not NULL).

@@ -1,5 +1,6 @@
 public import Foundation
 import SeamSQL
+import Synchronization
 
 /// Wraps a value for a closure the compiler asks to be `Sendable`, when the code around it guarantees that
 /// workers touch disjoint parts (or synchronize themselves).
@@ -7,23 +8,9 @@ struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
 }
 
-/// A mutex-protected value for worker threads.
-final class Locked<T>: @unchecked Sendable {
-    private var value: T
-    private let lock = NSLock()
-
-    init(_ value: T) { self.value = value }
-
-    func withLock<R>(_ body: (inout T) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
-
 /// Cancels a running query: Ctrl-C, a timeout, or the first error of any worker.
 public final class CancellationToken: @unchecked Sendable {
-    private let state = Locked<(cancelled: Bool, reason: String)>((false, ""))
+    private let state = Mutex<(cancelled: Bool, reason: String)>((false, ""))
     let deadline: Date?
 
     public init(timeout: TimeInterval? = nil) {
@@ -58,8 +45,8 @@ func parallelFor(_ count: Int, threads: Int, token: CancellationToken, _ body: (
         }
         return
     }
-    let next = Locked(0)
-    let firstError = Locked<(any Error)?>(nil)
+    let next = Mutex(0)
+    let firstError = Mutex<(any Error)?>(nil)
     withoutActuallyEscaping(body) { body in
         let work = UncheckedSendable(value: body)
         DispatchQueue.concurrentPerform(iterations: workers) { w in

@@ -1,12 +1,13 @@
 public import SeamColumnar
 public import SeamSQL
 public import SeamStorage
+import Synchronization
 
 /// The tables of a store as the binder sees them. Manifests are read once per statement (a snapshot): the
 /// binder and the executor see the same segments even while a writer commits.
 public final class StoreCatalog: Catalog, @unchecked Sendable {
     public let store: Store
-    private let manifests = Locked<[String: Manifest]>([:])
+    private let manifests = Mutex<[String: Manifest]>([:])
 
     public init(store: Store) {
         self.store = store

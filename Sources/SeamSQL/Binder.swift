@@ -913,7 +913,7 @@ public final class Binder {
             f = .count
             distinct = true
         }
-        if distinct && (fn == .min || fn == .max) { distinct = false }
+        if distinct && (fn == .min || fn == .max || fn == .anyValue) { distinct = false }
         let agg = AggregateCall(function: f, argument: arg, distinct: distinct, filter: filter, type: type)
         if let i = c.aggregates.firstIndex(of: agg) { return .aggregateSlot(i, type) }
         c.aggregates.append(agg)

@@ -78,20 +78,7 @@ public enum ValueCast {
     }
 
     static func unsupported(_ v: Value, _ t: LogicalType) -> String {
-        "cannot cast \(typeName(v)) to \(t)"
-    }
-
-    static func typeName(_ v: Value) -> String {
-        switch v {
-        case .null: return "NULL"
-        case .boolean: return "BOOLEAN"
-        case .integer: return "INTEGER"
-        case .bigint: return "BIGINT"
-        case .double: return "DOUBLE"
-        case .decimal: return "DECIMAL(18,2)"
-        case .timestamp: return "TIMESTAMP"
-        case .varchar: return "VARCHAR"
-        }
+        "cannot cast \(v.logicalType.map(\.description) ?? "NULL") to \(t)"
     }
 
     /// `a / b` rounded half away from zero (DuckDB's decimal-to-integer rounding).

@@ -19,15 +19,29 @@ extension SeamCommand {
         @Option(help: "Output format: table, csv, json or line.") var format: String = "table"
         @Option(help: "Worker threads (default: every core).") var threads: Int?
         @Option(name: .customLong("max-rows"), help: "Rows shown in table format before the middle is elided.") var maxRows = 40
+        @Option(name: .customLong("memory-limit"), help: "Memory a query may hold, e.g. 512MiB or 4GiB (default: 80% of RAM).")
+        var memoryLimit: String?
+
+        /// `4GiB`, `512MB`, `1000000` → bytes.
+        static func bytes(_ s: String) -> Int? {
+            let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000), ("B", 1)]
+            for (u, m) in units where s.hasSuffix(u) {
+                return Double(s.dropLast(u.count)).flatMap { $0 > 0 ? Int($0 * Double(m)) : nil }
+            }
+            return Int(s).flatMap { $0 > 0 ? $0 : nil }
+        }
 
         func validate() throws {
             guard OutputMode(rawValue: format) != nil else { throw ValidationError("--format must be table, csv, json or line") }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+            if let memoryLimit, SQL.bytes(memoryLimit) == nil {
+                throw ValidationError("--memory-limit '\(memoryLimit)' is not a size such as 512MiB or 4GiB")
+            }
         }
 
         func run() throws {
             let store = try Store(path: storeOption.path, mode: .readOnly)
-            let engine = QueryEngine(store: store, options: QueryOptions(threads: threads))
+            let engine = QueryEngine(store: store, options: QueryOptions(threads: threads, memoryLimit: memoryLimit.flatMap(SQL.bytes)))
             let shell = Shell(engine: engine, mode: OutputMode(rawValue: format)!)
             shell.maxRows = maxRows
             if let query {

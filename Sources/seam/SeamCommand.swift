@@ -131,12 +131,7 @@ extension SeamCommand {
     }
 }
 
-func formatBytes(_ n: Int) -> String {
-    if n < 1024 { return "\(n) B" }
-    if n < 1 << 20 { return String(format: "%.1f KiB", Double(n) / 1024) }
-    if n < 1 << 30 { return String(format: "%.1f MiB", Double(n) / 1_048_576) }
-    return String(format: "%.2f GiB", Double(n) / 1_073_741_824)
-}
+func formatBytes(_ n: Int) -> String { ByteCount.format(n) }
 
 extension String {
     func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }

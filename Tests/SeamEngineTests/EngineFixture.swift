@@ -45,7 +45,7 @@ enum EngineFixture {
         }
         let schema = Schema(fields)
         let rows = try lines.map { line -> [Value] in
-            let cells = splitCSV(line)
+            let cells = csvFields(line)
             guard cells.count == fields.count else { throw SQLError(.runtime, "\(path): row has \(cells.count) cells: \(line)") }
             return try zip(cells, fields).map { cell, f -> Value in
                 if cell == "\\N" { return .null }
@@ -56,37 +56,6 @@ enum EngineFixture {
             }
         }
         return (schema, rows)
-    }
-
-    /// Splits one CSV line (RFC 4180 quotes, no line breaks inside fields).
-    static func splitCSV(_ line: String) -> [String] {
-        var out: [String] = []
-        var cur = ""
-        var quoted = false
-        var chars = Array(line)[...]
-        while let c = chars.popFirst() {
-            if quoted {
-                if c == "\"" {
-                    if chars.first == "\"" {
-                        cur.append("\"")
-                        chars.removeFirst()
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    cur.append(c)
-                }
-            } else if c == "\"" {
-                quoted = true
-            } else if c == "," {
-                out.append(cur)
-                cur = ""
-            } else {
-                cur.append(c)
-            }
-        }
-        out.append(cur)
-        return out
     }
 
     /// A cell as the golden files spell it (DuckDB's text; NULL, and "(empty)" for an empty string).

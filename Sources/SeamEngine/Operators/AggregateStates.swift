@@ -1,5 +1,6 @@
 import SeamColumnar
 import SeamSQL
+import SeamKernels
 
 /// Per-group state of one aggregate. `update` runs once per batch with the batch's group ids (the loop over
 /// rows is inside, typed); `merge` folds another worker's state in; `finish` builds the output column.
@@ -251,7 +252,7 @@ final class MinMaxState: AggregateState {
     let first: Bool
     var ints: [Int64] = []
     var doubles: [Double] = []
-    var strings: [String] = []
+    var strings: [[UInt8]] = []
     var seen: [Bool] = []
 
     init(isMin: Bool, type: LogicalType, first: Bool = false) {
@@ -266,7 +267,7 @@ final class MinMaxState: AggregateState {
         seen.append(contentsOf: repeatElement(false, count: k))
         switch type.physical {
         case .double: doubles.append(contentsOf: repeatElement(0, count: k))
-        case .bytes: strings.append(contentsOf: repeatElement("", count: k))
+        case .bytes: strings.append(contentsOf: repeatElement([], count: k))
         default: ints.append(contentsOf: repeatElement(0, count: k))
         }
     }
@@ -294,12 +295,11 @@ final class MinMaxState: AggregateState {
                 let g = Int(gids[i])
                 let s = Vectors.string(arg, offs, i)
                 if !seen[g] {
-                    strings[g] = String(decoding: s, as: UTF8.self)
+                    strings[g] = Array(s)
                     seen[g] = true
                 } else if !first {
-                    var cur = strings[g]
-                    let c = cur.withUTF8 { Compare.compareBytes(s, UnsafeRawBufferPointer($0)) }
-                    if isMin ? c < 0 : c > 0 { strings[g] = String(decoding: s, as: UTF8.self) }
+                    let c = strings[g].withUnsafeBytes { Compare.compareBytes(s, $0) }
+                    if isMin ? c < 0 : c > 0 { strings[g].replaceSubrange(0..., with: s) }
                 }
             }
         default:
@@ -323,7 +323,7 @@ final class MinMaxState: AggregateState {
             case .double:
                 if !seen[t] || better(o.doubles[g], doubles[t]) { doubles[t] = o.doubles[g] }
             case .bytes:
-                if !seen[t] || (!first && (isMin ? Array(o.strings[g].utf8).lexicographicallyPrecedes(Array(strings[t].utf8)) : Array(strings[t].utf8).lexicographicallyPrecedes(Array(o.strings[g].utf8)))) {
+                if !seen[t] || (!first && (isMin ? o.strings[g].lexicographicallyPrecedes(strings[t]) : strings[t].lexicographicallyPrecedes(o.strings[g]))) {
                     strings[t] = o.strings[g]
                 }
             default:
@@ -340,7 +340,7 @@ final class MinMaxState: AggregateState {
         case .double: return ColumnVector(type: type, count: groups, values: Buffer(copying: Array(doubles.prefix(groups))), validity: validity)
         case .bytes:
             var b = ColumnBuilder(.varchar, capacity: groups)
-            for g in 0..<groups { if seen[g] { b.append(string: strings[g]) } else { b.appendNull() } }
+            for g in 0..<groups { if seen[g] { strings[g].withUnsafeBytes { b.append(utf8: $0) } } else { b.appendNull() } }
             return b.finish()
         case .int32:
             return ColumnVector(type: type, count: groups, values: Buffer(copying: ints.prefix(groups).map { Int32(truncatingIfNeeded: $0) }), validity: validity)
@@ -444,13 +444,16 @@ final class StddevState: AggregateState {
     }
 }
 
-/// `agg(DISTINCT x)`: the distinct values per group, aggregated at the end.
+/// `agg(DISTINCT x)`: the distinct values per group, aggregated at the end. Numbers and timestamps are kept as
+/// 64-bit patterns per group; strings as (group, bytes) keys in one hash table, so no row makes a `String`.
 final class DistinctState: AggregateState {
     let function: AggregateFunction
     let argType: LogicalType
     let outType: LogicalType
     var ints: [Set<Int64>] = []
-    var others: [Set<Value>] = []
+    /// VARCHAR: keys are the group id (4 bytes) then the UTF-8 bytes; `counts` per group.
+    var strings = KeyTable()
+    var counts: [Int64] = []
 
     init(_ function: AggregateFunction, argType: LogicalType, outType: LogicalType) {
         self.function = function
@@ -458,35 +461,63 @@ final class DistinctState: AggregateState {
         self.outType = outType
     }
 
-    private var usesInts: Bool { argType.physical != .bytes && argType.physical != .double }
+    private var isString: Bool { argType.physical == .bytes }
 
     private func grow(_ groups: Int) {
-        if usesInts {
-            if ints.count < groups { ints.append(contentsOf: repeatElement([], count: groups - ints.count)) }
-        } else if others.count < groups {
-            others.append(contentsOf: repeatElement([], count: groups - others.count))
+        if isString {
+            if counts.count < groups { counts.append(contentsOf: repeatElement(0, count: groups - counts.count)) }
+        } else if ints.count < groups {
+            ints.append(contentsOf: repeatElement([], count: groups - ints.count))
         }
+    }
+
+    /// The value's 64-bit pattern (DOUBLE: -0.0 and 0.0 are one value, as are all NaNs).
+    private func bits(_ arg: ColumnVector) -> [Int64] {
+        guard arg.type == .double else { return AggregateStates.int64s(arg) }
+        let p = Vectors.pointer(arg, Double.self)
+        return (0..<arg.count).map { i in
+            let d = p[i] == 0 ? 0.0 : (p[i].isNaN ? Double.nan : p[i])
+            return Int64(bitPattern: d.bitPattern)
+        }
+    }
+
+    private func insertString(_ g: Int32, _ s: UnsafeRawBufferPointer, _ scratch: inout [UInt8]) {
+        scratch.removeAll(keepingCapacity: true)
+        withUnsafeBytes(of: g) { scratch.append(contentsOf: $0) }
+        scratch.append(contentsOf: s)
+        let before = strings.count
+        scratch.withUnsafeBytes { k in _ = strings.findOrInsert(k, Hash64.hash(k)) }
+        if strings.count > before { counts[Int(g)] += 1 }
     }
 
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
         grow(groups)
         guard let arg else { return }
         let val = Vectors.validity(arg)
-        if usesInts {
-            let xs = AggregateStates.int64s(arg)
-            for i in 0..<n where AggregateStates.counts(mask, val, i) { ints[Int(gids[i])].insert(xs[i]) }
+        if isString {
+            let offs = Vectors.offsets(arg)
+            var scratch: [UInt8] = []
+            for i in 0..<n where AggregateStates.counts(mask, val, i) { insertString(gids[i], Vectors.string(arg, offs, i), &scratch) }
         } else {
-            for i in 0..<n where AggregateStates.counts(mask, val, i) { others[Int(gids[i])].insert(arg.value(at: i)) }
+            let xs = bits(arg)
+            for i in 0..<n where AggregateStates.counts(mask, val, i) { ints[Int(gids[i])].insert(xs[i]) }
         }
     }
 
     func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
         let o = other as! DistinctState
         grow(groups)
-        if usesInts {
-            for g in o.ints.indices { ints[Int(map[g])].formUnion(o.ints[g]) }
+        if isString {
+            var scratch: [UInt8] = []
+            o.strings.arena.withUnsafeBytes { arena in
+                for k in 0..<o.strings.count {
+                    let key = UnsafeRawBufferPointer(rebasing: arena[o.strings.starts[k]..<o.strings.starts[k + 1]])
+                    let g = key.loadUnaligned(as: Int32.self)
+                    insertString(map[Int(g)], UnsafeRawBufferPointer(rebasing: key[4...]), &scratch)
+                }
+            }
         } else {
-            for g in o.others.indices { others[Int(map[g])].formUnion(o.others[g]) }
+            for g in o.ints.indices { ints[Int(map[g])].formUnion(o.ints[g]) }
         }
     }
 
@@ -494,39 +525,45 @@ final class DistinctState: AggregateState {
         grow(groups)
         var b = ColumnBuilder(outType, capacity: groups)
         for g in 0..<groups {
-            let values: [Value] = usesInts ? ints[g].map { intValue($0) } : Array(others[g])
+            if isString {
+                // The binder allows only count(DISTINCT) on text (min/max/any_value drop DISTINCT).
+                b.append(int64: counts[g])
+                continue
+            }
+            let set = ints[g]
             switch function {
-            case .count, .approxCountDistinct, .countStar: b.append(int64: Int64(values.count))
+            case .count, .approxCountDistinct, .countStar: b.append(int64: Int64(set.count))
             case .sum, .avg:
-                if values.isEmpty {
+                if set.isEmpty {
                     b.appendNull()
                 } else if argType == .double {
-                    let s = values.reduce(0.0) { if case .double(let d) = $1 { return $0 + d } else { return $0 } }
-                    b.append(double: function == .avg ? s / Double(values.count) : s)
+                    let s = set.reduce(0.0) { $0 + Double(bitPattern: UInt64(bitPattern: $1)) }
+                    b.append(double: function == .avg ? s / Double(set.count) : s)
                 } else {
-                    let s = ints[g].reduce(Int64(0), &+)
-                    if function == .avg { b.append(double: Double(s) / (argType == .decimal ? 100 : 1) / Double(values.count)) } else { b.append(int64: s) }
+                    let s = set.reduce(Int64(0), &+)
+                    if function == .avg { b.append(double: Double(s) / (argType == .decimal ? 100 : 1) / Double(set.count)) } else { b.append(int64: s) }
                 }
             default:
-                // min/max/any_value/bool/stddev with DISTINCT: same as without, over the distinct values.
+                // bool_and/or and stddev_samp with DISTINCT: the same aggregate over the distinct values.
                 let st = AggregateStates.make(AggregateCall(function: function, argument: .column(0, argType), distinct: false, filter: nil, type: outType))
-                var col = ColumnBuilder(argType, capacity: values.count)
-                for v in values { col.append(v) }
+                var col = ColumnBuilder(argType, capacity: set.count)
+                for x in set { col.append(value(x)) }
                 let vec = col.finish()
-                let gids = [Int32](repeating: 0, count: values.count)
-                try? gids.withUnsafeBufferPointer { try st.update(vec, $0.baseAddress!, nil, values.count, groups: 1) }
+                let gids = [Int32](repeating: 0, count: set.count)
+                try? gids.withUnsafeBufferPointer { try st.update(vec, $0.baseAddress!, nil, set.count, groups: 1) }
                 b.append(st.finish(groups: 1).value(at: 0))
             }
         }
         return b.finish()
     }
 
-    private func intValue(_ x: Int64) -> Value {
+    private func value(_ x: Int64) -> Value {
         switch argType {
         case .integer: return .integer(Int32(truncatingIfNeeded: x))
         case .decimal: return .decimal(x)
         case .timestamp: return .timestamp(x)
         case .boolean: return .boolean(x != 0)
+        case .double: return .double(Double(bitPattern: UInt64(bitPattern: x)))
         default: return .bigint(x)
         }
     }

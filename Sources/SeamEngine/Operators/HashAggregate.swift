@@ -9,6 +9,8 @@ struct HashAggregate {
     let groups: [BoundExpr]
     let aggregates: [AggregateCall]
     let outputSchema: Schema
+    /// The input's schema, to name columns in error messages.
+    var inputSchema = Schema([])
 
     final class Partial: @unchecked Sendable {
         var table = KeyTable()
@@ -59,7 +61,7 @@ struct HashAggregate {
                 _ = p.table.findOrInsert(UnsafeRawBufferPointer(start: nil, count: 0), Hash64.hash(UnsafeRawBufferPointer(start: nil, count: 0)))
             }
         } else {
-            let keys = try groups.map { try executor.evaluator.evaluate($0, b) }
+            let keys = try groups.map { e in try executor.locate(e, inputSchema) { try executor.evaluator.evaluate(e, b) } }
             let enc = EncodedKeys(keys, n)
             enc.bytes.withUnsafeBytes { all in
                 for i in 0..<n {
@@ -74,7 +76,7 @@ struct HashAggregate {
         }
         let groupCount = p.table.count
         for (k, a) in aggregates.enumerated() {
-            let arg = try a.argument.map { try executor.evaluator.evaluate($0, b) }
+            let arg = try a.argument.map { e in try executor.locate(e, inputSchema) { try executor.evaluator.evaluate(e, b) } }
             var maskVec: ColumnVector? = nil
             var maskFlags: [UInt8]? = nil
             if let f = a.filter {

@@ -1,6 +1,7 @@
 import SeamColumnar
 import SeamKernels
 import SeamSQL
+import Synchronization
 
 /// Compares rows of one batch by sort keys (DuckDB's order: NULLS LAST unless asked otherwise).
 struct RowComparator {
@@ -100,7 +101,7 @@ struct SortOperator {
         let types = child.schema.fields.map(\.type)
         var batches: [Batch]
         if let limit {
-            let parts = Locked<[Int: [Batch]]>([:])
+            let parts = Mutex<[Int: [Batch]]>([:])
             try executor.stream(child, path, stop: nil) { _, m, b in
                 guard b.count > 0 else { return }
                 let top = try sorted(b, limit: limit)
