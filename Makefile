@@ -4,10 +4,11 @@ STORE      ?= seam-data
 CUSTOMERS  ?= 3000
 SEED       ?= 42
 DEMO_DATA  ?= data/generated/demo
+EVENTS     ?= 10M
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SEAM        = .build/release/seam
 
-.PHONY: deps build demo test bench sample clean
+.PHONY: deps build demo test bench compare sample clean
 
 ## deps: install the system libraries Seam links (liblz4-dev; libedit-dev for the SQL prompt), once.
 deps:
@@ -55,6 +56,13 @@ test: deps
 ## bench: storage (encode/decode, LZ4) and engine (kernels, operators) benchmarks, a nested package under Benchmarks/.
 bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+
+## compare: Seam vs DuckDB 2.0.1 on the same EVENTS rows (10M, 100M, 500K, …), 1 and 2 threads, plus ingest and size:
+## makes the data under .build/compare, installs DuckDB into .build/duckdb-venv on first use, writes Benchmarks/results/.
+compare: build
+	@python3 -c 'import venv, ensurepip' 2>/dev/null || { echo "installing python3-venv"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv >/dev/null; }
+	@command -v cc >/dev/null || command -v clang >/dev/null || { echo "installing gcc (for the bandwidth probe)"; $(SUDO) apt-get install -y -qq gcc >/dev/null; }
+	python3 Benchmarks/compare/compare.py --events $(EVENTS)
 
 ## sample: regenerate the committed sample under data/sample (after a generator change).
 sample: build

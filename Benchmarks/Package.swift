@@ -10,9 +10,16 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // rows/s and bytes/s as custom metrics, shared by every benchmark target.
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [.product(name: "Benchmark", package: "benchmark")],
+            path: "Sources/BenchmarkSupport"
+        ),
         .executableTarget(
             name: "StorageBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Seam", package: "Seam"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
@@ -22,6 +29,7 @@ let package = Package(
         .executableTarget(
             name: "EngineBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Seam", package: "Seam"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],

@@ -11,7 +11,7 @@ import Foundation
 ///
 /// ```swift
 /// let seam = try SeamStore(path: "./seam-data", create: true)
-/// try seam.loadSyntheticEvents(GeneratorOptions(customers: 1000))
+/// try seam.loadSyntheticTables(GeneratorOptions(customers: 1000))
 /// for t in try seam.stats() { print(t.table, t.rows) }
 /// ```
 public final class SeamStore: @unchecked Sendable {
@@ -40,16 +40,22 @@ public final class SeamStore: @unchecked Sendable {
         try storage.createTable("events", schema: CanonicalTables.events, layout: SeamStore.eventsLayout)
     }
 
-    /// Appends the generator's canonical events (no raw files) in commits of `batch` persons.
-    /// Crash faults for the commits come from `SEAM_CRASH_AT` (end-to-end crash tests).
+    /// Appends the generator's canonical `events` and `customers` (no raw files, no ingest) in commits of `batch`
+    /// persons: the scan-benchmark path. Crash faults for the commits come from `SEAM_CRASH_AT` (end-to-end crash
+    /// tests). Returns the rows added to each table.
     @discardableResult
-    public func loadSyntheticEvents(_ options: GeneratorOptions, batch: Int = 20_000) throws -> Int {
+    public func loadSyntheticTables(_ options: GeneratorOptions, batch: Int = 20_000) throws -> (events: Int, customers: Int) {
         try ensureCanonicalTables()
+        try storage.createTable("customers", schema: CanonicalTables.customers, layout: TableLayout(sortColumns: ["customer_id"]))
         let faults = CommitFaults.fromEnvironment(ProcessInfo.processInfo.environment["SEAM_CRASH_AT"])
-        var rows = 0
-        try Generator.canonicalEvents(options, batch: batch) { chunk in
-            try storage.append(chunk, to: "events", faults: faults)
-            rows += chunk.rowCount
+        var rows = (events: 0, customers: 0)
+        try Generator.canonicalTables(options, batch: batch) { events, customers in
+            try storage.append(events, to: "events", faults: faults)
+            rows.events += events.rowCount
+            if let customers {
+                try storage.append(customers, to: "customers", faults: faults)
+                rows.customers += customers.rowCount
+            }
         }
         return rows
     }

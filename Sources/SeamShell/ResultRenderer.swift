@@ -33,9 +33,9 @@ public enum ResultRenderer {
     public static func render(_ r: QueryResult, mode: OutputMode, maxRows: Int = 40) -> String {
         switch mode {
         case .csv:
-            var out = CSVText.row(r.schema.fields.map(\.name)) + "\n"
-            for row in r.rows { out += CSVText.row(row.map { text($0, csv: true) }) + "\n" }
-            return out
+            var out: [UInt8] = []
+            writeCSV(r) { out += $0 }
+            return String(decoding: out, as: UTF8.self)
         case .json:
             var bytes: [UInt8] = Array("[".utf8)
             for (i, row) in r.rows.enumerated() {
@@ -69,6 +69,28 @@ public enum ResultRenderer {
             return out
         case .table:
             return table(r, maxRows: maxRows)
+        }
+    }
+
+    /// The result as CSV, handed to `write` one batch at a time so a large export never sits in memory twice.
+    /// NULL is an empty field and the empty string is `""`, as DuckDB's `COPY … (FORMAT csv)` writes them.
+    public static func writeCSV(_ r: QueryResult, _ write: ([UInt8]) -> Void) {
+        write(Array((CSVText.row(r.schema.fields.map(\.name)) + "\n").utf8))
+        var out: [UInt8] = []
+        for b in r.batches {
+            out.removeAll(keepingCapacity: true)
+            for row in 0..<b.count {
+                for (k, c) in b.columns.enumerated() {
+                    if k > 0 { out.append(0x2C) }
+                    switch c.value(at: row) {
+                    case .null: break
+                    case .varchar(let s) where s.isEmpty: out += [0x22, 0x22]
+                    case let v: CSVText.appendField(text(v), to: &out)
+                    }
+                }
+                out.append(0x0A)
+            }
+            write(out)
         }
     }
 

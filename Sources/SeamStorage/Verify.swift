@@ -21,6 +21,8 @@ public struct TableStats: Sendable {
     public var storedBytes = 0
     /// Blocks and stored bytes per encoding (`for`, `dictionary+lz4`, …).
     public var encodings: [String: (blocks: Int, bytes: Int)] = [:]
+    /// Decoded and stored (block) bytes per column, in schema order: what a scan of that column must read.
+    public var columns: [(name: String, rawBytes: Int, storedBytes: Int)] = []
 }
 
 extension Store {
@@ -83,10 +85,15 @@ extension Store {
             var s = TableStats(table: t)
             s.rows = m.rowCount
             s.segments = m.segments.count
+            s.columns = m.schema.fields.map { ($0.name, 0, 0) }
             for r in try readers(m) {
                 s.storedBytes += r.fileSize
-                for blocks in r.footer.columns {
+                for (c, blocks) in r.footer.columns.enumerated() {
                     for b in blocks {
+                        if c < s.columns.count {
+                            s.columns[c].rawBytes += b.rawBytes
+                            s.columns[c].storedBytes += b.length
+                        }
                         s.blocks += 1
                         s.rawBytes += b.rawBytes
                         let name = b.codec.description + (b.lz4 ? "+lz4" : "")

@@ -111,14 +111,24 @@ public enum Generator {
     public static func canonicalEvents(
         _ options: GeneratorOptions, batch: Int = 20_000, _ body: (Chunk) throws -> Void
     ) throws {
+        try canonicalTables(options, batch: batch, customers: false) { events, _ in try body(events) }
+    }
+
+    /// Canonical `events` and `customers` rows straight from the simulation, `batch` persons at a time
+    /// (see ``canonicalEvents(_:batch:_:)``; `customers` as ``CanonicalCustomers`` describes). With
+    /// `customers: false` the second chunk is nil.
+    public static func canonicalTables(
+        _ options: GeneratorOptions, batch: Int = 20_000, customers: Bool = true, _ body: (Chunk, Chunk?) throws -> Void
+    ) throws {
         let params = options.parameters
         let everyone = Population.make(params: params)
         var start = 0
         while start < everyone.count {
             let end = min(start + batch, everyone.count)
             let world = World.build(params: params, people: Array(everyone[start..<end]))
-            let shift = start
-            try body(CanonicalEvents.chunk(world: world, personOffset: shift))
+            try body(
+                CanonicalEvents.chunk(world: world, personOffset: start),
+                customers ? CanonicalCustomers.chunk(world: world, personOffset: start) : nil)
             start = end
         }
     }

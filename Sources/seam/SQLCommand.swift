@@ -21,6 +21,8 @@ extension SeamCommand {
         @Option(name: .customLong("max-rows"), help: "Rows shown in table format before the middle is elided.") var maxRows = 40
         @Option(name: .customLong("memory-limit"), help: "Memory a query may hold, e.g. 512MiB or 4GiB (default: 80% of RAM).")
         var memoryLimit: String?
+        @Option(name: .customLong("repeat"), help: "Run the QUERY this many times, print its result once and each run's seconds to standard error (benchmarks).")
+        var runs: Int = 1
 
         /// `4GiB`, `512MB`, `1000000` → bytes.
         static func bytes(_ s: String) -> Int? {
@@ -34,6 +36,8 @@ extension SeamCommand {
         func validate() throws {
             guard OutputMode(rawValue: format) != nil else { throw ValidationError("--format must be table, csv, json or line") }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+            if runs < 1 { throw ValidationError("--repeat must be at least 1") }
+            if runs > 1 && query == nil { throw ValidationError("--repeat needs a QUERY") }
             if let memoryLimit, SQL.bytes(memoryLimit) == nil {
                 throw ValidationError("--memory-limit '\(memoryLimit)' is not a size such as 512MiB or 4GiB")
             }
@@ -46,8 +50,21 @@ extension SeamCommand {
             shell.maxRows = maxRows
             if let query {
                 do {
-                    let r = try engine.query(query)
-                    FileHandle.standardOutput.write(Data(ResultRenderer.render(r, mode: shell.mode, maxRows: maxRows).utf8))
+                    var r = try engine.query(query)
+                    if runs > 1 {
+                        // Each run plans and executes afresh; the printed figure is the engine's own elapsed time
+                        // (parse to materialized result), not rendering.
+                        printError(String(format: "run 1: %.6f s", r.elapsed))
+                        for i in 2...runs {
+                            r = try engine.query(query)
+                            printError(String(format: "run %d: %.6f s", i, r.elapsed))
+                        }
+                    }
+                    if shell.mode == .csv {
+                        ResultRenderer.writeCSV(r) { FileHandle.standardOutput.write(Data($0)) }
+                    } else {
+                        FileHandle.standardOutput.write(Data(ResultRenderer.render(r, mode: shell.mode, maxRows: maxRows).utf8))
+                    }
                 } catch let e as SQLError {
                     printError(e.render(sql: query))
                     throw ExitCode(1)

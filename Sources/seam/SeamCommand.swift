@@ -43,8 +43,9 @@ extension SeamCommand {
             abstract: "Generate realistic multi-channel data with ground truth.",
             discussion: """
                 Writes the raw exports of web, app, POS, email, call-centre and CRM (see data/README.md) to --out.
-                With --store, also appends the same simulation's canonical events straight into that store
-                (no raw files are needed for that; use --no-files to skip them).
+                With --store, also appends the same simulation's canonical events and customers (true traits and
+                consent) straight into that store, without ingest: the scan-benchmark path (use --no-files to skip
+                the raw files).
                 """)
 
         @Option(help: "Number of customers to simulate.") var customers: Int
@@ -73,8 +74,8 @@ extension SeamCommand {
             if let store {
                 let start = Date()
                 let s = try openStore(store, create: true)
-                let rows = try s.loadSyntheticEvents(options)
-                print("loaded \(rows) canonical events into \(store) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+                let rows = try s.loadSyntheticTables(options)
+                print("loaded \(rows.events) canonical events and \(rows.customers) customers into \(store) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
             }
         }
     }
@@ -115,6 +116,7 @@ extension SeamCommand {
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Rows, segments, raw vs stored bytes and encodings per table.")
         @OptionGroup var storeOption: StoreOption
+        @Flag(help: "Also list decoded and stored bytes per column (what a scan of the column reads).") var columns = false
 
         func run() throws {
             let s = try storeOption.open(readOnly: true)
@@ -125,6 +127,12 @@ extension SeamCommand {
                     + (t.rows > 0 ? ", \(String(format: "%.1f", Double(t.storedBytes) / Double(t.rows))) bytes/row" : ""))
                 for (name, e) in t.encodings.sorted(by: { $0.value.bytes > $1.value.bytes }) {
                     print("  \(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(e.blocks).leftPad(6)) block(s) \(formatBytes(e.bytes).leftPad(10))")
+                }
+                if columns {
+                    print("  column               decoded bytes   stored bytes")
+                    for c in t.columns {
+                        print("  \(c.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(c.rawBytes).leftPad(15)) \(String(c.storedBytes).leftPad(14))")
+                    }
                 }
             }
         }

@@ -180,4 +180,37 @@ import Testing
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("Could not convert string 'many'") && bad.stderr.contains("LINE 1:") && bad.stderr.contains("^"), "\(bad.stderr)")
     }
+
+    /// The benchmark hooks `make compare` relies on: `--repeat` times each run on standard error and prints the
+    /// result once; a CSV export keeps NULL (empty field) apart from the empty string (`""`); `stats --columns`
+    /// lists decoded and stored bytes for every column.
+    @Test func sqlRepeatCSVExportAndColumnStats() throws {
+        let (_, store, _) = Self.cleanIngest
+        let r = try Self.seam(["sql", "--store", store, "--format", "csv", "--repeat", "3", "SELECT count(*) AS n FROM events"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.split(separator: "\n").count == 2, "\(r.stdout)")
+        let runs = r.stderr.split(separator: "\n").filter { $0.hasPrefix("run ") }
+        #expect(runs.count == 3 && runs.allSatisfy { $0.hasSuffix(" s") && Double($0.split(separator: " ")[2]) != nil }, "\(r.stderr)")
+        let noQuery = try Self.seam(["sql", "--store", store, "--repeat", "2"])
+        #expect(noQuery.status != 0 && noQuery.stderr.contains("--repeat needs a QUERY"))
+
+        let csv = try Self.seam(["sql", "--store", store, "--format", "csv", "SELECT '' AS e, NULL AS n, 'a,b' AS q, 1 AS one"])
+        #expect(csv.stdout == "e,n,q,one\n\"\",,\"a,b\",1\n", "\(csv.stdout)")
+
+        let stats = try Self.seam(["stats", "--store", store, "--columns"])
+        #expect(stats.status == 0)
+        var table = "", columns: [String: [String: (decoded: Int, stored: Int)]] = [:]
+        for line in stats.stdout.split(separator: "\n").map(String.init) {
+            if !line.hasPrefix(" "), let colon = line.firstIndex(of: ":") { table = String(line[..<colon]) }
+            let f = line.split(separator: " ")
+            if line.hasPrefix("  "), f.count == 3, let decoded = Int(f[1]), let stored = Int(f[2]) {
+                columns[table, default: [:]][String(f[0])] = (decoded, stored)
+            }
+        }
+        let events = try #require(columns["events"])
+        let names = ["event_id", "ts", "customer_id", "channel", "event_type", "product_id", "category", "quantity", "amount",
+                     "currency", "campaign", "store_id", "properties"]
+        #expect(Set(events.keys) == Set(names), "\(stats.stdout)")
+        #expect(events.values.allSatisfy { $0.decoded > 0 && $0.stored > 0 }, "\(stats.stdout)")
+    }
 }

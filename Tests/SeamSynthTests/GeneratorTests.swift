@@ -117,6 +117,44 @@ import Testing
         #expect(chunks == 3)
         #expect(rows == report.canonicalEvents)
     }
+
+    /// The store mode's `customers` rows agree with its `events` rows: one row per person, and orders, revenue and
+    /// the seen/purchase times are what the person's purchase rows add up to.
+    @Test func canonicalCustomersAgreeWithTheirEvents() throws {
+        var customers = 0
+        var checked = 0
+        try Generator.canonicalTables(Self.options, batch: 120) { events, chunk in
+            let c = try #require(chunk)
+            #expect(c.schema == CanonicalTables.customers)
+            customers += c.rowCount
+            var revenue: [Int64: Int64] = [:], lastPurchase: [Int64: Int64] = [:], seen: [Int64: (Int64, Int64)] = [:]
+            let ids = events.column("customer_id")!.allValues, types = events.column("event_type")!.allValues
+            let amounts = events.column("amount")!.allValues, ts = events.column("ts")!.allValues
+            for i in 0..<events.rowCount {
+                guard case .bigint(let id) = ids[i], case .timestamp(let t) = ts[i] else { continue }
+                let s = seen[id] ?? (t, t)
+                seen[id] = (min(s.0, t), max(s.1, t))
+                if case .varchar("purchase") = types[i], case .decimal(let a) = amounts[i] {
+                    revenue[id, default: 0] += a
+                    lastPurchase[id] = max(lastPurchase[id] ?? .min, t)
+                }
+            }
+            let cid = c.column("customer_id")!.allValues, rev = c.column("revenue")!.allValues
+            let orders = c.column("orders")!.allValues, last = c.column("last_purchase_at")!.allValues
+            let first = c.column("first_seen")!.allValues, lastSeen = c.column("last_seen")!.allValues
+            for r in 0..<c.rowCount {
+                guard case .bigint(let id) = cid[r] else { Issue.record("customer_id is NULL"); continue }
+                #expect(rev[r] == .decimal(revenue[id] ?? 0))
+                #expect(last[r] == (lastPurchase[id].map { Value.timestamp($0) } ?? .null))
+                if case .bigint(let n) = orders[r] { #expect((n > 0) == (revenue[id] != nil)) }
+                #expect(first[r] == (seen[id].map { Value.timestamp($0.0) } ?? .null))
+                #expect(lastSeen[r] == (seen[id].map { Value.timestamp($0.1) } ?? .null))
+                checked += 1
+            }
+        }
+        #expect(customers == 300)
+        #expect(checked == 300)
+    }
 }
 
 /// The committed sample is exactly what the generator makes for its seed: the fixtures and their

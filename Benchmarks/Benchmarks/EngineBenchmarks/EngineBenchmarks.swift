@@ -1,10 +1,12 @@
 import Benchmark
+import BenchmarkSupport
 import Foundation
 import Seam
 
 /// Engine building blocks: the comparison kernels on one 65,536-row block, and whole operators (filter, small-key,
 /// dense-key and hash aggregation, hash join, top-N) through the query engine over 1.2M generated events.
-/// Every benchmark checks its result so a fast wrong answer fails. Rows/s = rows / p50 time.
+/// Every benchmark checks its result so a fast wrong answer fails. Each reports rows/s and bytes/s: for kernels the
+/// input block's bytes, for queries the decoded bytes of the event columns the query reads (`Store.stats()`).
 let blockRows = 65_536
 
 let int32Block: [Int32] = (0..<blockRows).map { Int32(truncatingIfNeeded: ($0 &* 2_654_435_761) % 1000) }
@@ -15,7 +17,7 @@ let store: Store = {
     let dir = NSTemporaryDirectory() + "seam-engine-bench-\(getpid())"
     try? FileManager.default.removeItem(atPath: dir)
     let s = try! SeamStore(path: dir, create: true)
-    try! s.loadSyntheticEvents(GeneratorOptions(customers: 20_000, seed: 1))
+    try! s.loadSyntheticTables(GeneratorOptions(customers: 20_000, seed: 1))
     return s.storage
 }()
 
@@ -25,26 +27,34 @@ let eventRows: Int = {
     return Int(n)
 }()
 
-/// (label, SQL, expected row count of the result)
-let queries: [(String, String, Int?)] = [
-    ("filter: events in a 30-day window", "SELECT count(*) FROM events WHERE ts >= TIMESTAMP '2025-06-01' AND ts < TIMESTAMP '2025-07-01'", 1),
-    ("filter: purchases over 100", "SELECT count(*) FROM events WHERE event_type = 'purchase' AND amount > 100", 1),
-    ("aggregate small key: channel", "SELECT channel, count(*), sum(amount) FROM events GROUP BY channel", 6),
-    ("aggregate dense key: customer_id", "SELECT customer_id, count(*), max(ts) FROM events GROUP BY customer_id", nil),
-    ("aggregate hash key: product_id", "SELECT product_id, sum(quantity) FROM events GROUP BY product_id", nil),
-    ("aggregate: count distinct per day", "SELECT date_trunc('day', ts), count(DISTINCT customer_id) FROM events GROUP BY 1", nil),
+/// (label, SQL, expected row count of the result, the event columns it reads)
+let queries: [(String, String, Int?, [String])] = [
+    ("filter: events in a 30-day window", "SELECT count(*) FROM events WHERE ts >= TIMESTAMP '2025-06-01' AND ts < TIMESTAMP '2025-07-01'", 1, ["ts"]),
+    ("filter: purchases over 100", "SELECT count(*) FROM events WHERE event_type = 'purchase' AND amount > 100", 1, ["event_type", "amount"]),
+    ("aggregate small key: channel", "SELECT channel, count(*), sum(amount) FROM events GROUP BY channel", 6, ["channel", "amount"]),
+    ("aggregate dense key: customer_id", "SELECT customer_id, count(*), max(ts) FROM events GROUP BY customer_id", nil, ["customer_id", "ts"]),
+    ("aggregate hash key: product_id", "SELECT product_id, sum(quantity) FROM events GROUP BY product_id", nil, ["product_id", "quantity"]),
+    ("aggregate: count distinct per day", "SELECT date_trunc('day', ts), count(DISTINCT customer_id) FROM events GROUP BY 1", nil, ["ts", "customer_id"]),
     ("hash join: events to per-customer totals",
-     "SELECT count(*) FROM events e JOIN (SELECT customer_id, sum(amount) AS s FROM events GROUP BY customer_id) c ON e.customer_id = c.customer_id WHERE c.s > 500", 1),
-    ("top-N: 10 largest amounts", "SELECT event_id, amount FROM events ORDER BY amount DESC NULLS LAST LIMIT 10", 10),
-    ("window: row_number per customer", "SELECT count(*) FROM (SELECT row_number() OVER (PARTITION BY customer_id ORDER BY ts) AS rn FROM events WHERE event_type = 'purchase') WHERE rn = 1", 1),
+     "SELECT count(*) FROM events e JOIN (SELECT customer_id, sum(amount) AS s FROM events GROUP BY customer_id) c ON e.customer_id = c.customer_id WHERE c.s > 500", 1,
+     ["customer_id", "customer_id", "amount"]),
+    ("top-N: 10 largest amounts", "SELECT event_id, amount FROM events ORDER BY amount DESC NULLS LAST LIMIT 10", 10, ["event_id", "amount"]),
+    ("window: row_number per customer", "SELECT count(*) FROM (SELECT row_number() OVER (PARTITION BY customer_id ORDER BY ts) AS rn FROM events WHERE event_type = 'purchase') WHERE rn = 1", 1,
+     ["customer_id", "ts", "event_type"]),
 ]
 
+/// Decoded bytes per column of `events` (a scan of the whole column produces this many).
+let decodedBytes: [String: Int] = {
+    let t = try! store.stats().first { $0.table == "events" }!
+    return Dictionary(uniqueKeysWithValues: t.columns.map { ($0.name, $0.rawBytes) })
+}()
+
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput], timeUnits: .microseconds, maxDuration: .seconds(2), maxIterations: 100)
+    Benchmark.defaultConfiguration = .init(metrics: throughputMetrics, timeUnits: .microseconds, maxDuration: .seconds(2), maxIterations: 100)
 
     Benchmark("kernel: compare INTEGER block < constant (65,536 rows)", configuration: .init(scalingFactor: .one)) { b in
         var out = [UInt8](repeating: 0, count: blockRows)
-        for _ in b.scaledIterations {
+        b.measureThroughput(rows: blockRows, bytes: blockRows * 4) {
             int32Block.withUnsafeBufferPointer { a in
                 out.withUnsafeMutableBufferPointer { o in CompareKernel.compare(a.baseAddress!, blockRows, .less, 250, o.baseAddress!) }
             }
@@ -54,7 +64,7 @@ let benchmarks: @Sendable () -> Void = {
     }
     Benchmark("kernel: between on BIGINT block (65,536 rows)", configuration: .init(scalingFactor: .one)) { b in
         var out = [UInt8](repeating: 0, count: blockRows)
-        for _ in b.scaledIterations {
+        b.measureThroughput(rows: blockRows, bytes: blockRows * 8) {
             int64Block.withUnsafeBufferPointer { a in
                 out.withUnsafeMutableBufferPointer { o in CompareKernel.between(a.baseAddress!, blockRows, 1_000_000, 40_000_000_000, o.baseAddress!) }
             }
@@ -64,15 +74,16 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("kernel: selection vector from flags (65,536 rows, ~25%)", configuration: .init(scalingFactor: .one)) { b in
         let flags = int32Block.map { $0 < 250 ? UInt8(1) : 0 }
         var sel = [Int32](repeating: 0, count: blockRows)
-        for _ in b.scaledIterations {
+        b.measureThroughput(rows: blockRows, bytes: blockRows) {
             let k = flags.withUnsafeBufferPointer { f in sel.withUnsafeMutableBufferPointer { Selection.select(f.baseAddress!, nil, blockRows, $0.baseAddress!) } }
             precondition(k > 0 && k < blockRows)
             blackHole(sel)
         }
     }
-    for (label, sql, rows) in queries {
+    for (label, sql, rows, columns) in queries {
+        let bytes = columns.reduce(0) { $0 + decodedBytes[$1]! }
         Benchmark("query \(label) (\(eventRows) events)", configuration: .init(scalingFactor: .one)) { b in
-            for _ in b.scaledIterations {
+            try b.measureThroughput(rows: eventRows, bytes: bytes) {
                 let r = try engine.query(sql)
                 if let rows { precondition(r.rowCount == rows, "\(label): \(r.rowCount) rows") } else { precondition(r.rowCount > 0) }
                 blackHole(r)

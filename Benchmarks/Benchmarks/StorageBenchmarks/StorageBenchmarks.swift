@@ -1,9 +1,11 @@
 import Benchmark
+import BenchmarkSupport
 import Seam
 
 /// Encode and decode throughput per encoding and for LZ4, on columns shaped like the generator's events.
 /// Each benchmark checks its result so a fast wrong answer fails (STYLE.md, habit 11).
-/// Rows/s: throughput of `scaledIterations` with one block of `rows` rows per iteration; bytes/s = rows/s × bytes per row.
+/// Each reports rows/s and bytes/s (``Benchmark/measureThroughput(rows:bytes:_:)``): bytes are the decoded column's for
+/// encode and decode, the uncompressed payload's for LZ4.
 let rows = 65_536
 
 /// Event-shaped columns from the generator's own canonical rows.
@@ -30,13 +32,13 @@ let cases: [(String, String, CodecID)] = [
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .throughput, .mallocCountTotal], timeUnits: .microseconds, maxDuration: .seconds(2), maxIterations: 200)
+        metrics: throughputMetrics + [.mallocCountTotal], timeUnits: .microseconds, maxDuration: .seconds(2), maxIterations: 200)
 
     for (label, name, codec) in cases {
         let v = column(name)
         let bytesPerRow = Double(v.rawByteCount) / Double(v.count)
         Benchmark("encode \(label) (\(Int(bytesPerRow)) B/row raw)", configuration: .init(scalingFactor: .one)) { b in
-            for _ in b.scaledIterations {
+            b.measureThroughput(rows: v.count, bytes: v.rawByteCount) {
                 let e = BlockCodec.encode(v, force: codec, allowLZ4: false)
                 precondition(e.codec == codec && e.rows == v.count)
                 blackHole(e)
@@ -45,7 +47,7 @@ let benchmarks: @Sendable () -> Void = {
         let block = BlockCodec.encode(v, force: codec, allowLZ4: false)
         let aligned = Buffer(copying: block.bytes)
         Benchmark("decode \(label) (\(block.bytes.count / 1024) KiB block)", configuration: .init(scalingFactor: .one)) { b in
-            for _ in b.scaledIterations {
+            try b.measureThroughput(rows: v.count, bytes: v.rawByteCount) {
                 let d = try BlockCodec.decode(aligned.bytes, type: v.type, owner: aligned)
                 precondition(d.count == v.count)
                 blackHole(d)
@@ -58,11 +60,11 @@ let benchmarks: @Sendable () -> Void = {
         let payload = BlockCodec.encode(column(name), force: codec, allowLZ4: false).bytes
         let compressed = LZ4Block.compressIfItPays(payload)
         Benchmark("lz4 compress \(label) (\(payload.count / 1024) KiB)", configuration: .init(scalingFactor: .one)) { b in
-            for _ in b.scaledIterations { blackHole(LZ4Block.compressIfItPays(payload)) }
+            b.measureThroughput(rows: rows, bytes: payload.count) { blackHole(LZ4Block.compressIfItPays(payload)) }
         }
         if let compressed {
             Benchmark("lz4 decompress \(label) (\(payload.count / 1024) → \(compressed.count / 1024) KiB)", configuration: .init(scalingFactor: .one)) { b in
-                for _ in b.scaledIterations {
+                try b.measureThroughput(rows: rows, bytes: payload.count) {
                     let out = try compressed.withUnsafeBytes { try LZ4Block.decompress($0, rawCount: payload.count) }
                     precondition(out.count == payload.count)
                     out.deallocate()
