@@ -56,12 +56,21 @@ public enum Gather {
                     }
                     o[n] = acc
                 }
-                let bytes = Buffer(byteCount: total) { raw in
+                // Strings of up to 16 bytes (most CDP values: channels, types, SKUs, categories) move as one unaligned
+                // 16-byte load and store instead of a memmove call each; the store may run past the string into the
+                // next one's place, which that copy then overwrites, and into 16 bytes of slack after the last.
+                let src = source.values.base, srcLimit = source.values.byteCount
+                let bytes = Buffer(byteCount: total + 16) { raw in
+                    let dst = raw.baseAddress!
                     var at = 0
                     for r in idx {
-                        let s = Int(srcOff[Int(r)]), e = Int(srcOff[Int(r) + 1])
-                        if e > s { raw.baseAddress!.advanced(by: at).copyMemory(from: source.values.base + s, byteCount: e - s) }
-                        at += e - s
+                        let s = Int(srcOff[Int(r)]), len = Int(srcOff[Int(r) + 1] &- srcOff[Int(r)])
+                        if len <= 16 && s + 16 <= srcLimit {
+                            dst.storeBytes(of: src.loadUnaligned(fromByteOffset: s, as: SIMD16<UInt8>.self), toByteOffset: at, as: SIMD16<UInt8>.self)
+                        } else if len > 0 {
+                            (dst + at).copyMemory(from: src + s, byteCount: len)
+                        }
+                        at += len
                     }
                 }
                 return ColumnVector(type: .varchar, count: n, values: bytes, offsets: offs, validity: validity)

@@ -63,11 +63,21 @@ struct HashAggregate {
         } else {
             let keys = try groups.map { e in try executor.locate(e, inputSchema) { try executor.evaluator.evaluate(e, b) } }
             let enc = EncodedKeys(keys, n)
+            // The table leaves the class for the loop: no exclusivity check or copy per row.
+            var table = p.table
+            p.table = KeyTable()
             enc.bytes.withUnsafeBytes { all in
-                for i in 0..<n {
-                    gids[i] = p.table.findOrInsert(UnsafeRawBufferPointer(rebasing: all[enc.starts[i]..<enc.starts[i + 1]]), enc.hashes[i])
+                enc.starts.withUnsafeBufferPointer { st in
+                    enc.hashes.withUnsafeBufferPointer { hs in
+                        gids.withUnsafeMutableBufferPointer { g in
+                            for i in 0..<n {
+                                g[i] = table.findOrInsert(UnsafeRawBufferPointer(rebasing: all[st[i]..<st[i + 1]]), hs[i])
+                            }
+                        }
+                    }
                 }
             }
+            p.table = table
             let bytes = p.table.byteCount
             if bytes > p.reserved + (16 << 20) {
                 try executor.memory.reserve(bytes - p.reserved)

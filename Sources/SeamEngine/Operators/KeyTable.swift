@@ -1,6 +1,14 @@
 import SeamColumnar
 import SeamKernels
 
+/// One key column as raw pointers, valid while its vector is alive.
+private struct KeyColumnView {
+    let values: UnsafeRawPointer
+    let offsets: UnsafePointer<UInt32>?
+    let validity: UnsafePointer<UInt64>?
+    let width: Int
+}
+
 /// Row keys (one or more columns) serialized to bytes, so one hash table serves every key shape:
 /// per column a null flag, then the fixed-width value or a `UInt32` length and the UTF-8 bytes.
 struct EncodedKeys {
@@ -11,38 +19,74 @@ struct EncodedKeys {
     var hasNull: [Bool] = []
 
     init(_ columns: [ColumnVector], _ n: Int) {
-        hashes.reserveCapacity(n)
-        starts.reserveCapacity(n + 1)
-        hasNull = [Bool](repeating: false, count: n)
-        let widths = columns.map { $0.type.physical.width }
-        bytes.reserveCapacity(n * (columns.count + widths.reduce(0) { $0 + ($1 ?? 12) }))
-        let vals = columns.map(Vectors.validity)
-        let offs = columns.map { $0.type == .varchar ? Vectors.offsets($0) : nil }
-        for i in 0..<n {
-            for (k, c) in columns.enumerated() {
-                guard Vectors.isValid(vals[k], i) else {
-                    bytes.append(0)
-                    hasNull[i] = true
-                    continue
+        // Raw views of the key columns, taken once: the row loops below touch no reference-counted value.
+        let views = columns.map { c in
+            KeyColumnView(
+                values: c.values.base, offsets: c.type == .varchar ? Vectors.offsets(c) : nil, validity: Vectors.validity(c),
+                width: c.type.physical.width ?? 0)
+        }
+        var starts = [Int](repeating: 0, count: n + 1)
+        var hasNull = [Bool](repeating: false, count: n)
+        var hashes = [UInt64](repeating: 0, count: n)
+        var bytes: [UInt8] = []
+        withExtendedLifetime(columns) {
+            views.withUnsafeBufferPointer { vs in
+                // Pass 1: each row's serialized length (a flag byte per column, then the value or length + UTF-8).
+                var total = 0
+                starts.withUnsafeMutableBufferPointer { st in
+                    hasNull.withUnsafeMutableBufferPointer { nulls in
+                        for i in 0..<n {
+                            st[i] = total
+                            for v in vs {
+                                total += 1
+                                guard Vectors.isValid(v.validity, i) else {
+                                    nulls[i] = true
+                                    continue
+                                }
+                                if let o = v.offsets { total += 4 + Int(o[i + 1] &- o[i]) } else { total += v.width }
+                            }
+                        }
+                        st[n] = total
+                    }
                 }
-                bytes.append(1)
-                if let w = widths[k] {
-                    let p = UnsafeRawBufferPointer(start: c.values.base + i * w, count: w)
-                    bytes.append(contentsOf: p)
-                } else {
-                    let s = Vectors.string(c, offs[k]!, i)
-                    var len = UInt32(s.count)
-                    withUnsafeBytes(of: &len) { bytes.append(contentsOf: $0) }
-                    bytes.append(contentsOf: s)
+                // Pass 2: write the keys into one allocation and hash each.
+                bytes = [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
+                    guard let start = out.baseAddress else { return }
+                    let base = UnsafeMutableRawPointer(start)
+                    starts.withUnsafeBufferPointer { st in
+                        hashes.withUnsafeMutableBufferPointer { hs in
+                            for i in 0..<n {
+                                var p = st[i]
+                                for v in vs {
+                                    guard Vectors.isValid(v.validity, i) else {
+                                        base.storeBytes(of: 0, toByteOffset: p, as: UInt8.self)
+                                        p += 1
+                                        continue
+                                    }
+                                    base.storeBytes(of: 1, toByteOffset: p, as: UInt8.self)
+                                    p += 1
+                                    if let o = v.offsets {
+                                        let from = Int(o[i]), len = Int(o[i + 1] &- o[i])
+                                        base.storeBytes(of: UInt32(len), toByteOffset: p, as: UInt32.self)
+                                        if len > 0 { (base + p + 4).copyMemory(from: v.values + from, byteCount: len) }
+                                        p += 4 + len
+                                    } else {
+                                        (base + p).copyMemory(from: v.values + i * v.width, byteCount: v.width)
+                                        p += v.width
+                                    }
+                                }
+                                hs[i] = Hash64.hash(UnsafeRawBufferPointer(start: base + st[i], count: p - st[i]))
+                            }
+                        }
+                    }
+                    initialized = total
                 }
             }
-            starts.append(bytes.count)
         }
-        bytes.withUnsafeBytes { all in
-            for i in 0..<n {
-                hashes.append(Hash64.hash(UnsafeRawBufferPointer(rebasing: all[starts[i]..<starts[i + 1]])))
-            }
-        }
+        self.bytes = bytes
+        self.starts = starts
+        self.hashes = hashes
+        self.hasNull = hasNull
     }
 
     /// Decodes serialized keys (as stored in a ``KeyTable``) back into columns.
