@@ -1,25 +1,58 @@
+import Synchronization
+
 /// A column of `count` values of one logical type: the unit kernels and codecs work on.
 ///
 /// Fixed-width types keep their values in `values` (`count × width` bytes). VARCHAR keeps UTF-8 bytes in
 /// `values` and `count + 1` `UInt32` offsets in `offsets`. `validity` is a bitmap (bit set = not null);
 /// `nil` means no nulls. Null slots hold an unspecified value of the physical type.
 ///
+/// A VARCHAR vector may instead be in dictionary form (``dictionary``): a code per row into a small vector of
+/// entries. Scans keep dictionary- and run-length-coded blocks so, and code that knows the form works once per
+/// entry instead of once per row (predicates, grouping, gathers); `values` and `offsets` of such a vector are its
+/// flat form, built on first use.
+///
 /// Vectors are immutable values; their buffers may borrow memory from a mapped segment.
 public struct ColumnVector: Sendable {
     public let type: LogicalType
     public let count: Int
-    public let values: Buffer
-    public let offsets: Buffer?
+    private let storedValues: Buffer
+    private let storedOffsets: Buffer?
     public let validity: Buffer?
+    /// The dictionary form of a VARCHAR vector, when it is in that form.
+    public let dictionary: DictionaryForm?
 
     public init(type: LogicalType, count: Int, values: Buffer, offsets: Buffer? = nil, validity: Buffer? = nil) {
         precondition(type == .varchar ? offsets != nil : offsets == nil, "offsets are for VARCHAR only")
         if let width = type.physical.width { precondition(values.byteCount >= count * width, "values buffer too small") }
         self.type = type
         self.count = count
-        self.values = values
-        self.offsets = offsets
+        self.storedValues = values
+        self.storedOffsets = offsets
         self.validity = validity
+        self.dictionary = nil
+    }
+
+    /// A VARCHAR vector in dictionary form: row `i` is `entries[codes[i]]` (entries may repeat values).
+    public init(codes: Buffer, entries: ColumnVector, count: Int, validity: Buffer? = nil) {
+        precondition(entries.type == .varchar && entries.dictionary == nil, "dictionary entries are flat VARCHAR")
+        precondition(codes.byteCount >= count * 4, "codes buffer too small")
+        self.type = .varchar
+        self.count = count
+        self.storedValues = codes
+        self.storedOffsets = nil
+        self.validity = validity
+        self.dictionary = DictionaryForm(codes: codes, entries: entries, count: count)
+    }
+
+    /// The values: fixed-width values, or a VARCHAR vector's UTF-8 bytes (flattened from the dictionary form).
+    public var values: Buffer { dictionary?.flat.values ?? storedValues }
+    /// A VARCHAR vector's `count + 1` offsets into `values` (flattened from the dictionary form); nil otherwise.
+    public var offsets: Buffer? { dictionary?.flat.offsets ?? storedOffsets }
+
+    /// The same rows with another validity (dictionary form kept).
+    public func withValidity(_ validity: Buffer?) -> ColumnVector {
+        if let d = dictionary { return ColumnVector(codes: d.codes, entries: d.entries, count: count, validity: validity) }
+        return ColumnVector(type: type, count: count, values: storedValues, offsets: storedOffsets, validity: validity)
     }
 
     /// Number of null rows.
@@ -41,8 +74,8 @@ public struct ColumnVector: Sendable {
     }
 
     /// The UTF-8 bytes of row `row` of a VARCHAR vector.
-    @inlinable
     public func stringBytes(_ row: Int) -> UnsafeRawBufferPointer {
+        if let d = dictionary { return d.entries.stringBytes(Int(d.code(row))) }
         let offs = offsets!.typed(UInt32.self, count: count + 1)
         let start = Int(offs[row])
         return UnsafeRawBufferPointer(rebasing: values.bytes[start..<Int(offs[row + 1])])
@@ -66,9 +99,90 @@ public struct ColumnVector: Sendable {
     /// All values, in order (slow path).
     public var allValues: [Value] { (0..<count).map(value(at:)) }
 
+    /// Bytes this vector holds in memory as it is (codes and entries for the dictionary form).
+    public var heldByteCount: Int {
+        let v = validity?.byteCount ?? 0
+        if let d = dictionary { return d.codes.byteCount + d.entries.heldByteCount + v }
+        return storedValues.byteCount + (storedOffsets?.byteCount ?? 0) + v
+    }
+
     /// Total bytes of this vector in memory (values, offsets, validity): its raw, uncompressed size.
     public var rawByteCount: Int {
         let valueBytes = type == .varchar ? Int(offsets!.typed(UInt32.self, count: count + 1)[count]) : count * type.physical.width!
         return valueBytes + (type == .varchar ? (count + 1) * 4 : 0) + (validity == nil ? 0 : Bitmap.wordCount(count) * 8)
+    }
+}
+
+/// The dictionary form of a VARCHAR vector: `count` codes (`UInt32`) into `entries`. The flat form is built once, on
+/// first use, under a lock (vectors are shared between worker threads).
+public final class DictionaryForm: Sendable {
+    public let codes: Buffer
+    public let entries: ColumnVector
+    let count: Int
+    private let flatForm = Mutex<(values: Buffer, offsets: Buffer)?>(nil)
+
+    init(codes: Buffer, entries: ColumnVector, count: Int) {
+        self.codes = codes
+        self.entries = entries
+        self.count = count
+    }
+
+    @inline(__always)
+    func code(_ row: Int) -> UInt32 { codes.base.load(fromByteOffset: row &* 4, as: UInt32.self) }
+
+    /// The codes as a typed pointer, valid while this form is alive.
+    public var codePointer: UnsafePointer<UInt32> { codes.base.assumingMemoryBound(to: UInt32.self) }
+
+    var flat: (values: Buffer, offsets: Buffer) {
+        flatForm.withLock { cached in
+            if let cached { return cached }
+            let f = StringGather.gather(entries, UnsafeBufferPointer(start: codePointer, count: count))
+            cached = f
+            return f
+        }
+    }
+}
+
+/// Gathers VARCHAR rows by index into a new flat vector's bytes and offsets: the one string gather (flattening the
+/// dictionary form, `Gather.rows`).
+public enum StringGather {
+    public static func gather<I: FixedWidthInteger>(_ source: ColumnVector, _ idx: UnsafeBufferPointer<I>) -> (values: Buffer, offsets: Buffer) {
+        precondition(source.dictionary == nil, "gather from a flat vector")
+        let n = idx.count
+        let srcOff = source.offsets!.typed(UInt32.self, count: source.count + 1)
+        var total = 0
+        for i in 0..<n {
+            let r = Int(idx[i])
+            total += Int(srcOff[r + 1] &- srcOff[r])
+        }
+        let offs = Buffer(byteCount: (n + 1) * 4) { raw in
+            let o = raw.bindMemory(to: UInt32.self)
+            var acc: UInt32 = 0
+            for i in 0..<n {
+                o[i] = acc
+                let r = Int(idx[i])
+                acc &+= srcOff[r + 1] &- srcOff[r]
+            }
+            o[n] = acc
+        }
+        // Strings of up to 16 bytes (most CDP values: channels, types, SKUs, categories) move as one unaligned
+        // 16-byte load and store instead of a memmove call each; the store may run past the string into the
+        // next one's place, which that copy then overwrites, and into 16 bytes of slack after the last.
+        let src = source.values.base, srcLimit = source.values.byteCount
+        let bytes = Buffer(byteCount: total + 16) { raw in
+            let dst = raw.baseAddress!
+            var at = 0
+            for i in 0..<n {
+                let r = Int(idx[i])
+                let s = Int(srcOff[r]), len = Int(srcOff[r + 1] &- srcOff[r])
+                if len <= 16 && s + 16 <= srcLimit {
+                    dst.storeBytes(of: src.loadUnaligned(fromByteOffset: s, as: SIMD16<UInt8>.self), toByteOffset: at, as: SIMD16<UInt8>.self)
+                } else if len > 0 {
+                    (dst + at).copyMemory(from: src + s, byteCount: len)
+                }
+                at += len
+            }
+        }
+        return (bytes, offs)
     }
 }

@@ -18,7 +18,7 @@ public struct Batch: Sendable {
     }
 
     /// Bytes held by the batch's vectors (memory accounting).
-    var byteCount: Int { columns.reduce(0) { $0 + $1.values.byteCount + ($1.offsets?.byteCount ?? 0) + ($1.validity?.byteCount ?? 0) } }
+    var byteCount: Int { columns.reduce(0) { $0 + $1.heldByteCount } }
 }
 
 /// Builders of vectors for kernels: typed fills, constants, validity arithmetic.
@@ -108,7 +108,7 @@ enum Vectors {
 
     /// A copy of `v` with a different validity.
     static func withValidity(_ v: ColumnVector, _ validity: Buffer?) -> ColumnVector {
-        ColumnVector(type: v.type, count: v.count, values: v.values, offsets: v.offsets, validity: validity)
+        v.withValidity(validity)
     }
 
     /// Raw UTF-8 of row `i` of a VARCHAR vector, without bounds checks beyond the offsets.

@@ -9,6 +9,7 @@ struct Evaluator: Sendable {
     let now: Int64
 
     func evaluate(_ e: BoundExpr, _ b: Batch) throws -> ColumnVector {
+        if let out = try onDictionaryEntries(e, b) { return out }
         let n = b.count
         switch e {
         case .column(let i, _):
@@ -72,6 +73,39 @@ struct Evaluator: Sendable {
             throw SQLError(.runtime, "internal: subquery not resolved before execution")
         case .aggregateSlot, .windowSlot:
             throw SQLError(.runtime, "internal: unbound aggregate or window placeholder")
+        }
+    }
+
+    /// A predicate over one VARCHAR column in dictionary form (comparison with a constant, IN, LIKE, and NOT, AND,
+    /// OR of those) runs once per dictionary entry; each row then takes its entry's result. These predicates are
+    /// NULL exactly when the column is, so a row's result is valid when both its entry's result and its value are.
+    private func onDictionaryEntries(_ e: BoundExpr, _ b: Batch) throws -> ColumnVector? {
+        guard Self.isEntryPredicate(e), e.columnsUsed.count == 1, let k = e.columnsUsed.first else { return nil }
+        let column = b.columns[k]
+        guard let d = column.dictionary, d.entries.count < b.count else { return nil }
+        let onEntries = try evaluate(e.remapped([k: 0]), Batch(columns: [d.entries], count: d.entries.count))
+        let n = b.count
+        let result = Vectors.pointer(onEntries, UInt8.self)
+        let codes = d.codePointer
+        var validity = column.validity
+        if let entryValidity = Vectors.validity(onEntries) {
+            let rowValidity = Vectors.validity(column)
+            var flags = [UInt8](repeating: 0, count: n)
+            for i in 0..<n where Vectors.isValid(rowValidity, i) && Vectors.isValid(entryValidity, Int(codes[i])) { flags[i] = 1 }
+            validity = flags.withUnsafeBufferPointer { Vectors.validity(fromFlags: $0.baseAddress!, n) }
+        }
+        return Vectors.make(.boolean, n, validity: validity) { (o: UnsafeMutablePointer<UInt8>) in
+            for i in 0..<n { o[i] = result[Int(codes[i])] }
+        }
+    }
+
+    private static func isEntryPredicate(_ e: BoundExpr) -> Bool {
+        switch e {
+        case .compare(_, .column, .constant), .compare(_, .constant, .column): return true
+        case .inList(.column, _, _, _), .like(.column, _, _, _): return true
+        case .not(let x): return isEntryPredicate(x)
+        case .and(let xs), .or(let xs): return xs.allSatisfy(isEntryPredicate)
+        default: return false
         }
     }
 

@@ -1,5 +1,5 @@
 public import SeamStorage
-public import SeamColumnar
+import SeamColumnar
 
 /// Builds `customers`: one row per resolved person, with best-known traits (the most recent statement; at the
 /// same instant the CRM beats other sources), the latest consent per purpose (a later opt-out anywhere wins), and

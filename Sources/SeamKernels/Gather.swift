@@ -43,36 +43,12 @@ public enum Gather {
                 let b = Buffer(byteCount: n * 8) { gatherFixed(source.values.typed(Double.self, count: source.count), idx, $0) }
                 return ColumnVector(type: source.type, count: n, values: b, validity: validity)
             case .bytes:
-                let srcOff = source.offsets!.typed(UInt32.self, count: source.count + 1)
-                var total = 0
-                for r in idx { total += Int(srcOff[Int(r) + 1] &- srcOff[Int(r)]) }
-                let offs = Buffer(byteCount: (n + 1) * 4) { raw in
-                    let o = raw.bindMemory(to: UInt32.self)
-                    var acc: UInt32 = 0
-                    for i in 0..<n {
-                        o[i] = acc
-                        let r = Int(idx[i])
-                        acc &+= srcOff[r + 1] &- srcOff[r]
-                    }
-                    o[n] = acc
+                if let d = source.dictionary {
+                    // Dictionary form stays: gather the codes, share the entries.
+                    let codes = Buffer(byteCount: n * 4) { gatherFixed(d.codes.typed(UInt32.self, count: source.count), idx, $0) }
+                    return ColumnVector(codes: codes, entries: d.entries, count: n, validity: validity)
                 }
-                // Strings of up to 16 bytes (most CDP values: channels, types, SKUs, categories) move as one unaligned
-                // 16-byte load and store instead of a memmove call each; the store may run past the string into the
-                // next one's place, which that copy then overwrites, and into 16 bytes of slack after the last.
-                let src = source.values.base, srcLimit = source.values.byteCount
-                let bytes = Buffer(byteCount: total + 16) { raw in
-                    let dst = raw.baseAddress!
-                    var at = 0
-                    for r in idx {
-                        let s = Int(srcOff[Int(r)]), len = Int(srcOff[Int(r) + 1] &- srcOff[Int(r)])
-                        if len <= 16 && s + 16 <= srcLimit {
-                            dst.storeBytes(of: src.loadUnaligned(fromByteOffset: s, as: SIMD16<UInt8>.self), toByteOffset: at, as: SIMD16<UInt8>.self)
-                        } else if len > 0 {
-                            (dst + at).copyMemory(from: src + s, byteCount: len)
-                        }
-                        at += len
-                    }
-                }
+                let (bytes, offs) = StringGather.gather(source, idx)
                 return ColumnVector(type: .varchar, count: n, values: bytes, offsets: offs, validity: validity)
             }
         }

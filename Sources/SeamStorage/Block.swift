@@ -124,10 +124,15 @@ public enum BlockCodec {
             let plain = try LZ4Block.decompress(stored, rawCount: rawBytes)
             let holder = DecompressedPayload(plain)
             let d = try codec.decode(UnsafeRawBufferPointer(plain), type: type, count: rows, owner: holder)
-            return ColumnVector(type: type, count: rows, values: d.values, offsets: d.offsets, validity: validity)
+            return vector(d, type, rows, validity)
         }
         guard rawBytes == storedBytes else { throw StorageError(.corrupt, "raw and stored sizes differ without LZ4") }
         let d = try codec.decode(stored, type: type, count: rows, owner: owner)
+        return vector(d, type, rows, validity)
+    }
+
+    private static func vector(_ d: DecodedValues, _ type: LogicalType, _ rows: Int, _ validity: Buffer?) -> ColumnVector {
+        if let (codes, entries) = d.dictionary { return ColumnVector(codes: codes, entries: entries, count: rows, validity: validity) }
         return ColumnVector(type: type, count: rows, values: d.values, offsets: d.offsets, validity: validity)
     }
 

@@ -52,6 +52,34 @@ struct HashAggregate {
         return [Batch(columns: columns, count: n)]
     }
 
+    /// Group ids for one key column in dictionary form: each entry the rows use is looked up once (as the serialized
+    /// key ``EncodedKeys`` makes, so tables built either way merge), then each row takes its entry's id.
+    private static func groupIDs(dictionaryKey key: ColumnVector, _ d: DictionaryForm, _ n: Int, _ table: inout KeyTable, _ gids: inout [Int32]) {
+        let codes = d.codePointer
+        let validity = Vectors.validity(key)
+        var entryID = [Int32](repeating: -1, count: d.entries.count)
+        var hasNull = false
+        for i in 0..<n {
+            if Vectors.isValid(validity, i) { entryID[Int(codes[i])] = 0 } else { hasNull = true }
+        }
+        let enc = EncodedKeys([d.entries], d.entries.count)
+        enc.bytes.withUnsafeBytes { all in
+            for j in 0..<d.entries.count where entryID[j] == 0 {
+                entryID[j] = table.findOrInsert(UnsafeRawBufferPointer(rebasing: all[enc.starts[j]..<enc.starts[j + 1]]), enc.hashes[j])
+            }
+        }
+        var nullID: Int32 = -1
+        if hasNull {
+            let nullKey: [UInt8] = [0]  // EncodedKeys' form of a NULL key: the flag byte alone
+            nullID = nullKey.withUnsafeBytes { table.findOrInsert($0, Hash64.hash($0)) }
+        }
+        entryID.withUnsafeBufferPointer { ids in
+            gids.withUnsafeMutableBufferPointer { g in
+                for i in 0..<n { g[i] = Vectors.isValid(validity, i) ? ids[Int(codes[i])] : nullID }
+            }
+        }
+    }
+
     private func consume(_ p: Partial, _ b: Batch) throws {
         let n = b.count
         if n == 0 { return }
@@ -62,10 +90,14 @@ struct HashAggregate {
             }
         } else {
             let keys = try groups.map { e in try executor.locate(e, inputSchema) { try executor.evaluator.evaluate(e, b) } }
-            let enc = EncodedKeys(keys, n)
             // The table leaves the class for the loop: no exclusivity check or copy per row.
             var table = p.table
             p.table = KeyTable()
+            if keys.count == 1, let d = keys[0].dictionary, d.entries.count < n {
+                Self.groupIDs(dictionaryKey: keys[0], d, n, &table, &gids)
+                p.table = table
+            } else {
+            let enc = EncodedKeys(keys, n)
             enc.bytes.withUnsafeBytes { all in
                 enc.starts.withUnsafeBufferPointer { st in
                     enc.hashes.withUnsafeBufferPointer { hs in
@@ -78,6 +110,7 @@ struct HashAggregate {
                 }
             }
             p.table = table
+            }
             let bytes = p.table.byteCount
             if bytes > p.reserved + (16 << 20) {
                 try executor.memory.reserve(bytes - p.reserved)

@@ -18,6 +18,20 @@ public struct CodecID: RawRepresentable, Hashable, Sendable, CustomStringConvert
 package struct DecodedValues {
     package var values: Buffer
     package var offsets: Buffer?
+    /// For VARCHAR: codes (`UInt32` per row) into `entries`, when the codec keeps the dictionary form; `values` and
+    /// `offsets` are then unused.
+    package var dictionary: (codes: Buffer, entries: ColumnVector)? = nil
+
+    package init(values: Buffer, offsets: Buffer? = nil) {
+        self.values = values
+        self.offsets = offsets
+    }
+
+    package init(codes: Buffer, entries: ColumnVector) {
+        self.values = codes
+        self.offsets = nil
+        self.dictionary = (codes, entries)
+    }
 }
 
 /// A lightweight encoding of one block's values (nulls are handled by the block, not the codec).

@@ -80,17 +80,18 @@ package struct DictionaryCodec: Codec {
             type: .varchar, count: entries, owner: nil)
         try r.align(to: 8)
         let packed = try r.slice(BitPacking.byteCount(count: count, width: width))
-        var codes = [UInt32](repeating: 0, count: count)
-        codes.withUnsafeMutableBufferPointer { c in
-            if count > 0 { BitPacking.unpack(packed, count: count, width: width, reference: 0, into: c.baseAddress!) }
+        // The block stays in dictionary form: codes plus the (borrowed) entries; the engine flattens it if it must.
+        var bad: UInt32? = nil
+        let codes = Buffer(byteCount: count * 4) { raw in
+            guard count > 0 else { return }
+            let c = raw.bindMemory(to: UInt32.self)
+            BitPacking.unpack(packed, count: count, width: width, reference: 0, into: c.baseAddress!)
+            var maxCode: UInt32 = 0
+            for i in 0..<count { maxCode = max(maxCode, c[i]) }
+            if Int(maxCode) >= entries { bad = maxCode }
         }
-        var indices = [Int32](repeating: 0, count: count)
-        for i in 0..<count {
-            guard Int(codes[i]) < entries else { throw StorageError(.corrupt, "dictionary code \(codes[i]) ≥ \(entries)") }
-            indices[i] = Int32(codes[i])
-        }
+        if let bad { throw StorageError(.corrupt, "dictionary code \(bad) ≥ \(entries)") }
         let dictVector = ColumnVector(type: .varchar, count: entries, values: dict.values, offsets: dict.offsets)
-        let out = Gather.rows(dictVector, indices)
-        return DecodedValues(values: out.values, offsets: out.offsets)
+        return DecodedValues(codes: codes, entries: dictVector)
     }
 }

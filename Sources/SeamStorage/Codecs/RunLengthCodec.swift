@@ -66,29 +66,39 @@ package struct RunLengthCodec: Codec {
         }
         guard total == count else { throw StorageError(.corrupt, "runs cover \(total) rows, block has \(count)") }
         let runValues = try PlainCodec().decode(try r.slice(r.remaining), type: type, count: runs, owner: nil)
+        func runLength(_ k: Int) -> Int { Int(lengths.loadUnaligned(fromByteOffset: k * 4, as: UInt32.self)) }
         if let w = type.physical.width {
-            let values = Buffer(byteCount: count * w) { out in
-                var at = 0
-                for k in 0..<runs {
-                    let len = Int(lengths.loadUnaligned(fromByteOffset: k * 4, as: UInt32.self))
-                    let src = runValues.values.base + k * w
-                    for _ in 0..<len {
-                        out.baseAddress!.advanced(by: at * w).copyMemory(from: src, byteCount: w)
-                        at += 1
+            func fill<T: BitwiseCopyable>(_: T.Type) -> Buffer {
+                Buffer(byteCount: count * w) { out in
+                    let o = out.bindMemory(to: T.self)
+                    let src = runValues.values.base
+                    var at = 0
+                    for k in 0..<runs {
+                        let v = src.loadUnaligned(fromByteOffset: k * w, as: T.self)
+                        for i in at..<(at + runLength(k)) { o[i] = v }
+                        at += runLength(k)
                     }
                 }
             }
-            return DecodedValues(values: values)
+            switch w {
+            case 1: return DecodedValues(values: fill(UInt8.self))
+            case 4: return DecodedValues(values: fill(UInt32.self))
+            default:
+                precondition(w == 8, "fixed widths are 1, 4 and 8 bytes")
+                return DecodedValues(values: fill(UInt64.self))
+            }
         }
+        // VARCHAR stays in dictionary form: one entry per run, the run's index as each row's code.
         let runVector = ColumnVector(type: .varchar, count: runs, values: runValues.values, offsets: runValues.offsets)
-        var indices = [Int32]()
-        indices.reserveCapacity(count)
-        for k in 0..<runs {
-            let len = Int(lengths.loadUnaligned(fromByteOffset: k * 4, as: UInt32.self))
-            for _ in 0..<len { indices.append(Int32(k)) }
+        let codes = Buffer(byteCount: count * 4) { out in
+            let o = out.bindMemory(to: UInt32.self)
+            var at = 0
+            for k in 0..<runs {
+                for i in at..<(at + runLength(k)) { o[i] = UInt32(k) }
+                at += runLength(k)
+            }
         }
-        let expanded = Gather.rows(runVector, indices)
-        return DecodedValues(values: expanded.values, offsets: expanded.offsets)
+        return DecodedValues(codes: codes, entries: runVector)
     }
 }
 
