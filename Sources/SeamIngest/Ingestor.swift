@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 public import SeamStorage
-public import SeamColumnar
+import SeamColumnar
 import SeamKernels
 
 /// What one ingest did, per source: every record read either landed, was quarantined or was a duplicate.

@@ -1,5 +1,5 @@
 public import SeamStorage
-public import SeamColumnar
+import SeamColumnar
 
 /// The canonical tables ingest fills, with their layouts, and small helpers to read and build them.
 public enum IngestTables {

@@ -95,3 +95,36 @@ extension Value {
     var stringValue: String? { if case .varchar(let s) = self { return s } else { return nil } }
     var int64: Int64? { if case .bigint(let x) = self { return x } else { return nil } }
 }
+
+/// GROUP BY one integer key takes a direct-array path while the keys span a modest range and the hash path once they
+/// do not (here in the middle of a query, with the groups found so far carried over); both must count alike.
+@Suite struct IntegerGroupingTests {
+    static let keys: [Value] = (0..<9000).map { i -> Value in
+        if i % 97 == 0 { return .null }
+        if i < 3000 { return .bigint(Int64(i % 200)) }
+        if i < 6000 { return .bigint(Int64(i % 500) - 250) }  // the span grows downwards, below the first base
+        return .bigint(i % 2 == 0 ? Int64(i % 300) : Int64.max - Int64(i % 7))  // then a span too wide for the array
+    }
+
+    @Test func denseThenHashPathsCountAlike() throws {
+        let dir = VectorFixtures.temporaryDirectory("integer-grouping")
+        let store = try Store(path: dir + "/store", create: true)
+        let schema = Schema([Field("k", .bigint), Field("i", .integer)])
+        try store.createTable("g", schema: schema)
+        var options = SegmentOptions()
+        options.blockRows = 1024
+        let rows = Self.keys.enumerated().map { [$0.element, Value.integer(Int32($0.offset % 40))] }
+        try store.append(Chunk(schema: schema, rows: rows), to: "g", options: options)
+        for threads in [1, 2] {
+            let engine = QueryEngine(store: store, options: QueryOptions(threads: threads))
+            var expected: [Value: Int64] = [:]
+            for k in Self.keys { expected[k, default: 0] += 1 }
+            let got = try engine.query("SELECT k, count(*) FROM g GROUP BY k").rows
+            #expect(got.count == expected.count)
+            #expect(Dictionary(got.map { ($0[0], $0[1].int64 ?? -1) }, uniquingKeysWith: { _, _ in -1 }) == expected)
+            // INTEGER keys on the dense path throughout.
+            let small = try engine.query("SELECT i, count(*) FROM g GROUP BY i").rows
+            #expect(small.count == 40 && small.allSatisfy { $0[1].int64 == 225 }, "\(small)")
+        }
+    }
+}

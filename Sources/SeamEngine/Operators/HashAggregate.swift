@@ -16,6 +16,9 @@ struct HashAggregate {
         var table = KeyTable()
         var states: [any AggregateState]
         var reserved = 0
+        /// Dense path for one integer key: `dense[key - denseBase]` is the key's group id (or -1), kept while the keys
+        /// seen span at most ``DenseKeys/maxSpan`` values.
+        var dense = DenseKeys()
 
         init(_ aggs: [AggregateCall]) { states = aggs.map(AggregateStates.make) }
     }
@@ -96,6 +99,9 @@ struct HashAggregate {
             if keys.count == 1, let d = keys[0].dictionary, d.entries.count < n {
                 Self.groupIDs(dictionaryKey: keys[0], d, n, &table, &gids)
                 p.table = table
+            } else if keys.count == 1, p.dense.accepts(keys[0]) {
+                p.dense.groupIDs(keys[0], n, &table, &gids)
+                p.table = table
             } else {
             let enc = EncodedKeys(keys, n)
             enc.bytes.withUnsafeBytes { all in
@@ -139,5 +145,110 @@ struct HashAggregate {
                 }
             }
         }
+    }
+}
+
+/// Group ids for one integer-like key (INTEGER, BIGINT, TIMESTAMP, DECIMAL) whose values span a modest range, such
+/// as customer ids: a direct array from key to group id replaces hashing, and the shared ``KeyTable`` sees each key
+/// once (for the output and the merge of workers' tables). Gives up for good, per worker, once the keys span more
+/// than ``maxSpan`` values; the hash path then takes over with the same table.
+struct DenseKeys {
+    static let maxSpan: Int64 = 1 << 22
+    private(set) var disabled = false
+    private var ids: [Int32] = []
+    private var base: Int64 = 0
+    private var nullID: Int32 = -1
+
+    mutating func accepts(_ key: ColumnVector) -> Bool {
+        guard !disabled, key.dictionary == nil else { return false }
+        switch key.type.physical {
+        case .int32, .int64: break
+        default: return false
+        }
+        guard let (lo, hi) = Self.range(key) else { return true }  // every key NULL
+        let newLo = ids.isEmpty ? lo : min(base, lo)
+        let newHi = ids.isEmpty ? hi : max(base + Int64(ids.count) - 1, hi)
+        let (span, overflow) = newHi.subtractingReportingOverflow(newLo)
+        guard !overflow, span < Self.maxSpan else {
+            // Too wide (or overflowing): the hash path from now on. Groups found so far stay in the table.
+            disabled = true
+            ids = []
+            return false
+        }
+        if ids.isEmpty {
+            base = newLo
+            ids = [Int32](repeating: -1, count: Int(newHi - newLo + 1))
+        } else if newLo < base || newHi >= base + Int64(ids.count) {
+            var grown = [Int32](repeating: -1, count: Int(newHi - newLo + 1))
+            let shift = Int(base - newLo)
+            for (i, g) in ids.enumerated() { grown[i + shift] = g }
+            ids = grown
+            base = newLo
+        }
+        return true
+    }
+
+    /// Smallest and largest valid key, or nil when all are NULL.
+    private static func range(_ key: ColumnVector) -> (Int64, Int64)? {
+        let validity = Vectors.validity(key)
+        var lo = Int64.max, hi = Int64.min
+        func scan<T: FixedWidthInteger>(_: T.Type) {
+            let p = Vectors.pointer(key, T.self)
+            if validity == nil {
+                for i in 0..<key.count {
+                    let v = Int64(p[i])
+                    lo = min(lo, v)
+                    hi = max(hi, v)
+                }
+            } else {
+                for i in 0..<key.count where Vectors.isValid(validity, i) {
+                    let v = Int64(p[i])
+                    lo = min(lo, v)
+                    hi = max(hi, v)
+                }
+            }
+        }
+        if key.type.physical == .int32 { scan(Int32.self) } else { scan(Int64.self) }
+        return lo <= hi ? (lo, hi) : nil
+    }
+
+    /// Fills `gids` for `key` (after ``accepts(_:)`` said yes), inserting new keys into `table` in
+    /// ``EncodedKeys``' serialized form.
+    mutating func groupIDs(_ key: ColumnVector, _ n: Int, _ table: inout KeyTable, _ gids: inout [Int32]) {
+        let validity = Vectors.validity(key)
+        let base = self.base
+        var nullID = self.nullID
+        func run<T: FixedWidthInteger>(_: T.Type) {
+            let p = Vectors.pointer(key, T.self)
+            ids.withUnsafeMutableBufferPointer { dense in
+                gids.withUnsafeMutableBufferPointer { g in
+                    for i in 0..<n {
+                        guard Vectors.isValid(validity, i) else {
+                            if nullID < 0 {
+                                let nullKey: [UInt8] = [0]  // the flag byte alone, as EncodedKeys writes NULL
+                                nullID = nullKey.withUnsafeBytes { table.findOrInsert($0, Hash64.hash($0)) }
+                            }
+                            g[i] = nullID
+                            continue
+                        }
+                        let slot = Int(Int64(p[i]) &- base)
+                        var id = dense[slot]
+                        if id < 0 {
+                            let value = p[i]
+                            id = withUnsafeTemporaryAllocation(byteCount: 1 + MemoryLayout<T>.size, alignment: 1) { buf in
+                                buf.storeBytes(of: 1, as: UInt8.self)  // EncodedKeys' form: flag byte, then the value
+                                buf.storeBytes(of: value, toByteOffset: 1, as: T.self)
+                                let key = UnsafeRawBufferPointer(buf)
+                                return table.findOrInsert(key, Hash64.hash(key))
+                            }
+                            dense[slot] = id
+                        }
+                        g[i] = id
+                    }
+                }
+            }
+        }
+        if key.type.physical == .int32 { run(Int32.self) } else { run(Int64.self) }
+        self.nullID = nullID
     }
 }

@@ -145,7 +145,7 @@ extension IdentityGraph {
         }
         // Union-find with per-type counts per cluster.
         var parent = [Int32](0..<Int32(n))
-        var oldest = [Int64](1...Int64(max(n, 1))).prefix(n).map { $0 }
+        let oldest = [Int64](1...Int64(max(n, 1))).prefix(n).map { $0 }
         var counts = [Int32](repeating: 0, count: n * types.count)
         for (i, node) in nodes.enumerated() { counts[i * types.count + node.id.type.priority] = 1 }
         func find(_ x: Int32) -> Int32 {

@@ -1,6 +1,6 @@
 import Foundation
 public import SeamStorage
-public import SeamColumnar
+import SeamColumnar
 
 /// The identity operations behind `seam identity …`: explain, split, rebuild, evaluate.
 public enum IdentityService {

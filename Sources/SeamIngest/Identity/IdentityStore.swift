@@ -1,5 +1,5 @@
 public import SeamStorage
-public import SeamColumnar
+import SeamColumnar
 
 /// Loads and saves the identity graph and its resolution in the store's `identities`, `identity_links` and
 /// `identity_decisions` tables.

@@ -1,5 +1,5 @@
 public import Foundation
-public import SeamColumnar
+import SeamColumnar
 
 /// A date-time layout from a mapping file, compiled once and applied to bytes without allocating.
 ///

@@ -1,6 +1,6 @@
 import SeamColumnar
 import Foundation
-public import SeamKernels
+import SeamKernels
 
 /// A ``Mapping`` bound to one file's header: column positions resolved once, then applied to every record.
 public struct CSVSource: Sendable {

@@ -1,6 +1,6 @@
 import SeamColumnar
 import Foundation
-public import SeamKernels
+import SeamKernels
 
 /// Segment-spec messages (https://segment.com/docs/connections/spec/) to canonical rows: track, page, screen,
 /// identify, group and alias; one message per line or a `batch` envelope.
