@@ -136,7 +136,8 @@ public final class DictionaryForm: Sendable {
     var flat: (values: Buffer, offsets: Buffer) {
         flatForm.withLock { cached in
             if let cached { return cached }
-            let f = StringGather.gather(entries, UnsafeBufferPointer(start: codePointer, count: count))
+            // Codes index at most 2^16 dictionary entries or one block's runs, so they read as Int32 as they are.
+            let f = StringGather.gather(entries, UnsafeBufferPointer(start: codes.base.assumingMemoryBound(to: Int32.self), count: count))
             cached = f
             return f
         }
@@ -146,7 +147,7 @@ public final class DictionaryForm: Sendable {
 /// Gathers VARCHAR rows by index into a new flat vector's bytes and offsets: the one string gather (flattening the
 /// dictionary form, `Gather.rows`).
 public enum StringGather {
-    public static func gather<I: FixedWidthInteger>(_ source: ColumnVector, _ idx: UnsafeBufferPointer<I>) -> (values: Buffer, offsets: Buffer) {
+    public static func gather(_ source: ColumnVector, _ idx: UnsafeBufferPointer<Int32>) -> (values: Buffer, offsets: Buffer) {
         precondition(source.dictionary == nil, "gather from a flat vector")
         let n = idx.count
         let srcOff = source.offsets!.typed(UInt32.self, count: source.count + 1)

@@ -450,7 +450,8 @@ final class DistinctState: AggregateState {
     let function: AggregateFunction
     let argType: LogicalType
     let outType: LogicalType
-    var ints: [Set<Int64>] = []
+    /// Integer-like values (DOUBLE by bit pattern) as (group, value) pairs in one table; `counts` per group.
+    var pairs = GroupValueSet()
     /// VARCHAR: keys are the group id (4 bytes) then the UTF-8 bytes; `counts` per group.
     var strings = KeyTable()
     var counts: [Int64] = []
@@ -464,11 +465,7 @@ final class DistinctState: AggregateState {
     private var isString: Bool { argType.physical == .bytes }
 
     private func grow(_ groups: Int) {
-        if isString {
-            if counts.count < groups { counts.append(contentsOf: repeatElement(0, count: groups - counts.count)) }
-        } else if ints.count < groups {
-            ints.append(contentsOf: repeatElement([], count: groups - ints.count))
-        }
+        if counts.count < groups { counts.append(contentsOf: repeatElement(0, count: groups - counts.count)) }
     }
 
     /// The value's 64-bit pattern (DOUBLE: -0.0 and 0.0 are one value, as are all NaNs).
@@ -500,7 +497,21 @@ final class DistinctState: AggregateState {
             for i in 0..<n where AggregateStates.counts(mask, val, i) { insertString(gids[i], Vectors.string(arg, offs, i), &scratch) }
         } else {
             let xs = bits(arg)
-            for i in 0..<n where AggregateStates.counts(mask, val, i) { ints[Int(gids[i])].insert(xs[i]) }
+            var set = pairs
+            pairs = GroupValueSet()
+            counts.withUnsafeMutableBufferPointer { c in
+                // Rows come sorted by customer and time within a segment, so a pair often repeats the row before:
+                // that check costs nothing, a probe of a large table a cache miss.
+                var lastGroup: Int32 = -1, lastValue: Int64 = 0
+                for i in 0..<n where AggregateStates.counts(mask, val, i) {
+                    let g = gids[i], v = xs[i]
+                    if g == lastGroup && v == lastValue { continue }
+                    lastGroup = g
+                    lastValue = v
+                    if set.insert(g, v) { c[Int(g)] += 1 }
+                }
+            }
+            pairs = set
         }
     }
 
@@ -517,20 +528,26 @@ final class DistinctState: AggregateState {
                 }
             }
         } else {
-            for g in o.ints.indices { ints[Int(map[g])].formUnion(o.ints[g]) }
+            o.pairs.forEach { g, v in
+                let target = map[Int(g)]
+                if pairs.insert(target, v) { counts[Int(target)] += 1 }
+            }
         }
     }
 
     func finish(groups: Int) -> ColumnVector {
         grow(groups)
         var b = ColumnBuilder(outType, capacity: groups)
+        let counting = isString || [.count, .approxCountDistinct, .countStar].contains(function)
+        // The binder allows only count(DISTINCT) on text (min/max/any_value drop DISTINCT).
+        if counting {
+            for g in 0..<groups { b.append(int64: counts[g]) }
+            return b.finish()
+        }
+        var perGroup = [[Int64]](repeating: [], count: groups)
+        pairs.forEach { g, v in perGroup[Int(g)].append(v) }
         for g in 0..<groups {
-            if isString {
-                // The binder allows only count(DISTINCT) on text (min/max/any_value drop DISTINCT).
-                b.append(int64: counts[g])
-                continue
-            }
-            let set = ints[g]
+            let set = perGroup[g]
             switch function {
             case .count, .approxCountDistinct, .countStar: b.append(int64: Int64(set.count))
             case .sum, .avg:
@@ -565,6 +582,70 @@ final class DistinctState: AggregateState {
         case .boolean: return .boolean(x != 0)
         case .double: return .double(Double(bitPattern: UInt64(bitPattern: x)))
         default: return .bigint(x)
+        }
+    }
+}
+
+/// An open-addressing set of (group, 64-bit value) pairs: DISTINCT aggregates over integer-like values for every
+/// group in one table, so a value costs one probe of a flat array, not a per-group `Set`. A slot is two adjacent
+/// words (value, group + 1; 0 = empty), so a probe touches one cache line.
+struct GroupValueSet {
+    private var slots = [UInt64](repeating: 0, count: 2 * 1024)
+    private var mask = 1023
+    private(set) var count = 0
+
+    @inline(__always)
+    private static func slot(_ g: Int32, _ v: Int64, _ mask: Int) -> Int {
+        var h = UInt64(bitPattern: v) &* 0x9E37_79B9_7F4A_7C15
+        h ^= UInt64(UInt32(bitPattern: g)) &* 0xC2B2_AE3D_27D4_EB4F
+        h ^= h >> 32
+        return Int(truncatingIfNeeded: h) & mask
+    }
+
+    /// Adds the pair; true when it was not there.
+    @inline(__always)
+    mutating func insert(_ g: Int32, _ v: Int64) -> Bool {
+        let tag = UInt64(UInt32(bitPattern: g)) &+ 1
+        let value = UInt64(bitPattern: v)
+        var s = Self.slot(g, v, mask)
+        let inserted: Bool = slots.withUnsafeMutableBufferPointer { w in
+            while true {
+                let t = w[2 &* s &+ 1]
+                if t == 0 {
+                    w[2 &* s] = value
+                    w[2 &* s &+ 1] = tag
+                    return true
+                }
+                if t == tag && w[2 &* s] == value { return false }
+                s = (s &+ 1) & mask
+            }
+        }
+        guard inserted else { return false }
+        count += 1
+        if count * 2 > mask + 1 { grow() }
+        return true
+    }
+
+    private mutating func grow() {
+        let old = slots
+        let capacity = (mask + 1) * 2
+        slots = [UInt64](repeating: 0, count: 2 * capacity)
+        mask = capacity - 1
+        slots.withUnsafeMutableBufferPointer { w in
+            for i in 0..<(old.count / 2) where old[2 * i + 1] != 0 {
+                let g = Int32(bitPattern: UInt32(truncatingIfNeeded: old[2 * i + 1] &- 1))
+                var s = Self.slot(g, Int64(bitPattern: old[2 * i]), mask)
+                while w[2 &* s &+ 1] != 0 { s = (s &+ 1) & mask }
+                w[2 &* s] = old[2 * i]
+                w[2 &* s &+ 1] = old[2 * i + 1]
+            }
+        }
+    }
+
+    /// Every pair, in no particular order.
+    func forEach(_ body: (Int32, Int64) -> Void) {
+        for i in 0..<(slots.count / 2) where slots[2 * i + 1] != 0 {
+            body(Int32(bitPattern: UInt32(truncatingIfNeeded: slots[2 * i + 1] &- 1)), Int64(bitPattern: slots[2 * i]))
         }
     }
 }

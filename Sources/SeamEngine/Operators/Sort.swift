@@ -10,18 +10,19 @@ struct RowComparator {
         case int32s(UnsafePointer<Int32>)
         case bytes(UnsafePointer<UInt8>)
         case doubles(UnsafePointer<Double>)
-        case strings(ColumnVector, UnsafePointer<UInt32>)
+        case strings(UnsafeRawPointer, UnsafePointer<UInt32>)
     }
 
+    /// Raw views only, so comparing touches no reference-counted value; `vectors` keeps the memory alive.
     struct Key {
         let column: Column
         let validity: UnsafePointer<UInt64>?
         let descending: Bool
         let nullsFirst: Bool
-        let vector: ColumnVector
     }
 
     let keys: [Key]
+    private let vectors: [ColumnVector]
 
     init(_ vectors: [ColumnVector], descending: [Bool], nullsFirst: [Bool]) {
         keys = vectors.indices.map { k in
@@ -32,10 +33,11 @@ struct RowComparator {
             case .int32: col = .int32s(Vectors.pointer(v, Int32.self))
             case .uint8: col = .bytes(Vectors.pointer(v, UInt8.self))
             case .double: col = .doubles(Vectors.pointer(v, Double.self))
-            case .bytes: col = .strings(v, Vectors.offsets(v))
+            case .bytes: col = .strings(v.values.base, Vectors.offsets(v))
             }
-            return Key(column: col, validity: Vectors.validity(v), descending: descending[k], nullsFirst: nullsFirst[k], vector: v)
+            return Key(column: col, validity: Vectors.validity(v), descending: descending[k], nullsFirst: nullsFirst[k])
         }
+        self.vectors = vectors
     }
 
     /// < 0 when row a sorts before row b.
@@ -55,7 +57,10 @@ struct RowComparator {
             case .int32s(let p): c = p[a] < p[b] ? -1 : (p[a] > p[b] ? 1 : 0)
             case .bytes(let p): c = Int(p[a]) - Int(p[b])
             case .doubles(let p): c = p[a] < p[b] ? -1 : (p[a] > p[b] ? 1 : 0)
-            case .strings(let v, let o): c = Compare.compareBytes(Vectors.string(v, o, a), Vectors.string(v, o, b))
+            case .strings(let base, let o):
+                c = Compare.compareBytes(
+                    UnsafeRawBufferPointer(start: base + Int(o[a]), count: Int(o[a + 1] &- o[a])),
+                    UnsafeRawBufferPointer(start: base + Int(o[b]), count: Int(o[b + 1] &- o[b])))
             }
             if c != 0 { return k.descending ? -c : c }
         }
@@ -64,10 +69,67 @@ struct RowComparator {
 
     /// Row indices 0..<n in sorted order (ties keep input order).
     func sortedIndices(_ n: Int) -> [Int32] {
+        if let sorted = sortedByNormalizedKeys(n) { return sorted }
         var idx = (0..<n).map { Int32($0) }
         idx.sort { a, b in
             let c = compare(Int(a), Int(b))
             return c != 0 ? c < 0 : a < b
+        }
+        return idx
+    }
+}
+
+extension RowComparator {
+    /// The sort without text keys: each key becomes an order-preserving `UInt64` per row (inverted for DESC) and a
+    /// null rank (NULLS FIRST 0, a value 1, NULLS LAST 2), laid out row by row, so comparisons read two flat arrays
+    /// and never the vectors. DOUBLE orders as DuckDB does: -0.0 equals 0.0, NaN after every number.
+    fileprivate func sortedByNormalizedKeys(_ n: Int) -> [Int32]? {
+        guard !keys.isEmpty else { return nil }
+        for k in keys { if case .strings = k.column { return nil } }
+        let width = keys.count
+        var words = [UInt64](repeating: 0, count: n * width)
+        let anyNulls = keys.contains { $0.validity != nil }
+        var ranks = [UInt8](repeating: 1, count: anyNulls ? n * width : 0)
+        words.withUnsafeMutableBufferPointer { w in
+            for (k, key) in keys.enumerated() {
+                let flip: UInt64 = key.descending ? ~0 : 0
+                switch key.column {
+                case .ints(let p): for i in 0..<n { w[i * width + k] = (UInt64(bitPattern: p[i]) ^ (1 << 63)) ^ flip }
+                case .int32s(let p): for i in 0..<n { w[i * width + k] = (UInt64(bitPattern: Int64(p[i])) ^ (1 << 63)) ^ flip }
+                case .bytes(let p): for i in 0..<n { w[i * width + k] = UInt64(p[i]) ^ flip }
+                case .doubles(let p):
+                    for i in 0..<n {
+                        let d = p[i].isNaN ? Double.nan : (p[i] == 0 ? 0 : p[i])
+                        let bits = d.bitPattern
+                        w[i * width + k] = (bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)) ^ flip
+                    }
+                case .strings: preconditionFailure("text keys take the general comparator")
+                }
+                if let validity = key.validity {
+                    let nullRank: UInt8 = key.nullsFirst ? 0 : 2
+                    for i in 0..<n where !Vectors.isValid(validity, i) { ranks[i * width + k] = nullRank }
+                }
+            }
+        }
+        var idx = (0..<n).map { Int32($0) }
+        words.withUnsafeBufferPointer { w in
+            ranks.withUnsafeBufferPointer { r in
+                idx.withUnsafeMutableBufferPointer { ix in
+                    ix.sort { a, b in
+                        let ra = Int(a) &* width, rb = Int(b) &* width
+                        for k in 0..<width {
+                            if anyNulls {
+                                let x = r[ra &+ k], y = r[rb &+ k]
+                                if x != y { return x < y }
+                                if x != 1 { continue }  // both NULL
+                            }
+                            let x = w[ra &+ k], y = w[rb &+ k]
+                            if x != y { return x < y }
+                        }
+                        return a < b
+                    }
+                }
+            }
         }
         return idx
     }

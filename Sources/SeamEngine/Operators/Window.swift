@@ -13,12 +13,20 @@ struct WindowOperator {
         let batches = try executor.collect(child, path)
         let all = batches.isEmpty ? Batch(columns: types.map { Vectors.constant(.null, $0, 0) }, count: 0) : concatBatches(batches, types)
         var extra: [ColumnVector] = []
-        for call in calls { extra.append(try compute(call, all)) }
+        // Calls over the same PARTITION BY / ORDER BY (a funnel's lead(x) and lead(x, 2)) share one sort.
+        var sorts: [SortSpec: [Int32]] = [:]
+        for call in calls { extra.append(try compute(call, all, &sorts)) }
         let out = Batch(columns: all.columns + extra, count: all.count)
         return out.count > (1 << 16) ? gatherBatches(out, (0..<out.count).map { Int32($0) }) : [out]
     }
 
-    private func compute(_ call: WindowCall, _ b: Batch) throws -> ColumnVector {
+    /// What a window's sort depends on.
+    struct SortSpec: Hashable {
+        let partitionBy: [BoundExpr]
+        let orderBy: [SortKey]
+    }
+
+    private func compute(_ call: WindowCall, _ b: Batch, _ sorts: inout [SortSpec: [Int32]]) throws -> ColumnVector {
         let n = b.count
         let ev = executor.evaluator
         let parts = try call.partitionBy.map { try ev.evaluate($0, b) }
@@ -26,13 +34,29 @@ struct WindowOperator {
         let args = try call.arguments.map { try ev.evaluate($0, b) }
         let partCmp = RowComparator(parts, descending: parts.map { _ in false }, nullsFirst: parts.map { _ in true })
         let orderCmp = RowComparator(orders, descending: call.orderBy.map(\.descending), nullsFirst: call.orderBy.map(\.nullsFirst))
-        let all = RowComparator(parts + orders, descending: parts.map { _ in false } + call.orderBy.map(\.descending), nullsFirst: parts.map { _ in true } + call.orderBy.map(\.nullsFirst))
-        let sorted = all.sortedIndices(n)
-        // Results by input row: ints/doubles, or a gather index into the argument (-1 = NULL, -2 = default).
-        var ints = [Int64](repeating: 0, count: n)
-        var doubles = [Double](repeating: 0, count: n)
-        var valid = [Bool](repeating: true, count: n)
-        var pick = [Int32](repeating: -1, count: n)
+        let spec = SortSpec(partitionBy: call.partitionBy, orderBy: call.orderBy)
+        let sorted: [Int32]
+        if let done = sorts[spec] {
+            sorted = done
+        } else {
+            let all = RowComparator(parts + orders, descending: parts.map { _ in false } + call.orderBy.map(\.descending), nullsFirst: parts.map { _ in true } + call.orderBy.map(\.nullsFirst))
+            sorted = all.sortedIndices(n)
+            sorts[spec] = sorted
+        }
+        // Results by input row: ints/doubles, or a gather index into the argument (-1 = NULL, -2 = default); only
+        // the arrays this call writes are allocated.
+        let usesPick: Bool, usesDoubles: Bool, usesValid: Bool
+        switch call.kind {
+        case .function(.lag), .function(.lead), .function(.firstValue), .function(.lastValue), .aggregate(.min), .aggregate(.max), .aggregate(.anyValue):
+            (usesPick, usesDoubles, usesValid) = (true, false, false)
+        case .function(.percentRank), .function(.cumeDist): (usesPick, usesDoubles, usesValid) = (false, true, false)
+        case .aggregate(.sum), .aggregate(.avg): (usesPick, usesDoubles, usesValid) = (false, true, true)
+        default: (usesPick, usesDoubles, usesValid) = (false, false, false)
+        }
+        var ints = [Int64](repeating: 0, count: usesPick || (usesDoubles && !usesValid) ? 0 : n)
+        var doubles = [Double](repeating: 0, count: usesDoubles ? n : 0)
+        var valid = [Bool](repeating: true, count: usesValid ? n : 0)
+        var pick = [Int32](repeating: -1, count: usesPick ? n : 0)
         var start = 0
         while start < n {
             var end = start + 1
@@ -84,9 +108,15 @@ struct WindowOperator {
     ) throws {
         let size = end - start
         let ordered = !call.orderBy.isEmpty
-        // Peer groups: runs of rows equal on ORDER BY (the whole partition without ORDER BY).
-        var peerEnd = [Int](repeating: end, count: size)
-        if ordered {
+        // Peer groups: runs of rows equal on ORDER BY (the whole partition without ORDER BY), for the functions
+        // whose result depends on peers.
+        let needsPeers: Bool
+        switch call.kind {
+        case .function(.rowNumber), .function(.ntile), .function(.lag), .function(.lead), .function(.firstValue): needsPeers = false
+        default: needsPeers = true
+        }
+        var peerEnd = [Int](repeating: end, count: needsPeers ? size : 0)
+        if ordered && needsPeers {
             var p = start
             while p < end {
                 var q = p + 1
@@ -99,9 +129,14 @@ struct WindowOperator {
         case .function(let f):
             var rank = 1
             var dense = 0
+            // Constant arguments (ntile's buckets, lag/lead's offset) read once, not per row.
+            let constantArg: [Value?] = call.arguments.indices.map { k in
+                if case .constant(let v, _) = call.arguments[k] { return v } else { return nil }
+            }
+            func argument(_ k: Int, _ row: Int) -> Value { constantArg[k] ?? args[k].value(at: row) }
             for pos in start..<end {
                 let row = Int(sorted[pos])
-                let isFirstPeer = pos == start || (ordered && orderCmp.compare(Int(sorted[pos - 1]), row) != 0)
+                let isFirstPeer = pos == start || (needsPeers && ordered && orderCmp.compare(Int(sorted[pos - 1]), row) != 0)
                 if isFirstPeer {
                     rank = pos - start + 1
                     dense += 1
@@ -113,7 +148,7 @@ struct WindowOperator {
                 case .percentRank: doubles[row] = size > 1 ? Double((ordered ? rank : 1) - 1) / Double(size - 1) : 0
                 case .cumeDist: doubles[row] = Double(peerEnd[pos - start] - start) / Double(size)
                 case .ntile:
-                    guard case .bigint(let buckets) = args[0].value(at: row), buckets > 0 else {
+                    guard case .bigint(let buckets) = argument(0, row), buckets > 0 else {
                         throw SQLError(.runtime, "Invalid Input Error: Argument for ntile must be greater than zero")
                     }
                     let b = Int(buckets)
@@ -125,7 +160,7 @@ struct WindowOperator {
                 case .lag, .lead:
                     var offset = 1
                     if args.count >= 2 {
-                        guard case .bigint(let o) = args[1].value(at: row) else {
+                        guard case .bigint(let o) = argument(1, row) else {
                             pick[row] = -1
                             continue
                         }
