@@ -74,6 +74,23 @@ extension Gather {
                 at += p.count
             }
         } : nil
+        if type == .varchar, parts.count > 1, parts.allSatisfy({ $0.dictionary != nil }) {
+            // Dictionary parts stay in dictionary form: their entries one after another, codes shifted to match.
+            let forms = parts.map { $0.dictionary! }
+            let entries = concat(forms.map(\.entries), type: .varchar)
+            let codes = Buffer(byteCount: n * 4) { raw in
+                let out = raw.bindMemory(to: UInt32.self)
+                var at = 0
+                var base: UInt32 = 0
+                for (p, f) in zip(parts, forms) {
+                    let c = f.codePointer
+                    for r in 0..<p.count { out[at + r] = c[r] &+ base }
+                    at += p.count
+                    base &+= UInt32(f.entries.count)
+                }
+            }
+            return ColumnVector(codes: codes, entries: entries, count: n, validity: validity)
+        }
         if let width = type.physical.width {
             let values = Buffer(byteCount: n * width) { raw in
                 var at = 0

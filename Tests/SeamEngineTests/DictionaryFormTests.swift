@@ -71,6 +71,25 @@ import Testing
         #expect(got == [.bigint(Int64(both))])
     }
 
+    /// A window concatenates the blocks' dictionary vectors (entries one after another, codes shifted) and `lead`
+    /// gathers codes: every row must still read its own value and its successor's, NULLs included.
+    @Test(arguments: ["d", "r"]) func windowsOverDictionaryBlocksKeepValues(column: String) throws {
+        let index = column == "d" ? 0 : 1
+        let got = try Self.engine.query("SELECT n, \(column), lead(\(column)) OVER (ORDER BY n) FROM v ORDER BY n").rows
+        #expect(got.count == Self.rows.count)
+        for (i, row) in got.enumerated() {
+            let next = i + 1 < Self.rows.count ? Self.rows[i + 1][index] : Value.null
+            if row != [.bigint(Int64(i)), Self.rows[i][index], next] {
+                Issue.record("row \(i): \(row)")
+                break
+            }
+        }
+        let matches = try Self.engine.query(
+            "SELECT count(*) FROM (SELECT \(column) AS x, lead(\(column)) OVER (ORDER BY n) AS y FROM v) WHERE x = 'web' AND y = 'web'").rows[0]
+        let expected = (0..<(Self.rows.count - 1)).filter { Self.rows[$0][index] == .varchar("web") && Self.rows[$0 + 1][index] == .varchar("web") }.count
+        #expect(matches == [.bigint(Int64(expected))])
+    }
+
     @Test(arguments: ["d", "r"]) func groupingCountsEveryValueAndNull(column: String) throws {
         let index = column == "d" ? 0 : 1
         var expected: [Value: Int64] = [:]
