@@ -147,3 +147,29 @@ extension Value {
         }
     }
 }
+
+extension IntegerGroupingTests {
+    /// Blocks whose own keys are narrow but far apart: whichever worker reads which block, either a worker leaves the
+    /// dense path or the merge finds the union of two workers' keys too wide and falls back to the hash tables.
+    @Test func farApartBlocksMergeAlike() throws {
+        let dir = VectorFixtures.temporaryDirectory("integer-grouping-far")
+        let store = try Store(path: dir + "/store", create: true)
+        let schema = Schema([Field("k", .bigint)])
+        try store.createTable("f", schema: schema)
+        var options = SegmentOptions()
+        options.blockRows = 1024
+        let rows = (0..<8192).map { r -> [Value] in
+            let near = (r / 1024) % 2 == 0
+            let key: Int64 = near ? Int64(r % 100) : 1_000_000_000_000 + Int64(r % 100)
+            return [.bigint(key)]
+        }
+        try store.append(Chunk(schema: schema, rows: rows), to: "f", options: options)
+        var expected: [Value: Int64] = [:]
+        for r in rows { expected[r[0], default: 0] += 1 }
+        for threads in [1, 2, 2, 2, 2] {
+            let got = try QueryEngine(store: store, options: QueryOptions(threads: threads)).query("SELECT k, count(*) FROM f GROUP BY k").rows
+            #expect(got.count == expected.count)
+            #expect(Dictionary(got.map { ($0[0], $0[1].int64 ?? -1) }, uniquingKeysWith: { _, _ in -1 }) == expected)
+        }
+    }
+}

@@ -16,24 +16,57 @@ struct HashAggregate {
         var table = KeyTable()
         var states: [any AggregateState]
         var reserved = 0
-        /// Dense path for one integer key: `dense[key - denseBase]` is the key's group id (or -1), kept while the keys
-        /// seen span at most ``DenseKeys/maxSpan`` values.
-        var dense = DenseKeys()
+        /// Dense path for one integer key (see ``DenseKeys``): while active, the groups live there and `table` is empty.
+        var dense: DenseKeys
 
-        init(_ aggs: [AggregateCall]) { states = aggs.map(AggregateStates.make) }
+        init(_ aggs: [AggregateCall], denseKey: LogicalType?) {
+            states = aggs.map(AggregateStates.make)
+            dense = DenseKeys(keyType: denseKey)
+        }
+
+        var groupCount: Int { dense.active ? dense.count : table.count }
+    }
+
+    /// The key type when the dense path applies: one group key of an integer-like type.
+    private var denseKeyType: LogicalType? {
+        guard groups.count == 1 else { return nil }
+        switch groups[0].type.physical {
+        case .int32, .int64: return groups[0].type
+        default: return nil
+        }
     }
 
     func run(_ child: LogicalPlan, _ path: String, input: [Batch]? = nil) throws -> [Batch] {
-        let partials = (0..<executor.threads).map { _ in Partial(aggregates) }
+        let partials = (0..<executor.threads).map { _ in Partial(aggregates, denseKey: denseKeyType) }
         let consume: (Int, Batch) throws -> Void = { w, b in try self.consume(partials[w], b) }
         if let input {
             try parallelFor(input.count, threads: executor.threads, token: executor.token) { w, i in try consume(w, input[i]) }
         } else {
             try executor.stream(child, path, stop: nil) { w, _, b in try consume(w, b) }
         }
-        // Merge every worker's partial into the first.
+        // Merge every worker's partial into the first: by key offset while every worker is on the dense path and the
+        // union of their keys still fits it, else through the hash table.
         let target = partials[0]
-        for p in partials.dropFirst() where p.table.count > 0 {
+        var merged = false
+        if partials.allSatisfy({ $0.dense.active }) {
+            var maps: [[Int32]] = []
+            for p in partials.dropFirst() {
+                guard let map = target.dense.absorb(p.dense) else { break }
+                maps.append(map)
+            }
+            if maps.count == partials.count - 1 {
+                for (p, map) in zip(partials.dropFirst(), maps) where !map.isEmpty {
+                    for (s, o) in zip(target.states, p.states) { try s.merge(o, map, groups: target.dense.count) }
+                }
+                merged = true
+            }
+            // Otherwise the keys together are too wide: the groups the target absorbed so far stay as groups without
+            // state yet, and the hash-table merge below fills them from their own workers.
+        }
+        if !merged {
+            for p in partials where p.dense.active { p.dense.stop(into: &p.table) }
+        }
+        for p in partials.dropFirst() where !merged && p.table.count > 0 {
             var map = [Int32](repeating: 0, count: p.table.count)
             p.table.arena.withUnsafeBytes { arena in
                 for g in 0..<p.table.count {
@@ -46,8 +79,10 @@ struct HashAggregate {
         if groups.isEmpty && target.table.count == 0 {
             _ = target.table.findOrInsert(UnsafeRawBufferPointer(start: nil, count: 0), Hash64.hash(UnsafeRawBufferPointer(start: nil, count: 0)))
         }
-        let n = target.table.count
-        var columns = EncodedKeys.decode(target.table.arena, target.table.starts, groups.map(\.type))
+        let n = target.groupCount
+        var columns = target.dense.active
+            ? [target.dense.keyColumn()]
+            : EncodedKeys.decode(target.table.arena, target.table.starts, groups.map(\.type))
         columns += target.states.map { $0.finish(groups: n) }
         for (i, f) in outputSchema.fields.enumerated() where columns[i].type != f.type {
             columns[i] = ColumnVector(type: f.type, count: n, values: columns[i].values, offsets: columns[i].offsets, validity: columns[i].validity)
@@ -99,8 +134,8 @@ struct HashAggregate {
             if keys.count == 1, let d = keys[0].dictionary, d.entries.count < n {
                 Self.groupIDs(dictionaryKey: keys[0], d, n, &table, &gids)
                 p.table = table
-            } else if keys.count == 1, p.dense.accepts(keys[0]) {
-                p.dense.groupIDs(keys[0], n, &table, &gids)
+            } else if p.dense.active, p.dense.accepts(keys[0], stoppingInto: &table) {
+                p.dense.groupIDs(keys[0], n, &gids)
                 p.table = table
             } else {
             let enc = EncodedKeys(keys, n)
@@ -123,7 +158,7 @@ struct HashAggregate {
                 p.reserved = bytes
             }
         }
-        let groupCount = p.table.count
+        let groupCount = p.groupCount
         for (k, a) in aggregates.enumerated() {
             let arg = try a.argument.map { e in try executor.locate(e, inputSchema) { try executor.evaluator.evaluate(e, b) } }
             var maskVec: ColumnVector? = nil
@@ -149,32 +184,46 @@ struct HashAggregate {
 }
 
 /// Group ids for one integer-like key (INTEGER, BIGINT, TIMESTAMP, DECIMAL) whose values span a modest range, such
-/// as customer ids: a direct array from key to group id replaces hashing, and the shared ``KeyTable`` sees each key
-/// once (for the output and the merge of workers' tables). Gives up for good, per worker, once the keys span more
-/// than ``maxSpan`` values; the hash path then takes over with the same table.
-struct DenseKeys {
+/// as customer ids: a direct array from key to group id replaces hashing, group ids are handed out in order of first
+/// appearance, and workers' groups merge by key offset. Per worker it stops for good once the keys span more than
+/// ``maxSpan`` values: the groups found so far move into the hash table in id order (so ids stay) and the hash path
+/// takes over.
+final class DenseKeys {
     static let maxSpan: Int64 = 1 << 22
-    private(set) var disabled = false
+    let keyType: LogicalType?
+    private(set) var active: Bool
+    /// `ids[key - base]`: the key's group id, or -1.
     private var ids: [Int32] = []
     private var base: Int64 = 0
-    private var nullID: Int32 = -1
+    /// Group id → key (the NULL group's slot holds 0).
+    private(set) var keys: [Int64] = []
+    private(set) var nullID: Int32 = -1
 
-    mutating func accepts(_ key: ColumnVector) -> Bool {
-        guard !disabled, key.dictionary == nil else { return false }
-        switch key.type.physical {
-        case .int32, .int64: break
-        default: return false
-        }
+    init(keyType: LogicalType?) {
+        self.keyType = keyType
+        self.active = keyType != nil
+    }
+
+    var count: Int { keys.count }
+
+    /// True when `key` can take the dense path (growing the array to cover it). Otherwise stops: the groups so far
+    /// move into `table`.
+    func accepts(_ key: ColumnVector, stoppingInto table: inout KeyTable) -> Bool {
+        guard active else { return false }
         guard let (lo, hi) = Self.range(key) else { return true }  // every key NULL
+        guard cover(lo, hi) else {
+            stop(into: &table)
+            return false
+        }
+        return true
+    }
+
+    /// Grows the array to cover `lo...hi`; false when the span would be too wide.
+    private func cover(_ lo: Int64, _ hi: Int64) -> Bool {
         let newLo = ids.isEmpty ? lo : min(base, lo)
         let newHi = ids.isEmpty ? hi : max(base + Int64(ids.count) - 1, hi)
         let (span, overflow) = newHi.subtractingReportingOverflow(newLo)
-        guard !overflow, span < Self.maxSpan else {
-            // Too wide (or overflowing): the hash path from now on. Groups found so far stay in the table.
-            disabled = true
-            ids = []
-            return false
-        }
+        guard !overflow, span < Self.maxSpan else { return false }
         if ids.isEmpty {
             base = newLo
             ids = [Int32](repeating: -1, count: Int(newHi - newLo + 1))
@@ -186,6 +235,72 @@ struct DenseKeys {
             base = newLo
         }
         return true
+    }
+
+    /// Moves the groups into `table` in id order, in ``EncodedKeys``' serialized form, and leaves the dense path.
+    func stop(into table: inout KeyTable) {
+        guard active else { return }
+        precondition(table.count == 0, "the dense path owns every group while active")
+        let width = keyType?.physical == .int32 ? 4 : 8
+        for (g, k) in keys.enumerated() {
+            if Int32(g) == nullID {
+                let nullKey: [UInt8] = [0]  // the flag byte alone, as EncodedKeys writes NULL
+                _ = nullKey.withUnsafeBytes { table.findOrInsert($0, Hash64.hash($0)) }
+                continue
+            }
+            withUnsafeTemporaryAllocation(byteCount: 1 + width, alignment: 1) { buf in
+                buf.storeBytes(of: 1, as: UInt8.self)  // flag byte, then the value
+                if width == 4 { buf.storeBytes(of: Int32(truncatingIfNeeded: k), toByteOffset: 1, as: Int32.self) } else {
+                    buf.storeBytes(of: k, toByteOffset: 1, as: Int64.self)
+                }
+                let key = UnsafeRawBufferPointer(buf)
+                _ = table.findOrInsert(key, Hash64.hash(key))
+            }
+        }
+        active = false
+        ids = []
+        keys = []
+    }
+
+    /// Takes `other`'s groups (another worker's), returning the map from its group ids to this one's; nil when the
+    /// keys together span too much (this one may then have grown, which changes no group).
+    func absorb(_ other: DenseKeys) -> [Int32]? {
+        guard !other.keys.isEmpty else { return [] }
+        if !other.ids.isEmpty && !cover(other.base, other.base + Int64(other.ids.count) - 1) { return nil }
+        var map = [Int32](repeating: 0, count: other.keys.count)
+        for (g, k) in other.keys.enumerated() {
+            if Int32(g) == other.nullID {
+                if nullID < 0 {
+                    nullID = Int32(keys.count)
+                    keys.append(0)
+                }
+                map[g] = nullID
+                continue
+            }
+            let slot = Int(k &- base)
+            if ids[slot] < 0 {
+                ids[slot] = Int32(keys.count)
+                keys.append(k)
+            }
+            map[g] = ids[slot]
+        }
+        return map
+    }
+
+    /// The group keys in id order, as a column of the key's type.
+    func keyColumn() -> ColumnVector {
+        let type = keyType ?? .bigint
+        var b = ColumnBuilder(type, capacity: keys.count)
+        for (g, k) in keys.enumerated() {
+            if Int32(g) == nullID {
+                b.appendNull()
+            } else if type.physical == .int32 {
+                b.append(int32: Int32(truncatingIfNeeded: k))
+            } else {
+                b.append(int64: k)
+            }
+        }
+        return b.finish()
     }
 
     /// Smallest and largest valid key, or nil when all are NULL.
@@ -212,12 +327,13 @@ struct DenseKeys {
         return lo <= hi ? (lo, hi) : nil
     }
 
-    /// Fills `gids` for `key` (after ``accepts(_:)`` said yes), inserting new keys into `table` in
-    /// ``EncodedKeys``' serialized form.
-    mutating func groupIDs(_ key: ColumnVector, _ n: Int, _ table: inout KeyTable, _ gids: inout [Int32]) {
+    /// Fills `gids` for `key` (after ``accepts(_:stoppingInto:)`` said yes); new keys get the next group ids.
+    func groupIDs(_ key: ColumnVector, _ n: Int, _ gids: inout [Int32]) {
         let validity = Vectors.validity(key)
         let base = self.base
         var nullID = self.nullID
+        var keys = self.keys
+        self.keys = []
         func run<T: FixedWidthInteger>(_: T.Type) {
             let p = Vectors.pointer(key, T.self)
             ids.withUnsafeMutableBufferPointer { dense in
@@ -225,8 +341,8 @@ struct DenseKeys {
                     for i in 0..<n {
                         guard Vectors.isValid(validity, i) else {
                             if nullID < 0 {
-                                let nullKey: [UInt8] = [0]  // the flag byte alone, as EncodedKeys writes NULL
-                                nullID = nullKey.withUnsafeBytes { table.findOrInsert($0, Hash64.hash($0)) }
+                                nullID = Int32(keys.count)
+                                keys.append(0)
                             }
                             g[i] = nullID
                             continue
@@ -234,13 +350,8 @@ struct DenseKeys {
                         let slot = Int(Int64(p[i]) &- base)
                         var id = dense[slot]
                         if id < 0 {
-                            let value = p[i]
-                            id = withUnsafeTemporaryAllocation(byteCount: 1 + MemoryLayout<T>.size, alignment: 1) { buf in
-                                buf.storeBytes(of: 1, as: UInt8.self)  // EncodedKeys' form: flag byte, then the value
-                                buf.storeBytes(of: value, toByteOffset: 1, as: T.self)
-                                let key = UnsafeRawBufferPointer(buf)
-                                return table.findOrInsert(key, Hash64.hash(key))
-                            }
+                            id = Int32(keys.count)
+                            keys.append(Int64(p[i]))
                             dense[slot] = id
                         }
                         g[i] = id
@@ -249,6 +360,7 @@ struct DenseKeys {
             }
         }
         if key.type.physical == .int32 { run(Int32.self) } else { run(Int64.self) }
+        self.keys = keys
         self.nullID = nullID
     }
 }
