@@ -1,3 +1,4 @@
+import Foundation
 import SeamColumnar
 import SeamSQL
 import SeamKernels
@@ -528,10 +529,7 @@ final class DistinctState: AggregateState {
                 }
             }
         } else {
-            o.pairs.forEach { g, v in
-                let target = map[Int(g)]
-                if pairs.insert(target, v) { counts[Int(target)] += 1 }
-            }
+            for g in pairs.absorb(o.pairs, map) { counts[Int(g)] += 1 }
         }
     }
 
@@ -586,12 +584,52 @@ final class DistinctState: AggregateState {
     }
 }
 
-/// An open-addressing set of (group, 64-bit value) pairs: DISTINCT aggregates over integer-like values for every
-/// group in one table, so a value costs one probe of a flat array, not a per-group `Set`. A slot is two adjacent
-/// words (value, group + 1; 0 = empty), so a probe touches one cache line.
+/// A set of (group, 64-bit value) pairs: DISTINCT aggregates over integer-like values for every group in one
+/// structure, so a value costs one probe of a flat array, not a per-group `Set`. The pairs are split by the value's
+/// hash into ``partCount`` open-addressing tables, so two workers' sets merge part by part on all cores (a pair's
+/// part does not depend on its group id, which the merge renumbers).
 struct GroupValueSet {
-    private var slots = [UInt64](repeating: 0, count: 2 * 1024)
-    private var mask = 1023
+    static let partCount = 16
+    private var parts = [PairTable](repeating: PairTable(), count: GroupValueSet.partCount)
+
+    @inline(__always)
+    private static func part(_ v: Int64) -> Int {
+        Int(truncatingIfNeeded: (UInt64(bitPattern: v) &* 0xD6E8_FEB8_6659_FD93) >> 60)
+    }
+
+    /// Adds the pair; true when it was not there.
+    @inline(__always)
+    mutating func insert(_ g: Int32, _ v: Int64) -> Bool { parts[Self.part(v)].insert(g, v) }
+
+    /// Adds `other`'s pairs with their groups renumbered through `map`, one part per core; returns the (renumbered)
+    /// group of every pair that was new, for the caller's counts.
+    mutating func absorb(_ other: GroupValueSet, _ map: [Int32]) -> [Int32] {
+        var added = [[Int32]](repeating: [], count: Self.partCount)
+        parts.withUnsafeMutableBufferPointer { mine in
+            added.withUnsafeMutableBufferPointer { out in
+                let mineBox = UncheckedSendable(value: mine), outBox = UncheckedSendable(value: out)
+                DispatchQueue.concurrentPerform(iterations: Self.partCount) { p in
+                    other.parts[p].forEach { g, v in
+                        let target = map[Int(g)]
+                        if mineBox.value[p].insert(target, v) { outBox.value[p].append(target) }
+                    }
+                }
+            }
+        }
+        return added.flatMap { $0 }
+    }
+
+    /// Every pair, in no particular order.
+    func forEach(_ body: (Int32, Int64) -> Void) {
+        for p in parts { p.forEach(body) }
+    }
+}
+
+/// One open-addressing table of (group, value) pairs. A slot is two adjacent words (value, group + 1; 0 = empty),
+/// so a probe touches one cache line.
+struct PairTable {
+    private var slots = [UInt64](repeating: 0, count: 2 * 64)
+    private var mask = 63
     private(set) var count = 0
 
     @inline(__always)
@@ -602,12 +640,12 @@ struct GroupValueSet {
         return Int(truncatingIfNeeded: h) & mask
     }
 
-    /// Adds the pair; true when it was not there.
     @inline(__always)
     mutating func insert(_ g: Int32, _ v: Int64) -> Bool {
         let tag = UInt64(UInt32(bitPattern: g)) &+ 1
         let value = UInt64(bitPattern: v)
         var s = Self.slot(g, v, mask)
+        let mask = self.mask
         let inserted: Bool = slots.withUnsafeMutableBufferPointer { w in
             while true {
                 let t = w[2 &* s &+ 1]
@@ -631,6 +669,7 @@ struct GroupValueSet {
         let capacity = (mask + 1) * 2
         slots = [UInt64](repeating: 0, count: 2 * capacity)
         mask = capacity - 1
+        let mask = self.mask
         slots.withUnsafeMutableBufferPointer { w in
             for i in 0..<(old.count / 2) where old[2 * i + 1] != 0 {
                 let g = Int32(bitPattern: UInt32(truncatingIfNeeded: old[2 * i + 1] &- 1))
@@ -642,7 +681,6 @@ struct GroupValueSet {
         }
     }
 
-    /// Every pair, in no particular order.
     func forEach(_ body: (Int32, Int64) -> Void) {
         for i in 0..<(slots.count / 2) where slots[2 * i + 1] != 0 {
             body(Int32(bitPattern: UInt32(truncatingIfNeeded: slots[2 * i + 1] &- 1)), Int64(bitPattern: slots[2 * i]))
