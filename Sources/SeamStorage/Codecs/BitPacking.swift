@@ -46,6 +46,20 @@ package enum BitPacking {
         let words = (count * width + 63) / 64
         var bit = 0
         var i = 0
+        if width <= 56 {
+            // A value of at most 56 bits starting at bit `bit & 7` of byte `bit >> 3` lies inside the 8 bytes from
+            // that byte: one unaligned load and shift per value, no branch, while those 8 bytes are inside `src`.
+            let lastLoad = src.count - 8
+            while i < count {
+                let byte = bit >> 3
+                if byte > lastLoad { break }
+                let v = base.loadUnaligned(fromByteOffset: byte, as: UInt64.self) >> UInt64(bit & 7)
+                out[i] = T(truncatingIfNeeded: reference &+ (v & mask))
+                bit &+= width
+                i &+= 1
+            }
+        }
+        // The rest (values wider than 56 bits, or the last few values near the end of `src`).
         // Safety: word < words for every value; word + 1 is read only when the value crosses into it.
         while i < count {
             let word = bit >> 6, shift = bit & 63
