@@ -9,6 +9,16 @@ struct SeamCommand: ParsableCommand {
         abstract: "Seam: an embedded customer-data platform with its own columnar analytics core.",
         subcommands: [Generate.self, Ingest.self, SQL.self, Identity.self, Quarantine.self, Verify.self, Stats.self, Compact.self]
     )
+
+    static func main() {
+        Allocator.tuneForQueries()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// `--store DIR`, shared by the commands that open a store.
