@@ -1,0 +1,66 @@
+import SeamColumnar
+import SeamEngine
+import SeamSQL
+import SeamStorage
+import SeamTestSupport
+import Testing
+
+/// A large sort (150,000 rows gathered from many blocks and worker threads) over normalized keys, DESC and ASC with
+/// ties broken by the next key, and a window numbering rows in that order: the same exact order at 1, 2 and 3 threads.
+@Suite struct SortTests {
+    static let rowCount = 150_000
+    static let rows: [[Value]] = (0..<rowCount).map { i -> [Value] in
+        var r = SplitMixForTests(seed: UInt64(i))
+        return [.integer(Int32(r.next() % 7)), .bigint(Int64(r.next() % 50_000) - 25_000), .bigint(Int64(i))]
+    }
+
+    static let engineStore: Store = {
+        let dir = VectorFixtures.temporaryDirectory("sort")
+        let store = try! Store(path: dir + "/store", create: true)
+        let schema = Schema([Field("a", .integer), Field("b", .bigint), Field("n", .bigint)])
+        try! store.createTable("s", schema: schema)
+        var options = SegmentOptions()
+        options.blockRows = 8192
+        try! store.append(Chunk(schema: schema, rows: rows), to: "s", options: options)
+        return store
+    }()
+
+    @Test(arguments: [1, 2, 3]) func sameOrderAtAnyThreadCount(threads: Int) throws {
+        let engine = QueryEngine(store: Self.engineStore, options: QueryOptions(threads: threads))
+        let expected = Self.rows.sorted { x, y in
+            if x[0] != y[0] { return x[0].int32 > y[0].int32 }  // a DESC
+            if x[1] != y[1] { return x[1].int64! < y[1].int64! }  // then b
+            return x[2].int64! < y[2].int64!
+        }.map { $0[2] }
+        let got = try engine.query("SELECT n FROM s ORDER BY a DESC, b, n").rows.map { $0[0] }
+        #expect(got.count == expected.count)
+        if let first = got.indices.first(where: { $0 < expected.count && got[$0] != expected[$0] }) {
+            Issue.record("row \(first): got n = \(got[first]), expected \(expected[first])")
+        }
+        // A window over the same keys numbers rows in that order.
+        let numbered = try engine.query("SELECT n, row_number() OVER (ORDER BY a DESC, b, n) FROM s").rows
+        var position: [Value: Int64] = [:]
+        for (k, v) in expected.enumerated() { position[v] = Int64(k + 1) }
+        #expect(numbered.count == expected.count)
+        if let bad = numbered.first(where: { position[$0[0]].map(Value.bigint) != $0[1] }) {
+            Issue.record("row_number \(bad[1]) for n = \(bad[0])")
+        }
+    }
+}
+
+/// A tiny deterministic generator for test data.
+struct SplitMixForTests {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension Value {
+    var int32: Int32 { if case .integer(let x) = self { return x } else { return .min } }
+}
