@@ -171,5 +171,17 @@ extension IntegerGroupingTests {
             #expect(got.count == expected.count)
             #expect(Dictionary(got.map { ($0[0], $0[1].int64 ?? -1) }, uniquingKeysWith: { _, _ in -1 }) == expected)
         }
+        // Joins on one integer key: a narrow build side takes the direct array (probe keys outside it, including
+        // ones a trillion away, find nothing), a wide one the hash table; both count every pair.
+        let engine = QueryEngine(store: store, options: QueryOptions(threads: 2))
+        let small = expected.filter { if case .bigint(let k) = $0.key { return k < 100 } else { return false } }
+        let narrow = try engine.query("SELECT count(*) FROM f a JOIN (SELECT k FROM f WHERE k < 100) b ON a.k = b.k").rows[0]
+        #expect(narrow == [.bigint(small.values.reduce(0) { $0 + $1 * $1 })])
+        let wide = try engine.query("SELECT count(*) FROM f a JOIN f b ON a.k = b.k").rows[0]
+        #expect(wide == [.bigint(expected.values.reduce(0) { $0 + $1 * $1 })])
+        let left = try engine.query(
+            "SELECT count(*), count(b.k) FROM f a LEFT JOIN (SELECT DISTINCT k FROM f WHERE k < 50) b ON a.k = b.k").rows[0]
+        let matched = expected.filter { if case .bigint(let k) = $0.key { return k < 50 } else { return false } }.values.reduce(0, +)
+        #expect(left == [.bigint(8192), .bigint(matched)])
     }
 }

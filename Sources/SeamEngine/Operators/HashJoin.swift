@@ -16,6 +16,9 @@ extension Executor {
         /// Row chains per key id: `head[key]` is the first right row, `next[row]` the following one (-1 ends).
         let head: [Int32]
         let next: [Int32]
+        /// One integer key spanning at most ``DenseKeys/maxSpan`` values: `head` is indexed by `key - denseBase`
+        /// and `table` is unused, so neither side hashes.
+        var denseBase: Int64? = nil
     }
 
     func buildJoin(_ right: LogicalPlan, _ keys: [BoundExpr], _ path: String) throws -> JoinBuild {
@@ -25,6 +28,10 @@ extension Executor {
         var table = KeyTable()
         var head: [Int32] = []
         var next = [Int32](repeating: -1, count: all.count)
+        if keys.count == 1, let dense = try denseJoinBuild(keys[0], all, &next) {
+            try memory.reserve(dense.head.count * 4 + next.count * 4 + all.byteCount)
+            return JoinBuild(batch: all, table: table, head: dense.head, next: next, denseBase: dense.base)
+        }
         if !keys.isEmpty {
             let keyCols = try keys.map { try evaluator.evaluate($0, all) }
             let enc = EncodedKeys(keyCols, all.count)
@@ -40,6 +47,41 @@ extension Executor {
         }
         try memory.reserve(table.byteCount + next.count * 4 + all.byteCount)
         return JoinBuild(batch: all, table: table, head: head, next: next)
+    }
+
+    /// The dense build for one integer key, or nil when the key is not integer-like, the build side is empty or its
+    /// keys span too much.
+    private func denseJoinBuild(_ key: BoundExpr, _ all: Batch, _ next: inout [Int32]) throws -> (base: Int64, head: [Int32])? {
+        guard all.count > 0, key.type.physical == .int32 || key.type.physical == .int64 else { return nil }
+        let col = try evaluator.evaluate(key, all)
+        let values = Self.widened(col)
+        let validity = Vectors.validity(col)
+        var lo = Int64.max, hi = Int64.min
+        for i in 0..<all.count where Vectors.isValid(validity, i) {
+            lo = min(lo, values[i])
+            hi = max(hi, values[i])
+        }
+        guard lo <= hi else { return nil }
+        let (span, overflow) = hi.subtractingReportingOverflow(lo)
+        guard !overflow, span < DenseKeys.maxSpan else { return nil }
+        var head = [Int32](repeating: -1, count: Int(span) + 1)
+        // Insert in reverse so each chain lists rows in table order.
+        for i in stride(from: all.count - 1, through: 0, by: -1) where Vectors.isValid(validity, i) {
+            let slot = Int(values[i] - lo)
+            next[i] = head[slot]
+            head[slot] = Int32(i)
+        }
+        return (lo, head)
+    }
+
+    /// An INTEGER or BIGINT-like column's values as Int64.
+    static func widened(_ v: ColumnVector) -> [Int64] {
+        if v.type.physical == .int32 {
+            let p = Vectors.pointer(v, Int32.self)
+            return (0..<v.count).map { Int64(p[$0]) }
+        }
+        let p = Vectors.pointer(v, Int64.self)
+        return Array(UnsafeBufferPointer(start: p, count: v.count))
     }
 
     func streamJoin(
@@ -84,6 +126,22 @@ extension Executor {
                     for j in 0..<build.batch.count {
                         li.append(Int32(i))
                         ri.append(Int32(j))
+                        if li.count >= JoinOutput.maxPairs { try flush() }
+                    }
+                }
+            } else if let base = build.denseBase {
+                let keyCol = try evaluator.evaluate(leftKeys[0], b)
+                let values = Self.widened(keyCol)
+                let validity = Vectors.validity(keyCol)
+                let span = Int64(build.head.count)
+                for i in 0..<b.count where Vectors.isValid(validity, i) {
+                    let (offset, overflow) = values[i].subtractingReportingOverflow(base)
+                    if overflow || offset < 0 || offset >= span { continue }
+                    var r = build.head[Int(offset)]
+                    while r >= 0 {
+                        li.append(Int32(i))
+                        ri.append(r)
+                        r = build.next[Int(r)]
                         if li.count >= JoinOutput.maxPairs { try flush() }
                     }
                 }
