@@ -121,6 +121,16 @@ extension Executor {
                 profile?.add(path, rows: joined.count, nanos: Executor.nanos() - t0)
                 if joined.count > 0 { try sink(w, m, joined) }
             }
+            /// Pairs left row `i` with every right row of the chain starting at `first`.
+            func pairWithChain(_ i: Int, _ first: Int32) throws {
+                var r = first
+                while r >= 0 {
+                    li.append(Int32(i))
+                    ri.append(r)
+                    r = build.next[Int(r)]
+                    if li.count >= JoinOutput.maxPairs { try flush() }
+                }
+            }
             if type == .cross || leftKeys.isEmpty {
                 for i in 0..<b.count {
                     for j in 0..<build.batch.count {
@@ -137,13 +147,7 @@ extension Executor {
                 for i in 0..<b.count where Vectors.isValid(validity, i) {
                     let (offset, overflow) = values[i].subtractingReportingOverflow(base)
                     if overflow || offset < 0 || offset >= span { continue }
-                    var r = build.head[Int(offset)]
-                    while r >= 0 {
-                        li.append(Int32(i))
-                        ri.append(r)
-                        r = build.next[Int(r)]
-                        if li.count >= JoinOutput.maxPairs { try flush() }
-                    }
+                    try pairWithChain(i, build.head[Int(offset)])
                 }
             } else {
                 let keyCols = try leftKeys.map { try evaluator.evaluate($0, b) }
@@ -152,13 +156,7 @@ extension Executor {
                     for i in 0..<b.count where !enc.hasNull[i] {
                         let k = build.table.find(UnsafeRawBufferPointer(rebasing: bytes[enc.starts[i]..<enc.starts[i + 1]]), enc.hashes[i])
                         if k < 0 { continue }
-                        var r = build.head[Int(k)]
-                        while r >= 0 {
-                            li.append(Int32(i))
-                            ri.append(r)
-                            r = build.next[Int(r)]
-                            if li.count >= JoinOutput.maxPairs { try flush() }
-                        }
+                        try pairWithChain(i, build.head[Int(k)])
                     }
                 }
             }
