@@ -13,16 +13,20 @@ public enum ValueParsing {
         return a..<b
     }
 
+    /// A leading `-` or `+` of the trimmed range `r`: whether it is negative and where the digits start; nil when
+    /// the range is empty.
+    private static func sign(_ s: UnsafeRawBufferPointer, _ r: Range<Int>) -> (negative: Bool, start: Int)? {
+        guard r.lowerBound < r.upperBound else { return nil }
+        let c = s[r.lowerBound]
+        if c == UInt8(ascii: "-") || c == UInt8(ascii: "+") { return (c == UInt8(ascii: "-"), r.lowerBound + 1) }
+        return (false, r.lowerBound)
+    }
+
     /// A signed decimal integer; `nil` on any other text or overflow.
     public static func int64(_ s: UnsafeRawBufferPointer) -> Int64? {
         let r = trimmed(s)
-        var i = r.lowerBound
-        guard i < r.upperBound else { return nil }
-        var negative = false
-        if s[i] == UInt8(ascii: "-") || s[i] == UInt8(ascii: "+") {
-            negative = s[i] == UInt8(ascii: "-")
-            i += 1
-        }
+        guard let (negative, start) = sign(s, r) else { return nil }
+        var i = start
         guard i < r.upperBound else { return nil }
         var v: Int64 = 0
         while i < r.upperBound {
@@ -40,13 +44,8 @@ public enum ValueParsing {
     /// A number as DECIMAL(18,2) minor units, rounded half away from zero; `nil` when not a number or out of range.
     public static func decimal2(_ s: UnsafeRawBufferPointer) -> Int64? {
         let r = trimmed(s)
-        var i = r.lowerBound
-        guard i < r.upperBound else { return nil }
-        var negative = false
-        if s[i] == UInt8(ascii: "-") || s[i] == UInt8(ascii: "+") {
-            negative = s[i] == UInt8(ascii: "-")
-            i += 1
-        }
+        guard let (negative, start) = sign(s, r) else { return nil }
+        var i = start
         var whole: Int64 = 0
         var digits = 0
         while i < r.upperBound, s[i] &- 48 < 10 {

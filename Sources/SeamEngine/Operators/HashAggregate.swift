@@ -108,8 +108,7 @@ struct HashAggregate {
         }
         var nullID: Int32 = -1
         if hasNull {
-            let nullKey: [UInt8] = [0]  // EncodedKeys' form of a NULL key: the flag byte alone
-            nullID = nullKey.withUnsafeBytes { table.findOrInsert($0, Hash64.hash($0)) }
+            nullID = EncodedKeys.insertNull(into: &table)
         }
         entryID.withUnsafeBufferPointer { ids in
             gids.withUnsafeMutableBufferPointer { g in
@@ -243,19 +242,7 @@ final class DenseKeys {
         precondition(table.count == 0, "the dense path owns every group while active")
         let width = keyType?.physical == .int32 ? 4 : 8
         for (g, k) in keys.enumerated() {
-            if Int32(g) == nullID {
-                let nullKey: [UInt8] = [0]  // the flag byte alone, as EncodedKeys writes NULL
-                _ = nullKey.withUnsafeBytes { table.findOrInsert($0, Hash64.hash($0)) }
-                continue
-            }
-            withUnsafeTemporaryAllocation(byteCount: 1 + width, alignment: 1) { buf in
-                buf.storeBytes(of: 1, as: UInt8.self)  // flag byte, then the value
-                if width == 4 { buf.storeBytes(of: Int32(truncatingIfNeeded: k), toByteOffset: 1, as: Int32.self) } else {
-                    buf.storeBytes(of: k, toByteOffset: 1, as: Int64.self)
-                }
-                let key = UnsafeRawBufferPointer(buf)
-                _ = table.findOrInsert(key, Hash64.hash(key))
-            }
+            _ = Int32(g) == nullID ? EncodedKeys.insertNull(into: &table) : EncodedKeys.insert(integer: k, width: width, into: &table)
         }
         active = false
         ids = []
@@ -303,8 +290,8 @@ final class DenseKeys {
         return b.finish()
     }
 
-    /// Smallest and largest valid key, or nil when all are NULL.
-    private static func range(_ key: ColumnVector) -> (Int64, Int64)? {
+    /// Smallest and largest valid value of an INTEGER- or BIGINT-like column, or nil when all are NULL.
+    static func range(_ key: ColumnVector) -> (Int64, Int64)? {
         let validity = Vectors.validity(key)
         var lo = Int64.max, hi = Int64.min
         func scan<T: FixedWidthInteger>(_: T.Type) {

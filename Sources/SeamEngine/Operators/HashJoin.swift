@@ -56,12 +56,7 @@ extension Executor {
         let col = try evaluator.evaluate(key, all)
         let values = Self.widened(col)
         let validity = Vectors.validity(col)
-        var lo = Int64.max, hi = Int64.min
-        for i in 0..<all.count where Vectors.isValid(validity, i) {
-            lo = min(lo, values[i])
-            hi = max(hi, values[i])
-        }
-        guard lo <= hi else { return nil }
+        guard let (lo, hi) = DenseKeys.range(col) else { return nil }
         let (span, overflow) = hi.subtractingReportingOverflow(lo)
         guard !overflow, span < DenseKeys.maxSpan else { return nil }
         var head = [Int32](repeating: -1, count: Int(span) + 1)

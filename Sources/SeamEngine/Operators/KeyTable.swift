@@ -89,6 +89,30 @@ struct EncodedKeys {
         self.hasNull = hasNull
     }
 
+    /// Inserts the serialized form of a one-column NULL key (the flag byte alone) into `table`: for paths that
+    /// find groups without building ``EncodedKeys`` but must share its table format.
+    static func insertNull(into table: inout KeyTable) -> Int32 {
+        withUnsafeTemporaryAllocation(byteCount: 1, alignment: 1) { buf in
+            buf.storeBytes(of: 0, as: UInt8.self)
+            let key = UnsafeRawBufferPointer(buf)
+            return table.findOrInsert(key, Hash64.hash(key))
+        }
+    }
+
+    /// Inserts the serialized form of a one-column integer key (flag byte 1, then the value's `width` bytes).
+    static func insert(integer value: Int64, width: Int, into table: inout KeyTable) -> Int32 {
+        withUnsafeTemporaryAllocation(byteCount: 1 + width, alignment: 1) { buf in
+            buf.storeBytes(of: 1, as: UInt8.self)
+            if width == 4 {
+                buf.storeBytes(of: Int32(truncatingIfNeeded: value), toByteOffset: 1, as: Int32.self)
+            } else {
+                buf.storeBytes(of: value, toByteOffset: 1, as: Int64.self)
+            }
+            let key = UnsafeRawBufferPointer(buf)
+            return table.findOrInsert(key, Hash64.hash(key))
+        }
+    }
+
     /// Decodes serialized keys (as stored in a ``KeyTable``) back into columns.
     static func decode(_ arena: [UInt8], _ starts: [Int], _ types: [LogicalType]) -> [ColumnVector] {
         var builders = types.map { ColumnBuilder($0, capacity: starts.count - 1) }
