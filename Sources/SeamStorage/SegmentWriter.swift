@@ -1,5 +1,7 @@
 package import SeamColumnar
 import SeamKernels
+import Dispatch
+import Synchronization
 
 /// Options for writing segments.
 public struct SegmentOptions: Sendable {
@@ -23,24 +25,32 @@ package enum SegmentWriter {
         var directory: [[BlockInfo]] = []
         let rows = chunk.rowCount
         let step = max(options.blockRows, 1)
-        for column in chunk.columns {
-            var blocks: [BlockInfo] = []
-            var start = 0
-            repeat {
-                let end = min(start + step, rows)
-                let slice = (start == 0 && end == rows) ? column : Gather.slice(column, start..<end)
-                let block = BlockCodec.encode(slice, force: options.forceCodec, allowLZ4: options.allowLZ4)
+        // Blocks are encoded in parallel (codec choice and LZ4 are most of a write's time), then laid out in order.
+        let perColumn = max(1, (rows + step - 1) / step)
+        let jobs = chunk.columns.count * perColumn
+        let encoded = Mutex([(block: EncodedBlock, crc: UInt32)?](repeating: nil, count: jobs))
+        DispatchQueue.concurrentPerform(iterations: jobs) { j in
+            let column = chunk.columns[j / perColumn]
+            let start = (j % perColumn) * step, end = min(start + step, rows)
+            let slice = (start == 0 && end == rows) ? column : Gather.slice(column, start..<end)
+            let block = BlockCodec.encode(slice, force: options.forceCodec, allowLZ4: options.allowLZ4)
+            let crc = block.bytes.withUnsafeBytes { CRC32C.checksum($0) }
+            encoded.withLock { $0[j] = (block, crc) }
+        }
+        let blocks = encoded.withLock { $0 }
+        for c in 0..<chunk.columns.count {
+            var infos: [BlockInfo] = []
+            for b in 0..<perColumn {
+                let (block, crc) = blocks[c * perColumn + b]!
                 let offset = w.count
                 w.raw(block.bytes)
-                let crc = block.bytes.withUnsafeBytes { CRC32C.checksum($0) }
-                blocks.append(
+                infos.append(
                     BlockInfo(
                         offset: offset, length: block.bytes.count, rows: block.rows, nulls: block.nulls, codec: block.codec,
                         lz4: block.flags.contains(.lz4), checksum: crc, rawBytes: block.rawBytes, zone: block.zone))
                 w.pad(to: 64)
-                start = end
-            } while start < rows
-            directory.append(blocks)
+            }
+            directory.append(infos)
         }
         let footer = SegmentFooter(schema: chunk.schema, rowCount: rows, columns: directory)
         var f = ByteWriter()

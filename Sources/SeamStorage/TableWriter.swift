@@ -70,6 +70,10 @@ package enum TableWriter {
     /// Row indices ordered by the given columns, ascending, nulls last; stable.
     static func sortRows(_ rows: [Int32], chunk: Chunk, by columns: [Int]) -> [Int32] {
         let cols = columns.map { chunk.columns[$0] }
+        if cols.count <= 2, let first = normalizedKeys(cols[0], rows) {
+            let second = cols.count == 2 ? normalizedKeys(cols[1], rows) : [UInt64](repeating: 0, count: rows.count)
+            if let second { return sortByKeys(rows, first, second) }
+        }
         return rows.enumerated().sorted { a, b in
             for c in cols {
                 let r = compare(c, Int(a.element), Int(b.element))
@@ -77,6 +81,59 @@ package enum TableWriter {
             }
             return a.offset < b.offset
         }.map(\.element)
+    }
+
+    /// One order-preserving 64-bit key per row of `rows` for an integer or timestamp column, nulls last
+    /// (`UInt64.max`); nil for other types, or when a value's key would collide with the nulls' key.
+    static func normalizedKeys(_ c: ColumnVector, _ rows: [Int32]) -> [UInt64]? {
+        let signBit: UInt64 = 1 << 63
+        var keys = [UInt64](repeating: 0, count: rows.count)
+        var hasNull = false, hasMax = false
+        let values = c.values
+        let ok: Bool = withExtendedLifetime(values) {
+            keys.withUnsafeMutableBufferPointer { out in
+                switch c.type.physical {
+                case .int64:
+                    let v = values.typed(Int64.self, count: c.count)
+                    for (k, r) in rows.enumerated() { out[k] = UInt64(bitPattern: v[Int(r)]) ^ signBit }
+                case .int32:
+                    let v = values.typed(Int32.self, count: c.count)
+                    for (k, r) in rows.enumerated() { out[k] = UInt64(bitPattern: Int64(v[Int(r)])) ^ signBit }
+                case .uint8:
+                    let v = values.typed(UInt8.self, count: c.count)
+                    for (k, r) in rows.enumerated() { out[k] = UInt64(v[Int(r)]) }
+                default: return false
+                }
+                if c.validity != nil {
+                    for (k, r) in rows.enumerated() {
+                        if c.isNull(Int(r)) {
+                            out[k] = UInt64.max
+                            hasNull = true
+                        } else if out[k] == UInt64.max {
+                            hasMax = true
+                        }
+                    }
+                }
+                return true
+            }
+        }
+        return ok && !(hasNull && hasMax) ? keys : nil
+    }
+
+    /// Sorts (first, second, position) entries; the position makes it stable.
+    static func sortByKeys(_ rows: [Int32], _ first: [UInt64], _ second: [UInt64]) -> [Int32] {
+        struct Entry {
+            var a: UInt64
+            var b: UInt64
+            var position: Int
+        }
+        var entries = (0..<rows.count).map { Entry(a: first[$0], b: second[$0], position: $0) }
+        entries.sort { x, y in
+            if x.a != y.a { return x.a < y.a }
+            if x.b != y.b { return x.b < y.b }
+            return x.position < y.position
+        }
+        return entries.map { rows[$0.position] }
     }
 
     static func compare(_ c: ColumnVector, _ a: Int, _ b: Int) -> Int {

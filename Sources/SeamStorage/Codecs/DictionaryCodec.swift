@@ -1,5 +1,6 @@
 package import SeamColumnar
 import SeamKernels
+import Foundation
 
 /// Dictionary for VARCHAR: each distinct string stored once, rows store bit-packed codes into it.
 ///
@@ -18,24 +19,62 @@ package struct DictionaryCodec: Codec {
 
     package func supports(_ type: LogicalType) -> Bool { type == .varchar }
 
+    /// Codes in first-appearance order, and the row of each entry's first appearance; nil past `maxEntries`.
+    /// An open-addressing table of entry numbers keyed by the bytes' hash: no String per row.
     func analyze(_ v: ColumnVector) -> (entries: [Int32], codes: [UInt32])? {
-        var index: [String: UInt32] = [:]
+        let n = v.count
         var entries: [Int32] = []
-        var codes = [UInt32]()
-        codes.reserveCapacity(v.count)
-        for i in 0..<v.count {
-            let s = String(decoding: v.stringBytes(i), as: UTF8.self)
-            if let c = index[s] {
-                codes.append(c)
-            } else {
-                guard entries.count < DictionaryCodec.maxEntries else { return nil }
-                let c = UInt32(entries.count)
-                index[s] = c
-                entries.append(Int32(i))
-                codes.append(c)
+        var codes = [UInt32](repeating: 0, count: n)
+        guard n > 0 else { return (entries, codes) }
+        let values = v.values, offsets = v.offsets!
+        return withExtendedLifetime((values, offsets)) { () -> (entries: [Int32], codes: [UInt32])? in
+            let base = values.base
+            let offs = offsets.typed(UInt32.self, count: n + 1)
+            var mask = 1023
+            var slots = [Int32](repeating: -1, count: mask + 1)  // entry number, -1 when empty
+            var hashes: [UInt64] = []  // per entry
+            var ok = true
+            codes.withUnsafeMutableBufferPointer { out in
+                for i in 0..<n {
+                    let start = Int(offs[i]), length = Int(offs[i + 1]) - start
+                    let bytes = UnsafeRawBufferPointer(start: base + start, count: length)
+                    let h = Hash64.hash(bytes)
+                    var s = Int(truncatingIfNeeded: h) & mask
+                    while true {
+                        let e = Int(slots[s])
+                        if e < 0 {
+                            guard entries.count < DictionaryCodec.maxEntries else {
+                                ok = false
+                                return
+                            }
+                            slots[s] = Int32(entries.count)
+                            out[i] = UInt32(entries.count)
+                            entries.append(Int32(i))
+                            hashes.append(h)
+                            if entries.count * 2 > mask {  // grow: rehash the entries into twice the slots
+                                mask = mask * 2 + 1
+                                slots = [Int32](repeating: -1, count: mask + 1)
+                                for (k, eh) in hashes.enumerated() {
+                                    var t = Int(truncatingIfNeeded: eh) & mask
+                                    while slots[t] >= 0 { t = (t + 1) & mask }
+                                    slots[t] = Int32(k)
+                                }
+                            }
+                            break
+                        }
+                        if hashes[e] == h {
+                            let r = Int(entries[e]), rs = Int(offs[r]), rl = Int(offs[r + 1]) - rs
+                            if rl == length && memcmp(base + rs, base + start, length) == 0 {
+                                out[i] = UInt32(e)
+                                break
+                            }
+                        }
+                        s = (s + 1) & mask
+                    }
+                }
             }
+            return ok ? (entries, codes) : nil
         }
-        return (entries, codes)
     }
 
     static func width(entries: Int) -> Int { entries <= 1 ? 0 : BitPacking.width(of: UInt64(entries - 1)) }
