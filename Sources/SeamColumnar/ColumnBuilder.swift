@@ -78,6 +78,19 @@ public struct ColumnBuilder: Sendable {
         markValid(true)
     }
 
+    /// Appends a value or, for nil, a null.
+    public mutating func append(int64 v: Int64?) {
+        if let v { append(int64: v) } else { appendNull() }
+    }
+
+    public mutating func append(int32 v: Int32?) {
+        if let v { append(int32: v) } else { appendNull() }
+    }
+
+    public mutating func append(string v: String?) {
+        if let v { append(string: v) } else { appendNull() }
+    }
+
     /// Appends a ``Value``; the case must match the builder's type (`.null` always fits).
     public mutating func append(_ value: Value) {
         switch (value, type) {

@@ -5,3 +5,8 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+/// An error thrown by a commit that ran on another thread, carried back to the ingest that started it.
+struct IngestCommitError: Sendable {
+    var error: any Error
+}

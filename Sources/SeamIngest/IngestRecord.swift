@@ -8,7 +8,18 @@ public enum IdentifierType: String, CaseIterable, Sendable, Codable, Comparable 
     case deviceID = "device_id"
     case anonymousID = "anonymous_id"
 
-    public var priority: Int { Self.allCases.firstIndex(of: self)! }
+    /// 0 for the type that wins every conflict.
+    public var priority: Int {
+        switch self {
+        case .userID: 0
+        case .crmID: 1
+        case .email: 2
+        case .loyaltyID: 3
+        case .phone: 4
+        case .deviceID: 5
+        case .anonymousID: 6
+        }
+    }
     public static func < (a: Self, b: Self) -> Bool { a.priority < b.priority }
 }
 

@@ -66,6 +66,7 @@ public final class Ingestor {
     var summaries: [String: SourceSummary] = [:]
     var warnedOnce = Set<String>()
     var pending = 0
+    var committing: Deferred<IngestCommitError?>?
     let ingestTime: Int64
 
     public init(store: Store, options: IngestOptions) throws {
@@ -199,32 +200,52 @@ public final class Ingestor {
                 + "name one with --source or --mapping")
     }
 
-    /// Reads windows of the file, handing complete pieces to `process`, which returns how many bytes it used.
-    func windows(fd: Int32, total: Int, file: String, _ process: (UnsafeRawBufferPointer, Bool) throws -> Int) throws {
-        var buffer: [UInt8] = []
+    /// Reads windows of the file, handing each (the unused tail of the previous one plus fresh bytes) to `process`,
+    /// which returns how many bytes it used; the rest starts the next window.
+    func windows(fd: Int32, total: Int, file: String, _ process: ([UInt8], Bool) throws -> Int) throws {
+        var carry: [UInt8] = []
         var offset = 0
         var eof = false
-        while !eof || !buffer.isEmpty {
+        while !eof || !carry.isEmpty {
+            var window = carry
             if !eof {
                 let want = options.windowBytes
-                let old = buffer.count
-                buffer.append(contentsOf: repeatElement(0, count: want))
-                let got = buffer.withUnsafeMutableBytes { p in pread(fd, p.baseAddress! + old, want, off_t(offset)) }
+                let old = window.count
+                window.append(contentsOf: repeatElement(0, count: want))
+                let got = window.withUnsafeMutableBytes { p in pread(fd, p.baseAddress! + old, want, off_t(offset)) }
                 guard got >= 0 else { throw IngestError("\(file): read error: \(String(cString: strerror(errno)))") }
-                buffer.removeLast(want - got)
+                window.removeLast(want - got)
                 offset += got
                 eof = got == 0 || offset >= total
             }
-            let used = try buffer.withUnsafeBytes { try process($0, eof) }
-            buffer.removeFirst(used)
-            options.progress?(file, offset - buffer.count, total, summaries.values.reduce(0) { $0 + $1.read })
-            if eof && used == 0 && !buffer.isEmpty { buffer.removeAll() }
+            let used = try process(window, eof)
+            carry = used == window.count ? [] : Array(window[used...])
+            options.progress?(file, offset - carry.count, total, summaries.values.reduce(0) { $0 + $1.read })
+            if eof && used == 0 && !carry.isEmpty { carry = [] }
         }
+    }
+
+    /// A window whose records are being parsed on other threads while the previous window lands.
+    struct InFlight {
+        var window: [UInt8]
+        var header: String?
+        var parsed: Deferred<[[Item]]>
+    }
+
+    /// Lands the window in flight, if any (waiting for its parse), and commits when a batch is full.
+    func land(_ inflight: inout InFlight?, source: String, file: String) throws {
+        guard let w = inflight else { return }
+        inflight = nil
+        let items = w.parsed.wait()
+        w.window.withUnsafeBytes { apply(items, window: $0, source: source, file: file, header: w.header) }
+        // Freeing a window's records (many small strings) is a worker's job, not the landing thread's.
+        DispatchQueue.global().async { withExtendedLifetime(items) {} }
+        if pending >= options.batchRecords { try startCommit() }
     }
 
     // MARK: - Segment JSON
 
-    struct Item {
+    struct Item: Sendable {
         var line: Int
         var sub: Int
         var outcome: RecordOutcome
@@ -236,45 +257,56 @@ public final class Ingestor {
         var lineNo = 1
         var first = true
         var skipping = false
-        try windows(fd: fd, total: total, file: file) { (buf: UnsafeRawBufferPointer, isLast: Bool) throws -> Int in
+        var inflight: InFlight?
+        let maxLine = options.maxLineBytes
+        try windows(fd: fd, total: total, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
             var lines: [(start: Int, end: Int, line: Int)] = []
-            var p = 0
-            if first, buf.count >= 3, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { p = 3 }
-            first = false
-            while p < buf.count {
-                guard let nl = memchr(buf.baseAddress! + p, 0x0A, buf.count - p) else {
-                    if !isLast {
-                        if buf.count - p > options.maxLineBytes {
-                            if !skipping {
-                                let it = Item(line: lineNo, sub: 0, outcome: .rejected(QualityIssue(.error, "line_too_long",
-                                    "a line longer than \(options.maxLineBytes >> 20) MiB")), rawStart: p, rawEnd: p + 4096)
-                                apply([it], window: buf, source: "segment", file: file, header: nil)
+            var tooLong: Item?
+            let used = window.withUnsafeBytes { buf -> Int in
+                var p = 0
+                if first, buf.count >= 3, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { p = 3 }
+                first = false
+                while p < buf.count {
+                    guard let nl = memchr(buf.baseAddress! + p, 0x0A, buf.count - p) else {
+                        if !isLast {
+                            if buf.count - p > maxLine {
+                                if !skipping {
+                                    tooLong = Item(line: lineNo, sub: 0, outcome: .rejected(QualityIssue(.error, "line_too_long",
+                                        "a line longer than \(maxLine >> 20) MiB")), rawStart: p, rawEnd: p + 4096)
+                                }
+                                skipping = true
+                                return buf.count
                             }
-                            skipping = true
-                            return buf.count
+                            break
                         }
+                        if !skipping { lines.append((p, buf.count, lineNo)) }
+                        skipping = false
+                        p = buf.count
                         break
                     }
-                    if !skipping { lines.append((p, buf.count, lineNo)) }
+                    let e = buf.baseAddress!.distance(to: UnsafeRawPointer(nl))
+                    if !skipping { lines.append((p, e, lineNo)) }
                     skipping = false
-                    p = buf.count
-                    break
+                    lineNo += 1
+                    p = e + 1
                 }
-                let e = buf.baseAddress!.distance(to: UnsafeRawPointer(nl))
-                if !skipping { lines.append((p, e, lineNo)) }
-                skipping = false
-                lineNo += 1
-                p = e + 1
+                return p  // the start of an unfinished line, or the end
             }
-            let used = p  // the start of an unfinished line, or the end
-            let items = parseParallel(buf, lines)
-            apply(items, window: buf, source: "segment", file: file, header: nil)
-            if pending >= options.batchRecords { try flush() }
+            let (lineList, tooLongItem) = (lines, tooLong)
+            let parsed = Deferred { () -> [[Item]] in
+                var items = window.withUnsafeBytes { Self.parseParallel($0, lineList) }
+                if let tooLongItem { items.append([tooLongItem]) }
+                return items
+            }
+            try land(&inflight, source: "segment", file: file)
+            inflight = InFlight(window: window, header: nil, parsed: parsed)
             return used
         }
+        try land(&inflight, source: "segment", file: file)
     }
 
-    func parseParallel(_ buf: UnsafeRawBufferPointer, _ lines: [(start: Int, end: Int, line: Int)]) -> [Item] {
+    /// The records of `lines`, parsed on all cores: one list per worker, in line order.
+    static func parseParallel(_ buf: UnsafeRawBufferPointer, _ lines: [(start: Int, end: Int, line: Int)]) -> [[Item]] {
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, lines.count / 256 + 1))
         let results = Mutex([[Item]](repeating: [], count: workers))
         nonisolated(unsafe) let window = buf
@@ -325,7 +357,7 @@ public final class Ingestor {
             }
             results.withLock { $0[w] = out }
         }
-        return results.withLock { $0.flatMap { $0 } }
+        return results.withLock { $0 }
     }
 
     /// Mobile libraries name themselves in `context.library.name` (analytics-ios, analytics-android, …).
@@ -343,66 +375,72 @@ public final class Ingestor {
         var line = 1
         var first = true
         var occurrences: [UInt64: Int] = [:]
-        try windows(fd: fd, total: total, file: file) { (buf: UnsafeRawBufferPointer, isLast: Bool) throws -> Int in
-            var reader = CSVReader(window: buf, dialect: mapping.dialect, isLast: isLast, firstLine: line, skipBOM: first)
-            first = false
-            var fields: [CSVField] = []
+        var inflight: InFlight?
+        try windows(fd: fd, total: total, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
             var flat: [CSVField] = []
             var recs: [(fieldStart: Int, count: Int, line: Int, start: Int, end: Int, occurrence: Int)] = []
             var rejected: [Item] = []
             var used = 0
-            loop: while true {
-                let step = reader.next(&fields)
-                switch step {
-                case .end, .incomplete: break loop
-                case .malformed(let why):
-                    rejected.append(Item(line: reader.recordLine, sub: 0, outcome: .rejected(QualityIssue(.error, "malformed_csv", why)),
-                        rawStart: reader.recordStart, rawEnd: min(reader.recordEnd, buf.count)))
-                case .record:
-                    if fields.count == 1 && fields[0].start == fields[0].end { break }  // blank line
-                    if source == nil {
-                        let view = CSVRecordView(window: buf, quote: mapping.dialect.quote, fields: fields[...], start: reader.recordStart, end: reader.recordEnd)
-                        let header = (0..<view.count).map { view.text($0).trimmingCharacters(in: .whitespaces) }
-                        source = try CSVSource(mapping: mapping, header: header, file: file)
-                        headerText = String(decoding: view.recordBytes, as: UTF8.self)
-                        break
+            try window.withUnsafeBytes { buf throws in
+                var reader = CSVReader(window: buf, dialect: mapping.dialect, isLast: isLast, firstLine: line, skipBOM: first)
+                first = false
+                var fields: [CSVField] = []
+                loop: while true {
+                    let step = reader.next(&fields)
+                    switch step {
+                    case .end, .incomplete: break loop
+                    case .malformed(let why):
+                        rejected.append(Item(line: reader.recordLine, sub: 0, outcome: .rejected(QualityIssue(.error, "malformed_csv", why)),
+                            rawStart: reader.recordStart, rawEnd: min(reader.recordEnd, buf.count)))
+                    case .record:
+                        if fields.count == 1 && fields[0].start == fields[0].end { break }  // blank line
+                        if source == nil {
+                            let view = CSVRecordView(window: buf, quote: mapping.dialect.quote, fields: fields[...], start: reader.recordStart, end: reader.recordEnd)
+                            let header = (0..<view.count).map { view.text($0).trimmingCharacters(in: .whitespaces) }
+                            source = try CSVSource(mapping: mapping, header: header, file: file)
+                            headerText = String(decoding: view.recordBytes, as: UTF8.self)
+                            break
+                        }
+                        let h = Hash64.hash(reader.recordBytes)
+                        let occ = occurrences[h, default: 0]
+                        occurrences[h] = occ + 1
+                        recs.append((flat.count, fields.count, reader.recordLine, reader.recordStart, reader.recordEnd, occ))
+                        flat.append(contentsOf: fields)
                     }
-                    let h = Hash64.hash(reader.recordBytes)
-                    let occ = occurrences[h, default: 0]
-                    occurrences[h] = occ + 1
-                    recs.append((flat.count, fields.count, reader.recordLine, reader.recordStart, reader.recordEnd, occ))
-                    flat.append(contentsOf: fields)
+                    used = reader.position
+                    line = reader.line
                 }
-                used = reader.position
-                line = reader.line
             }
-            if isLast { used = buf.count }
+            if isLast { used = window.count }
             guard let src = source else { return used }
-            // Parallel normalization of the window's records.
-            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, recs.count / 256 + 1))
-            let (records, fieldSpans) = (recs, flat)
-            let results = Mutex([[Item]](repeating: [], count: workers))
-            nonisolated(unsafe) let window = buf
+            // Normalization of the window's records runs on all cores while the previous window lands.
+            let (records, fieldSpans, rejects) = (recs, flat, rejected)
             let quote = mapping.dialect.quote
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let lo = records.count * w / workers, hi = records.count * (w + 1) / workers
-                var out: [Item] = []
-                out.reserveCapacity(hi - lo)
-                for r in records[lo..<hi] {
-                    let view = CSVRecordView(window: window, quote: quote, fields: fieldSpans[r.fieldStart..<r.fieldStart + r.count], start: r.start, end: r.end)
-                    out.append(Item(line: r.line, sub: 0, outcome: src.record(view, occurrence: r.occurrence), rawStart: r.start, rawEnd: r.end))
+            let parsed = Deferred { () -> [[Item]] in
+                let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, records.count / 256 + 1))
+                let results = Mutex([[Item]](repeating: [], count: workers))
+                window.withUnsafeBytes { buf in
+                    nonisolated(unsafe) let buf = buf
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                        let lo = records.count * w / workers, hi = records.count * (w + 1) / workers
+                        var out: [Item] = []
+                        out.reserveCapacity(hi - lo)
+                        for r in records[lo..<hi] {
+                            let view = CSVRecordView(window: buf, quote: quote, fields: fieldSpans[r.fieldStart..<r.fieldStart + r.count], start: r.start, end: r.end)
+                            out.append(Item(line: r.line, sub: 0, outcome: src.record(view, occurrence: r.occurrence), rawStart: r.start, rawEnd: r.end))
+                        }
+                        results.withLock { $0[w] = out }
+                    }
                 }
-                results.withLock { $0[w] = out }
+                let pieces = results.withLock { $0 }
+                guard !rejects.isEmpty else { return pieces }
+                return [(pieces.flatMap { $0 } + rejects).sorted { $0.line < $1.line }]
             }
-            var items = results.withLock { $0.flatMap { $0 } }
-            if !rejected.isEmpty {
-                items.append(contentsOf: rejected)
-                items.sort { $0.line < $1.line }
-            }
-            apply(items, window: buf, source: mapping.name, file: file, header: headerText)
-            if pending >= options.batchRecords { try flush() }
+            try land(&inflight, source: mapping.name, file: file)
+            inflight = InFlight(window: window, header: headerText, parsed: parsed)
             return used
         }
+        try land(&inflight, source: mapping.name, file: file)
         let noHeader = Int64(bitPattern: Hash64.hash(mapping.name + "|" + file + "|no_header"))
         if source == nil && total > 0 && seenQuarantine.insert(noHeader).inserted {
             // Only blank lines: nothing to land, but the user should hear of it (once, not on every re-run).
@@ -414,37 +452,41 @@ public final class Ingestor {
 
     // MARK: - Landing
 
-    func apply(_ items: [Item], window: UnsafeRawBufferPointer, source: String, file: String, header: String?) {
+    /// Lands parsed records, in order (lists in order, each in order).
+    func apply(_ items: [[Item]], window: UnsafeRawBufferPointer, source: String, file: String, header: String?) {
         var sum = summaries[source, default: SourceSummary(source: source)]
         defer { summaries[source] = sum }
-        for it in items {
-            sum.read += 1
-            pending += 1
-            let location = "\(file):\(it.line)" + (it.sub > 0 ? "#\(it.sub)" : "")
-            switch it.outcome {
-            case .rejected(let issue):
-                let raw = UnsafeRawBufferPointer(rebasing: window[it.rawStart..<min(it.rawEnd, window.count)])
-                let rid = Int64(bitPattern: Hash64.combine(Hash64.hash(raw, seed: Hash64.hash(file)), UInt64(it.line << 16 | it.sub)))
-                if seenQuarantine.contains(rid) {
-                    sum.duplicates += 1
-                    continue
+        for piece in items {
+            for it in piece {
+                sum.read += 1
+                pending += 1
+                // Built only when something needs it (a quarantine entry, a new link, a note): not per record.
+                let location = { "\(file):\(it.line)" + (it.sub > 0 ? "#\(it.sub)" : "") }
+                switch it.outcome {
+                case .rejected(let issue):
+                    let raw = UnsafeRawBufferPointer(rebasing: window[it.rawStart..<min(it.rawEnd, window.count)])
+                    let rid = Int64(bitPattern: Hash64.combine(Hash64.hash(raw, seed: Hash64.hash(file)), UInt64(it.line << 16 | it.sub)))
+                    if seenQuarantine.contains(rid) {
+                        sum.duplicates += 1
+                        continue
+                    }
+                    seenQuarantine.insert(rid)
+                    sum.quarantined += 1
+                    sum.issues[issue.severity, default: 0] += 1
+                    quality.add([.varchar(source), .varchar(location()), .varchar(issue.severity.rawValue), .varchar(issue.rule),
+                        .varchar(issue.message), .timestamp(ingestTime), .bigint(rid)])
+                    let utf8 = String(validating: raw, as: UTF8.self)
+                    quarantine.add(QuarantineEntry(source: source, file: file, line: it.line, severity: issue.severity.rawValue,
+                        rule: issue.rule, message: issue.message, header: header, raw: utf8,
+                        rawBase64: utf8 == nil ? Data(raw).base64EncodedString() : nil, recordID: rid))
+                case .parsed(let rec):
+                    land(rec, location: location, source: source, summary: &sum)
                 }
-                seenQuarantine.insert(rid)
-                sum.quarantined += 1
-                sum.issues[issue.severity, default: 0] += 1
-                quality.add([.varchar(source), .varchar(location), .varchar(issue.severity.rawValue), .varchar(issue.rule),
-                    .varchar(issue.message), .timestamp(ingestTime), .bigint(rid)])
-                let utf8 = String(validating: raw, as: UTF8.self)
-                quarantine.add(QuarantineEntry(source: source, file: file, line: it.line, severity: issue.severity.rawValue,
-                    rule: issue.rule, message: issue.message, header: header, raw: utf8,
-                    rawBase64: utf8 == nil ? Data(raw).base64EncodedString() : nil, recordID: rid))
-            case .parsed(let rec):
-                land(rec, location: location, source: source, summary: &sum)
             }
         }
     }
 
-    func land(_ rec: ParsedRecord, location: String, source: String, summary sum: inout SourceSummary) {
+    func land(_ rec: ParsedRecord, location: () -> String, source: String, summary sum: inout SourceSummary) {
         let fresh = rec.rows.filter { !seenEvents.contains($0.eventID) }
         guard let firstRow = fresh.first else {
             sum.duplicates += 1
@@ -452,21 +494,26 @@ public final class Ingestor {
         }
         sum.landed += 1
         sum.rows += fresh.count
-        let nodes = graph.observe(rec.identifiers, ts: rec.ts, source: firstRow.channel, location: location)
-        // The record belongs to its highest-priority identifier that can identify someone.
+        let nodes = graph.observe(rec.identifiers, ts: rec.ts, source: firstRow.channel, location: location())
+        // The record belongs to its highest-priority identifier that can identify someone (the first one of
+        // that type in the record).
         var anchor: Int64?
-        for (k, id) in rec.identifiers.enumerated().sorted(by: { ($0.element.type, $0.offset) < ($1.element.type, $1.offset) }) {
+        var anchorType = Int.max
+        for (k, id) in rec.identifiers.enumerated() where id.type.priority < anchorType {
             let n = nodes[k]
-            if rules.blockReason(id) != nil { continue }
-            if Int(n) <= resolution.status.count, resolution.status[Int(n - 1)] == .shared { continue }
+            if Int(n) <= resolution.status.count {
+                // Resolution already judged this node under the same rules: blocked or shared cannot anchor.
+                let status = resolution.status[Int(n - 1)]
+                if status == .blocked || status == .shared { continue }
+            } else if rules.blockReason(id) != nil {
+                continue
+            }
             anchor = n
-            break
+            anchorType = id.type.priority
         }
         for r in fresh {
             seenEvents.insert(r.eventID)
-            events.add([.bigint(r.eventID), .timestamp(r.ts), .int(anchor), .varchar(r.channel), .varchar(r.eventType), .str(r.productID),
-                .str(r.category), r.quantity.map { .integer($0) } ?? .null, r.amount.map { .decimal($0) } ?? .null, .str(r.currency),
-                .str(r.campaign), .str(r.storeID), .str(r.properties)])
+            events.addEvent(r, customer: anchor)
         }
         let factKey = firstRow.eventID
         if !seenFacts.contains(factKey) {
@@ -486,23 +533,65 @@ public final class Ingestor {
                 guard warnedOnce.insert(source + "|" + note.message).inserted else { continue }
             }
             sum.issues[note.severity, default: 0] += 1
-            quality.add([.varchar(source), .varchar(location), .varchar(note.severity.rawValue), .varchar(note.rule), .varchar(note.message),
+            quality.add([.varchar(source), .varchar(location()), .varchar(note.severity.rawValue), .varchar(note.rule), .varchar(note.message),
                 .timestamp(ingestTime), .bigint(factKey)])
         }
     }
 
-    /// Commits what is pending. Order matters for crash safety: quarantine files, then the identity graph (so
-    /// no event ever names a node the store does not have), then issues, consents and traits, events last
-    /// (an event's presence is what makes a re-run skip its record).
+    /// Commits what is pending and waits for it.
     func flush() throws {
-        try quarantine.flush()
+        try startCommit()
+        try finishCommit()
+    }
+
+    /// Starts committing what is pending on another thread, after the previous commit has finished, so the next
+    /// batch can be parsed and landed meanwhile. Commits run one at a time, in order; an error surfaces at the
+    /// next `startCommit` or `finishCommit`.
+    func startCommit() throws {
+        try finishCommit()
         resolution = graph.resolve(rules)
-        try IdentityStore.save(graph, resolution, to: store, faults: options.faults)
-        let f = options.faults
-        if quality.count > 0 { try store.append(quality.finish(), to: "quality_issues", faults: f) }
-        if consents.count > 0 { try store.append(consents.finish(), to: "consents", faults: f) }
-        if traits.count > 0 { try store.append(traits.finish(), to: "profile_traits", faults: f) }
-        if events.count > 0 { try store.append(events.finish(), to: "events", faults: f) }
+        let batch = Batch(
+            quarantine: quarantine.take(), graph: graph, resolution: resolution, quality: quality.finish(),
+            consents: consents.finish(), traits: traits.finish(), events: events.finish())
+        let (store, faults, quarantineDir) = (store, options.faults, quarantine.dir)
+        committing = Deferred { () -> IngestCommitError? in
+            do {
+                try Self.commit(batch, store: store, quarantineDir: quarantineDir, faults: faults)
+                return nil
+            } catch {
+                return IngestCommitError(error: error)
+            }
+        }
         pending = 0
+    }
+
+    /// Waits for the commit in flight, if any, and throws its error.
+    func finishCommit() throws {
+        guard let c = committing else { return }
+        committing = nil
+        if let e = c.wait() { throw e.error }
+    }
+
+    /// What one commit writes.
+    struct Batch: Sendable {
+        var quarantine: [String: [UInt8]]
+        var graph: IdentityGraph
+        var resolution: Resolution
+        var quality: Chunk
+        var consents: Chunk
+        var traits: Chunk
+        var events: Chunk
+    }
+
+    /// Order matters for crash safety: quarantine files, then the identity graph (so no event ever names a node the
+    /// store does not have), then issues, consents and traits, events last (an event's presence is what makes a
+    /// re-run skip its record).
+    static func commit(_ b: Batch, store: Store, quarantineDir: String, faults f: CommitFaults) throws {
+        try QuarantineWriter.append(b.quarantine, dir: quarantineDir)
+        try IdentityStore.save(b.graph, b.resolution, to: store, faults: f)
+        if b.quality.rowCount > 0 { try store.append(b.quality, to: "quality_issues", faults: f) }
+        if b.consents.rowCount > 0 { try store.append(b.consents, to: "consents", faults: f) }
+        if b.traits.rowCount > 0 { try store.append(b.traits, to: "profile_traits", faults: f) }
+        if b.events.rowCount > 0 { try store.append(b.events, to: "events", faults: f) }
     }
 }

@@ -51,13 +51,23 @@ public final class QuarantineWriter {
 
     /// Appends what is pending and fsyncs each file.
     func flush() throws {
+        try Self.append(take(), dir: dir)
+    }
+
+    /// What is pending, per source; the writer is empty afterwards.
+    func take() -> [String: [UInt8]] {
+        defer { pending.removeAll() }
+        return pending
+    }
+
+    /// Appends entries (JSON lines per source) to the quarantine files in `dir` and fsyncs them.
+    static func append(_ pending: [String: [UInt8]], dir: String) throws {
         guard !pending.isEmpty else { return }
         try FileIO.makeDirectory(dir)
         for (source, bytes) in pending.sorted(by: { $0.key < $1.key }) {
             try FileIO.appendDurably(dir + "/" + source + ".jsonl", bytes)
         }
         try FileIO.sync(dir, directory: true)
-        pending.removeAll()
     }
 
     static func read(storePath: String) throws(IngestError) -> [QuarantineEntry] {

@@ -65,6 +65,23 @@ struct RowBuilder {
     mutating func add(_ values: [Value]) {
         for (i, v) in values.enumerated() { columns[i].append(v) }
     }
+    /// One `events` row (columns in `CanonicalTables.events` order), without a `Value` per cell.
+    mutating func addEvent(_ r: EventRow, customer: Int64?) {
+        columns[0].append(int64: r.eventID)
+        columns[1].append(int64: r.ts)
+        columns[2].append(int64: customer)
+        columns[3].append(string: r.channel)
+        columns[4].append(string: r.eventType)
+        columns[5].append(string: r.productID)
+        columns[6].append(string: r.category)
+        columns[7].append(int32: r.quantity)
+        columns[8].append(int64: r.amount)
+        columns[9].append(string: r.currency)
+        columns[10].append(string: r.campaign)
+        columns[11].append(string: r.storeID)
+        columns[12].append(string: r.properties)
+    }
+
     mutating func finish() -> Chunk {
         let c = Chunk(schema: schema, columns: columns.map { $0.finish() })
         columns = schema.fields.map { ColumnBuilder($0.type) }

@@ -58,7 +58,15 @@ public struct IdentityGraph: Sendable {
                 out.append(n)
             }
         }
-        var set = Array(Set(out)).sorted()
+        guard out.count > 1 else { return out }
+        var set = out
+        set.sort()
+        var distinct = 1
+        for i in 1..<set.count where set[i] != set[distinct - 1] {
+            set[distinct] = set[i]
+            distinct += 1
+        }
+        set.removeLast(set.count - distinct)
         if set.count > 1 {
             if let i = linkIndex[set] {
                 links[i].records += 1
@@ -69,7 +77,6 @@ public struct IdentityGraph: Sendable {
                 links.append(Link(nodes: set, firstSeen: ts, lastSeen: ts, records: 1, location: location()))
             }
         }
-        set.removeAll()
         return out
     }
 }

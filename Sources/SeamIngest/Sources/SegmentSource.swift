@@ -79,16 +79,24 @@ public struct SegmentSource: Sendable {
             rec.notes.append(QualityIssue(.info, "missing_message_id", "no \"messageId\": the id is derived from the message's bytes"))
         }
         // What did not map, plus the raw times, stays in properties.
-        var props = "{"
-        func add(_ key: String, raw: UnsafeRawBufferPointer) {
-            if props.count > 1 { props += "," }
-            props += JSONText.quoted(key)
-            props += ":"
-            props += String(decoding: raw, as: UTF8.self)
+        // Built as bytes (the values are the message's own JSON, already validated) and made a String once.
+        var propBytes: [UInt8] = [UInt8(ascii: "{")]
+        propBytes.reserveCapacity(512)
+        func add(_ key: StaticString, raw: UnsafeRawBufferPointer) {
+            if propBytes.count > 1 { propBytes.append(UInt8(ascii: ",")) }
+            propBytes.append(UInt8(ascii: "\""))  // the keys are plain ASCII names: nothing to escape
+            propBytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            propBytes.append(UInt8(ascii: "\""))
+            propBytes.append(UInt8(ascii: ":"))
+            propBytes.append(contentsOf: raw)
         }
-        for key in ["timestamp", "sentAt", "receivedAt"] {
-            let k: StaticString = key == "timestamp" ? "timestamp" : key == "sentAt" ? "sentAt" : "receivedAt"
-            if let r = doc.member(root, k) { add(key, raw: doc.raw(r)) }
+        var props: String {
+            var b = propBytes
+            b.append(UInt8(ascii: "}"))
+            return String(decoding: b, as: UTF8.self)
+        }
+        for key: StaticString in ["timestamp", "sentAt", "receivedAt"] {
+            if let r = doc.member(root, key) { add(key, raw: doc.raw(r)) }
         }
         let propsRef = doc.member(root, "properties")
         func row(_ eventType: String, index: UInt64 = 0) -> EventRow {
@@ -105,17 +113,17 @@ public struct SegmentSource: Sendable {
                 rec.notes.append(QualityIssue(.warning, "unknown_event", "unknown event name '\(name)' kept as it is"))
             }
             let eventType = canonical ?? name
-            props += "}"
             if eventType == "purchase" || eventType == "return", let p = propsRef, let products = doc.member(p, "products"),
                 doc.kind(products) == .array, !doc.elements(products).isEmpty
             {
+                let text = props  // one string shared by the order's lines
                 for (k, item) in doc.elements(products).enumerated() {
                     var r = row(eventType, index: UInt64(k + 1))
                     switch fillProduct(&r, doc, item, currencyFrom: p) {
                     case .some(let issue): return .rejected(issue)
                     case .none: break
                     }
-                    r.properties = props
+                    r.properties = text
                     rec.rows.append(r)
                 }
             } else {
@@ -145,7 +153,6 @@ public struct SegmentSource: Sendable {
         case "page", "screen":
             if let p = propsRef { add("properties", raw: doc.raw(p)) }
             if let n = doc.member(root, "name") { add("name", raw: doc.raw(n)) }
-            props += "}"
             var r = row("page_view")
             r.properties = props
             rec.rows.append(r)
@@ -155,7 +162,6 @@ public struct SegmentSource: Sendable {
                 readTraits(doc, t, into: &rec)
             }
             if type == "group", let g = doc.member(root, "groupId") { add("groupId", raw: doc.raw(g)) }
-            props += "}"
             var r = row(type)
             r.properties = props
             rec.rows.append(r)
