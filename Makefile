@@ -10,11 +10,12 @@ SEAM        = .build/release/seam
 
 .PHONY: deps build demo test bench compare sample clean
 
-## deps: install the system libraries Seam links (liblz4-dev; libedit-dev for the SQL prompt), once.
+## deps: install the system libraries Seam links (liblz4-dev; zlib1g-dev for gzip input; libedit-dev for the SQL
+## prompt), once.
 deps:
-	@if ! pkg-config --exists liblz4 libedit 2>/dev/null; then \
-		echo "installing liblz4-dev, libedit-dev and pkg-config"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblz4-dev libedit-dev pkg-config >/dev/null; \
+	@if ! pkg-config --exists liblz4 zlib libedit 2>/dev/null; then \
+		echo "installing liblz4-dev, zlib1g-dev, libedit-dev and pkg-config"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblz4-dev zlib1g-dev libedit-dev pkg-config >/dev/null; \
 	fi
 
 build: deps

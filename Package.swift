@@ -22,6 +22,8 @@ let package = Package(
         // Layer 0
         .target(name: "SeamColumnar", swiftSettings: swiftSettings),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        // gzip-compressed input files (ingest)
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Layer 1
         .target(name: "SeamKernels", dependencies: ["SeamColumnar"], swiftSettings: swiftSettings),
         .target(name: "SeamSQL", dependencies: ["SeamColumnar"], swiftSettings: swiftSettings),
@@ -35,7 +37,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         // Layer 4
         .target(
-            name: "SeamIngest", dependencies: ["SeamColumnar", "SeamKernels", "SeamStorage", .product(name: "Yams", package: "Yams")],
+            name: "SeamIngest", dependencies: ["SeamColumnar", "SeamKernels", "SeamStorage", "CZlib", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
         .target(name: "SeamSynth", dependencies: ["SeamColumnar"], swiftSettings: swiftSettings),
         // Layer 5

@@ -111,6 +111,9 @@ public final class Ingestor {
         return summary
     }
 
+    /// File names a folder scan picks up (each also gzip-compressed, with `.gz` after it).
+    static let inputSuffixes = [".json", ".jsonl", ".ndjson", ".csv", ".txt", ".tsv"]
+
     static func expand(_ paths: [String]) throws(IngestError) -> [String] {
         var out: [String] = []
         for p in paths {
@@ -124,8 +127,7 @@ public final class Ingestor {
                     let full = p + "/" + item
                     var d: ObjCBool = false
                     if FileManager.default.fileExists(atPath: full, isDirectory: &d), !d.boolValue,
-                        item.hasSuffix(".json") || item.hasSuffix(".jsonl") || item.hasSuffix(".ndjson") || item.hasSuffix(".csv")
-                            || item.hasSuffix(".txt") || item.hasSuffix(".tsv")
+                        Self.inputSuffixes.contains(where: { item.hasSuffix($0) || item.hasSuffix($0 + ".gz") })
                     {
                         out.append(full)
                     }
@@ -152,13 +154,10 @@ public final class Ingestor {
         fstat(fd, &st)
         let total = Int(st.st_size)
         let name = (path as NSString).lastPathComponent
-        var head = [UInt8](repeating: 0, count: 64 << 10)
-        let n = pread(fd, &head, head.count, 0)
-        head.removeLast(head.count - max(n, 0))
-        if head.starts(with: [0x1F, 0x8B]) {
-            throw IngestError("\(path): gzip-compressed input is not supported yet; decompress it first (gunzip)")
-        }
-        let kind = try detect(name: name, head: head)
+        let gzip = InputStream.isGzip(fd: fd)
+        let head = try InputStream.head(fd: fd, fileBytes: total, path: path, count: 64 << 10)
+        // `web_events.jsonl.gz` is detected as `web_events.jsonl` would be.
+        let kind = try detect(name: gzip && name.hasSuffix(".gz") ? String(name.dropLast(3)) : name, head: head)
         let sourceName: String
         switch kind {
         case .segment: sourceName = "segment"
@@ -166,9 +165,21 @@ public final class Ingestor {
         }
         summaries[sourceName, default: SourceSummary(source: sourceName)].files += 1
         summaries[sourceName]!.bytes += total
+        let stream = try InputStream(fd: fd, fileBytes: total, path: path, gzip: gzip)
+        let lastLine: Int
         switch kind {
-        case .segment: try readJSONLines(fd: fd, file: name, total: total)
-        case .csv(let m): try readCSV(fd: fd, file: name, total: total, mapping: m)
+        case .segment: lastLine = try readJSONLines(stream, file: name)
+        case .csv(let m): lastLine = try readCSV(stream, file: name, mapping: m)
+        }
+        if let damage = stream.damage {
+            // The records before the damage landed; the damage itself is reported once (also across re-runs).
+            let id = Int64(bitPattern: Hash64.hash(sourceName + "|" + name + "|damaged_input|" + damage))
+            if seenQuarantine.insert(id).inserted {
+                summaries[sourceName]!.issues[.error, default: 0] += 1
+                quality.add([.varchar(sourceName), .varchar("\(name):\(lastLine)"), .varchar(Severity.error.rawValue),
+                    .varchar("damaged_input"), .varchar(damage + "; the records before it were read"), .timestamp(ingestTime), .bigint(id)])
+            }
+            try flush()
         }
     }
 
@@ -202,9 +213,8 @@ public final class Ingestor {
 
     /// Reads windows of the file, handing each (the unused tail of the previous one plus fresh bytes) to `process`,
     /// which returns how many bytes it used; the rest starts the next window.
-    func windows(fd: Int32, total: Int, file: String, _ process: ([UInt8], Bool) throws -> Int) throws {
+    func windows(_ stream: InputStream, file: String, _ process: ([UInt8], Bool) throws -> Int) throws {
         var carry: [UInt8] = []
-        var offset = 0
         var eof = false
         while !eof || !carry.isEmpty {
             var window = carry
@@ -212,15 +222,20 @@ public final class Ingestor {
                 let want = options.windowBytes
                 let old = window.count
                 window.append(contentsOf: repeatElement(0, count: want))
-                let got = window.withUnsafeMutableBytes { p in pread(fd, p.baseAddress! + old, want, off_t(offset)) }
-                guard got >= 0 else { throw IngestError("\(file): read error: \(String(cString: strerror(errno)))") }
-                window.removeLast(want - got)
-                offset += got
-                eof = got == 0 || offset >= total
+                var filled = 0
+                while filled < want {
+                    let got = try window.withUnsafeMutableBytes { p in try stream.read(into: p.baseAddress! + old + filled, count: want - filled) }
+                    filled += got
+                    if got == 0 || stream.position >= stream.fileBytes && !stream.compressed {
+                        eof = true
+                        break
+                    }
+                }
+                window.removeLast(want - filled)
             }
             let used = try process(window, eof)
             carry = used == window.count ? [] : Array(window[used...])
-            options.progress?(file, offset - carry.count, total, summaries.values.reduce(0) { $0 + $1.read })
+            options.progress?(file, stream.position, stream.fileBytes, summaries.values.reduce(0) { $0 + $1.read })
             if eof && used == 0 && !carry.isEmpty { carry = [] }
         }
     }
@@ -253,13 +268,14 @@ public final class Ingestor {
         var rawEnd: Int
     }
 
-    func readJSONLines(fd: Int32, file: String, total: Int) throws {
+    /// Reads Segment messages, one per line; returns the number of the last line.
+    func readJSONLines(_ stream: InputStream, file: String) throws -> Int {
         var lineNo = 1
         var first = true
         var skipping = false
         var inflight: InFlight?
         let maxLine = options.maxLineBytes
-        try windows(fd: fd, total: total, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
+        try windows(stream, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
             var lines: [(start: Int, end: Int, line: Int)] = []
             var tooLong: Item?
             let used = window.withUnsafeBytes { buf -> Int in
@@ -303,6 +319,7 @@ public final class Ingestor {
             return used
         }
         try land(&inflight, source: "segment", file: file)
+        return lineNo
     }
 
     /// The records of `lines`, parsed on all cores: one list per worker, in line order.
@@ -369,14 +386,15 @@ public final class Ingestor {
 
     // MARK: - CSV
 
-    func readCSV(fd: Int32, file: String, total: Int, mapping: Mapping) throws {
+    /// Reads a CSV export described by `mapping`; returns the number of the last line.
+    func readCSV(_ stream: InputStream, file: String, mapping: Mapping) throws -> Int {
         var source: CSVSource?
         var headerText: String?
         var line = 1
         var first = true
         var occurrences: [UInt64: Int] = [:]
         var inflight: InFlight?
-        try windows(fd: fd, total: total, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
+        try windows(stream, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
             var flat: [CSVField] = []
             var recs: [(fieldStart: Int, count: Int, line: Int, start: Int, end: Int, occurrence: Int)] = []
             var rejected: [Item] = []
@@ -442,12 +460,13 @@ public final class Ingestor {
         }
         try land(&inflight, source: mapping.name, file: file)
         let noHeader = Int64(bitPattern: Hash64.hash(mapping.name + "|" + file + "|no_header"))
-        if source == nil && total > 0 && seenQuarantine.insert(noHeader).inserted {
+        if source == nil && stream.fileBytes > 0 && stream.damage == nil && seenQuarantine.insert(noHeader).inserted {
             // Only blank lines: nothing to land, but the user should hear of it (once, not on every re-run).
             summaries[mapping.name]!.issues[.warning, default: 0] += 1
             quality.add([.varchar(mapping.name), .varchar(file + ":1"), .varchar(Severity.warning.rawValue), .varchar("no_header"),
                 .varchar("the file has no header line (only blank lines)"), .timestamp(ingestTime), .bigint(noHeader)])
         }
+        return line
     }
 
     // MARK: - Landing

@@ -141,4 +141,75 @@ import Testing
         #expect(c == [[.bigint(1), .bigint(1), .decimal(246_900 + 99 - 123_450), .timestamp(Timestamp.micros(year: 2025, month: 7, day: 15, hour: 10)),
             .timestamp(Timestamp.micros(year: 2025, month: 7, day: 15, hour: 10)), .timestamp(Timestamp.micros(year: 2025, month: 7, day: 16, hour: 7, minute: 30))]])
     }
+
+    /// Runs `gzip -c` over `input` into `output` (the system's gzip, so the test does not trust our own code to make
+    /// the files it reads).
+    static func gzip(_ input: String, to output: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "gzip -c -n '\(input)' > '\(output)'"]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "gzip failed for \(input)")
+    }
+
+    static func eventFingerprint(_ store: Store) throws -> [[Value]] {
+        try store.readAll("events", columns: ["event_id", "ts", "event_type", "amount", "properties"]).rows.sorted { "\($0)" < "\($1)" }
+    }
+
+    @Test func gzipInputReadsAsPlainAndDamageIsLocated() throws {
+        let dir = VectorFixtures.temporaryDirectory("gzip")
+        let gz = dir + "-files"
+        try FileManager.default.createDirectory(atPath: gz, withIntermediateDirectories: true)
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.sample).filter { $0.hasSuffix(".csv") || $0.hasSuffix(".jsonl") }
+        #expect(files.count == 6)
+        for f in files { try Self.gzip(Self.sample + "/" + f, to: gz + "/" + f + ".gz") }
+        let plain = try Store(path: dir + "-plain", create: true)
+        let p = try Ingestor(store: plain, options: try Self.options()).run([Self.sample])
+        let packed = try Store(path: dir + "-gz", create: true)
+        let g = try Ingestor(store: packed, options: try Self.options()).run([gz])
+        #expect(g.failedFiles.isEmpty)
+        #expect(g.sources.map(\.landed) == p.sources.map(\.landed))
+        #expect(g.sources.map(\.quarantined) == p.sources.map(\.quarantined))
+        #expect(g.sources.map(\.duplicates) == p.sources.map(\.duplicates))
+        #expect(try Self.eventFingerprint(packed) == Self.eventFingerprint(plain))
+
+        // Two gzip members in one file (cat a.gz b.gz) are one stream.
+        let web = Self.sample + "/web_events.jsonl"
+        let lines = try String(contentsOfFile: web, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let half = lines.count / 2
+        try (lines[..<half].joined(separator: "\n") + "\n").write(toFile: dir + "-a.jsonl", atomically: true, encoding: .utf8)
+        try lines[half...].joined(separator: "\n").write(toFile: dir + "-b.jsonl", atomically: true, encoding: .utf8)
+        try Self.gzip(dir + "-a.jsonl", to: dir + "-a.gz")
+        try Self.gzip(dir + "-b.jsonl", to: dir + "-b.gz")
+        let joined = try Data(contentsOf: URL(fileURLWithPath: dir + "-a.gz")) + Data(contentsOf: URL(fileURLWithPath: dir + "-b.gz"))
+        try joined.write(to: URL(fileURLWithPath: dir + "-web.jsonl.gz"))
+        let whole = try Store(path: dir + "-members", create: true)
+        let m = try Ingestor(store: whole, options: try Self.options()).run([dir + "-web.jsonl.gz"])
+        let webOnly = try Store(path: dir + "-webplain", create: true)
+        let w = try Ingestor(store: webOnly, options: try Self.options()).run([web])
+        #expect(m.sources.first?.read == w.sources.first?.read)
+        #expect(try Self.eventFingerprint(whole) == Self.eventFingerprint(webOnly))
+        #expect(try whole.readAll("quality_issues", columns: ["rule"]).rows.allSatisfy { $0 != [.varchar("damaged_input")] })
+
+        // A truncated file: what came before the cut lands, the cut is an error issue at the last line read, and
+        // nothing is reported twice on a re-run.
+        let cut = joined.prefix(joined.count * 2 / 3)
+        try cut.write(to: URL(fileURLWithPath: dir + "-cut.jsonl.gz"))
+        let truncated = try Store(path: dir + "-cut", create: true)
+        let t = try Ingestor(store: truncated, options: try Self.options()).run([dir + "-cut.jsonl.gz"])
+        let read = t.sources.first?.read ?? 0
+        #expect(read > 0 && read < (w.sources.first?.read ?? 0))
+        #expect(t.sources.allSatisfy { $0.balanced })
+        let damage = try truncated.readAll("quality_issues", columns: ["location", "severity", "rule", "message"]).rows.filter { $0[2] == .varchar("damaged_input") }
+        #expect(damage.count == 1)
+        if case .varchar(let location) = damage.first?[0], case .varchar(let message) = damage.first?[3] {
+            #expect(location.hasPrefix(URL(fileURLWithPath: dir + "-cut.jsonl.gz").lastPathComponent + ":"))
+            #expect(Int(location.split(separator: ":").last ?? "") ?? 0 >= read)
+            #expect(message.contains("truncated"))
+        }
+        #expect(damage.first?[1] == .varchar("error"))
+        _ = try Ingestor(store: truncated, options: try Self.options()).run([dir + "-cut.jsonl.gz"])
+        #expect(try truncated.readAll("quality_issues", columns: ["rule"]).rows.filter { $0 == [.varchar("damaged_input")] }.count == 1)
+    }
 }
