@@ -27,6 +27,8 @@ public struct IngestSummary: Sendable {
     public var seconds = 0.0
     /// Files that could not be read at all (with why); their records are not counted anywhere.
     public var failedFiles: [(file: String, reason: String)] = []
+    /// Files read only up to damage (a truncated or corrupt gzip stream): the records before it are counted.
+    public var damagedFiles: [(file: String, reason: String)] = []
 }
 
 public struct IngestOptions: Sendable {
@@ -55,9 +57,9 @@ public final class Ingestor {
     let rules: IdentityRules
     var graph: IdentityGraph
     var resolution: Resolution
-    var seenEvents: Set<Int64>
-    var seenQuarantine: Set<Int64>
-    var seenFacts: Set<Int64>
+    var seenEvents: Int64Set
+    var seenQuarantine: Int64Set
+    var seenFacts: Int64Set
     var events = RowBuilder(CanonicalTables.events)
     var quality = RowBuilder(CanonicalTables.qualityIssues)
     var consents = RowBuilder(CanonicalTables.consents)
@@ -67,6 +69,10 @@ public final class Ingestor {
     var warnedOnce = Set<String>()
     var pending = 0
     var committing: Deferred<IngestCommitError?>?
+    /// Landed event rows that workers built, waiting for the next commit.
+    var eventChunks: [Chunk] = []
+    var damaged: [(file: String, reason: String)] = []
+    var landing: [Landing] = []
     let ingestTime: Int64
 
     public init(store: Store, options: IngestOptions) throws {
@@ -76,10 +82,9 @@ public final class Ingestor {
         rules = try IdentityRules.load(storePath: store.path)
         graph = try IdentityStore.load(store)
         resolution = graph.resolve(rules)
-        seenEvents = Set(try IngestTables.int64Column(store, "events", "event_id"))
-        seenQuarantine = Set(try IngestTables.int64Column(store, "quality_issues", "record_id"))
-        seenFacts = Set(try IngestTables.int64Column(store, "consents", "event_id"))
-        seenFacts.formUnion(try IngestTables.int64Column(store, "profile_traits", "event_id"))
+        seenEvents = Int64Set(try IngestTables.int64Column(store, "events", "event_id"))
+        seenQuarantine = Int64Set(try IngestTables.int64Column(store, "quality_issues", "record_id"))
+        seenFacts = Int64Set(try IngestTables.int64Column(store, "consents", "event_id") + IngestTables.int64Column(store, "profile_traits", "event_id"))
         quarantine = QuarantineWriter(storePath: store.path)
         // The quality_issues commit is what makes a quarantine entry real: entries a crash left without one
         // belong to a batch that never landed and will be read again.
@@ -105,6 +110,7 @@ public final class Ingestor {
         try flush()
         try Profiles.rebuild(store)
         summary.sources = summaries.values.sorted { $0.source < $1.source }
+        summary.damagedFiles = damaged
         summary.customers = Set(resolution.customer.filter { $0 != 0 }).count
         summary.identifiers = graph.nodes.count
         summary.seconds = Date().timeIntervalSince(start)
@@ -172,9 +178,10 @@ public final class Ingestor {
         case .csv(let m): lastLine = try readCSV(stream, file: name, mapping: m)
         }
         if let damage = stream.damage {
+            damaged.append((path, damage))
             // The records before the damage landed; the damage itself is reported once (also across re-runs).
             let id = Int64(bitPattern: Hash64.hash(sourceName + "|" + name + "|damaged_input|" + damage))
-            if seenQuarantine.insert(id).inserted {
+            if seenQuarantine.insert(id) {
                 summaries[sourceName]!.issues[.error, default: 0] += 1
                 quality.add([.varchar(sourceName), .varchar("\(name):\(lastLine)"), .varchar(Severity.error.rawValue),
                     .varchar("damaged_input"), .varchar(damage + "; the records before it were read"), .timestamp(ingestTime), .bigint(id)])
@@ -244,7 +251,7 @@ public final class Ingestor {
     struct InFlight {
         var window: [UInt8]
         var header: String?
-        var parsed: Deferred<[[Item]]>
+        var parsed: Deferred<ParsedWindow>
     }
 
     /// Lands the window in flight, if any (waiting for its parse), and commits when a batch is full.
@@ -266,6 +273,59 @@ public final class Ingestor {
         var outcome: RecordOutcome
         var rawStart: Int
         var rawEnd: Int
+        /// Where the record's event rows were built: an index into ``ParsedWindow/chunks`` and the first row there
+        /// (-1: not built, the rows are appended when the record lands).
+        var chunk = -1
+        var firstRow = 0
+    }
+
+    /// A window's records, parsed: lists of items in order, and the event rows their workers built.
+    struct ParsedWindow: Sendable {
+        var items: [[Item]] = []
+        var chunks: [Chunk] = []
+
+        init(pieces: [PieceBuilder]) {
+            items = pieces.map(\.items)
+            chunks = pieces.map { var b = $0.rows; return b.finish() }
+        }
+
+        /// The records in line order, with `extra` (records read on the landing thread, without rows) merged in.
+        mutating func merge(_ extra: [Item]) {
+            guard !extra.isEmpty else { return }
+            items = [(items.flatMap { $0 } + extra).sorted { $0.line < $1.line }]
+        }
+    }
+
+    /// One worker's share of a window: its items, and the event rows of its parsed records as columns (customer
+    /// ids still empty), so the landing thread copies no strings.
+    struct PieceBuilder {
+        var items: [Item] = []
+        var rows = RowBuilder(CanonicalTables.events)
+        let chunk: Int
+
+        init(chunk: Int, capacity: Int) {
+            self.chunk = chunk
+            items.reserveCapacity(capacity)
+        }
+
+        mutating func add(_ item: Item) {
+            var it = item
+            if case .parsed(var rec) = it.outcome {
+                it.chunk = chunk
+                it.firstRow = rows.count
+                for k in rec.rows.indices {
+                    rows.addEvent(rec.rows[k], customer: nil)
+                    // What landing still reads is the id, time, channel and type; the rest is in the columns now.
+                    rec.rows[k].productID = nil
+                    rec.rows[k].category = nil
+                    rec.rows[k].campaign = nil
+                    rec.rows[k].storeID = nil
+                    rec.rows[k].properties = nil
+                }
+                it.outcome = .parsed(rec)
+            }
+            items.append(it)
+        }
     }
 
     /// Reads Segment messages, one per line; returns the number of the last line.
@@ -309,10 +369,10 @@ public final class Ingestor {
                 return p  // the start of an unfinished line, or the end
             }
             let (lineList, tooLongItem) = (lines, tooLong)
-            let parsed = Deferred { () -> [[Item]] in
-                var items = window.withUnsafeBytes { Self.parseParallel($0, lineList) }
-                if let tooLongItem { items.append([tooLongItem]) }
-                return items
+            let parsed = Deferred { () -> ParsedWindow in
+                var parsed = window.withUnsafeBytes { Self.parseParallel($0, lineList) }
+                if let tooLongItem { parsed.items.append([tooLongItem]) }
+                return parsed
             }
             try land(&inflight, source: "segment", file: file)
             inflight = InFlight(window: window, header: nil, parsed: parsed)
@@ -323,15 +383,14 @@ public final class Ingestor {
     }
 
     /// The records of `lines`, parsed on all cores: one list per worker, in line order.
-    static func parseParallel(_ buf: UnsafeRawBufferPointer, _ lines: [(start: Int, end: Int, line: Int)]) -> [[Item]] {
+    static func parseParallel(_ buf: UnsafeRawBufferPointer, _ lines: [(start: Int, end: Int, line: Int)]) -> ParsedWindow {
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, lines.count / 256 + 1))
-        let results = Mutex([[Item]](repeating: [], count: workers))
+        let results = Mutex([PieceBuilder?](repeating: nil, count: workers))
         nonisolated(unsafe) let window = buf
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let lo = lines.count * w / workers, hi = lines.count * (w + 1) / workers
             var doc = JSONDocument()
-            var out: [Item] = []
-            out.reserveCapacity(hi - lo)
+            var out = PieceBuilder(chunk: w, capacity: hi - lo)
             let web = SegmentSource(channel: "web"), app = SegmentSource(channel: "mobile_app")
             for k in lo..<hi {
                 var (s, e, line) = lines[k]
@@ -346,7 +405,7 @@ public final class Ingestor {
                 do {
                     try doc.parse(span)
                 } catch let error as JSONError {
-                    out.append(Item(line: line, sub: 0, outcome: .rejected(QualityIssue(.error, "broken_json", error.description)), rawStart: s, rawEnd: e))
+                    out.add(Item(line: line, sub: 0, outcome: .rejected(QualityIssue(.error, "broken_json", error.description)), rawStart: s, rawEnd: e))
                     continue
                 } catch {
                     continue
@@ -361,20 +420,20 @@ public final class Ingestor {
                             try one.parse(envelope.raw(m))
                         } catch {
                             // A value of a document that parsed parses again; if it ever did not, say so.
-                            out.append(Item(line: line, sub: i + 1, outcome: .rejected(QualityIssue(.error, "broken_json", "\(error)")), rawStart: s, rawEnd: e))
+                            out.add(Item(line: line, sub: i + 1, outcome: .rejected(QualityIssue(.error, "broken_json", "\(error)")), rawStart: s, rawEnd: e))
                             continue
                         }
                         let src = Self.isMobile(one) ? app : web
-                        out.append(Item(line: line, sub: i + 1, outcome: src.record(one), rawStart: s, rawEnd: e))
+                        out.add(Item(line: line, sub: i + 1, outcome: src.record(one), rawStart: s, rawEnd: e))
                     }
                     continue
                 }
                 let src = Self.isMobile(doc) ? app : web
-                out.append(Item(line: line, sub: 0, outcome: src.record(doc), rawStart: s, rawEnd: e))
+                out.add(Item(line: line, sub: 0, outcome: src.record(doc), rawStart: s, rawEnd: e))
             }
             results.withLock { $0[w] = out }
         }
-        return results.withLock { $0 }
+        return ParsedWindow(pieces: results.withLock { $0.map { $0! } })
     }
 
     /// Mobile libraries name themselves in `context.library.name` (analytics-ios, analytics-android, …).
@@ -434,25 +493,24 @@ public final class Ingestor {
             // Normalization of the window's records runs on all cores while the previous window lands.
             let (records, fieldSpans, rejects) = (recs, flat, rejected)
             let quote = mapping.dialect.quote
-            let parsed = Deferred { () -> [[Item]] in
+            let parsed = Deferred { () -> ParsedWindow in
                 let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, records.count / 256 + 1))
-                let results = Mutex([[Item]](repeating: [], count: workers))
+                let results = Mutex([PieceBuilder?](repeating: nil, count: workers))
                 window.withUnsafeBytes { buf in
                     nonisolated(unsafe) let buf = buf
                     DispatchQueue.concurrentPerform(iterations: workers) { w in
                         let lo = records.count * w / workers, hi = records.count * (w + 1) / workers
-                        var out: [Item] = []
-                        out.reserveCapacity(hi - lo)
+                        var out = PieceBuilder(chunk: w, capacity: hi - lo)
                         for r in records[lo..<hi] {
                             let view = CSVRecordView(window: buf, quote: quote, fields: fieldSpans[r.fieldStart..<r.fieldStart + r.count], start: r.start, end: r.end)
-                            out.append(Item(line: r.line, sub: 0, outcome: src.record(view, occurrence: r.occurrence), rawStart: r.start, rawEnd: r.end))
+                            out.add(Item(line: r.line, sub: 0, outcome: src.record(view, occurrence: r.occurrence), rawStart: r.start, rawEnd: r.end))
                         }
                         results.withLock { $0[w] = out }
                     }
                 }
-                let pieces = results.withLock { $0 }
-                guard !rejects.isEmpty else { return pieces }
-                return [(pieces.flatMap { $0 } + rejects).sorted { $0.line < $1.line }]
+                var parsed = ParsedWindow(pieces: results.withLock { $0.map { $0! } })
+                parsed.merge(rejects)
+                return parsed
             }
             try land(&inflight, source: mapping.name, file: file)
             inflight = InFlight(window: window, header: headerText, parsed: parsed)
@@ -460,7 +518,7 @@ public final class Ingestor {
         }
         try land(&inflight, source: mapping.name, file: file)
         let noHeader = Int64(bitPattern: Hash64.hash(mapping.name + "|" + file + "|no_header"))
-        if source == nil && stream.fileBytes > 0 && stream.damage == nil && seenQuarantine.insert(noHeader).inserted {
+        if source == nil && stream.fileBytes > 0 && stream.damage == nil && seenQuarantine.insert(noHeader) {
             // Only blank lines: nothing to land, but the user should hear of it (once, not on every re-run).
             summaries[mapping.name]!.issues[.warning, default: 0] += 1
             quality.add([.varchar(mapping.name), .varchar(file + ":1"), .varchar(Severity.warning.rawValue), .varchar("no_header"),
@@ -472,10 +530,12 @@ public final class Ingestor {
     // MARK: - Landing
 
     /// Lands parsed records, in order (lists in order, each in order).
-    func apply(_ items: [[Item]], window: UnsafeRawBufferPointer, source: String, file: String, header: String?) {
+    func apply(_ parsed: ParsedWindow, window: UnsafeRawBufferPointer, source: String, file: String, header: String?) {
         var sum = summaries[source, default: SourceSummary(source: source)]
         defer { summaries[source] = sum }
-        for piece in items {
+        landing = parsed.chunks.map { _ in Landing() }
+        defer { keepLanded(parsed.chunks) }
+        for piece in parsed.items {
             for it in piece {
                 sum.read += 1
                 pending += 1
@@ -499,20 +559,38 @@ public final class Ingestor {
                         rule: issue.rule, message: issue.message, header: header, raw: utf8,
                         rawBase64: utf8 == nil ? Data(raw).base64EncodedString() : nil, recordID: rid))
                 case .parsed(let rec):
-                    land(rec, location: location, source: source, summary: &sum)
+                    land(rec, builtAt: it.chunk >= 0 ? (it.chunk, it.firstRow) : nil, location: location, source: source, summary: &sum)
                 }
             }
         }
     }
 
-    func land(_ rec: ParsedRecord, location: () -> String, source: String, summary sum: inout SourceSummary) {
-        let fresh = rec.rows.filter { !seenEvents.contains($0.eventID) }
-        guard let firstRow = fresh.first else {
+    /// The rows of worker-built chunks that land, and their customer (node) ids.
+    struct Landing {
+        var rows: [Int32] = []
+        var customers = ColumnBuilder(.bigint)
+    }
+
+    /// Moves the landed rows of a window's chunks into the pending batch, customer ids filled in.
+    func keepLanded(_ chunks: [Chunk]) {
+        for (c, chunk) in chunks.enumerated() where !landing[c].rows.isEmpty {
+            let l = landing[c]
+            var columns = l.rows.count == chunk.rowCount ? chunk.columns : chunk.columns.map { Gather.rows($0, l.rows) }
+            columns[IngestTables.eventsCustomerColumn] = l.customers.finish()
+            eventChunks.append(Chunk(schema: chunk.schema, columns: columns))
+        }
+        landing = []
+    }
+
+    /// Lands one parsed record. `builtAt` says where a worker already built its event rows (chunk, first row); without
+    /// it the rows are appended here.
+    func land(_ rec: ParsedRecord, builtAt: (chunk: Int, row: Int)?, location: () -> String, source: String, summary sum: inout SourceSummary) {
+        guard let firstFresh = rec.rows.firstIndex(where: { !seenEvents.contains($0.eventID) }) else {
             sum.duplicates += 1
             return
         }
+        let firstRow = rec.rows[firstFresh]
         sum.landed += 1
-        sum.rows += fresh.count
         let nodes = graph.observe(rec.identifiers, ts: rec.ts, source: firstRow.channel, location: location())
         // The record belongs to its highest-priority identifier that can identify someone (the first one of
         // that type in the record).
@@ -530,13 +608,17 @@ public final class Ingestor {
             anchor = n
             anchorType = id.type.priority
         }
-        for r in fresh {
-            seenEvents.insert(r.eventID)
-            events.addEvent(r, customer: anchor)
+        for k in firstFresh..<rec.rows.count where seenEvents.insert(rec.rows[k].eventID) {
+            if let (c, first) = builtAt {
+                landing[c].rows.append(Int32(first + k))
+                landing[c].customers.append(int64: anchor)
+            } else {
+                events.addEvent(rec.rows[k], customer: anchor)
+            }
+            sum.rows += 1
         }
         let factKey = firstRow.eventID
-        if !seenFacts.contains(factKey) {
-            seenFacts.insert(factKey)
+        if !(rec.traits.isEmpty && rec.consents.isEmpty) && seenFacts.insert(factKey) {
             for t in rec.traits {
                 traits.add([.int(anchor), .varchar(t.name), .varchar(t.value), .timestamp(rec.ts), .varchar(firstRow.channel), .bigint(factKey)])
             }
@@ -545,7 +627,7 @@ public final class Ingestor {
             }
         }
         // Notes are kept once per record, also when a crash made this record land a second time.
-        let notesNew = seenQuarantine.insert(factKey).inserted
+        let notesNew = !rec.notes.isEmpty && seenQuarantine.insert(factKey)
         for note in rec.notes where notesNew {
             // Unknown names are reported once per run, not once per record.
             if note.rule == "unknown_event" || note.rule == "unmapped_event_type" {
@@ -571,7 +653,8 @@ public final class Ingestor {
         resolution = graph.resolve(rules)
         let batch = Batch(
             quarantine: quarantine.take(), graph: graph, resolution: resolution, quality: quality.finish(),
-            consents: consents.finish(), traits: traits.finish(), events: events.finish())
+            consents: consents.finish(), traits: traits.finish(), events: Self.concat(eventChunks + [events.finish()]))
+        eventChunks = []
         let (store, faults, quarantineDir) = (store, options.faults, quarantine.dir)
         committing = Deferred { () -> IngestCommitError? in
             do {
@@ -589,6 +672,14 @@ public final class Ingestor {
         guard let c = committing else { return }
         committing = nil
         if let e = c.wait() { throw e.error }
+    }
+
+    /// One chunk of all rows of `chunks` (same schema), in order.
+    static func concat(_ chunks: [Chunk]) -> Chunk {
+        let parts = chunks.filter { $0.rowCount > 0 }
+        if parts.count == 1 { return parts[0] }
+        let schema = chunks[0].schema
+        return Chunk(schema: schema, columns: schema.fields.indices.map { c in Gather.concat(parts.map { $0.columns[c] }, type: schema[c].type) })
     }
 
     /// What one commit writes.
@@ -614,3 +705,4 @@ public final class Ingestor {
         if b.events.rowCount > 0 { try store.append(b.events, to: "events", faults: f) }
     }
 }
+

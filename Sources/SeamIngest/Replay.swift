@@ -37,7 +37,7 @@ extension Ingestor {
             }
             var sum = summaries[e.source, default: SourceSummary(source: e.source)]
             sum.read += 1
-            land(rec, location: { "\(e.file):\(e.line)" }, source: e.source, summary: &sum)
+            land(rec, builtAt: nil, location: { "\(e.file):\(e.line)" }, source: e.source, summary: &sum)
             summaries[e.source] = sum
             landed += 1
         }

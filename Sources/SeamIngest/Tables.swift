@@ -7,6 +7,9 @@ public enum IngestTables {
     /// become visible to every reader with one small commit of `identities`).
     static let customerKeyMap = KeyMap(column: "customer_id", table: "identities", from: "node_id", to: "customer_id")
 
+    /// Where `customer_id` sits in `events`.
+    static let eventsCustomerColumn = 2
+
     public static let eventsLayout = TableLayout(
         partitionColumn: "ts", granularity: .month, sortColumns: ["customer_id", "ts"], keyMap: customerKeyMap)
 
@@ -65,11 +68,12 @@ struct RowBuilder {
     mutating func add(_ values: [Value]) {
         for (i, v) in values.enumerated() { columns[i].append(v) }
     }
-    /// One `events` row (columns in `CanonicalTables.events` order), without a `Value` per cell.
+    /// One `events` row (columns in `CanonicalTables.events` order, customer id at ``IngestTables/eventsCustomerColumn``),
+    /// without a `Value` per cell.
     mutating func addEvent(_ r: EventRow, customer: Int64?) {
         columns[0].append(int64: r.eventID)
         columns[1].append(int64: r.ts)
-        columns[2].append(int64: customer)
+        columns[IngestTables.eventsCustomerColumn].append(int64: customer)
         columns[3].append(string: r.channel)
         columns[4].append(string: r.eventType)
         columns[5].append(string: r.productID)

@@ -30,7 +30,7 @@ extension SeamCommand {
             let summary = try s.ingest(paths, options: options)
             Progress.finish()
             printSummary(summary)
-            if !summary.failedFiles.isEmpty { throw ExitCode(1) }
+            if !summary.failedFiles.isEmpty || !summary.damagedFiles.isEmpty { throw ExitCode(1) }
         }
     }
 
@@ -149,6 +149,7 @@ func printSummary(_ s: IngestSummary) {
     print("\(s.customers) customers from \(s.identifiers) identifiers, in \(String(format: "%.2f", s.seconds)) s"
         + (s.seconds > 0 ? String(format: " (%.0f records/s)", Double(all.read) / s.seconds) : ""))
     for f in s.failedFiles { printError("FAILED \(f.file): \(f.reason)") }
+    for f in s.damagedFiles { printError("DAMAGED \(f.file): \(f.reason); the records before it were read") }
 }
 
 /// A progress line on a terminal (rows/s, bytes, ETA); one log line per file otherwise.

@@ -201,6 +201,7 @@ import Testing
         let read = t.sources.first?.read ?? 0
         #expect(read > 0 && read < (w.sources.first?.read ?? 0))
         #expect(t.sources.allSatisfy { $0.balanced })
+        #expect(t.damagedFiles.count == 1 && m.damagedFiles.isEmpty && g.damagedFiles.isEmpty)
         let damage = try truncated.readAll("quality_issues", columns: ["location", "severity", "rule", "message"]).rows.filter { $0[2] == .varchar("damaged_input") }
         #expect(damage.count == 1)
         if case .varchar(let location) = damage.first?[0], case .varchar(let message) = damage.first?[3] {
