@@ -33,6 +33,18 @@ import Testing
         #expect(r.decisions.contains { $0.kind == "shared" && $0.node == g.node(id("phone:+15550100123")) })
     }
 
+    @Test func aSharedIdentifierIsExplainedByItsHighestPriorityPartnerType() {
+        // A household phone seen with two user ids and two CRM ids: shared either way; the reason names user_id,
+        // the type that wins conflicts, on every run (it once depended on a dictionary's order).
+        let g = graph([["user_id:u1", "phone:+15550100999"], ["user_id:u2", "phone:+15550100999"],
+            ["crm_id:C1", "phone:+15550100999"], ["crm_id:C2", "phone:+15550100999"]])
+        for _ in 0..<20 {
+            let r = g.resolve(.defaults)
+            let reasons = r.decisions.filter { $0.kind == "shared" && $0.node == g.node(id("phone:+15550100999")) }.map(\.reason)
+            #expect(reasons == ["seen with 2 different user_id values (threshold 2)"])
+        }
+    }
+
     @Test func limitsRefuseAndExplainConflictingMerges() {
         // One inbox, two accounts: the second account does not join the first.
         let g = graph([["user_id:u1", "email:home@x.com"], ["user_id:u2", "anonymous_id:b2"], ["user_id:u2", "crm_id:C9"]])

@@ -143,7 +143,9 @@ extension IdentityGraph {
         }
         for (a, byType) in partners.sorted(by: { $0.key < $1.key }) {
             let t = nodes[Int(a - 1)].id.type
-            for (pt, set) in byType where set.count >= rules.sharedThreshold && !(t == pt) {
+            // Types in priority order, so the reason given is the same on every run (dictionary order is not).
+            for pt in singleValued where pt != t {
+                guard let set = byType[pt], set.count >= rules.sharedThreshold else { continue }
                 status[Int(a - 1)] = .shared
                 decisions.append(.init(kind: "shared", node: a, other: 0, link: -1,
                     reason: "seen with \(set.count) different \(pt.rawValue) values (threshold \(rules.sharedThreshold))"))
