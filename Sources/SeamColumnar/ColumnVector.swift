@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// A column of `count` values of one logical type: the unit kernels and codecs work on.
@@ -110,6 +115,36 @@ public struct ColumnVector: Sendable {
     public var rawByteCount: Int {
         let valueBytes = type == .varchar ? Int(offsets!.typed(UInt32.self, count: count + 1)[count]) : count * type.physical.width!
         return valueBytes + (type == .varchar ? (count + 1) * 4 : 0) + (validity == nil ? 0 : Bitmap.wordCount(count) * 8)
+    }
+}
+
+/// The rows of a VARCHAR vector as byte spans, with its buffers taken once: for loops over every row, where
+/// ``ColumnVector/stringBytes(_:)`` would retain and release the buffers on each call.
+public struct StringSpans {
+    let values: Buffer
+    let offsets: Buffer
+    let offs: UnsafePointer<UInt32>
+    public let count: Int
+
+    public init(_ v: ColumnVector) {
+        precondition(v.type == .varchar, "StringSpans over a \(v.type) vector")
+        values = v.values
+        offsets = v.offsets!
+        offs = UnsafePointer(offsets.typed(UInt32.self, count: v.count + 1).baseAddress!)
+        count = v.count
+    }
+
+    @inline(__always)
+    public subscript(_ row: Int) -> UnsafeRawBufferPointer {
+        let start = Int(offs[row])
+        return UnsafeRawBufferPointer(start: values.base + start, count: Int(offs[row + 1]) - start)
+    }
+
+    /// Whether rows `a` and `b` hold the same bytes.
+    @inline(__always)
+    public func equal(_ a: Int, _ b: Int) -> Bool {
+        let x = self[a], y = self[b]
+        return x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
     }
 }
 

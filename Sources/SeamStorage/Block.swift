@@ -181,13 +181,15 @@ public enum BlockCodec {
             for i in 0..<v.count where values[i].isNaN && !v.isNull(i) { return .none }
             return MinMax.of(values, validity: validity).map { .double(min: $0.min, max: $0.max) } ?? .none
         case .bytes:
-            var lo: [UInt8]? = nil, hi: [UInt8]? = nil
+            let strings = StringSpans(v)
+            var loRow = -1, hiRow = -1
             for i in 0..<v.count where !v.isNull(i) {
-                let s = v.stringBytes(i)
-                if lo == nil || s.lexicographicallyPrecedes(lo!) { lo = Array(s) }
-                if hi == nil || hi!.lexicographicallyPrecedes(s) { hi = Array(s) }
+                let s = strings[i]
+                if loRow < 0 || s.lexicographicallyPrecedes(strings[loRow]) { loRow = i }
+                if hiRow < 0 || strings[hiRow].lexicographicallyPrecedes(s) { hiRow = i }
             }
-            guard let lo, let hi else { return .none }
+            guard loRow >= 0 else { return .none }
+            let lo = Array(strings[loRow]), hi = Array(strings[hiRow])
             let minPrefix = truncateUTF8(lo, ZoneMap.stringPrefix)
             let maxExact = hi.count <= ZoneMap.stringPrefix
             return .string(

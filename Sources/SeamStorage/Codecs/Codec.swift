@@ -74,22 +74,28 @@ package enum Codecs {
 }
 
 /// Reads integer-typed values (BOOLEAN, INTEGER, BIGINT, DECIMAL, TIMESTAMP) as Int64 for analysis and encoding.
+///
+/// The values' buffer is taken once: reading `ColumnVector.values` per element costs a retain and release each time.
 package struct IntegerValues {
-    let vector: ColumnVector
+    let buffer: Buffer
+    let base: UnsafeRawPointer
+    let physical: PhysicalType
+    package let count: Int
 
     package init?(_ v: ColumnVector) {
         guard v.type.physical == .uint8 || v.type.physical == .int32 || v.type.physical == .int64 else { return nil }
-        vector = v
+        buffer = v.values
+        base = UnsafeRawPointer(buffer.base)
+        physical = v.type.physical
+        count = v.count
     }
-
-    package var count: Int { vector.count }
 
     @inline(__always)
     package subscript(_ i: Int) -> Int64 {
-        switch vector.type.physical {
-        case .uint8: return Int64(vector.values.base.load(fromByteOffset: i, as: UInt8.self))
-        case .int32: return Int64(vector.values.base.load(fromByteOffset: i * 4, as: Int32.self))
-        default: return vector.values.base.load(fromByteOffset: i * 8, as: Int64.self)
+        switch physical {
+        case .uint8: return Int64(base.load(fromByteOffset: i, as: UInt8.self))
+        case .int32: return Int64(base.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))
+        default: return base.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)
         }
     }
 }

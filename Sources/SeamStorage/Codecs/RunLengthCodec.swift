@@ -21,7 +21,8 @@ package struct RunLengthCodec: Codec {
             let base = v.values.base
             for i in 1..<v.count where memcmp(base + i * w, base + (i - 1) * w, w) != 0 { starts.append(Int32(i)) }
         } else {
-            for i in 1..<v.count where !v.stringBytes(i).elementsEqual(v.stringBytes(i - 1)) { starts.append(Int32(i)) }
+            let strings = StringSpans(v)
+            for i in 1..<v.count where !strings.equal(i, i - 1) { starts.append(Int32(i)) }
         }
         return starts
     }
@@ -31,7 +32,8 @@ package struct RunLengthCodec: Codec {
         let head = 8 + (starts.count * 4 + 7) / 8 * 8
         if let w = v.type.physical.width { return head + starts.count * w }
         var bytes = 0
-        for s in starts { bytes += v.stringBytes(Int(s)).count }
+        let strings = StringSpans(v)
+        for s in starts { bytes += strings[Int(s)].count }
         return head + (starts.count + 1) * 4 + bytes
     }
 
