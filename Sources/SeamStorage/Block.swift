@@ -154,10 +154,15 @@ public enum BlockCodec {
         if v.type != .varchar {
             return Gather.rows(ColumnVector(type: v.type, count: v.count, values: v.values), indices)
         } else {
-            // Null strings become empty so they cost nothing under plain encoding.
+            // Null strings become empty so they cost nothing under plain encoding. Builders already leave them
+            // empty; then the bytes stay as they are and only the validity goes.
+            let strings = StringSpans(v)
+            if (0..<v.count).allSatisfy({ !v.isNull($0) || strings[$0].count == 0 }) {
+                return ColumnVector(type: .varchar, count: v.count, values: v.values, offsets: v.offsets)
+            }
             var b = ColumnBuilder(.varchar, capacity: v.count)
             for i in 0..<v.count {
-                if v.isNull(i) { b.append(string: "") } else { b.append(utf8: v.stringBytes(i)) }
+                if v.isNull(i) { b.append(string: "") } else { b.append(utf8: strings[i]) }
             }
             return b.finish()
         }
@@ -185,8 +190,8 @@ public enum BlockCodec {
             var loRow = -1, hiRow = -1
             for i in 0..<v.count where !v.isNull(i) {
                 let s = strings[i]
-                if loRow < 0 || s.lexicographicallyPrecedes(strings[loRow]) { loRow = i }
-                if hiRow < 0 || strings[hiRow].lexicographicallyPrecedes(s) { hiRow = i }
+                if loRow < 0 || StringSpans.less(s, strings[loRow]) { loRow = i }
+                if hiRow < 0 || StringSpans.less(strings[hiRow], s) { hiRow = i }
             }
             guard loRow >= 0 else { return .none }
             let lo = Array(strings[loRow]), hi = Array(strings[hiRow])

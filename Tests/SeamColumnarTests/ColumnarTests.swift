@@ -39,6 +39,37 @@ import Testing
         #expect(i.finish().validity == nil)
     }
 
+    @Test func stringSpansOrderAndEqualityAgreeWithTheStandardLibrary() {
+        // Short and long strings, shared prefixes, bytes above 0x7F: the word-at-a-time compare must say what
+        // lexicographicallyPrecedes and == say, byte for byte.
+        var seed: UInt64 = 0x5EED_1234_ABCD_0001
+        func next() -> UInt64 {
+            seed ^= seed << 13
+            seed ^= seed >> 7
+            seed ^= seed << 17
+            return seed
+        }
+        var b = ColumnBuilder(.varchar)
+        var all: [[UInt8]] = []
+        for _ in 0..<600 {
+            let length = Int(next() % 20)
+            let alphabet: [UInt8] = [0x00, 0x41, 0x42, 0x7F, 0x80, 0xFF]
+            let bytes = (0..<length).map { _ in alphabet[Int(next() % UInt64(alphabet.count))] }
+            all.append(bytes)
+            bytes.withUnsafeBytes { b.append(utf8: $0) }
+        }
+        let v = b.finish()
+        let spans = StringSpans(v)
+        var mismatches = 0
+        for i in 0..<all.count {
+            for j in stride(from: 0, to: all.count, by: 7) {
+                if StringSpans.less(spans[i], spans[j]) != all[i].lexicographicallyPrecedes(all[j]) { mismatches += 1 }
+                if spans.equal(i, j) != (all[i] == all[j]) { mismatches += 1 }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test func sqlTypeNames() {
         for t in LogicalType.allCases { #expect(LogicalType(sqlName: t.description) == t) }
         #expect(LogicalType(sqlName: "decimal(18, 2)") == .decimal)
