@@ -311,6 +311,8 @@ public final class Ingestor {
         mutating func add(_ item: Item) {
             var it = item
             if case .parsed(var rec) = it.outcome {
+                // Drop the item's reference first, so the rows below change in place instead of being copied.
+                it.outcome = .rejected(QualityIssue(.info, "", ""))
                 it.chunk = chunk
                 it.firstRow = rows.count
                 for k in rec.rows.indices {
@@ -585,13 +587,19 @@ public final class Ingestor {
     /// Lands one parsed record. `builtAt` says where a worker already built its event rows (chunk, first row); without
     /// it the rows are appended here.
     func land(_ rec: ParsedRecord, builtAt: (chunk: Int, row: Int)?, location: () -> String, source: String, summary sum: inout SourceSummary) {
-        guard let firstFresh = rec.rows.firstIndex(where: { !seenEvents.contains($0.eventID) }) else {
+        // One probe for the usual one-row record: its id goes in now (a re-run finds it and counts a duplicate).
+        let single = rec.rows.count == 1
+        if single && !seenEvents.insert(rec.rows[0].eventID) {
             sum.duplicates += 1
             return
         }
-        let firstRow = rec.rows[firstFresh]
+        guard let firstFresh = single ? 0 : rec.rows.firstIndex(where: { !seenEvents.contains($0.eventID) }) else {
+            sum.duplicates += 1
+            return
+        }
+        let channel = rec.rows[firstFresh].channel, factKey = rec.rows[firstFresh].eventID
         sum.landed += 1
-        let nodes = graph.observe(rec.identifiers, ts: rec.ts, source: firstRow.channel, location: location())
+        let nodes = graph.observe(rec.identifiers, ts: rec.ts, source: channel, location: location())
         // The record belongs to its highest-priority identifier that can identify someone (the first one of
         // that type in the record).
         var anchor: Int64?
@@ -608,7 +616,7 @@ public final class Ingestor {
             anchor = n
             anchorType = id.type.priority
         }
-        for k in firstFresh..<rec.rows.count where seenEvents.insert(rec.rows[k].eventID) {
+        for k in firstFresh..<rec.rows.count where single || seenEvents.insert(rec.rows[k].eventID) {
             if let (c, first) = builtAt {
                 landing[c].rows.append(Int32(first + k))
                 landing[c].customers.append(int64: anchor)
@@ -617,13 +625,12 @@ public final class Ingestor {
             }
             sum.rows += 1
         }
-        let factKey = firstRow.eventID
         if !(rec.traits.isEmpty && rec.consents.isEmpty) && seenFacts.insert(factKey) {
             for t in rec.traits {
-                traits.add([.int(anchor), .varchar(t.name), .varchar(t.value), .timestamp(rec.ts), .varchar(firstRow.channel), .bigint(factKey)])
+                traits.add([.int(anchor), .varchar(t.name), .varchar(t.value), .timestamp(rec.ts), .varchar(channel), .bigint(factKey)])
             }
             for c in rec.consents {
-                consents.add([.int(anchor), .varchar(c.purpose), .boolean(c.granted), .timestamp(rec.ts), .varchar(firstRow.channel), .bigint(factKey)])
+                consents.add([.int(anchor), .varchar(c.purpose), .boolean(c.granted), .timestamp(rec.ts), .varchar(channel), .bigint(factKey)])
             }
         }
         // Notes are kept once per record, also when a crash made this record land a second time.
@@ -705,4 +712,5 @@ public final class Ingestor {
         if b.events.rowCount > 0 { try store.append(b.events, to: "events", faults: f) }
     }
 }
+
 

@@ -1,3 +1,5 @@
+import SeamKernels
+
 /// The identity graph: every identifier ever seen (a node, with a stable id), and every distinct set of
 /// identifiers seen together in one record (a link). Resolution turns nodes and links into customers.
 ///
@@ -25,19 +27,36 @@ public struct IdentityGraph: Sendable {
     /// Node id n is `nodes[n - 1]`: ids are dense and start at 1.
     public private(set) var nodes: [Node] = []
     public private(set) var links: [Link] = []
-    var nodeIndex: [Identifier: Int64] = [:]
-    var linkIndex: [[Int64]: Int] = [:]
+    /// Identifier → position in `nodes`, and node set → position in `links`, by Hash64 (SipHash through
+    /// `Hashable` was most of the cost of landing a record).
+    var nodeIndex = HashIndex()
+    var linkIndex = HashIndex()
 
     public init() {}
 
     public init(nodes: [Node], links: [Link]) {
         self.nodes = nodes
         self.links = links
-        for (i, n) in nodes.enumerated() { nodeIndex[n.id] = Int64(i + 1) }
-        for (i, l) in links.enumerated() { linkIndex[l.nodes] = i }
+        nodeIndex = HashIndex(minimumCapacity: nodes.count)
+        linkIndex = HashIndex(minimumCapacity: links.count)
+        for (i, n) in nodes.enumerated() { nodeIndex.insert(Self.hash(n.id), id: i) }
+        for (i, l) in links.enumerated() { linkIndex.insert(Self.hash(l.nodes), id: i) }
     }
 
-    public func node(_ id: Identifier) -> Int64? { nodeIndex[id] }
+    static func hash(_ id: Identifier) -> UInt64 {
+        var v = id.value
+        return v.withUTF8 { Hash64.hash(UnsafeRawBufferPointer($0), seed: UInt64(id.type.priority)) }
+    }
+
+    static func hash(_ set: [Int64]) -> UInt64 {
+        set.withUnsafeBytes { Hash64.hash($0, seed: 0x4C49_4E4B) }
+    }
+
+    func index(of id: Identifier, hash h: UInt64) -> Int? {
+        nodeIndex.find(h) { nodes[$0].id == id }
+    }
+
+    public func node(_ id: Identifier) -> Int64? { index(of: id, hash: Self.hash(id)).map { Int64($0 + 1) } }
     public func identifier(_ node: Int64) -> Identifier { nodes[Int(node - 1)].id }
 
     /// Adds what one record says: its identifiers (new ones get the next ids) and the set they form.
@@ -46,16 +65,15 @@ public struct IdentityGraph: Sendable {
         var out: [Int64] = []
         out.reserveCapacity(ids.count)
         for id in ids {
-            if let n = nodeIndex[id] {
-                let k = Int(n - 1)
+            let h = Self.hash(id)
+            if let k = index(of: id, hash: h) {
                 if ts < nodes[k].firstSeen { nodes[k].firstSeen = ts }
                 if ts > nodes[k].lastSeen { nodes[k].lastSeen = ts }
-                out.append(n)
+                out.append(Int64(k + 1))
             } else {
+                nodeIndex.insert(h, id: nodes.count)
                 nodes.append(Node(id: id, firstSeen: ts, lastSeen: ts, source: source))
-                let n = Int64(nodes.count)
-                nodeIndex[id] = n
-                out.append(n)
+                out.append(Int64(nodes.count))
             }
         }
         guard out.count > 1 else { return out }
@@ -68,12 +86,13 @@ public struct IdentityGraph: Sendable {
         }
         set.removeLast(set.count - distinct)
         if set.count > 1 {
-            if let i = linkIndex[set] {
+            let h = Self.hash(set)
+            if let i = linkIndex.find(h, { links[$0].nodes == set }) {
                 links[i].records += 1
                 if ts < links[i].firstSeen { links[i].firstSeen = ts }
                 if ts > links[i].lastSeen { links[i].lastSeen = ts }
             } else {
-                linkIndex[set] = links.count
+                linkIndex.insert(h, id: links.count)
                 links.append(Link(nodes: set, firstSeen: ts, lastSeen: ts, records: 1, location: location()))
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SeamColumnar
 
 /// A parsed JSON text as a flat tape of entries over the input bytes (simdjson's idea, scalar here).
 ///
@@ -163,7 +164,7 @@ public struct JSONDocument {
             return s.utf8.elementsEqual(key)
         }
         guard n == key.count else { return false }
-        return memcmp(bytes.baseAddress! + Int(e.start), key.baseAddress!, n) == 0
+        return StringSpans.equal(UnsafeRawBufferPointer(start: bytes.baseAddress! + Int(e.start), count: n), key)
     }
 }
 

@@ -90,10 +90,10 @@ public struct SegmentSource: Sendable {
             propBytes.append(UInt8(ascii: ":"))
             propBytes.append(contentsOf: raw)
         }
-        var props: String {
-            var b = propBytes
-            b.append(UInt8(ascii: "}"))
-            return String(decoding: b, as: UTF8.self)
+        /// Closes the object and makes the one String (called once per message).
+        func props() -> String {
+            propBytes.append(UInt8(ascii: "}"))
+            return String(decoding: propBytes, as: UTF8.self)
         }
         for key: StaticString in ["timestamp", "sentAt", "receivedAt"] {
             if let r = doc.member(root, key) { add(key, raw: doc.raw(r)) }
@@ -116,7 +116,7 @@ public struct SegmentSource: Sendable {
             if eventType == "purchase" || eventType == "return", let p = propsRef, let products = doc.member(p, "products"),
                 doc.kind(products) == .array, !doc.elements(products).isEmpty
             {
-                let text = props  // one string shared by the order's lines
+                let text = props()  // one string shared by the order's lines
                 for (k, item) in doc.elements(products).enumerated() {
                     var r = row(eventType, index: UInt64(k + 1))
                     switch fillProduct(&r, doc, item, currencyFrom: p) {
@@ -146,7 +146,7 @@ public struct SegmentSource: Sendable {
                     }
                     if let c = doc.member(p, "campaign").flatMap(doc.text) { r.campaign = c }
                 }
-                r.properties = props
+                r.properties = props()
                 rec.rows.append(r)
             }
             if eventType == "unsubscribe" { rec.consents.append(("email", false)) }
@@ -154,7 +154,7 @@ public struct SegmentSource: Sendable {
             if let p = propsRef { add("properties", raw: doc.raw(p)) }
             if let n = doc.member(root, "name") { add("name", raw: doc.raw(n)) }
             var r = row("page_view")
-            r.properties = props
+            r.properties = props()
             rec.rows.append(r)
         case "identify", "group", "alias":
             if let t = doc.member(root, "traits") {
@@ -163,7 +163,7 @@ public struct SegmentSource: Sendable {
             }
             if type == "group", let g = doc.member(root, "groupId") { add("groupId", raw: doc.raw(g)) }
             var r = row(type)
-            r.properties = props
+            r.properties = props()
             rec.rows.append(r)
         default:
             return .rejected(QualityIssue(.error, "unknown_type", "unknown message type '\(type)'"))
