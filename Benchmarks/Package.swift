@@ -1,6 +1,20 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// One package-benchmark suite: `Benchmarks/NAME/*.swift`, with the shared throughput metrics and the Seam library.
+func benchmarkTarget(_ name: String) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [
+            "BenchmarkSupport",
+            .product(name: "Seam", package: "Seam"),
+            .product(name: "Benchmark", package: "benchmark"),
+        ],
+        path: "Benchmarks/" + name,
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    )
+}
+
 // A nested package so the benchmark dependency stays out of normal builds (STYLE.md, habit 11).
 let package = Package(
     name: "SeamBenchmarks",
@@ -16,25 +30,8 @@ let package = Package(
             dependencies: [.product(name: "Benchmark", package: "benchmark")],
             path: "Sources/BenchmarkSupport"
         ),
-        .executableTarget(
-            name: "StorageBenchmarks",
-            dependencies: [
-                "BenchmarkSupport",
-                .product(name: "Seam", package: "Seam"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/StorageBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "EngineBenchmarks",
-            dependencies: [
-                "BenchmarkSupport",
-                .product(name: "Seam", package: "Seam"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/EngineBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        benchmarkTarget("StorageBenchmarks"),
+        benchmarkTarget("EngineBenchmarks"),
+        benchmarkTarget("IngestBenchmarks"),
     ]
 )

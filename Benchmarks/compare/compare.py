@@ -286,7 +286,9 @@ def ingest(customers, threads):
     con.close()
     shutil.rmtree(store, ignore_errors=True)
     db.unlink()
-    return {"customers": customers, "files": len(files), "records": records, "bytes": sum(p.stat().st_size for p in files),
+    m = machine()
+    return {"seam_commit": m["seam_commit"], "date": m["date"],
+            "customers": customers, "files": len(files), "records": records, "bytes": sum(p.stat().st_size for p in files),
             "seam_s": seam_s, "seam_read": int(landed.group(1)) if landed else None,
             "seam_landed": int(landed.group(2)) if landed else None, "duckdb_s": duck_s, "duckdb_rows": duck_rows,
             "threads": threads}
@@ -370,7 +372,8 @@ def render_report():
             i = r["ingest"]
             lines += ["### Ingest", "",
                       f"Raw exports of {i['customers']:,} customers (`seam generate --out`): {i['files']} files, "
-                      f"{i['records']:,} records, {i['bytes'] / 2**20:.0f} MiB; {i['threads']} threads each.", "",
+                      f"{i['records']:,} records, {i['bytes'] / 2**20:.0f} MiB; {i['threads']} threads each"
+                      + (f"; measured at Seam {i['seam_commit']}, {i['date']}" if i.get("seam_commit") else "") + ".", "",
                       "| engine | what it does | seconds | records/s |", "|---|---|---:|---:|",
                       f"| Seam `seam ingest` (whole process; landed {i['seam_landed'] or 0:,} of {i['seam_read'] or 0:,} read) | validate, normalize, dedupe, quarantine with reasons, resolve identities, consent, profiles, commit | "
                       f"{i['seam_s']:.1f} | {i['records'] / i['seam_s']:,.0f} |",
@@ -429,12 +432,29 @@ def main():
     ap.add_argument("--ingest-customers", type=int, default=20_000, help="customers in the ingest comparison's raw files")
     ap.add_argument("--skip-ingest", action="store_true", help="leave out the ingest comparison")
     ap.add_argument("--report-only", action="store_true", help="rewrite REPORT.md and ratios.svg from the result files")
+    ap.add_argument("--ingest-only", action="store_true",
+                    help="measure only the ingest comparison and put it into the saved result of --events")
     ap.add_argument("--no-save", action="store_true", help="print the results, do not write Benchmarks/results")
     args = ap.parse_args()
     if args.report_only:
         render_report()
         return
     ensure_duckdb()
+    if args.ingest_only:
+        path = RESULTS / f"{human(count(args.events))}.json"
+        if not path.exists():
+            raise SystemExit(f"compare: no saved result {path.relative_to(ROOT)} to put the ingest figures into")
+        if not SEAM.exists():
+            raise SystemExit("compare: build Seam first (swift build -c release --product seam)")
+        result = json.loads(path.read_text())
+        result["ingest"] = i = ingest(args.ingest_customers, 2)
+        say(f"ingest: seam {i['seam_s']:.1f} s ({i['records'] / i['seam_s']:,.0f} records/s), "
+            f"duckdb {i['duckdb_s']:.1f} s ({i['records'] / i['duckdb_s']:,.0f} records/s, {i['duckdb_rows']:,} rows kept)")
+        if not args.no_save:
+            path.write_text(json.dumps(result, indent=1) + "\n")
+            render_report()
+            say(f"wrote {path.relative_to(ROOT)} and {(RESULTS / 'REPORT.md').relative_to(ROOT)}")
+        return
     import duckdb
     if not SEAM.exists():
         raise SystemExit("compare: build Seam first (`make compare` does: swift build -c release --product seam)")
