@@ -54,7 +54,8 @@ test: deps
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build --disable-xctest
 
-## bench: storage (encode/decode, LZ4) and engine (kernels, operators) benchmarks, a nested package under Benchmarks/.
+## bench: storage (encode/decode, LZ4), ingest (whole ingests, parse stage) and engine (kernels, operators) benchmarks,
+## a nested package under Benchmarks/.
 bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
 
