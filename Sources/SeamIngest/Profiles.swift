@@ -6,37 +6,99 @@ import SeamColumnar
 /// computed traits from `events`.
 public enum Profiles {
     struct Acc {
-        var traits: [String: (ts: Int64, rank: Int, value: String)] = [:]
-        var consent: [String: (ts: Int64, granted: Bool)] = [:]
         var firstSeen = Int64.max, lastSeen = Int64.min
         var orderTimes = Set<Int64>()
         var revenue: Int64 = 0
         var lastPurchase: Int64?
         var identifiers: Int64 = 0
 
-        mutating func add(ts t: Int64, eventType: UnsafeRawBufferPointer, amount: Int64) {
+        mutating func add(ts t: Int64, kind: EventKind, amount: Int64) {
             firstSeen = min(firstSeen, t)
             lastSeen = max(lastSeen, t)
-            if eventType.elementsEqual("purchase".utf8) {
+            switch kind {
+            case .purchase:
                 orderTimes.insert(t)
                 revenue += amount
                 lastPurchase = max(lastPurchase ?? t, t)
-            } else if eventType.elementsEqual("return".utf8) {
+            case .return:
                 revenue -= amount
+            case .other:
+                break
             }
         }
     }
 
+    enum EventKind: UInt8 {
+        case other, purchase, `return`
+
+        init(_ eventType: UnsafeRawBufferPointer) {
+            self = eventType.elementsEqual("purchase".utf8) ? .purchase : eventType.elementsEqual("return".utf8) ? .return : .other
+        }
+    }
+
+    /// The kind of every row's event type: once per dictionary entry when the block is in dictionary form.
+    static func kinds(_ v: ColumnVector) -> [EventKind] {
+        if let d = v.dictionary {
+            let entries = StringSpans(d.entries)
+            let entryKinds = (0..<entries.count).map { EventKind(entries[$0]) }
+            let codes = d.codePointer
+            return withExtendedLifetime(d) { (0..<v.count).map { entryKinds[Int(codes[$0])] } }
+        }
+        let strings = StringSpans(v)
+        return (0..<v.count).map { EventKind(strings[$0]) }
+    }
+
     static func sourceRank(_ s: String) -> Int { s == "crm" ? 2 : (s == "web" || s == "mobile_app") ? 1 : 0 }
 
+    /// Per row, the source's rank (CRM beats the apps, which beat the rest), once per distinct source.
+    static func sourceRanks(_ v: ColumnVector) -> [Int8] {
+        let strings = v.dictionary.map { StringSpans($0.entries) } ?? StringSpans(v)
+        let ranks = (0..<strings.count).map { Int8(sourceRank(String(decoding: strings[$0], as: UTF8.self))) }
+        guard let d = v.dictionary else { return ranks }
+        return withExtendedLifetime(d) { (0..<v.count).map { ranks[Int(d.codePointer[$0])] } }
+    }
+
+    /// Per row, the position of the row's text in `names`, or -1.
+    static func slots(_ v: ColumnVector, _ names: [String]) -> [Int8] {
+        let strings = v.dictionary.map { StringSpans($0.entries) } ?? StringSpans(v)
+        let found = (0..<strings.count).map { i in
+            Int8(names.firstIndex { n in n.utf8.elementsEqual(strings[i]) } ?? -1)
+        }
+        guard let d = v.dictionary else { return (0..<v.count).map { v.isNull($0) ? -1 : found[$0] } }
+        return withExtendedLifetime(d) { (0..<v.count).map { v.isNull($0) ? -1 : found[Int(d.codePointer[$0])] } }
+    }
+
+    /// Calls `body` for each block of `columns` of `table`, with a function giving a row's customer slot (its node
+    /// read through the identity map `map`; nil when unknown).
+    static func forEachBlock(
+        _ store: Store, _ table: String, _ columns: [String], map: [Int64],
+        _ body: ((Int) -> Int?, [ColumnVector]) throws -> Void
+    ) throws {
+        let m = try store.manifest(table)
+        let idx = columns.map { m.schema.index(of: $0)! }
+        for reader in try store.readers(m) {
+            let blocks = try idx.map { c throws(StorageError) in try reader.readColumn(c) }
+            for b in 0..<blocks[0].count {
+                let cols = blocks.map { $0[b] }
+                try cols[0].withValues(Int64.self) { nodes in
+                    try body({ row in
+                        guard !cols[0].isNull(row) else { return nil }
+                        let n = nodes[row]
+                        guard n >= 0, n < map.count, map[Int(n)] != Int64.min else { return nil }
+                        return Int(map[Int(n)])
+                    }, cols)
+                }
+            }
+        }
+    }
+
     /// Rebuilds the table from the store (reads go through the committed identity key map).
-    public static func rebuild(_ store: Store) throws(StorageError) {
+    public static func rebuild(_ store: Store) throws {
         // Events stream segment by segment (never the whole table in memory), through the identity key map.
         // Customer ids are node ids, so one dense slot per possible id: no hashing in the per-event loop.
         let map = try store.denseKeyMap(IngestTables.customerKeyMap)
         var acc = [Acc](repeating: Acc(), count: map.count)
         var present = [Bool](repeating: false, count: map.count)
-        func slot(_ c: Int64) -> Int? { c >= 0 && c < acc.count ? Int(c) : nil }
         for c in map where c != Int64.min {
             acc[Int(c)].identifiers += 1
             present[Int(c)] = true
@@ -46,53 +108,80 @@ public enum Profiles {
         for reader in try store.readers(em) {
             let blocks = try cols.map { c throws(StorageError) in try reader.readColumn(c) }
             for b in 0..<blocks[0].count {
-                let cust = blocks[0][b], type = blocks[2][b], amount = blocks[3][b]
+                let cust = blocks[0][b], amount = blocks[3][b]
+                let kinds = Self.kinds(blocks[2][b])
+                // Nulls: an unknown customer is skipped, an unknown amount counts as 0. Validity words taken once.
+                let custValid = cust.validity?.typed(UInt64.self, count: Bitmap.wordCount(cust.count))
+                let amountValid = amount.validity?.typed(UInt64.self, count: Bitmap.wordCount(amount.count))
+                withExtendedLifetime((cust.validity, amount.validity)) {
                 cust.withValues(Int64.self) { nodes in
                     blocks[1][b].withValues(Int64.self) { times in
-                        amount.withValues(Int64.self) { amounts in
-                            for row in 0..<cust.count where !cust.isNull(row) {
+                        amount.withValues(Int64.self) { amountValues in
+                            for row in 0..<cust.count where custValid.map({ Bitmap.isSet($0, row) }) ?? true {
                                 let node = nodes[row]
                                 guard node >= 0, node < map.count, map[Int(node)] != Int64.min else { continue }
-                                let t = times[row]
+                                let known = amountValid.map { Bitmap.isSet($0, row) } ?? true
                                 // In place: a copy of the entry would copy its order set on every row.
-                                acc[Int(map[Int(node)])].add(
-                                    ts: t, eventType: type.stringBytes(row), amount: amount.isNull(row) ? 0 : amounts[row])
+                                acc[Int(map[Int(node)])].add(ts: times[row], kind: kinds[row], amount: known ? amountValues[row] : 0)
                             }
                         }
                     }
                 }
+                }
             }
         }
-        let tr = try store.readAll("profile_traits", columns: ["customer_id", "trait", "value", "ts", "source"])
-        for row in 0..<tr.rowCount {
-            guard case .bigint(let c) = tr.columns[0].value(at: row), case .varchar(let name) = tr.columns[1].value(at: row),
-                case .varchar(let value) = tr.columns[2].value(at: row), case .timestamp(let t) = tr.columns[3].value(at: row),
-                case .varchar(let source) = tr.columns[4].value(at: row)
-            else { continue }
-            let rank = sourceRank(source)
-            guard let i = slot(c) else { continue }
-            if let old = acc[i].traits[name], (old.ts, old.rank) > (t, rank) { continue }
-            acc[i].traits[name] = (t, rank, value)
+        // Traits and consent: one slot per (customer, name), kept in flat arrays; only a winning value becomes a String.
+        let traitNames = ["email", "phone", "first_name", "last_name", "country", "city", "loyalty_tier"]
+        let purposes = ["email", "sms", "ads"]
+        var traitTime = [Int64](repeating: .min, count: acc.count * traitNames.count)
+        var traitRank = [Int8](repeating: -1, count: acc.count * traitNames.count)
+        var traitValue = [String?](repeating: nil, count: acc.count * traitNames.count)
+        try forEachBlock(store, "profile_traits", ["customer_id", "trait", "value", "ts", "source"], map: map) { c, cols in
+            let name = slots(cols[1], traitNames), source = Self.sourceRanks(cols[4])
+            let values = StringSpans(cols[2])
+            cols[3].withValues(Int64.self) { times in
+                // A statement without a value, time or source says nothing (as before: every field must be there).
+                for row in 0..<cols[0].count where !(cols[2].isNull(row) || cols[3].isNull(row) || cols[4].isNull(row)) {
+                    guard let customer = c(row), name[row] >= 0 else { continue }
+                    let k = customer * traitNames.count + Int(name[row])
+                    let (t, rank) = (times[row], source[row])
+                    if traitRank[k] >= 0, (traitTime[k], traitRank[k]) > (t, rank) { continue }
+                    traitTime[k] = t
+                    traitRank[k] = rank
+                    traitValue[k] = String(decoding: values[row], as: UTF8.self)
+                }
+            }
         }
-        let co = try store.readAll("consents", columns: ["customer_id", "purpose", "granted", "ts"])
-        for row in 0..<co.rowCount {
-            guard case .bigint(let c) = co.columns[0].value(at: row), case .varchar(let p) = co.columns[1].value(at: row),
-                case .boolean(let g) = co.columns[2].value(at: row), case .timestamp(let t) = co.columns[3].value(at: row)
-            else { continue }
-            // Latest wins; at the same instant an opt-out wins over an opt-in.
-            guard let i = slot(c) else { continue }
-            if let old = acc[i].consent[p], old.ts > t || (old.ts == t && !old.granted) { continue }
-            acc[i].consent[p] = (t, g)
+        var consentTime = [Int64](repeating: .min, count: acc.count * purposes.count)
+        var consentState = [Int8](repeating: -1, count: acc.count * purposes.count)  // -1 unknown, 0 no, 1 yes
+        try forEachBlock(store, "consents", ["customer_id", "purpose", "granted", "ts"], map: map) { c, cols in
+            let purpose = slots(cols[1], purposes)
+            cols[2].withValues(UInt8.self) { granted in
+                cols[3].withValues(Int64.self) { times in
+                    for row in 0..<cols[0].count where !(cols[2].isNull(row) || cols[3].isNull(row)) {
+                        guard let customer = c(row), purpose[row] >= 0 else { continue }
+                        let k = customer * purposes.count + Int(purpose[row])
+                        // Latest wins; at the same instant an opt-out wins over an opt-in.
+                        let t = times[row]
+                        if consentState[k] >= 0, consentTime[k] > t || (consentTime[k] == t && consentState[k] == 0) { continue }
+                        consentTime[k] = t
+                        consentState[k] = granted[row] != 0 ? 1 : 0
+                    }
+                }
+            }
         }
         var out = RowBuilder(CanonicalTables.customers)
         for (c, a) in acc.enumerated() where present[c] {
-            func trait(_ n: String) -> Value { .str(a.traits[n]?.value) }
-            func consent(_ p: String) -> Value { a.consent[p].map { .boolean($0.granted) } ?? .null }
+            func trait(_ k: Int) -> Value { .str(traitValue[c * traitNames.count + k]) }
+            func consent(_ k: Int) -> Value {
+                let v = consentState[c * purposes.count + k]
+                return v < 0 ? .null : .boolean(v == 1)
+            }
             out.add([
-                .bigint(Int64(c)), trait("email"), trait("phone"), trait("first_name"), trait("last_name"), trait("country"), trait("city"),
-                trait("loyalty_tier"), a.firstSeen == .max ? .null : .timestamp(a.firstSeen),
-                a.lastSeen == .min ? .null : .timestamp(a.lastSeen), consent("email"), consent("sms"), consent("ads"),
-                .bigint(Int64(a.orderTimes.count)), .decimal(a.revenue), .time(a.lastPurchase), .bigint(a.identifiers),
+                .bigint(Int64(c)), trait(0), trait(1), trait(2), trait(3), trait(4), trait(5), trait(6),
+                a.firstSeen == .max ? .null : .timestamp(a.firstSeen), a.lastSeen == .min ? .null : .timestamp(a.lastSeen),
+                consent(0), consent(1), consent(2), .bigint(Int64(a.orderTimes.count)), .decimal(a.revenue), .time(a.lastPurchase),
+                .bigint(a.identifiers),
             ])
         }
         try IngestTables.replaceAll(store, "customers", out.finish())

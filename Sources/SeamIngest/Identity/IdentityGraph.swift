@@ -147,28 +147,47 @@ extension IdentityGraph {
                 decisions.append(.init(kind: "detached", node: Int64(i + 1), other: 0, link: -1, reason: "split off by hand"))
             }
         }
-        // Shared identifiers: distinct partners of each single-valued type.
+        // Shared identifiers: distinct partners of each single-valued type. Every (node, partner type, partner)
+        // triple packed into one UInt64 and sorted: runs of one (node, type) count the distinct partners, with no
+        // dictionary per node.
         let types = IdentifierType.allCases
         let singleValued = types.filter { rules.limit($0) == 1 }
-        var partners: [Int64: [IdentifierType: Set<Int64>]] = [:]
+        precondition(n < 1 << 30 && singleValued.count <= 8, "identity graph too large for packed partner triples")
+        var typeSlot = [Int](repeating: -1, count: types.count)
+        for (k, t) in singleValued.enumerated() { typeSlot[t.priority] = k }
+        var triples: [UInt64] = []
         for l in links {
             for a in l.nodes where status[Int(a - 1)] == .ok {
                 for b in l.nodes where b != a {
-                    let t = nodes[Int(b - 1)].id.type
-                    guard singleValued.contains(t), status[Int(b - 1)] != .blocked else { continue }
-                    partners[a, default: [:]][t, default: []].insert(b)
+                    let slot = typeSlot[nodes[Int(b - 1)].id.type.priority]
+                    guard slot >= 0, status[Int(b - 1)] != .blocked else { continue }
+                    triples.append(UInt64(a) << 33 | UInt64(slot) << 30 | UInt64(b))
                 }
             }
         }
-        for (a, byType) in partners.sorted(by: { $0.key < $1.key }) {
-            let t = nodes[Int(a - 1)].id.type
-            // Types in priority order, so the reason given is the same on every run (dictionary order is not).
-            for pt in singleValued where pt != t {
-                guard let set = byType[pt], set.count >= rules.sharedThreshold else { continue }
-                status[Int(a - 1)] = .shared
-                decisions.append(.init(kind: "shared", node: a, other: 0, link: -1,
-                    reason: "seen with \(set.count) different \(pt.rawValue) values (threshold \(rules.sharedThreshold))"))
-                break
+        triples.sort()
+        var i = 0
+        while i < triples.count {
+            let a = Int64(triples[i] >> 33)
+            let ownType = nodes[Int(a - 1)].id.type
+            var shared = false
+            // The node's runs come in slot order, i.e. in priority order: the first one over the threshold names it.
+            while i < triples.count && Int64(triples[i] >> 33) == a {
+                let group = triples[i] >> 30
+                var distinct = 0
+                var last: UInt64 = .max
+                while i < triples.count && triples[i] >> 30 == group {
+                    if triples[i] != last { distinct += 1 }
+                    last = triples[i]
+                    i += 1
+                }
+                let pt = singleValued[Int(group & 7)]
+                if !shared && pt != ownType && distinct >= rules.sharedThreshold {
+                    shared = true
+                    status[Int(a - 1)] = .shared
+                    decisions.append(.init(kind: "shared", node: a, other: 0, link: -1,
+                        reason: "seen with \(distinct) different \(pt.rawValue) values (threshold \(rules.sharedThreshold))"))
+                }
             }
         }
         // Union-find with per-type counts per cluster.
@@ -188,11 +207,14 @@ extension IdentityGraph {
             return r
         }
         let limits = types.map { rules.limit($0) }
-        let order = links.indices.sorted { (links[$0].firstSeen, $0) < (links[$1].firstSeen, $1) }
+        let firstSeen = links.map(\.firstSeen)
+        let order = links.indices.sorted { (firstSeen[$0], $0) < (firstSeen[$1], $1) }
+        var valid: [Int64] = []
         for li in order {
-            let valid = links[li].nodes.filter { status[Int($0 - 1)] == .ok }
-                .sorted { (nodes[Int($0 - 1)].id.type.priority, $0) < (nodes[Int($1 - 1)].id.type.priority, $1) }
+            valid.removeAll(keepingCapacity: true)
+            for x in links[li].nodes where status[Int(x - 1)] == .ok { valid.append(x) }
             guard valid.count > 1 else { continue }
+            valid.sort { (nodes[Int($0 - 1)].id.type.priority, $0) < (nodes[Int($1 - 1)].id.type.priority, $1) }
             let a = Int32(valid[0] - 1)
             for bNode in valid.dropFirst() {
                 let ra = find(a), rb = find(Int32(bNode - 1))
