@@ -108,11 +108,13 @@ public final class Ingestor {
             }
         }
         try flush()
+        summary.customers = Set(resolution.customer.filter { $0 != 0 }).count
+        summary.identifiers = graph.nodes.count
+        // What only landing needed goes before `customers` is rebuilt, so the two never hold memory at once.
+        (seenEvents, seenFacts, graph) = (Int64Set(), Int64Set(), IdentityGraph())
         try Profiles.rebuild(store)
         summary.sources = summaries.values.sorted { $0.source < $1.source }
         summary.damagedFiles = damaged
-        summary.customers = Set(resolution.customer.filter { $0 != 0 }).count
-        summary.identifiers = graph.nodes.count
         summary.seconds = Date().timeIntervalSince(start)
         return summary
     }

@@ -68,10 +68,10 @@ public enum Profiles {
         return withExtendedLifetime(d) { (0..<v.count).map { v.isNull($0) ? -1 : found[Int(d.codePointer[$0])] } }
     }
 
-    /// Calls `body` for each block of `columns` of `table`, with a function giving a row's customer slot (its node
-    /// read through the identity map `map`; nil when unknown).
+    /// Calls `body` for each block of `columns` of `table`, with a function giving a row's customer slot (from its
+    /// node, through `nodeSlot`; nil when unknown).
     static func forEachBlock(
-        _ store: Store, _ table: String, _ columns: [String], map: [Int64],
+        _ store: Store, _ table: String, _ columns: [String], nodeSlot: [Int32],
         _ body: ((Int) -> Int?, [ColumnVector]) throws -> Void
     ) throws {
         let m = try store.manifest(table)
@@ -84,8 +84,8 @@ public enum Profiles {
                     try body({ row in
                         guard !cols[0].isNull(row) else { return nil }
                         let n = nodes[row]
-                        guard n >= 0, n < map.count, map[Int(n)] != Int64.min else { return nil }
-                        return Int(map[Int(n)])
+                        guard n >= 0, n < nodeSlot.count, nodeSlot[Int(n)] >= 0 else { return nil }
+                        return Int(nodeSlot[Int(n)])
                     }, cols)
                 }
             }
@@ -97,12 +97,20 @@ public enum Profiles {
         // Events stream segment by segment (never the whole table in memory), through the identity key map.
         // Customer ids are node ids, so one dense slot per possible id: no hashing in the per-event loop.
         let map = try store.denseKeyMap(IngestTables.customerKeyMap)
-        var acc = [Acc](repeating: Acc(), count: map.count)
+        // One slot per customer, in ascending id order (ids are node ids, far more nodes than customers), and per
+        // node the slot of its customer.
         var present = [Bool](repeating: false, count: map.count)
-        for c in map where c != Int64.min {
-            acc[Int(c)].identifiers += 1
-            present[Int(c)] = true
+        for c in map where c != Int64.min { present[Int(c)] = true }
+        var customerIDs: [Int64] = []
+        var slotOfCustomer = [Int32](repeating: -1, count: map.count)
+        for c in present.indices where present[c] {
+            slotOfCustomer[c] = Int32(customerIDs.count)
+            customerIDs.append(Int64(c))
         }
+        let nodeSlot = map.map { $0 == Int64.min ? Int32(-1) : slotOfCustomer[Int($0)] }
+        slotOfCustomer = []
+        var acc = [Acc](repeating: Acc(), count: customerIDs.count)
+        for s in nodeSlot where s >= 0 { acc[Int(s)].identifiers += 1 }
         let em = try store.manifest("events")
         let cols = ["customer_id", "ts", "event_type", "amount"].map { em.schema.index(of: $0)! }
         for reader in try store.readers(em) {
@@ -119,10 +127,10 @@ public enum Profiles {
                         amount.withValues(Int64.self) { amountValues in
                             for row in 0..<cust.count where custValid.map({ Bitmap.isSet($0, row) }) ?? true {
                                 let node = nodes[row]
-                                guard node >= 0, node < map.count, map[Int(node)] != Int64.min else { continue }
+                                guard node >= 0, node < nodeSlot.count, nodeSlot[Int(node)] >= 0 else { continue }
                                 let known = amountValid.map { Bitmap.isSet($0, row) } ?? true
                                 // In place: a copy of the entry would copy its order set on every row.
-                                acc[Int(map[Int(node)])].add(ts: times[row], kind: kinds[row], amount: known ? amountValues[row] : 0)
+                                acc[Int(nodeSlot[Int(node)])].add(ts: times[row], kind: kinds[row], amount: known ? amountValues[row] : 0)
                             }
                         }
                     }
@@ -136,7 +144,7 @@ public enum Profiles {
         var traitTime = [Int64](repeating: .min, count: acc.count * traitNames.count)
         var traitRank = [Int8](repeating: -1, count: acc.count * traitNames.count)
         var traitValue = [String?](repeating: nil, count: acc.count * traitNames.count)
-        try forEachBlock(store, "profile_traits", ["customer_id", "trait", "value", "ts", "source"], map: map) { c, cols in
+        try forEachBlock(store, "profile_traits", ["customer_id", "trait", "value", "ts", "source"], nodeSlot: nodeSlot) { c, cols in
             let name = slots(cols[1], traitNames), source = Self.sourceRanks(cols[4])
             let values = StringSpans(cols[2])
             cols[3].withValues(Int64.self) { times in
@@ -154,7 +162,7 @@ public enum Profiles {
         }
         var consentTime = [Int64](repeating: .min, count: acc.count * purposes.count)
         var consentState = [Int8](repeating: -1, count: acc.count * purposes.count)  // -1 unknown, 0 no, 1 yes
-        try forEachBlock(store, "consents", ["customer_id", "purpose", "granted", "ts"], map: map) { c, cols in
+        try forEachBlock(store, "consents", ["customer_id", "purpose", "granted", "ts"], nodeSlot: nodeSlot) { c, cols in
             let purpose = slots(cols[1], purposes)
             cols[2].withValues(UInt8.self) { granted in
                 cols[3].withValues(Int64.self) { times in
@@ -171,14 +179,14 @@ public enum Profiles {
             }
         }
         var out = RowBuilder(CanonicalTables.customers)
-        for (c, a) in acc.enumerated() where present[c] {
+        for (c, a) in acc.enumerated() {
             func trait(_ k: Int) -> Value { .str(traitValue[c * traitNames.count + k]) }
             func consent(_ k: Int) -> Value {
                 let v = consentState[c * purposes.count + k]
                 return v < 0 ? .null : .boolean(v == 1)
             }
             out.add([
-                .bigint(Int64(c)), trait(0), trait(1), trait(2), trait(3), trait(4), trait(5), trait(6),
+                .bigint(customerIDs[c]), trait(0), trait(1), trait(2), trait(3), trait(4), trait(5), trait(6),
                 a.firstSeen == .max ? .null : .timestamp(a.firstSeen), a.lastSeen == .min ? .null : .timestamp(a.lastSeen),
                 consent(0), consent(1), consent(2), .bigint(Int64(a.orderTimes.count)), .decimal(a.revenue), .time(a.lastPurchase),
                 .bigint(a.identifiers),

@@ -1,4 +1,5 @@
-/// A set of 64-bit integers in one open-addressing table (linear probing, load at most 1/2).
+/// A set of 64-bit integers in one open-addressing table (linear probing, load at most 0.7: a set of every event id
+/// ever ingested is large, and a miss still probes only a few slots of one or two cache lines).
 ///
 /// For ids that are already hashes or dense counters: one multiply spreads them, where `Set<Int64>` runs SipHash per
 /// lookup. Ingest keeps every event id it has seen in one of these.
@@ -10,7 +11,7 @@ public struct Int64Set: Sendable {
 
     public init(minimumCapacity: Int = 0) {
         var size = 16
-        while size < minimumCapacity * 2 { size <<= 1 }
+        while size * 7 < minimumCapacity * 10 { size <<= 1 }
         slots = [Int64](repeating: 0, count: size)
         mask = size - 1
     }
@@ -53,7 +54,7 @@ public struct Int64Set: Sendable {
         }
         slots[i] = v
         count += 1
-        if count * 2 > slots.count { grow() }
+        if count * 10 > slots.count * 7 { grow() }
         return true
     }
 
