@@ -41,6 +41,8 @@ public struct IngestOptions: Sendable {
     public var windowBytes = 8 << 20
     /// Records per commit: bounds memory whatever the input size.
     public var batchRecords = 400_000
+    /// A Segment file that is one JSON text (an array, a pretty-printed message) is read whole up to this size.
+    public var maxDocumentBytes = 256 << 20
     /// Lines longer than this are quarantined instead of read.
     public var maxLineBytes = 64 << 20
     /// Crash injection for the commits (end-to-end crash tests; `SEAM_CRASH_AT`).
@@ -176,7 +178,14 @@ public final class Ingestor {
         let stream = try InputStream(fd: fd, fileBytes: total, path: path, gzip: gzip)
         let lastLine: Int
         switch kind {
-        case .segment: lastLine = try readJSONLines(stream, file: name)
+        case .segment:
+            // One JSON text over many lines (a pretty-printed message, an array of messages, a batch envelope) is
+            // read as a whole; anything else as one message per line.
+            if Self.looksLikeOneDocument(head), let last = try readJSONDocument(fd: fd, fileBytes: total, path: path, gzip: gzip, file: name) {
+                lastLine = last
+            } else {
+                lastLine = try readJSONLines(stream, file: name)
+            }
         case .csv(let m): lastLine = try readCSV(stream, file: name, mapping: m)
         }
         if let damage = stream.damage {
@@ -203,8 +212,10 @@ public final class Ingestor {
         }
         var body = head[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
-        if let first = body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }), first == UInt8(ascii: "{") {
-            return .segment
+        if let first = body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+            first == UInt8(ascii: "{") || first == UInt8(ascii: "[") && (name.hasSuffix(".json") || name.hasSuffix(".jsonl"))
+        {
+            return .segment  // JSON lines, or one JSON text (an array of messages)
         }
         if head.isEmpty, name.hasSuffix(".json") || name.hasSuffix(".jsonl") { return .segment }
         let firstLine = body.prefix { $0 != 0x0A }
@@ -331,6 +342,87 @@ public final class Ingestor {
             items.append(it)
         }
     }
+
+    /// Whether a Segment file is one JSON text rather than one message per line: it opens with `[`, or its first
+    /// line is not a whole JSON value.
+    static func looksLikeOneDocument(_ head: [UInt8]) -> Bool {
+        var body = head[...]
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        guard let first = body.firstIndex(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else { return false }
+        if body[first] == UInt8(ascii: "[") { return true }
+        guard body[first] == UInt8(ascii: "{") else { return false }
+        // JSON lines whose first line is broken still have whole messages on the next lines; a pretty-printed text
+        // has none (its lines are pieces: `"type": "track",`).
+        var doc = JSONDocument()
+        let lines = body[first...].split(separator: 0x0A, maxSplits: 4, omittingEmptySubsequences: true).prefix(4)
+        return !lines.contains { line in Array(line).withUnsafeBytes { p in (try? doc.parse(p)) != nil } }
+    }
+
+    /// Reads a file holding one JSON text: an array of messages, a `batch` envelope or a single message, however it
+    /// is laid out over lines. Each message is a record located by the line it starts on. Returns nil (nothing read)
+    /// when the file is not one valid JSON text, or is larger than `maxDocumentBytes`: it is then read line by line.
+    func readJSONDocument(fd: Int32, fileBytes: Int, path: String, gzip: Bool, file: String) throws -> Int? {
+        let stream = try InputStream(fd: fd, fileBytes: fileBytes, path: path, gzip: gzip)
+        var text: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let got = try chunk.withUnsafeMutableBytes { try stream.read(into: $0.baseAddress!, count: $0.count) }
+            if got == 0 { break }
+            text.append(contentsOf: chunk[..<got])
+            if text.count > options.maxDocumentBytes { return nil }
+        }
+        guard stream.damage == nil else { return nil }
+        let start = text.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        var doc = JSONDocument()
+        let parsed: ParsedWindow? = text.withUnsafeBytes { all in
+            let body = UnsafeRawBufferPointer(rebasing: all[start...])
+            guard (try? doc.parse(body)) != nil else { return nil }
+            var messages: [JSONDocument.Ref] = []
+            if doc.kind(doc.root) == .array {
+                messages = doc.elements(doc.root)
+            } else if let batch = doc.member(doc.root, "batch"), doc.kind(batch) == .array {
+                messages = doc.elements(batch)
+            } else {
+                messages = [doc.root]
+            }
+            // Line of a byte offset: newlines before it, found once.
+            var newlines: [Int] = []
+            for (i, c) in all.enumerated() where c == 0x0A { newlines.append(i) }
+            func line(_ offset: Int) -> Int {
+                var lo = 0, hi = newlines.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if newlines[mid] < offset { lo = mid + 1 } else { hi = mid }
+                }
+                return lo + 1
+            }
+            var piece = PieceBuilder(chunk: 0, capacity: messages.count)
+            let web = SegmentSource(channel: "web"), app = SegmentSource(channel: "mobile_app")
+            let several = messages.count > 1 || doc.kind(doc.root) == .array
+            var one = JSONDocument()
+            for (i, m) in messages.enumerated() {
+                let raw = doc.raw(m)
+                let s = all.baseAddress!.distance(to: raw.baseAddress!)
+                let lineNo = line(s)
+                let sub = several ? i + 1 : 0
+                do {
+                    try one.parse(raw)
+                } catch {
+                    piece.add(Item(line: lineNo, sub: sub, outcome: .rejected(QualityIssue(.error, "broken_json", "\(error)")), rawStart: s, rawEnd: s + raw.count))
+                    continue
+                }
+                let src = Self.isMobile(one) ? app : web
+                piece.add(Item(line: lineNo, sub: sub, outcome: src.record(one), rawStart: s, rawEnd: s + raw.count))
+            }
+            return ParsedWindow(pieces: [piece])
+        }
+        guard let parsed else { return nil }
+        text.withUnsafeBytes { apply(parsed, window: $0, source: "segment", file: file, header: nil) }
+        if pending >= options.batchRecords { try startCommit() }
+        return newlineCount(text) + 1
+    }
+
+    func newlineCount(_ b: [UInt8]) -> Int { b.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
 
     /// Reads Segment messages, one per line; returns the number of the last line.
     func readJSONLines(_ stream: InputStream, file: String) throws -> Int {

@@ -217,4 +217,44 @@ import Testing
         _ = try Ingestor(store: truncated, options: try Self.options()).run([dir + "-cut.jsonl.gz"])
         #expect(try truncated.readAll("quality_issues", columns: ["rule"]).rows.filter { $0 == [.varchar("damaged_input")] }.count == 1)
     }
+
+    /// A Segment file that is one JSON text over many lines: an array of messages, a pretty-printed message, a batch
+    /// envelope. Each message is a record at the line it starts on; a broken element is quarantined there.
+    @Test func oneJSONTextPerFileIsReadWhole() throws {
+        let dir = VectorFixtures.temporaryDirectory("jsondoc")
+        let input = dir + "-in"
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+        func track(_ id: String, _ day: Int) -> String {
+            """
+              {
+                "type": "track",
+                "event": "Product Viewed",
+                "messageId": "\(id)",
+                "userId": "u-\(id)",
+                "timestamp": "2025-01-0\(day)T10:00:00Z",
+                "properties": {"product_id": "SKU-\(id)", "price": 1.5, "currency": "USD"}
+              }
+            """
+        }
+        // Element 3 has a track call without an event name: it is quarantined at its line, the others land.
+        let broken = "  {\n    \"type\": \"track\",\n    \"messageId\": \"m3\",\n    \"timestamp\": \"2025-01-03T10:00:00Z\"\n  }"
+        try ("[\n" + [track("m1", 1), track("m2", 2), broken, track("m4", 4)].joined(separator: ",\n") + "\n]\n")
+            .write(toFile: input + "/export.json", atomically: true, encoding: .utf8)
+        try ("{\n  \"type\": \"identify\",\n  \"messageId\": \"i1\",\n  \"userId\": \"u-m1\",\n"
+            + "  \"timestamp\": \"2025-01-05T00:00:00Z\",\n  \"traits\": {\"email\": \" Ann@Example.com\"}\n}\n")
+            .write(toFile: input + "/one.json", atomically: true, encoding: .utf8)
+        try ("{\"batch\": [\n" + [track("b1", 6), track("b2", 7)].joined(separator: ",\n") + "\n]}\n")
+            .write(toFile: input + "/batch.json", atomically: true, encoding: .utf8)
+        let store = try Store(path: dir, create: true)
+        let first = try Ingestor(store: store, options: try Self.options()).run([input])
+        #expect(first.failedFiles.isEmpty)
+        let segment = first.sources.first { $0.source == "segment" }
+        #expect(segment?.files == 3 && segment?.read == 7 && segment?.landed == 6 && segment?.quarantined == 1)
+        let issues = try store.readAll("quality_issues", columns: ["location", "rule"]).rows
+        #expect(issues == [[.varchar("export.json:18#3"), .varchar("missing_event")]])
+        let emails = try store.readAll("identities", columns: ["identifier_type", "identifier"]).rows.filter { $0[0] == .varchar("email") }
+        #expect(emails == [[.varchar("email"), .varchar("ann@example.com")]])
+        let again = try Ingestor(store: store, options: try Self.options()).run([input])
+        #expect(again.sources.allSatisfy { $0.landed == 0 && $0.quarantined == 0 && $0.duplicates == $0.read })
+    }
 }
