@@ -40,10 +40,21 @@ public enum IdentityStore {
     /// Writes the graph (nodes with their customers, links) and the decisions, one commit per table.
     /// `identities` goes last: it is the key map readers use, so it switches them to the new resolution at once.
     public static func save(_ graph: IdentityGraph, _ res: Resolution, to store: Store, faults: CommitFaults = .none) throws(StorageError) {
+        // Typed appends, no Value per cell: these tables are rewritten whole at every commit.
         var links = RowBuilder(CanonicalTables.identityLinks)
+        var list: [UInt8] = []
         for (i, l) in graph.links.enumerated() {
-            links.add([.bigint(Int64(i)), .varchar(l.nodes.map(String.init).joined(separator: " ")), .timestamp(l.firstSeen),
-                .timestamp(l.lastSeen), .bigint(l.records), .varchar(l.location)])
+            links.columns[0].append(int64: Int64(i))
+            list.removeAll(keepingCapacity: true)
+            for (k, n) in l.nodes.enumerated() {
+                if k > 0 { list.append(0x20) }
+                list.append(contentsOf: String(n).utf8)  // a small string: no allocation
+            }
+            list.withUnsafeBytes { links.columns[1].append(utf8: $0) }
+            links.columns[2].append(int64: l.firstSeen)
+            links.columns[3].append(int64: l.lastSeen)
+            links.columns[4].append(int64: l.records)
+            links.columns[5].append(string: l.location)
         }
         try IngestTables.replaceAll(store, "identity_links", links.finish(), faults: faults)
         var dec = RowBuilder(CanonicalTables.identityDecisions)
@@ -55,8 +66,14 @@ public enum IdentityStore {
         for (i, n) in graph.nodes.enumerated() {
             let c = i < res.customer.count ? res.customer[i] : Int64(i + 1)
             let status = i < res.status.count ? res.status[i].rawValue : Resolution.Status.ok.rawValue
-            ids.add([.bigint(Int64(i + 1)), .varchar(n.id.type.rawValue), .varchar(n.id.value), c == 0 ? .null : .bigint(c),
-                .timestamp(n.firstSeen), .timestamp(n.lastSeen), .varchar(n.source), .varchar(status)])
+            ids.columns[0].append(int64: Int64(i + 1))
+            ids.columns[1].append(string: n.id.type.rawValue)
+            ids.columns[2].append(string: n.id.value)
+            ids.columns[3].append(int64: c == 0 ? nil : c)
+            ids.columns[4].append(int64: n.firstSeen)
+            ids.columns[5].append(int64: n.lastSeen)
+            ids.columns[6].append(string: n.source)
+            ids.columns[7].append(string: status)
         }
         try IngestTables.replaceAll(store, "identities", ids.finish(), faults: faults)
     }
