@@ -257,4 +257,38 @@ import Testing
         let again = try Ingestor(store: store, options: try Self.options()).run([input])
         #expect(again.sources.allSatisfy { $0.landed == 0 && $0.quarantined == 0 && $0.duplicates == $0.read })
     }
+
+    /// A till export whose date format changed for one row: the row is quarantined, and `replayQuarantine` with a
+    /// fixed mapping lands it later, once; what still does not parse stays in the quarantine.
+    @Test func aFixedMappingLandsQuarantinedRecords() throws {
+        let dir = VectorFixtures.temporaryDirectory("replay")
+        try FileManager.default.createDirectory(atPath: dir + "-in", withIntermediateDirectories: true)
+        try """
+            receipt_id,store_id,till,local_time,loyalty_id,phone,sku,product_name,quantity,unit_price,currency,line_type
+            R1,US-104,till-4,2025-01-01T16:51:39-05:00,L1,,SKU-1,One,1,13.29,USD,sale
+            R2,US-104,till-4,01/02/2025 16:51:39,L2,,SKU-2,Two,2,1.50,USD,sale
+            R3,US-104,till-4,someday,L3,,SKU-3,Three,1,2.00,USD,sale
+
+            """.write(toFile: dir + "-in/pos_transactions.csv", atomically: true, encoding: .utf8)
+        let store = try Store(path: dir, create: true)
+        let first = try Ingestor(store: store, options: try Self.options()).run([dir + "-in"])
+        #expect(first.sources.first?.landed == 1 && first.sources.first?.quarantined == 2)
+        // The fix: this store's tills wrote day/month/year in New York time.
+        let pos = try String(contentsOfFile: Self.root + "/data/mappings/pos.yaml", encoding: .utf8)
+        let fixed = pos.replacingOccurrences(of: "  format: iso8601          # carries its UTC offset",
+            with: "  format: \"%d/%m/%Y %H:%M:%S\"\n  timezone: America/New_York")
+        #expect(fixed != pos)
+        try fixed.write(toFile: dir + "-fixed.yaml", atomically: true, encoding: .utf8)
+        var o = try Self.options()
+        o.mapping = try Mapping.load(dir + "-fixed.yaml")
+        let replay = try Ingestor(store: store, options: o).replayQuarantine()
+        #expect(replay.landed == 1 && replay.kept == 1)
+        let rows = try store.readAll("events", columns: ["ts", "product_id", "amount"]).rows
+        #expect(rows.contains([.timestamp(Timestamp.micros(year: 2025, month: 2, day: 1, hour: 21, minute: 51, second: 39)), .varchar("SKU-2"), .decimal(300)]))
+        #expect(rows.count == 2)
+        #expect(try QuarantineWriter.entries(storePath: dir).map(\.line) == [4])
+        let again = try Ingestor(store: store, options: o).replayQuarantine()
+        #expect(again.landed == 0 && again.kept == 1)
+        #expect(try store.manifest("events").rowCount == 2)
+    }
 }
