@@ -153,13 +153,15 @@ extension IdentityGraph {
         let types = IdentifierType.allCases
         let singleValued = types.filter { rules.limit($0) == 1 }
         precondition(n < 1 << 30 && singleValued.count <= 8, "identity graph too large for packed partner triples")
+        // Each node's type priority, read once: touching `nodes[i].id` in the loops below retains its strings.
+        let priority = nodes.map { UInt8($0.id.type.priority) }
         var typeSlot = [Int](repeating: -1, count: types.count)
         for (k, t) in singleValued.enumerated() { typeSlot[t.priority] = k }
         var triples: [UInt64] = []
         for l in links {
             for a in l.nodes where status[Int(a - 1)] == .ok {
                 for b in l.nodes where b != a {
-                    let slot = typeSlot[nodes[Int(b - 1)].id.type.priority]
+                    let slot = typeSlot[Int(priority[Int(b - 1)])]
                     guard slot >= 0, status[Int(b - 1)] != .blocked else { continue }
                     triples.append(UInt64(a) << 33 | UInt64(slot) << 30 | UInt64(b))
                 }
@@ -169,7 +171,7 @@ extension IdentityGraph {
         var i = 0
         while i < triples.count {
             let a = Int64(triples[i] >> 33)
-            let ownType = nodes[Int(a - 1)].id.type
+            let ownType = types[Int(priority[Int(a - 1)])]
             var shared = false
             // The node's runs come in slot order, i.e. in priority order: the first one over the threshold names it.
             while i < triples.count && Int64(triples[i] >> 33) == a {
@@ -194,7 +196,7 @@ extension IdentityGraph {
         var parent = [Int32](0..<Int32(n))
         let oldest = [Int64](1...Int64(max(n, 1))).prefix(n).map { $0 }
         var counts = [Int32](repeating: 0, count: n * types.count)
-        for (i, node) in nodes.enumerated() { counts[i * types.count + node.id.type.priority] = 1 }
+        for i in 0..<n { counts[i * types.count + Int(priority[i])] = 1 }
         func find(_ x: Int32) -> Int32 {
             var r = x
             while parent[Int(r)] != r { r = parent[Int(r)] }
@@ -214,7 +216,7 @@ extension IdentityGraph {
             valid.removeAll(keepingCapacity: true)
             for x in links[li].nodes where status[Int(x - 1)] == .ok { valid.append(x) }
             guard valid.count > 1 else { continue }
-            valid.sort { (nodes[Int($0 - 1)].id.type.priority, $0) < (nodes[Int($1 - 1)].id.type.priority, $1) }
+            valid.sort { (priority[Int($0 - 1)], $0) < (priority[Int($1 - 1)], $1) }
             let a = Int32(valid[0] - 1)
             for bNode in valid.dropFirst() {
                 let ra = find(a), rb = find(Int32(bNode - 1))
