@@ -33,8 +33,9 @@ public final class CancellationToken: @unchecked Sendable {
     }
 }
 
-/// Morsel-driven parallel loop: `workers` threads pull indices 0..<count in order; the first error stops
-/// every worker and is rethrown.
+/// Morsel-driven parallel loop: `workers` threads pull indices 0..<count in order; an error stops every worker from
+/// taking more, and the error of the lowest failing index is rethrown, as one thread would have met it first (which
+/// worker fails first depends on timing; which morsel fails first in order does not).
 func parallelFor(_ count: Int, threads: Int, token: CancellationToken, _ body: (_ worker: Int, _ index: Int) throws -> Void) throws {
     if count == 0 { return }
     let workers = max(1, min(threads, count))
@@ -46,7 +47,7 @@ func parallelFor(_ count: Int, threads: Int, token: CancellationToken, _ body: (
         return
     }
     let next = Mutex(0)
-    let firstError = Mutex<(any Error)?>(nil)
+    let firstError = Mutex<(index: Int, error: any Error)?>(nil)
     withoutActuallyEscaping(body) { body in
         let work = UncheckedSendable(value: body)
         DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -60,12 +61,12 @@ func parallelFor(_ count: Int, threads: Int, token: CancellationToken, _ body: (
                     try token.check()
                     try work.value(w, i)
                 } catch {
-                    firstError.withLock { if $0 == nil { $0 = error } }
+                    firstError.withLock { if $0 == nil || i < $0!.index { $0 = (i, error) } }
                     next.withLock { $0 = count }
                     return
                 }
             }
         }
     }
-    if let e = firstError.withLock({ $0 }) { throw e }
+    if let e = firstError.withLock({ $0 }) { throw e.error }
 }
