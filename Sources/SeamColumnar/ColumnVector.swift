@@ -116,9 +116,10 @@ public struct ColumnVector: Sendable {
 /// The rows of a VARCHAR vector as byte spans, with its buffers taken once: for loops over every row, where
 /// ``ColumnVector/stringBytes(_:)`` would retain and release the buffers on each call.
 public struct StringSpans {
-    let values: Buffer
-    let offsets: Buffer
-    let offs: UnsafePointer<UInt32>
+    // Usable from other modules' inlined code: these loops run per row (zone maps, run starts, JSON keys).
+    @usableFromInline let values: Buffer
+    @usableFromInline let offsets: Buffer
+    @usableFromInline let offs: UnsafePointer<UInt32>
     public let count: Int
 
     public init(_ v: ColumnVector) {
@@ -129,7 +130,7 @@ public struct StringSpans {
         count = v.count
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public subscript(_ row: Int) -> UnsafeRawBufferPointer {
         let start = Int(offs[row])
         return UnsafeRawBufferPointer(start: values.base + start, count: Int(offs[row + 1]) - start)
@@ -137,7 +138,7 @@ public struct StringSpans {
 
     /// Byte-wise order (shorter first on a common prefix), as `lexicographicallyPrecedes` says: eight bytes per step,
     /// inline (a memcmp call costs more than short strings take).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func less(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool {
         let n = Swift.min(x.count, y.count)
         var i = 0
@@ -155,11 +156,11 @@ public struct StringSpans {
     }
 
     /// Whether rows `a` and `b` hold the same bytes.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func equal(_ a: Int, _ b: Int) -> Bool { Self.equal(self[a], self[b]) }
 
     /// Whether two spans hold the same bytes: eight bytes per step, inline.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func equal(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool {
         guard x.count == y.count else { return false }
         var i = 0
