@@ -25,7 +25,8 @@ build: deps
 demo: build
 	rm -rf $(DEMO_DATA) $(STORE)
 	$(SEAM) generate --customers $(CUSTOMERS) --seed $(SEED) --out $(DEMO_DATA)
-	@echo; echo "== ingest the raw exports"
+	gzip -f $(DEMO_DATA)/mobile_events.jsonl
+	@echo; echo "== ingest the raw exports (mobile_events.jsonl.gz is read compressed, as it comes)"
 	$(SEAM) ingest --store $(STORE) $(DEMO_DATA)
 	@echo; echo "== ingest the same files again: nothing new lands"
 	$(SEAM) ingest --store $(STORE) $(DEMO_DATA)

@@ -113,6 +113,21 @@ public struct ColumnVector: Sendable {
     }
 }
 
+extension ColumnVector {
+    /// `f` of each row's text, in row order, for a VARCHAR vector; in dictionary form `f` runs once per entry and rows
+    /// take their entry's result. Null rows get `f` of whatever bytes they hold: callers that care check `isNull`.
+    public func mapText<T>(_ f: (UnsafeRawBufferPointer) -> T) -> [T] {
+        if let d = dictionary {
+            let entries = StringSpans(d.entries)
+            let perEntry = (0..<entries.count).map { f(entries[$0]) }
+            let codes = d.codePointer
+            return withExtendedLifetime(d) { (0..<count).map { perEntry[Int(codes[$0])] } }
+        }
+        let strings = StringSpans(self)
+        return (0..<count).map { f(strings[$0]) }
+    }
+}
+
 /// The rows of a VARCHAR vector as byte spans, with its buffers taken once: for loops over every row, where
 /// ``ColumnVector/stringBytes(_:)`` would retain and release the buffers on each call.
 public struct StringSpans {

@@ -210,9 +210,8 @@ public final class Ingestor {
             }
             return .csv(m)
         }
-        var body = head[...]
-        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
-        if let first = body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+        let body = Self.skippingBOM(head)
+        if let first = body.first(where: { !Self.isJSONSpace($0) }),
             first == UInt8(ascii: "{") || first == UInt8(ascii: "[") && (name.hasSuffix(".json") || name.hasSuffix(".jsonl"))
         {
             return .segment  // JSON lines, or one JSON text (an array of messages)
@@ -341,14 +340,35 @@ public final class Ingestor {
             }
             items.append(it)
         }
+
+        /// One Segment message, already parsed into `doc`, as a record (web or app by the library that sent it).
+        mutating func addMessage(_ doc: JSONDocument, line: Int, sub: Int, rawStart: Int, rawEnd: Int) {
+            add(Item(line: line, sub: sub, outcome: Ingestor.segmentSource(for: doc).record(doc), rawStart: rawStart, rawEnd: rawEnd))
+        }
+
+        /// One Segment message given as JSON text (parsed into `scratch`); a text that does not parse is quarantined.
+        mutating func addMessage(parsing text: UnsafeRawBufferPointer, scratch: inout JSONDocument, line: Int, sub: Int, rawStart: Int, rawEnd: Int) {
+            do {
+                try scratch.parse(text)
+            } catch {
+                add(Item(line: line, sub: sub, outcome: .rejected(QualityIssue(.error, "broken_json", error.description)), rawStart: rawStart, rawEnd: rawEnd))
+                return
+            }
+            addMessage(scratch, line: line, sub: sub, rawStart: rawStart, rawEnd: rawEnd)
+        }
     }
+
+    static func skippingBOM(_ head: [UInt8]) -> ArraySlice<UInt8> {
+        head.starts(with: [0xEF, 0xBB, 0xBF]) ? head.dropFirst(3) : head[...]
+    }
+
+    static func isJSONSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
 
     /// Whether a Segment file is one JSON text rather than one message per line: it opens with `[`, or its first
     /// line is not a whole JSON value.
     static func looksLikeOneDocument(_ head: [UInt8]) -> Bool {
-        var body = head[...]
-        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
-        guard let first = body.firstIndex(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else { return false }
+        let body = Self.skippingBOM(head)
+        guard let first = body.firstIndex(where: { !Self.isJSONSpace($0) }) else { return false }
         if body[first] == UInt8(ascii: "[") { return true }
         guard body[first] == UInt8(ascii: "{") else { return false }
         // JSON lines whose first line is broken still have whole messages on the next lines; a pretty-printed text
@@ -397,22 +417,12 @@ public final class Ingestor {
                 return lo + 1
             }
             var piece = PieceBuilder(chunk: 0, capacity: messages.count)
-            let web = SegmentSource(channel: "web"), app = SegmentSource(channel: "mobile_app")
             let several = messages.count > 1 || doc.kind(doc.root) == .array
             var one = JSONDocument()
             for (i, m) in messages.enumerated() {
                 let raw = doc.raw(m)
                 let s = all.baseAddress!.distance(to: raw.baseAddress!)
-                let lineNo = line(s)
-                let sub = several ? i + 1 : 0
-                do {
-                    try one.parse(raw)
-                } catch {
-                    piece.add(Item(line: lineNo, sub: sub, outcome: .rejected(QualityIssue(.error, "broken_json", "\(error)")), rawStart: s, rawEnd: s + raw.count))
-                    continue
-                }
-                let src = Self.isMobile(one) ? app : web
-                piece.add(Item(line: lineNo, sub: sub, outcome: src.record(one), rawStart: s, rawEnd: s + raw.count))
+                piece.addMessage(parsing: raw, scratch: &one, line: line(s), sub: several ? i + 1 : 0, rawStart: s, rawEnd: s + raw.count)
             }
             return ParsedWindow(pieces: [piece])
         }
@@ -487,7 +497,7 @@ public final class Ingestor {
             let lo = lines.count * w / workers, hi = lines.count * (w + 1) / workers
             var doc = JSONDocument()
             var out = PieceBuilder(chunk: w, capacity: hi - lo)
-            let web = SegmentSource(channel: "web"), app = SegmentSource(channel: "mobile_app")
+            var one = JSONDocument()
             for k in lo..<hi {
                 var (s, e, line) = lines[k]
                 if e > s && window[e - 1] == 0x0D { e -= 1 }
@@ -508,24 +518,12 @@ public final class Ingestor {
                 }
                 if let batch = doc.member(doc.root, "batch"), doc.kind(batch) == .array {
                     // A batch envelope: each message is a record; the envelope's bytes are kept per message.
-                    let messages = doc.elements(batch)
-                    let envelope = doc
-                    for (i, m) in messages.enumerated() {
-                        var one = JSONDocument()
-                        do {
-                            try one.parse(envelope.raw(m))
-                        } catch {
-                            // A value of a document that parsed parses again; if it ever did not, say so.
-                            out.add(Item(line: line, sub: i + 1, outcome: .rejected(QualityIssue(.error, "broken_json", "\(error)")), rawStart: s, rawEnd: e))
-                            continue
-                        }
-                        let src = Self.isMobile(one) ? app : web
-                        out.add(Item(line: line, sub: i + 1, outcome: src.record(one), rawStart: s, rawEnd: e))
+                    for (i, m) in doc.elements(batch).enumerated() {
+                        out.addMessage(parsing: doc.raw(m), scratch: &one, line: line, sub: i + 1, rawStart: s, rawEnd: e)
                     }
                     continue
                 }
-                let src = Self.isMobile(doc) ? app : web
-                out.add(Item(line: line, sub: 0, outcome: src.record(doc), rawStart: s, rawEnd: e))
+                out.addMessage(doc, line: line, sub: 0, rawStart: s, rawEnd: e)
             }
             results.withLock { $0[w] = out }
         }
@@ -533,6 +531,11 @@ public final class Ingestor {
     }
 
     /// Mobile libraries name themselves in `context.library.name` (analytics-ios, analytics-android, …).
+    static let webSource = SegmentSource(channel: "web"), appSource = SegmentSource(channel: "mobile_app")
+
+    /// The source a message belongs to: the app channel for the mobile libraries, the web otherwise.
+    static func segmentSource(for doc: JSONDocument) -> SegmentSource { isMobile(doc) ? appSource : webSource }
+
     static func isMobile(_ doc: JSONDocument) -> Bool {
         guard let r = doc.path(doc.root, "context", "library", "name"), let n = doc.string(r) else { return false }
         return n.hasPrefix("analytics-ios") || n.hasPrefix("analytics-android") || n.hasPrefix("analytics-react-native")
@@ -754,7 +757,7 @@ public final class Ingestor {
         resolution = graph.resolve(rules)
         let batch = Batch(
             quarantine: quarantine.take(), graph: graph, resolution: resolution, quality: quality.finish(),
-            consents: consents.finish(), traits: traits.finish(), events: Self.concat(eventChunks + [events.finish()]))
+            consents: consents.finish(), traits: traits.finish(), events: Gather.concat(eventChunks + [events.finish()]))
         eventChunks = []
         let (store, faults, quarantineDir) = (store, options.faults, quarantine.dir)
         committing = Deferred { () -> IngestCommitError? in
@@ -773,14 +776,6 @@ public final class Ingestor {
         guard let c = committing else { return }
         committing = nil
         if let e = c.wait() { throw e.error }
-    }
-
-    /// One chunk of all rows of `chunks` (same schema), in order.
-    static func concat(_ chunks: [Chunk]) -> Chunk {
-        let parts = chunks.filter { $0.rowCount > 0 }
-        if parts.count == 1 { return parts[0] }
-        let schema = chunks[0].schema
-        return Chunk(schema: schema, columns: schema.fields.indices.map { c in Gather.concat(parts.map { $0.columns[c] }, type: schema[c].type) })
     }
 
     /// What one commit writes.

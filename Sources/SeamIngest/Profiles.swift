@@ -36,43 +36,18 @@ public enum Profiles {
         }
     }
 
-    /// The kind of every row's event type: once per dictionary entry when the block is in dictionary form.
-    static func kinds(_ v: ColumnVector) -> [EventKind] {
-        if let d = v.dictionary {
-            let entries = StringSpans(d.entries)
-            let entryKinds = (0..<entries.count).map { EventKind(entries[$0]) }
-            let codes = d.codePointer
-            return withExtendedLifetime(d) { (0..<v.count).map { entryKinds[Int(codes[$0])] } }
-        }
-        let strings = StringSpans(v)
-        return (0..<v.count).map { EventKind(strings[$0]) }
-    }
-
     static func sourceRank(_ s: String) -> Int { s == "crm" ? 2 : (s == "web" || s == "mobile_app") ? 1 : 0 }
 
-    /// Per row, the source's rank (CRM beats the apps, which beat the rest), once per distinct source.
-    static func sourceRanks(_ v: ColumnVector) -> [Int8] {
-        let strings = v.dictionary.map { StringSpans($0.entries) } ?? StringSpans(v)
-        let ranks = (0..<strings.count).map { Int8(sourceRank(String(decoding: strings[$0], as: UTF8.self))) }
-        guard let d = v.dictionary else { return ranks }
-        return withExtendedLifetime(d) { (0..<v.count).map { ranks[Int(d.codePointer[$0])] } }
-    }
-
-    /// Per row, the position of the row's text in `names`, or -1.
+    /// Per row, the position of the row's text in `names`, or -1 (also for NULL).
     static func slots(_ v: ColumnVector, _ names: [String]) -> [Int8] {
-        let strings = v.dictionary.map { StringSpans($0.entries) } ?? StringSpans(v)
-        let found = (0..<strings.count).map { i in
-            Int8(names.firstIndex { n in n.utf8.elementsEqual(strings[i]) } ?? -1)
-        }
-        guard let d = v.dictionary else { return (0..<v.count).map { v.isNull($0) ? -1 : found[$0] } }
-        return withExtendedLifetime(d) { (0..<v.count).map { v.isNull($0) ? -1 : found[Int(d.codePointer[$0])] } }
+        let found = v.mapText { text in Int8(names.firstIndex { $0.utf8.elementsEqual(text) } ?? -1) }
+        return v.validity == nil ? found : (0..<v.count).map { v.isNull($0) ? -1 : found[$0] }
     }
 
-    /// Calls `body` for each block of `columns` of `table`, with a function giving a row's customer slot (from its
-    /// node, through `nodeSlot`; nil when unknown).
+    /// Calls `body` for each block of `columns` of `table`, with each row's customer slot (from the node in the first
+    /// column, through `nodeSlot`; -1 when unknown).
     static func forEachBlock(
-        _ store: Store, _ table: String, _ columns: [String], nodeSlot: [Int32],
-        _ body: ((Int) -> Int?, [ColumnVector]) throws -> Void
+        _ store: Store, _ table: String, _ columns: [String], nodeSlot: [Int32], _ body: ([Int32], [ColumnVector]) throws -> Void
     ) throws {
         let m = try store.manifest(table)
         let idx = columns.map { m.schema.index(of: $0)! }
@@ -80,14 +55,13 @@ public enum Profiles {
             let blocks = try idx.map { c throws(StorageError) in try reader.readColumn(c) }
             for b in 0..<blocks[0].count {
                 let cols = blocks.map { $0[b] }
-                try cols[0].withValues(Int64.self) { nodes in
-                    try body({ row in
-                        guard !cols[0].isNull(row) else { return nil }
+                let customers = cols[0].withValues(Int64.self) { nodes in
+                    (0..<cols[0].count).map { row -> Int32 in
                         let n = nodes[row]
-                        guard n >= 0, n < nodeSlot.count, nodeSlot[Int(n)] >= 0 else { return nil }
-                        return Int(nodeSlot[Int(n)])
-                    }, cols)
+                        return cols[0].isNull(row) || n < 0 || n >= nodeSlot.count ? -1 : nodeSlot[Int(n)]
+                    }
                 }
+                try body(customers, cols)
             }
         }
     }
@@ -117,7 +91,7 @@ public enum Profiles {
             let blocks = try cols.map { c throws(StorageError) in try reader.readColumn(c) }
             for b in 0..<blocks[0].count {
                 let cust = blocks[0][b], amount = blocks[3][b]
-                let kinds = Self.kinds(blocks[2][b])
+                let kinds = blocks[2][b].mapText(EventKind.init)
                 // Nulls: an unknown customer is skipped, an unknown amount counts as 0. Validity words taken once.
                 let custValid = cust.validity?.typed(UInt64.self, count: Bitmap.wordCount(cust.count))
                 let amountValid = amount.validity?.typed(UInt64.self, count: Bitmap.wordCount(amount.count))
@@ -145,13 +119,13 @@ public enum Profiles {
         var traitRank = [Int8](repeating: -1, count: acc.count * traitNames.count)
         var traitValue = [String?](repeating: nil, count: acc.count * traitNames.count)
         try forEachBlock(store, "profile_traits", ["customer_id", "trait", "value", "ts", "source"], nodeSlot: nodeSlot) { c, cols in
-            let name = slots(cols[1], traitNames), source = Self.sourceRanks(cols[4])
+            let name = slots(cols[1], traitNames), source = cols[4].mapText { Int8(sourceRank(String(decoding: $0, as: UTF8.self))) }
             let values = StringSpans(cols[2])
             cols[3].withValues(Int64.self) { times in
                 // A statement without a value, time or source says nothing (as before: every field must be there).
                 for row in 0..<cols[0].count where !(cols[2].isNull(row) || cols[3].isNull(row) || cols[4].isNull(row)) {
-                    guard let customer = c(row), name[row] >= 0 else { continue }
-                    let k = customer * traitNames.count + Int(name[row])
+                    guard c[row] >= 0, name[row] >= 0 else { continue }
+                    let k = Int(c[row]) * traitNames.count + Int(name[row])
                     let (t, rank) = (times[row], source[row])
                     if traitRank[k] >= 0, (traitTime[k], traitRank[k]) > (t, rank) { continue }
                     traitTime[k] = t
@@ -167,8 +141,8 @@ public enum Profiles {
             cols[2].withValues(UInt8.self) { granted in
                 cols[3].withValues(Int64.self) { times in
                     for row in 0..<cols[0].count where !(cols[2].isNull(row) || cols[3].isNull(row)) {
-                        guard let customer = c(row), purpose[row] >= 0 else { continue }
-                        let k = customer * purposes.count + Int(purpose[row])
+                        guard c[row] >= 0, purpose[row] >= 0 else { continue }
+                        let k = Int(c[row]) * purposes.count + Int(purpose[row])
                         // Latest wins; at the same instant an opt-out wins over an opt-in.
                         let t = times[row]
                         if consentState[k] >= 0, consentTime[k] > t || (consentTime[k] == t && consentState[k] == 0) { continue }

@@ -15,7 +15,7 @@ extension Ingestor {
                 let span = UnsafeRawBufferPointer(raw)
                 if e.source == "segment" {
                     do { try doc.parse(span) } catch { return nil }
-                    return SegmentSource(channel: Self.isMobile(doc) ? "mobile_app" : "web").record(doc)
+                    return Self.segmentSource(for: doc).record(doc)
                 }
                 guard let m = options.mapping ?? options.mappings.first(where: { $0.name == e.source }), let headerText = e.header else { return nil }
                 var headerBytes = Array(headerText.utf8)

@@ -62,6 +62,15 @@ public enum Gather {
 
 extension Gather {
     /// The rows of `parts` one after another, as one vector. All parts must have the same type.
+    /// All rows of `chunks` (one schema) in order, as one chunk; a single non-empty chunk is returned as it is.
+    public static func concat(_ chunks: [Chunk]) -> Chunk {
+        precondition(!chunks.isEmpty, "concat of no chunks")
+        let parts = chunks.filter { $0.rowCount > 0 }
+        if parts.count == 1 { return parts[0] }
+        let schema = chunks[0].schema
+        return Chunk(schema: schema, columns: schema.fields.indices.map { c in concat(parts.map { $0.columns[c] }, type: schema[c].type) })
+    }
+
     public static func concat(_ parts: [ColumnVector], type: LogicalType) -> ColumnVector {
         precondition(parts.allSatisfy { $0.type == type }, "concat of mixed types")
         let n = parts.reduce(0) { $0 + $1.count }

@@ -1,4 +1,5 @@
 import SeamColumnar
+import SeamTestSupport
 import Testing
 
 @Suite struct ColumnarTests {
@@ -42,13 +43,8 @@ import Testing
     @Test func stringSpansOrderAndEqualityAgreeWithTheStandardLibrary() {
         // Short and long strings, shared prefixes, bytes above 0x7F: the word-at-a-time compare must say what
         // lexicographicallyPrecedes and == say, byte for byte.
-        var seed: UInt64 = 0x5EED_1234_ABCD_0001
-        func next() -> UInt64 {
-            seed ^= seed << 13
-            seed ^= seed >> 7
-            seed ^= seed << 17
-            return seed
-        }
+        var rng = FixtureRandom(seed: 0x5EED)
+        func next() -> UInt64 { rng.next() }
         var b = ColumnBuilder(.varchar)
         var all: [[UInt8]] = []
         for _ in 0..<600 {

@@ -18,13 +18,8 @@ import Testing
     }
 
     static let engine: QueryEngine = {
-        let dir = VectorFixtures.temporaryDirectory("dictionary-form")
-        let store = try! Store(path: dir + "/store", create: true)
         let schema = Schema([Field("d", .varchar), Field("r", .varchar), Field("n", .bigint)])
-        try! store.createTable("v", schema: schema)
-        var options = SegmentOptions()
-        options.blockRows = 2048
-        try! store.append(Chunk(schema: schema, rows: rows), to: "v", options: options)
+        let store = try! EngineFixture.store(table: "v", schema: schema, rows: rows, blockRows: 2048)
         return QueryEngine(store: store, options: QueryOptions(threads: 2))
     }()
 

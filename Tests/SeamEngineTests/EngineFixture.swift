@@ -27,6 +27,16 @@ enum EngineFixture {
         return store
     }
 
+    /// A fresh store holding one table of generated rows, cut into blocks of `blockRows`.
+    static func store(table: String, schema: Schema, rows: [[Value]], blockRows: Int) throws -> Store {
+        let store = try Store(path: VectorFixtures.temporaryDirectory(table) + "/store", create: true)
+        try store.createTable(table, schema: schema)
+        var options = SegmentOptions()
+        options.blockRows = blockRows
+        try store.append(Chunk(schema: schema, rows: rows), to: table, options: options)
+        return store
+    }
+
     /// Parses a fixture file into a schema and rows of values.
     static func load(_ path: String) throws -> (Schema, [[Value]]) {
         let text = try String(contentsOfFile: path, encoding: .utf8)

@@ -10,19 +10,13 @@ import Testing
 @Suite struct SortTests {
     static let rowCount = 150_000
     static let rows: [[Value]] = (0..<rowCount).map { i -> [Value] in
-        var r = SplitMixForTests(seed: UInt64(i))
+        var r = FixtureRandom(seed: UInt64(i))
         return [.integer(Int32(r.next() % 7)), .bigint(Int64(r.next() % 50_000) - 25_000), .bigint(Int64(i))]
     }
 
     static let engineStore: Store = {
-        let dir = VectorFixtures.temporaryDirectory("sort")
-        let store = try! Store(path: dir + "/store", create: true)
         let schema = Schema([Field("a", .integer), Field("b", .bigint), Field("n", .bigint)])
-        try! store.createTable("s", schema: schema)
-        var options = SegmentOptions()
-        options.blockRows = 8192
-        try! store.append(Chunk(schema: schema, rows: rows), to: "s", options: options)
-        return store
+        return try! EngineFixture.store(table: "s", schema: schema, rows: rows, blockRows: 8192)
     }()
 
     @Test(arguments: [1, 2, 3]) func sameOrderAtAnyThreadCount(threads: Int) throws {
@@ -45,19 +39,6 @@ import Testing
         if let bad = numbered.first(where: { position[$0[0]].map(Value.bigint) != $0[1] }) {
             Issue.record("row_number \(bad[1]) for n = \(bad[0])")
         }
-    }
-}
-
-/// A tiny deterministic generator for test data.
-struct SplitMixForTests {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

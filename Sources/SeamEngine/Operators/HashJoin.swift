@@ -24,7 +24,7 @@ extension Executor {
     func buildJoin(_ right: LogicalPlan, _ keys: [BoundExpr], _ path: String) throws -> JoinBuild {
         let batches = try collect(right, path)
         let types = right.schema.fields.map(\.type)
-        let all = Batch(columns: types.indices.map { c in Gather.concat(batches.map { $0.columns[c] }, type: types[c]) }, count: batches.reduce(0) { $0 + $1.count })
+        let all = concatBatches(batches, types)
         var table = KeyTable()
         var head: [Int32] = []
         var next = [Int32](repeating: -1, count: all.count)

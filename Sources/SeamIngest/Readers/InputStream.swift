@@ -98,9 +98,7 @@ final class InputStream {
 
     /// The first `count` bytes of the data (decompressed), read without moving the stream (for source detection).
     static func head(fd: Int32, fileBytes: Int, path: String, count: Int) throws -> [UInt8] {
-        var magic = [UInt8](repeating: 0, count: 2)
-        let m = pread(fd, &magic, 2, 0)
-        let stream = try InputStream(fd: fd, fileBytes: fileBytes, path: path, gzip: m == 2 && magic == gzipMagic)
+        let stream = try InputStream(fd: fd, fileBytes: fileBytes, path: path, gzip: isGzip(fd: fd))
         var out = [UInt8](repeating: 0, count: count)
         var filled = 0
         try out.withUnsafeMutableBytes { p in
