@@ -227,7 +227,7 @@ def column_sizes(store):
             table = m.group(1)
             out[table] = {}
             continue
-        m = re.match(r"^  (\w+)\s+(\d+)\s+(\d+)$", line)
+        m = re.match(r"^  (\w+)\s+(\d+)\s+(\d+)(\s.*)?$", line)
         if m and table:
             out[table][m.group(1)] = (int(m.group(2)), int(m.group(3)))
     return out

@@ -96,7 +96,7 @@ enum Vectors {
         if all { return nil }
         return Buffer(byteCount: Bitmap.wordCount(n) * 8) { raw in
             let out = raw.bindMemory(to: UInt64.self)
-            for i in 0..<n where flags[i] != 0 { out[i >> 6] |= 1 << UInt64(i & 63) }
+            for i in 0..<n { out[i >> 6] |= UInt64(flags[i] != 0 ? 1 : 0) << UInt64(i & 63) }
         }
     }
 

@@ -137,38 +137,38 @@ enum Logic {
             }
         }
         // With NULLs: AND is false if any input is a valid false, else NULL if any is NULL, else true (OR dually).
+        // Per row, branch-free: `decided` is a valid false (AND) or a valid true (OR) in some input, `allValid` that no
+        // input is NULL.
         let ps = vs.map { Vectors.pointer($0, UInt8.self) }
         let vals = vs.map(Vectors.validity)
-        var validFlags = [UInt8](repeating: 1, count: n)
-        var result = [UInt8](repeating: isAnd ? 1 : 0, count: n)
-        for i in 0..<n {
-            var decided = false
-            var sawNull = false
-            for k in 0..<ps.count {
-                if !Vectors.isValid(vals[k], i) {
-                    sawNull = true
-                    continue
+        let decidingValue: UInt8 = isAnd ? 0 : 1
+        var validFlags = [UInt8](repeating: 0, count: n)
+        let values = Vectors.make(.boolean, n, validity: nil) { (o: UnsafeMutablePointer<UInt8>) in
+            ps.withUnsafeBufferPointer { ps in
+                vals.withUnsafeBufferPointer { vals in
+                    validFlags.withUnsafeMutableBufferPointer { validOut in
+                        for i in 0..<n {
+                            var decided: UInt8 = 0
+                            var allValid: UInt8 = 1
+                            for k in 0..<ps.count {
+                                let valid: UInt8 = Vectors.isValid(vals[k], i) ? 1 : 0
+                                let x: UInt8 = ps[k][i] != 0 ? 1 : 0
+                                decided |= valid & (x == decidingValue ? 1 : 0)
+                                allValid &= valid
+                            }
+                            // A decided row takes the deciding value; otherwise the identity (true for AND).
+                            o[i] = decided != 0 ? decidingValue : 1 - decidingValue
+                            validOut[i] = decided | allValid
+                        }
+                    }
                 }
-                let x = ps[k][i] != 0
-                if isAnd && !x || !isAnd && x {
-                    decided = true
-                    break
-                }
-            }
-            if decided {
-                result[i] = isAnd ? 0 : 1
-            } else if sawNull {
-                validFlags[i] = 0
             }
         }
         let validity = validFlags.withUnsafeBufferPointer { Vectors.validity(fromFlags: $0.baseAddress!, n) }
-        return Vectors.make(.boolean, n, validity: validity) { (o: UnsafeMutablePointer<UInt8>) in
-            result.withUnsafeBufferPointer { o.update(from: $0.baseAddress!, count: n) }
-        }
+        return Vectors.withValidity(values, validity)
     }
 }
 
-/// `x IN (constants)`: NULL when there is no match and `x` or a list item is NULL.
 enum InList {
     static func evaluate(_ v: ColumnVector, _ values: [Value], listHasNull: Bool, negated: Bool) throws -> ColumnVector {
         let n = v.count

@@ -119,6 +119,8 @@ final class Executor: @unchecked Sendable {
         switch plan {
         case .scan(let s):
             try streamScan(s, path, stop: stop, sink)
+        case .filter(.scan(let s), let pred) where FilteredScan(s, pred) != nil:
+            try streamFilteredScan(FilteredScan(s, pred)!, path, stop: stop, sink)
         case .filter(let child, let pred):
             try stream(child, path + ".0", stop: stop) { w, m, b in
                 let t0 = Executor.nanos()

@@ -58,6 +58,32 @@ public enum Gather {
     public static func slice(_ source: ColumnVector, _ range: Range<Int>) -> ColumnVector {
         rows(source, range.map { Int32($0) })
     }
+
+    /// The contiguous row range `range` of `source`, sharing its memory where the layout allows: fixed-width values
+    /// and dictionary codes always, the validity bitmap when the range starts on a multiple of 64 rows. Plain
+    /// VARCHAR (absolute offsets) is copied.
+    public static func view(_ source: ColumnVector, _ range: Range<Int>) -> ColumnVector {
+        precondition(range.lowerBound >= 0 && range.upperBound <= source.count, "view out of range")
+        if range == 0..<source.count { return source }
+        let n = range.count, first = range.lowerBound
+        let validity: Buffer?
+        if let v = source.validity {
+            validity = first % 64 == 0
+                ? Buffer(borrowing: v.base + first / 8, byteCount: Bitmap.wordCount(n) * 8, owner: v)
+                : slice(ColumnVector(type: .boolean, count: source.count, values: Buffer(byteCount: source.count) { _ in }, validity: v), range).validity
+        } else {
+            validity = nil
+        }
+        if let d = source.dictionary {
+            let codes = Buffer(borrowing: d.codes.base + first * 4, byteCount: n * 4, owner: d.codes)
+            return ColumnVector(codes: codes, entries: d.entries, count: n, validity: validity)
+        }
+        guard let width = source.type.physical.width else { return slice(source, range).withValidity(validity) }
+        let values = source.values
+        return ColumnVector(
+            type: source.type, count: n, values: Buffer(borrowing: values.base + first * width, byteCount: n * width, owner: values),
+            validity: validity)
+    }
 }
 
 extension Gather {

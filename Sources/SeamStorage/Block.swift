@@ -95,6 +95,14 @@ public enum BlockCodec {
     public static func decode(
         _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?
     ) throws(StorageError) -> ColumnVector {
+        try decode(bytes, type: type, owner: owner, rows: nil)
+    }
+
+    /// Decodes the block's rows at `rows` (ascending, distinct, in range; all rows when nil), in that order: the same
+    /// vector as a whole decode followed by a gather. Codecs that allow random access decode only those rows.
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, rows selected: UnsafeBufferPointer<Int32>?
+    ) throws(StorageError) -> ColumnVector {
         var r = ByteReader(bytes)
         let codecID = try r.u8()
         let flags = BlockFlags(rawValue: try r.u8())
@@ -116,19 +124,46 @@ public enum BlockCodec {
         guard flags.contains(.validity) ? validityBytes == Bitmap.wordCount(rows) * 8 : validityBytes == 0 else {
             throw StorageError(.corrupt, "validity bitmap size \(validityBytes) does not fit \(rows) rows")
         }
+        // The caller's rows come from the footer's row count: a header that disagrees is damage, not a caller bug.
+        if let selected, let bad = selected.first(where: { $0 < 0 || Int($0) >= rows }) {
+            throw StorageError(.corrupt, "row \(bad) asked of a block of \(rows) rows")
+        }
         let validitySlice = try r.slice(validityBytes)
         let stored = try r.slice(storedBytes)
         guard r.remaining == 0 else { throw StorageError(.corrupt, "\(r.remaining) stray bytes after the payload") }
-        let validity = validityBytes == 0 ? nil : borrowOrCopy(validitySlice, alignment: 8, owner: owner)
+        var validity = validityBytes == 0 ? nil : borrowOrCopy(validitySlice, alignment: 8, owner: owner)
+        var payload = stored
+        var payloadOwner = owner
         if flags.contains(.lz4) {
             let plain = try LZ4Block.decompress(stored, rawCount: rawBytes)
             let holder = DecompressedPayload(plain)
-            let d = try codec.decode(UnsafeRawBufferPointer(plain), type: type, count: rows, owner: holder)
-            return vector(d, type, rows, validity)
+            payload = UnsafeRawBufferPointer(holder.bytes)
+            payloadOwner = holder
+        } else {
+            guard rawBytes == storedBytes else { throw StorageError(.corrupt, "raw and stored sizes differ without LZ4") }
         }
-        guard rawBytes == storedBytes else { throw StorageError(.corrupt, "raw and stored sizes differ without LZ4") }
-        let d = try codec.decode(stored, type: type, count: rows, owner: owner)
-        return vector(d, type, rows, validity)
+        guard let selected else {
+            return vector(try codec.decode(payload, type: type, count: rows, owner: payloadOwner), type, rows, validity)
+        }
+        if let v = validity { validity = gatherBits(v, selected) }
+        if let selective = codec as? any SelectiveCodec {
+            let d = try selective.decode(payload, type: type, count: rows, rows: selected, owner: payloadOwner)
+            return vector(d, type, selected.count, validity)
+        }
+        let whole = vector(try codec.decode(payload, type: type, count: rows, owner: payloadOwner), type, rows, nil)
+        return Gather.rows(whole, Array(selected)).withValidity(validity)
+    }
+
+    /// The bits of `bitmap` at `rows`, packed.
+    private static func gatherBits(_ bitmap: Buffer, _ rows: UnsafeBufferPointer<Int32>) -> Buffer {
+        let words = bitmap.base.assumingMemoryBound(to: UInt64.self)
+        return Buffer(byteCount: Bitmap.wordCount(rows.count) * 8) { raw in
+            let out = raw.bindMemory(to: UInt64.self)
+            for (i, row) in rows.enumerated() {
+                let bit = (words[Int(row) >> 6] >> UInt64(row & 63)) & 1
+                out[i >> 6] |= bit << UInt64(i & 63)
+            }
+        }
     }
 
     private static func vector(_ d: DecodedValues, _ type: LogicalType, _ rows: Int, _ validity: Buffer?) -> ColumnVector {

@@ -102,11 +102,17 @@ public final class SegmentReader: @unchecked Sendable {
 
     /// Decodes block `block` of column `column`.
     public func read(column: Int, block: Int) throws(StorageError) -> ColumnVector {
+        try read(column: column, block: block, rows: nil)
+    }
+
+    /// Decodes the rows `rows` (ascending, distinct, below the block's row count) of block `block` of column
+    /// `column`, or all of them when nil. Only those rows are decoded where the block's codec allows it.
+    public func read(column: Int, block: Int, rows: UnsafeBufferPointer<Int32>?) throws(StorageError) -> ColumnVector {
         precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
         let bytes = try blockBytes(column: column, block: block)
         do throws(StorageError) {
-            let v = try BlockCodec.decode(bytes, type: footer.schema[column].type, owner: self)
-            guard v.count == footer.columns[column][block].rows else {
+            let v = try BlockCodec.decode(bytes, type: footer.schema[column].type, owner: self, rows: rows)
+            guard v.count == rows?.count ?? footer.columns[column][block].rows else {
                 throw StorageError(.corrupt, "block decodes to \(v.count) rows, footer says \(footer.columns[column][block].rows)")
             }
             return v

@@ -23,6 +23,8 @@ public struct TableStats: Sendable {
     public var encodings: [String: (blocks: Int, bytes: Int)] = [:]
     /// Decoded and stored (block) bytes per column, in schema order: what a scan of that column must read.
     public var columns: [(name: String, rawBytes: Int, storedBytes: Int)] = []
+    /// Blocks per encoding of each column, in schema order.
+    public var columnEncodings: [[String: Int]] = []
 }
 
 extension Store {
@@ -86,6 +88,7 @@ extension Store {
             s.rows = m.rowCount
             s.segments = m.segments.count
             s.columns = m.schema.fields.map { ($0.name, 0, 0) }
+            s.columnEncodings = m.schema.fields.map { _ in [:] }
             for r in try readers(m) {
                 s.storedBytes += r.fileSize
                 for (c, blocks) in r.footer.columns.enumerated() {
@@ -97,6 +100,7 @@ extension Store {
                         s.blocks += 1
                         s.rawBytes += b.rawBytes
                         let name = b.codec.description + (b.lz4 ? "+lz4" : "")
+                        if c < s.columns.count { s.columnEncodings[c][name, default: 0] += 1 }
                         let e = s.encodings[name] ?? (0, 0)
                         s.encodings[name] = (e.blocks + 1, e.bytes + b.length)
                     }

@@ -142,9 +142,10 @@ extension SeamCommand {
                     print("  \(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(e.blocks).leftPad(6)) block(s) \(formatBytes(e.bytes).leftPad(10))")
                 }
                 if columns {
-                    print("  column               decoded bytes   stored bytes")
-                    for c in t.columns {
-                        print("  \(c.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(c.rawBytes).leftPad(15)) \(String(c.storedBytes).leftPad(14))")
+                    print("  column               decoded bytes   stored bytes  encodings (blocks)")
+                    for (c, encodings) in zip(t.columns, t.columnEncodings) {
+                        let used = encodings.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }
+                        print("  \(c.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(c.rawBytes).leftPad(15)) \(String(c.storedBytes).leftPad(14))  \(used.joined(separator: ", "))")
                     }
                 }
             }

@@ -200,13 +200,22 @@ import Testing
         let stats = try Self.seam(["stats", "--store", store, "--columns"])
         #expect(stats.status == 0)
         var table = "", columns: [String: [String: (decoded: Int, stored: Int)]] = [:]
+        var blocks: [String: Int] = [:], encodedBlocks: [String: Int] = [:]
         for line in stats.stdout.split(separator: "\n").map(String.init) {
-            if !line.hasPrefix(" "), let colon = line.firstIndex(of: ":") { table = String(line[..<colon]) }
+            if !line.hasPrefix(" "), let colon = line.firstIndex(of: ":") {
+                table = String(line[..<colon])
+                blocks[table] = line.split(separator: " ").firstIndex(of: "block(s)").flatMap { Int(line.split(separator: " ")[$0 - 1]) }
+            }
             let f = line.split(separator: " ")
-            if line.hasPrefix("  "), f.count == 3, let decoded = Int(f[1]), let stored = Int(f[2]) {
+            if line.hasPrefix("  "), f.count >= 5, let decoded = Int(f[1]), let stored = Int(f[2]) {
                 columns[table, default: [:]][String(f[0])] = (decoded, stored)
+                // Then the column's encodings: "name count" pairs separated by commas.
+                for pair in f[3...].joined(separator: " ").split(separator: ",") {
+                    encodedBlocks[table, default: 0] += Int(pair.split(separator: " ").last ?? "") ?? -1_000_000
+                }
             }
         }
+        #expect(encodedBlocks["events"] != nil && encodedBlocks["events"] == blocks["events"], "\(stats.stdout)")
         let events = try #require(columns["events"])
         let names = ["event_id", "ts", "customer_id", "channel", "event_type", "product_id", "category", "quantity", "amount",
                      "currency", "campaign", "store_id", "properties"]

@@ -38,6 +38,58 @@ import Testing
         #expect(checked > 0)
     }
 
+    /// Decoding only some rows (what a scan does for the columns a filter did not read) gives exactly the rows a whole
+    /// decode and a gather give: for every codec, type, shape and null pattern, with and without LZ4, for no rows, every
+    /// row, single rows at the edges, sparse and dense random selections.
+    @Test(arguments: Codecs.all.map(\.id.rawValue))
+    func selectedRowsDecodeAsAWholeDecodeGathered(codecRaw: UInt8) throws {
+        let codec = Codecs.byID[codecRaw]!
+        var checked = 0
+        for type in LogicalType.allCases where codec.supports(type) {
+            for shape in ValueShape.allCases {
+                for nulls in NullPattern.allCases {
+                    for n in [1, 65, 4099] {
+                        for lz4 in [false, true] {
+                            let seed = UInt64(n * 17 + checked)
+                            let v = VectorFixtures.vector(type, count: n, shape: shape, nulls: nulls, seed: seed)
+                            let block = BlockCodec.encode(v, force: codec.id, allowLZ4: lz4)
+                            var rng = FixtureRandom(seed: seed)
+                            let selections: [[Int32]] = [
+                                [], [0], [Int32(n - 1)], (0..<n).map { Int32($0) },
+                                (0..<n).filter { _ in Int.random(in: 0..<10, using: &rng) == 0 }.map { Int32($0) },
+                                (0..<n).filter { _ in Int.random(in: 0..<10, using: &rng) != 0 }.map { Int32($0) },
+                            ]
+                            let whole = try block.bytes.withUnsafeBytes { try BlockCodec.decode($0, type: type, owner: nil) }
+                            for rows in selections {
+                                let part = try block.bytes.withUnsafeBytes { bytes in
+                                    try rows.withUnsafeBufferPointer { try BlockCodec.decode(bytes, type: type, owner: nil, rows: $0) }
+                                }
+                                let expected = rows.map { whole.value(at: Int($0)) }
+                                #expect(part.count == rows.count)
+                                #expect(
+                                    sameValues(part.allValues, expected),
+                                    "\(codec.name) \(type) \(shape) \(nulls) n=\(n) lz4=\(lz4) rows=\(rows.count)")
+                                checked += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked > 0)
+    }
+
+    @Test func aSelectedRowBeyondTheBlockIsReportedAsDamage() throws {
+        let v = VectorFixtures.vector(.bigint, count: 100, shape: .random, nulls: .none, seed: 5)
+        let block = BlockCodec.encode(v, force: .frameOfReference, allowLZ4: false)
+        let rows: [Int32] = [3, 100]
+        #expect(throws: StorageError.self) {
+            try block.bytes.withUnsafeBytes { bytes in
+                try rows.withUnsafeBufferPointer { try BlockCodec.decode(bytes, type: .bigint, owner: nil, rows: $0) }
+            }
+        }
+    }
+
     @Test func estimateSizeIsExact() {
         for codec in Codecs.all {
             for type in LogicalType.allCases where codec.supports(type) {

@@ -1,4 +1,5 @@
 import SeamColumnar
+import SeamKernels
 import SeamSQL
 import SeamStorage
 
@@ -57,15 +58,19 @@ extension Executor {
         return (morsels, stats)
     }
 
+    /// The scan's output column read through a key map (merged customer ids), and the map; nil when none is.
+    func keyMapping(_ s: TableScan) throws -> (column: Int, map: [Int64])? {
+        let m = try catalog.manifest(s.table)
+        guard let km = m.layout.keyMap, let stored = m.schema.index(of: km.column), let out = s.columns.firstIndex(of: stored) else {
+            return nil
+        }
+        return (out, try catalog.store.denseKeyMap(km))
+    }
+
     func streamScan(_ s: TableScan, _ path: String, stop: EarlyStop?, _ sink: Sink) throws {
         let (morsels, stats) = try planScan(s)
         scanStats.withLock { $0[path] = stats }
-        let m = try catalog.manifest(s.table)
-        var keyMap: (column: Int, map: [Int64])? = nil
-        if let km = m.layout.keyMap, let stored = m.schema.index(of: km.column), let out = s.columns.firstIndex(of: stored) {
-            keyMap = (out, try catalog.store.denseKeyMap(km))
-        }
-        let mapping = keyMap
+        let mapping = try keyMapping(s)
         try parallelFor(morsels.count, threads: threads, token: token) { w, i in
             if let stop, stop.skip(i) { return }
             let t0 = Executor.nanos()
@@ -79,6 +84,96 @@ extension Executor {
             }
             profile?.add(path, rows: morsel.rows, nanos: Executor.nanos() - t0)
             try sink(w, i, Batch(columns: cols, count: morsel.rows))
+            stop?.finished(i)
+        }
+    }
+}
+
+/// A filter right over a scan, run as one step: per block the columns the predicate needs are read first, and the
+/// other columns only for the rows that passed (late materialization), so a selective filter does not decode the
+/// values it drops. Applies when the predicate leaves some scanned column unread.
+struct FilteredScan {
+    let scan: TableScan
+    /// The predicate as written, over the scan's output columns (for error messages).
+    let predicate: BoundExpr
+    /// Output positions of the columns the predicate reads, ascending.
+    let predicateColumns: [Int]
+    /// The predicate over a batch of just `predicateColumns`.
+    let compactPredicate: BoundExpr
+
+    init?(_ scan: TableScan, _ predicate: BoundExpr) {
+        let used = predicate.columnsUsed.sorted()
+        guard used.count < scan.columns.count else { return nil }
+        var position = [Int: Int]()
+        for (k, c) in used.enumerated() { position[c] = k }
+        guard let compact = try? predicate.transformed({ e throws(SQLError) in
+            if case .column(let c, let t) = e { return .column(position[c]!, t) }
+            return e
+        }) else { return nil }
+        self.scan = scan
+        self.predicate = predicate
+        self.predicateColumns = used
+        self.compactPredicate = compact
+    }
+}
+
+extension Executor {
+    func streamFilteredScan(_ f: FilteredScan, _ path: String, stop: EarlyStop?, _ sink: Sink) throws {
+        let s = f.scan
+        let scanPath = path + ".0"
+        let (morsels, stats) = try planScan(s)
+        scanStats.withLock { $0[scanPath] = stats }
+        let mapping = try keyMapping(s)
+        let isPredicateColumn = (0..<s.columns.count).map { f.predicateColumns.contains($0) }
+        try parallelFor(morsels.count, threads: threads, token: token) { w, i in
+            if let stop, stop.skip(i) { return }
+            let t0 = Executor.nanos()
+            let morsel = morsels[i]
+            func read(_ k: Int, _ rows: UnsafeBufferPointer<Int32>?) throws -> ColumnVector {
+                var v = try morsel.reader.read(column: s.columns[k], block: morsel.block, rows: rows)
+                if let mapping, mapping.column == k { v = KeyMapping.apply(v, mapping.map) }
+                return v
+            }
+            let predicateBatch = Batch(columns: try f.predicateColumns.map { try read($0, nil) }, count: morsel.rows)
+            let t1 = Executor.nanos()
+            let mask = try locate(f.predicate, s.schema) { try evaluator.evaluate(f.compactPredicate, predicateBatch) }
+            let n = morsel.rows
+            let flags = Vectors.pointer(mask, UInt8.self)
+            let validity = Vectors.validity(mask)
+            var idx = [Int32](repeating: 0, count: n)
+            let selected = idx.withUnsafeMutableBufferPointer { Selection.select(flags, validity, n, $0.baseAddress!) }
+            let t2 = Executor.nanos()
+            var cols: [ColumnVector] = []
+            cols.reserveCapacity(s.columns.count)
+            var next = 0
+            if selected == n {
+                for k in 0..<s.columns.count {
+                    if isPredicateColumn[k] {
+                        cols.append(predicateBatch.columns[next])
+                        next += 1
+                    } else {
+                        cols.append(try read(k, nil))
+                    }
+                }
+            } else {
+                idx.removeLast(n - selected)
+                try idx.withUnsafeBufferPointer { rows in
+                    for k in 0..<s.columns.count {
+                        if isPredicateColumn[k] {
+                            cols.append(Gather.rows(predicateBatch.columns[next], idx))
+                            next += 1
+                        } else if selected == 0 {
+                            cols.append(ColumnBuilder(s.schema[k].type, capacity: 0).finish())
+                        } else {
+                            cols.append(try read(k, rows))
+                        }
+                    }
+                }
+            }
+            let t3 = Executor.nanos()
+            profile?.add(scanPath, rows: morsel.rows, nanos: (t1 - t0) + (t3 - t2))
+            profile?.add(path, rows: selected, nanos: t2 - t1)
+            try sink(w, i, Batch(columns: cols, count: selected))
             stop?.finished(i)
         }
     }

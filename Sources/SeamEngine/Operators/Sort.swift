@@ -22,7 +22,7 @@ struct RowComparator {
     }
 
     let keys: [Key]
-    private let vectors: [ColumnVector]
+    let vectors: [ColumnVector]
 
     init(_ vectors: [ColumnVector], descending: [Bool], nullsFirst: [Bool]) {
         keys = vectors.indices.map { k in
@@ -79,11 +79,17 @@ struct RowComparator {
     }
 }
 
-extension RowComparator {
-    /// The sort without text keys: each key becomes an order-preserving `UInt64` per row (inverted for DESC) and a
-    /// null rank (NULLS FIRST 0, a value 1, NULLS LAST 2), laid out row by row, so comparisons read two flat arrays
-    /// and never the vectors. DOUBLE orders as DuckDB does: -0.0 equals 0.0, NaN after every number.
-    fileprivate func sortedByNormalizedKeys(_ n: Int) -> [Int32]? {
+/// Sort keys without text, as an order-preserving `UInt64` per key and row (inverted for DESC) and, when some key has
+/// NULLs, a null rank per key and row (NULLS FIRST 0, a value 1, NULLS LAST 2), laid out row by row: comparisons
+/// read two flat arrays and never the vectors. DOUBLE orders as DuckDB does: -0.0 equals 0.0, NaN after every number.
+struct NormalizedKeys {
+    let width: Int
+    let words: [UInt64]
+    /// Empty when no key has NULLs.
+    let ranks: [UInt8]
+
+    init?(_ cmp: RowComparator, _ n: Int) {
+        let keys = cmp.keys
         guard !keys.isEmpty else { return nil }
         for k in keys { if case .strings = k.column { return nil } }
         let width = keys.count
@@ -111,11 +117,39 @@ extension RowComparator {
                 }
             }
         }
-        if !anyNulls && width <= 2 {
+        self.width = width
+        self.words = words
+        self.ranks = ranks
+    }
+
+    /// Whether row `a` sorts before row `b`, ties broken by row number (so sorts are stable). `w` and `r` are
+    /// `words` and `ranks` (an empty `r` when no key has NULLs).
+    @inline(__always)
+    static func less(_ a: Int32, _ b: Int32, _ w: UnsafeBufferPointer<UInt64>, _ r: UnsafeBufferPointer<UInt8>, width: Int) -> Bool {
+        let ra = Int(a) &* width, rb = Int(b) &* width
+        for k in 0..<width {
+            if r.count > 0 {
+                let x = r[ra &+ k], y = r[rb &+ k]
+                if x != y { return x < y }
+                if x != 1 { continue }  // both NULL
+            }
+            let x = w[ra &+ k], y = w[rb &+ k]
+            if x != y { return x < y }
+        }
+        return a < b
+    }
+}
+
+extension RowComparator {
+    /// The sort without text keys, on ``NormalizedKeys``.
+    fileprivate func sortedByNormalizedKeys(_ n: Int) -> [Int32]? {
+        guard let keys = NormalizedKeys(self, n) else { return nil }
+        let width = keys.width
+        if keys.ranks.isEmpty && width <= 2 {
             // One or two keys without NULLs: sort the keys themselves with their row number, in place, so the sort
             // reads contiguous memory instead of chasing indices.
             var entries = [SortEntry](unsafeUninitializedCapacity: n) { out, count in
-                words.withUnsafeBufferPointer { w in
+                keys.words.withUnsafeBufferPointer { w in
                     for i in 0..<n {
                         out[i] = SortEntry(first: w[i * width], second: width == 2 ? w[i * width + 1] : 0, row: Int32(i))
                     }
@@ -130,22 +164,10 @@ extension RowComparator {
             return entries.map(\.row)
         }
         var idx = (0..<n).map { Int32($0) }
-        words.withUnsafeBufferPointer { w in
-            ranks.withUnsafeBufferPointer { r in
+        keys.words.withUnsafeBufferPointer { w in
+            keys.ranks.withUnsafeBufferPointer { r in
                 idx.withUnsafeMutableBufferPointer { ix in
-                    ix.sort { a, b in
-                        let ra = Int(a) &* width, rb = Int(b) &* width
-                        for k in 0..<width {
-                            if anyNulls {
-                                let x = r[ra &+ k], y = r[rb &+ k]
-                                if x != y { return x < y }
-                                if x != 1 { continue }  // both NULL
-                            }
-                            let x = w[ra &+ k], y = w[rb &+ k]
-                            if x != y { return x < y }
-                        }
-                        return a < b
-                    }
+                    ix.sort { a, b in NormalizedKeys.less(a, b, w, r, width: width) }
                 }
             }
         }

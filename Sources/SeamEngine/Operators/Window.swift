@@ -14,10 +14,15 @@ struct WindowOperator {
         let all = batches.isEmpty ? Batch(columns: types.map { Vectors.constant(.null, $0, 0) }, count: 0) : concatBatches(batches, types)
         var extra: [ColumnVector] = []
         // Calls over the same PARTITION BY / ORDER BY (a funnel's lead(x) and lead(x, 2)) share one sort.
-        var sorts: [SortSpec: [Int32]] = [:]
+        var sorts: [SortSpec: WindowOrder] = [:]
         for call in calls { extra.append(try compute(call, all, &sorts)) }
         let out = Batch(columns: all.columns + extra, count: all.count)
-        return out.count > (1 << 16) ? gatherBatches(out, (0..<out.count).map { Int32($0) }) : [out]
+        // Batches of 64K rows for the operators above, which run batches in parallel; the vectors are shared.
+        if out.count == 0 { return [out] }
+        return stride(from: 0, to: out.count, by: 1 << 16).map { start in
+            let rows = start..<min(start + (1 << 16), out.count)
+            return Batch(columns: out.columns.map { Gather.view($0, rows) }, count: rows.count)
+        }
     }
 
     /// What a window's sort depends on.
@@ -26,7 +31,7 @@ struct WindowOperator {
         let orderBy: [SortKey]
     }
 
-    private func compute(_ call: WindowCall, _ b: Batch, _ sorts: inout [SortSpec: [Int32]]) throws -> ColumnVector {
+    private func compute(_ call: WindowCall, _ b: Batch, _ sorts: inout [SortSpec: WindowOrder]) throws -> ColumnVector {
         let n = b.count
         let ev = executor.evaluator
         let parts = try call.partitionBy.map { try ev.evaluate($0, b) }
@@ -35,13 +40,12 @@ struct WindowOperator {
         let partCmp = RowComparator(parts, descending: parts.map { _ in false }, nullsFirst: parts.map { _ in true })
         let orderCmp = RowComparator(orders, descending: call.orderBy.map(\.descending), nullsFirst: call.orderBy.map(\.nullsFirst))
         let spec = SortSpec(partitionBy: call.partitionBy, orderBy: call.orderBy)
-        let sorted: [Int32]
+        let order: WindowOrder
         if let done = sorts[spec] {
-            sorted = done
+            order = done
         } else {
-            let all = RowComparator(parts + orders, descending: parts.map { _ in false } + call.orderBy.map(\.descending), nullsFirst: parts.map { _ in true } + call.orderBy.map(\.nullsFirst))
-            sorted = all.sortedIndices(n)
-            sorts[spec] = sorted
+            order = WindowOrder(parts: parts, partCmp: partCmp, orderCmp: orderCmp, orderBy: call.orderBy, n: n, executor: executor)
+            sorts[spec] = order
         }
         // Results by input row: ints/doubles, or a gather index into the argument (-1 = NULL, -2 = default); only
         // the arrays this call writes are allocated.
@@ -57,12 +61,23 @@ struct WindowOperator {
         var doubles = [Double](repeating: 0, count: usesDoubles ? n : 0)
         var valid = [Bool](repeating: true, count: usesValid ? n : 0)
         var pick = [Int32](repeating: -1, count: usesPick ? n : 0)
-        var start = 0
-        while start < n {
-            var end = start + 1
-            while end < n && partCmp.compare(Int(sorted[start]), Int(sorted[end])) == 0 { end += 1 }
-            try partition(call, sorted, start, end, orderCmp, args, &ints, &doubles, &valid, &pick)
-            start = end
+        // Partitions are independent and write disjoint rows: chunks of them run on every worker.
+        try ints.withUnsafeMutableBufferPointer { ints in
+            try doubles.withUnsafeMutableBufferPointer { doubles in
+                try valid.withUnsafeMutableBufferPointer { valid in
+                    try pick.withUnsafeMutableBufferPointer { pick in
+                        try order.sorted.withUnsafeBufferPointer { sorted in
+                            let out = UncheckedSendable(value: WindowOutputs(ints: ints, doubles: doubles, valid: valid, pick: pick, sorted: sorted))
+                            let chunks = order.chunks(threads: executor.threads)
+                            try parallelFor(chunks.count, threads: executor.threads, token: executor.token) { _, c in
+                                for p in chunks[c] {
+                                    try partition(call, out.value, order.starts[p], order.starts[p + 1], orderCmp, args)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
         switch call.kind {
         case .function(.rowNumber), .function(.rank), .function(.denseRank), .function(.ntile):
@@ -85,27 +100,45 @@ struct WindowOperator {
         }
     }
 
+    /// Row `i` takes `arg[pick[i]]`; -1 is NULL and -2 the default (lag/lead's third argument).
     private func pickValues(_ arg: ColumnVector, _ pick: [Int32], defaultValue: ColumnVector?, _ t: LogicalType) -> ColumnVector {
         let n = pick.count
-        let safe = pick.map { max($0, 0) }
-        var gathered = n == 0 || arg.count == 0 ? Vectors.constant(.null, t, n) : Gather.rows(arg, safe)
-        var flags = [UInt8](repeating: 1, count: n)
-        var choice = [Int32](repeating: 0, count: n)
-        for i in 0..<n {
-            if pick[i] == -1 { flags[i] = 0 }
-            if pick[i] == -2 { choice[i] = 1 }
-            if pick[i] >= 0 && arg.isNull(Int(pick[i])) { flags[i] = 0 }
+        if n == 0 || arg.count == 0 {
+            let nulls = Vectors.constant(.null, t, n)
+            return defaultValue.map { Pick.rows([nulls, $0], pick.map { $0 == -2 ? 1 : 0 }, t, n) } ?? nulls
+        }
+        let argValidity = Vectors.validity(arg)
+        var safe = [Int32](repeating: 0, count: n)
+        var flags = [UInt8](repeating: 0, count: n)
+        var choice = [Int32](repeating: 0, count: defaultValue == nil ? 0 : n)
+        pick.withUnsafeBufferPointer { pick in
+            safe.withUnsafeMutableBufferPointer { safe in
+                flags.withUnsafeMutableBufferPointer { flags in
+                    for i in 0..<n {
+                        let p = pick[i]
+                        let row = max(p, 0)
+                        safe[i] = row
+                        let valid: Bool = p >= 0 && Vectors.isValid(argValidity, Int(row))
+                        flags[i] = valid ? 1 : 0
+                    }
+                }
+            }
+            if defaultValue != nil {
+                choice.withUnsafeMutableBufferPointer { choice in
+                    for i in 0..<n { choice[i] = pick[i] == -2 ? 1 : 0 }
+                }
+            }
         }
         let validity = flags.withUnsafeBufferPointer { Vectors.validity(fromFlags: $0.baseAddress!, n) }
-        gathered = Vectors.withValidity(gathered, validity)
+        let gathered = Vectors.withValidity(Gather.rows(arg, safe), validity)
         if let defaultValue { return Pick.rows([gathered, defaultValue], choice, t, n) }
         return gathered
     }
 
     private func partition(
-        _ call: WindowCall, _ sorted: [Int32], _ start: Int, _ end: Int, _ orderCmp: RowComparator, _ args: [ColumnVector],
-        _ ints: inout [Int64], _ doubles: inout [Double], _ valid: inout [Bool], _ pick: inout [Int32]
+        _ call: WindowCall, _ out: WindowOutputs, _ start: Int, _ end: Int, _ orderCmp: RowComparator, _ args: [ColumnVector]
     ) throws {
+        let sorted = out.sorted, ints = out.ints, doubles = out.doubles, valid = out.valid, pick = out.pick
         let size = end - start
         let ordered = !call.orderBy.isEmpty
         // Peer groups: runs of rows equal on ORDER BY (the whole partition without ORDER BY), for the functions
@@ -224,5 +257,150 @@ struct WindowOperator {
                 pos = groupEnd
             }
         }
+    }
+}
+
+/// Where a window call writes its results (by input row), and the rows in window order: shared by the workers, each
+/// of which writes only the rows of its own partitions.
+struct WindowOutputs {
+    let ints: UnsafeMutableBufferPointer<Int64>
+    let doubles: UnsafeMutableBufferPointer<Double>
+    let valid: UnsafeMutableBufferPointer<Bool>
+    let pick: UnsafeMutableBufferPointer<Int32>
+    let sorted: UnsafeBufferPointer<Int32>
+}
+
+/// The rows of a window in (PARTITION BY, ORDER BY) order, ties in input order, and where each partition starts.
+///
+/// One integer PARTITION BY key over a modest range (customer ids) is partitioned by a counting sort: one pass to
+/// count, one to place, keeping input order within a partition; then each partition is sorted on its own, in
+/// parallel, and most need no sort at all (events stored in time order per customer arrive in time order). Other keys
+/// take one sort over all rows.
+struct WindowOrder {
+    var sorted: [Int32]
+    /// Start position of each partition in `sorted`, then `n`.
+    var starts: [Int]
+
+    init(parts: [ColumnVector], partCmp: RowComparator, orderCmp: RowComparator, orderBy: [SortKey], n: Int, executor: Executor) {
+        if let dense = WindowOrder.byDenseKey(parts, n) {
+            self = dense
+            sortPartitions(orderCmp, executor: executor)
+            return
+        }
+        let all = RowComparator(
+            parts.map { $0 } + orderCmp.vectors, descending: parts.map { _ in false } + orderBy.map(\.descending),
+            nullsFirst: parts.map { _ in true } + orderBy.map(\.nullsFirst))
+        sorted = all.sortedIndices(n)
+        starts = []
+        var start = 0
+        while start < n {
+            starts.append(start)
+            var end = start + 1
+            while end < n && partCmp.compare(Int(sorted[start]), Int(sorted[end])) == 0 { end += 1 }
+            start = end
+        }
+        starts.append(n)
+    }
+
+    /// Partitions by a counting sort over one INTEGER or BIGINT key whose values span at most a few times the row
+    /// count; NULL keys form the first partition. Nil for other keys.
+    static func byDenseKey(_ parts: [ColumnVector], _ n: Int) -> WindowOrder? {
+        guard parts.count == 1, parts[0].type.physical == .int32 || parts[0].type.physical == .int64 else { return nil }
+        let key = parts[0]
+        guard let (lo, hi) = DenseKeys.range(key) else { return WindowOrder(sorted: (0..<n).map { Int32($0) }, starts: n > 0 ? [0, n] : [0]) }
+        let (span, overflow) = hi.subtractingReportingOverflow(lo)
+        guard !overflow, span < max(Int64(n) * 4, 1 << 16), span < 1 << 28 else { return nil }
+        // Slot 0 holds NULL keys, slot v - lo + 1 the key v.
+        let slots = Int(span) + 2
+        var next = [Int32](repeating: 0, count: slots + 1)
+        let validity = Vectors.validity(key)
+        func slotOf<T: FixedWidthInteger>(_ p: UnsafePointer<T>, _ i: Int) -> Int {
+            Vectors.isValid(validity, i) ? Int(Int64(p[i]) &- lo) &+ 1 : 0
+        }
+        var sorted = [Int32](repeating: 0, count: n)
+        var starts: [Int] = []
+        func place<T: FixedWidthInteger>(_: T.Type) {
+            let p = Vectors.pointer(key, T.self)
+            next.withUnsafeMutableBufferPointer { next in
+                for i in 0..<n { next[slotOf(p, i) &+ 1] &+= 1 }
+                for s in 0..<slots {
+                    if next[s + 1] > 0 { starts.append(Int(next[s])) }
+                    next[s + 1] &+= next[s]
+                }
+                sorted.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<n {
+                        let s = slotOf(p, i)
+                        out[Int(next[s])] = Int32(truncatingIfNeeded: i)
+                        next[s] &+= 1
+                    }
+                }
+            }
+        }
+        if key.type.physical == .int32 { place(Int32.self) } else { place(Int64.self) }
+        starts.append(n)
+        return WindowOrder(sorted: sorted, starts: starts)
+    }
+
+    private init(sorted: [Int32], starts: [Int]) {
+        self.sorted = sorted
+        self.starts = starts
+    }
+
+    /// Sorts each partition by ORDER BY (ties stay in input order), skipping partitions already in order.
+    private mutating func sortPartitions(_ orderCmp: RowComparator, executor: Executor) {
+        guard !orderCmp.keys.isEmpty else { return }
+        let n = sorted.count
+        let normalized = NormalizedKeys(orderCmp, n)
+        let chunks = self.chunks(threads: executor.threads)
+        let starts = self.starts
+        sorted.withUnsafeMutableBufferPointer { all in
+            let shared = UncheckedSendable(value: all)
+            func sortEach(_ less: (Int32, Int32) -> Bool) {
+                // Cancellation is checked between chunks; sorting itself cannot fail.
+                try? parallelFor(chunks.count, threads: executor.threads, token: executor.token) { _, c in
+                    for p in chunks[c] {
+                        let part = UnsafeMutableBufferPointer(rebasing: shared.value[starts[p]..<starts[p + 1]])
+                        var inOrder = true
+                        var i = 1
+                        while i < part.count {
+                            if less(part[i], part[i - 1]) {
+                                inOrder = false
+                                break
+                            }
+                            i += 1
+                        }
+                        if !inOrder { var part = part; part.sort(by: less) }
+                    }
+                }
+            }
+            if let normalized {
+                normalized.words.withUnsafeBufferPointer { w in
+                    normalized.ranks.withUnsafeBufferPointer { r in
+                        let width = normalized.width
+                        sortEach { a, b in NormalizedKeys.less(a, b, w, r, width: width) }
+                    }
+                }
+            } else {
+                sortEach { a, b in
+                    let c = orderCmp.compare(Int(a), Int(b))
+                    return c != 0 ? c < 0 : a < b
+                }
+            }
+        }
+    }
+
+    /// Partition numbers in contiguous chunks of about equal row counts, several per worker.
+    func chunks(threads: Int) -> [Range<Int>] {
+        let partitions = starts.count - 1
+        guard partitions > 0 else { return [] }
+        let n = starts[partitions]
+        let target = max(1 << 14, n / max(1, threads * 8))
+        var out: [Range<Int>] = []
+        var first = 0
+        for p in 0..<partitions where starts[p + 1] - starts[first] >= target || p == partitions - 1 {
+            out.append(first..<(p + 1))
+            first = p + 1
+        }
+        return out
     }
 }

@@ -73,3 +73,40 @@ package enum BitPacking {
         }
     }
 }
+
+extension BitPacking {
+    /// Unpacks only the values at `rows` (each below the packed count) into `out[0..<rows.count]`, storing
+    /// `T(truncatingIfNeeded: reference &+ v)`: what ``unpack(_:count:width:reference:into:)`` followed by a gather
+    /// gives, without touching the values in between. `src` must hold the whole packed stream.
+    @inlinable
+    package static func unpack<T: FixedWidthInteger>(
+        _ src: UnsafeRawBufferPointer, rows: UnsafeBufferPointer<Int32>, width: Int, reference: UInt64,
+        into out: UnsafeMutablePointer<T>
+    ) {
+        if width == 0 {
+            out.initialize(repeating: T(truncatingIfNeeded: reference), count: rows.count)
+            return
+        }
+        let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) &- 1
+        let base = src.baseAddress!
+        let lastLoad = src.count - 8
+        let wordCount = src.count >> 3
+        var i = 0
+        while i < rows.count {
+            let bit = Int(rows[i]) &* width
+            let byte = bit >> 3
+            var v: UInt64
+            if width <= 56 && byte <= lastLoad {
+                v = base.loadUnaligned(fromByteOffset: byte, as: UInt64.self) >> UInt64(bit & 7)
+            } else {
+                let word = bit >> 6, shift = bit & 63
+                v = base.loadUnaligned(fromByteOffset: word << 3, as: UInt64.self) >> UInt64(shift)
+                if shift + width > 64 && word + 1 < wordCount {
+                    v |= base.loadUnaligned(fromByteOffset: (word + 1) << 3, as: UInt64.self) << UInt64(64 - shift)
+                }
+            }
+            out[i] = T(truncatingIfNeeded: reference &+ (v & mask))
+            i &+= 1
+        }
+    }
+}

@@ -53,6 +53,17 @@ package protocol Codec: Sendable {
     ) throws(StorageError) -> DecodedValues
 }
 
+/// A codec that can decode a chosen subset of a block's rows without decoding the rest (bit-packed values and run
+/// lengths allow random access). Scans use it for the columns a filter did not need: only the rows that passed are
+/// decoded. Codecs without it are decoded whole and gathered.
+package protocol SelectiveCodec: Codec {
+    /// Decodes the values at `rows` (ascending, distinct, each below `count`), in that order: the same values as
+    /// ``Codec/decode(_:type:count:owner:)`` followed by a gather. A damaged payload throws as the full decode does.
+    func decode(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, rows: UnsafeBufferPointer<Int32>, owner: AnyObject?
+    ) throws(StorageError) -> DecodedValues
+}
+
 /// The table of codecs. Registering a codec is one line here; a duplicate id stops the program at startup.
 package enum Codecs {
     package static let all: [any Codec] = [
@@ -107,19 +118,25 @@ package func makeIntegerBuffer(
     Buffer(byteCount: count * type.physical.width!) { fill($0.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!) }
 }
 
-/// Unpacks bit-packed values into a buffer of the physical type of `type`.
+/// Unpacks bit-packed values (all `count` of them, or only those at `rows`) into a buffer of the physical type of
+/// `type`.
 package func unpackIntegers(
-    _ src: UnsafeRawBufferPointer, type: LogicalType, count: Int, width: Int, reference: UInt64
+    _ src: UnsafeRawBufferPointer, type: LogicalType, count: Int, rows: UnsafeBufferPointer<Int32>?, width: Int, reference: UInt64
 ) -> Buffer {
-    makeIntegerBuffer(type: type, count: count) { p in
-        guard count > 0 else { return }
+    func unpack<T: FixedWidthInteger>(_ out: UnsafeMutablePointer<T>) {
+        if let rows {
+            BitPacking.unpack(src, rows: rows, width: width, reference: reference, into: out)
+        } else {
+            BitPacking.unpack(src, count: count, width: width, reference: reference, into: out)
+        }
+    }
+    let n = rows?.count ?? count
+    return makeIntegerBuffer(type: type, count: n) { p in
+        guard n > 0 else { return }
         switch type.physical {
-        case .uint8:
-            BitPacking.unpack(src, count: count, width: width, reference: reference, into: p.assumingMemoryBound(to: UInt8.self))
-        case .int32:
-            BitPacking.unpack(src, count: count, width: width, reference: reference, into: p.assumingMemoryBound(to: Int32.self))
-        default:
-            BitPacking.unpack(src, count: count, width: width, reference: reference, into: p.assumingMemoryBound(to: Int64.self))
+        case .uint8: unpack(p.assumingMemoryBound(to: UInt8.self))
+        case .int32: unpack(p.assumingMemoryBound(to: Int32.self))
+        default: unpack(p.assumingMemoryBound(to: Int64.self))
         }
     }
 }

@@ -10,7 +10,7 @@ import Foundation
 /// ```
 /// The dictionary is in first-appearance order. Blocks with more than 2^16 distinct values are left to
 /// other codecs: a dictionary that large no longer pays.
-package struct DictionaryCodec: Codec {
+package struct DictionaryCodec: SelectiveCodec {
     package var id: CodecID { .dictionary }
     package var name: String { "dictionary" }
     package init() {}
@@ -98,9 +98,10 @@ package struct DictionaryCodec: Codec {
         BitPacking.pack(count: v.count, width: width, into: &out) { UInt64(codes[$0]) }
     }
 
-    package func decode(
-        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, owner: AnyObject?
-    ) throws(StorageError) -> DecodedValues {
+    /// The entries and the packed codes of a dictionary block, after checking its header.
+    private func parts(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int
+    ) throws(StorageError) -> (entries: ColumnVector, packed: UnsafeRawBufferPointer, width: Int) {
         guard type == .varchar else { throw StorageError(.corrupt, "dictionary block for a \(type) column") }
         var r = ByteReader(payload)
         let entries = Int(try r.u32())
@@ -119,18 +120,44 @@ package struct DictionaryCodec: Codec {
             type: .varchar, count: entries, owner: nil)
         try r.align(to: 8)
         let packed = try r.slice(BitPacking.byteCount(count: count, width: width))
-        // The block stays in dictionary form: codes plus the (borrowed) entries; the engine flattens it if it must.
+        return (ColumnVector(type: .varchar, count: entries, values: dict.values, offsets: dict.offsets), packed, width)
+    }
+
+    package func decode(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, owner: AnyObject?
+    ) throws(StorageError) -> DecodedValues {
+        let (entries, packed, width) = try parts(payload, type: type, count: count)
+        // The block stays in dictionary form: codes plus the entries; the engine flattens it if it must.
+        let codes = try codeBuffer(count, entries: entries.count) { c in
+            BitPacking.unpack(packed, count: count, width: width, reference: 0, into: c)
+        }
+        return DecodedValues(codes: codes, entries: entries)
+    }
+
+    package func decode(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, rows: UnsafeBufferPointer<Int32>, owner: AnyObject?
+    ) throws(StorageError) -> DecodedValues {
+        let (entries, packed, width) = try parts(payload, type: type, count: count)
+        let codes = try codeBuffer(rows.count, entries: entries.count) { c in
+            BitPacking.unpack(packed, rows: rows, width: width, reference: 0, into: c)
+        }
+        return DecodedValues(codes: codes, entries: entries)
+    }
+
+    /// `n` codes written by `unpack`, each checked against the entry count (a damaged block must throw, not trap).
+    private func codeBuffer(
+        _ n: Int, entries: Int, _ unpack: (UnsafeMutablePointer<UInt32>) -> Void
+    ) throws(StorageError) -> Buffer {
         var bad: UInt32? = nil
-        let codes = Buffer(byteCount: count * 4) { raw in
-            guard count > 0 else { return }
+        let codes = Buffer(byteCount: n * 4) { raw in
+            guard n > 0 else { return }
             let c = raw.bindMemory(to: UInt32.self)
-            BitPacking.unpack(packed, count: count, width: width, reference: 0, into: c.baseAddress!)
+            unpack(c.baseAddress!)
             var maxCode: UInt32 = 0
-            for i in 0..<count { maxCode = max(maxCode, c[i]) }
+            for i in 0..<n { maxCode = max(maxCode, c[i]) }
             if Int(maxCode) >= entries { bad = maxCode }
         }
         if let bad { throw StorageError(.corrupt, "dictionary code \(bad) ≥ \(entries)") }
-        let dictVector = ColumnVector(type: .varchar, count: entries, values: dict.values, offsets: dict.offsets)
-        return DecodedValues(codes: codes, entries: dictVector)
+        return codes
     }
 }

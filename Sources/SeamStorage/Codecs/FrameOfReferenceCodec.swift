@@ -6,7 +6,7 @@ package import SeamColumnar
 /// | reference: i64 (the minimum) | width: u8 | pad: 7 | bit-packed (value - reference), `width` bits each |
 /// ```
 /// A constant block has width 0 and no packed bytes.
-package struct FrameOfReferenceCodec: Codec {
+package struct FrameOfReferenceCodec: SelectiveCodec {
     package var id: CodecID { .frameOfReference }
     package var name: String { "for" }
     package init() {}
@@ -43,13 +43,26 @@ package struct FrameOfReferenceCodec: Codec {
     package func decode(
         _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, owner: AnyObject?
     ) throws(StorageError) -> DecodedValues {
+        let (reference, width, packed) = try parts(payload, count: count)
+        return DecodedValues(values: unpackIntegers(packed, type: type, count: count, rows: nil, width: width, reference: reference))
+    }
+
+    package func decode(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, rows: UnsafeBufferPointer<Int32>, owner: AnyObject?
+    ) throws(StorageError) -> DecodedValues {
+        let (reference, width, packed) = try parts(payload, count: count)
+        return DecodedValues(values: unpackIntegers(packed, type: type, count: count, rows: rows, width: width, reference: reference))
+    }
+
+    /// The reference, the bit width and the packed values of a block, after checking its header.
+    private func parts(
+        _ payload: UnsafeRawBufferPointer, count: Int
+    ) throws(StorageError) -> (reference: UInt64, width: Int, packed: UnsafeRawBufferPointer) {
         var r = ByteReader(payload)
         let reference = try r.i64()
         let width = Int(try r.u8())
         _ = try r.slice(7)
         guard width <= 64 else { throw StorageError(.corrupt, "bit width \(width) is over 64") }
-        let packed = try r.slice(BitPacking.byteCount(count: count, width: width))
-        return DecodedValues(
-            values: unpackIntegers(packed, type: type, count: count, width: width, reference: UInt64(bitPattern: reference)))
+        return (UInt64(bitPattern: reference), width, try r.slice(BitPacking.byteCount(count: count, width: width)))
     }
 }

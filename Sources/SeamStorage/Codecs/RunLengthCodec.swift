@@ -6,7 +6,7 @@ import SeamKernels
 /// ```
 /// | run count: u32 | pad: 4 | run lengths: u32 × runs | pad to 8 | run values, plain-encoded |
 /// ```
-package struct RunLengthCodec: Codec {
+package struct RunLengthCodec: SelectiveCodec {
     package var id: CodecID { .runLength }
     package var name: String { "rle" }
     package init() {}
@@ -49,9 +49,10 @@ package struct RunLengthCodec: Codec {
         PlainCodec().encode(Gather.rows(v, starts), into: &out)
     }
 
-    package func decode(
-        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, owner: AnyObject?
-    ) throws(StorageError) -> DecodedValues {
+    /// The run lengths and run values of a run-length block, after checking that the runs cover `count` rows.
+    private func parts(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int
+    ) throws(StorageError) -> (runs: Int, lengths: UnsafeRawBufferPointer, values: DecodedValues) {
         var r = ByteReader(payload)
         let runs = Int(try r.u32())
         _ = try r.u32()
@@ -68,39 +69,84 @@ package struct RunLengthCodec: Codec {
         }
         guard total == count else { throw StorageError(.corrupt, "runs cover \(total) rows, block has \(count)") }
         let runValues = try PlainCodec().decode(try r.slice(r.remaining), type: type, count: runs, owner: nil)
-        func runLength(_ k: Int) -> Int { Int(lengths.loadUnaligned(fromByteOffset: k * 4, as: UInt32.self)) }
+        return (runs, lengths, runValues)
+    }
+
+    package func decode(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, owner: AnyObject?
+    ) throws(StorageError) -> DecodedValues {
+        let (runs, lengths, runValues) = try parts(payload, type: type, count: count)
+        return decoded(RunWalk(runs: runs, lengths: lengths, rows: nil), values: runValues, type: type, count: count)
+    }
+
+    package func decode(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, rows: UnsafeBufferPointer<Int32>, owner: AnyObject?
+    ) throws(StorageError) -> DecodedValues {
+        let (runs, lengths, runValues) = try parts(payload, type: type, count: count)
+        return decoded(RunWalk(runs: runs, lengths: lengths, rows: rows), values: runValues, type: type, count: rows.count)
+    }
+
+    /// The output rows, each given its run by `walk`: fixed-width types take the run's value; VARCHAR stays in
+    /// dictionary form, one entry per run and the run's index as each row's code.
+    private func decoded(_ walk: RunWalk, values runValues: DecodedValues, type: LogicalType, count: Int) -> DecodedValues {
         if let w = type.physical.width {
-            func fill<T: BitwiseCopyable>(_: T.Type) -> Buffer {
-                Buffer(byteCount: count * w) { out in
-                    let o = out.bindMemory(to: T.self)
-                    let src = runValues.values.base
-                    var at = 0
-                    for k in 0..<runs {
-                        let v = src.loadUnaligned(fromByteOffset: k * w, as: T.self)
-                        for i in at..<(at + runLength(k)) { o[i] = v }
-                        at += runLength(k)
-                    }
-                }
-            }
+            let src = runValues.values.base
             switch w {
-            case 1: return DecodedValues(values: fill(UInt8.self))
-            case 4: return DecodedValues(values: fill(UInt32.self))
+            case 1:
+                return DecodedValues(values: Buffer(byteCount: count) { out in
+                    walk.fill(out.bindMemory(to: UInt8.self).baseAddress) { k in src.load(fromByteOffset: k, as: UInt8.self) }
+                })
+            case 4:
+                return DecodedValues(values: Buffer(byteCount: count * 4) { out in
+                    walk.fill(out.bindMemory(to: UInt32.self).baseAddress) { k in src.loadUnaligned(fromByteOffset: k * 4, as: UInt32.self) }
+                })
             default:
                 precondition(w == 8, "fixed widths are 1, 4 and 8 bytes")
-                return DecodedValues(values: fill(UInt64.self))
+                return DecodedValues(values: Buffer(byteCount: count * 8) { out in
+                    walk.fill(out.bindMemory(to: UInt64.self).baseAddress) { k in src.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self) }
+                })
             }
         }
-        // VARCHAR stays in dictionary form: one entry per run, the run's index as each row's code.
-        let runVector = ColumnVector(type: .varchar, count: runs, values: runValues.values, offsets: runValues.offsets)
+        let runVector = ColumnVector(type: .varchar, count: walk.runs, values: runValues.values, offsets: runValues.offsets)
         let codes = Buffer(byteCount: count * 4) { out in
-            let o = out.bindMemory(to: UInt32.self)
-            var at = 0
-            for k in 0..<runs {
-                for i in at..<(at + runLength(k)) { o[i] = UInt32(k) }
-                at += runLength(k)
-            }
+            walk.fill(out.bindMemory(to: UInt32.self).baseAddress) { k in UInt32(truncatingIfNeeded: k) }
         }
         return DecodedValues(codes: codes, entries: runVector)
+    }
+}
+
+/// Which run each output row belongs to: every row of the block, or only `rows` (ascending), found in one walk.
+private struct RunWalk {
+    let runs: Int
+    let lengths: UnsafeRawBufferPointer
+    let rows: UnsafeBufferPointer<Int32>?
+
+    @inline(__always)
+    func length(_ k: Int) -> Int { Int(lengths.loadUnaligned(fromByteOffset: k * 4, as: UInt32.self)) }
+
+    /// Writes `value(run)` for each output row into `out` (nil only when there are no rows).
+    @inline(__always)
+    func fill<T>(_ out: UnsafeMutablePointer<T>?, _ value: (Int) -> T) {
+        guard let out, runs > 0 else { return }
+        guard let rows else {
+            var at = 0
+            for k in 0..<runs {
+                let len = length(k)
+                (out + at).update(repeating: value(k), count: len)
+                at += len
+            }
+            return
+        }
+        var k = 0
+        var end = length(0)
+        for i in 0..<rows.count {
+            let row = Int(rows[i])
+            while row >= end && k + 1 < runs {
+                k += 1
+                end += length(k)
+            }
+            out[i] = value(k)
+        }
     }
 }
 

@@ -1,0 +1,109 @@
+import SeamColumnar
+import SeamEngine
+import SeamSQL
+import SeamStorage
+import SeamTestSupport
+import Testing
+
+/// The fast paths of scans and windows give the answers of the plain ones: a filter over a scan that decodes the other
+/// columns only for passing rows, and windows partitioned by a counting sort over an integer key.
+@Suite struct ScanAndWindowPathTests {
+    static let schema = Schema([
+        Field("id", .integer), Field("k", .integer), Field("s", .varchar), Field("amount", .decimal),
+        Field("ts", .timestamp), Field("v", .bigint),
+    ])
+
+    /// 6,000 rows in blocks of 256, shaped so blocks take different codecs (dictionary, run-length, frame of reference,
+    /// delta), with NULLs in every column but `id`, negative and repeated partition keys, and ties in `ts`.
+    static let rows: [[Value]] = {
+        var rng = FixtureRandom(seed: 77)
+        let words = ["a", "b", "c", "purchase", "view", ""]
+        return (0..<6000).map { i -> [Value] in
+            let k: Value = Int.random(in: 0..<25, using: &rng) == 0 ? .null : .integer(Int32(Int.random(in: -40..<160, using: &rng)))
+            let s: Value = Int.random(in: 0..<15, using: &rng) == 0 ? .null : .varchar(words[(i / 7 + Int.random(in: 0..<2, using: &rng)) % words.count])
+            let amount: Value = (i / 40) % 3 == 0 ? .null : .decimal(Int64((i / 40) % 11) * 250 - 500)
+            let ts: Value = Int.random(in: 0..<30, using: &rng) == 0 ? .null : .timestamp(1_700_000_000_000_000 + Int64(i / 3) * 1_000_000)
+            let v: Value = Int.random(in: 0..<10, using: &rng) == 0 ? .null : .bigint(Int64(Int.random(in: -1000..<1000, using: &rng)))
+            return [.integer(Int32(i)), k, s, amount, ts, v]
+        }
+    }()
+
+    static func engine(threads: Int = 2) throws -> QueryEngine {
+        let store = try EngineFixture.store(table: "t", schema: schema, rows: rows, blockRows: 256)
+        return QueryEngine(store: store, options: QueryOptions(threads: threads))
+    }
+
+    @Test func aFilterOverAScanReturnsExactlyThePassingRows() throws {
+        let engine = try Self.engine()
+        func int(_ v: Value) -> Int64? {
+            switch v {
+            case .integer(let x): return Int64(x)
+            case .bigint(let x), .decimal(let x), .timestamp(let x): return x
+            default: return nil
+            }
+        }
+        let cases: [(String, ([Value]) -> Bool)] = [
+            ("s = 'purchase'", { $0[2] == .varchar("purchase") }),
+            ("k > 50", { int($0[1]).map { $0 > 50 } ?? false }),
+            ("k IS NULL", { $0[1].isNull }),
+            ("amount > 300", { int($0[3]).map { $0 > 30_000 } ?? false }),
+            ("s IN ('a', 'view') AND ts >= TIMESTAMP '2023-11-14 23:00:00'", { row in
+                (row[2] == .varchar("a") || row[2] == .varchar("view")) && (int(row[4]).map { $0 >= 1_700_002_800_000_000 } ?? false)
+            }),
+            ("v < 0 OR s = ''", { row in (int(row[5]).map { $0 < 0 } ?? false) || row[2] == .varchar("") }),
+            ("id >= 0", { _ in true }),
+            ("id < 0", { _ in false }),
+        ]
+        for (predicate, keep) in cases {
+            let got = try engine.query("SELECT id, k, s, amount, ts, v FROM t WHERE \(predicate)").rows
+            let want = Self.rows.filter(keep)
+            #expect(got.count == want.count, "\(predicate)")
+            #expect(got == want, "\(predicate)")
+        }
+        // Only the predicate's columns, and none of them.
+        #expect(try engine.query("SELECT s FROM t WHERE s = 'b'").rows.count == Self.rows.filter { $0[2] == .varchar("b") }.count)
+        #expect(try engine.query("SELECT count(*) FROM t WHERE amount IS NOT NULL").rows == [[.bigint(Int64(Self.rows.filter { !$0[3].isNull }.count))]])
+    }
+
+    /// A window partitioned by the integer `k` (counting sort) against the same window partitioned by `k` as text
+    /// (one sort over all rows): the same value for every row.
+    @Test(arguments: [1, 2])
+    func windowsByAnIntegerKeyMatchTheGeneralSort(threads: Int) throws {
+        let engine = try Self.engine(threads: threads)
+        let calls = [
+            "row_number() OVER (PARTITION BY %@ ORDER BY ts, id)",
+            "rank() OVER (PARTITION BY %@ ORDER BY ts DESC NULLS LAST)",
+            "dense_rank() OVER (PARTITION BY %@ ORDER BY s)",
+            "lag(v) OVER (PARTITION BY %@ ORDER BY ts, id)",
+            "lead(s, 2, 'none') OVER (PARTITION BY %@ ORDER BY ts, id)",
+            "sum(v) OVER (PARTITION BY %@ ORDER BY ts)",
+            "count(*) OVER (PARTITION BY %@)",
+            "ntile(3) OVER (PARTITION BY %@ ORDER BY v NULLS FIRST, id)",
+            "first_value(id) OVER (PARTITION BY %@ ORDER BY amount DESC, id)",
+        ]
+        for call in calls {
+            func run(_ key: String) throws -> [[Value]] {
+                try engine.query("SELECT id, \(call.replacingOccurrences(of: "%@", with: key)) AS w FROM t ORDER BY id").rows
+            }
+            let dense = try run("k")
+            #expect(dense.count == Self.rows.count)
+            #expect(dense == (try run("CAST(k AS VARCHAR)")), "\(call)")
+        }
+    }
+
+    @Test func aWindowPartitionedByAnIntegerKeyIsCheckedByHand() throws {
+        let rows: [[Value]] = [
+            [.integer(1), .integer(5), .timestamp(30)], [.integer(2), .integer(-2), .timestamp(10)],
+            [.integer(3), .integer(5), .timestamp(10)], [.integer(4), .null, .timestamp(5)],
+            [.integer(5), .integer(5), .timestamp(20)], [.integer(6), .null, .timestamp(1)],
+        ]
+        let schema = Schema([Field("id", .integer), Field("k", .integer), Field("ts", .timestamp)])
+        let store = try EngineFixture.store(table: "w", schema: schema, rows: rows, blockRows: 2)
+        let r = try QueryEngine(store: store).query(
+            "SELECT id, row_number() OVER (PARTITION BY k ORDER BY ts) AS n, lead(id) OVER (PARTITION BY k ORDER BY ts) AS next FROM w ORDER BY id").rows
+        #expect(r == [
+            [.integer(1), .bigint(3), .null], [.integer(2), .bigint(1), .null], [.integer(3), .bigint(1), .integer(5)],
+            [.integer(4), .bigint(2), .null], [.integer(5), .bigint(2), .integer(1)], [.integer(6), .bigint(1), .integer(4)],
+        ])
+    }
+}
