@@ -135,6 +135,8 @@ public struct StringSpans {
     @usableFromInline let values: Buffer
     @usableFromInline let offsets: Buffer
     @usableFromInline let offs: UnsafePointer<UInt32>
+    /// `values.base`, read once: reaching through the buffer per row costs a retain and release.
+    @usableFromInline let base: UnsafeRawPointer
     public let count: Int
 
     public init(_ v: ColumnVector) {
@@ -142,13 +144,14 @@ public struct StringSpans {
         values = v.values
         offsets = v.offsets!
         offs = UnsafePointer(offsets.typed(UInt32.self, count: v.count + 1).baseAddress!)
+        base = values.base
         count = v.count
     }
 
     @inlinable @inline(__always)
     public subscript(_ row: Int) -> UnsafeRawBufferPointer {
         let start = Int(offs[row])
-        return UnsafeRawBufferPointer(start: values.base + start, count: Int(offs[row + 1]) - start)
+        return UnsafeRawBufferPointer(start: base + start, count: Int(offs[row + 1]) - start)
     }
 
     /// Byte-wise order (shorter first on a common prefix), as `lexicographicallyPrecedes` says: eight bytes per step,

@@ -220,7 +220,7 @@ enum Casts {
 
     private static func parse(_ v: ColumnVector, as t: LogicalType) throws -> ColumnVector {
         let n = v.count
-        let offs = Vectors.offsets(v)
+        let strings = StringSpans(v)
         let val = Vectors.validity(v)
         var builder = ColumnBuilder(t, capacity: n)
         for i in 0..<n {
@@ -228,7 +228,7 @@ enum Casts {
                 builder.appendNull()
                 continue
             }
-            let s = Vectors.string(v, offs, i)
+            let s = strings[i]
             var ok = true
             switch t {
             case .integer:

@@ -35,18 +35,18 @@ enum Compare {
             return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in CompareKernel.compare(p, n, k, x ? 1 : 0, o) }
         case (.bytes, .varchar(let s)):
             var needle = Array(s.utf8)
-            let offs = Vectors.offsets(v)
+            let strings = StringSpans(v)
             return needle.withUnsafeMutableBytes { nb in
                 let needleBytes = UnsafeRawBufferPointer(nb)
                 return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in
                     if op == .equal || op == .notEqual {
                         let want: UInt8 = op == .equal ? 1 : 0
                         for i in 0..<n {
-                            let x = Vectors.string(v, offs, i)
+                            let x = strings[i]
                             o[i] = (x.count == needleBytes.count && bytesEqual(x, needleBytes)) ? want : want ^ 1
                         }
                     } else {
-                        for i in 0..<n { o[i] = holds(op, compareBytes(Vectors.string(v, offs, i), needleBytes)) ? 1 : 0 }
+                        for i in 0..<n { o[i] = holds(op, compareBytes(strings[i], needleBytes)) ? 1 : 0 }
                     }
                 }
             }
@@ -100,10 +100,10 @@ enum Compare {
         case .int64: return fixed(Int64.self)
         case .double: return fixed(Double.self)
         case .bytes:
-            let oa = Vectors.offsets(a)
-            let ob = Vectors.offsets(b)
+            let oa = StringSpans(a)
+            let ob = StringSpans(b)
             return Vectors.make(.boolean, n, validity: validity) { (o: UnsafeMutablePointer<UInt8>) in
-                for i in 0..<n { o[i] = holds(op, compareBytes(Vectors.string(a, oa, i), Vectors.string(b, ob, i))) ? 1 : 0 }
+                for i in 0..<n { o[i] = holds(op, compareBytes(oa[i], ob[i])) ? 1 : 0 }
             }
         }
     }
@@ -180,9 +180,9 @@ enum InList {
                 for case .varchar(var s) in values {
                     s.withUTF8 { b in _ = table.findOrInsert(UnsafeRawBufferPointer(b), Hash64.hash(UnsafeRawBufferPointer(b))) }
                 }
-                let offs = Vectors.offsets(v)
+                let strings = StringSpans(v)
                 for i in 0..<n {
-                    let s = Vectors.string(v, offs, i)
+                    let s = strings[i]
                     if table.find(s, Hash64.hash(s)) >= 0 { hit[i] = 1 }
                 }
             } else {
@@ -243,7 +243,7 @@ enum InList {
 enum Like {
     static func evaluate(_ v: ColumnVector, pattern: String, caseInsensitive: Bool, negated: Bool) -> ColumnVector {
         let n = v.count
-        let offs = Vectors.offsets(v)
+        let strings = StringSpans(v)
         let pat = Array((caseInsensitive ? pattern.lowercased() : pattern).unicodeScalars)
         let hasUnderscore = pat.contains("_")
         let pieces = pattern.split(separator: "%", omittingEmptySubsequences: false)
@@ -259,7 +259,7 @@ enum Like {
                 return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in
                     needle.withUnsafeBytes { nb in
                         for i in 0..<n {
-                            let s = Vectors.string(v, offs, i)
+                            let s = strings[i]
                             var m: Bool
                             if pieces.count == 1 {
                                 m = Compare.bytesEqual(s, nb)
@@ -282,7 +282,7 @@ enum Like {
         let patternIsASCII = bytePattern.allSatisfy { $0 < 0x80 }
         return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in
             for i in 0..<n {
-                let row = Vectors.string(v, offs, i)
+                let row = strings[i]
                 let m: Bool
                 if patternIsASCII && !row.contains(where: { $0 >= 0x80 }) {
                     m = caseInsensitive

@@ -8,6 +8,33 @@ struct Evaluator: Sendable {
     /// `now()` for the whole statement (DuckDB: the transaction's start).
     let now: Int64
 
+    /// Where the boolean `e` is true, as 0/1 bytes without validity: NULL counts as false, as WHERE and FILTER treat
+    /// it. AND and OR combine their inputs' masks bytewise; the three-valued result `evaluate` gives would need a case
+    /// analysis per row only to be folded back into this.
+    func mask(_ e: BoundExpr, _ b: Batch) throws -> ColumnVector {
+        switch e {
+        case .and(let xs) where xs.count > 1, .or(let xs) where xs.count > 1:
+            var isAnd = false
+            if case .and = e { isAnd = true }
+            let masks = try xs.map { try mask($0, b) }
+            let n = b.count
+            return Vectors.make(.boolean, n, validity: nil) { (o: UnsafeMutablePointer<UInt8>) in
+                o.update(from: Vectors.pointer(masks[0], UInt8.self), count: n)
+                for m in masks.dropFirst() {
+                    let p = Vectors.pointer(m, UInt8.self)
+                    if isAnd { for i in 0..<n { o[i] &= p[i] } } else { for i in 0..<n { o[i] |= p[i] } }
+                }
+            }
+        default:
+            let v = try evaluate(e, b)
+            guard let validity = Vectors.validity(v) else { return v }
+            let p = Vectors.pointer(v, UInt8.self)
+            return Vectors.make(.boolean, v.count, validity: nil) { (o: UnsafeMutablePointer<UInt8>) in
+                for i in 0..<v.count { o[i] = p[i] & UInt8(truncatingIfNeeded: validity[i >> 6] >> UInt64(i & 63)) & 1 }
+            }
+        }
+    }
+
     func evaluate(_ e: BoundExpr, _ b: Batch) throws -> ColumnVector {
         if let out = try onDictionaryEntries(e, b) { return out }
         let n = b.count
@@ -172,13 +199,13 @@ enum Pick {
         case .double: return fixed(Double.self)
         case .bytes:
             var builder = ColumnBuilder(.varchar, capacity: n)
-            let offs = sources.map(Vectors.offsets)
+            let strings = sources.map(StringSpans.init)
             for i in 0..<n {
                 if validFlags[i] == 0 {
                     builder.appendNull()
                 } else {
                     let k = Int(choice[i])
-                    builder.append(utf8: Vectors.string(sources[k], offs[k], i))
+                    builder.append(utf8: strings[k][i])
                 }
             }
             return builder.finish()

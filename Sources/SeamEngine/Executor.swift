@@ -203,7 +203,7 @@ final class Executor: @unchecked Sendable {
 
     /// Rows of `b` where `pred` is true (not false, not NULL).
     func filter(_ b: Batch, _ pred: BoundExpr) throws -> Batch {
-        let mask = try evaluator.evaluate(pred, b)
+        let mask = try evaluator.mask(pred, b)
         return select(b, mask)
     }
 

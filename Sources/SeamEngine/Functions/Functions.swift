@@ -23,11 +23,11 @@ enum Functions {
     /// Applies `body` to each valid row's text, building a VARCHAR vector (NULL stays NULL).
     static func mapStrings(_ v: ColumnVector, _ body: (String) -> String) -> ColumnVector {
         let n = v.count
-        let offs = Vectors.offsets(v)
+        let strings = StringSpans(v)
         let val = Vectors.validity(v)
         var b = ColumnBuilder(.varchar, capacity: n)
         for i in 0..<n {
-            if Vectors.isValid(val, i) { b.append(string: body(String(decoding: Vectors.string(v, offs, i), as: UTF8.self))) } else { b.appendNull() }
+            if Vectors.isValid(val, i) { b.append(string: body(String(decoding: strings[i], as: UTF8.self))) } else { b.appendNull() }
         }
         return b.finish()
     }

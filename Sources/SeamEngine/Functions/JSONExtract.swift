@@ -40,14 +40,14 @@ enum JSONExtract {
     static func call(_ v: ColumnVector, path: String) -> ColumnVector {
         let n = v.count
         let steps = parsePath(path) ?? []
-        let offs = Vectors.offsets(v)
+        let strings = StringSpans(v)
         var b = ColumnBuilder(.varchar, capacity: n)
         for i in 0..<n {
             if v.isNull(i) {
                 b.appendNull()
                 continue
             }
-            let bytes = Vectors.string(v, offs, i)
+            let bytes = strings[i]
             var r = Reader(bytes: bytes)
             guard let range = r.find(steps) else {
                 b.appendNull()

@@ -9,10 +9,10 @@ enum StringFunctions {
         case .upper: return asciiOrUnicode(args[0], upper: true)
         case .length:
             let v = args[0]
-            let offs = Vectors.offsets(v)
+            let strings = StringSpans(v)
             return Vectors.make(.bigint, n, validity: v.validity) { (o: UnsafeMutablePointer<Int64>) in
                 for i in 0..<n {
-                    let s = Vectors.string(v, offs, i)
+                    let s = strings[i]
                     // ASCII: the byte count; otherwise count characters as DuckDB does (grapheme clusters).
                     if s.allSatisfy({ $0 < 0x80 }) { o[i] = Int64(s.count) } else { o[i] = Int64(String(decoding: s, as: UTF8.self).count) }
                 }
@@ -39,7 +39,7 @@ enum StringFunctions {
             // The last argument says whether NULL propagates (`||`) or is skipped (`concat`).
             let strict = Vectors.pointer(args.last!, UInt8.self)[0] != 0
             let parts = Array(args.dropLast())
-            let offs = parts.map(Vectors.offsets)
+            let strings = parts.map(StringSpans.init)
             let vals = parts.map(Vectors.validity)
             var b = ColumnBuilder(.varchar, capacity: n)
             var scratch: [UInt8] = []
@@ -51,7 +51,7 @@ enum StringFunctions {
                         if strict { isNull = true }
                         continue
                     }
-                    scratch.append(contentsOf: Vectors.string(parts[k], offs[k], i))
+                    scratch.append(contentsOf: strings[k][i])
                 }
                 if isNull { b.appendNull() } else { scratch.withUnsafeBytes { b.append(utf8: $0) } }
             }

@@ -291,10 +291,10 @@ final class MinMaxState: AggregateState {
                 }
             }
         case .bytes:
-            let offs = Vectors.offsets(arg)
+            let spans = StringSpans(arg)
             for i in 0..<n where AggregateStates.counts(mask, val, i) {
                 let g = Int(gids[i])
-                let s = Vectors.string(arg, offs, i)
+                let s = spans[i]
                 if !seen[g] {
                     strings[g] = Array(s)
                     seen[g] = true
@@ -493,9 +493,9 @@ final class DistinctState: AggregateState {
         guard let arg else { return }
         let val = Vectors.validity(arg)
         if isString {
-            let offs = Vectors.offsets(arg)
+            let strings = StringSpans(arg)
             var scratch: [UInt8] = []
-            for i in 0..<n where AggregateStates.counts(mask, val, i) { insertString(gids[i], Vectors.string(arg, offs, i), &scratch) }
+            for i in 0..<n where AggregateStates.counts(mask, val, i) { insertString(gids[i], strings[i], &scratch) }
         } else {
             let xs = bits(arg)
             var set = pairs

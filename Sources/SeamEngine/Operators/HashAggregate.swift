@@ -160,23 +160,9 @@ struct HashAggregate {
         let groupCount = p.groupCount
         for (k, a) in aggregates.enumerated() {
             let arg = try a.argument.map { e in try executor.locate(e, inputSchema) { try executor.evaluator.evaluate(e, b) } }
-            var maskVec: ColumnVector? = nil
-            var maskFlags: [UInt8]? = nil
-            if let f = a.filter {
-                let m = try executor.evaluator.evaluate(f, b)
-                maskVec = m
-                if m.validity != nil {
-                    let p = Vectors.pointer(m, UInt8.self)
-                    let v = Vectors.validity(m)
-                    maskFlags = (0..<n).map { Vectors.isValid(v, $0) ? p[$0] : 0 }
-                }
-            }
+            let maskVec = try a.filter.map { f in try executor.evaluator.mask(f, b) }
             try gids.withUnsafeBufferPointer { g in
-                if let maskFlags {
-                    try maskFlags.withUnsafeBufferPointer { try p.states[k].update(arg, g.baseAddress!, $0.baseAddress!, n, groups: groupCount) }
-                } else {
-                    try p.states[k].update(arg, g.baseAddress!, maskVec.map { Vectors.pointer($0, UInt8.self) }, n, groups: groupCount)
-                }
+                try p.states[k].update(arg, g.baseAddress!, maskVec.map { Vectors.pointer($0, UInt8.self) }, n, groups: groupCount)
             }
         }
     }

@@ -100,7 +100,7 @@ extension Executor {
                 var joined = Batch(columns: b.columns.map { Gather.rows($0, li) } + build.batch.columns.map { Gather.rows($0, ri) }, count: li.count)
                 var kept = li
                 if let residual {
-                    let mask = try evaluator.evaluate(residual, joined)
+                    let mask = try evaluator.mask(residual, joined)
                     let flags = Vectors.pointer(mask, UInt8.self)
                     let val = Vectors.validity(mask)
                     var keep: [Int32] = []

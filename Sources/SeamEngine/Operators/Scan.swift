@@ -136,7 +136,7 @@ extension Executor {
             }
             let predicateBatch = Batch(columns: try f.predicateColumns.map { try read($0, nil) }, count: morsel.rows)
             let t1 = Executor.nanos()
-            let mask = try locate(f.predicate, s.schema) { try evaluator.evaluate(f.compactPredicate, predicateBatch) }
+            let mask = try locate(f.predicate, s.schema) { try evaluator.mask(f.compactPredicate, predicateBatch) }
             let n = morsel.rows
             let flags = Vectors.pointer(mask, UInt8.self)
             let validity = Vectors.validity(mask)

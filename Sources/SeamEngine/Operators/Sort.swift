@@ -88,7 +88,19 @@ struct NormalizedKeys {
     /// Empty when no key has NULLs.
     let ranks: [UInt8]
 
+    /// The keys of rows 0..<n.
     init?(_ cmp: RowComparator, _ n: Int) {
+        self.init(cmp, count: n) { $0 }
+    }
+
+    /// The keys of rows `rows[0]`, `rows[1]`, … at positions 0, 1, … (a window's partition in its current order).
+    init?(_ cmp: RowComparator, rows: UnsafeBufferPointer<Int32>) {
+        self.init(cmp, count: rows.count) { Int(rows[$0]) }
+    }
+
+    /// Position `i` holds the keys of row `row(i)`.
+    @inline(__always)
+    private init?(_ cmp: RowComparator, count n: Int, row: (Int) -> Int) {
         let keys = cmp.keys
         guard !keys.isEmpty else { return nil }
         for k in keys { if case .strings = k.column { return nil } }
@@ -100,12 +112,13 @@ struct NormalizedKeys {
             for (k, key) in keys.enumerated() {
                 let flip: UInt64 = key.descending ? ~0 : 0
                 switch key.column {
-                case .ints(let p): for i in 0..<n { w[i * width + k] = (UInt64(bitPattern: p[i]) ^ (1 << 63)) ^ flip }
-                case .int32s(let p): for i in 0..<n { w[i * width + k] = (UInt64(bitPattern: Int64(p[i])) ^ (1 << 63)) ^ flip }
-                case .bytes(let p): for i in 0..<n { w[i * width + k] = UInt64(p[i]) ^ flip }
+                case .ints(let p): for i in 0..<n { w[i * width + k] = (UInt64(bitPattern: p[row(i)]) ^ (1 << 63)) ^ flip }
+                case .int32s(let p): for i in 0..<n { w[i * width + k] = (UInt64(bitPattern: Int64(p[row(i)])) ^ (1 << 63)) ^ flip }
+                case .bytes(let p): for i in 0..<n { w[i * width + k] = UInt64(p[row(i)]) ^ flip }
                 case .doubles(let p):
                     for i in 0..<n {
-                        let d = p[i].isNaN ? Double.nan : (p[i] == 0 ? 0 : p[i])
+                        let x = p[row(i)]
+                        let d = x.isNaN ? Double.nan : (x == 0 ? 0 : x)
                         let bits = d.bitPattern
                         w[i * width + k] = (bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)) ^ flip
                     }
@@ -113,7 +126,7 @@ struct NormalizedKeys {
                 }
                 if let validity = key.validity {
                     let nullRank: UInt8 = key.nullsFirst ? 0 : 2
-                    for i in 0..<n where !Vectors.isValid(validity, i) { ranks[i * width + k] = nullRank }
+                    for i in 0..<n where !Vectors.isValid(validity, row(i)) { ranks[i * width + k] = nullRank }
                 }
             }
         }

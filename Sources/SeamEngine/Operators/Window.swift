@@ -36,7 +36,14 @@ struct WindowOperator {
         let ev = executor.evaluator
         let parts = try call.partitionBy.map { try ev.evaluate($0, b) }
         let orders = try call.orderBy.map { try ev.evaluate($0.expr, b) }
-        let args = try call.arguments.map { try ev.evaluate($0, b) }
+        // Constant arguments that are not picked from (lag/lead's offset and default, ntile's bucket count) are read
+        // once from the call; a vector of n copies would cost as much memory as a column.
+        var isNtile = false
+        if case .function(.ntile) = call.kind { isNtile = true }
+        let args = try call.arguments.enumerated().map { k, e -> ColumnVector in
+            if k > 0 || isNtile, case .constant(let v, let t) = e { return Vectors.constant(v, t, 1) }
+            return try ev.evaluate(e, b)
+        }
         let partCmp = RowComparator(parts, descending: parts.map { _ in false }, nullsFirst: parts.map { _ in true })
         let orderCmp = RowComparator(orders, descending: call.orderBy.map(\.descending), nullsFirst: call.orderBy.map(\.nullsFirst))
         let spec = SortSpec(partitionBy: call.partitionBy, orderBy: call.orderBy)
@@ -100,39 +107,55 @@ struct WindowOperator {
         }
     }
 
-    /// Row `i` takes `arg[pick[i]]`; -1 is NULL and -2 the default (lag/lead's third argument).
+    /// Row `i` takes `arg[pick[i]]`; -1 is NULL and -2 the default (lag/lead's third argument). Fixed-width and
+    /// dictionary-form arguments are picked in one pass into the result (values or codes, and validity); plain text
+    /// is gathered.
     private func pickValues(_ arg: ColumnVector, _ pick: [Int32], defaultValue: ColumnVector?, _ t: LogicalType) -> ColumnVector {
         let n = pick.count
         if n == 0 || arg.count == 0 {
             let nulls = Vectors.constant(.null, t, n)
-            return defaultValue.map { Pick.rows([nulls, $0], pick.map { $0 == -2 ? 1 : 0 }, t, n) } ?? nulls
+            return defaultValue.map { d in
+                Pick.rows([nulls, d.count == n ? d : Vectors.constant(d.value(at: 0), t, n)], pick.map { $0 == -2 ? 1 : 0 }, t, n)
+            } ?? nulls
         }
         let argValidity = Vectors.validity(arg)
-        var safe = [Int32](repeating: 0, count: n)
-        var flags = [UInt8](repeating: 0, count: n)
-        var choice = [Int32](repeating: 0, count: defaultValue == nil ? 0 : n)
-        pick.withUnsafeBufferPointer { pick in
-            safe.withUnsafeMutableBufferPointer { safe in
-                flags.withUnsafeMutableBufferPointer { flags in
-                    for i in 0..<n {
-                        let p = pick[i]
-                        let row = max(p, 0)
-                        safe[i] = row
-                        let valid: Bool = p >= 0 && Vectors.isValid(argValidity, Int(row))
-                        flags[i] = valid ? 1 : 0
-                    }
-                }
-            }
-            if defaultValue != nil {
-                choice.withUnsafeMutableBufferPointer { choice in
-                    for i in 0..<n { choice[i] = pick[i] == -2 ? 1 : 0 }
+        var anyNull = false
+        let validity = Buffer(byteCount: Bitmap.wordCount(n) * 8) { raw in
+            let out = raw.bindMemory(to: UInt64.self)
+            pick.withUnsafeBufferPointer { pick in
+                for i in 0..<n {
+                    let p = pick[i]
+                    let valid: Bool = p >= 0 && Vectors.isValid(argValidity, Int(p))
+                    out[i >> 6] |= UInt64(valid ? 1 : 0) << UInt64(i & 63)
+                    anyNull = anyNull || !valid
                 }
             }
         }
-        let validity = flags.withUnsafeBufferPointer { Vectors.validity(fromFlags: $0.baseAddress!, n) }
-        let gathered = Vectors.withValidity(Gather.rows(arg, safe), validity)
-        if let defaultValue { return Pick.rows([gathered, defaultValue], choice, t, n) }
-        return gathered
+        func picked<T>(_ src: UnsafePointer<T>) -> Buffer {
+            Buffer(byteCount: n * MemoryLayout<T>.stride) { raw in
+                let out = raw.bindMemory(to: T.self)
+                pick.withUnsafeBufferPointer { pick in
+                    for i in 0..<n { out[i] = src[Int(max(pick[i], 0))] }
+                }
+            }
+        }
+        let gathered: ColumnVector
+        if let d = arg.dictionary {
+            gathered = ColumnVector(codes: picked(d.codePointer), entries: d.entries, count: n, validity: anyNull ? validity : nil)
+        } else if let width = arg.type.physical.width {
+            let values: Buffer
+            switch width {
+            case 1: values = picked(Vectors.pointer(arg, UInt8.self))
+            case 4: values = picked(Vectors.pointer(arg, UInt32.self))
+            default: values = picked(Vectors.pointer(arg, UInt64.self))
+            }
+            gathered = ColumnVector(type: arg.type, count: n, values: values, validity: anyNull ? validity : nil)
+        } else {
+            gathered = Gather.rows(arg, pick.map { max($0, 0) }).withValidity(anyNull ? validity : nil)
+        }
+        guard var defaultValue else { return gathered }
+        if defaultValue.count != n { defaultValue = Vectors.constant(defaultValue.value(at: 0), t, n) }
+        return Pick.rows([gathered, defaultValue], pick.map { $0 == -2 ? 1 : 0 }, t, n)
     }
 
     private func partition(
@@ -346,47 +369,56 @@ struct WindowOrder {
         self.starts = starts
     }
 
-    /// Sorts each partition by ORDER BY (ties stay in input order), skipping partitions already in order.
+    /// Sorts each partition by ORDER BY (ties stay in input order), skipping partitions already in order. Each chunk
+    /// of partitions normalizes its rows' keys into a local array in partition order, so the in-order check (all most
+    /// partitions need) reads it sequentially, and only out-of-order partitions are sorted.
     private mutating func sortPartitions(_ orderCmp: RowComparator, executor: Executor) {
         guard !orderCmp.keys.isEmpty else { return }
-        let n = sorted.count
-        let normalized = NormalizedKeys(orderCmp, n)
         let chunks = self.chunks(threads: executor.threads)
         let starts = self.starts
         sorted.withUnsafeMutableBufferPointer { all in
             let shared = UncheckedSendable(value: all)
-            func sortEach(_ less: (Int32, Int32) -> Bool) {
-                // Cancellation is checked between chunks; sorting itself cannot fail.
-                try? parallelFor(chunks.count, threads: executor.threads, token: executor.token) { _, c in
+            // Cancellation is checked between chunks; sorting itself cannot fail.
+            try? parallelFor(chunks.count, threads: executor.threads, token: executor.token) { _, c in
+                let first = starts[chunks[c].lowerBound], end = starts[chunks[c].upperBound]
+                let rows = UnsafeMutableBufferPointer(rebasing: shared.value[first..<end])
+                guard let keys = NormalizedKeys(orderCmp, rows: UnsafeBufferPointer(rows)) else {
+                    // Text keys: compare the vectors.
                     for p in chunks[c] {
-                        let part = UnsafeMutableBufferPointer(rebasing: shared.value[starts[p]..<starts[p + 1]])
-                        var inOrder = true
-                        var i = 1
-                        while i < part.count {
-                            if less(part[i], part[i - 1]) {
-                                inOrder = false
-                                break
-                            }
-                            i += 1
+                        Self.sortIfNeeded(UnsafeMutableBufferPointer(rebasing: shared.value[starts[p]..<starts[p + 1]])) { a, b in
+                            let x = orderCmp.compare(Int(a), Int(b))
+                            return x != 0 ? x < 0 : a < b
                         }
-                        if !inOrder { var part = part; part.sort(by: less) }
                     }
+                    return
                 }
-            }
-            if let normalized {
-                normalized.words.withUnsafeBufferPointer { w in
-                    normalized.ranks.withUnsafeBufferPointer { r in
-                        let width = normalized.width
-                        sortEach { a, b in NormalizedKeys.less(a, b, w, r, width: width) }
+                keys.words.withUnsafeBufferPointer { w in
+                    keys.ranks.withUnsafeBufferPointer { r in
+                        // Positions within the chunk. The counting sort kept input order within a partition, so
+                        // position order is row order and `less`'s tie-break on positions is the stable one.
+                        var local: [Int32] = []
+                        for p in chunks[c] {
+                            let lo = starts[p] - first, hi = starts[p + 1] - first
+                            var pos = lo + 1
+                            while pos < hi && !NormalizedKeys.less(Int32(pos), Int32(pos - 1), w, r, width: keys.width) { pos += 1 }
+                            if pos >= hi { continue }
+                            local.removeAll(keepingCapacity: true)
+                            local.append(contentsOf: (lo..<hi).map { Int32($0) })
+                            local.sort { a, b in NormalizedKeys.less(a, b, w, r, width: keys.width) }
+                            let reordered = local.map { rows[Int($0)] }
+                            for (k, row) in reordered.enumerated() { rows[lo + k] = row }
+                        }
                     }
-                }
-            } else {
-                sortEach { a, b in
-                    let c = orderCmp.compare(Int(a), Int(b))
-                    return c != 0 ? c < 0 : a < b
                 }
             }
         }
+    }
+
+    private static func sortIfNeeded(_ part: UnsafeMutableBufferPointer<Int32>, _ less: (Int32, Int32) -> Bool) {
+        var i = 1
+        while i < part.count && less(part[i - 1], part[i]) { i += 1 }
+        var part = part
+        if i < part.count { part.sort(by: less) }
     }
 
     /// Partition numbers in contiguous chunks of about equal row counts, several per worker.
