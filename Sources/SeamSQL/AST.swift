@@ -121,6 +121,9 @@ public struct SelectStatement: Sendable {
     /// `UNION [ALL]` arms after `core`, in order.
     public var setOperations: [(SetOperator, SelectCore)] = []
     public var orderBy: [OrderItem] = []
+    /// `ORDER BY ALL [ASC|DESC] [NULLS FIRST|LAST]`: every output column, left to right, in this direction (its `expr`
+    /// is the position of `ALL`).
+    public var orderByAll: OrderItem?
     public var limit: Expr?
     public var offset: Expr?
 }

@@ -99,7 +99,7 @@ public final class Binder {
             cteScopes[cteScopes.count - 1][cte.name.lowercased()] = plan
         }
         if s.setOperations.isEmpty {
-            return try bindCore(s.core, orderBy: s.orderBy, limit: s.limit, offset: s.offset)
+            return try bindCore(s.core, orderBy: s.orderBy, orderByAll: s.orderByAll, limit: s.limit, offset: s.offset)
         }
         var (plan, scope) = try bindCore(s.core, orderBy: [], limit: nil, offset: nil)
         var arms = [plan]
@@ -134,9 +134,10 @@ public final class Binder {
         let schema = Schema(zip(scope.columns, types).map { Field($0.name, $1) })
         plan = .union(arms, all: all, schema: schema)
         scope = Scope(columns: schema.fields.map { ScopeColumn(qualifier: nil, name: $0.name, type: $0.type) })
-        if !s.orderBy.isEmpty {
+        let orderBy = s.orderByAll.map { Self.allColumns($0, schema.count) } ?? s.orderBy
+        if !orderBy.isEmpty {
             var keys: [SortKey] = []
-            for item in s.orderBy {
+            for item in orderBy {
                 let e: BoundExpr
                 if case .literal(.integer(let n), let at) = item.expr {
                     guard let k = Int(n), k >= 1, k <= schema.count else {
@@ -172,7 +173,14 @@ public final class Binder {
         return .limit(plan, limit: l, offset: o)
     }
 
-    private func bindCore(_ core: SelectCore, orderBy: [OrderItem], limit: Expr?, offset: Expr?) throws(SQLError) -> (plan: LogicalPlan, scope: Scope) {
+    /// `ORDER BY ALL`'s items: the positions 1...count in its direction.
+    private static func allColumns(_ all: OrderItem, _ count: Int) -> [OrderItem] {
+        (1...max(count, 1)).map { OrderItem(expr: .literal(.integer(String($0)), at: all.expr.location), descending: all.descending, nullsFirst: all.nullsFirst) }
+    }
+
+    private func bindCore(
+        _ core: SelectCore, orderBy explicitOrder: [OrderItem], orderByAll: OrderItem? = nil, limit: Expr?, offset: Expr?
+    ) throws(SQLError) -> (plan: LogicalPlan, scope: Scope) {
         var plan: LogicalPlan
         var scope: Scope
         if let from = core.from {
@@ -262,6 +270,7 @@ public final class Binder {
         }
         // ORDER BY: a position, a select alias or expression equal to a select item, or a hidden expression.
         var orderTargets: [(index: Int?, expr: BoundExpr?, item: OrderItem)] = []
+        let orderBy = orderByAll.map { Self.allColumns($0, items.count) } ?? explicitOrder
         for o in orderBy {
             if case .literal(.integer(let n), let at) = o.expr {
                 guard let k = Int(n), k >= 1, k <= items.count else {

@@ -158,7 +158,13 @@ public struct Parser {
         }
         if accept("ORDER") {
             try expect("BY")
-            stmt.orderBy = try orderItems()
+            if peek.isWord("ALL") {
+                let at = peek.location
+                pos += 1
+                stmt.orderByAll = try orderDirection(.literal(.integer("0"), at: at))
+            } else {
+                stmt.orderBy = try orderItems()
+            }
         }
         if accept("LIMIT") { stmt.limit = try expression() }
         if accept("OFFSET") { stmt.offset = try expression() }
@@ -169,16 +175,20 @@ public struct Parser {
     private mutating func orderItems() throws(SQLError) -> [OrderItem] {
         var items: [OrderItem] = []
         repeat {
-            let e = try expression()
-            var desc = false
-            if accept("DESC") { desc = true } else { _ = accept("ASC") }
-            var nullsFirst: Bool? = nil
-            if accept("NULLS") {
-                if accept("FIRST") { nullsFirst = true } else if accept("LAST") { nullsFirst = false } else { throw unexpected("FIRST or LAST") }
-            }
-            items.append(OrderItem(expr: e, descending: desc, nullsFirst: nullsFirst))
+            items.append(try orderDirection(try expression()))
         } while acceptOp(",")
         return items
+    }
+
+    /// `[ASC|DESC] [NULLS FIRST|LAST]` after a sort expression.
+    private mutating func orderDirection(_ e: Expr) throws(SQLError) -> OrderItem {
+        var desc = false
+        if accept("DESC") { desc = true } else { _ = accept("ASC") }
+        var nullsFirst: Bool? = nil
+        if accept("NULLS") {
+            if accept("FIRST") { nullsFirst = true } else if accept("LAST") { nullsFirst = false } else { throw unexpected("FIRST or LAST") }
+        }
+        return OrderItem(expr: e, descending: desc, nullsFirst: nullsFirst)
     }
 
     private mutating func selectCore() throws(SQLError) -> SelectCore {

@@ -5,8 +5,9 @@ import SeamStorage
 import SeamTestSupport
 import Testing
 
-/// The fast paths of scans and windows give the answers of the plain ones: a filter over a scan that decodes the other
-/// columns only for passing rows, and windows partitioned by a counting sort over an integer key.
+/// The fast paths of scans, grouping and windows give the answers of the plain ones: a filter over a scan that decodes
+/// the other columns only for passing rows, grouping on several small keys by packed ids, and windows partitioned by a
+/// counting sort over an integer key.
 @Suite struct ScanAndWindowPathTests {
     static let schema = Schema([
         Field("id", .integer), Field("k", .integer), Field("s", .varchar), Field("amount", .decimal),
@@ -63,6 +64,39 @@ import Testing
         // Only the predicate's columns, and none of them.
         #expect(try engine.query("SELECT s FROM t WHERE s = 'b'").rows.count == Self.rows.filter { $0[2] == .varchar("b") }.count)
         #expect(try engine.query("SELECT count(*) FROM t WHERE amount IS NOT NULL").rows == [[.bigint(Int64(Self.rows.filter { !$0[3].isNull }.count))]])
+    }
+
+    /// GROUP BY on two to four keys that are dictionary text or integers takes packed ids; the same keys with the text
+    /// made plain (`s || ''`) take serialized keys. Both give the same groups and aggregates, with NULL keys, and when a
+    /// column outgrows its share of the packed word part way through (`u`: 70,000 distinct values, over 16 bits).
+    @Test(arguments: [1, 2])
+    func groupingOnSeveralSmallKeysMatchesTheSerializedKeyPath(threads: Int) throws {
+        let engine = try Self.engine(threads: threads)
+        for keys in ["s, k", "k, s", "s, k, amount", "date_trunc('hour', ts), s, k, amount"] {
+            let plain = keys.replacingOccurrences(of: "s,", with: "s || '',").replacingOccurrences(of: ", s", with: ", s || ''")
+            func run(_ k: String) throws -> [[Value]] {
+                try engine.query("SELECT \(k), count(*), count(DISTINCT v), sum(v) FROM t GROUP BY ALL ORDER BY ALL").rows
+            }
+            let packed = try run(keys)
+            #expect(packed.count > 10)
+            let other = try run(plain)
+            let firstDiff = zip(packed, other).first { $0.0.suffix(3) != $0.1.suffix(3) }
+            #expect(packed.map { $0.suffix(3) } == other.map { $0.suffix(3) }, "\(keys) \(packed.count) \(other.count) \(String(describing: firstDiff))")
+        }
+        var rng = FixtureRandom(seed: 5)
+        let rows: [[Value]] = (0..<70_000).map { i in
+            [.integer(Int32(i)), .varchar(["x", "y", "z"][Int.random(in: 0..<3, using: &rng)]), .integer(Int32(i % 7)), .boolean(i % 3 == 0)]
+        }
+        let schema = Schema([Field("u", .integer), Field("s", .varchar), Field("k", .integer), Field("b", .boolean)])
+        let wide = QueryEngine(
+            store: try EngineFixture.store(table: "w", schema: schema, rows: rows, blockRows: 4096), options: QueryOptions(threads: threads))
+        let packed = try wide.query("SELECT u, s, k, b, count(*) AS c FROM w GROUP BY s, k, b, u ORDER BY u").rows
+        let plain = try wide.query("SELECT u, s || '', k, b, count(*) AS c FROM w GROUP BY s || '', k, b, u ORDER BY u").rows
+        #expect(packed.count == 70_000)
+        #expect(packed == plain)
+        #expect(packed.prefix(2) == [
+            [.integer(0), rows[0][1], .integer(0), .boolean(true), .bigint(1)], [.integer(1), rows[1][1], .integer(1), .boolean(false), .bigint(1)],
+        ])
     }
 
     /// A window partitioned by the integer `k` (counting sort) against the same window partitioned by `k` as text

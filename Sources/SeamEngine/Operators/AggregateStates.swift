@@ -451,10 +451,11 @@ final class DistinctState: AggregateState {
     let function: AggregateFunction
     let argType: LogicalType
     let outType: LogicalType
-    /// Integer-like values (DOUBLE by bit pattern) as (group, value) pairs in one table; `counts` per group.
-    var pairs = GroupValueSet()
+    /// Integer-like values (DOUBLE by bit pattern) as (group, value) pairs, made distinct in bulk.
+    var pairs = GroupValuePairs()
     /// VARCHAR: keys are the group id (4 bytes) then the UTF-8 bytes; `counts` per group.
     var strings = KeyTable()
+    /// Distinct VARCHAR values per group (integer-like values are counted from `pairs` at the end).
     var counts: [Int64] = []
 
     init(_ function: AggregateFunction, argType: LogicalType, outType: LogicalType) {
@@ -499,18 +500,16 @@ final class DistinctState: AggregateState {
         } else {
             let xs = bits(arg)
             var set = pairs
-            pairs = GroupValueSet()
-            counts.withUnsafeMutableBufferPointer { c in
-                // Rows come sorted by customer and time within a segment, so a pair often repeats the row before:
-                // that check costs nothing, a probe of a large table a cache miss.
-                var lastGroup: Int32 = -1, lastValue: Int64 = 0
-                for i in 0..<n where AggregateStates.counts(mask, val, i) {
-                    let g = gids[i], v = xs[i]
-                    if g == lastGroup && v == lastValue { continue }
-                    lastGroup = g
-                    lastValue = v
-                    if set.insert(g, v) { c[Int(g)] += 1 }
-                }
+            pairs = GroupValuePairs()
+            // Rows come sorted by customer and time within a segment, so a pair often repeats the row before: that
+            // check costs nothing, and the pair is not stored twice.
+            var lastGroup: Int32 = -1, lastValue: Int64 = 0
+            for i in 0..<n where AggregateStates.counts(mask, val, i) {
+                let g = gids[i], v = xs[i]
+                if g == lastGroup && v == lastValue { continue }
+                lastGroup = g
+                lastValue = v
+                set.append(g, v)
             }
             pairs = set
         }
@@ -529,7 +528,7 @@ final class DistinctState: AggregateState {
                 }
             }
         } else {
-            for g in pairs.absorb(o.pairs, map) { counts[Int(g)] += 1 }
+            pairs.append(contentsOf: o.pairs, groups: map)
         }
     }
 
@@ -537,6 +536,10 @@ final class DistinctState: AggregateState {
         grow(groups)
         var b = ColumnBuilder(outType, capacity: groups)
         let counting = isString || [.count, .approxCountDistinct, .countStar].contains(function)
+        if !isString {
+            pairs.makeDistinct(parallel: true)
+            if counting { pairs.forEach { g, _ in counts[Int(g)] += 1 } }
+        }
         // The binder allows only count(DISTINCT) on text (min/max/any_value drop DISTINCT).
         if counting {
             for g in 0..<groups { b.append(int64: counts[g]) }
@@ -580,110 +583,6 @@ final class DistinctState: AggregateState {
         case .boolean: return .boolean(x != 0)
         case .double: return .double(Double(bitPattern: UInt64(bitPattern: x)))
         default: return .bigint(x)
-        }
-    }
-}
-
-/// A set of (group, 64-bit value) pairs: DISTINCT aggregates over integer-like values for every group in one
-/// structure, so a value costs one probe of a flat array, not a per-group `Set`. The pairs are split by the value's
-/// hash into ``partCount`` open-addressing tables, so two workers' sets merge part by part on all cores (a pair's
-/// part does not depend on its group id, which the merge renumbers).
-struct GroupValueSet {
-    static let partCount = 16
-    private var parts = [PairTable](repeating: PairTable(), count: GroupValueSet.partCount)
-
-    @inline(__always)
-    private static func part(_ v: Int64) -> Int {
-        Int(truncatingIfNeeded: (UInt64(bitPattern: v) &* 0xD6E8_FEB8_6659_FD93) >> 60)
-    }
-
-    /// Adds the pair; true when it was not there.
-    @inline(__always)
-    mutating func insert(_ g: Int32, _ v: Int64) -> Bool { parts[Self.part(v)].insert(g, v) }
-
-    /// Adds `other`'s pairs with their groups renumbered through `map`, one part per core; returns the (renumbered)
-    /// group of every pair that was new, for the caller's counts.
-    mutating func absorb(_ other: GroupValueSet, _ map: [Int32]) -> [Int32] {
-        var added = [[Int32]](repeating: [], count: Self.partCount)
-        parts.withUnsafeMutableBufferPointer { mine in
-            added.withUnsafeMutableBufferPointer { out in
-                let mineBox = UncheckedSendable(value: mine), outBox = UncheckedSendable(value: out)
-                DispatchQueue.concurrentPerform(iterations: Self.partCount) { p in
-                    other.parts[p].forEach { g, v in
-                        let target = map[Int(g)]
-                        if mineBox.value[p].insert(target, v) { outBox.value[p].append(target) }
-                    }
-                }
-            }
-        }
-        return added.flatMap { $0 }
-    }
-
-    /// Every pair, in no particular order.
-    func forEach(_ body: (Int32, Int64) -> Void) {
-        for p in parts { p.forEach(body) }
-    }
-}
-
-/// One open-addressing table of (group, value) pairs. A slot is two adjacent words (value, group + 1; 0 = empty),
-/// so a probe touches one cache line.
-struct PairTable {
-    private var slots = [UInt64](repeating: 0, count: 2 * 64)
-    private var mask = 63
-    private(set) var count = 0
-
-    @inline(__always)
-    private static func slot(_ g: Int32, _ v: Int64, _ mask: Int) -> Int {
-        var h = UInt64(bitPattern: v) &* 0x9E37_79B9_7F4A_7C15
-        h ^= UInt64(UInt32(bitPattern: g)) &* 0xC2B2_AE3D_27D4_EB4F
-        h ^= h >> 32
-        return Int(truncatingIfNeeded: h) & mask
-    }
-
-    @inline(__always)
-    mutating func insert(_ g: Int32, _ v: Int64) -> Bool {
-        let tag = UInt64(UInt32(bitPattern: g)) &+ 1
-        let value = UInt64(bitPattern: v)
-        var s = Self.slot(g, v, mask)
-        let mask = self.mask
-        let inserted: Bool = slots.withUnsafeMutableBufferPointer { w in
-            while true {
-                let t = w[2 &* s &+ 1]
-                if t == 0 {
-                    w[2 &* s] = value
-                    w[2 &* s &+ 1] = tag
-                    return true
-                }
-                if t == tag && w[2 &* s] == value { return false }
-                s = (s &+ 1) & mask
-            }
-        }
-        guard inserted else { return false }
-        count += 1
-        if count * 2 > mask + 1 { grow() }
-        return true
-    }
-
-    private mutating func grow() {
-        let old = slots
-        let capacity = (mask + 1) * 2
-        slots = [UInt64](repeating: 0, count: 2 * capacity)
-        mask = capacity - 1
-        let mask = self.mask
-        slots.withUnsafeMutableBufferPointer { w in
-            for i in 0..<(old.count / 2) where old[2 * i + 1] != 0 {
-                let g = Int32(bitPattern: UInt32(truncatingIfNeeded: old[2 * i + 1] &- 1))
-                var s = Self.slot(g, Int64(bitPattern: old[2 * i]), mask)
-                while w[2 &* s &+ 1] != 0 { s = (s &+ 1) & mask }
-                w[2 &* s] = old[2 * i]
-                w[2 &* s &+ 1] = old[2 * i + 1]
-            }
-        }
-    }
-
-    func forEach(_ body: (Int32, Int64) -> Void) {
-        for i in 0..<(slots.count / 2) where slots[2 * i + 1] != 0 {
-            body(Int32(bitPattern: UInt32(truncatingIfNeeded: slots[2 * i + 1] &- 1)), Int64(bitPattern: slots[2 * i]))
         }
     }
 }

@@ -18,13 +18,22 @@ struct HashAggregate {
         var reserved = 0
         /// Dense path for one integer key (see ``DenseKeys``): while active, the groups live there and `table` is empty.
         var dense: DenseKeys
+        /// Packed path for two to four small keys (see ``PackedKeys``), the same way.
+        var packed: PackedKeys
 
-        init(_ aggs: [AggregateCall], denseKey: LogicalType?) {
+        init(_ aggs: [AggregateCall], denseKey: LogicalType?, keyTypes: [LogicalType]) {
             states = aggs.map(AggregateStates.make)
             dense = DenseKeys(keyType: denseKey)
+            packed = PackedKeys(keyTypes: keyTypes)
         }
 
-        var groupCount: Int { dense.active ? dense.count : table.count }
+        var groupCount: Int { dense.active ? dense.count : (packed.active ? packed.count : table.count) }
+
+        /// Leaves the dense and packed paths: every group is in `table` from now on.
+        func stopFastPaths() {
+            if dense.active { dense.stop(into: &table) }
+            if packed.active { packed.stop(into: &table) }
+        }
     }
 
     /// The key type when the dense path applies: one group key of an integer-like type.
@@ -37,7 +46,7 @@ struct HashAggregate {
     }
 
     func run(_ child: LogicalPlan, _ path: String, input: [Batch]? = nil) throws -> [Batch] {
-        let partials = (0..<executor.threads).map { _ in Partial(aggregates, denseKey: denseKeyType) }
+        let partials = (0..<executor.threads).map { _ in Partial(aggregates, denseKey: denseKeyType, keyTypes: groups.map(\.type)) }
         let consume: (Int, Batch) throws -> Void = { w, b in try self.consume(partials[w], b) }
         if let input {
             try parallelFor(input.count, threads: executor.threads, token: executor.token) { w, i in try consume(w, input[i]) }
@@ -64,7 +73,7 @@ struct HashAggregate {
             // state yet, and the hash-table merge below fills them from their own workers.
         }
         if !merged {
-            for p in partials where p.dense.active { p.dense.stop(into: &p.table) }
+            for p in partials { p.stopFastPaths() }
         }
         for p in partials.dropFirst() where !merged && p.table.count > 0 {
             var map = [Int32](repeating: 0, count: p.table.count)
@@ -136,7 +145,10 @@ struct HashAggregate {
             } else if p.dense.active, p.dense.accepts(keys[0], stoppingInto: &table) {
                 p.dense.groupIDs(keys[0], n, &gids)
                 p.table = table
+            } else if p.packed.active, p.packed.groupIDs(keys, n, &gids) {
+                p.table = table
             } else {
+            if p.packed.active { p.packed.stop(into: &table) }
             let enc = EncodedKeys(keys, n)
             enc.bytes.withUnsafeBytes { all in
                 enc.starts.withUnsafeBufferPointer { st in
