@@ -88,7 +88,9 @@ final class CountState: AggregateState {
     func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
         let o = other as! CountState
         if counts.count < groups { counts.append(contentsOf: repeatElement(0, count: groups - counts.count)) }
-        for (g, c) in o.counts.enumerated() { counts[Int(map[g])] &+= c }
+        counts.withUnsafeMutableBufferPointer { counts in
+            for (g, c) in o.counts.enumerated() { counts[Int(map[g])] &+= c }
+        }
     }
 
     func finish(groups: Int) -> ColumnVector {
@@ -155,13 +157,19 @@ final class SumIntState: AggregateState {
     func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
         let o = other as! SumIntState
         grow(groups)
-        for g in o.sums.indices where o.seen[g] {
-            let t = Int(map[g])
-            let (r, f) = sums[t].addingReportingOverflow(o.sums[g])
-            if f { throw SQLError(.runtime, "Out of Range Error: sum overflows BIGINT (Seam sums into 64 bits)") }
-            sums[t] = r
-            seen[t] = true
+        var overflow = false
+        sums.withUnsafeMutableBufferPointer { sums in
+            seen.withUnsafeMutableBufferPointer { seen in
+                for g in o.sums.indices where o.seen[g] {
+                    let t = Int(map[g])
+                    let (r, f) = sums[t].addingReportingOverflow(o.sums[g])
+                    overflow = overflow || f
+                    sums[t] = r
+                    seen[t] = true
+                }
+            }
         }
+        if overflow { throw SQLError(.runtime, "Out of Range Error: sum overflows BIGINT (Seam sums into 64 bits)") }
     }
 
     func finish(groups: Int) -> ColumnVector {
@@ -204,9 +212,13 @@ final class SumDoubleState: AggregateState {
     func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
         let o = other as! SumDoubleState
         grow(groups)
-        for g in o.sums.indices where o.counts[g] > 0 {
-            sums[Int(map[g])] += o.sums[g]
-            counts[Int(map[g])] += o.counts[g]
+        sums.withUnsafeMutableBufferPointer { sums in
+            counts.withUnsafeMutableBufferPointer { counts in
+                for g in o.sums.indices where o.counts[g] > 0 {
+                    sums[Int(map[g])] += o.sums[g]
+                    counts[Int(map[g])] += o.counts[g]
+                }
+            }
         }
     }
 
@@ -282,14 +294,7 @@ final class MinMaxState: AggregateState {
         let val = Vectors.validity(arg)
         switch type.physical {
         case .double:
-            let p = Vectors.pointer(arg, Double.self)
-            for i in 0..<n where AggregateStates.counts(mask, val, i) {
-                let g = Int(gids[i])
-                if !seen[g] || better(p[i], doubles[g]) {
-                    doubles[g] = p[i]
-                    seen[g] = true
-                }
-            }
+            Self.fold(Vectors.pointer(arg, Double.self), &doubles, &seen, gids, mask, val, n, better)
         case .bytes:
             let spans = StringSpans(arg)
             for i in 0..<n where AggregateStates.counts(mask, val, i) {
@@ -303,13 +308,29 @@ final class MinMaxState: AggregateState {
                     if isMin ? c < 0 : c > 0 { strings[g].replaceSubrange(0..., with: s) }
                 }
             }
+        case .int64:
+            Self.fold(Vectors.pointer(arg, Int64.self), &ints, &seen, gids, mask, val, n, better)
         default:
             let xs = AggregateStates.int64s(arg)
-            for i in 0..<n where AggregateStates.counts(mask, val, i) {
-                let g = Int(gids[i])
-                if !seen[g] || better(xs[i], ints[g]) {
-                    ints[g] = xs[i]
-                    seen[g] = true
+            xs.withUnsafeBufferPointer { Self.fold($0.baseAddress!, &ints, &seen, gids, mask, val, n, better) }
+        }
+    }
+
+    /// Folds `values` into the per-group `best` (loops over raw buffers: indexing the class's arrays per row would
+    /// check exclusive access each time).
+    @inline(__always)
+    private static func fold<T>(
+        _ values: UnsafePointer<T>, _ best: inout [T], _ seen: inout [Bool], _ gids: UnsafePointer<Int32>,
+        _ mask: UnsafePointer<UInt8>?, _ validity: UnsafePointer<UInt64>?, _ n: Int, _ better: (T, T) -> Bool
+    ) {
+        best.withUnsafeMutableBufferPointer { best in
+            seen.withUnsafeMutableBufferPointer { seen in
+                for i in 0..<n where AggregateStates.counts(mask, validity, i) {
+                    let g = Int(gids[i])
+                    if !seen[g] || better(values[i], best[g]) {
+                        best[g] = values[i]
+                        seen[g] = true
+                    }
                 }
             }
         }
@@ -318,6 +339,16 @@ final class MinMaxState: AggregateState {
     func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
         let o = other as! MinMaxState
         grow(groups)
+        switch type.physical {
+        case .double:
+            o.doubles.withUnsafeBufferPointer { Self.foldMerge($0, o.seen, &doubles, &seen, map, better) }
+            return
+        case .bytes:
+            break
+        default:
+            o.ints.withUnsafeBufferPointer { Self.foldMerge($0, o.seen, &ints, &seen, map, better) }
+            return
+        }
         for g in o.seen.indices where o.seen[g] {
             let t = Int(map[g])
             switch type.physical {
@@ -331,6 +362,22 @@ final class MinMaxState: AggregateState {
                 if !seen[t] || better(o.ints[g], ints[t]) { ints[t] = o.ints[g] }
             }
             seen[t] = true
+        }
+    }
+
+    @inline(__always)
+    private static func foldMerge<T>(
+        _ values: UnsafeBufferPointer<T>, _ valuesSeen: [Bool], _ best: inout [T], _ seen: inout [Bool], _ map: [Int32],
+        _ better: (T, T) -> Bool
+    ) {
+        best.withUnsafeMutableBufferPointer { best in
+            seen.withUnsafeMutableBufferPointer { seen in
+                for g in 0..<values.count where valuesSeen[g] {
+                    let t = Int(map[g])
+                    if !seen[t] || better(values[g], best[t]) { best[t] = values[g] }
+                    seen[t] = true
+                }
+            }
         }
     }
 
