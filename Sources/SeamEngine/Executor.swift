@@ -115,12 +115,14 @@ final class Executor: @unchecked Sendable {
     }
 
     /// Runs `plan`, handing each batch to `sink` on worker threads (concurrently). Morsel numbers follow table order.
-    func stream(_ plan: LogicalPlan, _ path: String, stop: EarlyStop?, _ sink: Sink) throws {
+    /// `needed`, when given, names the output columns the sink reads: a filtered scan leaves the others undecoded
+    /// (all-NULL placeholders).
+    func stream(_ plan: LogicalPlan, _ path: String, stop: EarlyStop?, needed: Set<Int>? = nil, _ sink: Sink) throws {
         switch plan {
         case .scan(let s):
             try streamScan(s, path, stop: stop, sink)
-        case .filter(.scan(let s), let pred) where FilteredScan(s, pred) != nil:
-            try streamFilteredScan(FilteredScan(s, pred)!, path, stop: stop, sink)
+        case .filter(.scan(let s), let pred) where FilteredScan(s, pred, needed: needed) != nil:
+            try streamFilteredScan(FilteredScan(s, pred, needed: needed)!, path, stop: stop, sink)
         case .filter(let child, let pred):
             try stream(child, path + ".0", stop: stop) { w, m, b in
                 let t0 = Executor.nanos()
@@ -129,7 +131,8 @@ final class Executor: @unchecked Sendable {
                 try sink(w, m, out)
             }
         case .project(let child, let exprs, _):
-            try stream(child, path + ".0", stop: stop) { w, m, b in
+            let used = exprs.reduce(into: Set<Int>()) { $0.formUnion($1.columnsUsed) }
+            try stream(child, path + ".0", stop: stop, needed: used) { w, m, b in
                 let t0 = Executor.nanos()
                 let cols = try exprs.map { e in try locate(e, child.schema) { try evaluator.evaluate(e, b) } }
                 profile?.add(path, rows: b.count, nanos: Executor.nanos() - t0)

@@ -61,6 +61,21 @@ import Testing
             #expect(got.count == want.count, "\(predicate)")
             #expect(got == want, "\(predicate)")
         }
+        // Consumers that read only some columns (the others stay undecoded): an aggregate and a projection.
+        let sums = try engine.query("SELECT s, sum(v), count(*) FROM t WHERE k > 10 AND ts >= TIMESTAMP '2023-11-14 23:00:00' GROUP BY s ORDER BY s NULLS FIRST").rows
+        var want: [String?: (Int64?, Int64)] = [:]
+        for row in Self.rows where (int(row[1]).map { $0 > 10 } ?? false) && (int(row[4]).map { $0 >= 1_700_002_800_000_000 } ?? false) {
+            let key: String? = { if case .varchar(let x) = row[2] { return x } else { return nil } }()
+            var (sum, count) = want[key] ?? (nil, 0)
+            if let v = int(row[5]) { sum = (sum ?? 0) + v }
+            want[key] = (sum, count + 1)
+        }
+        let wantRows: [[Value]] = want.keys.sorted { ($0 ?? "") < ($1 ?? "") || ($0 == nil && $1 != nil) }.map { k in
+            [k.map { .varchar($0) } ?? .null, want[k]!.0.map { .bigint($0) } ?? .null, .bigint(want[k]!.1)]
+        }
+        #expect(sums == wantRows)
+        let projected = try engine.query("SELECT v + 1 FROM t WHERE s = 'view' AND id >= 100").rows.map { $0[0] }
+        #expect(projected == Self.rows.filter { $0[2] == .varchar("view") && int($0[0])! >= 100 }.map { int($0[5]).map { .bigint($0 + 1) } ?? .null })
         // Only the predicate's columns, and none of them.
         #expect(try engine.query("SELECT s FROM t WHERE s = 'b'").rows.count == Self.rows.filter { $0[2] == .varchar("b") }.count)
         #expect(try engine.query("SELECT count(*) FROM t WHERE amount IS NOT NULL").rows == [[.bigint(Int64(Self.rows.filter { !$0[3].isNull }.count))]])

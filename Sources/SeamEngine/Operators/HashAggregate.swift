@@ -51,7 +51,13 @@ struct HashAggregate {
         if let input {
             try parallelFor(input.count, threads: executor.threads, token: executor.token) { w, i in try consume(w, input[i]) }
         } else {
-            try executor.stream(child, path, stop: nil) { w, _, b in try consume(w, b) }
+            var used = Set<Int>()
+            for g in groups { used.formUnion(g.columnsUsed) }
+            for a in aggregates {
+                if let e = a.argument { used.formUnion(e.columnsUsed) }
+                if let f = a.filter { used.formUnion(f.columnsUsed) }
+            }
+            try executor.stream(child, path, stop: nil, needed: used) { w, _, b in try consume(w, b) }
         }
         // Merge every worker's partial into the first: by key offset while every worker is on the dense path and the
         // union of their keys still fits it, else through the hash table.

@@ -91,82 +91,120 @@ extension Executor {
 
 /// A filter right over a scan, run as one step: per block the columns the predicate needs are read first, and the
 /// other columns only for the rows that passed (late materialization), so a selective filter does not decode the
-/// values it drops. Applies when the predicate leaves some scanned column unread.
+/// values it drops. A conjunct the block's zone map proves true for every row is not evaluated there (`ts >= X` in a
+/// block whose smallest `ts` is past X), and columns the consumer does not read (`needed`) are not decoded at all.
 struct FilteredScan {
     let scan: TableScan
     /// The predicate as written, over the scan's output columns (for error messages).
     let predicate: BoundExpr
+    /// The predicate's conjuncts over the scan's output columns (for zone checks).
+    let conjuncts: [BoundExpr]
+    /// The conjuncts over a batch of just `predicateColumns`.
+    let compactConjuncts: [BoundExpr]
+    /// Per conjunct, its columns as positions in `predicateColumns`.
+    let conjunctColumns: [[Int]]
     /// Output positions of the columns the predicate reads, ascending.
     let predicateColumns: [Int]
-    /// The predicate over a batch of just `predicateColumns`.
-    let compactPredicate: BoundExpr
+    /// Output columns the consumer reads; nil when it may read any.
+    let needed: Set<Int>?
 
-    init?(_ scan: TableScan, _ predicate: BoundExpr) {
+    init?(_ scan: TableScan, _ predicate: BoundExpr, needed: Set<Int>? = nil) {
         let used = predicate.columnsUsed.sorted()
-        guard used.count < scan.columns.count else { return nil }
+        guard used.count < scan.columns.count || needed != nil else { return nil }
         var position = [Int: Int]()
         for (k, c) in used.enumerated() { position[c] = k }
-        guard let compact = try? predicate.transformed({ e throws(SQLError) in
-            if case .column(let c, let t) = e { return .column(position[c]!, t) }
-            return e
-        }) else { return nil }
+        if case .and(let xs) = predicate { conjuncts = xs } else { conjuncts = [predicate] }
+        var compact: [BoundExpr] = []
+        for c in conjuncts {
+            guard let e = try? c.transformed({ e throws(SQLError) in
+                if case .column(let i, let t) = e { return .column(position[i]!, t) }
+                return e
+            }) else { return nil }
+            compact.append(e)
+        }
         self.scan = scan
         self.predicate = predicate
+        self.compactConjuncts = compact
+        self.conjunctColumns = conjuncts.map { $0.columnsUsed.map { position[$0]! } }
         self.predicateColumns = used
-        self.compactPredicate = compact
+        self.needed = needed
     }
 }
 
 extension Executor {
+    /// Placeholder for a column nobody downstream reads: an all-NULL vector over shared zeroed memory.
+    static let placeholderRows = 1 << 17
+    static let placeholderBytes = Buffer(byteCount: placeholderRows * 8 + 8) { _ in }
+
+    static func placeholder(_ type: LogicalType, _ n: Int) -> ColumnVector {
+        guard n <= placeholderRows else { return Vectors.constant(.null, type, n) }
+        let validity = Buffer(borrowing: placeholderBytes.base, byteCount: Bitmap.wordCount(n) * 8, owner: placeholderBytes)
+        if type == .varchar {
+            return ColumnVector(
+                type: .varchar, count: n, values: Buffer(borrowing: placeholderBytes.base, byteCount: 0, owner: placeholderBytes),
+                offsets: Buffer(borrowing: placeholderBytes.base, byteCount: (n + 1) * 4, owner: placeholderBytes), validity: validity)
+        }
+        return ColumnVector(
+            type: type, count: n, values: Buffer(borrowing: placeholderBytes.base, byteCount: n * type.physical.width!, owner: placeholderBytes),
+            validity: validity)
+    }
+
     func streamFilteredScan(_ f: FilteredScan, _ path: String, stop: EarlyStop?, _ sink: Sink) throws {
         let s = f.scan
         let scanPath = path + ".0"
         let (morsels, stats) = try planScan(s)
         scanStats.withLock { $0[scanPath] = stats }
         let mapping = try keyMapping(s)
-        let isPredicateColumn = (0..<s.columns.count).map { f.predicateColumns.contains($0) }
+        let predicatePosition: [Int?] = (0..<s.columns.count).map { f.predicateColumns.firstIndex(of: $0) }
         try parallelFor(morsels.count, threads: threads, token: token) { w, i in
             if let stop, stop.skip(i) { return }
             let t0 = Executor.nanos()
             let morsel = morsels[i]
+            let n = morsel.rows
             func read(_ k: Int, _ rows: UnsafeBufferPointer<Int32>?) throws -> ColumnVector {
                 var v = try morsel.reader.read(column: s.columns[k], block: morsel.block, rows: rows)
                 if let mapping, mapping.column == k { v = KeyMapping.apply(v, mapping.map) }
                 return v
             }
-            let predicateBatch = Batch(columns: try f.predicateColumns.map { try read($0, nil) }, count: morsel.rows)
+            // Conjuncts the zone map cannot prove true here, and the predicate columns they read.
+            let zone = { (col: Int) -> ZoneCheck.Zone in
+                let info = morsel.reader.footer.columns[s.columns[col]][morsel.block]
+                return (info.zone, info.rows, info.nulls)
+            }
+            let open = f.conjuncts.indices.filter { c in
+                f.conjuncts[c].columnsUsed.contains { $0 == mapping?.column } || !ZoneCheck.alwaysMatches(f.conjuncts[c], zone)
+            }
+            var decode = [Bool](repeating: false, count: f.predicateColumns.count)
+            for c in open { for p in f.conjunctColumns[c] { decode[p] = true } }
+            let predicateBatch = Batch(
+                columns: try f.predicateColumns.enumerated().map { p, k in
+                    decode[p] ? try read(k, nil) : Executor.placeholder(s.schema[k].type, n)
+                }, count: n)
             let t1 = Executor.nanos()
-            let mask = try locate(f.predicate, s.schema) { try evaluator.mask(f.compactPredicate, predicateBatch) }
-            let n = morsel.rows
-            let flags = Vectors.pointer(mask, UInt8.self)
-            let validity = Vectors.validity(mask)
-            var idx = [Int32](repeating: 0, count: n)
-            let selected = idx.withUnsafeMutableBufferPointer { Selection.select(flags, validity, n, $0.baseAddress!) }
+            var idx: [Int32] = []
+            var selected = n
+            if !open.isEmpty {
+                let test = open.count == 1 ? f.compactConjuncts[open[0]] : .and(open.map { f.compactConjuncts[$0] })
+                let mask = try locate(f.predicate, s.schema) { try evaluator.mask(test, predicateBatch) }
+                idx = [Int32](repeating: 0, count: n)
+                selected = idx.withUnsafeMutableBufferPointer { Selection.select(Vectors.pointer(mask, UInt8.self), nil, n, $0.baseAddress!) }
+                idx.removeLast(n - selected)
+            }
             let t2 = Executor.nanos()
             var cols: [ColumnVector] = []
             cols.reserveCapacity(s.columns.count)
-            var next = 0
-            if selected == n {
+            try idx.withUnsafeBufferPointer { rows in
+                let subset: UnsafeBufferPointer<Int32>? = selected == n ? nil : rows
                 for k in 0..<s.columns.count {
-                    if isPredicateColumn[k] {
-                        cols.append(predicateBatch.columns[next])
-                        next += 1
+                    if let needed = f.needed, !needed.contains(k) {
+                        cols.append(Executor.placeholder(s.schema[k].type, selected))
+                    } else if let p = predicatePosition[k], decode[p] {
+                        let v = predicateBatch.columns[p]
+                        cols.append(selected == n ? v : Gather.rows(v, idx))
+                    } else if selected == 0 {
+                        cols.append(ColumnBuilder(s.schema[k].type, capacity: 0).finish())
                     } else {
-                        cols.append(try read(k, nil))
-                    }
-                }
-            } else {
-                idx.removeLast(n - selected)
-                try idx.withUnsafeBufferPointer { rows in
-                    for k in 0..<s.columns.count {
-                        if isPredicateColumn[k] {
-                            cols.append(Gather.rows(predicateBatch.columns[next], idx))
-                            next += 1
-                        } else if selected == 0 {
-                            cols.append(ColumnBuilder(s.schema[k].type, capacity: 0).finish())
-                        } else {
-                            cols.append(try read(k, rows))
-                        }
+                        cols.append(try read(k, subset))
                     }
                 }
             }
@@ -223,6 +261,41 @@ enum ZoneCheck {
             return values.contains { compare(.equal, z, $0) }
         default:
             return true
+        }
+    }
+
+    /// Whether every row of the block satisfies `e`, judged from its zone map and null count (integer-like zones only;
+    /// false when unsure).
+    static func alwaysMatches(_ e: BoundExpr, _ zone: (Int) -> Zone) -> Bool {
+        switch e {
+        case .and(let xs): return xs.allSatisfy { alwaysMatches($0, zone) }
+        case .isNull(.column(let c, _), let negated):
+            let z = zone(c)
+            return negated ? z.nulls == 0 : z.nulls == z.rows
+        case .compare(let op, .column(let c, _), .constant(let v, _)):
+            return always(op, zone(c), v)
+        case .compare(let op, .constant(let v, _), .column(let c, _)):
+            return always(op.flipped, zone(c), v)
+        default:
+            return false
+        }
+    }
+
+    private static func always(_ op: ComparisonOperator, _ z: Zone, _ v: Value) -> Bool {
+        guard z.nulls == 0, z.rows > 0, case .integer(let lo, let hi) = z.zone else { return false }
+        let x: Int64
+        switch v {
+        case .integer(let i): x = Int64(i)
+        case .bigint(let i), .decimal(let i), .timestamp(let i): x = i
+        default: return false
+        }
+        switch op {
+        case .equal: return lo == x && hi == x
+        case .notEqual: return x < lo || x > hi
+        case .less: return hi < x
+        case .lessEqual: return hi <= x
+        case .greater: return lo > x
+        case .greaterEqual: return lo >= x
         }
     }
 
