@@ -55,6 +55,13 @@ enum Vectors {
         case .bigint(let v), .decimal(let v), .timestamp(let v):
             return make(type, n, validity: nil) { (p: UnsafeMutablePointer<Int64>) in p.update(repeating: v, count: n) }
         case .double(let v): return make(type, n, validity: nil) { (p: UnsafeMutablePointer<Double>) in p.update(repeating: v, count: n) }
+        case .varchar where n > 1:
+            // Dictionary form: one entry, every code 0 (zeros shared while they fit the placeholder memory).
+            let entry = constant(value, .varchar, 1)
+            let codes = n <= Executor.placeholderRows * 2
+                ? Buffer(borrowing: Executor.placeholderBytes.base, byteCount: n * 4, owner: Executor.placeholderBytes)
+                : Buffer(byteCount: n * 4) { _ in }
+            return ColumnVector(codes: codes, entries: entry, count: n)
         case .varchar(let s):
             let bytes = Array(s.utf8)
             let values = Buffer(byteCount: bytes.count * n) { raw in

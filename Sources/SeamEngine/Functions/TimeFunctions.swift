@@ -30,7 +30,15 @@ enum TimeFunctions {
             let v = args[1]
             let p = Vectors.pointer(v, Int64.self)
             return try Vectors.make(.timestamp, n, validity: v.validity) { (o: UnsafeMutablePointer<Int64>) in
-                for i in 0..<n { o[i] = try trunc(part, p[i]) }
+                // Fixed-length units: one loop per unit, so the divisor is a constant the compiler turns into a multiply.
+                @inline(__always) func floor(_ unit: Int64) { for i in 0..<n { o[i] = floorDiv(p[i], unit) &* unit } }
+                switch part {
+                case .second: floor(1_000_000)
+                case .minute: floor(60_000_000)
+                case .hour: floor(3_600_000_000)
+                case .day: floor(86_400_000_000)
+                default: for i in 0..<n { o[i] = try trunc(part, p[i]) }
+                }
             }
         case .datePart:
             let part = DatePart(rawValue: args[0].value(at: 0).description)!.canonical
