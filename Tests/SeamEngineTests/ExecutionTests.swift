@@ -50,4 +50,18 @@ import Testing
         #expect(try engine.query("SELECT id FROM t WHERE x IS NOT NULL").rows.map { $0[0] } == [1, 2, 4, 5, 6, 7, 8].map { Value.integer($0) })
         #expect(try engine.query("SELECT id FROM t LIMIT 3").rows.map { $0[0] } == [1, 2, 3].map { Value.integer($0) })
     }
+
+    /// An average whose exact integer sum leaves 64 bits is taken in floating point: not wrapped, not an error.
+    @Test func averagesPastBigintDoNotWrap() throws {
+        let engine = QueryEngine(store: try EngineFixture.store())
+        let pair = "(SELECT 9223372036854775807 AS x UNION ALL SELECT 9223372036854775805 AS x)"
+        for q in ["SELECT avg(x) FROM \(pair)", "SELECT avg(DISTINCT x) FROM \(pair)", "SELECT avg(x) OVER () FROM \(pair) LIMIT 1"] {
+            let rows = try engine.query(q).rows
+            guard case .double(let d) = rows.first?.first else {
+                Issue.record("\(q): \(rows)")
+                continue
+            }
+            #expect(abs(d - 9.223372036854775806e18) < 1e4, "\(q): \(d)")
+        }
+    }
 }

@@ -9,7 +9,8 @@ protocol AggregateState: AnyObject {
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws
     /// Adds `other`'s groups: its group g becomes this state's group `map[g]`.
     func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws
-    func finish(groups: Int) -> ColumnVector
+    /// The result column; throws when a value cannot be represented (a sum past BIGINT).
+    func finish(groups: Int) throws -> ColumnVector
 }
 
 enum AggregateStates {
@@ -229,32 +230,68 @@ final class SumDoubleState: AggregateState {
     }
 }
 
-/// avg over integers and DECIMAL: an exact Int64 sum, divided once at the end.
+/// avg over integers and DECIMAL: an exact Int64 sum per group, divided once at the end; a group whose sum leaves 64
+/// bits takes the sum it also keeps in floating point (DuckDB sums in 128 bits; an average is still well defined).
 final class AvgIntState: AggregateState {
     let scale: Double
-    let sum = SumIntState(outType: .bigint)
-    let count = CountState(star: false)
+    var sums: [Int64] = []
+    var approximate: [Double] = []
+    var overflowed: [Bool] = []
+    var counts: [Int64] = []
 
     init(scale: Double) { self.scale = scale }
 
+    private func grow(_ groups: Int) {
+        guard sums.count < groups else { return }
+        let k = groups - sums.count
+        sums.append(contentsOf: repeatElement(0, count: k))
+        approximate.append(contentsOf: repeatElement(0, count: k))
+        overflowed.append(contentsOf: repeatElement(false, count: k))
+        counts.append(contentsOf: repeatElement(0, count: k))
+    }
+
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
-        try sum.update(arg, gids, mask, n, groups: groups)
-        try count.update(arg, gids, mask, n, groups: groups)
+        grow(groups)
+        guard let arg else { return }
+        let val = Vectors.validity(arg)
+        let xs = AggregateStates.int64s(arg)
+        sums.withUnsafeMutableBufferPointer { sums in
+            approximate.withUnsafeMutableBufferPointer { approximate in
+                overflowed.withUnsafeMutableBufferPointer { overflowed in
+                    counts.withUnsafeMutableBufferPointer { counts in
+                        for i in 0..<n where AggregateStates.counts(mask, val, i) {
+                            let g = Int(gids[i])
+                            let (r, o) = sums[g].addingReportingOverflow(xs[i])
+                            sums[g] = r
+                            overflowed[g] = overflowed[g] || o
+                            approximate[g] += Double(xs[i])
+                            counts[g] &+= 1
+                        }
+                    }
+                }
+            }
+        }
     }
 
     func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
         let o = other as! AvgIntState
-        try sum.merge(o.sum, map, groups: groups)
-        try count.merge(o.count, map, groups: groups)
+        grow(groups)
+        for g in o.sums.indices where o.counts[g] > 0 {
+            let t = Int(map[g])
+            let (r, f) = sums[t].addingReportingOverflow(o.sums[g])
+            sums[t] = r
+            overflowed[t] = overflowed[t] || f || o.overflowed[g]
+            approximate[t] += o.approximate[g]
+            counts[t] += o.counts[g]
+        }
     }
 
     func finish(groups: Int) -> ColumnVector {
-        let s = sum.finish(groups: groups)
-        let c = count.finish(groups: groups)
-        let ps = Vectors.pointer(s, Int64.self)
-        let pc = Vectors.pointer(c, Int64.self)
-        let out = (0..<groups).map { pc[$0] == 0 ? 0 : Double(ps[$0]) / scale / Double(pc[$0]) }
-        return ColumnVector(type: .double, count: groups, values: Buffer(copying: out), validity: s.validity)
+        grow(groups)
+        let out = (0..<groups).map { g in
+            counts[g] == 0 ? 0 : (overflowed[g] ? approximate[g] : Double(sums[g])) / scale / Double(counts[g])
+        }
+        return ColumnVector(type: .double, count: groups, values: Buffer(copying: out), validity: AggregateStates.validity((0..<groups).map { counts[$0] > 0 }))
     }
 }
 
@@ -579,7 +616,7 @@ final class DistinctState: AggregateState {
         }
     }
 
-    func finish(groups: Int) -> ColumnVector {
+    func finish(groups: Int) throws -> ColumnVector {
         grow(groups)
         var b = ColumnBuilder(outType, capacity: groups)
         let counting = isString || [.count, .approxCountDistinct, .countStar].contains(function)
@@ -605,8 +642,23 @@ final class DistinctState: AggregateState {
                     let s = set.reduce(0.0) { $0 + Double(bitPattern: UInt64(bitPattern: $1)) }
                     b.append(double: function == .avg ? s / Double(set.count) : s)
                 } else {
-                    let s = set.reduce(Int64(0), &+)
-                    if function == .avg { b.append(double: Double(s) / (argType == .decimal ? 100 : 1) / Double(set.count)) } else { b.append(int64: s) }
+                    var sum: Int64 = 0
+                    var overflow = false
+                    for x in set {
+                        let (r, o) = sum.addingReportingOverflow(x)
+                        sum = r
+                        overflow = overflow || o
+                    }
+                    let scale: Double = argType == .decimal ? 100 : 1
+                    if function == .avg {
+                        // Past 64 bits the average is still well defined: take it in floating point.
+                        let total = overflow ? set.reduce(0.0) { $0 + Double($1) } : Double(sum)
+                        b.append(double: total / scale / Double(set.count))
+                    } else if overflow {
+                        throw SQLError(.runtime, "Out of Range Error: sum overflows BIGINT (Seam sums into 64 bits)")
+                    } else {
+                        b.append(int64: sum)
+                    }
                 }
             default:
                 // bool_and/or and stddev_samp with DISTINCT: the same aggregate over the distinct values.
@@ -615,8 +667,8 @@ final class DistinctState: AggregateState {
                 for x in set { col.append(value(x)) }
                 let vec = col.finish()
                 let gids = [Int32](repeating: 0, count: set.count)
-                try? gids.withUnsafeBufferPointer { try st.update(vec, $0.baseAddress!, nil, set.count, groups: 1) }
-                b.append(st.finish(groups: 1).value(at: 0))
+                try gids.withUnsafeBufferPointer { try st.update(vec, $0.baseAddress!, nil, set.count, groups: 1) }
+                b.append(try st.finish(groups: 1).value(at: 0))
             }
         }
         return b.finish()

@@ -98,7 +98,7 @@ struct HashAggregate {
         var columns = target.dense.active
             ? [target.dense.keyColumn()]
             : EncodedKeys.decode(target.table.arena, target.table.starts, groups.map(\.type))
-        columns += target.states.map { $0.finish(groups: n) }
+        columns += try target.states.map { try $0.finish(groups: n) }
         for (i, f) in outputSchema.fields.enumerated() where columns[i].type != f.type {
             columns[i] = ColumnVector(type: f.type, count: n, values: columns[i].values, offsets: columns[i].offsets, validity: columns[i].validity)
         }

@@ -233,6 +233,9 @@ struct WindowOperator {
             let val = arg.flatMap(Vectors.validity)
             var count: Int64 = 0
             var isum: Int64 = 0
+            // The integer sum also in floating point, for avg once the exact sum has left 64 bits.
+            var isumAsDouble = 0.0
+            var overflowed = false
             var dsum = 0.0
             var best: Int32 = -1
             let bestCmp = arg.map { RowComparator([$0], descending: [false], nullsFirst: [false]) }
@@ -247,13 +250,18 @@ struct WindowOperator {
                     }
                     guard let arg, Vectors.isValid(val, row) else { continue }
                     count += 1
+                    var x: Int64 = 0
                     switch arg.type.physical {
                     case .double: dsum += Vectors.pointer(arg, Double.self)[row]
-                    case .int32: isum &+= Int64(Vectors.pointer(arg, Int32.self)[row])
-                    case .int64: isum &+= Vectors.pointer(arg, Int64.self)[row]
-                    case .uint8: isum &+= Int64(Vectors.pointer(arg, UInt8.self)[row])
+                    case .int32: x = Int64(Vectors.pointer(arg, Int32.self)[row])
+                    case .int64: x = Vectors.pointer(arg, Int64.self)[row]
+                    case .uint8: x = Int64(Vectors.pointer(arg, UInt8.self)[row])
                     case .bytes: break
                     }
+                    let (r, o) = isum.addingReportingOverflow(x)
+                    isum = r
+                    isumAsDouble += Double(x)
+                    overflowed = overflowed || o
                     if a == .min || a == .max || a == .anyValue {
                         if best < 0 {
                             best = Int32(row)
@@ -268,11 +276,17 @@ struct WindowOperator {
                     case .count, .countStar: ints[row] = count
                     case .sum:
                         valid[row] = count > 0
-                        if call.type == .double { doubles[row] = dsum } else { ints[row] = isum }
+                        if call.type == .double {
+                            doubles[row] = dsum
+                        } else {
+                            if overflowed { throw SQLError(.runtime, "Out of Range Error: sum overflows BIGINT (Seam sums into 64 bits)") }
+                            ints[row] = isum
+                        }
                     case .avg:
                         valid[row] = count > 0
                         let scale: Double = arg?.type == .decimal ? 100 : 1
-                        doubles[row] = count == 0 ? 0 : (arg?.type == .double ? dsum : Double(isum) / scale) / Double(count)
+                        let total = arg?.type == .double ? dsum : (overflowed ? isumAsDouble : Double(isum)) / scale
+                        doubles[row] = count == 0 ? 0 : total / Double(count)
                     case .min, .max, .anyValue: pick[row] = best
                     default: break
                     }
