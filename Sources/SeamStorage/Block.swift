@@ -98,11 +98,17 @@ public enum BlockCodec {
         try decode(bytes, type: type, owner: owner, rows: nil)
     }
 
-    /// Decodes the block's rows at `rows` (ascending, distinct, in range; all rows when nil), in that order: the same
-    /// vector as a whole decode followed by a gather. Codecs that allow random access decode only those rows.
-    public static func decode(
-        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, rows selected: UnsafeBufferPointer<Int32>?
-    ) throws(StorageError) -> ColumnVector {
+    /// A block's header checked, its validity and its (decompressed) payload.
+    private struct Opened {
+        let codec: any Codec
+        let rows: Int
+        let validity: Buffer?
+        let payload: UnsafeRawBufferPointer
+        /// Keeps `payload` alive.
+        let payloadOwner: AnyObject?
+    }
+
+    private static func open(_ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?) throws(StorageError) -> Opened {
         var r = ByteReader(bytes)
         let codecID = try r.u8()
         let flags = BlockFlags(rawValue: try r.u8())
@@ -124,34 +130,51 @@ public enum BlockCodec {
         guard flags.contains(.validity) ? validityBytes == Bitmap.wordCount(rows) * 8 : validityBytes == 0 else {
             throw StorageError(.corrupt, "validity bitmap size \(validityBytes) does not fit \(rows) rows")
         }
-        // The caller's rows come from the footer's row count: a header that disagrees is damage, not a caller bug.
-        if let selected, let bad = selected.first(where: { $0 < 0 || Int($0) >= rows }) {
-            throw StorageError(.corrupt, "row \(bad) asked of a block of \(rows) rows")
-        }
         let validitySlice = try r.slice(validityBytes)
         let stored = try r.slice(storedBytes)
         guard r.remaining == 0 else { throw StorageError(.corrupt, "\(r.remaining) stray bytes after the payload") }
-        var validity = validityBytes == 0 ? nil : borrowOrCopy(validitySlice, alignment: 8, owner: owner)
-        var payload = stored
-        var payloadOwner = owner
+        let validity = validityBytes == 0 ? nil : borrowOrCopy(validitySlice, alignment: 8, owner: owner)
         if flags.contains(.lz4) {
             let plain = try LZ4Block.decompress(stored, rawCount: rawBytes)
             let holder = DecompressedPayload(plain)
-            payload = UnsafeRawBufferPointer(holder.bytes)
-            payloadOwner = holder
-        } else {
-            guard rawBytes == storedBytes else { throw StorageError(.corrupt, "raw and stored sizes differ without LZ4") }
+            return Opened(codec: codec, rows: rows, validity: validity, payload: UnsafeRawBufferPointer(holder.bytes), payloadOwner: holder)
         }
+        guard rawBytes == storedBytes else { throw StorageError(.corrupt, "raw and stored sizes differ without LZ4") }
+        return Opened(codec: codec, rows: rows, validity: validity, payload: stored, payloadOwner: owner)
+    }
+
+    /// Decodes the block's rows at `rows` (ascending, distinct, in range; all rows when nil), in that order: the same
+    /// vector as a whole decode followed by a gather. Codecs that allow random access decode only those rows.
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, rows selected: UnsafeBufferPointer<Int32>?
+    ) throws(StorageError) -> ColumnVector {
+        let b = try open(bytes, type: type, owner: owner)
         guard let selected else {
-            return vector(try codec.decode(payload, type: type, count: rows, owner: payloadOwner), type, rows, validity)
+            return vector(try b.codec.decode(b.payload, type: type, count: b.rows, owner: b.payloadOwner), type, b.rows, b.validity)
         }
-        if let v = validity { validity = gatherBits(v, selected) }
-        if let selective = codec as? any SelectiveCodec {
-            let d = try selective.decode(payload, type: type, count: rows, rows: selected, owner: payloadOwner)
+        // The caller's rows come from the footer's row count: a header that disagrees is damage, not a caller bug.
+        if let bad = selected.first(where: { $0 < 0 || Int($0) >= b.rows }) {
+            throw StorageError(.corrupt, "row \(bad) asked of a block of \(b.rows) rows")
+        }
+        let validity = b.validity.map { gatherBits($0, selected) }
+        if let selective = b.codec as? any SelectiveCodec {
+            let d = try selective.decode(b.payload, type: type, count: b.rows, rows: selected, owner: b.payloadOwner)
             return vector(d, type, selected.count, validity)
         }
-        let whole = vector(try codec.decode(payload, type: type, count: rows, owner: payloadOwner), type, rows, nil)
+        let whole = vector(try b.codec.decode(b.payload, type: type, count: b.rows, owner: b.payloadOwner), type, b.rows, nil)
         return Gather.rows(whole, Array(selected)).withValidity(validity)
+    }
+
+    /// A run-length block as its runs: one value per run (in the stored form, NULL rows filled with a neighbour's
+    /// value, so the runs carry no validity), each run's length, and the rows' validity. Nil for other codecs. Lets
+    /// a predicate that rejects NULL run once per run instead of once per row.
+    public static func decodeRuns(
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?
+    ) throws(StorageError) -> (values: ColumnVector, lengths: [Int32], validity: Buffer?)? {
+        let b = try open(bytes, type: type, owner: owner)
+        guard let rle = b.codec as? RunLengthCodec else { return nil }
+        let (values, lengths) = try rle.runs(b.payload, type: type, count: b.rows)
+        return (values, lengths, b.validity)
     }
 
     /// The bits of `bitmap` at `rows`, packed.

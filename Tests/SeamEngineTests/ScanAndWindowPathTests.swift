@@ -81,6 +81,27 @@ import Testing
         #expect(try engine.query("SELECT count(*) FROM t WHERE amount IS NOT NULL").rows == [[.bigint(Int64(Self.rows.filter { !$0[3].isNull }.count))]])
     }
 
+    /// A comparison on a run-length block runs once per run; NULL rows, stored with a neighbour's value inside the
+    /// run, must still not match.
+    @Test func predicatesOnRunLengthBlocksKeepNullsOut() throws {
+        let rows: [[Value]] = (0..<8192).map { i in
+            let x: Value = i % 10 == 3 ? .null : .bigint(i % 512 < 256 ? 500 : 7)
+            let s: Value = i % 10 == 3 ? .null : .varchar(i % 1024 < 512 ? "big" : "small")
+            return [.integer(Int32(i)), x, s]
+        }
+        let schema = Schema([Field("id", .integer), Field("x", .bigint), Field("s", .varchar)])
+        let store = try EngineFixture.store(table: "r", schema: schema, rows: rows, blockRows: 4096)
+        let engine = QueryEngine(store: store)
+        let big = rows.filter { $0[1] == .bigint(500) }
+        #expect(try engine.query("SELECT count(*) FROM r WHERE x > 100").rows == [[.bigint(Int64(big.count))]])
+        #expect(try engine.query("SELECT id FROM r WHERE x > 100").rows == big.map { [$0[0]] })
+        #expect(try engine.query("SELECT count(*) FROM r WHERE x IN (500, 1)").rows == [[.bigint(Int64(big.count))]])
+        let bigText = rows.filter { $0[2] == .varchar("big") }
+        #expect(try engine.query("SELECT count(*) FROM r WHERE s = 'big'").rows == [[.bigint(Int64(bigText.count))]])
+        #expect(try engine.query("SELECT count(*) FROM r WHERE s = 'big' AND x > 100").rows
+            == [[.bigint(Int64(rows.filter { $0[2] == .varchar("big") && $0[1] == .bigint(500) }.count))]])
+    }
+
     /// GROUP BY on two to four keys that are dictionary text or integers takes packed ids; the same keys with the text
     /// made plain (`s || ''`) take serialized keys. Both give the same groups and aggregates, with NULL keys, and when a
     /// column outgrows its share of the packed word part way through (`u`: 70,000 distinct values, over 16 bits).

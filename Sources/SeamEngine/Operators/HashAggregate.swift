@@ -221,19 +221,26 @@ final class DenseKeys {
         return true
     }
 
-    /// Grows the array to cover `lo...hi`; false when the span would be too wide.
+    /// Grows the array to cover `lo...hi`; false when the span would be too wide. It grows by at least half again,
+    /// towards the side that was missing, so morsels arriving in any key order cause few copies.
     private func cover(_ lo: Int64, _ hi: Int64) -> Bool {
-        let newLo = ids.isEmpty ? lo : min(base, lo)
-        let newHi = ids.isEmpty ? hi : max(base + Int64(ids.count) - 1, hi)
+        var newLo = ids.isEmpty ? lo : min(base, lo)
+        var newHi = ids.isEmpty ? hi : max(base + Int64(ids.count) - 1, hi)
         let (span, overflow) = newHi.subtractingReportingOverflow(newLo)
         guard !overflow, span < Self.maxSpan else { return false }
         if ids.isEmpty {
             base = newLo
             ids = [Int32](repeating: -1, count: Int(newHi - newLo + 1))
         } else if newLo < base || newHi >= base + Int64(ids.count) {
+            let headroom = min(Int64(ids.count) / 2, Self.maxSpan - 1 - span)
+            if newLo < base { newLo = max(newLo &- headroom, Int64.min / 2) } else { newHi = min(newHi &+ headroom, Int64.max / 2) }
             var grown = [Int32](repeating: -1, count: Int(newHi - newLo + 1))
             let shift = Int(base - newLo)
-            for (i, g) in ids.enumerated() { grown[i + shift] = g }
+            grown.withUnsafeMutableBufferPointer { out in
+                ids.withUnsafeBufferPointer { old in
+                    (out.baseAddress! + shift).update(from: old.baseAddress!, count: old.count)
+                }
+            }
             ids = grown
             base = newLo
         }

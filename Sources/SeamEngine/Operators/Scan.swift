@@ -107,6 +107,27 @@ struct FilteredScan {
     let predicateColumns: [Int]
     /// Output columns the consumer reads; nil when it may read any.
     let needed: Set<Int>?
+    /// Per conjunct, the position (in `predicateColumns`) of its one column when the conjunct is `column op constant`
+    /// or `column IN (constants)`: those are NULL for a NULL input, so they can run once per run of equal values.
+    let runnable: [Int?]
+
+    /// Row flags from per-run flags: run k's flag for its `lengths[k]` rows, cleared where `validity` says NULL.
+    static func spread(_ runMask: ColumnVector, _ lengths: [Int32], _ validity: Buffer?, _ n: Int) -> [UInt8] {
+        let m = Vectors.pointer(runMask, UInt8.self)
+        var flags = [UInt8](repeating: 0, count: n)
+        flags.withUnsafeMutableBufferPointer { out in
+            var at = 0
+            for (k, len) in lengths.enumerated() {
+                if m[k] != 0 { (out.baseAddress! + at).update(repeating: 1, count: Int(len)) }
+                at += Int(len)
+            }
+            if let v = validity {
+                let words = v.base.assumingMemoryBound(to: UInt64.self)
+                for r in 0..<n { out[r] &= UInt8(truncatingIfNeeded: words[r >> 6] >> UInt64(r & 63)) & 1 }
+            }
+        }
+        return flags
+    }
 
     init?(_ scan: TableScan, _ predicate: BoundExpr, needed: Set<Int>? = nil) {
         let used = predicate.columnsUsed.sorted()
@@ -128,6 +149,14 @@ struct FilteredScan {
         self.conjunctColumns = conjuncts.map { $0.columnsUsed.map { position[$0]! } }
         self.predicateColumns = used
         self.needed = needed
+        self.runnable = conjuncts.map { c -> Int? in
+            switch c {
+            case .compare(_, .column(let i, _), .constant), .compare(_, .constant, .column(let i, _)), .inList(.column(let i, _), _, _, false):
+                return position[i]
+            default:
+                return nil
+            }
+        }
     }
 }
 
@@ -174,8 +203,26 @@ extension Executor {
             let open = f.conjuncts.indices.filter { c in
                 f.conjuncts[c].columnsUsed.contains { $0 == mapping?.column } || !ZoneCheck.alwaysMatches(f.conjuncts[c], zone)
             }
+            // A NULL-rejecting conjunct on a run-length block runs once per run, its result spread over the runs.
+            var runMasks: [[UInt8]] = []
+            var perRow: [Int] = []
+            for c in open {
+                if let p = f.runnable[c], f.predicateColumns[p] != mapping?.column,
+                    let runs = try morsel.reader.readRuns(column: s.columns[f.predicateColumns[p]], block: morsel.block)
+                {
+                    let columns = f.predicateColumns.enumerated().map { q, k in
+                        q == p ? runs.values : Executor.placeholder(s.schema[k].type, runs.values.count)
+                    }
+                    let runMask = try locate(f.predicate, s.schema) {
+                        try evaluator.mask(f.compactConjuncts[c], Batch(columns: columns, count: runs.values.count))
+                    }
+                    runMasks.append(FilteredScan.spread(runMask, runs.lengths, runs.validity, n))
+                } else {
+                    perRow.append(c)
+                }
+            }
             var decode = [Bool](repeating: false, count: f.predicateColumns.count)
-            for c in open { for p in f.conjunctColumns[c] { decode[p] = true } }
+            for c in perRow { for p in f.conjunctColumns[c] { decode[p] = true } }
             let predicateBatch = Batch(
                 columns: try f.predicateColumns.enumerated().map { p, k in
                     decode[p] ? try read(k, nil) : Executor.placeholder(s.schema[k].type, n)
@@ -184,11 +231,24 @@ extension Executor {
             var idx: [Int32] = []
             var selected = n
             if !open.isEmpty {
-                let test = open.count == 1 ? f.compactConjuncts[open[0]] : .and(open.map { f.compactConjuncts[$0] })
-                let mask = try locate(f.predicate, s.schema) { try evaluator.mask(test, predicateBatch) }
-                idx = [Int32](repeating: 0, count: n)
-                selected = idx.withUnsafeMutableBufferPointer { Selection.select(Vectors.pointer(mask, UInt8.self), nil, n, $0.baseAddress!) }
-                idx.removeLast(n - selected)
+                var flags = runMasks.first ?? []
+                for m in runMasks.dropFirst() { for r in 0..<n { flags[r] &= m[r] } }
+                if !perRow.isEmpty {
+                    let test = perRow.count == 1 ? f.compactConjuncts[perRow[0]] : .and(perRow.map { f.compactConjuncts[$0] })
+                    let mask = try locate(f.predicate, s.schema) { try evaluator.mask(test, predicateBatch) }
+                    let m = Vectors.pointer(mask, UInt8.self)
+                    if flags.isEmpty { flags = Array(UnsafeBufferPointer(start: m, count: n)) } else { for r in 0..<n { flags[r] &= m[r] } }
+                }
+                if let needed = f.needed, needed.isEmpty {
+                    // Only the number of rows is read (count(*)): no row numbers needed.
+                    selected = flags.withUnsafeBufferPointer { Selection.count($0.baseAddress!, nil, n) }
+                } else {
+                    idx = [Int32](repeating: 0, count: n)
+                    selected = flags.withUnsafeBufferPointer { fl in
+                        idx.withUnsafeMutableBufferPointer { Selection.select(fl.baseAddress!, nil, n, $0.baseAddress!) }
+                    }
+                    idx.removeLast(n - selected)
+                }
             }
             let t2 = Executor.nanos()
             var cols: [ColumnVector] = []

@@ -72,6 +72,13 @@ package struct RunLengthCodec: SelectiveCodec {
         return (runs, lengths, runValues)
     }
 
+    /// The block's runs: each run's value (a vector of `runs` rows) and length.
+    func runs(_ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int) throws(StorageError) -> (ColumnVector, [Int32]) {
+        let (runs, lengths, runValues) = try parts(payload, type: type, count: count)
+        let values = ColumnVector(type: type, count: runs, values: runValues.values, offsets: runValues.offsets)
+        return (values, (0..<runs).map { Int32(lengths.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) })
+    }
+
     package func decode(
         _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, owner: AnyObject?
     ) throws(StorageError) -> DecodedValues {
