@@ -1,4 +1,7 @@
+import CCRC32C
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every stored block.
+///
+/// With the CPU's instruction where there is one (see ``usesHardware``), else:
 ///
 /// Slicing-by-8 over eight 256-entry tables: eight bytes per step with no data-dependent branches.
 public enum CRC32C {
@@ -17,8 +20,19 @@ public enum CRC32C {
 
     private static let flat: [UInt32] = tables.flatMap { $0 }
 
+    /// Whether the CPU's CRC-32C instruction is used (x86-64 with SSE4.2: about five times the table's speed).
+    public static let usesHardware = seam_crc32c_hw_available() == 1
+
     /// The checksum of `bytes`, continuing from `seed` (the checksum of what came before, or 0).
     public static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+        if usesHardware, let base = bytes.baseAddress {
+            return ~seam_crc32c_hw_update(~seed, base, bytes.count)
+        }
+        return tableChecksum(bytes, seed: seed)
+    }
+
+    /// The same checksum by slicing-by-8 tables (any CPU; tests compare both).
+    public static func tableChecksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
         var crc = ~seed
         flat.withUnsafeBufferPointer { t in
             var i = 0
