@@ -171,6 +171,8 @@ public enum BlockCodec {
     public static func decodeRuns(
         _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?
     ) throws(StorageError) -> (values: ColumnVector, lengths: [Int32], validity: Buffer?)? {
+        // The codec byte first: another codec's block is not decompressed for nothing.
+        guard bytes.count > 0, bytes[0] == CodecID.runLength.rawValue else { return nil }
         let b = try open(bytes, type: type, owner: owner)
         guard let rle = b.codec as? RunLengthCodec else { return nil }
         let (values, lengths) = try rle.runs(b.payload, type: type, count: b.rows)
