@@ -39,6 +39,20 @@ import Testing
         #expect(try engine.query("SELECT count(*), sum(x) FROM t").rows == [[.bigint(8), .bigint(145)]])
     }
 
+    /// DISTINCT's value sets and a window's arrays count against the limit too: 200,000 distinct values need about
+    /// 3 MB of pairs, over a 1 MB limit, while counting the same rows without DISTINCT fits.
+    @Test func distinctValuesAndWindowsCountAgainstTheLimit() throws {
+        let rows: [[Value]] = (0..<200_000).map { [.bigint(Int64($0)), .integer(Int32($0 % 3))] }
+        let store = try EngineFixture.store(table: "m", schema: Schema([Field("v", .bigint), Field("g", .integer)]), rows: rows, blockRows: 8192)
+        let engine = QueryEngine(store: store, options: QueryOptions(threads: 2, memoryLimit: 1 << 20))
+        #expect(try engine.query("SELECT g, count(v) FROM m GROUP BY g ORDER BY g").rows.count == 3)
+        for q in ["SELECT g, count(DISTINCT v) FROM m GROUP BY g", "SELECT sum(r) FROM (SELECT row_number() OVER (PARTITION BY g ORDER BY v) AS r FROM m)"] {
+            #expect("\(q)") {
+                try engine.query(q)
+            } throws: { e in (e as? SQLError)?.message.contains("Out of Memory Error") == true }
+        }
+    }
+
     @Test(arguments: [1, 2, 3])
     func threadCountDoesNotChangeAnswers(threads: Int) throws {
         let store = try EngineFixture.store(blockRows: 2)

@@ -11,6 +11,12 @@ protocol AggregateState: AnyObject {
     func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws
     /// The result column; throws when a value cannot be represented (a sum past BIGINT).
     func finish(groups: Int) throws -> ColumnVector
+    /// Memory held beyond a few words per group (DISTINCT's value sets), for the query's memory limit.
+    var byteCount: Int { get }
+}
+
+extension AggregateState {
+    var byteCount: Int { 0 }
 }
 
 enum AggregateStates {
@@ -549,6 +555,8 @@ final class DistinctState: AggregateState {
     }
 
     private var isString: Bool { argType.physical == .bytes }
+
+    var byteCount: Int { pairs.count * MemoryLayout<GroupValuePairs.Pair>.stride + strings.byteCount }
 
     private func grow(_ groups: Int) {
         if counts.count < groups { counts.append(contentsOf: repeatElement(0, count: groups - counts.count)) }

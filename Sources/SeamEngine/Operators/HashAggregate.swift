@@ -132,7 +132,22 @@ struct HashAggregate {
         }
     }
 
+    /// Reserves what the worker's table and states have grown by, in steps (of 16 MiB, or less under a small limit).
+    private func account(_ p: Partial) throws {
+        let bytes = p.table.byteCount + p.states.reduce(0) { $0 + $1.byteCount }
+        let step = min(16 << 20, max(executor.memory.limit / 64, 64 << 10))
+        if bytes > p.reserved + step {
+            try executor.memory.reserve(bytes - p.reserved)
+            p.reserved = bytes
+        }
+    }
+
     private func consume(_ p: Partial, _ b: Batch) throws {
+        try consumeBatch(p, b)
+        try account(p)
+    }
+
+    private func consumeBatch(_ p: Partial, _ b: Batch) throws {
         let n = b.count
         if n == 0 { return }
         var gids = [Int32](repeating: 0, count: n)
@@ -168,11 +183,6 @@ struct HashAggregate {
                 }
             }
             p.table = table
-            }
-            let bytes = p.table.byteCount
-            if bytes > p.reserved + (16 << 20) {
-                try executor.memory.reserve(bytes - p.reserved)
-                p.reserved = bytes
             }
         }
         let groupCount = p.groupCount

@@ -12,6 +12,8 @@ struct WindowOperator {
         let types = child.schema.fields.map(\.type)
         let batches = try executor.collect(child, path)
         let all = batches.isEmpty ? Batch(columns: types.map { Vectors.constant(.null, $0, 0) }, count: 0) : concatBatches(batches, types)
+        // Per call: the order (4 bytes a row, shared by calls with one sort) and the results (up to 12 bytes a row).
+        try executor.memory.reserve(all.count * 16 * max(calls.count, 1))
         var extra: [ColumnVector] = []
         // Calls over the same PARTITION BY / ORDER BY (a funnel's lead(x) and lead(x, 2)) share one sort.
         var sorts: [SortSpec: WindowOrder] = [:]
