@@ -27,10 +27,12 @@ public enum BinaryOperator: String, Sendable {
     }
 }
 
-/// A window: `OVER (PARTITION BY … ORDER BY …)`.
+/// A window: `OVER (PARTITION BY … ORDER BY … [ROWS BETWEEN … AND …])`.
 public struct WindowSpec: Sendable {
     public var partitionBy: [Expr]
     public var orderBy: [OrderItem]
+    /// A `ROWS` frame; nil for the default frame.
+    public var frame: WindowFrame? = nil
 }
 
 public indirect enum Expr: Sendable {

@@ -847,7 +847,8 @@ public final class Binder {
                 type = try aggregateType(a, args.first, at: at)
                 if a != .countStar && args.count != 1 { throw SQLError(.binder, "\(name) takes one argument", at: at) }
             }
-            c.windows.append(WindowCall(kind: kind, arguments: args, partitionBy: partition, orderBy: order, type: type))
+            // A frame changes what aggregates and first/last_value see; ranking and lag/lead ignore it, as in DuckDB.
+            c.windows.append(WindowCall(kind: kind, arguments: args, partitionBy: partition, orderBy: order, type: type, frame: over.frame))
             return .windowSlot(c.windows.count - 1, type)
         }
         if call.star && name != "count" {

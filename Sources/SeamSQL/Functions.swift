@@ -83,12 +83,53 @@ public struct SortKey: Sendable, Hashable {
     }
 }
 
-/// `fn(args) OVER (PARTITION BY … ORDER BY …)` with the default frame (whole partition without ORDER BY;
-/// from the partition start through the current row's last peer with it).
+/// One end of a `ROWS` frame, in rows from the current one.
+public enum FrameBound: Sendable, Hashable {
+    case unboundedPreceding
+    case preceding(Int)
+    case currentRow
+    case following(Int)
+    case unboundedFollowing
+
+    /// The offset from the current row (preceding negative), clamped later to the partition.
+    public var offset: Int? {
+        switch self {
+        case .unboundedPreceding, .unboundedFollowing: return nil
+        case .preceding(let n): return -n
+        case .currentRow: return 0
+        case .following(let n): return n
+        }
+    }
+
+    public var sql: String {
+        switch self {
+        case .unboundedPreceding: return "UNBOUNDED PRECEDING"
+        case .preceding(let n): return "\(n) PRECEDING"
+        case .currentRow: return "CURRENT ROW"
+        case .following(let n): return "\(n) FOLLOWING"
+        case .unboundedFollowing: return "UNBOUNDED FOLLOWING"
+        }
+    }
+}
+
+/// `ROWS BETWEEN start AND end`: the rows an aggregate (or first_value/last_value) sees, by position in the partition.
+public struct WindowFrame: Sendable, Hashable {
+    public var start: FrameBound
+    public var end: FrameBound
+
+    public init(start: FrameBound, end: FrameBound) {
+        self.start = start
+        self.end = end
+    }
+}
+
+/// `fn(args) OVER (PARTITION BY … ORDER BY … [frame])`. Without a frame, the default: the whole partition without
+/// ORDER BY; from the partition start through the current row's last peer with it.
 public struct WindowCall: Sendable, Hashable {
     public var kind: WindowKind
     public var arguments: [BoundExpr]
     public var partitionBy: [BoundExpr]
     public var orderBy: [SortKey]
     public var type: LogicalType
+    public var frame: WindowFrame? = nil
 }

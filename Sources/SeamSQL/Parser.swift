@@ -626,12 +626,68 @@ public struct Parser {
                 spec.orderBy = try orderItems()
             }
             if peek.isWord("ROWS") || peek.isWord("RANGE") || peek.isWord("GROUPS") {
-                throw SQLError(.unsupported, "window frames (ROWS/RANGE …) are not supported yet; the default frame applies", at: peek.location)
+                spec.frame = try windowFrame()
             }
             try expectOp(")")
             call.over = spec
         }
         return .function(call)
+    }
+
+    /// `ROWS BETWEEN a AND b`, `ROWS a` (through the current row); `RANGE` only in the two forms that equal a rows
+    /// frame or the default (`UNBOUNDED PRECEDING AND CURRENT ROW` is the default frame: nil).
+    private mutating func windowFrame() throws(SQLError) -> WindowFrame? {
+        let at = peek.location
+        let mode = peek.text.uppercased()
+        pos += 1
+        guard mode != "GROUPS" else { throw SQLError(.unsupported, "GROUPS frames are not supported; use ROWS", at: at) }
+        var start: FrameBound
+        var end: FrameBound = .currentRow
+        if accept("BETWEEN") {
+            start = try frameBound()
+            try expect("AND")
+            end = try frameBound()
+        } else {
+            start = try frameBound()
+        }
+        let rank: (FrameBound) -> Int = { b in
+            switch b {
+            case .unboundedPreceding: return 0
+            case .preceding: return 1
+            case .currentRow: return 2
+            case .following: return 3
+            case .unboundedFollowing: return 4
+            }
+        }
+        if start == .unboundedFollowing || end == .unboundedPreceding || rank(start) > rank(end) {
+            throw SQLError(.syntax, "the frame starts after it ends (\(start.sql) AND \(end.sql))", at: at)
+        }
+        if mode == "RANGE" {
+            if start == .unboundedPreceding && end == .currentRow { return nil }
+            if start == .unboundedPreceding && end == .unboundedFollowing { return WindowFrame(start: start, end: end) }
+            throw SQLError(.unsupported, "RANGE frames with an offset are not supported; use ROWS", at: at)
+        }
+        return WindowFrame(start: start, end: end)
+    }
+
+    private mutating func frameBound() throws(SQLError) -> FrameBound {
+        if accept("UNBOUNDED") {
+            if accept("PRECEDING") { return .unboundedPreceding }
+            if accept("FOLLOWING") { return .unboundedFollowing }
+            throw unexpected("PRECEDING or FOLLOWING")
+        }
+        if accept("CURRENT") {
+            try expect("ROW")
+            return .currentRow
+        }
+        let at = peek.location
+        guard peek.kind == .integer, let n = Int(peek.text), n >= 0 else {
+            throw SQLError(.syntax, "a frame bound is UNBOUNDED PRECEDING|FOLLOWING, CURRENT ROW or a non-negative integer", at: at)
+        }
+        pos += 1
+        if accept("PRECEDING") { return .preceding(n) }
+        if accept("FOLLOWING") { return .following(n) }
+        throw unexpected("PRECEDING or FOLLOWING")
     }
 
     private mutating func columnRef() throws(SQLError) -> Expr {

@@ -99,6 +99,14 @@ import Testing
         "SELECT ch, et, avg(amount), min(amount), max(amount), sum(qty), avg(qty) FROM ev GROUP BY ch, et",
         "SELECT id, cust, amount, sum(amount) OVER (PARTITION BY cust ORDER BY ts, id) AS running, row_number() OVER (PARTITION BY cust ORDER BY ts DESC, id) AS rn FROM ev WHERE cust < 40",
         "SELECT cust, rank() OVER (ORDER BY count(*) DESC), dense_rank() OVER (ORDER BY count(*) DESC), count(*) FROM ev GROUP BY cust",
+        """
+        SELECT id, sum(amount) OVER (PARTITION BY cust ORDER BY ts, id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS last3,
+               avg(amount) OVER (PARTITION BY cust ORDER BY ts, id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS around,
+               max(amount) OVER (PARTITION BY cust ORDER BY ts, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS best,
+               count(amount) OVER (PARTITION BY cust ORDER BY ts, id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS rest
+        FROM ev WHERE cust < 60
+        """,
+        "SELECT day, count(*) AS n, count(DISTINCT cust) AS custs, sum(amount) AS amount FROM (SELECT date_trunc('day', ts) AS day, et, cust, amount FROM ev) GROUP BY day, et ORDER BY ALL",
         "SELECT extract(month FROM ts) AS m, date_part('dow', ts) AS dow, count(*), count(amount) FROM ev GROUP BY 1, 2",
         "SELECT json_extract_string(props, '$.sku') AS sku, count(*) FROM ev WHERE json_extract_string(props, '$.n') = '3' GROUP BY 1",
         "SELECT lower(ch) || ':' || upper(et), length(product), substring(product, 2) FROM ev WHERE id % 997 = 0",

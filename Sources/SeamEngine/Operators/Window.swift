@@ -226,10 +226,17 @@ struct WindowOperator {
                     }
                     let target = f == .lag ? pos - offset : pos + offset
                     pick[row] = (target >= start && target < end) ? sorted[target] : (args.count == 3 ? -2 : -1)
-                case .firstValue: pick[row] = sorted[start]
-                case .lastValue: pick[row] = sorted[peerEnd[pos - start] - 1]
+                case .firstValue, .lastValue:
+                    if let frame = call.frame {
+                        let (lo, hi) = Self.frameBounds(frame, pos - start, end - start)
+                        pick[row] = lo > hi ? -1 : sorted[start + (f == .firstValue ? lo : hi)]
+                    } else {
+                        pick[row] = f == .firstValue ? sorted[start] : sorted[peerEnd[pos - start] - 1]
+                    }
                 }
             }
+        case .aggregate(let a) where call.frame != nil:
+            try framedAggregate(a, call, call.frame!, out, start, end, args.first)
         case .aggregate(let a):
             let arg = args.first
             let val = arg.flatMap(Vectors.validity)
@@ -295,6 +302,124 @@ struct WindowOperator {
                 }
                 pos = groupEnd
             }
+        }
+    }
+}
+
+extension WindowOperator {
+    /// The frame of the row at `pos` (0-based within a partition of `size` rows) as inclusive positions; empty when
+    /// `lo > hi`.
+    static func frameBounds(_ frame: WindowFrame, _ pos: Int, _ size: Int) -> (lo: Int, hi: Int) {
+        let lo = frame.start.offset.map { max(0, pos + $0) } ?? 0
+        let hi = frame.end.offset.map { min(size - 1, pos + $0) } ?? size - 1
+        return (lo, hi)
+    }
+
+    /// An aggregate over a `ROWS` frame. count, sum and avg take differences of running totals over the partition
+    /// (the 64-bit totals may wrap; the difference is still exact whenever the frame's own sum fits, which the
+    /// floating-point totals check); min, max and any_value keep a running best when one end is unbounded and look
+    /// at each frame's rows otherwise.
+    fileprivate func framedAggregate(
+        _ a: AggregateFunction, _ call: WindowCall, _ frame: WindowFrame, _ out: WindowOutputs, _ start: Int, _ end: Int,
+        _ arg: ColumnVector?
+    ) throws {
+        let size = end - start
+        let sorted = out.sorted
+        let val = arg.flatMap(Vectors.validity)
+        func counted(_ row: Int) -> Bool { a == .countStar || (arg != nil && Vectors.isValid(val, row)) }
+        switch a {
+        case .count, .countStar, .sum, .avg:
+            var counts = [Int64](repeating: 0, count: size + 1)
+            var ints = [Int64](repeating: 0, count: size + 1)
+            var doubles = [Double](repeating: 0, count: size + 1)
+            for p in 0..<size {
+                let row = Int(sorted[start + p])
+                var x: Int64 = 0, d = 0.0
+                let c = counted(row)
+                if c, let arg, a != .countStar {
+                    switch arg.type.physical {
+                    case .double: d = Vectors.pointer(arg, Double.self)[row]
+                    case .int32: x = Int64(Vectors.pointer(arg, Int32.self)[row])
+                    case .int64: x = Vectors.pointer(arg, Int64.self)[row]
+                    case .uint8: x = Int64(Vectors.pointer(arg, UInt8.self)[row])
+                    case .bytes: break
+                    }
+                    if arg.type.physical != .double { d = Double(x) }
+                }
+                counts[p + 1] = counts[p] + (c ? 1 : 0)
+                ints[p + 1] = ints[p] &+ x
+                doubles[p + 1] = doubles[p] + d
+            }
+            let isDouble = arg?.type == .double
+            let scale: Double = arg?.type == .decimal ? 100 : 1
+            for p in 0..<size {
+                let row = Int(sorted[start + p])
+                let (lo, hi) = Self.frameBounds(frame, p, size)
+                let n = lo > hi ? 0 : counts[hi + 1] - counts[lo]
+                let isum = lo > hi ? 0 : ints[hi + 1] &- ints[lo]
+                let dsum = lo > hi ? 0 : doubles[hi + 1] - doubles[lo]
+                switch a {
+                case .count, .countStar:
+                    out.ints[row] = n
+                case .sum:
+                    out.valid[row] = n > 0
+                    if isDouble {
+                        out.doubles[row] = dsum
+                    } else {
+                        if abs(dsum) > 9.2e18 { throw SQLError(.runtime, "Out of Range Error: sum overflows BIGINT (Seam sums into 64 bits)") }
+                        out.ints[row] = isum
+                    }
+                default:  // avg
+                    out.valid[row] = n > 0
+                    let total = isDouble ? dsum : (abs(dsum) > 9.2e18 ? dsum : Double(isum)) / scale
+                    out.doubles[row] = n == 0 ? 0 : total / Double(n)
+                }
+            }
+        case .min, .max, .anyValue:
+            guard let arg else { return }
+            let cmp = RowComparator([arg], descending: [false], nullsFirst: [false])
+            func better(_ row: Int, than best: Int32) -> Bool {
+                if best < 0 { return true }
+                if a == .anyValue { return false }
+                let c = cmp.compare(row, Int(best))
+                return a == .min ? c < 0 : c > 0
+            }
+            func best(_ lo: Int, _ hi: Int) -> Int32 {
+                var b: Int32 = -1
+                if lo <= hi { for q in lo...hi where counted(Int(sorted[start + q])) && better(Int(sorted[start + q]), than: b) { b = sorted[start + q] } }
+                return b
+            }
+            if frame.start == .unboundedPreceding {
+                // The frame's end only moves forward: extend the best so far.
+                var b: Int32 = -1, through = -1
+                for p in 0..<size {
+                    let (_, hi) = Self.frameBounds(frame, p, size)
+                    while through < hi {
+                        through += 1
+                        let row = Int(sorted[start + through])
+                        if counted(row) && better(row, than: b) { b = Int32(row) }
+                    }
+                    out.pick[Int(sorted[start + p])] = hi < 0 ? -1 : b
+                }
+            } else if frame.end == .unboundedFollowing && a != .anyValue {
+                // The frame's start only moves forward: the best of each suffix, from the end.
+                var suffix = [Int32](repeating: -1, count: size + 1)
+                for q in stride(from: size - 1, through: 0, by: -1) {
+                    let row = Int(sorted[start + q])
+                    suffix[q] = counted(row) && better(row, than: suffix[q + 1]) ? Int32(row) : suffix[q + 1]
+                }
+                for p in 0..<size {
+                    let (lo, _) = Self.frameBounds(frame, p, size)
+                    out.pick[Int(sorted[start + p])] = lo < size ? suffix[lo] : -1
+                }
+            } else {
+                for p in 0..<size {
+                    let (lo, hi) = Self.frameBounds(frame, p, size)
+                    out.pick[Int(sorted[start + p])] = best(lo, hi)
+                }
+            }
+        default:
+            throw SQLError(.unsupported, "\(a.rawValue) over a window frame is not supported yet")
         }
     }
 }
