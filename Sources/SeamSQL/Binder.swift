@@ -420,6 +420,10 @@ public final class Binder {
             var scope = Scope(columns: ls.columns + rs.columns)
             let nLeft = ls.columns.count
             var conjuncts: [BoundExpr] = []
+            if kind == .right && !using.isEmpty {
+                // DuckDB shows the right side's value under the USING column; Seam's scope would show the left one.
+                throw SQLError(.unsupported, "RIGHT JOIN … USING is not supported yet; write the condition with ON", at: at)
+            }
             for col in using {
                 guard let li = ls.columns.lastIndex(where: { $0.name.lowercased() == col.lowercased() && !$0.hiddenUnqualified }),
                     let ri = rs.columns.firstIndex(where: { $0.name.lowercased() == col.lowercased() })
@@ -458,8 +462,20 @@ public final class Binder {
                 }
                 residual.append(c)
             }
-            let type: JoinType = kind == .left ? .left : (leftKeys.isEmpty && kind == .cross ? .cross : (kind == .cross ? .inner : JoinType(rawValue: kind.rawValue)!))
             let res: BoundExpr? = residual.isEmpty ? nil : (residual.count == 1 ? residual[0] : .and(residual))
+            if kind == .right {
+                // `l RIGHT JOIN r` is `r LEFT JOIN l` with the columns put back in `l, r` order.
+                let nRight = rs.columns.count
+                var swap: [Int: Int] = [:]
+                for i in 0..<nLeft { swap[i] = nRight + i }
+                for j in 0..<nRight { swap[nLeft + j] = j }
+                let swapped = Schema(Array(scope.schema.fields[nLeft...]) + Array(scope.schema.fields[..<nLeft]))
+                let join: LogicalPlan = .join(
+                    rp, lp, .left, leftKeys: rightKeys, rightKeys: leftKeys, residual: res?.remapped(swap), schema: swapped)
+                let back = scope.schema.fields.indices.map { k in BoundExpr.column(swap[k]!, scope.schema[k].type) }
+                return (.project(join, back, scope.schema), scope)
+            }
+            let type: JoinType = kind == .left ? .left : (leftKeys.isEmpty && kind == .cross ? .cross : (kind == .cross ? .inner : JoinType(rawValue: kind.rawValue)!))
             let plan: LogicalPlan = .join(lp, rp, type, leftKeys: leftKeys, rightKeys: rightKeys, residual: res, schema: scope.schema)
             return (plan, scope)
         }

@@ -242,8 +242,12 @@ public struct Parser {
             } else if accept("CROSS") {
                 try expect("JOIN")
                 kind = .cross
-            } else if peek.isWord("RIGHT") || peek.isWord("FULL") {
-                throw SQLError(.unsupported, "\(peek.text.uppercased()) JOIN is not supported yet (INNER, LEFT and CROSS are)", at: peek.location)
+            } else if accept("RIGHT") {
+                _ = accept("OUTER")
+                try expect("JOIN")
+                kind = .right
+            } else if peek.isWord("FULL") {
+                throw SQLError(.unsupported, "FULL JOIN is not supported yet (INNER, LEFT, RIGHT and CROSS are)", at: peek.location)
             } else {
                 return left
             }
