@@ -76,8 +76,9 @@ struct TestCatalog: Catalog {
             "WITH c AS (SELECT customer_id, ntile(4) OVER (ORDER BY sum(amount) DESC) AS q FROM events GROUP BY customer_id) SELECT q, count(*) FROM c GROUP BY q",
             "SELECT e.*, c.email FROM events e LEFT JOIN customers c USING (customer_id) WHERE e.product_id IN (SELECT product_id FROM events LIMIT 3) AND CAST(e.quantity AS BIGINT) BETWEEN 1 AND 3",
             "SELECT CASE WHEN amount > 10 THEN 'a' ELSE lower(channel) || '-' END, json_extract_string(properties, '$.a[0]') FROM events WHERE channel LIKE 'w%' OR channel ILIKE '%APP'",
+            "SELECT c.email, sum(amount) OVER (PARTITION BY e.customer_id ORDER BY ts ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING) FROM events e RIGHT JOIN customers c ON e.customer_id = c.customer_id ORDER BY ALL DESC NULLS FIRST",
         ]
-        let pieces = ["(", ")", ",", "'", "\"", "SELECT", "FROM", "*", "--", "/*", "::", "OVER (", "CASE", "END", "NULL", "9999999999999999999999", "1e", ".", ";", "\n", "ä", "\u{0}"]
+        let pieces = ["(", ")", ",", "'", "\"", "SELECT", "FROM", "*", "--", "/*", "::", "OVER (", "CASE", "END", "NULL", "9999999999999999999999", "1e", ".", ";", "\n", "ä", "\u{0}", "ROWS", "RANGE", "UNBOUNDED", "PRECEDING", "ALL", "RIGHT", "-1"]
         var rng = FixtureRandom(seed: 7)
         var errors = 0
         for i in 0..<4_000 {
