@@ -41,6 +41,11 @@ import Testing
             x.element[1] != y.element[1] ? x.element[1].int64! > y.element[1].int64! : x.offset < y.offset
         }.map { $0.element[2] }
         Self.expectSame(byOne, expectedByOne, "ORDER BY b DESC")
+        // Top-N (LIMIT ≤ 256 keeps the best rows of each morsel in one pass) gives the prefix of the full order.
+        let top = try engine.query("SELECT n FROM s ORDER BY a DESC, b LIMIT 25").rows.map { $0[0] }
+        Self.expectSame(top, Array(expected.prefix(25)), "ORDER BY a DESC, b LIMIT 25")
+        let topOne = try engine.query("SELECT n FROM s ORDER BY b DESC LIMIT 7 OFFSET 3").rows.map { $0[0] }
+        Self.expectSame(topOne, Array(expectedByOne[3..<10]), "ORDER BY b DESC LIMIT 7 OFFSET 3")
         // A window over the same keys numbers rows in that order.
         let numbered = try engine.query("SELECT n, row_number() OVER (ORDER BY a DESC, b, n) FROM s").rows
         var position: [Value: Int64] = [:]

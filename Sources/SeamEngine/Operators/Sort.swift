@@ -285,8 +285,35 @@ struct SortOperator {
     private func sorted(_ b: Batch, limit: Int?) throws -> Batch {
         let cols = try keys.map { try executor.evaluator.evaluate($0.expr, b) }
         let cmp = RowComparator(cols, descending: keys.map(\.descending), nullsFirst: keys.map(\.nullsFirst))
-        var order = cmp.sortedIndices(b.count)
-        if let limit, order.count > limit { order.removeLast(order.count - limit) }
+        var order: [Int32]
+        if let limit, limit <= 256, b.count > 8 * limit {
+            order = cmp.smallest(limit, of: b.count)
+        } else {
+            order = cmp.sortedIndices(b.count)
+            if let limit, order.count > limit { order.removeLast(order.count - limit) }
+        }
         return Batch(columns: b.columns.map { Gather.rows($0, order) }, count: order.count)
+    }
+}
+
+extension RowComparator {
+    /// The first `k` rows of 0..<n in sorted order (ties in row order), without sorting the rest: one pass keeps the
+    /// best `k` so far in order, and most rows lose to the current k-th at once.
+    func smallest(_ k: Int, of n: Int) -> [Int32] {
+        guard k > 0 else { return [] }
+        var top: [Int32] = []
+        top.reserveCapacity(k + 1)
+        for row in 0..<n {
+            // Rows arrive in order, so a row equal to the k-th sorts after it (ties keep row order).
+            if top.count == k && compare(row, Int(top[k - 1])) >= 0 { continue }
+            var lo = 0, hi = top.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if compare(Int(top[mid]), row) <= 0 { lo = mid + 1 } else { hi = mid }
+            }
+            top.insert(Int32(row), at: lo)
+            if top.count > k { top.removeLast() }
+        }
+        return top
     }
 }
