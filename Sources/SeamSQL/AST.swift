@@ -88,7 +88,7 @@ public struct SelectItem: Sendable {
     public var alias: String?
 }
 
-public enum JoinKind: String, Sendable { case inner = "INNER", left = "LEFT", right = "RIGHT", cross = "CROSS" }
+public enum JoinKind: String, Sendable { case inner = "INNER", left = "LEFT", right = "RIGHT", full = "FULL", cross = "CROSS" }
 
 public indirect enum TableRef: Sendable {
     case table(name: String, alias: String?, at: SourceLocation)

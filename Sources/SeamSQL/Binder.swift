@@ -420,9 +420,10 @@ public final class Binder {
             var scope = Scope(columns: ls.columns + rs.columns)
             let nLeft = ls.columns.count
             var conjuncts: [BoundExpr] = []
-            if kind == .right && !using.isEmpty {
-                // DuckDB shows the right side's value under the USING column; Seam's scope would show the left one.
-                throw SQLError(.unsupported, "RIGHT JOIN … USING is not supported yet; write the condition with ON", at: at)
+            if (kind == .right || kind == .full) && !using.isEmpty {
+                // DuckDB shows the right side's value (FULL: the non-NULL one) under the USING column; Seam's scope would
+                // show the left one.
+                throw SQLError(.unsupported, "\(kind.rawValue) JOIN … USING is not supported yet; write the condition with ON", at: at)
             }
             for col in using {
                 guard let li = ls.columns.lastIndex(where: { $0.name.lowercased() == col.lowercased() && !$0.hiddenUnqualified }),

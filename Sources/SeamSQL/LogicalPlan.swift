@@ -11,7 +11,7 @@ public struct TableScan: Sendable, Hashable {
     public var zoneFilters: [BoundExpr] = []
 }
 
-public enum JoinType: String, Sendable, Hashable { case inner = "INNER", left = "LEFT", cross = "CROSS" }
+public enum JoinType: String, Sendable, Hashable { case inner = "INNER", left = "LEFT", full = "FULL", cross = "CROSS" }
 
 /// A relational plan. Every node knows its output schema; expressions refer to its input columns by position.
 public indirect enum LogicalPlan: Sendable {

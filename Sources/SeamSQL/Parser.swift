@@ -246,8 +246,10 @@ public struct Parser {
                 _ = accept("OUTER")
                 try expect("JOIN")
                 kind = .right
-            } else if peek.isWord("FULL") {
-                throw SQLError(.unsupported, "FULL JOIN is not supported yet (INNER, LEFT, RIGHT and CROSS are)", at: peek.location)
+            } else if accept("FULL") {
+                _ = accept("OUTER")
+                try expect("JOIN")
+                kind = .full
             } else {
                 return left
             }

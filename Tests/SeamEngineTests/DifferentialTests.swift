@@ -106,6 +106,8 @@ import Testing
                count(amount) OVER (PARTITION BY cust ORDER BY ts, id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS rest
         FROM ev WHERE cust < 60
         """,
+        "SELECT a.cust, b.cust, b.n FROM (SELECT DISTINCT cust FROM ev WHERE cust < 50) a FULL JOIN (SELECT cust, count(*) AS n FROM ev WHERE cust BETWEEN 30 AND 80 GROUP BY cust) b ON a.cust = b.cust",
+        "SELECT a.cust, b.cust FROM (SELECT DISTINCT cust FROM ev WHERE cust < 50) a RIGHT JOIN (SELECT DISTINCT cust FROM ev WHERE cust BETWEEN 30 AND 80) b ON a.cust = b.cust",
         "SELECT day, count(*) AS n, count(DISTINCT cust) AS custs, sum(amount) AS amount FROM (SELECT date_trunc('day', ts) AS day, et, cust, amount FROM ev) GROUP BY day, et ORDER BY ALL",
         "SELECT extract(month FROM ts) AS m, date_part('dow', ts) AS dow, count(*), count(amount) FROM ev GROUP BY 1, 2",
         "SELECT json_extract_string(props, '$.sku') AS sku, count(*) FROM ev WHERE json_extract_string(props, '$.n') = '3' GROUP BY 1",

@@ -85,6 +85,8 @@ extension Executor {
     ) throws {
         let build = try buildJoin(right, rightKeys, path + ".1")
         let rightTypes = right.schema.fields.map(\.type)
+        // FULL: which build rows found a partner, per worker (merged after the probe).
+        let buildMatched = UncheckedSendable(value: BuildMatches(workers: type == .full ? threads : 0, rows: build.batch.count))
         try stream(left, path + ".0", stop: stop) { w, m, b in
             var matched = [Bool](repeating: false, count: b.count)
             var li: [Int32] = []
@@ -99,6 +101,7 @@ extension Executor {
                 let t0 = Executor.nanos()
                 var joined = Batch(columns: b.columns.map { Gather.rows($0, li) } + build.batch.columns.map { Gather.rows($0, ri) }, count: li.count)
                 var kept = li
+                var keptRight = ri
                 if let residual {
                     let mask = try evaluator.mask(residual, joined)
                     let flags = Vectors.pointer(mask, UInt8.self)
@@ -107,10 +110,12 @@ extension Executor {
                     for i in 0..<joined.count where flags[i] != 0 && Vectors.isValid(val, i) { keep.append(Int32(i)) }
                     if keep.count < joined.count {
                         kept = keep.map { li[Int($0)] }
+                        keptRight = keep.map { ri[Int($0)] }
                         joined = Batch(columns: joined.columns.map { Gather.rows($0, keep) }, count: keep.count)
                     }
                 }
                 for i in kept { matched[Int(i)] = true }
+                if type == .full { buildMatched.value.mark(worker: w, keptRight) }
                 li.removeAll(keepingCapacity: true)
                 ri.removeAll(keepingCapacity: true)
                 profile?.add(path, rows: joined.count, nanos: Executor.nanos() - t0)
@@ -156,7 +161,7 @@ extension Executor {
                 }
             }
             try flush()
-            if type == .left {
+            if type == .left || type == .full {
                 // Left rows without a surviving match: once, with NULLs on the right.
                 let missing = (0..<b.count).filter { !matched[$0] }.map { Int32($0) }
                 if !missing.isEmpty {
@@ -167,5 +172,49 @@ extension Executor {
                 }
             }
         }
+        if type == .full {
+            // Build rows no probe row matched: once, with NULLs on the left, after every probe morsel.
+            let unmatched = buildMatched.value.unmatched()
+            if !unmatched.isEmpty {
+                let leftTypes = left.schema.fields.map(\.type)
+                let extra = Batch(
+                    columns: leftTypes.map { Vectors.constant(.null, $0, unmatched.count) } + build.batch.columns.map { Gather.rows($0, unmatched) },
+                    count: unmatched.count)
+                try sink(0, Int(Int32.max), extra)
+            }
+        }
+    }
+}
+
+/// For a FULL join: the build rows each worker saw matched. One flat allocation, a row range per worker, so workers
+/// write without touching shared Swift arrays.
+final class BuildMatches {
+    private let flags: UnsafeMutablePointer<UInt8>
+    private let workers: Int
+    private let rows: Int
+
+    init(workers: Int, rows: Int) {
+        self.workers = workers
+        self.rows = rows
+        flags = .allocate(capacity: max(workers * rows, 1))
+        flags.initialize(repeating: 0, count: max(workers * rows, 1))
+    }
+
+    deinit { flags.deallocate() }
+
+    /// Worker `w` writes only its own range.
+    func mark(worker w: Int, _ matched: [Int32]) {
+        let mine = flags + w * rows
+        for r in matched { mine[Int(r)] = 1 }
+    }
+
+    func unmatched() -> [Int32] {
+        var out: [Int32] = []
+        for r in 0..<rows {
+            var any: UInt8 = 0
+            for w in 0..<workers { any |= flags[w * rows + r] }
+            if any == 0 { out.append(Int32(r)) }
+        }
+        return out
     }
 }

@@ -23,6 +23,9 @@ enum PushDownFilters {
         switch plan {
         case .filter(let child, let p):
             return push(preds + splitConjuncts(p), into: child)
+        case .join(_, _, .full, _, _, _, _):
+            // Both sides keep their unmatched rows: a filter on either side must run above the join.
+            return wrap(plan, preds)
         case .join(let l, let r, let type, let lk, let rk, let residual, let schema) where type != .cross || true:
             let nLeft = l.schema.count
             var toLeft: [BoundExpr] = []
