@@ -420,11 +420,9 @@ public final class Binder {
             var scope = Scope(columns: ls.columns + rs.columns)
             let nLeft = ls.columns.count
             var conjuncts: [BoundExpr] = []
-            if (kind == .right || kind == .full) && !using.isEmpty {
-                // DuckDB shows the right side's value (FULL: the non-NULL one) under the USING column; Seam's scope would
-                // show the left one.
-                throw SQLError(.unsupported, "\(kind.rawValue) JOIN … USING is not supported yet; write the condition with ON", at: at)
-            }
+            // RIGHT and FULL joins show coalesce(left, right) under a USING column, as DuckDB does (the left one may be
+            // the NULL side); the left table's own column stays reachable by its qualifier.
+            var usingOutputs: [(left: Int, value: BoundExpr)] = []
             for col in using {
                 guard let li = ls.columns.lastIndex(where: { $0.name.lowercased() == col.lowercased() && !$0.hiddenUnqualified }),
                     let ri = rs.columns.firstIndex(where: { $0.name.lowercased() == col.lowercased() })
@@ -432,6 +430,21 @@ public final class Binder {
                 let (a, b) = try coercePair(.column(li, ls.columns[li].type), .column(nLeft + ri, rs.columns[ri].type), at: at, what: "join on")
                 conjuncts.append(.compare(.equal, a, b))
                 scope.columns[nLeft + ri].hiddenUnqualified = true
+                usingOutputs.append((li, .function(.coalesce, [a, b], a.type)))
+            }
+            func showUsing(_ plan: LogicalPlan) -> (LogicalPlan, Scope) {
+                guard kind == .right || kind == .full, !usingOutputs.isEmpty else { return (plan, scope) }
+                var exprs = scope.columns.indices.map { BoundExpr.column($0, scope.columns[$0].type) }
+                var shown = scope
+                for (li, value) in usingOutputs {
+                    exprs[li] = value
+                    shown.columns[li] = ScopeColumn(qualifier: nil, name: scope.columns[li].name, type: value.type)
+                    exprs.append(.column(li, scope.columns[li].type))
+                    var own = scope.columns[li]
+                    own.hiddenUnqualified = true
+                    shown.columns.append(own)
+                }
+                return (.project(plan, exprs, shown.schema), shown)
             }
             if let on {
                 let saved = collector
@@ -474,11 +487,11 @@ public final class Binder {
                 let join: LogicalPlan = .join(
                     rp, lp, .left, leftKeys: rightKeys, rightKeys: leftKeys, residual: res?.remapped(swap), schema: swapped)
                 let back = scope.schema.fields.indices.map { k in BoundExpr.column(swap[k]!, scope.schema[k].type) }
-                return (.project(join, back, scope.schema), scope)
+                return showUsing(.project(join, back, scope.schema))
             }
             let type: JoinType = kind == .left ? .left : (leftKeys.isEmpty && kind == .cross ? .cross : (kind == .cross ? .inner : JoinType(rawValue: kind.rawValue)!))
             let plan: LogicalPlan = .join(lp, rp, type, leftKeys: leftKeys, rightKeys: rightKeys, residual: res, schema: scope.schema)
-            return (plan, scope)
+            return showUsing(plan)
         }
     }
 
