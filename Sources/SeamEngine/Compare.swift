@@ -239,11 +239,12 @@ enum InList {
     }
 }
 
-/// `LIKE`/`ILIKE` with `%` and `_` (no escape character), matched on Unicode scalars.
+/// `LIKE`/`ILIKE` with `%` and `_`, and an optional escape character, matched on Unicode scalars.
 enum Like {
-    static func evaluate(_ v: ColumnVector, pattern: String, caseInsensitive: Bool, negated: Bool) -> ColumnVector {
+    static func evaluate(_ v: ColumnVector, pattern: String, caseInsensitive: Bool, negated: Bool, escape: Character? = nil) -> ColumnVector {
         let n = v.count
         let strings = StringSpans(v)
+        if let escape { return escaped(strings, n, v.validity, pattern, escape, caseInsensitive, negated) }
         let pat = Array((caseInsensitive ? pattern.lowercased() : pattern).unicodeScalars)
         let hasUnderscore = pat.contains("_")
         let pieces = pattern.split(separator: "%", omittingEmptySubsequences: false)
@@ -312,6 +313,37 @@ enum Like {
             i += 1
         }
         return false
+    }
+
+    /// With an escape character: the pattern becomes tokens (a scalar, or -1 for "any run", -2 for "any one"), so an
+    /// escaped `%` or `_` is a plain character; rows match as scalars (ILIKE lower-cases both sides).
+    private static func escaped(
+        _ strings: StringSpans, _ n: Int, _ validity: Buffer?, _ pattern: String, _ escape: Character, _ caseInsensitive: Bool, _ negated: Bool
+    ) -> ColumnVector {
+        var tokens: [Int64] = []
+        var pending = false
+        for c in pattern {
+            if !pending && c == escape {
+                pending = true
+                continue
+            }
+            if !pending && c == "%" {
+                tokens.append(-1)
+            } else if !pending && c == "_" {
+                tokens.append(-2)
+            } else {
+                for u in (caseInsensitive ? String(c).lowercased() : String(c)).unicodeScalars { tokens.append(Int64(u.value)) }
+            }
+            pending = false
+        }
+        return Vectors.make(.boolean, n, validity: validity) { (o: UnsafeMutablePointer<UInt8>) in
+            for i in 0..<n {
+                var s = String(decoding: strings[i], as: UTF8.self)
+                if caseInsensitive { s = s.lowercased() }
+                let row = s.unicodeScalars.map { Int64($0.value) }
+                o[i] = Wildcard.matches(row, tokens, anyRun: -1, anyOne: -2) != negated ? 1 : 0
+            }
+        }
     }
 
     static func matches(_ s: [Unicode.Scalar], _ p: [Unicode.Scalar]) -> Bool {

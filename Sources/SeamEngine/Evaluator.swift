@@ -88,8 +88,8 @@ struct Evaluator: Sendable {
             }
         case .inList(let x, let values, let listHasNull, let negated):
             return try InList.evaluate(try evaluate(x, b), values, listHasNull: listHasNull, negated: negated)
-        case .like(let x, let pattern, let ci, let negated):
-            return Like.evaluate(try evaluate(x, b), pattern: pattern, caseInsensitive: ci, negated: negated)
+        case .like(let x, let pattern, let ci, let negated, let escape):
+            return Like.evaluate(try evaluate(x, b), pattern: pattern, caseInsensitive: ci, negated: negated, escape: escape)
         case .caseWhen(let whens, let otherwise, let t):
             return try caseWhen(whens, otherwise, t, b)
         case .function(let f, let args, let t):
@@ -129,7 +129,7 @@ struct Evaluator: Sendable {
     private static func isEntryPredicate(_ e: BoundExpr) -> Bool {
         switch e {
         case .compare(_, .column, .constant), .compare(_, .constant, .column): return true
-        case .inList(.column, _, _, _), .like(.column, _, _, _): return true
+        case .inList(.column, _, _, _), .like(.column, _, _, _, _): return true
         case .not(let x): return isEntryPredicate(x)
         case .and(let xs), .or(let xs): return xs.allSatisfy(isEntryPredicate)
         default: return false

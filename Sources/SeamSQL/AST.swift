@@ -51,14 +51,14 @@ public indirect enum Expr: Sendable {
     case exists(SelectStatement, negated: Bool, at: SourceLocation)
     case isNull(Expr, negated: Bool, at: SourceLocation)
     case isDistinctFrom(Expr, Expr, negated: Bool, at: SourceLocation)
-    case like(Expr, Expr, caseInsensitive: Bool, negated: Bool, at: SourceLocation)
+    case like(Expr, Expr, caseInsensitive: Bool, negated: Bool, escape: Expr? = nil, at: SourceLocation)
 
     public var location: SourceLocation {
         switch self {
         case .column(_, let l), .star(_, let l), .literal(_, let l), .unary(_, _, let l), .binary(_, _, _, let l),
             .cast(_, _, let l), .caseWhen(_, _, _, let l), .between(_, _, _, _, let l), .inList(_, _, _, let l),
             .inSubquery(_, _, _, let l), .subquery(_, let l), .exists(_, _, let l), .isNull(_, _, let l),
-            .isDistinctFrom(_, _, _, let l), .like(_, _, _, _, let l):
+            .isDistinctFrom(_, _, _, let l), .like(_, _, _, _, _, let l):
             return l
         case .function(let f): return f.location
         }

@@ -624,7 +624,7 @@ public final class Binder {
         case .isDistinctFrom(let a, let b, let negated, let at):
             let (x, y) = try coercePair(try bindExpr(a, scope), try bindExpr(b, scope), at: at, what: "compare")
             return .isDistinctFrom(x, y, negated: negated)
-        case .like(let x, let p, let ci, let negated, let at):
+        case .like(let x, let p, let ci, let negated, let escapeExpr, let at):
             let bx = try coerce(try bindExpr(x, scope), to: .varchar, at: x.location)
             let bp = try bindExpr(p, scope)
             guard case .constant(let v, _) = bp else {
@@ -632,8 +632,31 @@ public final class Binder {
             }
             if v.isNull { return .constant(.null, .boolean) }
             guard case .varchar(let pattern) = v else { throw SQLError(.type, "LIKE pattern must be a string", at: at) }
-            return .like(bx, pattern: pattern, caseInsensitive: ci, negated: negated)
+            var escape: Character? = nil
+            if let escapeExpr {
+                guard case .constant(let e, _) = try bindExpr(escapeExpr, scope) else {
+                    throw SQLError(.unsupported, "LIKE needs a constant ESCAPE string", at: escapeExpr.location)
+                }
+                if e.isNull { return .constant(.null, .boolean) }
+                guard case .varchar(let text) = e, text.count <= 1 else {
+                    throw SQLError(.syntax, "Invalid escape string. Escape string must be empty or one character.", at: escapeExpr.location)
+                }
+                escape = text.first
+                if let c = escape, pattern.last == c, Self.endsWithLoneEscape(pattern, c) {
+                    throw SQLError(.syntax, "Like pattern must not end with escape character!", at: p.location)
+                }
+            }
+            return .like(bx, pattern: pattern, caseInsensitive: ci, negated: negated, escape: escape)
         }
+    }
+
+    /// Whether `pattern` ends in an escape character that escapes nothing.
+    static func endsWithLoneEscape(_ pattern: String, _ escape: Character) -> Bool {
+        var escaped = false
+        for c in pattern {
+            if escaped { escaped = false } else if c == escape { escaped = true }
+        }
+        return escaped
     }
 
     private func bindSubquery(_ q: SelectStatement, _ scope: Scope, at: SourceLocation) throws(SQLError) -> LogicalPlan {
@@ -1256,6 +1279,6 @@ func displayName(_ e: Expr) -> String {
     case .exists(_, let n, _): return n ? "(NOT EXISTS(SELECT …))" : "EXISTS(SELECT …)"
     case .isNull(let x, let n, _): return "(\(displayName(x)) IS \(n ? "NOT " : "")NULL)"
     case .isDistinctFrom(let a, let b, let n, _): return "(\(displayName(a)) IS \(n ? "NOT " : "")DISTINCT FROM \(displayName(b)))"
-    case .like(let x, let p, let ci, let n, _): return "(\(displayName(x)) \(n ? "NOT " : "")\(ci ? "ILIKE" : "LIKE") \(displayName(p)))"
+    case .like(let x, let p, let ci, let n, _, _): return "(\(displayName(x)) \(n ? "NOT " : "")\(ci ? "ILIKE" : "LIKE") \(displayName(p)))"
     }
 }

@@ -39,7 +39,8 @@ public indirect enum BoundExpr: Sendable, Hashable {
     case isDistinctFrom(BoundExpr, BoundExpr, negated: Bool)
     /// The values have the operand's type; `NULL`s in the list were dropped and are remembered in `listHasNull`.
     case inList(BoundExpr, values: [Value], listHasNull: Bool, negated: Bool)
-    case like(BoundExpr, pattern: String, caseInsensitive: Bool, negated: Bool)
+    /// `escape`: the character that makes the next `%`, `_` or itself literal (`LIKE … ESCAPE`).
+    case like(BoundExpr, pattern: String, caseInsensitive: Bool, negated: Bool, escape: Character? = nil)
     case caseWhen([WhenClause], otherwise: BoundExpr?, LogicalType)
     case function(ScalarFunction, [BoundExpr], LogicalType)
     /// `ts + INTERVAL`: calendar months first, then microseconds.
@@ -65,7 +66,7 @@ public indirect enum BoundExpr: Sendable, Hashable {
     public var children: [BoundExpr] {
         switch self {
         case .column, .constant, .subquery, .aggregateSlot, .windowSlot: return []
-        case .cast(let e, _), .negate(let e), .not(let e), .isNull(let e, _), .inList(let e, _, _, _), .like(let e, _, _, _),
+        case .cast(let e, _), .negate(let e), .not(let e), .isNull(let e, _), .inList(let e, _, _, _), .like(let e, _, _, _, _),
             .addInterval(let e, _, _):
             return [e]
         case .arithmetic(_, let a, let b, _), .compare(_, let a, let b), .isDistinctFrom(let a, let b, _): return [a, b]
@@ -83,7 +84,7 @@ public indirect enum BoundExpr: Sendable, Hashable {
         case .not(let e): return .not(try f(e))
         case .isNull(let e, let n): return .isNull(try f(e), negated: n)
         case .inList(let e, let v, let h, let n): return .inList(try f(e), values: v, listHasNull: h, negated: n)
-        case .like(let e, let p, let ci, let n): return .like(try f(e), pattern: p, caseInsensitive: ci, negated: n)
+        case .like(let e, let p, let ci, let n, let esc): return .like(try f(e), pattern: p, caseInsensitive: ci, negated: n, escape: esc)
         case .addInterval(let e, let m, let u): return .addInterval(try f(e), months: m, micros: u)
         case .arithmetic(let op, let a, let b, let t): return .arithmetic(op, try f(a), try f(b), t)
         case .compare(let op, let a, let b): return .compare(op, try f(a), try f(b))

@@ -120,8 +120,9 @@ extension BoundExpr {
         case .inList(let e, let vs, let h, let n):
             let items = vs.map { BoundExpr.constant($0, e.type).sql(schema) } + (h ? ["NULL"] : [])
             return "(\(e.sql(schema)) \(n ? "NOT " : "")IN (\(items.joined(separator: ", "))))"
-        case .like(let e, let p, let ci, let n):
-            return "(\(e.sql(schema)) \(n ? "NOT " : "")\(ci ? "ILIKE" : "LIKE") '\(p.sqlQuoted)')"
+        case .like(let e, let p, let ci, let n, let esc):
+            let escape = esc.map { " ESCAPE '\(String($0).sqlQuoted)'" } ?? ""
+            return "(\(e.sql(schema)) \(n ? "NOT " : "")\(ci ? "ILIKE" : "LIKE") '\(p.sqlQuoted)'\(escape))"
         case .caseWhen(let ws, let o, _):
             var s = "CASE"
             for w in ws { s += " WHEN \(w.condition.sql(schema)) THEN \(w.result.sql(schema))" }

@@ -389,7 +389,9 @@ public struct Parser {
             }
             if accept("LIKE") || accept("ILIKE") {
                 let ci = k.isWord("ILIKE")
-                e = .like(e, try concatExpr(), caseInsensitive: ci, negated: negated, at: k.location)
+                let pattern = try concatExpr()
+                let escape: Expr? = accept("ESCAPE") ? try concatExpr() : nil
+                e = .like(e, pattern, caseInsensitive: ci, negated: negated, escape: escape, at: k.location)
                 continue
             }
             if negated { throw unexpected("IN, BETWEEN, LIKE or ILIKE") }
