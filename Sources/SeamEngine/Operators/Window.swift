@@ -473,7 +473,8 @@ struct WindowOrder {
         let key = parts[0]
         guard let (lo, hi) = DenseKeys.range(key) else { return WindowOrder(sorted: (0..<n).map { Int32($0) }, starts: n > 0 ? [0, n] : [0]) }
         let (span, overflow) = hi.subtractingReportingOverflow(lo)
-        guard !overflow, span < max(Int64(n) * 4, 1 << 16), span < 1 << 28 else { return nil }
+        // At most a few slots per row, and at most 2^26 (256 MiB of counters): wider keys take the general sort.
+        guard !overflow, span < max(Int64(n) * 4, 1 << 16), span < 1 << 26 else { return nil }
         // Slot 0 holds NULL keys, slot v - lo + 1 the key v.
         let slots = Int(span) + 2
         var next = [Int32](repeating: 0, count: slots + 1)
