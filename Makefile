@@ -40,6 +40,9 @@ demo: build
 		FROM events GROUP BY channel ORDER BY events DESC"
 	$(SEAM) sql --store $(STORE) "SELECT country, count(*) AS customers, count(*) FILTER (WHERE consent_email) AS email_ok, \
 		round(avg(orders), 2) AS avg_orders, sum(revenue) AS revenue FROM customers GROUP BY ALL ORDER BY revenue DESC NULLS LAST"
+	$(SEAM) sql --store $(STORE) "SELECT customer_id, revenue, sum(revenue) OVER (ORDER BY revenue DESC, customer_id \
+		ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_revenue FROM customers WHERE revenue IS NOT NULL \
+		ORDER BY revenue DESC, customer_id LIMIT 5"
 	@echo; echo "== the quarantine"
 	$(SEAM) quarantine list --store $(STORE) --limit 1
 	@echo

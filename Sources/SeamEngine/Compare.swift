@@ -338,10 +338,19 @@ enum Like {
         }
         return Vectors.make(.boolean, n, validity: validity) { (o: UnsafeMutablePointer<UInt8>) in
             for i in 0..<n {
-                var s = String(decoding: strings[i], as: UTF8.self)
-                if caseInsensitive { s = s.lowercased() }
-                let row = s.unicodeScalars.map { Int64($0.value) }
-                o[i] = Wildcard.matches(row, tokens, anyRun: -1, anyOne: -2) != negated ? 1 : 0
+                let bytes = strings[i]
+                let m: Bool
+                if !bytes.contains(where: { $0 >= 0x80 }) {
+                    // ASCII rows match byte by byte, in place (ILIKE folds ASCII letters; the tokens are lower-cased).
+                    m = caseInsensitive
+                        ? Wildcard.matches(bytes, tokens, anyRun: -1, anyOne: -2) { Int64(asciiLower($0)) == $1 }
+                        : Wildcard.matches(bytes, tokens, anyRun: -1, anyOne: -2) { Int64($0) == $1 }
+                } else {
+                    var s = String(decoding: bytes, as: UTF8.self)
+                    if caseInsensitive { s = s.lowercased() }
+                    m = Wildcard.matches(s.unicodeScalars.map { Int64($0.value) }, tokens, anyRun: -1, anyOne: -2)
+                }
+                o[i] = m != negated ? 1 : 0
             }
         }
     }

@@ -235,21 +235,14 @@ public struct Parser {
             } else if accept("INNER") {
                 try expect("JOIN")
                 kind = .inner
-            } else if accept("LEFT") {
+            } else if let outer = [JoinKind.left, .right, .full].first(where: { peek.isWord($0.rawValue) }) {
+                pos += 1
                 _ = accept("OUTER")
                 try expect("JOIN")
-                kind = .left
+                kind = outer
             } else if accept("CROSS") {
                 try expect("JOIN")
                 kind = .cross
-            } else if accept("RIGHT") {
-                _ = accept("OUTER")
-                try expect("JOIN")
-                kind = .right
-            } else if accept("FULL") {
-                _ = accept("OUTER")
-                try expect("JOIN")
-                kind = .full
             } else {
                 return left
             }
@@ -693,8 +686,10 @@ public struct Parser {
             throw SQLError(.syntax, "a frame bound is UNBOUNDED PRECEDING|FOLLOWING, CURRENT ROW or a non-negative integer", at: at)
         }
         pos += 1
-        if accept("PRECEDING") { return .preceding(n) }
-        if accept("FOLLOWING") { return .following(n) }
+        // Past any partition's size every offset frames the same rows; capping keeps `row ± n` from overflowing.
+        let rows = min(n, 1 << 40)
+        if accept("PRECEDING") { return .preceding(rows) }
+        if accept("FOLLOWING") { return .following(rows) }
         throw unexpected("PRECEDING or FOLLOWING")
     }
 

@@ -7,33 +7,43 @@ import Testing
 @Suite struct CodecRoundTripTests {
     static let lengths = [0, 1, 2, 7, 63, 64, 65, 1000, 4099]
 
-    @Test(arguments: Codecs.all.map(\.id.rawValue))
-    func roundTripsEveryTypeShapeAndNullPattern(codecRaw: UInt8) throws {
-        let codec = Codecs.byID[codecRaw]!
-        var checked = 0
+    /// Calls `body` for every type `codec` supports × value shape × null pattern × length × with and without LZ4,
+    /// with the case's number (for seeds).
+    static func eachCase(
+        _ codec: any Codec, lengths: [Int], _ body: (LogicalType, ValueShape, NullPattern, Int, Bool, Int) throws -> Void
+    ) rethrows {
+        var index = 0
         for type in LogicalType.allCases where codec.supports(type) {
             for shape in ValueShape.allCases {
                 for nulls in NullPattern.allCases {
-                    for n in Self.lengths {
+                    for n in lengths {
                         for lz4 in [false, true] {
-                            let v = VectorFixtures.vector(type, count: n, shape: shape, nulls: nulls, seed: UInt64(n * 31 + checked))
-                            let block = BlockCodec.encode(v, force: codec.id, allowLZ4: lz4)
-                            // A forced codec is used unless it cannot encode the data (delta needs 2 rows, dictionary
-                            // at most 2^16 entries); then the best other codec is taken and the block still round-trips.
-                            if codec.estimateSize(BlockCodec.fillNulls(v)) != nil {
-                                #expect(block.codec == codec.id, "\(codec.name) \(type) \(shape) \(nulls) n=\(n)")
-                            }
-                            let decoded = try block.bytes.withUnsafeBytes { try BlockCodec.decode($0, type: type, owner: nil) }
-                            #expect(decoded.count == n)
-                            #expect(
-                                sameValues(decoded.allValues, v.allValues),
-                                "\(codec.name) \(type) \(shape) \(nulls) n=\(n) lz4=\(lz4)")
-                            #expect(decoded.nullCount == v.nullCount)
-                            checked += 1
+                            try body(type, shape, nulls, n, lz4, index)
+                            index += 1
                         }
                     }
                 }
             }
+        }
+    }
+
+    @Test(arguments: Codecs.all.map(\.id.rawValue))
+    func roundTripsEveryTypeShapeAndNullPattern(codecRaw: UInt8) throws {
+        let codec = Codecs.byID[codecRaw]!
+        var checked = 0
+        try Self.eachCase(codec, lengths: Self.lengths) { type, shape, nulls, n, lz4, index in
+            let v = VectorFixtures.vector(type, count: n, shape: shape, nulls: nulls, seed: UInt64(n * 31 + index))
+            let block = BlockCodec.encode(v, force: codec.id, allowLZ4: lz4)
+            // A forced codec is used unless it cannot encode the data (delta needs 2 rows, dictionary at most 2^16
+            // entries); then the best other codec is taken and the block still round-trips.
+            if codec.estimateSize(BlockCodec.fillNulls(v)) != nil {
+                #expect(block.codec == codec.id, "\(codec.name) \(type) \(shape) \(nulls) n=\(n)")
+            }
+            let decoded = try block.bytes.withUnsafeBytes { try BlockCodec.decode($0, type: type, owner: nil) }
+            #expect(decoded.count == n)
+            #expect(sameValues(decoded.allValues, v.allValues), "\(codec.name) \(type) \(shape) \(nulls) n=\(n) lz4=\(lz4)")
+            #expect(decoded.nullCount == v.nullCount)
+            checked += 1
         }
         #expect(checked > 0)
     }
@@ -45,35 +55,26 @@ import Testing
     func selectedRowsDecodeAsAWholeDecodeGathered(codecRaw: UInt8) throws {
         let codec = Codecs.byID[codecRaw]!
         var checked = 0
-        for type in LogicalType.allCases where codec.supports(type) {
-            for shape in ValueShape.allCases {
-                for nulls in NullPattern.allCases {
-                    for n in [1, 65, 4099] {
-                        for lz4 in [false, true] {
-                            let seed = UInt64(n * 17 + checked)
-                            let v = VectorFixtures.vector(type, count: n, shape: shape, nulls: nulls, seed: seed)
-                            let block = BlockCodec.encode(v, force: codec.id, allowLZ4: lz4)
-                            var rng = FixtureRandom(seed: seed)
-                            let selections: [[Int32]] = [
-                                [], [0], [Int32(n - 1)], (0..<n).map { Int32($0) },
-                                (0..<n).filter { _ in Int.random(in: 0..<10, using: &rng) == 0 }.map { Int32($0) },
-                                (0..<n).filter { _ in Int.random(in: 0..<10, using: &rng) != 0 }.map { Int32($0) },
-                            ]
-                            let whole = try block.bytes.withUnsafeBytes { try BlockCodec.decode($0, type: type, owner: nil) }
-                            for rows in selections {
-                                let part = try block.bytes.withUnsafeBytes { bytes in
-                                    try rows.withUnsafeBufferPointer { try BlockCodec.decode(bytes, type: type, owner: nil, rows: $0) }
-                                }
-                                let expected = rows.map { whole.value(at: Int($0)) }
-                                #expect(part.count == rows.count)
-                                #expect(
-                                    sameValues(part.allValues, expected),
-                                    "\(codec.name) \(type) \(shape) \(nulls) n=\(n) lz4=\(lz4) rows=\(rows.count)")
-                                checked += 1
-                            }
-                        }
-                    }
+        try Self.eachCase(codec, lengths: [1, 65, 4099]) { type, shape, nulls, n, lz4, index in
+            let seed = UInt64(n * 17 + index)
+            let v = VectorFixtures.vector(type, count: n, shape: shape, nulls: nulls, seed: seed)
+            let block = BlockCodec.encode(v, force: codec.id, allowLZ4: lz4)
+            var rng = FixtureRandom(seed: seed)
+            let selections: [[Int32]] = [
+                [], [0], [Int32(n - 1)], (0..<n).map { Int32($0) },
+                (0..<n).filter { _ in Int.random(in: 0..<10, using: &rng) == 0 }.map { Int32($0) },
+                (0..<n).filter { _ in Int.random(in: 0..<10, using: &rng) != 0 }.map { Int32($0) },
+            ]
+            let whole = try block.bytes.withUnsafeBytes { try BlockCodec.decode($0, type: type, owner: nil) }
+            for rows in selections {
+                let part = try block.bytes.withUnsafeBytes { bytes in
+                    try rows.withUnsafeBufferPointer { try BlockCodec.decode(bytes, type: type, owner: nil, rows: $0) }
                 }
+                #expect(part.count == rows.count)
+                #expect(
+                    sameValues(part.allValues, rows.map { whole.value(at: Int($0)) }),
+                    "\(codec.name) \(type) \(shape) \(nulls) n=\(n) lz4=\(lz4) rows=\(rows.count)")
+                checked += 1
             }
         }
         #expect(checked > 0)

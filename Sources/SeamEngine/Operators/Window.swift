@@ -248,6 +248,7 @@ struct WindowOperator {
             var dsum = 0.0
             var best: Int32 = -1
             let bestCmp = arg.map { RowComparator([$0], descending: [false], nullsFirst: [false]) }
+            let numbers = arg.flatMap(NumericColumn.init)
             var pos = start
             while pos < end {
                 let groupEnd = peerEnd[pos - start]
@@ -259,14 +260,8 @@ struct WindowOperator {
                     }
                     guard let arg, Vectors.isValid(val, row) else { continue }
                     count += 1
-                    var x: Int64 = 0
-                    switch arg.type.physical {
-                    case .double: dsum += Vectors.pointer(arg, Double.self)[row]
-                    case .int32: x = Int64(Vectors.pointer(arg, Int32.self)[row])
-                    case .int64: x = Vectors.pointer(arg, Int64.self)[row]
-                    case .uint8: x = Int64(Vectors.pointer(arg, UInt8.self)[row])
-                    case .bytes: break
-                    }
+                    let (x, d) = numbers?.value(row) ?? (0, 0)
+                    if arg.type.physical == .double { dsum += d }
                     let (r, o) = isum.addingReportingOverflow(x)
                     isum = r
                     isumAsDouble += Double(x)
@@ -329,6 +324,7 @@ extension WindowOperator {
         func counted(_ row: Int) -> Bool { a == .countStar || (arg != nil && Vectors.isValid(val, row)) }
         switch a {
         case .count, .countStar, .sum, .avg:
+            let numbers = arg.flatMap(NumericColumn.init)
             var counts = [Int64](repeating: 0, count: size + 1)
             var ints = [Int64](repeating: 0, count: size + 1)
             var doubles = [Double](repeating: 0, count: size + 1)
@@ -336,16 +332,7 @@ extension WindowOperator {
                 let row = Int(sorted[start + p])
                 var x: Int64 = 0, d = 0.0
                 let c = counted(row)
-                if c, let arg, a != .countStar {
-                    switch arg.type.physical {
-                    case .double: d = Vectors.pointer(arg, Double.self)[row]
-                    case .int32: x = Int64(Vectors.pointer(arg, Int32.self)[row])
-                    case .int64: x = Vectors.pointer(arg, Int64.self)[row]
-                    case .uint8: x = Int64(Vectors.pointer(arg, UInt8.self)[row])
-                    case .bytes: break
-                    }
-                    if arg.type.physical != .double { d = Double(x) }
-                }
+                if c, a != .countStar, let numbers { (x, d) = numbers.value(row) }
                 counts[p + 1] = counts[p] + (c ? 1 : 0)
                 ints[p + 1] = ints[p] &+ x
                 doubles[p + 1] = doubles[p] + d
@@ -421,6 +408,35 @@ extension WindowOperator {
         default:
             throw SQLError(.unsupported, "\(a.rawValue) over a window frame is not supported yet")
         }
+    }
+}
+
+/// A numeric column's values as (integer, floating point), its values pointer taken once: `Vectors.pointer` per row
+/// reaches through the vector's buffer (a retain and release each time). Nil for text.
+struct NumericColumn {
+    let physical: PhysicalType
+    let base: UnsafeRawPointer
+    /// Keeps `base` alive.
+    let vector: ColumnVector
+
+    init?(_ v: ColumnVector) {
+        guard v.type.physical != .bytes else { return nil }
+        physical = v.type.physical
+        vector = v
+        base = UnsafeRawPointer(v.values.base)
+    }
+
+    /// Integers widened and also as a double; a DOUBLE as (0, value).
+    @inline(__always)
+    func value(_ row: Int) -> (Int64, Double) {
+        let x: Int64
+        switch physical {
+        case .double: return (0, base.load(fromByteOffset: row &* 8, as: Double.self))
+        case .int32: x = Int64(base.load(fromByteOffset: row &* 4, as: Int32.self))
+        case .int64: x = base.load(fromByteOffset: row &* 8, as: Int64.self)
+        default: x = Int64(base.load(fromByteOffset: row, as: UInt8.self))
+        }
+        return (x, Double(x))
     }
 }
 
