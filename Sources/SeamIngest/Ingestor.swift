@@ -72,7 +72,7 @@ public final class Ingestor {
     var pending = 0
     var committing: Deferred<IngestCommitError?>?
     /// Landed event rows that workers built, waiting for the next commit.
-    var eventChunks: [Chunk] = []
+    var eventChunks: [AppendRows] = []
     var damaged: [(file: String, reason: String)] = []
     var landing: [Landing] = []
     let ingestTime: Int64
@@ -670,15 +670,32 @@ public final class Ingestor {
         var customers = ColumnBuilder(.bigint)
     }
 
-    /// Moves the landed rows of a window's chunks into the pending batch, customer ids filled in.
+    /// Moves the landed rows of a window's chunks into the pending batch, customer ids filled in. The chunks are
+    /// kept whole with the list of rows that landed: the commit gathers them once, straight into segments.
     func keepLanded(_ chunks: [Chunk]) {
         for (c, chunk) in chunks.enumerated() where !landing[c].rows.isEmpty {
             let l = landing[c]
-            var columns = l.rows.count == chunk.rowCount ? chunk.columns : chunk.columns.map { Gather.rows($0, l.rows) }
-            columns[IngestTables.eventsCustomerColumn] = l.customers.finish()
-            eventChunks.append(Chunk(schema: chunk.schema, columns: columns))
+            var columns = chunk.columns
+            let all = l.rows.count == chunk.rowCount
+            columns[IngestTables.eventsCustomerColumn] = all ? l.customers.finish() : Self.scatter(l.customers.finish(), to: l.rows, count: chunk.rowCount)
+            eventChunks.append(AppendRows(Chunk(schema: chunk.schema, columns: columns), rows: all ? nil : l.rows))
         }
         landing = []
+    }
+
+    /// A BIGINT column of `count` rows holding `values[k]` at row `rows[k]`, NULL elsewhere.
+    static func scatter(_ values: ColumnVector, to rows: [Int32], count: Int) -> ColumnVector {
+        let validity = Buffer(byteCount: Bitmap.wordCount(count) * 8) { raw in
+            let out = raw.bindMemory(to: UInt64.self)
+            for (k, r) in rows.enumerated() where !values.isNull(k) { out[Int(r) >> 6] |= 1 << UInt64(Int(r) & 63) }
+        }
+        let data = Buffer(byteCount: count * 8) { raw in
+            let out = raw.bindMemory(to: Int64.self)
+            values.withValues(Int64.self) { v in
+                for (k, r) in rows.enumerated() { out[Int(r)] = v[k] }
+            }
+        }
+        return ColumnVector(type: .bigint, count: count, values: data, validity: validity)
     }
 
     /// Lands one parsed record. `builtAt` says where a worker already built its event rows (chunk, first row); without
@@ -757,7 +774,7 @@ public final class Ingestor {
         resolution = graph.resolve(rules)
         let batch = Batch(
             quarantine: quarantine.take(), graph: graph, resolution: resolution, quality: quality.finish(),
-            consents: consents.finish(), traits: traits.finish(), events: Gather.concat(eventChunks + [events.finish()]))
+            consents: consents.finish(), traits: traits.finish(), events: eventChunks + [AppendRows(events.finish())])
         eventChunks = []
         let (store, faults, quarantineDir) = (store, options.faults, quarantine.dir)
         committing = Deferred { () -> IngestCommitError? in
@@ -786,7 +803,7 @@ public final class Ingestor {
         var quality: Chunk
         var consents: Chunk
         var traits: Chunk
-        var events: Chunk
+        var events: [AppendRows]
     }
 
     /// Order matters for crash safety: quarantine files, then the identity graph (so no event ever names a node the
@@ -798,7 +815,7 @@ public final class Ingestor {
         if b.quality.rowCount > 0 { try store.append(b.quality, to: "quality_issues", faults: f) }
         if b.consents.rowCount > 0 { try store.append(b.consents, to: "consents", faults: f) }
         if b.traits.rowCount > 0 { try store.append(b.traits, to: "profile_traits", faults: f) }
-        if b.events.rowCount > 0 { try store.append(b.events, to: "events", faults: f) }
+        if b.events.contains(where: { $0.count > 0 }) { try store.append(b.events, to: "events", faults: f) }
     }
 }
 

@@ -165,3 +165,101 @@ extension Gather {
         return ColumnVector(type: .varchar, count: n, values: bytes, offsets: offsets, validity: validity)
     }
 }
+
+extension Gather {
+    /// A row of one of several vectors: the vector's index in the high 32 bits, the row in the low 32.
+    @inlinable
+    public static func ref(part: Int, row: Int) -> UInt64 { UInt64(part) << 32 | UInt64(UInt32(row)) }
+
+    /// Rows picked from several vectors of one type, in the order of `refs` (see ``ref(part:row:)``): one copy
+    /// where concatenating the parts and then gathering would make two. Every ref must name a row that exists.
+    public static func rows(of parts: [ColumnVector], _ refs: UnsafeBufferPointer<UInt64>) -> ColumnVector {
+        precondition(!parts.isEmpty, "gather from no parts")
+        let type = parts[0].type
+        precondition(parts.allSatisfy { $0.type == type }, "gather from parts of mixed types")
+        let counts = parts.map(\.count)
+        counts.withUnsafeBufferPointer { c in
+            precondition(refs.allSatisfy { Int($0 >> 32) < c.count && Int($0 & 0xFFFF_FFFF) < c[Int($0 >> 32)] }, "gather ref out of range")
+        }
+        let n = refs.count
+        let validity: Buffer? = parts.contains { $0.validity != nil } ? Buffer(byteCount: Bitmap.wordCount(n) * 8) { raw in
+            let out = raw.bindMemory(to: UInt64.self)
+            let words = parts.map { p in p.validity.map { $0.typed(UInt64.self, count: Bitmap.wordCount(p.count)) } }
+            for i in 0..<n {
+                let r = refs[i]
+                if let w = words[Int(r >> 32)], !Bitmap.isSet(w, Int(r & 0xFFFF_FFFF)) { continue }
+                out[i >> 6] |= 1 << UInt64(i & 63)
+            }
+        } : nil
+        // The parts' buffers, taken once (the flat form of dictionary parts): the loops below index raw pointers.
+        let values = parts.map(\.values)
+        return withExtendedLifetime(values) {
+            let bases = values.map(\.base)
+            func fixed<T: BitwiseCopyable>(_: T.Type) -> ColumnVector {
+                let width = MemoryLayout<T>.stride
+                let typed = bases.map { $0.assumingMemoryBound(to: T.self) }
+                let b = Buffer(byteCount: n * width) { raw in
+                    let out = raw.bindMemory(to: T.self)
+                    typed.withUnsafeBufferPointer { src in
+                        for i in 0..<n {
+                            let r = refs[i]
+                            out[i] = src[Int(r >> 32)][Int(r & 0xFFFF_FFFF)]
+                        }
+                    }
+                }
+                return ColumnVector(type: type, count: n, values: b, validity: validity)
+            }
+            switch type.physical {
+            case .uint8: return fixed(UInt8.self)
+            case .int32: return fixed(Int32.self)
+            case .int64: return fixed(Int64.self)
+            case .double: return fixed(Double.self)
+            case .bytes:
+                let offsets = parts.map { $0.offsets! }
+                return withExtendedLifetime(offsets) {
+                    struct Source {
+                        let base: UnsafeRawPointer
+                        let offs: UnsafePointer<UInt32>
+                        let limit: Int
+                    }
+                    let sources = parts.indices.map {
+                        Source(base: bases[$0], offs: offsets[$0].base.assumingMemoryBound(to: UInt32.self), limit: values[$0].byteCount)
+                    }
+                    return sources.withUnsafeBufferPointer { src in
+                        var total = 0
+                        for i in 0..<n {
+                            let r = refs[i], o = src[Int(r >> 32)].offs, row = Int(r & 0xFFFF_FFFF)
+                            total += Int(o[row + 1] &- o[row])
+                        }
+                        let outOffsets = Buffer(byteCount: (n + 1) * 4) { raw in
+                            let out = raw.bindMemory(to: UInt32.self)
+                            var acc: UInt32 = 0
+                            for i in 0..<n {
+                                out[i] = acc
+                                let r = refs[i], o = src[Int(r >> 32)].offs, row = Int(r & 0xFFFF_FFFF)
+                                acc &+= o[row + 1] &- o[row]
+                            }
+                            out[n] = acc
+                        }
+                        // As in StringGather: short strings move as one 16-byte load and store, into slack after the end.
+                        let bytes = Buffer(byteCount: total + 16) { raw in
+                            let dst = raw.baseAddress!
+                            var at = 0
+                            for i in 0..<n {
+                                let r = refs[i], from = src[Int(r >> 32)], row = Int(r & 0xFFFF_FFFF)
+                                let s = Int(from.offs[row]), len = Int(from.offs[row + 1] &- from.offs[row])
+                                if len <= 16 && s + 16 <= from.limit {
+                                    dst.storeBytes(of: from.base.loadUnaligned(fromByteOffset: s, as: SIMD16<UInt8>.self), toByteOffset: at, as: SIMD16<UInt8>.self)
+                                } else if len > 0 {
+                                    (dst + at).copyMemory(from: from.base + s, byteCount: len)
+                                }
+                                at += len
+                            }
+                        }
+                        return ColumnVector(type: .varchar, count: n, values: bytes, offsets: outOffsets, validity: validity)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -53,19 +53,21 @@ public enum BlockCodec {
         let dense = fillNulls(vector)
         let zone = zoneMap(vector)
         var chosen: any Codec = PlainCodec()
+        var payload = ByteWriter()
         if let force, let c = Codecs.byID[force.rawValue], c.supports(vector.type) {
             chosen = c
+            c.encode(dense, into: &payload)
         } else {
-            var best = Int.max
+            // Each codec analyzes the block once; only the smallest one's plan is written.
+            var best: EncodingPlan?
             for c in Codecs.all where c.supports(vector.type) {
-                if let size = c.estimateSize(dense), size < best {
-                    best = size
+                if let plan = c.plan(dense), plan.size < best?.size ?? Int.max {
+                    best = plan
                     chosen = c
                 }
             }
+            if let best { best.write(&payload) } else { PlainCodec().encode(dense, into: &payload) }
         }
-        var payload = ByteWriter()
-        chosen.encode(dense, into: &payload)
         var flags: BlockFlags = []
         let raw = payload.bytes
         var stored = raw

@@ -179,7 +179,16 @@ public final class Store: @unchecked Sendable {
     public func append(
         _ chunk: Chunk, to table: String, options: SegmentOptions = SegmentOptions(), faults: CommitFaults = .none
     ) throws(StorageError) -> CommitResult {
-        try replace(in: table, removing: [], adding: chunk, options: options, faults: faults)
+        try replace(in: table, removing: [], adding: [AppendRows(chunk)], options: options, faults: faults)
+    }
+
+    /// Appends the rows of several chunks (all of them, or the listed rows of each) in one atomic commit, gathered
+    /// straight into the new segments.
+    @discardableResult
+    public func append(
+        _ parts: [AppendRows], to table: String, options: SegmentOptions = SegmentOptions(), faults: CommitFaults = .none
+    ) throws(StorageError) -> CommitResult {
+        try replace(in: table, removing: [], adding: parts, options: options, faults: faults)
     }
 
     /// Removes the named segments and adds `chunk`'s rows in one atomic commit (appends, compaction, rewrites).
@@ -188,17 +197,23 @@ public final class Store: @unchecked Sendable {
         in table: String, removing: [String], adding chunk: Chunk?, options: SegmentOptions = SegmentOptions(),
         faults: CommitFaults = .none
     ) throws(StorageError) -> CommitResult {
+        try replace(in: table, removing: removing, adding: chunk.map { [AppendRows($0)] } ?? [], options: options, faults: faults)
+    }
+
+    func replace(
+        in table: String, removing: [String], adding parts: [AppendRows], options: SegmentOptions, faults: CommitFaults
+    ) throws(StorageError) -> CommitResult {
         try requireWritable()
         return try lock.withLock { _ throws(StorageError) -> CommitResult in
             var m = try manifest(table)
-            if let chunk, chunk.schema != m.schema {
+            if parts.contains(where: { $0.chunk.schema != m.schema }) {
                 throw StorageError(.invalidArgument, "rows do not match the schema of '\(table)'")
             }
             let removeSet = Set(removing)
             for r in removing where !m.segments.contains(where: { $0.file == r }) {
                 throw StorageError(.invalidArgument, "segment \(r) is not part of '\(table)'")
             }
-            let pieces = try chunk.map { c throws(StorageError) in try TableWriter.split(c, layout: m.layout) } ?? []
+            let pieces = try TableWriter.split(parts, layout: m.layout)
             // Encoding is compute-bound: spread segments over the cores.
             let images = Mutex([[UInt8]](repeating: [], count: pieces.count))
             DispatchQueue.concurrentPerform(iterations: pieces.count) { i in
@@ -223,7 +238,7 @@ public final class Store: @unchecked Sendable {
             try step(faults, .removeReplaced) { () throws(StorageError) in
                 for r in removing { try FileIO.remove(tableDir(table) + "/" + r) }
             }
-            return CommitResult(table: table, version: version, segmentsAdded: added.count, rowsAdded: chunk?.rowCount ?? 0)
+            return CommitResult(table: table, version: version, segmentsAdded: added.count, rowsAdded: parts.reduce(0) { $0 + $1.count })
         }
     }
 
@@ -291,4 +306,16 @@ private func randomTag() -> String {
     let v = UInt32.random(in: 0...UInt32.max)
     let s = String(v, radix: 16)
     return String(repeating: "0", count: 8 - s.count) + s
+}
+
+/// Rows to append: all rows of a chunk, or the listed ones (in that order).
+public struct AppendRows: Sendable {
+    public var chunk: Chunk
+    public var rows: [Int32]?
+    public init(_ chunk: Chunk, rows: [Int32]? = nil) {
+        precondition(rows?.allSatisfy { $0 >= 0 && Int($0) < chunk.rowCount } ?? true, "append rows out of range")
+        self.chunk = chunk
+        self.rows = rows
+    }
+    public var count: Int { rows?.count ?? chunk.rowCount }
 }

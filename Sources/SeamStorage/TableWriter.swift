@@ -10,33 +10,74 @@ package enum TableWriter {
     }
 
     package static func split(_ chunk: Chunk, layout: TableLayout) throws(StorageError) -> [Piece] {
-        guard chunk.rowCount > 0 else { return [] }
-        var groups: [(key: String?, rows: [Int32])] = []
+        try split([AppendRows(chunk)], layout: layout)
+    }
+
+    /// The rows of `parts` (one schema) cut into segments. Rows are gathered once, straight from the parts into
+    /// each segment's columns: no concatenated copy of the whole append is made first.
+    package static func split(_ parts: [AppendRows], layout: TableLayout) throws(StorageError) -> [Piece] {
+        let parts = parts.filter { $0.count > 0 }
+        guard let schema = parts.first?.chunk.schema else { return [] }
+        // Every appended row as (part, row).
+        var refs: [UInt64] = []
+        refs.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for (p, part) in parts.enumerated() {
+            if let rows = part.rows {
+                for r in rows { refs.append(Gather.ref(part: p, row: Int(r))) }
+            } else {
+                for r in 0..<part.chunk.rowCount { refs.append(Gather.ref(part: p, row: r)) }
+            }
+        }
+        var groups: [(key: String?, refs: [UInt64])] = []
         if let name = layout.partitionColumn {
-            guard let col = chunk.column(name), col.type == .timestamp else {
+            guard let c = schema.index(of: name), schema[c].type == .timestamp else {
                 throw StorageError(.invalidArgument, "partition column '\(name)' is missing or not a TIMESTAMP")
             }
-            let keys = partitionKeys(col, layout.granularity)
-            var byKey: [Int64: [Int32]] = [:]
-            for (i, k) in keys.enumerated() { byKey[k, default: []].append(Int32(i)) }
-            for k in byKey.keys.sorted() { groups.append((partitionName(k, layout.granularity), byKey[k]!)) }
+            let perPart = parts.map { partitionKeys($0.chunk.columns[c], layout.granularity) }
+            let keys = refs.map { perPart[Int($0 >> 32)][Int($0 & 0xFFFF_FFFF)] }
+            // Rows by partition key, stable: a counting sort over the keys' span (months or days: small), a
+            // dictionary only for a span too wide for counters.
+            let valid = keys.filter { $0 != Int64.min }
+            let lo = valid.min() ?? 0, hi = valid.max() ?? 0
+            if hi - lo < 1 << 16 {
+                let slot = { (k: Int64) -> Int in k == Int64.min ? Int(hi - lo) + 1 : Int(k - lo) }
+                var counts = [Int](repeating: 0, count: Int(hi - lo) + 2)
+                for k in keys { counts[slot(k)] += 1 }
+                var starts = [Int](repeating: 0, count: counts.count)
+                for s in 1..<counts.count { starts[s] = starts[s - 1] + counts[s - 1] }
+                var ordered = [UInt64](repeating: 0, count: refs.count)
+                var at = starts
+                for (i, k) in keys.enumerated() {
+                    ordered[at[slot(k)]] = refs[i]
+                    at[slot(k)] += 1
+                }
+                for s in counts.indices where counts[s] > 0 {
+                    let key = s == counts.count - 1 ? Int64.min : lo + Int64(s)
+                    groups.append((partitionName(key, layout.granularity), Array(ordered[starts[s]..<starts[s] + counts[s]])))
+                }
+            } else {
+                var byKey: [Int64: [UInt64]] = [:]
+                for (i, k) in keys.enumerated() { byKey[k, default: []].append(refs[i]) }
+                for k in byKey.keys.sorted() { groups.append((partitionName(k, layout.granularity), byKey[k]!)) }
+            }
         } else {
-            groups.append((nil, (0..<chunk.rowCount).map { Int32($0) }))
+            groups.append((nil, refs))
         }
         let sortIdx = try layout.sortColumns.map { (name: String) throws(StorageError) -> Int in
-            guard let i = chunk.schema.index(of: name) else {
+            guard let i = schema.index(of: name) else {
                 throw StorageError(.invalidArgument, "sort column '\(name)' is not in the table")
             }
             return i
         }
+        let columns = schema.fields.indices.map { c in parts.map { $0.chunk.columns[c] } }
         var pieces: [Piece] = []
         for (key, rows) in groups {
-            let sorted = sortIdx.isEmpty ? rows : sortRows(rows, chunk: chunk, by: sortIdx)
+            let sorted = sortIdx.isEmpty ? rows : sortRows(rows, columns: sortIdx.map { columns[$0] })
             var start = 0
             while start < sorted.count {
                 let end = min(start + layout.maxSegmentRows, sorted.count)
-                let idx = Array(sorted[start..<end])
-                pieces.append(Piece(partition: key, chunk: Chunk(schema: chunk.schema, columns: chunk.columns.map { Gather.rows($0, idx) })))
+                let cut = sorted[start..<end].withUnsafeBufferPointer { idx in columns.map { Gather.rows(of: $0, idx) } }
+                pieces.append(Piece(partition: key, chunk: Chunk(schema: schema, columns: cut)))
                 start = end
             }
         }
@@ -67,16 +108,16 @@ package enum TableWriter {
         return "\(pad(Int(key / 12), 4))-\(pad(Int(key % 12) + 1, 2))"
     }
 
-    /// Row indices ordered by the given columns, ascending, nulls last; stable.
-    static func sortRows(_ rows: [Int32], chunk: Chunk, by columns: [Int]) -> [Int32] {
-        let cols = columns.map { chunk.columns[$0] }
-        if cols.count <= 2, let first = normalizedKeys(cols[0], rows) {
-            let second = cols.count == 2 ? normalizedKeys(cols[1], rows) : [UInt64](repeating: 0, count: rows.count)
+    /// Rows (``Gather/ref(part:row:)``) ordered by the given columns (one vector per part each), ascending, nulls
+    /// last; stable.
+    static func sortRows(_ rows: [UInt64], columns: [[ColumnVector]]) -> [UInt64] {
+        if columns.count <= 2, let first = normalizedKeys(columns[0], rows) {
+            let second = columns.count == 2 ? normalizedKeys(columns[1], rows) : [UInt64](repeating: 0, count: rows.count)
             if let second { return sortByKeys(rows, first, second) }
         }
         return rows.enumerated().sorted { a, b in
-            for c in cols {
-                let r = compare(c, Int(a.element), Int(b.element))
+            for c in columns {
+                let r = compare(c[Int(a.element >> 32)], Int(a.element & 0xFFFF_FFFF), c[Int(b.element >> 32)], Int(b.element & 0xFFFF_FFFF))
                 if r != 0 { return r < 0 }
             }
             return a.offset < b.offset
@@ -85,43 +126,50 @@ package enum TableWriter {
 
     /// One order-preserving 64-bit key per row of `rows` for an integer or timestamp column, nulls last
     /// (`UInt64.max`); nil for other types, or when a value's key would collide with the nulls' key.
-    static func normalizedKeys(_ c: ColumnVector, _ rows: [Int32]) -> [UInt64]? {
+    static func normalizedKeys(_ parts: [ColumnVector], _ rows: [UInt64]) -> [UInt64]? {
         let signBit: UInt64 = 1 << 63
-        var keys = [UInt64](repeating: 0, count: rows.count)
+        // Each part's values as keys, then picked per row.
+        var perPart: [[UInt64]] = []
         var hasNull = false, hasMax = false
-        let values = c.values
-        let ok: Bool = withExtendedLifetime(values) {
-            keys.withUnsafeMutableBufferPointer { out in
-                switch c.type.physical {
-                case .int64:
-                    let v = values.typed(Int64.self, count: c.count)
-                    for (k, r) in rows.enumerated() { out[k] = UInt64(bitPattern: v[Int(r)]) ^ signBit }
-                case .int32:
-                    let v = values.typed(Int32.self, count: c.count)
-                    for (k, r) in rows.enumerated() { out[k] = UInt64(bitPattern: Int64(v[Int(r)])) ^ signBit }
-                case .uint8:
-                    let v = values.typed(UInt8.self, count: c.count)
-                    for (k, r) in rows.enumerated() { out[k] = UInt64(v[Int(r)]) }
-                default: return false
-                }
-                if c.validity != nil {
-                    for (k, r) in rows.enumerated() {
-                        if c.isNull(Int(r)) {
-                            out[k] = UInt64.max
-                            hasNull = true
-                        } else if out[k] == UInt64.max {
-                            hasMax = true
+        for c in parts {
+            var keys = [UInt64](repeating: 0, count: c.count)
+            let values = c.values
+            let ok: Bool = withExtendedLifetime(values) {
+                keys.withUnsafeMutableBufferPointer { out in
+                    switch c.type.physical {
+                    case .int64:
+                        let v = values.typed(Int64.self, count: c.count)
+                        for r in 0..<c.count { out[r] = UInt64(bitPattern: v[r]) ^ signBit }
+                    case .int32:
+                        let v = values.typed(Int32.self, count: c.count)
+                        for r in 0..<c.count { out[r] = UInt64(bitPattern: Int64(v[r])) ^ signBit }
+                    case .uint8:
+                        let v = values.typed(UInt8.self, count: c.count)
+                        for r in 0..<c.count { out[r] = UInt64(v[r]) }
+                    default: return false
+                    }
+                    if c.validity != nil {
+                        for r in 0..<c.count {
+                            if c.isNull(r) {
+                                out[r] = UInt64.max
+                                hasNull = true
+                            } else if out[r] == UInt64.max {
+                                hasMax = true
+                            }
                         }
                     }
+                    return true
                 }
-                return true
             }
+            guard ok else { return nil }
+            perPart.append(keys)
         }
-        return ok && !(hasNull && hasMax) ? keys : nil
+        guard !(hasNull && hasMax) else { return nil }
+        return rows.map { perPart[Int($0 >> 32)][Int($0 & 0xFFFF_FFFF)] }
     }
 
     /// Sorts (first, second, position) entries; the position makes it stable.
-    static func sortByKeys(_ rows: [Int32], _ first: [UInt64], _ second: [UInt64]) -> [Int32] {
+    static func sortByKeys(_ rows: [UInt64], _ first: [UInt64], _ second: [UInt64]) -> [UInt64] {
         struct Entry {
             var a: UInt64
             var b: UInt64
@@ -136,12 +184,13 @@ package enum TableWriter {
         return entries.map { rows[$0.position] }
     }
 
-    static func compare(_ c: ColumnVector, _ a: Int, _ b: Int) -> Int {
-        let na = c.isNull(a), nb = c.isNull(b)
+    /// Row `a` of `c` against row `b` of `d` (vectors of one type), nulls last.
+    static func compare(_ c: ColumnVector, _ a: Int, _ d: ColumnVector, _ b: Int) -> Int {
+        let na = c.isNull(a), nb = d.isNull(b)
         if na || nb { return na == nb ? 0 : (na ? 1 : -1) }
         func cmp<T: Comparable>(_: T.Type, _ width: Int) -> Int {
             let x = c.values.base.loadUnaligned(fromByteOffset: a * width, as: T.self)
-            let y = c.values.base.loadUnaligned(fromByteOffset: b * width, as: T.self)
+            let y = d.values.base.loadUnaligned(fromByteOffset: b * width, as: T.self)
             return x < y ? -1 : (x > y ? 1 : 0)
         }
         switch c.type.physical {
@@ -150,7 +199,7 @@ package enum TableWriter {
         case .int64: return cmp(Int64.self, 8)
         case .double: return cmp(Double.self, 8)
         case .bytes:
-            let x = c.stringBytes(a), y = c.stringBytes(b)
+            let x = c.stringBytes(a), y = d.stringBytes(b)
             if x.elementsEqual(y) { return 0 }
             return x.lexicographicallyPrecedes(y) ? -1 : 1
         }

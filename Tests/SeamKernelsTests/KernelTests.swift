@@ -56,6 +56,34 @@ import Testing
         }
     }
 
+    @Test func gatherFromPartsEqualsConcatThenGather() {
+        var rng = FixtureRandom(seed: 9)
+        for type in LogicalType.allCases {
+            // A dictionary-form part among the flat ones (its flat form is read), empty and null-free parts too.
+            var parts = [70, 0, 130, 3].enumerated().map { k, n in
+                VectorFixtures.vector(type, count: n, shape: .random, nulls: k == 2 ? .sparse : .none, seed: UInt64(k + 20))
+            }
+            if type == .varchar {
+                let entries = VectorFixtures.vector(.varchar, count: 5, shape: .random, nulls: .none, seed: 3)
+                let codes = Buffer(byteCount: 40 * 4) { raw in for i in 0..<40 { raw.storeBytes(of: UInt32(i % 5), toByteOffset: i * 4, as: UInt32.self) } }
+                parts.append(ColumnVector(codes: codes, entries: entries, count: 40))
+            }
+            let all = Gather.concat(parts, type: type)
+            let starts = parts.indices.map { k in parts[..<k].reduce(0) { $0 + $1.count } }
+            var refs: [UInt64] = []
+            var flat: [Int32] = []
+            for _ in 0..<500 {
+                let k = [0, 2, 3, parts.count - 1].randomElement(using: &rng)!
+                let row = Int.random(in: 0..<parts[k].count, using: &rng)
+                refs.append(Gather.ref(part: k, row: row))
+                flat.append(Int32(starts[k] + row))
+            }
+            let g = refs.withUnsafeBufferPointer { Gather.rows(of: parts, $0) }
+            #expect(g.count == refs.count)
+            #expect(sameValues(g.allValues, Gather.rows(all, flat).allValues), "\(type)")
+        }
+    }
+
     @Test func minMaxSkipsNulls() {
         let v = Chunk(schema: Schema([Field("x", .bigint)]), rows: [[.null], [.bigint(5)], [.bigint(-3)], [.null], [.bigint(9)]]).columns[0]
         let r = v.withValues(Int64.self) { MinMax.of($0, validity: v.validity!.typed(UInt64.self, count: 1)) }

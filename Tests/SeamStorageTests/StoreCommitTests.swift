@@ -169,6 +169,46 @@ import Synchronization
         #expect(try s.compact("events").partitions == 0)
     }
 
+    @Test func appendingChosenRowsOfSeveralChunksEqualsAppendingThemGathered() throws {
+        let a = StoreCommitTests.rows(900, base: 21), b = StoreCommitTests.rows(400, base: 22), c = StoreCommitTests.rows(50, base: 23)
+        let pickA: [Int32] = (0..<900).filter { $0 % 3 != 1 }.map { Int32($0) }.reversed()
+        let pickC: [Int32] = [49, 0, 7]
+        let dirs = (VectorFixtures.temporaryDirectory(), VectorFixtures.temporaryDirectory())
+        let parts = try Store(path: dirs.0, create: true), gathered = try Store(path: dirs.1, create: true)
+        let layout = TableLayout(partitionColumn: "ts", granularity: .month, sortColumns: ["customer_id", "ts"], maxSegmentRows: 256)
+        for s in [parts, gathered] { try s.createTable("events", schema: StoreCommitTests.schema, layout: layout) }
+        let r = try parts.append([AppendRows(a, rows: pickA), AppendRows(b), AppendRows(c, rows: pickC)], to: "events")
+        #expect(r.rowsAdded == pickA.count + 400 + 3)
+        let whole = Gather.concat([
+            Chunk(schema: a.schema, columns: a.columns.map { Gather.rows($0, pickA) }), b,
+            Chunk(schema: c.schema, columns: c.columns.map { Gather.rows($0, pickC) }),
+        ])
+        try gathered.append(whole, to: "events")
+        // Same segments (partition, rows in sort order), same bytes read back.
+        let (m1, m2) = (try parts.manifest("events"), try gathered.manifest("events"))
+        #expect(m1.segments.map(\.partition) == m2.segments.map(\.partition))
+        #expect(m1.segments.map(\.rows) == m2.segments.map(\.rows))
+        #expect(m1.segments.count > 3)
+        let rowsOf = { (c: Chunk) in c.rows.map { $0.map(\.description).joined(separator: "|") } }
+        #expect(rowsOf(try parts.readAll("events")) == rowsOf(try gathered.readAll("events")))
+        #expect(parts.verify().isClean)
+        // Both go through the same writer, so check it on its own: the rows appended are the rows picked, each
+        // segment holds one month's rows, sorted by (customer_id, ts).
+        #expect(rowsOf(try parts.readAll("events")).sorted() == rowsOf(whole).sorted())
+        for (entry, reader) in zip(m1.segments, try parts.readers(m1)) {
+            let ids = try reader.readColumn(0).flatMap(\.allValues), times = try reader.readColumn(1).flatMap(\.allValues)
+            #expect(ids.count == entry.rows)
+            var keys: [(Int64, Int64)] = []
+            for (id, t) in zip(ids, times) {
+                guard case .bigint(let c) = id, case .timestamp(let ts) = t else { Issue.record("unexpected null"); continue }
+                keys.append((c, ts))
+                let month = String(Value.timestamp(ts).description.prefix(7))
+                #expect(month == entry.partition, "a row of \(month) in segment \(entry.partition ?? "-")")
+            }
+            #expect(zip(keys, keys.dropFirst()).allSatisfy { $0 <= $1 }, "segment rows are not sorted")
+        }
+    }
+
     @Test func concatKeepsValuesAndNulls() {
         for type in LogicalType.allCases {
             let parts = [0, 5, 130, 1].enumerated().map { k, n in

@@ -46,6 +46,10 @@ package protocol Codec: Sendable {
     func supports(_ type: LogicalType) -> Bool
     func estimateSize(_ v: ColumnVector) -> Int?
     func encode(_ v: ColumnVector, into out: inout ByteWriter)
+    /// `estimateSize` and `encode` sharing one analysis of the values: the writer chooses among the codecs' plans
+    /// and runs only the chosen one's `write`. Codecs whose analysis is costly (a dictionary, runs) keep what it
+    /// found for the write instead of redoing it.
+    func plan(_ v: ColumnVector) -> EncodingPlan?
     /// Decodes `count` values. `owner` keeps `payload` alive; a codec may borrow from the payload instead of
     /// copying when `owner` is given and the layout allows it.
     func decode(
@@ -138,5 +142,21 @@ package func unpackIntegers(
         case .int32: unpack(p.assumingMemoryBound(to: Int32.self))
         default: unpack(p.assumingMemoryBound(to: Int64.self))
         }
+    }
+}
+
+/// A codec's exact encoded size for a block, and how to write it.
+package struct EncodingPlan {
+    package var size: Int
+    package var write: (inout ByteWriter) -> Void
+    package init(size: Int, write: @escaping (inout ByteWriter) -> Void) {
+        self.size = size
+        self.write = write
+    }
+}
+
+extension Codec {
+    package func plan(_ v: ColumnVector) -> EncodingPlan? {
+        estimateSize(v).map { size in EncodingPlan(size: size) { encode(v, into: &$0) } }
     }
 }

@@ -79,23 +79,24 @@ package struct DictionaryCodec: SelectiveCodec {
 
     static func width(entries: Int) -> Int { entries <= 1 ? 0 : BitPacking.width(of: UInt64(entries - 1)) }
 
-    package func estimateSize(_ v: ColumnVector) -> Int? {
-        guard v.type == .varchar, let (entries, _) = analyze(v) else { return nil }
+    package func estimateSize(_ v: ColumnVector) -> Int? { plan(v)?.size }
+
+    package func encode(_ v: ColumnVector, into out: inout ByteWriter) { plan(v)!.write(&out) }
+
+    package func plan(_ v: ColumnVector) -> EncodingPlan? {
+        guard v.type == .varchar, let (entries, codes) = analyze(v) else { return nil }
         var dictBytes = 0
         for e in entries { dictBytes += v.stringBytes(Int(e)).count }
         let head = 8 + ((entries.count + 1) * 4 + dictBytes + 7) / 8 * 8
-        return head + BitPacking.byteCount(count: v.count, width: DictionaryCodec.width(entries: entries.count))
-    }
-
-    package func encode(_ v: ColumnVector, into out: inout ByteWriter) {
-        let (entries, codes) = analyze(v)!
         let width = DictionaryCodec.width(entries: entries.count)
-        out.u32(UInt32(entries.count))
-        out.u8(UInt8(width))
-        for _ in 0..<3 { out.u8(0) }
-        PlainCodec().encode(Gather.rows(v, entries), into: &out)
-        out.pad(to: 8)
-        BitPacking.pack(count: v.count, width: width, into: &out) { UInt64(codes[$0]) }
+        return EncodingPlan(size: head + BitPacking.byteCount(count: v.count, width: width)) { out in
+            out.u32(UInt32(entries.count))
+            out.u8(UInt8(width))
+            for _ in 0..<3 { out.u8(0) }
+            PlainCodec().encode(Gather.rows(v, entries), into: &out)
+            out.pad(to: 8)
+            codes.withUnsafeBufferPointer { c in BitPacking.pack(count: v.count, width: width, into: &out) { UInt64(c[$0]) } }
+        }
     }
 
     /// The entries and the packed codes of a dictionary block, after checking its header.

@@ -27,26 +27,32 @@ package struct RunLengthCodec: SelectiveCodec {
         return starts
     }
 
-    package func estimateSize(_ v: ColumnVector) -> Int? {
+    package func estimateSize(_ v: ColumnVector) -> Int? { plan(v)?.size }
+
+    package func encode(_ v: ColumnVector, into out: inout ByteWriter) { plan(v)!.write(&out) }
+
+    package func plan(_ v: ColumnVector) -> EncodingPlan? {
         let starts = runStarts(v)
         let head = 8 + (starts.count * 4 + 7) / 8 * 8
-        if let w = v.type.physical.width { return head + starts.count * w }
-        var bytes = 0
-        let strings = StringSpans(v)
-        for s in starts { bytes += strings[Int(s)].count }
-        return head + (starts.count + 1) * 4 + bytes
-    }
-
-    package func encode(_ v: ColumnVector, into out: inout ByteWriter) {
-        let starts = runStarts(v)
-        out.u32(UInt32(starts.count))
-        out.u32(0)
-        for (k, s) in starts.enumerated() {
-            let end = k + 1 < starts.count ? Int(starts[k + 1]) : v.count
-            out.u32(UInt32(end - Int(s)))
+        let size: Int
+        if let w = v.type.physical.width {
+            size = head + starts.count * w
+        } else {
+            var bytes = 0
+            let strings = StringSpans(v)
+            for s in starts { bytes += strings[Int(s)].count }
+            size = head + (starts.count + 1) * 4 + bytes
         }
-        out.pad(to: 8)
-        PlainCodec().encode(Gather.rows(v, starts), into: &out)
+        return EncodingPlan(size: size) { out in
+            out.u32(UInt32(starts.count))
+            out.u32(0)
+            for (k, s) in starts.enumerated() {
+                let end = k + 1 < starts.count ? Int(starts[k + 1]) : v.count
+                out.u32(UInt32(end - Int(s)))
+            }
+            out.pad(to: 8)
+            PlainCodec().encode(Gather.rows(v, starts), into: &out)
+        }
     }
 
     /// The run lengths and run values of a run-length block, after checking that the runs cover `count` rows.
