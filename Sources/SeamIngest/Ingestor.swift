@@ -282,13 +282,28 @@ public final class Ingestor {
     struct Item: Sendable {
         var line: Int
         var sub: Int
-        var outcome: RecordOutcome
+        /// The record that parsed (in a box: landing reads it in place, a copy of the item is one retain), or why not.
+        var parsed: ParsedBox?
+        var issue: QualityIssue?
         var rawStart: Int
         var rawEnd: Int
         /// Where the record's event rows were built: an index into ``ParsedWindow/chunks`` and the first row there
         /// (-1: not built, the rows are appended when the record lands).
         var chunk = -1
         var firstRow = 0
+
+        init(line: Int, sub: Int, outcome: consuming RecordOutcome, rawStart: Int, rawEnd: Int) {
+            (self.line, self.sub, self.rawStart, self.rawEnd) = (line, sub, rawStart, rawEnd)
+            switch consume outcome {
+            case .parsed(let rec): parsed = ParsedBox(rec)
+            case .rejected(let why): issue = why
+            }
+        }
+    }
+
+    final class ParsedBox: Sendable {
+        let record: ParsedRecord
+        init(_ record: consuming ParsedRecord) { self.record = record }
     }
 
     /// A window's records, parsed: lists of items in order, and the event rows their workers built.
@@ -320,11 +335,13 @@ public final class Ingestor {
             items.reserveCapacity(capacity)
         }
 
-        mutating func add(_ item: Item) {
+        mutating func add(_ item: consuming Item) {
             var it = item
-            if case .parsed(var rec) = it.outcome {
+            if let box = it.parsed {
                 // Drop the item's reference first, so the rows below change in place instead of being copied.
-                it.outcome = .rejected(QualityIssue(.info, "", ""))
+                it.parsed = nil
+                var rec = box.record
+                _ = consume box
                 it.chunk = chunk
                 it.firstRow = rows.count
                 for k in rec.rows.indices {
@@ -336,7 +353,7 @@ public final class Ingestor {
                     rec.rows[k].storeID = nil
                     rec.rows[k].properties = nil
                 }
-                it.outcome = .parsed(rec)
+                it.parsed = ParsedBox(rec)
             }
             items.append(it)
         }
@@ -640,8 +657,7 @@ public final class Ingestor {
                 pending += 1
                 // Built only when something needs it (a quarantine entry, a new link, a note): not per record.
                 let location = { "\(file):\(it.line)" + (it.sub > 0 ? "#\(it.sub)" : "") }
-                switch it.outcome {
-                case .rejected(let issue):
+                if let issue = it.issue {
                     let raw = UnsafeRawBufferPointer(rebasing: window[it.rawStart..<min(it.rawEnd, window.count)])
                     let rid = Int64(bitPattern: Hash64.combine(Hash64.hash(raw, seed: Hash64.hash(file)), UInt64(it.line << 16 | it.sub)))
                     if seenQuarantine.contains(rid) {
@@ -657,8 +673,8 @@ public final class Ingestor {
                     quarantine.add(QuarantineEntry(source: source, file: file, line: it.line, severity: issue.severity.rawValue,
                         rule: issue.rule, message: issue.message, header: header, raw: utf8,
                         rawBase64: utf8 == nil ? Data(raw).base64EncodedString() : nil, recordID: rid))
-                case .parsed(let rec):
-                    land(rec, builtAt: it.chunk >= 0 ? (it.chunk, it.firstRow) : nil, location: location, source: source, summary: &sum)
+                } else if let box = it.parsed {
+                    land(box.record, builtAt: it.chunk >= 0 ? (it.chunk, it.firstRow) : nil, location: location, source: source, summary: &sum)
                 }
             }
         }

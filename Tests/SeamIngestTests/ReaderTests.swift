@@ -43,6 +43,31 @@ func parse(_ s: String) throws -> (JSONDocument, [UInt8]) {
         #expect(throws: JSONError.self) { _ = try parse(text) }
     }
 
+    @Test func oneLookupOfManyNamesFindsWhatMemberFinds() throws {
+        // Names that share a table slot ("ab"/"ba"-like collisions are forced by many short names), an empty name,
+        // a duplicate member (the last wins), an escaped member name, and a name that is nowhere.
+        let names: [StaticString] = ["type", "userId", "a", "b", "ab", "ba", "aab", "", "x\u{e9}", "missing", "event", "tvpe"]
+        let keys = JSONKeySet(names)
+        let texts = [
+            #"{"type":"track","a":1,"b":2,"ab":3,"ba":4,"aab":5,"":6,"x\u00e9":7,"type":"page","tvpe":8}"#,
+            #"{"userId":"u","event":"E","nested":{"type":"no"}}"#, #"[1,2]"#, #"{}"#,
+        ]
+        for text in texts {
+            let (doc, _) = try parse(text)
+            var found = [JSONDocument.Ref?](repeating: nil, count: names.count)
+            found.withUnsafeMutableBufferPointer { doc.members(doc.root, keys, into: $0) }
+            for (k, name) in names.enumerated() {
+                #expect(found[k] == doc.member(doc.root, name), "\(name) in \(text)")
+            }
+        }
+        let (doc, _) = try parse(texts[0])
+        var found = [JSONDocument.Ref?](repeating: nil, count: names.count)
+        found.withUnsafeMutableBufferPointer { doc.members(doc.root, keys, into: $0) }
+        #expect(doc.string(found[0]!) == "page")
+        #expect(doc.text(found[8]!) == "7")
+        #expect(found[9] == nil)
+    }
+
     @Test func rejectsInvalidUTF8AndDeepNesting() {
         for bad: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC0, 0x80, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22], [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22]] {
             var doc = JSONDocument()

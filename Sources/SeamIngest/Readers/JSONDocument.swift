@@ -76,6 +76,26 @@ public struct JSONDocument {
         return found
     }
 
+    /// The members of object `r` named in `keys`, found in one pass over its members: `found[k]` is the member named
+    /// `keys.names[k]` (the last duplicate wins, as with ``member(_:_:)-6d3d4``), nil when absent or `r` is not an
+    /// object. For readers that look up many names of one object: `member` scans the object once per name.
+    public func members(_ r: Ref, _ keys: JSONKeySet, into found: UnsafeMutableBufferPointer<Ref?>) {
+        for k in found.indices { found[k] = nil }
+        let e = entries[Int(r.index)]
+        guard e.kind == .object else { return }
+        var i = Int(r.index) + 1
+        for _ in 0..<Int(e.count) {
+            let key = entries[i]
+            if key.flag {  // an escaped name (rare): compare its decoded text with each name
+                let text = JSONParser.unescape(UnsafeRawBufferPointer(rebasing: bytes[Int(key.start)..<Int(key.end)]))
+                if let k = keys.names.firstIndex(where: { $0.elementsEqual(text.utf8) }) { found[k] = Ref(index: Int32(i + 1)) }
+            } else if let k = keys.index(of: UnsafeRawBufferPointer(start: bytes.baseAddress! + Int(key.start), count: Int(key.end - key.start))) {
+                found[k] = Ref(index: Int32(i + 1))
+            }
+            i = Int(entries[i + 1].next)
+        }
+    }
+
     /// Follows a path of object keys: `member(root, "context", "device", "id")`.
     public func path(_ r: Ref, _ keys: StaticString...) -> Ref? {
         var cur = r
@@ -133,6 +153,18 @@ public struct JSONDocument {
         }
     }
 
+    /// What ``text(_:)`` gives, as bytes handed to `body`: no String is made when the value has no escapes.
+    public func withText<R>(_ r: Ref, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        let e = entries[Int(r.index)]
+        switch e.kind {
+        case .string where e.flag:
+            var s = JSONParser.unescape(UnsafeRawBufferPointer(rebasing: bytes[Int(e.start)..<Int(e.end)]))
+            return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        case .string, .number, .bool: return body(UnsafeRawBufferPointer(rebasing: bytes[Int(e.start)..<Int(e.end)]))
+        default: return nil
+        }
+    }
+
     /// The exact bytes of a value as written (objects and arrays included), e.g. to keep it as JSON.
     public func raw(_ r: Ref) -> UnsafeRawBufferPointer {
         let e = entries[Int(r.index)]
@@ -165,6 +197,47 @@ public struct JSONDocument {
         }
         guard n == key.count else { return false }
         return StringSpans.equal(UnsafeRawBufferPointer(start: bytes.baseAddress! + Int(e.start), count: n), key)
+    }
+}
+
+/// Member names to look up together (``JSONDocument/members(_:_:into:)``), indexed by a small table on the name's
+/// length and first and last bytes, so a member that is none of them costs one table probe.
+public struct JSONKeySet: Sendable {
+    public let names: [[UInt8]]
+    /// The names' bytes one after another, name k at `starts[k]..<starts[k + 1]`: probed without touching `names`.
+    private let flat: [UInt8]
+    private let starts: [Int]
+    /// Slot → index into `names` + 1 (0: no name there; -1: several, search them all).
+    private let table: [Int8]
+
+    public init(_ names: [StaticString]) {
+        precondition(names.count < 127, "too many names")
+        self.names = names.map { Array(UnsafeBufferPointer(start: $0.utf8Start, count: $0.utf8CodeUnitCount)) }
+        flat = self.names.flatMap { $0 }
+        starts = self.names.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+        var t = [Int8](repeating: 0, count: 256)
+        for (k, n) in self.names.enumerated() {
+            let s = Self.slot(n.count, n.first ?? 0, n.last ?? 0)
+            t[s] = t[s] == 0 ? Int8(k + 1) : -1
+        }
+        table = t
+    }
+
+    @inline(__always) static func slot(_ count: Int, _ first: UInt8, _ last: UInt8) -> Int {
+        (count &* 31 &+ Int(first) &* 7 &+ Int(last)) & 255
+    }
+
+    @inline(__always) func matches(_ k: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+        let s = starts[k], n = starts[k + 1] - s
+        return n == key.count && flat.withUnsafeBytes { StringSpans.equal(UnsafeRawBufferPointer(rebasing: $0[s..<s + n]), key) }
+    }
+
+    /// The index of `key` in `names`, or nil.
+    @inline(__always) public func index(of key: UnsafeRawBufferPointer) -> Int? {
+        let t = table[Self.slot(key.count, key.first ?? 0, key.last ?? 0)]
+        if t == 0 { return nil }
+        if t > 0 { return matches(Int(t) - 1, key) ? Int(t) - 1 : nil }
+        return names.indices.first { matches($0, key) }
     }
 }
 

@@ -26,35 +26,53 @@ public struct SegmentSource: Sendable {
         "Email Unsubscribed": "unsubscribe",
     ]
 
+    /// The top-level members a message is read from, looked up in one pass (``JSONDocument/members(_:_:into:)``).
+    enum Root: Int, CaseIterable {
+        case type, userId, anonymousId, context, previousId, timestamp, sentAt, receivedAt, messageId, properties, event, name,
+            traits, groupId
+    }
+    static let rootKeys = JSONKeySet([
+        "type", "userId", "anonymousId", "context", "previousId", "timestamp", "sentAt", "receivedAt", "messageId", "properties",
+        "event", "name", "traits", "groupId",
+    ])
+
     /// Parses one message (already parsed into `doc`). `receivedAt` overrides the message's own (HTTP ingest).
     public func record(_ doc: JSONDocument, receivedAt serverTime: Int64? = nil) -> RecordOutcome {
+        withUnsafeTemporaryAllocation(of: JSONDocument.Ref?.self, capacity: Root.allCases.count) { found in
+            doc.members(doc.root, Self.rootKeys, into: found)
+            return record(doc, { found[$0.rawValue] }, receivedAt: serverTime)
+        }
+    }
+
+    private func record(_ doc: JSONDocument, _ member: (Root) -> JSONDocument.Ref?, receivedAt serverTime: Int64?) -> RecordOutcome {
         let root = doc.root
         guard doc.kind(root) == .object else {
             return .rejected(QualityIssue(.error, "not_an_object", "a Segment message must be a JSON object"))
         }
-        guard let typeRef = doc.member(root, "type"), let type = doc.string(typeRef) else {
+        guard let typeRef = member(.type), let type = doc.string(typeRef) else {
             return .rejected(QualityIssue(.error, "missing_type", "the message has no \"type\""))
         }
         var rec = ParsedRecord()
         // Identity.
-        if let r = doc.member(root, "userId"), let v = doc.text(r).flatMap(Text.identifier) { rec.identifiers.append(Identifier(.userID, v)) }
-        if let r = doc.member(root, "anonymousId"), let v = doc.text(r).flatMap(Text.identifier) {
+        if let r = member(.userId), let v = doc.text(r).flatMap(Text.identifier) { rec.identifiers.append(Identifier(.userID, v)) }
+        if let r = member(.anonymousId), let v = doc.text(r).flatMap(Text.identifier) {
             rec.identifiers.append(Identifier(.anonymousID, v))
         }
-        if let r = doc.path(root, "context", "device", "id"), let v = doc.text(r).flatMap(Text.identifier) {
+        if let c = member(.context), let r = doc.path(c, "device", "id"), let v = doc.text(r).flatMap(Text.identifier) {
             rec.identifiers.append(Identifier(.deviceID, v))
         }
-        if type == "alias", let r = doc.member(root, "previousId"), let v = doc.text(r).flatMap(Text.identifier) {
+        if type == "alias", let r = member(.previousId), let v = doc.text(r).flatMap(Text.identifier) {
             rec.identifiers.append(Identifier(.anonymousID, v))
         }
         // Time, with Segment's clock-skew correction: receivedAt - (sentAt - timestamp).
-        func time(_ key: StaticString) -> (ok: Int64?, present: Bool) {
-            guard let r = doc.member(root, key), doc.kind(r) != .null else { return (nil, false) }
+        func time(_ key: Root) -> (ok: Int64?, present: Bool) {
+            guard let r = member(key), doc.kind(r) != .null else { return (nil, false) }
             guard let t = doc.numberText(r).flatMap({ TimeFormat.iso.parse($0, zone: .utc) }) else { return (nil, true) }
             return (t, true)
         }
-        let timestamp = time("timestamp"), sentAt = time("sentAt"), received = time("receivedAt")
-        for (name, t) in [("timestamp", timestamp), ("sentAt", sentAt), ("receivedAt", received)] where t.present && t.ok == nil {
+        let timestamp = time(.timestamp), sentAt = time(.sentAt), received = time(.receivedAt)
+        if timestamp.present && timestamp.ok == nil || sentAt.present && sentAt.ok == nil || received.present && received.ok == nil {
+            let name = timestamp.present && timestamp.ok == nil ? "timestamp" : sentAt.present && sentAt.ok == nil ? "sentAt" : "receivedAt"
             return .rejected(QualityIssue(.error, "bad_time", "\"\(name)\" is not an ISO 8601 time"))
         }
         let receipt = serverTime ?? received.ok
@@ -70,41 +88,57 @@ public struct SegmentSource: Sendable {
         } else {
             return .rejected(QualityIssue(.error, "missing_time", "the message has no timestamp, sentAt or receivedAt"))
         }
-        // Stable id: the message id; without one, the message's own bytes.
+        // Stable id: the message id (hashed from the message's bytes, no String made); without one, the whole message.
         let baseID: UInt64
-        if let r = doc.member(root, "messageId"), let m = doc.text(r), !m.isEmpty {
-            baseID = Hash64.hash(m, seed: 0x5345_474D)
+        if let r = member(.messageId), let h = doc.withText(r, { $0.isEmpty ? nil : Hash64.hash($0, seed: 0x5345_474D) }) ?? nil {
+            baseID = h
         } else {
             baseID = Hash64.hash(doc.bytes, seed: 0x5345_474E)
             rec.notes.append(QualityIssue(.info, "missing_message_id", "no \"messageId\": the id is derived from the message's bytes"))
         }
-        // What did not map, plus the raw times, stays in properties.
-        // Built as bytes (the values are the message's own JSON, already validated) and made a String once.
-        var propBytes: [UInt8] = [UInt8(ascii: "{")]
-        propBytes.reserveCapacity(512)
-        func add(_ key: StaticString, raw: UnsafeRawBufferPointer) {
-            if propBytes.count > 1 { propBytes.append(UInt8(ascii: ",")) }
-            propBytes.append(UInt8(ascii: "\""))  // the keys are plain ASCII names: nothing to escape
-            propBytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-            propBytes.append(UInt8(ascii: "\""))
-            propBytes.append(UInt8(ascii: ":"))
-            propBytes.append(contentsOf: raw)
-        }
-        /// Closes the object and makes the one String (called once per message).
+        // What did not map, plus the raw times, stays in properties: the message's own JSON (already validated) for
+        // each kept member, written once into the String's storage.
+        var kept: [(key: StaticString, raw: UnsafeRawBufferPointer)] = []
+        kept.reserveCapacity(6)
+        func add(_ key: StaticString, raw: UnsafeRawBufferPointer) { kept.append((key, raw)) }
+        /// The object of the kept members as one String (called once per message).
         func props() -> String {
-            propBytes.append(UInt8(ascii: "}"))
-            return String(decoding: propBytes, as: UTF8.self)
+            // `{` + `"key":value` joined by `,` + `}`; the keys are plain ASCII names: nothing to escape.
+            let size = 2 + kept.reduce(0) { $0 + $1.key.utf8CodeUnitCount + 3 + $1.raw.count } + max(kept.count - 1, 0)
+            return String(unsafeUninitializedCapacity: size) { out in
+                var at = 0
+                func put(_ b: UInt8) {
+                    out[at] = b
+                    at += 1
+                }
+                func put(_ bytes: UnsafeRawBufferPointer) {
+                    guard !bytes.isEmpty else { return }
+                    UnsafeMutableRawPointer(out.baseAddress! + at).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                    at += bytes.count
+                }
+                put(UInt8(ascii: "{"))
+                for (k, piece) in kept.enumerated() {
+                    if k > 0 { put(UInt8(ascii: ",")) }
+                    put(UInt8(ascii: "\""))
+                    put(UnsafeRawBufferPointer(start: piece.key.utf8Start, count: piece.key.utf8CodeUnitCount))
+                    put(UInt8(ascii: "\""))
+                    put(UInt8(ascii: ":"))
+                    put(piece.raw)
+                }
+                put(UInt8(ascii: "}"))
+                return at
+            }
         }
-        for key: StaticString in ["timestamp", "sentAt", "receivedAt"] {
-            if let r = doc.member(root, key) { add(key, raw: doc.raw(r)) }
+        for (key, name): (Root, StaticString) in [(.timestamp, "timestamp"), (.sentAt, "sentAt"), (.receivedAt, "receivedAt")] {
+            if let r = member(key) { add(name, raw: doc.raw(r)) }
         }
-        let propsRef = doc.member(root, "properties")
+        let propsRef = member(.properties)
         func row(_ eventType: String, index: UInt64 = 0) -> EventRow {
             EventRow(eventID: Int64(bitPattern: Hash64.combine(baseID, index)), ts: ts, channel: channel, eventType: eventType)
         }
         switch type {
         case "track":
-            guard let er = doc.member(root, "event"), let name = doc.string(er) else {
+            guard let er = member(.event), let name = doc.string(er) else {
                 return .rejected(QualityIssue(.error, "missing_event", "a track call has no \"event\" name"))
             }
             if let p = propsRef { add("properties", raw: doc.raw(p)) }
@@ -152,16 +186,16 @@ public struct SegmentSource: Sendable {
             if eventType == "unsubscribe" { rec.consents.append(("email", false)) }
         case "page", "screen":
             if let p = propsRef { add("properties", raw: doc.raw(p)) }
-            if let n = doc.member(root, "name") { add("name", raw: doc.raw(n)) }
+            if let n = member(.name) { add("name", raw: doc.raw(n)) }
             var r = row("page_view")
             r.properties = props()
             rec.rows.append(r)
         case "identify", "group", "alias":
-            if let t = doc.member(root, "traits") {
+            if let t = member(.traits) {
                 add("traits", raw: doc.raw(t))
                 readTraits(doc, t, into: &rec)
             }
-            if type == "group", let g = doc.member(root, "groupId") { add("groupId", raw: doc.raw(g)) }
+            if type == "group", let g = member(.groupId) { add("groupId", raw: doc.raw(g)) }
             var r = row(type)
             r.properties = props()
             rec.rows.append(r)
