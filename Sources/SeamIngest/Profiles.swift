@@ -1,5 +1,7 @@
 public import SeamStorage
 import SeamColumnar
+import Foundation
+import Synchronization
 
 /// Builds `customers`: one row per resolved person, with best-known traits (the most recent statement; at the
 /// same instant the CRM beats other sources), the latest consent per purpose (a later opt-out anywhere wins), and
@@ -11,6 +13,16 @@ public enum Profiles {
         var revenue: Int64 = 0
         var lastPurchase: Int64?
         var identifiers: Int64 = 0
+
+        /// Folds in another worker's share of the same customer's events.
+        mutating func merge(_ o: Acc) {
+            firstSeen = min(firstSeen, o.firstSeen)
+            lastSeen = max(lastSeen, o.lastSeen)
+            if !o.orderTimes.isEmpty { orderTimes.formUnion(o.orderTimes) }
+            revenue += o.revenue
+            if let p = o.lastPurchase { lastPurchase = max(lastPurchase ?? p, p) }
+            identifiers += o.identifiers
+        }
 
         mutating func add(ts t: Int64, kind: EventKind, amount: Int64) {
             firstSeen = min(firstSeen, t)
@@ -66,6 +78,34 @@ public enum Profiles {
         }
     }
 
+    /// Adds the events of one segment to `acc` (customer slots through `nodeSlot`).
+    static func accumulate(_ reader: SegmentReader, schema: Schema, nodeSlot: [Int32], into acc: inout [Acc]) throws {
+        let cols = ["customer_id", "ts", "event_type", "amount"].map { schema.index(of: $0)! }
+        let blocks = try cols.map { c throws(StorageError) in try reader.readColumn(c) }
+        for b in 0..<blocks[0].count {
+            let cust = blocks[0][b], amount = blocks[3][b]
+            let kinds = blocks[2][b].mapText(EventKind.init)
+            // Nulls: an unknown customer is skipped, an unknown amount counts as 0. Validity words taken once.
+            let custValid = cust.validity?.typed(UInt64.self, count: Bitmap.wordCount(cust.count))
+            let amountValid = amount.validity?.typed(UInt64.self, count: Bitmap.wordCount(amount.count))
+            withExtendedLifetime((cust.validity, amount.validity)) {
+                cust.withValues(Int64.self) { nodes in
+                    blocks[1][b].withValues(Int64.self) { times in
+                        amount.withValues(Int64.self) { amountValues in
+                            for row in 0..<cust.count where custValid.map({ Bitmap.isSet($0, row) }) ?? true {
+                                let node = nodes[row]
+                                guard node >= 0, node < nodeSlot.count, nodeSlot[Int(node)] >= 0 else { continue }
+                                let known = amountValid.map { Bitmap.isSet($0, row) } ?? true
+                                // In place: a copy of the entry would copy its order set on every row.
+                                acc[Int(nodeSlot[Int(node)])].add(ts: times[row], kind: kinds[row], amount: known ? amountValues[row] : 0)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Rebuilds the table from the store (reads go through the committed identity key map).
     public static func rebuild(_ store: Store) throws {
         // Events stream segment by segment (never the whole table in memory), through the identity key map.
@@ -83,35 +123,30 @@ public enum Profiles {
         }
         let nodeSlot = map.map { $0 == Int64.min ? Int32(-1) : slotOfCustomer[Int($0)] }
         slotOfCustomer = []
-        var acc = [Acc](repeating: Acc(), count: customerIDs.count)
-        for s in nodeSlot where s >= 0 { acc[Int(s)].identifiers += 1 }
+        // Segments are read on every core, each worker into its own accumulators, merged after.
         let em = try store.manifest("events")
-        let cols = ["customer_id", "ts", "event_type", "amount"].map { em.schema.index(of: $0)! }
-        for reader in try store.readers(em) {
-            let blocks = try cols.map { c throws(StorageError) in try reader.readColumn(c) }
-            for b in 0..<blocks[0].count {
-                let cust = blocks[0][b], amount = blocks[3][b]
-                let kinds = blocks[2][b].mapText(EventKind.init)
-                // Nulls: an unknown customer is skipped, an unknown amount counts as 0. Validity words taken once.
-                let custValid = cust.validity?.typed(UInt64.self, count: Bitmap.wordCount(cust.count))
-                let amountValid = amount.validity?.typed(UInt64.self, count: Bitmap.wordCount(amount.count))
-                withExtendedLifetime((cust.validity, amount.validity)) {
-                cust.withValues(Int64.self) { nodes in
-                    blocks[1][b].withValues(Int64.self) { times in
-                        amount.withValues(Int64.self) { amountValues in
-                            for row in 0..<cust.count where custValid.map({ Bitmap.isSet($0, row) }) ?? true {
-                                let node = nodes[row]
-                                guard node >= 0, node < nodeSlot.count, nodeSlot[Int(node)] >= 0 else { continue }
-                                let known = amountValid.map { Bitmap.isSet($0, row) } ?? true
-                                // In place: a copy of the entry would copy its order set on every row.
-                                acc[Int(nodeSlot[Int(node)])].add(ts: times[row], kind: kinds[row], amount: known ? amountValues[row] : 0)
-                            }
-                        }
-                    }
-                }
-                }
+        let readers = try store.readers(em)
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, readers.count))
+        let customerCount = customerIDs.count
+        let partial = Mutex([[Acc]?](repeating: nil, count: workers))
+        let failure = Mutex<(any Error)?>(nil)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var mine = [Acc](repeating: Acc(), count: customerCount)
+            do {
+                for r in stride(from: w, to: readers.count, by: workers) { try accumulate(readers[r], schema: em.schema, nodeSlot: nodeSlot, into: &mine) }
+            } catch {
+                failure.withLock { $0 = $0 ?? error }
             }
+            partial.withLock { $0[w] = mine }
         }
+        if let error = failure.withLock({ $0 }) { throw error }
+        var parts = partial.withLock { p in p.map { $0! } }
+        var acc = parts.removeFirst()
+        for p in parts {
+            for i in acc.indices { acc[i].merge(p[i]) }
+        }
+        parts = []
+        for s in nodeSlot where s >= 0 { acc[Int(s)].identifiers += 1 }
         // Traits and consent: one slot per (customer, name), kept in flat arrays; only a winning value becomes a String.
         let traitNames = ["email", "phone", "first_name", "last_name", "country", "city", "loyalty_tier"]
         let purposes = ["email", "sms", "ads"]

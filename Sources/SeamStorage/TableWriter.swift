@@ -1,5 +1,7 @@
 package import SeamColumnar
 import SeamKernels
+import Dispatch
+import Synchronization
 
 /// Splits appended rows into segments: by partition, sorted by the layout's sort columns, capped in size.
 package enum TableWriter {
@@ -70,9 +72,13 @@ package enum TableWriter {
             return i
         }
         let columns = schema.fields.indices.map { c in parts.map { $0.chunk.columns[c] } }
-        var pieces: [Piece] = []
-        for (key, rows) in groups {
+        // Partitions are sorted and gathered on every core (an ingest batch spans many months).
+        let partitions = groups
+        let perGroup = Mutex([[Piece]](repeating: [], count: partitions.count))
+        DispatchQueue.concurrentPerform(iterations: partitions.count) { g in
+            let (key, rows) = partitions[g]
             let sorted = sortIdx.isEmpty ? rows : sortRows(rows, columns: sortIdx.map { columns[$0] })
+            var pieces: [Piece] = []
             var start = 0
             while start < sorted.count {
                 let end = min(start + layout.maxSegmentRows, sorted.count)
@@ -80,8 +86,9 @@ package enum TableWriter {
                 pieces.append(Piece(partition: key, chunk: Chunk(schema: schema, columns: cut)))
                 start = end
             }
+            perGroup.withLock { $0[g] = pieces }
         }
-        return pieces
+        return perGroup.withLock { $0.flatMap { $0 } }
     }
 
     /// Partition key per row: days or months since the epoch; nulls get `Int64.min`.
