@@ -59,6 +59,8 @@ public final class Ingestor {
     let rules: IdentityRules
     var graph: IdentityGraph
     var resolution: Resolution
+    /// The resolution the store's `identities` holds: a commit writes the nodes whose customer or status differ.
+    var savedResolution: Resolution
     var seenEvents: Int64Set
     var seenQuarantine: Int64Set
     var seenFacts: Int64Set
@@ -82,7 +84,7 @@ public final class Ingestor {
         self.options = options
         try IngestTables.ensure(store)
         rules = try IdentityRules.load(storePath: store.path)
-        graph = try IdentityStore.load(store)
+        (graph, savedResolution) = try IdentityStore.loadWithCustomers(store)
         resolution = graph.resolve(rules)
         seenEvents = Int64Set(try IngestTables.int64Column(store, "events", "event_id"))
         seenQuarantine = Int64Set(try IngestTables.int64Column(store, "quality_issues", "record_id"))
@@ -109,7 +111,7 @@ public final class Ingestor {
                 summary.failedFiles.append((file, e.message))
             }
         }
-        try flush()
+        try flush(rewritingIdentities: true)
         summary.customers = Set(resolution.customer.filter { $0 != 0 }).count
         summary.identifiers = graph.nodes.count
         // What only landing needed goes before `customers` is rebuilt, so the two never hold memory at once.
@@ -776,20 +778,28 @@ public final class Ingestor {
         }
     }
 
-    /// Commits what is pending and waits for it.
-    func flush() throws {
-        try startCommit()
+    /// Commits what is pending and waits for it. `rewritingIdentities`: the identity tables are written whole
+    /// (one row per node and link), as at the end of an ingest; other commits append the rows that changed.
+    func flush(rewritingIdentities: Bool = false) throws {
+        try startCommit(rewritingIdentities: rewritingIdentities)
         try finishCommit()
     }
 
     /// Starts committing what is pending on another thread, after the previous commit has finished, so the next
     /// batch can be parsed and landed meanwhile. Commits run one at a time, in order; an error surfaces at the
     /// next `startCommit` or `finishCommit`.
-    func startCommit() throws {
+    func startCommit(rewritingIdentities: Bool = false) throws {
         try finishCommit()
         resolution = graph.resolve(rules)
+        // Only what changed since the last commit is written (its cost follows the batch, not the history); the
+        // last commit of an ingest rewrites the tables whole, so they hold one row per node and link again.
+        let changed = graph.takeChanges(resolution: resolution, previous: savedResolution)
+        let identity: IdentityWrite = rewritingIdentities
+            ? .whole(graph, resolution)
+            : .changes(IdentityStore.Changes(graph: graph, resolution: resolution, nodes: changed.nodes, links: changed.links))
+        savedResolution = resolution
         let batch = Batch(
-            quarantine: quarantine.take(), graph: graph, resolution: resolution, quality: quality.finish(),
+            quarantine: quarantine.take(), identity: identity, quality: quality.finish(),
             consents: consents.finish(), traits: traits.finish(), events: eventChunks + [AppendRows(events.finish())])
         eventChunks = []
         let (store, faults, quarantineDir) = (store, options.faults, quarantine.dir)
@@ -811,11 +821,16 @@ public final class Ingestor {
         if let e = c.wait() { throw e.error }
     }
 
+    /// How a commit writes the identity graph.
+    enum IdentityWrite: Sendable {
+        case whole(IdentityGraph, Resolution)
+        case changes(IdentityStore.Changes)
+    }
+
     /// What one commit writes.
     struct Batch: Sendable {
         var quarantine: [String: [UInt8]]
-        var graph: IdentityGraph
-        var resolution: Resolution
+        var identity: IdentityWrite
         var quality: Chunk
         var consents: Chunk
         var traits: Chunk
@@ -827,7 +842,10 @@ public final class Ingestor {
     /// re-run skip its record).
     static func commit(_ b: Batch, store: Store, quarantineDir: String, faults f: CommitFaults) throws {
         try QuarantineWriter.append(b.quarantine, dir: quarantineDir)
-        try IdentityStore.save(b.graph, b.resolution, to: store, faults: f)
+        switch b.identity {
+        case .whole(let graph, let resolution): try IdentityStore.save(graph, resolution, to: store, faults: f)
+        case .changes(let changes): try IdentityStore.append(changes, to: store, faults: f)
+        }
         if b.quality.rowCount > 0 { try store.append(b.quality, to: "quality_issues", faults: f) }
         if b.consents.rowCount > 0 { try store.append(b.consents, to: "consents", faults: f) }
         if b.traits.rowCount > 0 { try store.append(b.traits, to: "profile_traits", faults: f) }

@@ -41,7 +41,7 @@ extension Ingestor {
             summaries[e.source] = sum
             landed += 1
         }
-        try flush()
+        try flush(rewritingIdentities: true)
         try QuarantineWriter.rewrite(storePath: store.path, keep)
         try Profiles.rebuild(store)
         var s = IngestSummary()

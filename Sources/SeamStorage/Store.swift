@@ -168,7 +168,8 @@ public final class Store: @unchecked Sendable {
         for row in 0..<c.rowCount {
             guard case .bigint(let from) = c.columns[0].value(at: row), from >= 0, from < 1 << 32 else { continue }
             if Int(from) >= values.count { values.append(contentsOf: repeatElement(Int64.min, count: Int(from) + 1 - values.count)) }
-            if case .bigint(let to) = c.columns[1].value(at: row) { values[Int(from)] = to }
+            // The last row of a key is its mapping (a table may append a key's new mapping; NULL maps to nothing).
+            if case .bigint(let to) = c.columns[1].value(at: row) { values[Int(from)] = to } else { values[Int(from)] = Int64.min }
         }
         keyMaps.withLock { $0[km.table] = (m.version, km, values) }
         return values

@@ -31,12 +31,17 @@ public struct IdentityGraph: Sendable {
     /// `Hashable` was most of the cost of landing a record).
     var nodeIndex = HashIndex()
     var linkIndex = HashIndex()
+    /// What changed since ``takeChanges()``: nodes and links at or past these counts are new; below them, the ones
+    /// marked here were seen again (times or record counts moved). Commits write only these.
+    var savedNodes = 0, savedLinks = 0
+    var touchedNodes = BitSet(), touchedLinks = BitSet()
 
     public init() {}
 
     public init(nodes: [Node], links: [Link]) {
         self.nodes = nodes
         self.links = links
+        (savedNodes, savedLinks) = (nodes.count, links.count)
         nodeIndex = HashIndex(minimumCapacity: nodes.count)
         linkIndex = HashIndex(minimumCapacity: links.count)
         for (i, n) in nodes.enumerated() { nodeIndex.insert(Self.hash(n.id), id: i) }
@@ -67,8 +72,11 @@ public struct IdentityGraph: Sendable {
         for id in ids {
             let h = Self.hash(id)
             if let k = index(of: id, hash: h) {
-                if ts < nodes[k].firstSeen { nodes[k].firstSeen = ts }
-                if ts > nodes[k].lastSeen { nodes[k].lastSeen = ts }
+                if ts < nodes[k].firstSeen || ts > nodes[k].lastSeen {
+                    nodes[k].firstSeen = min(nodes[k].firstSeen, ts)
+                    nodes[k].lastSeen = max(nodes[k].lastSeen, ts)
+                    if k < savedNodes { touchedNodes.insert(k) }
+                }
                 out.append(Int64(k + 1))
             } else {
                 nodeIndex.insert(h, id: nodes.count)
@@ -91,9 +99,57 @@ public struct IdentityGraph: Sendable {
                 links[i].records += 1
                 if ts < links[i].firstSeen { links[i].firstSeen = ts }
                 if ts > links[i].lastSeen { links[i].lastSeen = ts }
+                if i < savedLinks { touchedLinks.insert(i) }
             } else {
                 linkIndex.insert(h, id: links.count)
                 links.append(Link(nodes: set, firstSeen: ts, lastSeen: ts, records: 1, location: location()))
+            }
+        }
+        return out
+    }
+}
+
+extension IdentityGraph {
+    /// The nodes and links (positions, ascending) that are new or changed since the last call, or since loading;
+    /// `previous` is the resolution written then, so nodes whose customer or status moved are included. Starts the
+    /// next round of changes.
+    mutating func takeChanges(resolution: Resolution, previous: Resolution?) -> (nodes: [Int], links: [Int]) {
+        var changed = touchedNodes
+        if let previous {
+            let n = min(previous.customer.count, resolution.customer.count, savedNodes)
+            for i in 0..<n where previous.customer[i] != resolution.customer[i] || previous.status[i] != resolution.status[i] {
+                changed.insert(i)
+            }
+        } else {
+            for i in 0..<savedNodes { changed.insert(i) }
+        }
+        let nodeList = changed.members(below: savedNodes) + Array(savedNodes..<nodes.count)
+        let linkList = touchedLinks.members(below: savedLinks) + Array(savedLinks..<links.count)
+        (savedNodes, savedLinks) = (nodes.count, links.count)
+        (touchedNodes, touchedLinks) = (BitSet(), BitSet())
+        return (nodeList, linkList)
+    }
+}
+
+/// A growable set of small non-negative integers, one bit each.
+struct BitSet: Sendable {
+    private var words: [UInt64] = []
+
+    mutating func insert(_ i: Int) {
+        let w = i >> 6
+        if w >= words.count { words.append(contentsOf: repeatElement(0, count: max(w + 1 - words.count, words.count))) }
+        words[w] |= 1 << UInt64(i & 63)
+    }
+
+    /// The members below `limit`, ascending.
+    func members(below limit: Int) -> [Int] {
+        var out: [Int] = []
+        for (w, word) in words.enumerated() where word != 0 {
+            var bits = word
+            while bits != 0 {
+                let i = w << 6 + bits.trailingZeroBitCount
+                if i < limit { out.append(i) }
+                bits &= bits - 1
             }
         }
         return out

@@ -11,7 +11,7 @@ public enum IdentityService {
         try IngestTables.ensure(store)
         let rules = try IdentityRules.load(storePath: store.path)
         let graph = try IdentityStore.load(store)
-        let before = Set(try store.readAll("identities", columns: ["customer_id"]).columns[0].allValues.filter { !$0.isNull }).count
+        let before = Set(try store.denseKeyMap(IngestTables.customerKeyMap).filter { $0 != Int64.min }).count
         let res = graph.resolve(rules)
         try IdentityStore.save(graph, res, to: store)
         try Profiles.rebuild(store)
@@ -48,8 +48,9 @@ public enum IdentityService {
         var customerOf: [Int64: Int64] = [:], status: [Int64: String] = [:]
         for row in 0..<ids.rowCount {
             guard case .bigint(let n) = ids.columns[0].value(at: row) else { continue }
-            if case .bigint(let c) = ids.columns[1].value(at: row) { customerOf[n] = c }
-            if case .varchar(let s) = ids.columns[2].value(at: row) { status[n] = s }
+            // The last row of a node is its current one (an interrupted ingest leaves appended rows).
+            if case .bigint(let c) = ids.columns[1].value(at: row) { customerOf[n] = c } else { customerOf[n] = nil }
+            if case .varchar(let s) = ids.columns[2].value(at: row) { status[n] = s } else { status[n] = nil }
         }
         var target: Int64?
         var out = ""
