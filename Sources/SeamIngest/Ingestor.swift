@@ -413,9 +413,26 @@ public final class Ingestor {
         guard stream.damage == nil else { return nil }
         let start = text.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         var doc = JSONDocument()
-        let parsed: ParsedWindow? = text.withUnsafeBytes { all in
+        let parsed: ParsedWindow? = text.withUnsafeBytes { all -> ParsedWindow? in
             let body = UnsafeRawBufferPointer(rebasing: all[start...])
-            guard (try? doc.parse(body)) != nil else { return nil }
+            do {
+                try doc.parse(body)
+            } catch let error as JSONError {
+                // JSON lines whose first lines are broken: their other lines are whole messages, read line by line.
+                if Self.someLineParses(body) { return nil }
+                // One text that does not parse: quarantined as one record, the error placed by line and column.
+                let at = start + error.offset
+                let before = UnsafeRawBufferPointer(rebasing: all[..<min(at, all.count)])
+                let line = before.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+                let column = at - ((before.lastIndex(of: 0x0A) ?? -1) + 1) + 1
+                var piece = PieceBuilder(chunk: 0, capacity: 1)
+                piece.add(Item(line: 1, sub: 0, outcome: .rejected(QualityIssue(.error, "broken_json",
+                    "the file is one JSON text that does not parse: \(error.message) at line \(line), column \(column)")),
+                    rawStart: 0, rawEnd: all.count))
+                return ParsedWindow(pieces: [piece])
+            } catch {
+                return nil
+            }
             var messages: [JSONDocument.Ref] = []
             if doc.kind(doc.root) == .array {
                 messages = doc.elements(doc.root)
@@ -449,6 +466,15 @@ public final class Ingestor {
         text.withUnsafeBytes { apply(parsed, window: $0, source: "segment", file: file, header: nil) }
         if pending >= options.batchRecords { try startCommit() }
         return newlineCount(text) + 1
+    }
+
+    /// Whether some line of `text` is a JSON object on its own (the file is JSON lines, not one broken text).
+    static func someLineParses(_ text: UnsafeRawBufferPointer) -> Bool {
+        var doc = JSONDocument()
+        return text.split(separator: 0x0A).contains { line in
+            guard line.first(where: { !isJSONSpace($0) }) == UInt8(ascii: "{") else { return false }
+            return (try? doc.parse(UnsafeRawBufferPointer(rebasing: line))) != nil && doc.kind(doc.root) == .object
+        }
     }
 
     func newlineCount(_ b: [UInt8]) -> Int { b.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
@@ -661,8 +687,10 @@ public final class Ingestor {
                 let location = { "\(file):\(it.line)" + (it.sub > 0 ? "#\(it.sub)" : "") }
                 if let issue = it.issue {
                     let raw = UnsafeRawBufferPointer(rebasing: window[it.rawStart..<min(it.rawEnd, window.count)])
-                    let rid = Int64(bitPattern: Hash64.combine(Hash64.hash(raw, seed: Hash64.hash(file)), UInt64(it.line << 16 | it.sub)))
-                    if seenQuarantine.contains(rid) {
+                    let rid = Self.recordID(raw, file: file, line: it.line, sub: it.sub)
+                    // The same file read compressed or not (`web.jsonl`, `web.jsonl.gz`) holds the same records.
+                    let other = Self.recordID(raw, file: file.hasSuffix(".gz") ? String(file.dropLast(3)) : file + ".gz", line: it.line, sub: it.sub)
+                    if seenQuarantine.contains(rid) || seenQuarantine.contains(other) {
                         sum.duplicates += 1
                         continue
                     }
@@ -680,6 +708,11 @@ public final class Ingestor {
                 }
             }
         }
+    }
+
+    /// The id of a quarantined record: its bytes, the name of its file and where it sits there.
+    static func recordID(_ raw: UnsafeRawBufferPointer, file: String, line: Int, sub: Int) -> Int64 {
+        Int64(bitPattern: Hash64.combine(Hash64.hash(raw, seed: Hash64.hash(file)), UInt64(line << 16 | sub)))
     }
 
     /// The rows of worker-built chunks that land, and their customer (node) ids.

@@ -215,6 +215,9 @@ import Testing
         #expect(g.sources.map(\.quarantined) == p.sources.map(\.quarantined))
         #expect(g.sources.map(\.duplicates) == p.sources.map(\.duplicates))
         #expect(try Self.eventFingerprint(packed) == Self.eventFingerprint(plain))
+        // The same files again, compressed: nothing new lands and nothing is quarantined a second time.
+        let again = try Ingestor(store: plain, options: try Self.options()).run([gz])
+        #expect(again.sources.allSatisfy { $0.landed == 0 && $0.quarantined == 0 && $0.duplicates == $0.read }, "\(again.sources)")
 
         // Two gzip members in one file (cat a.gz b.gz) are one stream.
         let web = Self.sample + "/web_events.jsonl"
@@ -294,6 +297,25 @@ import Testing
         #expect(emails == [[.varchar("email"), .varchar("ann@example.com")]])
         let again = try Ingestor(store: store, options: try Self.options()).run([input])
         #expect(again.sources.allSatisfy { $0.landed == 0 && $0.quarantined == 0 && $0.duplicates == $0.read })
+
+        // A pretty-printed message with a missing comma is one broken record (not one per line), placed by line
+        // and column; a JSON-lines file whose first lines are broken is still read line by line.
+        let more = dir + "-more"
+        try FileManager.default.createDirectory(atPath: more, withIntermediateDirectories: true)
+        try (track("p1", 8).replacingOccurrences(of: "\"track\",", with: "\"track\"") + "\n").write(toFile: more + "/pretty.json", atomically: true, encoding: .utf8)
+        let message = #"{"type":"track","event":"Product Viewed","messageId":"L","userId":"u","timestamp":"2025-01-09T00:00:00Z"}"#
+        try (["{broken", "{\"also\": broken", "[nope", "{\"x\"", message].joined(separator: "\n") + "\n").write(toFile: more + "/lines.jsonl", atomically: true, encoding: .utf8)
+        let other = try Store(path: dir + "-other", create: true)
+        let r = try Ingestor(store: other, options: try Self.options()).run([more])
+        let seg = r.sources.first { $0.source == "segment" }
+        #expect(seg?.read == 6 && seg?.landed == 1 && seg?.quarantined == 5, "\(r.sources)")
+        let prettyIssues = try other.readAll("quality_issues", columns: ["location", "rule", "message"]).rows.filter {
+            if case .varchar(let l) = $0[0] { return l.hasPrefix("pretty.json") } else { return false }
+        }
+        #expect(prettyIssues.count == 1)
+        #expect(prettyIssues.first?[0] == .varchar("pretty.json:1") && prettyIssues.first?[1] == .varchar("broken_json"))
+        // The error is where `"event"` stands after the missing comma.
+        if case .varchar(let m) = prettyIssues.first?[2] { #expect(m.contains("at line 3, column 5"), "\(m)") }
     }
 
     /// A till export whose date format changed for one row: the row is quarantined, and `replayQuarantine` with a
