@@ -61,6 +61,8 @@ public final class Ingestor {
     var resolution: Resolution
     /// The resolution the store's `identities` holds: a commit writes the nodes whose customer or status differ.
     var savedResolution: Resolution
+    /// Each node's standing under the rules' lists, judged once (``IdentityGraph/resolve(_:judged:)``).
+    var judged: [Resolution.Status] = []
     var seenEvents: Int64Set
     var seenQuarantine: Int64Set
     var seenFacts: Int64Set
@@ -85,7 +87,7 @@ public final class Ingestor {
         try IngestTables.ensure(store)
         rules = try IdentityRules.load(storePath: store.path)
         (graph, savedResolution) = try IdentityStore.loadWithCustomers(store)
-        resolution = graph.resolve(rules)
+        resolution = graph.resolve(rules, judged: &judged)
         seenEvents = Int64Set(try IngestTables.int64Column(store, "events", "event_id"))
         seenQuarantine = Int64Set(try IngestTables.int64Column(store, "quality_issues", "record_id"))
         seenFacts = Int64Set(try IngestTables.int64Column(store, "consents", "event_id") + IngestTables.int64Column(store, "profile_traits", "event_id"))
@@ -823,7 +825,7 @@ public final class Ingestor {
     /// next `startCommit` or `finishCommit`.
     func startCommit(rewritingIdentities: Bool = false) throws {
         try finishCommit()
-        resolution = graph.resolve(rules)
+        resolution = graph.resolve(rules, judged: &judged)
         // Only what changed since the last commit is written (its cost follows the batch, not the history); the
         // last commit of an ingest rewrites the tables whole, so they hold one row per node and link again.
         let changed = graph.takeChanges(resolution: resolution, previous: savedResolution)

@@ -35,6 +35,14 @@ public struct IdentityGraph: Sendable {
     /// marked here were seen again (times or record counts moved). Commits write only these.
     var savedNodes = 0, savedLinks = 0
     var touchedNodes = BitSet(), touchedLinks = BitSet()
+    /// What resolution reads of every node and link at each commit, kept flat beside `nodes` and `links` (reading
+    /// those would copy each element, retaining its strings and arrays): each node's type priority, each link's
+    /// nodes one after another (link i at `linkStarts[i]..<linkStarts[i + 1]`; a link's set never changes) and
+    /// its first time.
+    var nodePriority: [UInt8] = []
+    var linkNodes: [Int64] = []
+    var linkStarts: [Int] = [0]
+    var linkFirstSeen: [Int64] = []
 
     public init() {}
 
@@ -44,8 +52,16 @@ public struct IdentityGraph: Sendable {
         (savedNodes, savedLinks) = (nodes.count, links.count)
         nodeIndex = HashIndex(minimumCapacity: nodes.count)
         linkIndex = HashIndex(minimumCapacity: links.count)
-        for (i, n) in nodes.enumerated() { nodeIndex.insert(Self.hash(n.id), id: i) }
-        for (i, l) in links.enumerated() { linkIndex.insert(Self.hash(l.nodes), id: i) }
+        for (i, n) in nodes.enumerated() {
+            nodeIndex.insert(Self.hash(n.id), id: i)
+            nodePriority.append(UInt8(n.id.type.priority))
+        }
+        for (i, l) in links.enumerated() {
+            linkIndex.insert(Self.hash(l.nodes), id: i)
+            linkNodes.append(contentsOf: l.nodes)
+            linkStarts.append(linkNodes.count)
+            linkFirstSeen.append(l.firstSeen)
+        }
     }
 
     static func hash(_ id: Identifier) -> UInt64 {
@@ -81,6 +97,7 @@ public struct IdentityGraph: Sendable {
             } else {
                 nodeIndex.insert(h, id: nodes.count)
                 nodes.append(Node(id: id, firstSeen: ts, lastSeen: ts, source: source))
+                nodePriority.append(UInt8(id.type.priority))
                 out.append(Int64(nodes.count))
             }
         }
@@ -97,12 +114,18 @@ public struct IdentityGraph: Sendable {
             let h = Self.hash(set)
             if let i = linkIndex.find(h, { links[$0].nodes == set }) {
                 links[i].records += 1
-                if ts < links[i].firstSeen { links[i].firstSeen = ts }
+                if ts < links[i].firstSeen {
+                    links[i].firstSeen = ts
+                    linkFirstSeen[i] = ts
+                }
                 if ts > links[i].lastSeen { links[i].lastSeen = ts }
                 if i < savedLinks { touchedLinks.insert(i) }
             } else {
                 linkIndex.insert(h, id: links.count)
                 links.append(Link(nodes: set, firstSeen: ts, lastSeen: ts, records: 1, location: location()))
+                linkNodes.append(contentsOf: set)
+                linkStarts.append(linkNodes.count)
+                linkFirstSeen.append(ts)
             }
         }
         return out
@@ -190,18 +213,27 @@ extension IdentityGraph {
     /// unless that would exceed a per-type limit, which is refused and recorded. A cluster's customer id is its
     /// oldest node's id, so ids stay put as clusters grow.
     public func resolve(_ rules: IdentityRules) -> Resolution {
+        var judged: [Resolution.Status] = []
+        return resolve(rules, judged: &judged)
+    }
+
+    /// `resolve(rules)`, with each node's standing under the rules' lists (blocked, detached or ok) kept in `judged`
+    /// for the next call with the same rules: a node's identifier never changes, so an ingest judges a node once,
+    /// not once per commit.
+    func resolve(_ rules: IdentityRules, judged: inout [Resolution.Status]) -> Resolution {
         let n = nodes.count
-        var status = [Resolution.Status](repeating: .ok, count: n)
-        var decisions: [Resolution.Decision] = []
-        let detached = Set(rules.detached.compactMap(Identifier.init(parsing:)))
-        for (i, node) in nodes.enumerated() {
-            if let why = rules.blockReason(node.id) {
-                status[i] = .blocked
-                decisions.append(.init(kind: "blocked", node: Int64(i + 1), other: 0, link: -1, reason: why))
-            } else if detached.contains(node.id) {
-                status[i] = .detached
-                decisions.append(.init(kind: "detached", node: Int64(i + 1), other: 0, link: -1, reason: "split off by hand"))
+        if judged.count < n {
+            let detached = Set(rules.detached.compactMap(Identifier.init(parsing:)))
+            for i in judged.count..<n {
+                judged.append(rules.blockReason(nodes[i].id) != nil ? .blocked : detached.contains(nodes[i].id) ? .detached : .ok)
             }
+        }
+        var status = Array(judged.prefix(n))
+        var decisions: [Resolution.Decision] = []
+        for i in 0..<n where status[i] != .ok {
+            decisions.append(status[i] == .blocked
+                ? .init(kind: "blocked", node: Int64(i + 1), other: 0, link: -1, reason: rules.blockReason(nodes[i].id) ?? "")
+                : .init(kind: "detached", node: Int64(i + 1), other: 0, link: -1, reason: "split off by hand"))
         }
         // Shared identifiers: distinct partners of each single-valued type. Every (node, partner type, partner)
         // triple packed into one UInt64 and sorted: runs of one (node, type) count the distinct partners, with no
@@ -210,13 +242,14 @@ extension IdentityGraph {
         let singleValued = types.filter { rules.limit($0) == 1 }
         precondition(n < 1 << 30 && singleValued.count <= 8, "identity graph too large for packed partner triples")
         // Each node's type priority, read once: touching `nodes[i].id` in the loops below retains its strings.
-        let priority = nodes.map { UInt8($0.id.type.priority) }
+        let priority = nodePriority
         var typeSlot = [Int](repeating: -1, count: types.count)
         for (k, t) in singleValued.enumerated() { typeSlot[t.priority] = k }
         var triples: [UInt64] = []
-        for l in links {
-            for a in l.nodes where status[Int(a - 1)] == .ok {
-                for b in l.nodes where b != a {
+        for li in 0..<links.count {
+            let members = linkNodes[linkStarts[li]..<linkStarts[li + 1]]
+            for a in members where status[Int(a - 1)] == .ok {
+                for b in members where b != a {
                     let slot = typeSlot[Int(priority[Int(b - 1)])]
                     guard slot >= 0, status[Int(b - 1)] != .blocked else { continue }
                     triples.append(UInt64(a) << 33 | UInt64(slot) << 30 | UInt64(b))
@@ -265,12 +298,12 @@ extension IdentityGraph {
             return r
         }
         let limits = types.map { rules.limit($0) }
-        let firstSeen = links.map(\.firstSeen)
+        let firstSeen = linkFirstSeen
         let order = links.indices.sorted { (firstSeen[$0], $0) < (firstSeen[$1], $1) }
         var valid: [Int64] = []
         for li in order {
             valid.removeAll(keepingCapacity: true)
-            for x in links[li].nodes where status[Int(x - 1)] == .ok { valid.append(x) }
+            for x in linkNodes[linkStarts[li]..<linkStarts[li + 1]] where status[Int(x - 1)] == .ok { valid.append(x) }
             guard valid.count > 1 else { continue }
             valid.sort { (priority[Int($0 - 1)], $0) < (priority[Int($1 - 1)], $1) }
             let a = Int32(valid[0] - 1)
