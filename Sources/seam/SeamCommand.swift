@@ -17,6 +17,7 @@ struct SeamCommand: ParsableCommand {
             // keep glibc's defaults, which hand freed memory back (with the query settings a 10M-event ingest
             // peaked at 2.1 GB resident).
             if command is SQL { Allocator.tuneForQueries() }
+            if command is Ingest { Allocator.tuneForIngest(cores: ProcessInfo.processInfo.activeProcessorCount) }
             try command.run()
         } catch {
             exit(withError: error)
