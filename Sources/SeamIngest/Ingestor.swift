@@ -305,8 +305,10 @@ public final class Ingestor {
         }
     }
 
-    final class ParsedBox: Sendable {
-        let record: ParsedRecord
+    /// Safety (`@unchecked Sendable`): the worker that parsed the record changes it (`PieceBuilder.add`) before the
+    /// window is handed over; afterwards only the landing thread reads it.
+    final class ParsedBox: @unchecked Sendable {
+        var record: ParsedRecord
         init(_ record: consuming ParsedRecord) { self.record = record }
     }
 
@@ -342,22 +344,18 @@ public final class Ingestor {
         mutating func add(_ item: consuming Item) {
             var it = item
             if let box = it.parsed {
-                // Drop the item's reference first, so the rows below change in place instead of being copied.
-                it.parsed = nil
-                var rec = box.record
-                _ = consume box
                 it.chunk = chunk
                 it.firstRow = rows.count
-                for k in rec.rows.indices {
-                    rows.addEvent(rec.rows[k], customer: nil)
-                    // What landing still reads is the id, time, channel and type; the rest is in the columns now.
-                    rec.rows[k].productID = nil
-                    rec.rows[k].category = nil
-                    rec.rows[k].campaign = nil
-                    rec.rows[k].storeID = nil
-                    rec.rows[k].properties = nil
+                for k in box.record.rows.indices {
+                    rows.addEvent(box.record.rows[k], customer: nil)
+                    // What landing still reads is the id, time, channel and type; the rest is in the columns now
+                    // (changed in place: the box is the record's only holder).
+                    box.record.rows[k].productID = nil
+                    box.record.rows[k].category = nil
+                    box.record.rows[k].campaign = nil
+                    box.record.rows[k].storeID = nil
+                    box.record.rows[k].properties = nil
                 }
-                it.parsed = ParsedBox(rec)
             }
             items.append(it)
         }

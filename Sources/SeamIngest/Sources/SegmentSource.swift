@@ -39,12 +39,19 @@ public struct SegmentSource: Sendable {
     /// Parses one message (already parsed into `doc`). `receivedAt` overrides the message's own (HTTP ingest).
     public func record(_ doc: JSONDocument, receivedAt serverTime: Int64? = nil) -> RecordOutcome {
         withUnsafeTemporaryAllocation(of: JSONDocument.Ref?.self, capacity: Root.allCases.count) { found in
-            doc.members(doc.root, Self.rootKeys, into: found)
-            return record(doc, { found[$0.rawValue] }, receivedAt: serverTime)
+            withUnsafeTemporaryAllocation(of: Kept.self, capacity: 8) { kept in
+                doc.members(doc.root, Self.rootKeys, into: found)
+                return record(doc, { found[$0.rawValue] }, kept: kept, receivedAt: serverTime)
+            }
         }
     }
 
-    private func record(_ doc: JSONDocument, _ member: (Root) -> JSONDocument.Ref?, receivedAt serverTime: Int64?) -> RecordOutcome {
+    /// A member kept in `properties`: its name and its JSON as written.
+    typealias Kept = (key: StaticString, raw: UnsafeRawBufferPointer)
+
+    private func record(
+        _ doc: JSONDocument, _ member: (Root) -> JSONDocument.Ref?, kept: UnsafeMutableBufferPointer<Kept>, receivedAt serverTime: Int64?
+    ) -> RecordOutcome {
         let root = doc.root
         guard doc.kind(root) == .object else {
             return .rejected(QualityIssue(.error, "not_an_object", "a Segment message must be a JSON object"))
@@ -98,11 +105,15 @@ public struct SegmentSource: Sendable {
         }
         // What did not map, plus the raw times, stays in properties: the message's own JSON (already validated) for
         // each kept member, written once into the String's storage.
-        var kept: [(key: StaticString, raw: UnsafeRawBufferPointer)] = []
-        kept.reserveCapacity(6)
-        func add(_ key: StaticString, raw: UnsafeRawBufferPointer) { kept.append((key, raw)) }
+        // At most six members are kept (three times, properties or traits, name or groupId): `kept` has room for 8.
+        var keptCount = 0
+        func add(_ key: StaticString, raw: UnsafeRawBufferPointer) {
+            kept[keptCount] = (key, raw)
+            keptCount += 1
+        }
         /// The object of the kept members as one String (called once per message).
         func props() -> String {
+            let kept = UnsafeBufferPointer(rebasing: kept[..<keptCount])
             // `{` + `"key":value` joined by `,` + `}`; the keys are plain ASCII names: nothing to escape.
             let size = 2 + kept.reduce(0) { $0 + $1.key.utf8CodeUnitCount + 3 + $1.raw.count } + max(kept.count - 1, 0)
             return String(unsafeUninitializedCapacity: size) { out in
