@@ -29,9 +29,11 @@ public struct TableLayout: Sendable, Codable, Equatable {
 
 /// Read-time substitution of a column's values through a small mapping table: a stored value `v` of `column` is
 /// read as the `to` value of the row of `table` whose `from` equals `v` (NULL when there is none or it is NULL).
+/// When several rows have the same `from`, the last one in the table's order (segments as the manifest lists them,
+/// rows in segment order) counts, so a mapping can be changed by appending a row.
 ///
 /// This is how a change that touches many rows lands in one small commit: the large table keeps stable keys and
-/// only the mapping table is rewritten. Mapping keys must be small non-negative integers (a dense array is built).
+/// only the mapping table is rewritten or appended to. Mapping keys must be small non-negative integers (a dense array is built).
 public struct KeyMap: Sendable, Codable, Equatable {
     public var column: String
     public var table: String
