@@ -187,6 +187,9 @@ public final class Ingestor {
             // read as a whole; anything else as one message per line.
             if Self.looksLikeOneDocument(head), let last = try readJSONDocument(fd: fd, fileBytes: total, path: path, gzip: gzip, file: name) {
                 lastLine = last
+            } else if Self.looksLikeOneDocument(head), Self.skippingBOM(head).first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "[") {
+                // An array too large to read whole (or whose text does not parse as a whole): element by element.
+                lastLine = try readJSONArray(stream, file: name)
             } else {
                 lastLine = try readJSONLines(stream, file: name)
             }
@@ -418,8 +421,9 @@ public final class Ingestor {
             do {
                 try doc.parse(body)
             } catch let error as JSONError {
+                // An array is read element by element instead (``readJSONArray``): its good elements still land.
                 // JSON lines whose first lines are broken: their other lines are whole messages, read line by line.
-                if Self.someLineParses(body) { return nil }
+                if body.first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "[") || Self.someLineParses(body) { return nil }
                 // One text that does not parse: quarantined as one record, the error placed by line and column.
                 let at = start + error.offset
                 let before = UnsafeRawBufferPointer(rebasing: all[..<min(at, all.count)])
@@ -487,7 +491,7 @@ public final class Ingestor {
         var inflight: InFlight?
         let maxLine = options.maxLineBytes
         try windows(stream, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
-            var lines: [(start: Int, end: Int, line: Int)] = []
+            var lines: [(start: Int, end: Int, line: Int, sub: Int)] = []
             var tooLong: Item?
             let used = window.withUnsafeBytes { buf -> Int in
                 var p = 0
@@ -506,13 +510,13 @@ public final class Ingestor {
                             }
                             break
                         }
-                        if !skipping { lines.append((p, buf.count, lineNo)) }
+                        if !skipping { lines.append((p, buf.count, lineNo, 0)) }
                         skipping = false
                         p = buf.count
                         break
                     }
                     let e = buf.baseAddress!.distance(to: UnsafeRawPointer(nl))
-                    if !skipping { lines.append((p, e, lineNo)) }
+                    if !skipping { lines.append((p, e, lineNo, 0)) }
                     skipping = false
                     lineNo += 1
                     p = e + 1
@@ -533,8 +537,42 @@ public final class Ingestor {
         return lineNo
     }
 
+    /// Reads a Segment file that is one JSON array too large to read whole, element by element as the windows
+    /// stream by (``JSONArraySplitter``): each element is a record at the line it starts on, numbered as when the
+    /// file is read whole. Text outside the elements is quarantined where it stands. Returns the last line.
+    func readJSONArray(_ stream: InputStream, file: String) throws -> Int {
+        var splitter = JSONArraySplitter(maxElementBytes: options.maxLineBytes)
+        var inflight: InFlight?
+        let maxMiB = options.maxLineBytes >> 20
+        try windows(stream, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
+            let (elements, used) = window.withUnsafeBytes { splitter.split($0, isLast: isLast) }
+            let stray = splitter.stray.map { s in
+                Item(line: s.line, sub: 0, outcome: .rejected(QualityIssue(.error, "broken_json",
+                    "text outside the elements of the file's JSON array")), rawStart: s.start, rawEnd: s.end)
+            } + splitter.tooLong.map { e in
+                Item(line: e.line, sub: e.sub, outcome: .rejected(QualityIssue(.error, "line_too_long",
+                    "an array element longer than \(maxMiB) MiB")), rawStart: e.start, rawEnd: e.end)
+            }
+            (splitter.stray, splitter.tooLong) = ([], [])
+            let parsed = Deferred { () -> ParsedWindow in
+                var parsed = window.withUnsafeBytes { Self.parseParallel($0, elements, envelopes: false) }
+                parsed.merge(stray)
+                return parsed
+            }
+            try land(&inflight, source: "segment", file: file)
+            inflight = InFlight(window: window, header: nil, parsed: parsed)
+            return used
+        }
+        try land(&inflight, source: "segment", file: file)
+        return splitter.line
+    }
+
     /// The records of `lines`, parsed on all cores: one list per worker, in line order.
-    static func parseParallel(_ buf: UnsafeRawBufferPointer, _ lines: [(start: Int, end: Int, line: Int)]) -> ParsedWindow {
+    /// `sub` numbers an array's elements (0 on JSON lines, where a line holding a `batch` envelope is a record per
+    /// message: `envelopes`).
+    static func parseParallel(
+        _ buf: UnsafeRawBufferPointer, _ lines: [(start: Int, end: Int, line: Int, sub: Int)], envelopes: Bool = true
+    ) -> ParsedWindow {
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, lines.count / 256 + 1))
         let results = Mutex([PieceBuilder?](repeating: nil, count: workers))
         nonisolated(unsafe) let window = buf
@@ -544,31 +582,31 @@ public final class Ingestor {
             var out = PieceBuilder(chunk: w, capacity: hi - lo)
             var one = JSONDocument()
             for k in lo..<hi {
-                var (s, e, line) = lines[k]
+                var (s, e, line, sub) = lines[k]
                 if e > s && window[e - 1] == 0x0D { e -= 1 }
                 var blank = true
                 for i in s..<e where window[i] != 0x20 && window[i] != 0x09 {
                     blank = false
                     break
                 }
-                if blank { continue }
+                if blank && envelopes { continue }  // a blank line; an empty array element is broken JSON
                 let span = UnsafeRawBufferPointer(rebasing: window[s..<e])
                 do {
                     try doc.parse(span)
                 } catch let error as JSONError {
-                    out.add(Item(line: line, sub: 0, outcome: .rejected(QualityIssue(.error, "broken_json", error.description)), rawStart: s, rawEnd: e))
+                    out.add(Item(line: line, sub: sub, outcome: .rejected(QualityIssue(.error, "broken_json", error.description)), rawStart: s, rawEnd: e))
                     continue
                 } catch {
                     continue
                 }
-                if let batch = doc.member(doc.root, "batch"), doc.kind(batch) == .array {
+                if envelopes, let batch = doc.member(doc.root, "batch"), doc.kind(batch) == .array {
                     // A batch envelope: each message is a record; the envelope's bytes are kept per message.
                     for (i, m) in doc.elements(batch).enumerated() {
                         out.addMessage(parsing: doc.raw(m), scratch: &one, line: line, sub: i + 1, rawStart: s, rawEnd: e)
                     }
                     continue
                 }
-                out.addMessage(doc, line: line, sub: 0, rawStart: s, rawEnd: e)
+                out.addMessage(doc, line: line, sub: sub, rawStart: s, rawEnd: e)
             }
             results.withLock { $0[w] = out }
         }

@@ -318,6 +318,46 @@ import Testing
         if case .varchar(let m) = prettyIssues.first?[2] { #expect(m.contains("at line 3, column 5"), "\(m)") }
     }
 
+    /// An array too large to read whole is read element by element as it streams (windows far smaller than one
+    /// element here, so elements straddle them): the same records at the same places as when read whole; an
+    /// element that is not JSON, or text between elements, costs only itself.
+    @Test func aLargeJSONArrayIsReadElementByElement() throws {
+        let dir = VectorFixtures.temporaryDirectory("jsonarray")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        func message(_ k: Int) -> String {
+            "{\n  \"type\": \"track\", \"event\": \"Product Viewed\", \"messageId\": \"a\(k)\", \"userId\": \"u\(k % 7)\",\n"
+                + "  \"timestamp\": \"2025-02-0\(k % 9 + 1)T10:00:00Z\", \"properties\": {\"note\": \"a ] , [ \\\" } in a string\", \"price\": 2, \"currency\": \"EUR\"}\n}"
+        }
+        let good = (1...40).map(message)
+        try ("\u{FEFF}[\n" + good.joined(separator: ",\n") + "\n]\n").write(toFile: dir + "/whole.json", atomically: true, encoding: .utf8)
+        var broken = good
+        broken[9] = "{\"type\": \"track\", oops}"
+        try ("[\n" + broken.joined(separator: ",\n") + "\n] trailing\n").write(toFile: dir + "/broken.json", atomically: true, encoding: .utf8)
+        func ingest(_ file: String, streamed: Bool) throws -> (SourceSummary?, [[Value]], Store) {
+            var o = try Self.options()
+            if streamed {
+                o.maxDocumentBytes = 1 << 10
+                o.windowBytes = 100
+            }
+            let store = try Store(path: VectorFixtures.temporaryDirectory("jsonarray-store"), create: true)
+            let r = try Ingestor(store: store, options: o).run([dir + "/" + file])
+            let issues = try store.readAll("quality_issues", columns: ["location", "rule"]).rows.sorted { $0.description < $1.description }
+            return (r.sources.first { $0.source == "segment" }, issues, store)
+        }
+        let (whole, wholeIssues, wholeStore) = try ingest("whole.json", streamed: false)
+        let (streamed, streamedIssues, streamedStore) = try ingest("whole.json", streamed: true)
+        #expect(whole?.landed == 40 && streamed?.landed == 40)
+        #expect(streamedIssues == wholeIssues)
+        #expect(try Self.eventFingerprint(streamedStore) == Self.eventFingerprint(wholeStore))
+        for streamedToo in [false, true] {
+            // A broken element: read element by element either way (the whole text does not parse).
+            let (b, issues, _) = try ingest("broken.json", streamed: streamedToo)
+            #expect(b?.landed == 39 && b?.quarantined == 2, "\(String(describing: b))")
+            let broken = issues.filter { $0[1] == .varchar("broken_json") }.map { $0[0] }
+            #expect(broken == [.varchar("broken.json:159"), .varchar("broken.json:38#10")], "\(broken)")  // 4 lines a message
+        }
+    }
+
     /// A till export whose date format changed for one row: the row is quarantined, and `replayQuarantine` with a
     /// fixed mapping lands it later, once; what still does not parse stays in the quarantine.
     @Test func aFixedMappingLandsQuarantinedRecords() throws {

@@ -77,6 +77,84 @@ func parse(_ s: String) throws -> (JSONDocument, [UInt8]) {
         #expect(throws: Never.self) { _ = try parse(String(repeating: "[", count: 200) + String(repeating: "]", count: 200)) }
     }
 
+    /// Runs `text` through a ``JSONArraySplitter`` in windows of the given sizes, as the ingest does (the unused tail
+    /// of a window starts the next one). Returns each element's bytes with its line and position, the stray pieces,
+    /// the too-long elements, and how many windows it took.
+    static func splitInWindows(_ text: [UInt8], sizes: () -> Int, maxElement: Int = 1 << 20)
+        -> (elements: [(bytes: [UInt8], line: Int, sub: Int)], stray: Int, tooLong: [Int], windows: Int)
+    {
+        var splitter = JSONArraySplitter(maxElementBytes: maxElement)
+        var elements: [(bytes: [UInt8], line: Int, sub: Int)] = []
+        var stray = 0, tooLong: [Int] = [], windows = 0
+        var carry: [UInt8] = [], at = 0
+        while at < text.count || !carry.isEmpty {
+            let take = min(max(1, sizes()), text.count - at)
+            let window = carry + text[at..<at + take]
+            at += take
+            let isLast = at == text.count
+            let (found, used) = window.withUnsafeBytes { splitter.split($0, isLast: isLast) }
+            for e in found {
+                #expect(e.start <= e.end && e.end <= window.count)
+                elements.append((Array(window[e.start..<e.end]), e.line, e.sub))
+            }
+            for s in splitter.stray { #expect(s.start < s.end && s.end <= window.count) }
+            for t in splitter.tooLong { #expect(t.start < t.end && t.end <= window.count) }
+            stray += splitter.stray.count
+            tooLong += splitter.tooLong.map(\.sub)
+            (splitter.stray, splitter.tooLong) = ([], [])
+            #expect(used >= 0 && used <= window.count)
+            carry = isLast ? [] : Array(window[used...])
+            windows += 1
+            if windows > 4 * text.count + 8 { Issue.record("the splitter makes no progress"); break }
+        }
+        return (elements, stray, tooLong, windows)
+    }
+
+    /// Whatever the window sizes, the splitter finds the elements a whole parse finds, on the same lines; mutated
+    /// arrays (stray brackets, commas, quotes, backslashes) never hang it or give ranges outside the window; an
+    /// element over the limit is reported once and the ones after it still come out.
+    @Test func fuzzedArraysSplitLikeAWholeParse() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("data/sample/web_events.jsonl")
+        let messages = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").prefix(60).map(String.init)
+        let text = Array(("[\n" + messages.joined(separator: ",\n  ") + "\n]\n").utf8)
+        var rng = FixtureRandom(seed: Fuzz.seed(11))
+        var doc = JSONDocument()
+        try text.withUnsafeBytes { try doc.parse($0) }
+        let whole = doc.elements(doc.root).map { Array(doc.raw($0)) }
+        for _ in 0..<20 {
+            let r = Self.splitInWindows(text) { Int(rng.next() % 700) }
+            #expect(r.elements.map(\.bytes) == whole)
+            #expect(r.elements.map(\.sub) == Array(1...whole.count))
+            #expect(r.elements.map(\.line) == Array(2...whole.count + 1))
+            #expect(r.stray == 0 && r.tooLong.isEmpty)
+        }
+        // An element over the limit: reported by its position, skipped as it streams by, the next ones found.
+        let big = #"{"type":"page","note":""# + String(repeating: "x\\\"]},[", count: 400) + #""}"#
+        let withBig = Array(("[" + messages[0] + ",\n" + big + ",\n" + messages[1] + "]").utf8)
+        let limited = Self.splitInWindows(withBig, sizes: { 64 }, maxElement: 1000)
+        #expect(limited.tooLong == [2] && limited.stray == 0)
+        #expect(limited.elements.map(\.sub) == [1, 3] && limited.elements.map(\.line) == [1, 3])
+        #expect(limited.elements.map { String(decoding: $0.bytes, as: UTF8.self) } == [messages[0], messages[1]])
+        let small = Array(("[\n" + messages.prefix(15).joined(separator: ",\n  ") + "\n]\n").utf8)
+        for i in 0..<Fuzz.iterations(400) {
+            var b = small
+            for _ in 0...Int(rng.next() % 6) {
+                let pos = Int(rng.next() % UInt64(b.count))
+                switch rng.next() % 3 {
+                case 0: b[pos] = UInt8(truncatingIfNeeded: rng.next())
+                case 1: b.remove(at: pos)
+                default:
+                    let alphabet = Array("{}[]\",\\\n ".utf8)
+                    b.insert(alphabet[Int(rng.next() % UInt64(alphabet.count))], at: pos)
+                }
+                if b.isEmpty { b = [0x5B] }
+            }
+            let r = Self.splitInWindows(b, sizes: { Int(rng.next() % 300) }, maxElement: i % 3 == 0 ? 200 : 1 << 20)
+            #expect(r.windows <= 4 * b.count + 8)
+        }
+    }
+
     /// Whether a comma, outside strings, is followed (after whitespace) by `}` or `]`.
     static func hasTrailingComma(_ b: [UInt8]) -> Bool {
         var inString = false, escaped = false, afterComma = false
