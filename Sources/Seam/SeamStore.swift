@@ -62,8 +62,18 @@ public final class SeamStore: @unchecked Sendable {
 
     /// The built-in CSV mappings: every `*.yaml` in `dir` (default `$SEAM_MAPPINGS`, else `data/mappings`).
     public static func mappings(in dir: String? = nil) throws -> [Mapping] {
-        let d = dir ?? ProcessInfo.processInfo.environment["SEAM_MAPPINGS"] ?? "data/mappings"
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: d) else { return [] }
+        // Named, or `data/mappings` under the working directory, or the checkout the running binary was built in
+        // (`.build/release/seam` → `data/mappings` three folders up), so `seam ingest` finds the built-in mappings
+        // when run from elsewhere.
+        let named = dir ?? ProcessInfo.processInfo.environment["SEAM_MAPPINGS"]
+        let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments.first ?? "")
+        let beside = executable.resolvingSymlinksInPath()
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("data/mappings").path
+        let candidates = named.map { [$0] } ?? ["data/mappings", beside]
+        guard let d = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }),
+            let files = try? FileManager.default.contentsOfDirectory(atPath: d)
+        else { return [] }
         return try files.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { f in try Mapping.load(d + "/" + f) }
     }
 

@@ -234,7 +234,8 @@ public final class Ingestor {
         }
         throw IngestError(
             "\(name): cannot tell which source this file is (not Segment JSON, and no mapping's file name or header matches); "
-                + "name one with --source or --mapping")
+                + "name one with --source or --mapping"
+                + (options.mappings.isEmpty ? " (no mappings were loaded: point --mappings or SEAM_MAPPINGS at a folder of them)" : ""))
     }
 
     /// Reads windows of the file, handing each (the unused tail of the previous one plus fresh bytes) to `process`,

@@ -20,9 +20,10 @@ import Testing
     }
 
     @discardableResult
-    static func seam(_ args: [String], env: [String: String] = [:], stdin: String? = nil) throws -> Run {
+    static func seam(_ args: [String], env: [String: String] = [:], stdin: String? = nil, in directory: String? = nil) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         p.arguments = args
         p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
         let out = Pipe(), err = Pipe(), input = Pipe()
@@ -126,6 +127,18 @@ import Testing
         #expect(try Self.seam(["identity", "evaluate", "--store", store] + truth).stdout == Self.seam(["identity", "evaluate", "--store", clean] + truth).stdout)
         #expect(try Self.seam(["quarantine", "list", "--store", store]).stdout == Self.seam(["quarantine", "list", "--store", clean]).stdout)
         #expect(try Self.seam(["verify", "--store", store]).status == 0)
+    }
+
+    /// Run from another folder, `seam ingest` still finds the built-in mappings (in the checkout it was built in);
+    /// with none to be found, the error says so.
+    @Test func ingestFindsTheBuiltInMappingsFromAnyFolder() throws {
+        let elsewhere = VectorFixtures.temporaryDirectory("elsewhere")
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        let pos = Self.root + "/data/sample/pos_transactions.csv"
+        let r = try Self.seam(["ingest", "--store", elsewhere + "/store", pos], in: elsewhere)
+        #expect(r.status == 0 && r.stdout.contains("pos "), "\(r.stdout) \(r.stderr)")
+        let none = try Self.seam(["ingest", "--store", elsewhere + "/store2", "--mappings", elsewhere, pos], in: elsewhere)
+        #expect(none.stderr.contains("no mappings were loaded"), "\(none.stderr)")
     }
 
     @Test func ingestReportsBadInputWithLocations() throws {
