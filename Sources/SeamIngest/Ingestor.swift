@@ -185,9 +185,13 @@ public final class Ingestor {
         case .segment:
             // One JSON text over many lines (a pretty-printed message, an array of messages, a batch envelope) is
             // read as a whole; anything else as one message per line.
-            if Self.looksLikeOneDocument(head), let last = try readJSONDocument(fd: fd, fileBytes: total, path: path, gzip: gzip, file: name) {
+            let oneText = Self.looksLikeOneDocument(head)
+            // A plain file known to be too large to read whole is not read twice (compressed sizes say nothing).
+            if oneText, gzip || total <= options.maxDocumentBytes,
+                let last = try readJSONDocument(fd: fd, fileBytes: total, path: path, gzip: gzip, file: name)
+            {
                 lastLine = last
-            } else if Self.looksLikeOneDocument(head), Self.skippingBOM(head).first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "[") {
+            } else if oneText, Self.skippingBOM(head).first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "[") {
                 // An array too large to read whole (or whose text does not parse as a whole): element by element.
                 lastLine = try readJSONArray(stream, file: name)
             } else {
