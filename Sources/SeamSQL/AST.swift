@@ -1,6 +1,6 @@
 /// The syntax tree the parser builds: what the user wrote, before names and types are resolved.
 
-public enum Literal: Sendable, Equatable {
+public enum Literal: Sendable, Hashable {
     case null
     case boolean(Bool)
     case integer(String)

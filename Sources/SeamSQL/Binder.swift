@@ -742,6 +742,52 @@ public final class Binder {
         }
     }
 
+    /// A RANGE frame's offsets in the units of its one ORDER BY key: integers, cents of a DECIMAL, microseconds of a
+    /// TIMESTAMP (an INTERVAL of days or smaller; months have no fixed length).
+    private func rangeFrame(_ f: WindowFrame, orderBy: [SortKey], at: SourceLocation) throws(SQLError) -> WindowFrame {
+        var frame = f
+        let hasOffset = f.rangeOffsets.contains { $0 != nil }
+        guard hasOffset else { return frame }  // CURRENT ROW / UNBOUNDED only: peers, no key arithmetic
+        guard orderBy.count == 1 else {
+            throw SQLError(.binder, "a RANGE frame with an offset needs exactly one ORDER BY expression", at: at)
+        }
+        let keyType = orderBy[0].expr.type
+        func offset(_ l: Literal?) throws(SQLError) -> Int {
+            guard let l else { return 0 }
+            let value: Int64?
+            switch (keyType, l) {
+            case (.integer, .integer(let s)), (.bigint, .integer(let s)): value = Int64(s)
+            case (.decimal, .integer(let s)), (.decimal, .number(let s)): value = ValueParsing.parse(s, ValueParsing.decimal2)
+            case (.timestamp, .interval(let count, let unit)):
+                let (months, micros) = try interval(count, unit, at: at)
+                guard months == 0 else {
+                    throw SQLError(.unsupported, "RANGE offsets in months or years are not supported; use days", at: at)
+                }
+                value = micros
+            case (.timestamp, _):
+                throw SQLError(.binder, "a RANGE offset over a TIMESTAMP is an INTERVAL, e.g. INTERVAL 7 DAY PRECEDING", at: at)
+            case (.integer, _), (.bigint, _), (.decimal, _):
+                throw SQLError(.binder, "a RANGE offset over a \(keyType) is a number, e.g. 7 PRECEDING", at: at)
+            default:
+                throw SQLError(.unsupported, "RANGE frames with an offset need an integer, DECIMAL or TIMESTAMP ORDER BY key, not \(keyType)", at: at)
+            }
+            guard let value, value >= 0 else { throw SQLError(.binder, "a RANGE offset must be a non-negative constant", at: at) }
+            return Int(value)
+        }
+        for (k, bound) in [f.start, f.end].enumerated() {
+            let n = try offset(f.rangeOffsets.count > k ? f.rangeOffsets[k] : nil)
+            let b: FrameBound
+            switch bound {
+            case .preceding: b = .preceding(n)
+            case .following: b = .following(n)
+            default: b = bound
+            }
+            if k == 0 { frame.start = b } else { frame.end = b }
+        }
+        frame.rangeOffsets = []
+        return frame
+    }
+
     /// `(months, micros)` of an interval literal.
     private func interval(_ count: String, _ unit: String, at: SourceLocation) throws(SQLError) -> (Int64, Int64) {
         guard let n = Double(count) else { throw SQLError(.syntax, "malformed interval count \(count)", at: at) }
@@ -901,7 +947,9 @@ public final class Binder {
                 if a != .countStar && args.count != 1 { throw SQLError(.binder, "\(name) takes one argument", at: at) }
             }
             // A frame changes what aggregates and first/last_value see; ranking and lag/lead ignore it, as in DuckDB.
-            c.windows.append(WindowCall(kind: kind, arguments: args, partitionBy: partition, orderBy: order, type: type, frame: over.frame))
+            var frame = over.frame
+            if let f = frame, f.range { frame = try rangeFrame(f, orderBy: order, at: at) }
+            c.windows.append(WindowCall(kind: kind, arguments: args, partitionBy: partition, orderBy: order, type: type, frame: frame))
             return .windowSlot(c.windows.count - 1, type)
         }
         if call.star && name != "count" {

@@ -112,10 +112,16 @@ public enum FrameBound: Sendable, Hashable {
     }
 }
 
-/// `ROWS BETWEEN start AND end`: the rows an aggregate (or first_value/last_value) sees, by position in the partition.
+/// `ROWS BETWEEN start AND end`: the rows an aggregate (or first_value/last_value) sees, by position in the partition;
+/// or `RANGE BETWEEN …` with an offset: the rows whose ORDER BY value lies within the offsets of the current row's.
 public struct WindowFrame: Sendable, Hashable {
     public var start: FrameBound
     public var end: FrameBound
+    /// A RANGE frame: the bounds' offsets are distances in the ORDER BY key's stored units (integers, cents of a
+    /// DECIMAL, microseconds of a TIMESTAMP), set by the binder; the offsets as written are in `rangeOffsets`.
+    public var range = false
+    /// RANGE offsets as parsed (start, end; nil for UNBOUNDED and CURRENT ROW), until the binder converts them.
+    public var rangeOffsets: [Literal?] = []
 
     public init(start: FrameBound, end: FrameBound) {
         self.start = start

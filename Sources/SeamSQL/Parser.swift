@@ -644,12 +644,14 @@ public struct Parser {
         guard mode != "GROUPS" else { throw SQLError(.unsupported, "GROUPS frames are not supported; use ROWS", at: at) }
         var start: FrameBound
         var end: FrameBound = .currentRow
+        var offsets: [Literal?] = [nil, nil]
+        let isRange = mode == "RANGE"
         if accept("BETWEEN") {
-            start = try frameBound()
+            (start, offsets[0]) = try frameBound(range: isRange)
             try expect("AND")
-            end = try frameBound()
+            (end, offsets[1]) = try frameBound(range: isRange)
         } else {
-            start = try frameBound()
+            (start, offsets[0]) = try frameBound(range: isRange)
         }
         let rank: (FrameBound) -> Int = { b in
             switch b {
@@ -663,24 +665,50 @@ public struct Parser {
         if start == .unboundedFollowing || end == .unboundedPreceding || rank(start) > rank(end) {
             throw SQLError(.syntax, "the frame starts after it ends (\(start.sql) AND \(end.sql))", at: at)
         }
-        if mode == "RANGE" {
+        if isRange {
             if start == .unboundedPreceding && end == .currentRow { return nil }
             if start == .unboundedPreceding && end == .unboundedFollowing { return WindowFrame(start: start, end: end) }
-            throw SQLError(.unsupported, "RANGE frames with an offset are not supported; use ROWS", at: at)
+            // With an offset, or from CURRENT ROW: the binder turns the offsets into the ORDER BY key's units.
+            var frame = WindowFrame(start: start, end: end)
+            frame.range = true
+            frame.rangeOffsets = offsets
+            return frame
         }
         return WindowFrame(start: start, end: end)
     }
 
-    private mutating func frameBound() throws(SQLError) -> FrameBound {
+    /// One end of a frame. In a RANGE frame an offset is a number or an INTERVAL, returned as written (the bound's
+    /// own offset is 0 until the binder sets it).
+    private mutating func frameBound(range: Bool) throws(SQLError) -> (FrameBound, Literal?) {
         if accept("UNBOUNDED") {
-            if accept("PRECEDING") { return .unboundedPreceding }
-            if accept("FOLLOWING") { return .unboundedFollowing }
+            if accept("PRECEDING") { return (.unboundedPreceding, nil) }
+            if accept("FOLLOWING") { return (.unboundedFollowing, nil) }
             throw unexpected("PRECEDING or FOLLOWING")
         }
         if accept("CURRENT") {
             try expect("ROW")
-            return .currentRow
+            return (.currentRow, nil)
         }
+        if range {
+            let at = peek.location
+            let literal: Literal
+            if peek.isWord("INTERVAL") {
+                pos += 1
+                guard case .literal(let l, _) = try intervalLiteral(at) else { throw unexpected("an interval") }
+                literal = l
+            } else if peek.kind == .integer || peek.kind == .number {
+                literal = peek.kind == .integer ? .integer(advance().text) : .number(advance().text)
+            } else {
+                throw SQLError(.syntax, "a RANGE frame bound is UNBOUNDED PRECEDING|FOLLOWING, CURRENT ROW, or a number or INTERVAL with PRECEDING|FOLLOWING", at: at)
+            }
+            if accept("PRECEDING") { return (.preceding(0), literal) }
+            if accept("FOLLOWING") { return (.following(0), literal) }
+            throw unexpected("PRECEDING or FOLLOWING")
+        }
+        return (try rowsBound(), nil)
+    }
+
+    private mutating func rowsBound() throws(SQLError) -> FrameBound {
         let at = peek.location
         guard peek.kind == .integer, let n = Int(peek.text), n >= 0 else {
             throw SQLError(.syntax, "a frame bound is UNBOUNDED PRECEDING|FOLLOWING, CURRENT ROW or a non-negative integer", at: at)

@@ -106,6 +106,12 @@ import Testing
                count(amount) OVER (PARTITION BY cust ORDER BY ts, id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS rest
         FROM ev WHERE cust < 60
         """,
+        """
+        SELECT id, sum(amount) OVER (PARTITION BY cust ORDER BY ts RANGE BETWEEN INTERVAL 7 DAY PRECEDING AND CURRENT ROW) AS week,
+               count(*) OVER (PARTITION BY cust ORDER BY ts DESC RANGE BETWEEN INTERVAL 36 HOUR PRECEDING AND INTERVAL 1 HOUR FOLLOWING) AS near,
+               max(qty) OVER (PARTITION BY et ORDER BY amount RANGE BETWEEN 10.5 PRECEDING AND 3 FOLLOWING) AS similar
+        FROM ev WHERE cust < 60
+        """,
         "SELECT a.cust, b.cust, b.n FROM (SELECT DISTINCT cust FROM ev WHERE cust < 50) a FULL JOIN (SELECT cust, count(*) AS n FROM ev WHERE cust BETWEEN 30 AND 80 GROUP BY cust) b ON a.cust = b.cust",
         "SELECT a.cust, b.cust FROM (SELECT DISTINCT cust FROM ev WHERE cust < 50) a RIGHT JOIN (SELECT DISTINCT cust FROM ev WHERE cust BETWEEN 30 AND 80) b ON a.cust = b.cust",
         "SELECT day, count(*) AS n, count(DISTINCT cust) AS custs, sum(amount) AS amount FROM (SELECT date_trunc('day', ts) AS day, et, cust, amount FROM ev) GROUP BY day, et ORDER BY ALL",

@@ -49,6 +49,8 @@ struct WindowOperator {
         let partCmp = RowComparator(parts, descending: parts.map { _ in false }, nullsFirst: parts.map { _ in true })
         let orderCmp = RowComparator(orders, descending: call.orderBy.map(\.descending), nullsFirst: call.orderBy.map(\.nullsFirst))
         let spec = SortSpec(partitionBy: call.partitionBy, orderBy: call.orderBy)
+        // A RANGE frame's offsets are distances in its one ORDER BY key.
+        let rangeKey = call.frame?.range == true && orders.count == 1 ? orders.first : nil
         let order: WindowOrder
         if let done = sorts[spec] {
             order = done
@@ -80,7 +82,7 @@ struct WindowOperator {
                             let chunks = order.chunks(threads: executor.threads)
                             try parallelFor(chunks.count, threads: executor.threads, token: executor.token) { _, c in
                                 for p in chunks[c] {
-                                    try partition(call, out.value, order.starts[p], order.starts[p + 1], orderCmp, args)
+                                    try partition(call, out.value, order.starts[p], order.starts[p + 1], orderCmp, args, rangeKey)
                                 }
                             }
                         }
@@ -161,8 +163,10 @@ struct WindowOperator {
     }
 
     private func partition(
-        _ call: WindowCall, _ out: WindowOutputs, _ start: Int, _ end: Int, _ orderCmp: RowComparator, _ args: [ColumnVector]
+        _ call: WindowCall, _ out: WindowOutputs, _ start: Int, _ end: Int, _ orderCmp: RowComparator, _ args: [ColumnVector],
+        _ rangeKey: ColumnVector?
     ) throws {
+        let frames = call.frame.map { FrameResolver($0, sorted: out.sorted, start, end, orderCmp, key: rangeKey, descending: call.orderBy.first?.descending ?? false) }
         let sorted = out.sorted, ints = out.ints, doubles = out.doubles, valid = out.valid, pick = out.pick
         let size = end - start
         let ordered = !call.orderBy.isEmpty
@@ -227,16 +231,16 @@ struct WindowOperator {
                     let target = f == .lag ? pos - offset : pos + offset
                     pick[row] = (target >= start && target < end) ? sorted[target] : (args.count == 3 ? -2 : -1)
                 case .firstValue, .lastValue:
-                    if let frame = call.frame {
-                        let (lo, hi) = Self.frameBounds(frame, pos - start, end - start)
+                    if let frames {
+                        let (lo, hi) = frames.bounds(pos - start)
                         pick[row] = lo > hi ? -1 : sorted[start + (f == .firstValue ? lo : hi)]
                     } else {
                         pick[row] = f == .firstValue ? sorted[start] : sorted[peerEnd[pos - start] - 1]
                     }
                 }
             }
-        case .aggregate(let a) where call.frame != nil:
-            try framedAggregate(a, call, call.frame!, out, start, end, args.first)
+        case .aggregate(let a) where frames != nil:
+            try framedAggregate(a, call, frames!, out, start, end, args.first)
         case .aggregate(let a):
             let arg = args.first
             let val = arg.flatMap(Vectors.validity)
@@ -302,22 +306,15 @@ struct WindowOperator {
 }
 
 extension WindowOperator {
-    /// The frame of the row at `pos` (0-based within a partition of `size` rows) as inclusive positions; empty when
-    /// `lo > hi`.
-    static func frameBounds(_ frame: WindowFrame, _ pos: Int, _ size: Int) -> (lo: Int, hi: Int) {
-        let lo = frame.start.offset.map { max(0, pos + $0) } ?? 0
-        let hi = frame.end.offset.map { min(size - 1, pos + $0) } ?? size - 1
-        return (lo, hi)
-    }
-
     /// An aggregate over a `ROWS` frame. count, sum and avg take differences of running totals over the partition
     /// (the 64-bit totals may wrap; the difference is still exact whenever the frame's own sum fits, which the
     /// floating-point totals check); min, max and any_value keep a running best when one end is unbounded and look
     /// at each frame's rows otherwise.
     fileprivate func framedAggregate(
-        _ a: AggregateFunction, _ call: WindowCall, _ frame: WindowFrame, _ out: WindowOutputs, _ start: Int, _ end: Int,
+        _ a: AggregateFunction, _ call: WindowCall, _ frames: FrameResolver, _ out: WindowOutputs, _ start: Int, _ end: Int,
         _ arg: ColumnVector?
     ) throws {
+        let frame = frames.frame
         let size = end - start
         let sorted = out.sorted
         let val = arg.flatMap(Vectors.validity)
@@ -341,7 +338,7 @@ extension WindowOperator {
             let scale: Double = arg?.type == .decimal ? 100 : 1
             for p in 0..<size {
                 let row = Int(sorted[start + p])
-                let (lo, hi) = Self.frameBounds(frame, p, size)
+                let (lo, hi) = frames.bounds(p)
                 let n = lo > hi ? 0 : counts[hi + 1] - counts[lo]
                 let isum = lo > hi ? 0 : ints[hi + 1] &- ints[lo]
                 let dsum = lo > hi ? 0 : doubles[hi + 1] - doubles[lo]
@@ -380,7 +377,7 @@ extension WindowOperator {
                 // The frame's end only moves forward: extend the best so far.
                 var b: Int32 = -1, through = -1
                 for p in 0..<size {
-                    let (_, hi) = Self.frameBounds(frame, p, size)
+                    let (_, hi) = frames.bounds(p)
                     while through < hi {
                         through += 1
                         let row = Int(sorted[start + through])
@@ -396,18 +393,116 @@ extension WindowOperator {
                     suffix[q] = counted(row) && better(row, than: suffix[q + 1]) ? Int32(row) : suffix[q + 1]
                 }
                 for p in 0..<size {
-                    let (lo, _) = Self.frameBounds(frame, p, size)
+                    let (lo, _) = frames.bounds(p)
                     out.pick[Int(sorted[start + p])] = lo < size ? suffix[lo] : -1
                 }
             } else {
                 for p in 0..<size {
-                    let (lo, hi) = Self.frameBounds(frame, p, size)
+                    let (lo, hi) = frames.bounds(p)
                     out.pick[Int(sorted[start + p])] = best(lo, hi)
                 }
             }
         default:
             throw SQLError(.unsupported, "\(a.rawValue) over a window frame is not supported yet")
         }
+    }
+}
+
+/// The frame of each row of one partition, by position (0-based in the partition; inclusive bounds, empty when
+/// `lo > hi`). ROWS frames count positions. RANGE frames compare ORDER BY values: `n PRECEDING` reaches the rows
+/// whose value is at most `n` before the current one (after, in DESC order), CURRENT ROW the current row's peers; a
+/// row whose value is NULL has its NULL peers as frame wherever an offset applies, and NULL rows are outside every
+/// other row's offset range. Every bound only moves forward as the position does.
+struct FrameResolver {
+    let frame: WindowFrame
+    let size: Int
+    /// RANGE: each position's key (0 when NULL), whether it is NULL, its peer group, and the positions of non-NULL
+    /// keys (NULLs sort together at one end).
+    private var keys: [Int64] = []
+    private var isNull: [Bool] = []
+    private var peerStart: [Int] = [], peerEnd: [Int] = []
+    private var valued = 0..<0
+    private let descending: Bool
+
+    init(
+        _ frame: WindowFrame, sorted: UnsafeBufferPointer<Int32>, _ start: Int, _ end: Int, _ orderCmp: RowComparator,
+        key: ColumnVector?, descending: Bool
+    ) {
+        self.frame = frame
+        self.size = end - start
+        self.descending = descending
+        guard frame.range else { return }
+        peerStart = [Int](repeating: 0, count: size)
+        peerEnd = [Int](repeating: size, count: size)
+        var p = 0
+        while p < size {
+            var q = p + 1
+            while q < size && orderCmp.compare(Int(sorted[start + p]), Int(sorted[start + q])) == 0 { q += 1 }
+            for r in p..<q {
+                peerStart[r] = p
+                peerEnd[r] = q
+            }
+            p = q
+        }
+        guard let key, let numbers = NumericColumn(key) else { return }
+        let validity = Vectors.validity(key)
+        keys = [Int64](repeating: 0, count: size)
+        isNull = [Bool](repeating: false, count: size)
+        var first = size, last = -1
+        for q in 0..<size {
+            let row = Int(sorted[start + q])
+            if Vectors.isValid(validity, row) {
+                keys[q] = numbers.value(row).0
+                first = min(first, q)
+                last = q
+            } else {
+                isNull[q] = true
+            }
+        }
+        valued = first <= last ? first..<last + 1 : 0..<0
+    }
+
+    func bounds(_ p: Int) -> (lo: Int, hi: Int) {
+        guard frame.range else {
+            let lo = frame.start.offset.map { max(0, p + $0) } ?? 0
+            let hi = frame.end.offset.map { min(size - 1, p + $0) } ?? size - 1
+            return (lo, hi)
+        }
+        return (bound(frame.start, p, isStart: true), bound(frame.end, p, isStart: false))
+    }
+
+    /// One end of a RANGE frame.
+    private func bound(_ b: FrameBound, _ p: Int, isStart: Bool) -> Int {
+        switch b {
+        case .unboundedPreceding: return 0
+        case .unboundedFollowing: return size - 1
+        case .currentRow: return isStart ? peerStart[p] : peerEnd[p] - 1
+        case .preceding(let n), .following(let n):
+            if keys.isEmpty || isNull[p] { return isStart ? peerStart[p] : peerEnd[p] - 1 }
+            // The value `n` before (PRECEDING) or after (FOLLOWING) the current one, in the sort's direction.
+            let k = keys[p]
+            let before: Bool
+            if case .preceding = b { before = true } else { before = false }
+            let towardSmaller = before != descending
+            let (v, overflow) = towardSmaller ? k.subtractingReportingOverflow(Int64(n)) : k.addingReportingOverflow(Int64(n))
+            let target = overflow ? (towardSmaller ? Int64.min : Int64.max) : v
+            // Keys run ascending (or descending) over `valued`: the first position at or past the target for a
+            // start, the last position not past it for an end.
+            func pastTarget(_ q: Int) -> Bool { descending ? keys[q] < target : keys[q] > target }
+            func reachesTarget(_ q: Int) -> Bool { descending ? keys[q] <= target : keys[q] >= target }
+            if isStart { return firstPosition(where: reachesTarget) }
+            return firstPosition(where: pastTarget) - 1
+        }
+    }
+
+    /// The first position of `valued` where `condition` holds (it holds from there on), or its end.
+    private func firstPosition(where condition: (Int) -> Bool) -> Int {
+        var lo = valued.lowerBound, hi = valued.upperBound
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if condition(mid) { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
     }
 }
 
