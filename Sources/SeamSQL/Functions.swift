@@ -122,6 +122,8 @@ public struct WindowFrame: Sendable, Hashable {
     public var range = false
     /// RANGE offsets as parsed (start, end; nil for UNBOUNDED and CURRENT ROW), until the binder converts them.
     public var rangeOffsets: [Literal?] = []
+    /// A GROUPS frame: the offsets count peer groups (runs of rows equal on ORDER BY), not rows.
+    public var groups = false
 
     public init(start: FrameBound, end: FrameBound) {
         self.start = start

@@ -161,7 +161,7 @@ extension WindowCall {
         var over: [String] = []
         if !partitionBy.isEmpty { over.append("PARTITION BY " + partitionBy.map { $0.sql(schema) }.joined(separator: ", ")) }
         if !orderBy.isEmpty { over.append("ORDER BY " + orderBy.map { $0.expr.sql(schema) + ($0.descending ? " DESC" : "") }.joined(separator: ", ")) }
-        if let frame { over.append("\(frame.range ? "RANGE" : "ROWS") BETWEEN \(frame.start.sql) AND \(frame.end.sql)") }
+        if let frame { over.append("\(frame.range ? "RANGE" : frame.groups ? "GROUPS" : "ROWS") BETWEEN \(frame.start.sql) AND \(frame.end.sql)") }
         return "\(name)(\(arguments.map { $0.sql(schema) }.joined(separator: ", "))) OVER (\(over.joined(separator: " ")))"
     }
 }

@@ -635,13 +635,12 @@ public struct Parser {
         return .function(call)
     }
 
-    /// `ROWS BETWEEN a AND b`, `ROWS a` (through the current row); `RANGE` only in the two forms that equal a rows
-    /// frame or the default (`UNBOUNDED PRECEDING AND CURRENT ROW` is the default frame: nil).
+    /// `ROWS|RANGE|GROUPS BETWEEN a AND b`, or `… a` (through the current row). `RANGE UNBOUNDED PRECEDING AND
+    /// CURRENT ROW` is the default frame: nil.
     private mutating func windowFrame() throws(SQLError) -> WindowFrame? {
         let at = peek.location
         let mode = peek.text.uppercased()
         pos += 1
-        guard mode != "GROUPS" else { throw SQLError(.unsupported, "GROUPS frames are not supported; use ROWS", at: at) }
         var start: FrameBound
         var end: FrameBound = .currentRow
         var offsets: [Literal?] = [nil, nil]
@@ -674,7 +673,9 @@ public struct Parser {
             frame.rangeOffsets = offsets
             return frame
         }
-        return WindowFrame(start: start, end: end)
+        var frame = WindowFrame(start: start, end: end)
+        frame.groups = mode == "GROUPS"
+        return frame
     }
 
     /// One end of a frame. In a RANGE frame an offset is a number or an INTERVAL, returned as written (the bound's

@@ -109,7 +109,8 @@ import Testing
         """
         SELECT id, sum(amount) OVER (PARTITION BY cust ORDER BY ts RANGE BETWEEN INTERVAL 7 DAY PRECEDING AND CURRENT ROW) AS week,
                count(*) OVER (PARTITION BY cust ORDER BY ts DESC RANGE BETWEEN INTERVAL 36 HOUR PRECEDING AND INTERVAL 1 HOUR FOLLOWING) AS near,
-               max(qty) OVER (PARTITION BY et ORDER BY amount RANGE BETWEEN 10.5 PRECEDING AND 3 FOLLOWING) AS similar
+               max(qty) OVER (PARTITION BY et ORDER BY amount RANGE BETWEEN 10.5 PRECEDING AND 3 FOLLOWING) AS similar,
+               count(amount) OVER (PARTITION BY cust ORDER BY date_trunc('day', ts) GROUPS BETWEEN 2 PRECEDING AND CURRENT ROW) AS days3
         FROM ev WHERE cust < 60
         """,
         "SELECT a.cust, b.cust, b.n FROM (SELECT DISTINCT cust FROM ev WHERE cust < 50) a FULL JOIN (SELECT cust, count(*) AS n FROM ev WHERE cust BETWEEN 30 AND 80 GROUP BY cust) b ON a.cust = b.cust",

@@ -409,7 +409,7 @@ extension WindowOperator {
 }
 
 /// The frame of each row of one partition, by position (0-based in the partition; inclusive bounds, empty when
-/// `lo > hi`). ROWS frames count positions. RANGE frames compare ORDER BY values: `n PRECEDING` reaches the rows
+/// `lo > hi`). ROWS frames count positions, GROUPS frames peer groups. RANGE frames compare ORDER BY values: `n PRECEDING` reaches the rows
 /// whose value is at most `n` before the current one (after, in DESC order), CURRENT ROW the current row's peers; a
 /// row whose value is NULL has its NULL peers as frame wherever an offset applies, and NULL rows are outside every
 /// other row's offset range. Every bound only moves forward as the position does.
@@ -423,6 +423,9 @@ struct FrameResolver {
     private var peerStart: [Int] = [], peerEnd: [Int] = []
     private var valued = 0..<0
     private let descending: Bool
+    /// GROUPS: each position's peer group, and where each group starts (one past the last: the partition's size).
+    private var group: [Int32] = []
+    private var groupStarts: [Int] = []
 
     init(
         _ frame: WindowFrame, sorted: UnsafeBufferPointer<Int32>, _ start: Int, _ end: Int, _ orderCmp: RowComparator,
@@ -431,7 +434,7 @@ struct FrameResolver {
         self.frame = frame
         self.size = end - start
         self.descending = descending
-        guard frame.range else { return }
+        guard frame.range || frame.groups else { return }
         peerStart = [Int](repeating: 0, count: size)
         peerEnd = [Int](repeating: size, count: size)
         var p = 0
@@ -441,10 +444,13 @@ struct FrameResolver {
             for r in p..<q {
                 peerStart[r] = p
                 peerEnd[r] = q
+                group.append(Int32(groupStarts.count))
             }
+            groupStarts.append(p)
             p = q
         }
-        guard let key, let numbers = NumericColumn(key) else { return }
+        groupStarts.append(size)
+        guard frame.range, let key, let numbers = NumericColumn(key) else { return }
         let validity = Vectors.validity(key)
         keys = [Int64](repeating: 0, count: size)
         isNull = [Bool](repeating: false, count: size)
@@ -463,6 +469,28 @@ struct FrameResolver {
     }
 
     func bounds(_ p: Int) -> (lo: Int, hi: Int) {
+        if frame.groups {
+            let g = Int(group[p]), count = groupStarts.count - 1
+            func lo(_ b: FrameBound) -> Int {
+                switch b {
+                case .unboundedPreceding: return 0
+                case .preceding(let n): return groupStarts[max(0, g - n)]
+                case .currentRow: return groupStarts[g]
+                case .following(let n): return g + n < count ? groupStarts[g + n] : size
+                case .unboundedFollowing: return size
+                }
+            }
+            func hi(_ b: FrameBound) -> Int {
+                switch b {
+                case .unboundedPreceding: return -1
+                case .preceding(let n): return g - n >= 0 ? groupStarts[g - n + 1] - 1 : -1
+                case .currentRow: return groupStarts[g + 1] - 1
+                case .following(let n): return groupStarts[min(count, g + n + 1)] - 1
+                case .unboundedFollowing: return size - 1
+                }
+            }
+            return (lo(frame.start), hi(frame.end))
+        }
         guard frame.range else {
             let lo = frame.start.offset.map { max(0, p + $0) } ?? 0
             let hi = frame.end.offset.map { min(size - 1, p + $0) } ?? size - 1
