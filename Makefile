@@ -43,6 +43,9 @@ demo: build
 	$(SEAM) sql --store $(STORE) "SELECT customer_id, revenue, sum(revenue) OVER (ORDER BY revenue DESC, customer_id \
 		ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_revenue FROM customers WHERE revenue IS NOT NULL \
 		ORDER BY revenue DESC, customer_id LIMIT 5"
+	$(SEAM) sql --store $(STORE) "SELECT customer_id, ts, amount, sum(amount) OVER (PARTITION BY customer_id ORDER BY ts \
+		RANGE BETWEEN INTERVAL 30 DAY PRECEDING AND CURRENT ROW) AS spend_30_days FROM events \
+		WHERE event_type = 'purchase' AND customer_id IS NOT NULL ORDER BY spend_30_days DESC, customer_id, ts LIMIT 5"
 	@echo; echo "== the quarantine"
 	$(SEAM) quarantine list --store $(STORE) --limit 1
 	@echo
