@@ -368,11 +368,6 @@ extension WindowOperator {
                 let c = cmp.compare(row, Int(best))
                 return a == .min ? c < 0 : c > 0
             }
-            func best(_ lo: Int, _ hi: Int) -> Int32 {
-                var b: Int32 = -1
-                if lo <= hi { for q in lo...hi where counted(Int(sorted[start + q])) && better(Int(sorted[start + q]), than: b) { b = sorted[start + q] } }
-                return b
-            }
             if frame.start == .unboundedPreceding {
                 // The frame's end only moves forward: extend the best so far.
                 var b: Int32 = -1, through = -1
@@ -397,9 +392,22 @@ extension WindowOperator {
                     out.pick[Int(sorted[start + p])] = lo < size ? suffix[lo] : -1
                 }
             } else {
+                // Both ends only move forward (ROWS, RANGE and GROUPS frames alike): a queue of candidate positions,
+                // each better than every later one, gives each frame's best in amortized constant time, where
+                // looking at every row of every frame would cost the frame's width per row.
+                var queue = [Int](), head = 0, through = -1
+                queue.reserveCapacity(64)
                 for p in 0..<size {
                     let (lo, hi) = frames.bounds(p)
-                    out.pick[Int(sorted[start + p])] = best(lo, hi)
+                    while through < hi {
+                        through += 1
+                        let row = Int(sorted[start + through])
+                        guard counted(row) else { continue }
+                        while queue.count > head, better(row, than: sorted[start + queue[queue.count - 1]]) { queue.removeLast() }
+                        queue.append(through)
+                    }
+                    while head < queue.count && queue[head] < lo { head += 1 }
+                    out.pick[Int(sorted[start + p])] = lo <= hi && head < queue.count && queue[head] <= hi ? sorted[start + queue[head]] : -1
                 }
             }
         default:
