@@ -191,7 +191,7 @@ public final class Ingestor {
                 let last = try readJSONDocument(fd: fd, fileBytes: total, path: path, gzip: gzip, file: name)
             {
                 lastLine = last
-            } else if oneText, Self.skippingBOM(head).first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "[") {
+            } else if oneText, Self.firstToken(Self.skippingBOM(head)) == UInt8(ascii: "[") {
                 // An array too large to read whole (or whose text does not parse as a whole): element by element.
                 lastLine = try readJSONArray(stream, file: name)
             } else {
@@ -222,7 +222,7 @@ public final class Ingestor {
             return .csv(m)
         }
         let body = Self.skippingBOM(head)
-        if let first = body.first(where: { !Self.isJSONSpace($0) }),
+        if let first = Self.firstToken(body),
             first == UInt8(ascii: "{") || first == UInt8(ascii: "[") && (name.hasSuffix(".json") || name.hasSuffix(".jsonl"))
         {
             return .segment  // JSON lines, or one JSON text (an array of messages)
@@ -391,6 +391,9 @@ public final class Ingestor {
 
     static func isJSONSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
 
+    /// The first byte of `text` that is not JSON whitespace.
+    static func firstToken<C: Collection<UInt8>>(_ text: C) -> UInt8? { text.first { !isJSONSpace($0) } }
+
     /// Whether a Segment file is one JSON text rather than one message per line: it opens with `[`, or its first
     /// line is not a whole JSON value.
     static func looksLikeOneDocument(_ head: [UInt8]) -> Bool {
@@ -428,7 +431,7 @@ public final class Ingestor {
             } catch let error as JSONError {
                 // An array is read element by element instead (``readJSONArray``): its good elements still land.
                 // JSON lines whose first lines are broken: their other lines are whole messages, read line by line.
-                if body.first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "[") || Self.someLineParses(body) { return nil }
+                if Self.firstToken(body) == UInt8(ascii: "[") || Self.someLineParses(body) { return nil }
                 // One text that does not parse: quarantined as one record, the error placed by line and column.
                 let at = start + error.offset
                 let before = UnsafeRawBufferPointer(rebasing: all[..<min(at, all.count)])
@@ -481,7 +484,7 @@ public final class Ingestor {
     static func someLineParses(_ text: UnsafeRawBufferPointer) -> Bool {
         var doc = JSONDocument()
         return text.split(separator: 0x0A).contains { line in
-            guard line.first(where: { !isJSONSpace($0) }) == UInt8(ascii: "{") else { return false }
+            guard firstToken(line) == UInt8(ascii: "{") else { return false }
             return (try? doc.parse(UnsafeRawBufferPointer(rebasing: line))) != nil && doc.kind(doc.root) == .object
         }
     }

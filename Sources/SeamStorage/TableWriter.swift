@@ -36,13 +36,13 @@ package enum TableWriter {
                 throw StorageError(.invalidArgument, "partition column '\(name)' is missing or not a TIMESTAMP")
             }
             let perPart = parts.map { partitionKeys($0.chunk.columns[c], layout.granularity) }
-            let keys = refs.map { perPart[Int($0 >> 32)][Int($0 & 0xFFFF_FFFF)] }
+            let keys = pick(perPart, refs)
             // Rows by partition key, stable: a counting sort over the keys' span (months or days: small), a
             // dictionary only for a span too wide for counters.
             let valid = keys.filter { $0 != Int64.min }
             let lo = valid.min() ?? 0, hi = valid.max() ?? 0
             if hi - lo < 1 << 16 {
-                let slot = { (k: Int64) -> Int in k == Int64.min ? Int(hi - lo) + 1 : Int(k - lo) }
+                func slot(_ k: Int64) -> Int { k == Int64.min ? Int(hi - lo) + 1 : Int(k - lo) }
                 var counts = [Int](repeating: 0, count: Int(hi - lo) + 2)
                 for k in keys { counts[slot(k)] += 1 }
                 var starts = [Int](repeating: 0, count: counts.count)
@@ -172,7 +172,22 @@ package enum TableWriter {
             perPart.append(keys)
         }
         guard !(hasNull && hasMax) else { return nil }
-        return rows.map { perPart[Int($0 >> 32)][Int($0 & 0xFFFF_FFFF)] }
+        return pick(perPart, rows)
+    }
+
+    /// The value of each ref (``Gather/ref(part:row:)``) from per-part arrays, read through one flat array: indexing
+    /// the nested arrays per row would retain and release the inner array each time.
+    static func pick<T>(_ perPart: [[T]], _ refs: [UInt64]) -> [T] {
+        var starts: [Int] = []
+        var flat: [T] = []
+        flat.reserveCapacity(perPart.reduce(0) { $0 + $1.count })
+        for values in perPart {
+            starts.append(flat.count)
+            flat.append(contentsOf: values)
+        }
+        return flat.withUnsafeBufferPointer { f in
+            starts.withUnsafeBufferPointer { s in refs.map { f[s[Int($0 >> 32)] + Int($0 & 0xFFFF_FFFF)] } }
+        }
     }
 
     /// Sorts (first, second, position) entries; the position makes it stable.

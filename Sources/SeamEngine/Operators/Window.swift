@@ -524,19 +524,19 @@ struct FrameResolver {
             let target = overflow ? (towardSmaller ? Int64.min : Int64.max) : v
             // Keys run ascending (or descending) over `valued`: the first position at or past the target for a
             // start, the last position not past it for an end.
-            func pastTarget(_ q: Int) -> Bool { descending ? keys[q] < target : keys[q] > target }
-            func reachesTarget(_ q: Int) -> Bool { descending ? keys[q] <= target : keys[q] >= target }
-            if isStart { return firstPosition(where: reachesTarget) }
-            return firstPosition(where: pastTarget) - 1
+            return isStart ? firstPosition(reaching: target, inclusive: true) : firstPosition(reaching: target, inclusive: false) - 1
         }
     }
 
-    /// The first position of `valued` where `condition` holds (it holds from there on), or its end.
-    private func firstPosition(where condition: (Int) -> Bool) -> Int {
+    /// The first position of `valued` whose key reaches `target` in the sort's direction (at it or past it when
+    /// `inclusive`, strictly past it otherwise), or its end: a binary search, as the condition holds from there on.
+    private func firstPosition(reaching target: Int64, inclusive: Bool) -> Int {
         var lo = valued.lowerBound, hi = valued.upperBound
         while lo < hi {
             let mid = (lo + hi) / 2
-            if condition(mid) { hi = mid } else { lo = mid + 1 }
+            let k = keys[mid]
+            let reached = descending ? (inclusive ? k <= target : k < target) : (inclusive ? k >= target : k > target)
+            if reached { hi = mid } else { lo = mid + 1 }
         }
         return lo
     }
