@@ -88,6 +88,7 @@ public struct ColumnVector: Sendable {
         switch type {
         case .boolean: return .boolean(values.typed(UInt8.self, count: count)[row] != 0)
         case .integer: return .integer(values.typed(Int32.self, count: count)[row])
+        case .date: return .date(values.typed(Int32.self, count: count)[row])
         case .bigint: return .bigint(values.typed(Int64.self, count: count)[row])
         case .decimal: return .decimal(values.typed(Int64.self, count: count)[row])
         case .timestamp: return .timestamp(values.typed(Int64.self, count: count)[row])

@@ -9,6 +9,7 @@
 /// | DOUBLE         | `Double`            |
 /// | DECIMAL(18,2)  | `Int64` minor units |
 /// | TIMESTAMP      | `Int64` µs since 1970-01-01 UTC |
+/// | DATE           | `Int32` days since 1970-01-01 |
 /// | VARCHAR        | UTF-8 bytes + `UInt32` offsets |
 public enum LogicalType: UInt8, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
     case boolean = 1
@@ -18,12 +19,14 @@ public enum LogicalType: UInt8, Sendable, Hashable, CaseIterable, Codable, Custo
     case decimal = 5
     case timestamp = 6
     case varchar = 7
+    /// A calendar day; only produced by queries (no stored column has it).
+    case date = 8
 
     /// The physical layout of values of this type.
     public var physical: PhysicalType {
         switch self {
         case .boolean: return .uint8
-        case .integer: return .int32
+        case .integer, .date: return .int32
         case .bigint, .decimal, .timestamp: return .int64
         case .double: return .double
         case .varchar: return .bytes
@@ -40,6 +43,7 @@ public enum LogicalType: UInt8, Sendable, Hashable, CaseIterable, Codable, Custo
         case .decimal: return "DECIMAL(18,2)"
         case .timestamp: return "TIMESTAMP"
         case .varchar: return "VARCHAR"
+        case .date: return "DATE"
         }
     }
 
@@ -53,6 +57,7 @@ public enum LogicalType: UInt8, Sendable, Hashable, CaseIterable, Codable, Custo
         case "DECIMAL(18,2)", "DECIMAL": self = .decimal
         case "TIMESTAMP": self = .timestamp
         case "VARCHAR", "TEXT", "STRING": self = .varchar
+        case "DATE": self = .date
         default: return nil
         }
     }

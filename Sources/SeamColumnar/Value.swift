@@ -9,6 +9,8 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
     case decimal(Int64)
     /// Microseconds since 1970-01-01 UTC.
     case timestamp(Int64)
+    /// Days since 1970-01-01.
+    case date(Int32)
     case varchar(String)
 
     public var isNull: Bool { if case .null = self { return true } else { return false } }
@@ -23,6 +25,7 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         case .double: return .double
         case .decimal: return .decimal
         case .timestamp: return .timestamp
+        case .date: return .date
         case .varchar: return .varchar
         }
     }
@@ -36,6 +39,7 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         case .double(let v): return String(v)
         case .decimal(let v): return Decimal2.format(v)
         case .timestamp(let v): return Timestamp.format(v)
+        case .date(let v): return Timestamp.formatDate(v)
         case .varchar(let s): return s
         }
     }
@@ -110,6 +114,20 @@ public enum Timestamp {
     public static func zeroPad(_ v: Int, _ width: Int) -> String {
         let s = String(v)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+
+    /// Formats a DATE (days since the epoch) as DuckDB prints it: `2024-03-01`; years before 1 as `0045-03-15 (BC)`.
+    public static func formatDate(_ days: Int32) -> String {
+        let (y, m, d) = civil(days: Int64(days))
+        let body = "-" + zeroPad(m, 2) + "-" + zeroPad(d, 2)
+        return y > 0 ? zeroPad(y, 4) + body : zeroPad(1 - y, 4) + body + " (BC)"
+    }
+
+    /// The day of a timestamp (floor, so times before the epoch fall on the day they are in).
+    @inline(__always)
+    public static func day(ofMicros us: Int64) -> Int64 {
+        let d = us / microsPerDay
+        return us % microsPerDay < 0 ? d - 1 : d
     }
 
     /// Formats as DuckDB prints a TIMESTAMP: `2024-03-01 12:30:00` or `2024-03-01 12:30:00.123456`.

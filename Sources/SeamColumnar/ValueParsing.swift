@@ -185,6 +185,18 @@ public enum ValueParsing {
             - Int64(offset) * Timestamp.microsPerSecond
     }
 
+    /// A DATE as DuckDB casts text to one: `YYYY-MM-DD`, optionally followed by a time, which is dropped (days
+    /// since the epoch; `nil` when malformed or beyond DATE's range).
+    public static func date(_ s: UnsafeRawBufferPointer) -> Int32? {
+        // The whole text must be a valid timestamp; the day is its date part's, whatever offset follows.
+        guard timestamp(s) != nil else { return nil }
+        let r = trimmed(s)
+        var end = r.lowerBound
+        while end < r.upperBound, s[end] != UInt8(ascii: " "), s[end] != UInt8(ascii: "T") { end += 1 }
+        guard let us = timestamp(UnsafeRawBufferPointer(rebasing: s[r.lowerBound..<end])) else { return nil }
+        return Int32(exactly: Timestamp.day(ofMicros: us))
+    }
+
     public static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

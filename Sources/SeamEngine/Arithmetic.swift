@@ -205,6 +205,19 @@ enum Casts {
                 let p = Vectors.pointer(v, Double.self)
                 return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in for i in 0..<n { o[i] = p[i] != 0 ? 1 : 0 } }
             }
+        case (.timestamp, .date):
+            let p = Vectors.pointer(v, Int64.self)
+            return Vectors.make(.date, n, validity: v.validity) { (o: UnsafeMutablePointer<Int32>) in
+                for i in 0..<n { o[i] = Int32(truncatingIfNeeded: Timestamp.day(ofMicros: p[i])) }
+            }
+        case (.date, .bigint):  // only bound internally, for DATE - DATE (users cannot cast a DATE to a number)
+            let p = Vectors.pointer(v, Int32.self)
+            return Vectors.make(.bigint, n, validity: v.validity) { (o: UnsafeMutablePointer<Int64>) in for i in 0..<n { o[i] = Int64(p[i]) } }
+        case (.date, .timestamp):
+            let p = Vectors.pointer(v, Int32.self)
+            return Vectors.make(.timestamp, n, validity: v.validity) { (o: UnsafeMutablePointer<Int64>) in
+                for i in 0..<n { o[i] = Int64(p[i]) &* Timestamp.microsPerDay }
+            }
         case (_, .varchar):
             var builder = ColumnBuilder(.varchar, capacity: n)
             for i in 0..<n {
@@ -241,6 +254,8 @@ enum Casts {
                 if let x = ValueParsing.double(s) { builder.append(double: x) } else { ok = false }
             case .timestamp:
                 if let x = ValueParsing.timestamp(s) { builder.append(int64: x) } else { ok = false }
+            case .date:
+                if let x = ValueParsing.date(s) { builder.append(int32: x) } else { ok = false }
             case .boolean:
                 if let x = ValueParsing.boolean(s) { builder.append(bool: x) } else { ok = false }
             case .varchar:

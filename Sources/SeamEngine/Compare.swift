@@ -21,7 +21,7 @@ enum Compare {
         let n = v.count
         let k = kernelOp(op)
         switch (v.type.physical, c) {
-        case (.int32, .integer(let x)):
+        case (.int32, .integer(let x)), (.int32, .date(let x)):
             let p = Vectors.pointer(v, Int32.self)
             return Vectors.make(.boolean, n, validity: v.validity) { (o: UnsafeMutablePointer<UInt8>) in CompareKernel.compare(p, n, k, x, o) }
         case (.int64, .bigint(let x)), (.int64, .decimal(let x)), (.int64, .timestamp(let x)):
@@ -198,7 +198,7 @@ enum InList {
                 var set = Set<Int64>()
                 for c in values {
                     switch c {
-                    case .integer(let x): set.insert(Int64(x))
+                    case .integer(let x), .date(let x): set.insert(Int64(x))
                     case .bigint(let x), .decimal(let x), .timestamp(let x): set.insert(x)
                     case .boolean(let x): set.insert(x ? 1 : 0)
                     default: break

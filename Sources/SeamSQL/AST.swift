@@ -8,6 +8,8 @@ public enum Literal: Sendable, Hashable {
     case string(String)
     /// `TIMESTAMP '…'`
     case timestamp(String)
+    /// `DATE '…'`
+    case date(String)
     /// `INTERVAL n UNIT` or `INTERVAL 'n unit'`
     case interval(count: String, unit: String)
 }

@@ -535,11 +535,10 @@ public final class Binder {
                 case .failure(let f): throw SQLError(.type, "Conversion Error: \(f.message)", at: at)
                 }
             }
-            if b.type == .timestamp && t != .varchar && t != .timestamp {
-                throw SQLError(.type, "Unimplemented type for cast (TIMESTAMP -> \(t))", at: at)
-            }
-            if t == .timestamp && b.type != .varchar && b.type != .timestamp {
-                throw SQLError(.type, "Unimplemented type for cast (\(b.type) -> TIMESTAMP)", at: at)
+            // Times convert only to each other and to text (DuckDB has no DATE <-> number casts either).
+            let times: Set<LogicalType> = [.timestamp, .date]
+            if times.contains(b.type) && t != .varchar && !times.contains(t) || times.contains(t) && b.type != .varchar && !times.contains(b.type) {
+                throw SQLError(.type, "Unimplemented type for cast (\(b.type) -> \(t))", at: at)
             }
             return .cast(b, t)
         case .caseWhen(let operand, let whens, let otherwise, let at):
@@ -698,6 +697,7 @@ public final class Binder {
             return aliased
         }
         if parts.count == 1, ["current_timestamp", "now"].contains(name) { return .function(.now, [], .timestamp) }
+        if parts.count == 1, name == "current_date" { return .cast(.function(.now, [], .timestamp), .date) }
         for outer in outerScopes where outer.columns.contains(where: { $0.name.lowercased() == name }) {
             throw SQLError(.unsupported, "correlated subqueries are not supported yet: \"\(parts.joined(separator: "."))\" refers to the outer query", at: at)
         }
@@ -737,6 +737,11 @@ public final class Binder {
                 throw SQLError(.type, "Conversion Error: invalid timestamp field format: \"\(s)\", expected format is (YYYY-MM-DD HH:MM:SS[.US])", at: at)
             }
             return .constant(.timestamp(v), .timestamp)
+        case .date(let s):
+            guard let v = ValueParsing.parse(s, ValueParsing.date) else {
+                throw SQLError(.type, "Conversion Error: invalid date field format: \"\(s)\", expected format is (YYYY-MM-DD)", at: at)
+            }
+            return .constant(.date(v), .date)
         case .interval:
             throw SQLError(.type, "an INTERVAL can only be added to or subtracted from a TIMESTAMP (Seam has no INTERVAL values)", at: at)
         }
@@ -853,6 +858,9 @@ public final class Binder {
             let cop = ComparisonOperator(rawValue: op == .equal ? "=" : op.rawValue)!
             return .compare(cop, x, y)
         }
+        if (a.type == .date || b.type == .date) && !isNullConstant(a) && !isNullConstant(b) {
+            return try dateArithmetic(op, a, b, l, r, at: at)
+        }
         if (a.type == .timestamp || b.type == .timestamp) && !isNullConstant(a) && !isNullConstant(b) {
             if op == .subtract && a.type == .timestamp && b.type == .timestamp {
                 throw SQLError(.unsupported, "TIMESTAMP - TIMESTAMP gives an INTERVAL, which Seam does not have; use date_diff('second', b, a)", at: at)
@@ -887,6 +895,35 @@ public final class Binder {
             }
             return fold(.arithmetic(aop, try coerce(x, to: t, at: at), try coerce(y, to: t, at: at), t))
         }
+    }
+
+    /// DuckDB's DATE arithmetic: DATE ± INTEGER is a DATE, DATE - DATE the BIGINT number of days between them.
+    /// (DATE ± INTERVAL is bound with the intervals, as a TIMESTAMP.)
+    private func dateArithmetic(_ op: BinaryOperator, _ a: BoundExpr, _ b: BoundExpr, _ l: Expr, _ r: Expr, at: SourceLocation) throws(SQLError) -> BoundExpr {
+        func days(_ e: BoundExpr, _ side: Expr) throws(SQLError) -> BoundExpr {
+            guard e.type == .integer || isStringConstant(e) else {
+                throw SQLError(.type, "No function matches the given name and argument types '\(op.rawValue)(\(a.type), \(b.type))'", at: side.location,
+                    hint: "a DATE moves by an INTEGER number of days, or by an INTERVAL")
+            }
+            return try coerce(e, to: .integer, at: side.location)
+        }
+        switch op {
+        case .add where a.type == .date && b.type == .date:
+            break
+        case .add:
+            return a.type == .date ? .arithmetic(.add, a, try days(b, r), .date) : .arithmetic(.add, b, try days(a, l), .date)
+        case .subtract where a.type == .date && b.type == .date:
+            return .arithmetic(.subtract, .cast(a, .bigint), .cast(b, .bigint), .bigint)
+        case .subtract where a.type == .date:
+            if isStringConstant(b) {
+                // DuckDB reads a text operand as the other side's type: DATE - '2026-01-01' is a DATE difference.
+                return .arithmetic(.subtract, .cast(a, .bigint), .cast(try coerce(b, to: .date, at: r.location), .bigint), .bigint)
+            }
+            return .arithmetic(.subtract, a, try days(b, r), .date)
+        default: break
+        }
+        throw SQLError(.type, "No function matches the given name and argument types '\(op.rawValue)(\(a.type), \(b.type))'", at: at,
+            hint: "DATE supports + and - with an INTEGER number of days, DATE - DATE, and ± INTERVAL")
     }
 
     /// Folds arithmetic over two constants through the engine-independent value rules (only the safe cases).
@@ -968,6 +1005,10 @@ public final class Binder {
         if call.distinct { throw SQLError(.binder, "DISTINCT is only allowed with aggregate functions", at: at) }
         if WindowFunction(rawValue: name) != nil { throw SQLError(.binder, "\(name)() needs an OVER clause", at: at) }
         let args = try call.arguments.map { a throws(SQLError) in try bindExpr(a, scope) }
+        if ["today", "current_date"].contains(name) {
+            guard args.isEmpty else { throw SQLError(.binder, "\(name)() takes no arguments", at: at) }
+            return .cast(.function(.now, [], .timestamp), .date)
+        }
         if ["year", "month", "day", "hour", "minute", "second", "dayofweek", "quarter", "week", "dayofyear", "epoch"].contains(name) {
             guard args.count == 1 else { throw SQLError(.binder, "\(name)(timestamp) takes one argument", at: at) }
             return try bindScalar(.datePart, [.constant(.varchar(name), .varchar), args[0]], call)
@@ -1167,7 +1208,6 @@ public final class Binder {
         case "FLOAT", "REAL", "FLOAT4", "DOUBLE PRECISION", "NUMERIC": return name == "NUMERIC" ? .decimal : .double
         case "SMALLINT", "TINYINT", "INT2", "INT1", "SHORT": return .integer
         case "HUGEINT", "UBIGINT", "INT64": return .bigint
-        case "DATE": throw SQLError(.unsupported, "Seam has no DATE type yet; use date_trunc('day', ts), which keeps a TIMESTAMP", at: at)
         case "INTERVAL": throw SQLError(.unsupported, "Seam has no INTERVAL values; use date_diff(part, a, b)", at: at)
         default: break
         }
@@ -1203,6 +1243,7 @@ public final class Binder {
 
     func commonNumericOrSame(_ a: LogicalType, _ b: LogicalType) -> LogicalType? {
         if a == b { return a }
+        if (a == .date && b == .timestamp) || (a == .timestamp && b == .date) { return .timestamp }
         if a.isNumeric && b.isNumeric { return a.numericRank >= b.numericRank ? a : b }
         return nil
     }
@@ -1239,6 +1280,7 @@ public final class Binder {
             }
         }
         if e.type.isNumeric && t.isNumeric && (t.numericRank > e.type.numericRank || explicit) { return .cast(e, t) }
+        if e.type == .date && t == .timestamp { return .cast(e, t) }  // midnight of the day, as DuckDB widens
         if explicit && t == .varchar { return .cast(e, t) }
         if e.type == .boolean && t.isNumeric && explicit { return .cast(e, t) }
         throw SQLError(.type, "Cannot implicitly convert a \(e.type) to \(t)", at: at, hint: "use CAST(… AS \(t)) if this is meant")
@@ -1306,6 +1348,7 @@ func displayName(_ e: Expr) -> String {
         case .integer(let s), .number(let s): return s
         case .string(let s): return "'\(s)'"
         case .timestamp(let s): return "'\(s)'::TIMESTAMP"
+        case .date(let s): return "'\(s)'::DATE"
         case .interval(let c, let u): return "to_\(u.lowercased())s(\(c))"
         }
     case .unary(let op, let x, _): return op == .not ? "(NOT \(displayName(x)))" : "-(\(displayName(x)))"

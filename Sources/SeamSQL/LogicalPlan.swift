@@ -106,6 +106,7 @@ extension BoundExpr {
             switch t {
             case .varchar: return "'" + v.description.sqlQuoted + "'"
             case .timestamp: return "TIMESTAMP '\(v.description)'"
+            case .date: return "DATE '\(v.description)'"
             default: return v.description
             }
         case .cast(let e, let t): return "CAST(\(e.sql(schema)) AS \(t))"

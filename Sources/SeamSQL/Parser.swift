@@ -534,7 +534,7 @@ public struct Parser {
         case "TIMESTAMP", "DATE" where peek(1).kind == .string:
             pos += 1
             let s = advance().text
-            return .literal(.timestamp(upper == "DATE" ? s + " 00:00:00" : s), at: t.location)
+            return .literal(upper == "DATE" ? .date(s) : .timestamp(s), at: t.location)
         case "INTERVAL":
             pos += 1
             return try intervalLiteral(t.location)

@@ -71,6 +71,12 @@ public enum ValueCast {
             }
         case .timestamp:
             if case .timestamp(let v) = value { return .success(.timestamp(v)) }
+            if case .date(let d) = value { return .success(.timestamp(Int64(d) * Timestamp.microsPerDay)) }
+            return .failure(Failure(message: unsupported(value, type)))
+        case .date:
+            if case .date(let d) = value { return .success(.date(d)) }
+            // Every TIMESTAMP's day fits a DATE (Int64 µs span ±292,000 years).
+            if case .timestamp(let v) = value { return .success(.date(Int32(Timestamp.day(ofMicros: v)))) }
             return .failure(Failure(message: unsupported(value, type)))
         case .varchar:
             return .success(.varchar(text(value)))
@@ -117,6 +123,7 @@ public enum ValueCast {
         case .double: return ValueParsing.parse(s, ValueParsing.double).map { .success(.double($0)) } ?? .failure(Failure(message: bad))
         case .decimal: return ValueParsing.parse(s, ValueParsing.decimal2).map { .success(.decimal($0)) } ?? .failure(Failure(message: bad))
         case .timestamp: return ValueParsing.parse(s, ValueParsing.timestamp).map { .success(.timestamp($0)) } ?? .failure(Failure(message: bad))
+        case .date: return ValueParsing.parse(s, ValueParsing.date).map { .success(.date($0)) } ?? .failure(Failure(message: bad))
         }
     }
 }

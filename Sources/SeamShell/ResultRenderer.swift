@@ -26,6 +26,7 @@ public enum ResultRenderer {
         case .double: return "double"
         case .decimal: return "decimal(18,2)"
         case .timestamp: return "timestamp"
+        case .date: return "date"
         case .varchar: return "varchar"
         }
     }

@@ -128,6 +128,8 @@ import Testing
         "SELECT count(*) FROM ev WHERE NOT (ch = 'web' OR et = 'purchase') AND product LIKE 'P1%'",
         "SELECT (SELECT count(*) FROM cu) AS customers, (SELECT max(amount) FROM ev) AS top",
         "SELECT cust, amount::DOUBLE / qty, amount * qty, qty * 2 + 1, cast(amount AS BIGINT) FROM ev WHERE amount IS NOT NULL AND id % 101 = 0",
+        "SELECT ts::DATE AS day, ch, count(*), count(DISTINCT cust), min(ts::DATE + 7), max(DATE '2025-01-01' - ts::DATE) FROM ev GROUP BY 1, 2",
+        "SELECT cust, max(ts)::DATE - min(ts)::DATE AS span, min(ts::DATE) FILTER (WHERE et = 'purchase') FROM ev WHERE ts >= DATE '2024-02-01' GROUP BY cust",
     ]
 
     @Test func sameAnswersAsDuckDB() throws {

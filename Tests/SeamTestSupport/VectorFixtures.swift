@@ -60,6 +60,9 @@ public enum VectorFixtures {
         case .integer:
             return .integer(Int32(truncatingIfNeeded: int(shape, i, &rng, min: Int64(Int32.min), max: Int64(Int32.max))))
         case .bigint: return .bigint(int(shape, i, &rng, min: .min, max: .max))
+        case .date:
+            if shape == .sorted { return .date(19_000 + Int32(i / 97)) }
+            return .date(Int32(truncatingIfNeeded: int(shape, i, &rng, min: Int64(Int32.min), max: Int64(Int32.max))))
         case .decimal: return .decimal(int(shape, i, &rng, min: -999_999_999_999_999_999, max: 999_999_999_999_999_999))
         case .timestamp:
             if shape == .sorted { return .timestamp(1_700_000_000_000_000 + Int64(i) * 1_000_003) }

@@ -685,6 +685,7 @@ final class DistinctState: AggregateState {
     private func value(_ x: Int64) -> Value {
         switch argType {
         case .integer: return .integer(Int32(truncatingIfNeeded: x))
+        case .date: return .date(Int32(truncatingIfNeeded: x))
         case .decimal: return .decimal(x)
         case .timestamp: return .timestamp(x)
         case .boolean: return .boolean(x != 0)

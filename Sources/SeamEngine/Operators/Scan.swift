@@ -345,7 +345,7 @@ enum ZoneCheck {
         guard z.nulls == 0, z.rows > 0, case .integer(let lo, let hi) = z.zone else { return false }
         let x: Int64
         switch v {
-        case .integer(let i): x = Int64(i)
+        case .integer(let i), .date(let i): x = Int64(i)
         case .bigint(let i), .decimal(let i), .timestamp(let i): x = i
         default: return false
         }
@@ -365,7 +365,7 @@ enum ZoneCheck {
         case (.integer(let lo, let hi), _):
             let x: Int64
             switch v {
-            case .integer(let i): x = Int64(i)
+            case .integer(let i), .date(let i): x = Int64(i)
             case .bigint(let i), .decimal(let i), .timestamp(let i): x = i
             case .boolean(let b): x = b ? 1 : 0
             default: return true
