@@ -39,8 +39,14 @@ final class Collector {
 public final class Binder {
     let catalog: any Catalog
     private var cteScopes: [[String: LogicalPlan]] = []
-    /// Scopes of enclosing queries, only to say "correlated subqueries are not supported" instead of "not found".
+    /// Scopes of enclosing queries, to say a column two levels up cannot be reached instead of "not found".
     private var outerScopes: [Scope] = []
+    /// One frame per SELECT being bound (see Decorrelation.swift).
+    var correlationFrames: [CorrelationFrame] = []
+    /// The enclosing FROM scope the next SELECT core may refer to: set for a subquery's body only.
+    var captureScope: Scope? = nil
+    /// The outer references of the subquery body bound last.
+    var capturedReferences: [OuterReference] = []
     private var collector: Collector? = nil
     private var whereClause = "WHERE"
     /// Select-list aliases usable by GROUP BY, HAVING, ORDER BY and WHERE when no column has the name.
@@ -92,6 +98,9 @@ public final class Binder {
     // MARK: SELECT
 
     func bindSelect(_ s: SelectStatement) throws(SQLError) -> (plan: LogicalPlan, scope: Scope) {
+        // Only a subquery body's own core may refer to the enclosing query: not its CTEs, not the arms of a UNION.
+        let capture = captureScope
+        captureScope = nil
         cteScopes.append([:])
         defer { cteScopes.removeLast() }
         for cte in s.ctes {
@@ -99,6 +108,7 @@ public final class Binder {
             cteScopes[cteScopes.count - 1][cte.name.lowercased()] = plan
         }
         if s.setOperations.isEmpty {
+            captureScope = capture
             return try bindCore(s.core, orderBy: s.orderBy, orderByAll: s.orderByAll, limit: s.limit, offset: s.offset)
         }
         var (plan, scope) = try bindCore(s.core, orderBy: [], limit: nil, offset: nil)
@@ -183,11 +193,22 @@ public final class Binder {
     ) throws(SQLError) -> (plan: LogicalPlan, scope: Scope) {
         var plan: LogicalPlan
         var scope: Scope
+        let capture = captureScope
+        captureScope = nil
+        // Subqueries in FROM (ON conditions) cannot correlate: a frame that accepts no joins while FROM is bound.
+        correlationFrames.append(CorrelationFrame(outer: nil, fromWidth: 0))
+        correlationFrames[correlationFrames.count - 1].accepting = false
         if let from = core.from {
             (plan, scope) = try bindTableRef(from)
         } else {
             plan = .values(rows: [[]], schema: Schema([]))
             scope = Scope(columns: [])
+        }
+        let frame = CorrelationFrame(outer: capture, fromWidth: scope.columns.count)
+        correlationFrames[correlationFrames.count - 1] = frame
+        defer {
+            correlationFrames.removeLast()
+            if frame.outer != nil { capturedReferences = frame.outerReferences }
         }
         let savedAliases = aliases
         let savedCollector = collector
@@ -222,6 +243,7 @@ public final class Binder {
         for it in items where it.ast != nil { aliases[it.name.lowercased()] = it.expr }
 
         // WHERE: no aggregates, no windows; select aliases allowed.
+        var wherePredicate: BoundExpr? = nil
         if let w = core.whereClause {
             collector = Collector(aggregates: false, windows: false)
             whereClause = "WHERE"
@@ -230,8 +252,12 @@ public final class Binder {
             if pred.contains(where: { if case .aggregateSlot = $0 { return true } else { return false } }) {
                 throw SQLError(.binder, "WHERE clause cannot contain aggregates!", at: w.location)
             }
-            plan = .filter(plan, pred)
+            wherePredicate = pred
         }
+        // The joins of correlated subqueries in the select list and WHERE come before the WHERE filter.
+        frame.accepting = false
+        applyCorrelationJoins(frame, &plan, &scope)
+        if let wherePredicate { plan = .filter(plan, wherePredicate) }
 
         // GROUP BY: positions, select aliases, or expressions over the input.
         var groups: [BoundExpr] = []
@@ -597,7 +623,8 @@ public final class Binder {
             return negated ? .not(any) : any
         case .inSubquery(let x, let q, let negated, let at):
             let bx = try bindExpr(x, scope)
-            var sub = try bindSubquery(q, scope, at: at)
+            var (sub, refs) = try bindSubquery(q, scope, at: at)
+            if !refs.isEmpty { _ = try unnest(sub, refs, kind: .inList, at: at) }
             guard sub.schema.count == 1 else {
                 throw SQLError(.binder, "Subquery returns \(sub.schema.count) columns - expected 1", at: at)
             }
@@ -609,14 +636,15 @@ public final class Binder {
             let e: BoundExpr = .function(.inSubquery, [try coerce(bx, to: t, at: at), .subquery(SubqueryPlan(plan: sub, kind: .inList), t)], .boolean)
             return negated ? .not(e) : e
         case .subquery(let q, let at):
-            let sub = try bindSubquery(q, scope, at: at)
+            let (sub, refs) = try bindSubquery(q, scope, at: at)
             guard sub.schema.count == 1 else {
                 throw SQLError(.binder, "Subquery returns \(sub.schema.count) columns - expected 1", at: at)
             }
+            if !refs.isEmpty { return try unnest(sub, refs, kind: .scalar, at: at) }
             return .subquery(SubqueryPlan(plan: sub, kind: .scalar), sub.schema[0].type)
         case .exists(let q, let negated, let at):
-            let sub = try bindSubquery(q, scope, at: at)
-            let e: BoundExpr = .subquery(SubqueryPlan(plan: sub, kind: .exists), .boolean)
+            let (sub, refs) = try bindSubquery(q, scope, at: at)
+            let e: BoundExpr = refs.isEmpty ? .subquery(SubqueryPlan(plan: sub, kind: .exists), .boolean) : try unnest(sub, refs, kind: .exists, at: at)
             return negated ? .not(e) : e
         case .isNull(let x, let negated, _):
             return .isNull(try bindExpr(x, scope), negated: negated)
@@ -658,7 +686,8 @@ public final class Binder {
         return escaped
     }
 
-    private func bindSubquery(_ q: SelectStatement, _ scope: Scope, at: SourceLocation) throws(SQLError) -> LogicalPlan {
+    /// A subquery's plan and its references to `scope`, the enclosing query's FROM (empty when uncorrelated).
+    private func bindSubquery(_ q: SelectStatement, _ scope: Scope, at: SourceLocation) throws(SQLError) -> (plan: LogicalPlan, refs: [OuterReference]) {
         let saved = (aliases, collector, whereClause)
         outerScopes.append(scope)
         defer {
@@ -666,7 +695,12 @@ public final class Binder {
             (aliases, collector, whereClause) = saved
         }
         collector = nil
-        return try bindSelect(q).plan
+        captureScope = scope
+        capturedReferences = []
+        let plan = try bindSelect(q).plan
+        let refs = capturedReferences
+        capturedReferences = []
+        return (plan, refs)
     }
 
     private func negateValue(_ v: Value) -> Value {
@@ -698,8 +732,9 @@ public final class Binder {
         }
         if parts.count == 1, ["current_timestamp", "now"].contains(name) { return .function(.now, [], .timestamp) }
         if parts.count == 1, name == "current_date" { return .cast(.function(.now, [], .timestamp), .date) }
+        if let marker = try outerReference(parts, at: at) { return marker }
         for outer in outerScopes where outer.columns.contains(where: { $0.name.lowercased() == name }) {
-            throw SQLError(.unsupported, "correlated subqueries are not supported yet: \"\(parts.joined(separator: "."))\" refers to the outer query", at: at)
+            throw SQLError(.unsupported, "\"\(parts.joined(separator: "."))\" refers to a query that encloses this subquery's own enclosing query, or is used in a derived table or a UNION; only the immediately enclosing query's columns can be referred to", at: at)
         }
         if let qualifier, !scope.columns.contains(where: { $0.qualifier?.lowercased() == qualifier }) {
             throw SQLError(.binder, "Referenced table \"\(parts[parts.count - 2])\" not found!", at: at,

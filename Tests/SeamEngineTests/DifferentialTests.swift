@@ -130,6 +130,8 @@ import Testing
         "SELECT cust, amount::DOUBLE / qty, amount * qty, qty * 2 + 1, cast(amount AS BIGINT) FROM ev WHERE amount IS NOT NULL AND id % 101 = 0",
         "SELECT ts::DATE AS day, ch, count(*), count(DISTINCT cust), min(ts::DATE + 7), max(DATE '2025-01-01' - ts::DATE) FROM ev GROUP BY 1, 2",
         "SELECT cust, max(ts)::DATE - min(ts)::DATE AS span, min(ts::DATE) FILTER (WHERE et = 'purchase') FROM ev WHERE ts >= DATE '2024-02-01' GROUP BY cust",
+        "SELECT cu.cust, cu.tier FROM cu WHERE EXISTS (SELECT 1 FROM ev WHERE ev.cust = cu.cust AND ev.et = 'purchase') AND NOT EXISTS (SELECT 1 FROM ev WHERE ev.cust = cu.cust AND ev.et = 'return')",
+        "SELECT cu.cust, (SELECT count(*) FROM ev WHERE ev.cust = cu.cust AND ev.ch = 'web') AS web, (SELECT sum(amount) FROM ev WHERE ev.cust = cu.cust) AS spend FROM cu WHERE (SELECT max(ts) FROM ev WHERE ev.cust = cu.cust) >= TIMESTAMP '2024-03-01'",
     ]
 
     @Test func sameAnswersAsDuckDB() throws {

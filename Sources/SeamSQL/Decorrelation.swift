@@ -1,0 +1,193 @@
+public import SeamColumnar
+
+/// Correlated subqueries, by rewriting them into joins (the "unnesting" of Neumann and Kemper, in its common case).
+///
+/// A subquery in a SELECT's select list or WHERE may refer to the enclosing query's columns in equality conjuncts of
+/// its WHERE (`e.customer_id = c.customer_id`). Such a subquery is computed once for every value of its inner keys:
+/// `EXISTS` becomes the distinct inner keys, a scalar aggregate becomes the aggregate grouped by the inner keys. The
+/// enclosing FROM gets a LEFT JOIN to that keyed result on the outer keys, and the subquery's place in the expression
+/// reads the joined columns. A key with no inner rows finds no partner: `EXISTS` is false there and an aggregate takes
+/// its value over no rows (`count` 0, the others NULL), as DuckDB answers. The keyed results have one row per key, so
+/// the join multiplies nothing.
+///
+/// While a subquery's body is bound, a reference to the enclosing query's column becomes a marker column (an index
+/// from `markerBase`) and is recorded; unnesting then finds each marker in a WHERE equality, replaces the conjunct by
+/// a join key, and checks that no marker is left anywhere else.
+struct OuterReference {
+    var outerIndex: Int
+    var type: LogicalType
+    var at: SourceLocation
+}
+
+/// One SELECT level's correlation state.
+final class CorrelationFrame {
+    /// The enclosing query's FROM scope, when this SELECT is the body of a subquery that may refer to it.
+    let outer: Scope?
+    /// References to `outer` met while binding this body (marker k is `outerReferences[k]`).
+    var outerReferences: [OuterReference] = []
+    /// Columns of this SELECT's FROM before any join for a correlated subquery.
+    let fromWidth: Int
+    /// Joins to add to this SELECT's FROM for the correlated subqueries in its select list and WHERE.
+    var joins: [(plan: LogicalPlan, outerKeys: [BoundExpr])] = []
+    /// Subqueries may correlate while the select list and WHERE are bound; later clauses run after the joins.
+    var accepting = true
+
+    init(outer: Scope?, fromWidth: Int) {
+        self.outer = outer
+        self.fromWidth = fromWidth
+    }
+
+    /// The first column the next join's columns take.
+    var nextColumn: Int { fromWidth + joins.reduce(0) { $0 + $1.plan.schema.count } }
+}
+
+extension Binder {
+    static let markerBase = 1 << 24
+
+    static func isMarker(_ e: BoundExpr) -> Bool {
+        if case .column(let i, _) = e { return i >= markerBase }
+        return false
+    }
+
+    /// A marker for the enclosing query's column `name` (qualified by `qualifier`), when the SELECT being bound is a
+    /// subquery body and the name resolves there; nil otherwise.
+    func outerReference(_ parts: [String], at: SourceLocation) throws(SQLError) -> BoundExpr? {
+        guard let frame = correlationFrames.last, let outer = frame.outer else { return nil }
+        let name = parts.last!.lowercased()
+        let qualifier = parts.count >= 2 ? parts[parts.count - 2].lowercased() : nil
+        let matches = outer.columns.indices.filter { i in
+            let c = outer.columns[i]
+            guard c.name.lowercased() == name else { return false }
+            if let qualifier { return c.qualifier?.lowercased() == qualifier }
+            return !c.hiddenUnqualified
+        }
+        guard !matches.isEmpty else { return nil }
+        guard matches.count == 1 else {
+            throw SQLError(.binder, "Ambiguous reference to column name \"\(parts.last!)\" of the outer query", at: at)
+        }
+        let type = outer.columns[matches[0]].type
+        frame.outerReferences.append(OuterReference(outerIndex: matches[0], type: type, at: at))
+        return .column(Self.markerBase + frame.outerReferences.count - 1, type)
+    }
+
+    /// `kind`'s expression for a bound subquery body that referred to the enclosing query: the body is unnested into
+    /// a keyed plan, joined to the enclosing FROM, and the expression reads the joined columns.
+    func unnest(_ body: LogicalPlan, _ refs: [OuterReference], kind: SubqueryPlan.Kind, at: SourceLocation) throws(SQLError) -> BoundExpr {
+        guard let frame = correlationFrames.last, frame.accepting else {
+            throw SQLError(.unsupported, "correlated subqueries are supported in the select list and WHERE, not here", at: refs[0].at)
+        }
+        // Down from the top to the filter holding the references.
+        var above: [LogicalPlan] = []
+        var node = body
+        var found: (input: LogicalPlan, predicate: BoundExpr)? = nil
+        while found == nil {
+            switch node {
+            case .filter(let c, let p) where p.contains(where: Self.isMarker):
+                found = (c, p)
+            case .project(let c, _, _), .aggregate(let c, _, _, _), .distinct(let c):
+                above.append(node)
+                node = c
+            case .sort(let c, _, _) where kind == .exists:
+                node = c  // order does not matter to EXISTS
+            case .limit(let c, let l, 0) where kind == .exists && (l ?? 1) >= 1:
+                node = c  // neither does a LIMIT that keeps a row
+            default:
+                throw unsupportedCorrelation(refs[0].at)
+            }
+        }
+        let (input, predicate) = found!
+        var innerKeys: [BoundExpr] = [], outerKeys: [BoundExpr] = [], rest: [BoundExpr] = []
+        for c in splitConjuncts(predicate) {
+            guard c.contains(where: Self.isMarker) else {
+                rest.append(c)
+                continue
+            }
+            guard case .compare(.equal, let a, let b) = c else { throw unsupportedCorrelation(refs[0].at) }
+            func onlyOuter(_ e: BoundExpr) -> Bool { !e.columnsUsed.isEmpty && e.columnsUsed.allSatisfy { $0 >= Self.markerBase } }
+            let (inner, outerSide): (BoundExpr, BoundExpr)
+            if onlyOuter(b) && !a.contains(where: Self.isMarker) {
+                (inner, outerSide) = (a, b)
+            } else if onlyOuter(a) && !b.contains(where: Self.isMarker) {
+                (inner, outerSide) = (b, a)
+            } else {
+                throw unsupportedCorrelation(refs[0].at)
+            }
+            innerKeys.append(inner)
+            outerKeys.append(outerSide.remapped(Dictionary(uniqueKeysWithValues: refs.indices.map { (Self.markerBase + $0, refs[$0].outerIndex) })))
+        }
+        var filtered = rest.isEmpty ? input : LogicalPlan.filter(input, rest.count == 1 ? rest[0] : .and(rest))
+        let m = innerKeys.count
+        let keyFields = innerKeys.enumerated().map { Field("#key\($0.offset)", $0.element.type) }
+        let base = frame.nextColumn
+        let keyed: LogicalPlan
+        let result: BoundExpr
+        switch kind {
+        case .exists:
+            guard !above.contains(where: { if case .aggregate = $0 { return true } else { return false } }) else {
+                throw SQLError(.unsupported, "a correlated EXISTS over an aggregate is not supported; an aggregate without GROUP BY always returns a row", at: refs[0].at)
+            }
+            // The distinct inner keys, each with a TRUE the outer row finds when its keys match.
+            keyed = .distinct(.project(filtered, innerKeys + [.constant(.boolean(true), .boolean)], Schema(keyFields + [Field("#exists", .boolean)])))
+            result = .isNull(.column(base + m, .boolean), negated: true)
+        case .scalar:
+            // project(aggregate(filter)) with no GROUP BY: the aggregate grouped by the inner keys instead.
+            guard above.count == 2, case .project(_, let exprs, let schema) = above[0], exprs.count == 1,
+                case .aggregate(_, let groups, let aggregates, let aggSchema) = above[1], groups.isEmpty
+            else {
+                throw SQLError(.unsupported, "a correlated scalar subquery must compute one aggregate without GROUP BY, e.g. (SELECT max(x) FROM … WHERE …)", at: refs[0].at)
+            }
+            filtered = .aggregate(filtered, groups: innerKeys, aggregates: aggregates, schema: Schema(keyFields + aggSchema.fields))
+            let shifted = exprs[0].remapped(Dictionary(uniqueKeysWithValues: aggregates.indices.map { ($0, $0 + m) }))
+            keyed = .project(filtered, innerKeys.indices.map { .column($0, innerKeys[$0].type) } + [shifted], Schema(keyFields + schema.fields))
+            // With no inner rows the aggregates take their value over nothing: count 0, the others NULL.
+            let empty = try exprs[0].transformed { e throws(SQLError) -> BoundExpr in
+                guard case .column(let i, let t) = e else { return e }
+                switch aggregates[i].function {
+                case .count, .countStar, .approxCountDistinct: return .constant(.bigint(0), t)
+                default: return .constant(.null, t)
+                }
+            }
+            let value = BoundExpr.column(base + m, exprs[0].type)
+            if empty.columnsUsed.isEmpty, case .constant(.null, _) = empty {
+                result = value
+            } else {
+                result = .caseWhen([WhenClause(condition: .isNull(.column(base, keyFields[0].type), negated: false), result: empty)], otherwise: value, exprs[0].type)
+            }
+        case .inList:
+            throw SQLError(.unsupported, "a correlated IN (subquery) is not supported; write it as EXISTS (… WHERE inner = outer AND …)", at: refs[0].at)
+        }
+        if Self.containsMarker(keyed) { throw unsupportedCorrelation(refs[0].at) }
+        frame.joins.append((keyed, outerKeys))
+        return result
+    }
+
+    private func unsupportedCorrelation(_ at: SourceLocation) -> SQLError {
+        SQLError(.unsupported, "a correlated subquery may use the outer query's columns only in equality conditions of its WHERE, e.g. WHERE e.customer_id = c.customer_id", at: at)
+    }
+
+    /// Adds the joins of `frame` to `plan` (a SELECT's FROM), and their columns, hidden, to `scope`.
+    func applyCorrelationJoins(_ frame: CorrelationFrame, _ plan: inout LogicalPlan, _ scope: inout Scope) {
+        for (keyed, outerKeys) in frame.joins {
+            let rightKeys = outerKeys.indices.map { BoundExpr.column($0, keyed.schema[$0].type) }
+            plan = .join(plan, keyed, .left, leftKeys: outerKeys, rightKeys: rightKeys, residual: nil, schema: Schema(plan.schema.fields + keyed.schema.fields))
+            scope.columns += keyed.schema.fields.map { ScopeColumn(qualifier: nil, name: $0.name, type: $0.type, hiddenUnqualified: true) }
+        }
+    }
+
+    /// Whether any expression of `plan` still holds a marker (an outer reference unnesting could not place).
+    static func containsMarker(_ plan: LogicalPlan) -> Bool {
+        func any(_ es: [BoundExpr]) -> Bool { es.contains { $0.contains(where: isMarker) } }
+        let here: Bool
+        switch plan {
+        case .scan(let s): here = any(s.zoneFilters)
+        case .values, .distinct, .limit, .union: here = false
+        case .filter(_, let p): here = any([p])
+        case .project(_, let es, _): here = any(es)
+        case .aggregate(_, let g, let a, _): here = any(g + a.compactMap(\.argument) + a.compactMap(\.filter))
+        case .window(_, let ws, _): here = any(ws.flatMap { $0.arguments + $0.partitionBy + $0.orderBy.map(\.expr) })
+        case .join(_, _, _, let lk, let rk, let res, _): here = any(lk + rk + (res.map { [$0] } ?? []))
+        case .sort(_, let keys, _): here = any(keys.map(\.expr))
+        }
+        return here || plan.children.contains(where: containsMarker)
+    }
+}
