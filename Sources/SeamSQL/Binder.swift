@@ -19,6 +19,18 @@ struct Scope {
     var columns: [ScopeColumn]
 
     var schema: Schema { Schema(columns.map { Field($0.name, $0.type) }) }
+
+    /// Positions of the columns a reference `[qualifier.]name` (its last two parts) names, ignoring case.
+    func matches(_ parts: [String]) -> [Int] {
+        let name = parts.last!.lowercased()
+        let qualifier = parts.count >= 2 ? parts[parts.count - 2].lowercased() : nil
+        return columns.indices.filter { i in
+            let c = columns[i]
+            guard c.name.lowercased() == name else { return false }
+            if let qualifier { return c.qualifier?.lowercased() == qualifier }
+            return !c.hiddenUnqualified
+        }
+    }
 }
 
 /// Collects aggregates and window calls met while binding the expressions of one SELECT.
@@ -716,12 +728,7 @@ public final class Binder {
     private func resolveColumn(_ parts: [String], _ scope: Scope, at: SourceLocation) throws(SQLError) -> BoundExpr {
         let name = parts.last!.lowercased()
         let qualifier = parts.count >= 2 ? parts[parts.count - 2].lowercased() : nil
-        let matches = scope.columns.indices.filter { i in
-            let c = scope.columns[i]
-            guard c.name.lowercased() == name else { return false }
-            if let qualifier { return c.qualifier?.lowercased() == qualifier }
-            return !c.hiddenUnqualified
-        }
+        let matches = scope.matches(parts)
         if matches.count == 1 { return .column(matches[0], scope.columns[matches[0]].type) }
         if matches.count > 1 {
             let qs = matches.compactMap { scope.columns[$0].qualifier }.map { "\($0).\(parts.last!)" }

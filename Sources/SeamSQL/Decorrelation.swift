@@ -53,14 +53,7 @@ extension Binder {
     /// subquery body and the name resolves there; nil otherwise.
     func outerReference(_ parts: [String], at: SourceLocation) throws(SQLError) -> BoundExpr? {
         guard let frame = correlationFrames.last, let outer = frame.outer else { return nil }
-        let name = parts.last!.lowercased()
-        let qualifier = parts.count >= 2 ? parts[parts.count - 2].lowercased() : nil
-        let matches = outer.columns.indices.filter { i in
-            let c = outer.columns[i]
-            guard c.name.lowercased() == name else { return false }
-            if let qualifier { return c.qualifier?.lowercased() == qualifier }
-            return !c.hiddenUnqualified
-        }
+        let matches = outer.matches(parts)
         guard !matches.isEmpty else { return nil }
         guard matches.count == 1 else {
             throw SQLError(.binder, "Ambiguous reference to column name \"\(parts.last!)\" of the outer query", at: at)
