@@ -1,4 +1,4 @@
-import SeamColumnar
+@testable import SeamColumnar
 import SeamTestSupport
 import Testing
 
@@ -70,5 +70,34 @@ import Testing
         for t in LogicalType.allCases { #expect(LogicalType(sqlName: t.description) == t) }
         #expect(LogicalType(sqlName: "decimal(18, 2)") == .decimal)
         #expect(LogicalType(sqlName: "blob") == nil)
+    }
+}
+
+/// Buffers past `LargePages.threshold` live in their own mappings, which are kept for reuse when freed: a reused
+/// mapping must read as zeros again, like a fresh one.
+@Suite struct LargeBufferTests {
+    @Test func largeBuffersAreZeroedFilledAndReusedClean() {
+        Buffer.keepFreedLargeBuffers()
+        let n = LargePages.threshold + 12_345
+        func allBytes(_ b: Buffer, equal v: UInt8) -> Bool { b.bytes.allSatisfy { $0 == v } }
+        do {
+            let first = Buffer(byteCount: n) { raw in
+                #expect(raw.allSatisfy { $0 == 0 }, "a fresh large buffer reads as zeros")
+                raw.initializeMemory(as: UInt8.self, repeating: 0xAB)
+            }
+            #expect(Int(bitPattern: first.base) % Buffer.alignment == 0)
+            #expect(allBytes(first, equal: 0xAB))
+        }
+        if LargePages.cacheLimit >= n + LargePages.hugePage * 2 {
+            #expect(LargePages.cachedBytes > 0, "the freed mapping is kept for reuse")
+        }
+        // Buffers freed concurrently by other tests may be reused here too; every one must come back zeroed.
+        for _ in 0..<3 {
+            let again = Buffer(byteCount: n) { raw in
+                #expect(raw.allSatisfy { $0 == 0 }, "a reused large buffer reads as zeros")
+                raw[n - 1] = 7
+            }
+            #expect(again.bytes[n - 1] == 7 && again.bytes[0] == 0)
+        }
     }
 }
