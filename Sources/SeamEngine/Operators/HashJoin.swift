@@ -24,7 +24,7 @@ extension Executor {
     func buildJoin(_ right: LogicalPlan, _ keys: [BoundExpr], _ path: String) throws -> JoinBuild {
         let batches = try collect(right, path)
         let types = right.schema.fields.map(\.type)
-        let all = concatBatches(batches, types)
+        let all = try concatBatches(batches, types, executor: self)
         var table = KeyTable()
         var head: [Int32] = []
         var next = [Int32](repeating: -1, count: all.count)

@@ -240,9 +240,19 @@ struct SortEntry {
 }
 
 /// Concatenates batches into one (same column types).
-func concatBatches(_ batches: [Batch], _ types: [LogicalType]) -> Batch {
+func concatBatches(_ batches: [Batch], _ types: [LogicalType], executor: Executor? = nil) throws -> Batch {
     if batches.count == 1 { return batches[0] }
-    return Batch(columns: types.indices.map { c in Gather.concat(batches.map { $0.columns[c] }, type: types[c]) }, count: batches.reduce(0) { $0 + $1.count })
+    let count = batches.reduce(0) { $0 + $1.count }
+    guard let executor, types.count > 1, count >= 1 << 16 else {
+        return Batch(columns: types.indices.map { c in Gather.concat(batches.map { $0.columns[c] }, type: types[c]) }, count: count)
+    }
+    // Columns are independent copies: one per worker at a time (a window's input is gigabytes at 100M rows).
+    let columns = Mutex<[Int: ColumnVector]>([:])
+    try parallelFor(types.count, threads: executor.threads, token: executor.token) { _, c in
+        let v = Gather.concat(batches.map { $0.columns[c] }, type: types[c])
+        columns.withLock { $0[c] = v }
+    }
+    return Batch(columns: columns.withLock { m in types.indices.map { m[$0]! } }, count: count)
 }
 
 /// Splits rows into batches of at most `size` rows, gathered in `order`.
@@ -278,7 +288,7 @@ struct SortOperator {
             batches = try executor.collect(child, path)
         }
         if batches.isEmpty { return [] }
-        let all = concatBatches(batches, types)
+        let all = try concatBatches(batches, types, executor: executor)
         return [try sorted(all, limit: limit)].flatMap { b in b.count > (1 << 16) ? gatherBatches(b, (0..<b.count).map { Int32($0) }) : [b] }
     }
 

@@ -1,6 +1,7 @@
 import SeamColumnar
 import SeamKernels
 import SeamSQL
+import Synchronization
 
 /// Window functions with the default frame: the input is sorted by (PARTITION BY, ORDER BY) per call, each
 /// partition is walked once, and results are written back in input order.
@@ -11,7 +12,7 @@ struct WindowOperator {
     func run(_ child: LogicalPlan, _ path: String) throws -> [Batch] {
         let types = child.schema.fields.map(\.type)
         let batches = try executor.collect(child, path)
-        let all = batches.isEmpty ? Batch(columns: types.map { Vectors.constant(.null, $0, 0) }, count: 0) : concatBatches(batches, types)
+        let all = batches.isEmpty ? Batch(columns: types.map { Vectors.constant(.null, $0, 0) }, count: 0) : try concatBatches(batches, types, executor: executor)
         // Per call: the order (4 bytes a row, shared by calls with one sort) and the results (up to 12 bytes a row).
         try executor.memory.reserve(all.count * 16 * max(calls.count, 1))
         var extra: [ColumnVector] = []
@@ -96,7 +97,7 @@ struct WindowOperator {
         case .function(.percentRank), .function(.cumeDist):
             return ColumnVector(type: .double, count: n, values: Buffer(copying: doubles))
         case .function(.lag), .function(.lead), .function(.firstValue), .function(.lastValue), .aggregate(.min), .aggregate(.max), .aggregate(.anyValue):
-            return pickValues(args[0], pick, defaultValue: args.count == 3 ? args[2] : nil, call.type)
+            return try pickValues(args[0], pick, defaultValue: args.count == 3 ? args[2] : nil, call.type)
         case .aggregate(.count), .aggregate(.countStar):
             return ColumnVector(type: .bigint, count: n, values: Buffer(copying: ints))
         case .aggregate(.sum):
@@ -114,7 +115,7 @@ struct WindowOperator {
     /// Row `i` takes `arg[pick[i]]`; -1 is NULL and -2 the default (lag/lead's third argument). Fixed-width and
     /// dictionary-form arguments are picked in one pass into the result (values or codes, and validity); plain text
     /// is gathered.
-    private func pickValues(_ arg: ColumnVector, _ pick: [Int32], defaultValue: ColumnVector?, _ t: LogicalType) -> ColumnVector {
+    private func pickValues(_ arg: ColumnVector, _ pick: [Int32], defaultValue: ColumnVector?, _ t: LogicalType) throws -> ColumnVector {
         let n = pick.count
         if n == 0 || arg.count == 0 {
             let nulls = Vectors.constant(.null, t, n)
@@ -122,36 +123,49 @@ struct WindowOperator {
                 Pick.rows([nulls, d.count == n ? d : Vectors.constant(d.value(at: 0), t, n)], pick.map { $0 == -2 ? 1 : 0 }, t, n)
             } ?? nulls
         }
-        let argValidity = Vectors.validity(arg)
-        var anyNull = false
-        let validity = Buffer(byteCount: Bitmap.wordCount(n) * 8) { raw in
-            let out = raw.bindMemory(to: UInt64.self)
-            pick.withUnsafeBufferPointer { pick in
-                for i in 0..<n {
-                    let p = pick[i]
-                    let valid: Bool = p >= 0 && Vectors.isValid(argValidity, Int(p))
-                    out[i >> 6] |= UInt64(valid ? 1 : 0) << UInt64(i & 63)
-                    anyNull = anyNull || !valid
+        let argValidity = UncheckedSendable(value: Vectors.validity(arg))
+        // Ranges of rows, whole validity words each, picked on every worker.
+        let piece = 1 << 20
+        let pieces = (n + piece - 1) / piece
+        let nulls = Atomic<Int>(0)
+        let validity = try pick.withUnsafeBufferPointer { pickBuffer in
+            let pick = UncheckedSendable(value: pickBuffer)
+            return try Buffer(byteCount: Bitmap.wordCount(n) * 8) { raw in
+                let out = UncheckedSendable(value: raw.bindMemory(to: UInt64.self))
+                try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
+                    var missing = 0
+                    for i in k * piece..<min(n, (k + 1) * piece) {
+                        let p = pick.value[i]
+                        let valid: Bool = p >= 0 && Vectors.isValid(argValidity.value, Int(p))
+                        out.value[i >> 6] |= UInt64(valid ? 1 : 0) << UInt64(i & 63)
+                        missing &+= valid ? 0 : 1
+                    }
+                    nulls.add(missing, ordering: .relaxed)
                 }
             }
         }
-        func picked<T>(_ src: UnsafePointer<T>) -> Buffer {
-            Buffer(byteCount: n * MemoryLayout<T>.stride) { raw in
-                let out = raw.bindMemory(to: T.self)
-                pick.withUnsafeBufferPointer { pick in
-                    for i in 0..<n { out[i] = src[Int(max(pick[i], 0))] }
+        let anyNull = nulls.load(ordering: .relaxed) > 0
+        func picked<T>(_ src: UnsafePointer<T>) throws -> Buffer {
+            let src = UncheckedSendable(value: src)
+            return try pick.withUnsafeBufferPointer { pickBuffer in
+                let pick = UncheckedSendable(value: pickBuffer)
+                return try Buffer(byteCount: n * MemoryLayout<T>.stride) { raw in
+                    let out = UncheckedSendable(value: raw.bindMemory(to: T.self))
+                    try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
+                        for i in k * piece..<min(n, (k + 1) * piece) { out.value[i] = src.value[Int(max(pick.value[i], 0))] }
+                    }
                 }
             }
         }
         let gathered: ColumnVector
         if let d = arg.dictionary {
-            gathered = ColumnVector(codes: picked(d.codePointer), entries: d.entries, count: n, validity: anyNull ? validity : nil)
+            gathered = ColumnVector(codes: try picked(d.codePointer), entries: d.entries, count: n, validity: anyNull ? validity : nil)
         } else if let width = arg.type.physical.width {
             let values: Buffer
             switch width {
-            case 1: values = picked(Vectors.pointer(arg, UInt8.self))
-            case 4: values = picked(Vectors.pointer(arg, UInt32.self))
-            default: values = picked(Vectors.pointer(arg, UInt64.self))
+            case 1: values = try picked(Vectors.pointer(arg, UInt8.self))
+            case 4: values = try picked(Vectors.pointer(arg, UInt32.self))
+            default: values = try picked(Vectors.pointer(arg, UInt64.self))
             }
             gathered = ColumnVector(type: arg.type, count: n, values: values, validity: anyNull ? validity : nil)
         } else {
