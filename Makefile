@@ -46,6 +46,11 @@ demo: build
 	$(SEAM) sql --store $(STORE) "SELECT customer_id, ts, amount, sum(amount) OVER (PARTITION BY customer_id ORDER BY ts \
 		RANGE BETWEEN INTERVAL 30 DAY PRECEDING AND CURRENT ROW) AS spend_30_days FROM events \
 		WHERE event_type = 'purchase' AND customer_id IS NOT NULL ORDER BY spend_30_days DESC, customer_id, ts LIMIT 5"
+	$(SEAM) sql --store $(STORE) "SELECT c.customer_id, c.email, (SELECT max(e.ts)::DATE FROM events e \
+		WHERE e.customer_id = c.customer_id AND e.event_type = 'purchase') AS last_purchase_day FROM customers c \
+		WHERE EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND e.event_type = 'add_to_cart') \
+		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND e.event_type = 'return') \
+		AND c.consent_email ORDER BY last_purchase_day DESC NULLS LAST, c.customer_id LIMIT 5"
 	@echo; echo "== the quarantine"
 	$(SEAM) quarantine list --store $(STORE) --limit 1
 	@echo
