@@ -124,8 +124,8 @@ struct WindowOperator {
             } ?? nulls
         }
         let argValidity = UncheckedSendable(value: Vectors.validity(arg))
-        // Ranges of rows, whole validity words each, picked on every worker.
-        let piece = 1 << 20
+        // Ranges of rows, whole validity words each, a few per worker, picked on every worker.
+        let piece = max(1024, (n / max(1, executor.threads * 4) + 63) & ~63)
         let pieces = (n + piece - 1) / piece
         let nulls = Atomic<Int>(0)
         let validity = try pick.withUnsafeBufferPointer { pickBuffer in
