@@ -176,4 +176,23 @@ import Testing
             [.integer(4), .bigint(2), .null], [.integer(5), .bigint(2), .integer(1)], [.integer(6), .bigint(1), .integer(4)],
         ])
     }
+
+    /// Rows of a partition keep their input order where ORDER BY does not decide (here there is none), also when
+    /// the counting sort by the partition key runs on several workers, each placing a range of the rows.
+    @Test(arguments: [1, 2])
+    func partitionsKeepInputOrderAcrossWorkers(threads: Int) throws {
+        let schema = Schema([Field("id", .integer), Field("k", .integer)])
+        let rows: [[Value]] = (0..<20_000).map { i in [.integer(Int32(i)), .integer(Int32(i % 37))] }
+        let store = try EngineFixture.store(table: "o", schema: schema, rows: rows, blockRows: 1024)
+        let engine = QueryEngine(store: store, options: QueryOptions(threads: threads))
+        let got = try engine.query("SELECT id, row_number() OVER (PARTITION BY k) FROM o").rows
+        #expect(got.count == rows.count)
+        for row in got {
+            guard case .integer(let id) = row[0], case .bigint(let rn) = row[1] else {
+                Issue.record("unexpected row \(row)")
+                return
+            }
+            #expect(rn == Int64(id / 37) + 1, "row \(id)")
+        }
+    }
 }

@@ -56,7 +56,7 @@ struct WindowOperator {
         if let done = sorts[spec] {
             order = done
         } else {
-            order = WindowOrder(parts: parts, partCmp: partCmp, orderCmp: orderCmp, orderBy: call.orderBy, n: n, executor: executor)
+            order = try WindowOrder(parts: parts, partCmp: partCmp, orderCmp: orderCmp, orderBy: call.orderBy, n: n, executor: executor)
             sorts[spec] = order
         }
         // Results by input row: ints/doubles, or a gather index into the argument (-1 = NULL, -2 = default); only
@@ -606,8 +606,8 @@ struct WindowOrder {
     /// Start position of each partition in `sorted`, then `n`.
     var starts: [Int]
 
-    init(parts: [ColumnVector], partCmp: RowComparator, orderCmp: RowComparator, orderBy: [SortKey], n: Int, executor: Executor) {
-        if let dense = WindowOrder.byDenseKey(parts, n) {
+    init(parts: [ColumnVector], partCmp: RowComparator, orderCmp: RowComparator, orderBy: [SortKey], n: Int, executor: Executor) throws {
+        if let dense = try WindowOrder.byDenseKey(parts, n, executor: executor) {
             self = dense
             sortPartitions(orderCmp, executor: executor)
             return
@@ -629,7 +629,11 @@ struct WindowOrder {
 
     /// Partitions by a counting sort over one INTEGER or BIGINT key whose values span at most a few times the row
     /// count; NULL keys form the first partition. Nil for other keys.
-    static func byDenseKey(_ parts: [ColumnVector], _ n: Int) -> WindowOrder? {
+    ///
+    /// Workers each count, then place, a contiguous range of rows; a range's rows of a key go after the earlier
+    /// ranges' rows of that key, so the order within a partition stays the input order. Each worker has its own
+    /// counters (4 bytes a slot), so only keys spanning at most half the row count use more than one.
+    static func byDenseKey(_ parts: [ColumnVector], _ n: Int, executor: Executor) throws -> WindowOrder? {
         guard parts.count == 1, parts[0].type.physical == .int32 || parts[0].type.physical == .int64 else { return nil }
         let key = parts[0]
         guard let (lo, hi) = DenseKeys.range(key) else { return WindowOrder(sorted: (0..<n).map { Int32($0) }, starts: n > 0 ? [0, n] : [0]) }
@@ -638,31 +642,48 @@ struct WindowOrder {
         guard !overflow, span < max(Int64(n) * 4, 1 << 16), span < 1 << 26 else { return nil }
         // Slot 0 holds NULL keys, slot v - lo + 1 the key v.
         let slots = Int(span) + 2
-        var next = [Int32](repeating: 0, count: slots + 1)
-        let validity = Vectors.validity(key)
-        func slotOf<T: FixedWidthInteger>(_ p: UnsafePointer<T>, _ i: Int) -> Int {
-            Vectors.isValid(validity, i) ? Int(Int64(p[i]) &- lo) &+ 1 : 0
-        }
+        let workers = slots <= n / 2 ? max(1, min(executor.threads, n >> 11)) : 1
+        let rowsPerWorker = (n + workers - 1) / workers
+        let validity = UncheckedSendable(value: Vectors.validity(key))
+        // counters[w * slots + s]: worker w's count of slot s, then where its next row of slot s goes.
+        var counters = [Int32](repeating: 0, count: workers * slots)
         var sorted = [Int32](repeating: 0, count: n)
         var starts: [Int] = []
-        func place<T: FixedWidthInteger>(_: T.Type) {
-            let p = Vectors.pointer(key, T.self)
-            next.withUnsafeMutableBufferPointer { next in
-                for i in 0..<n { next[slotOf(p, i) &+ 1] &+= 1 }
-                for s in 0..<slots {
-                    if next[s + 1] > 0 { starts.append(Int(next[s])) }
-                    next[s + 1] &+= next[s]
+        func place<T: FixedWidthInteger>(_: T.Type) throws {
+            let p = UncheckedSendable(value: Vectors.pointer(key, T.self))
+            @inline(__always) func slotOf(_ i: Int) -> Int {
+                Vectors.isValid(validity.value, i) ? Int(Int64(p.value[i]) &- lo) &+ 1 : 0
+            }
+            try counters.withUnsafeMutableBufferPointer { counterBuffer in
+                let counters = UncheckedSendable(value: counterBuffer)
+                try parallelFor(workers, threads: workers, token: executor.token) { _, w in
+                    let mine = counters.value.baseAddress! + w * slots
+                    for i in w * rowsPerWorker..<min(n, (w + 1) * rowsPerWorker) { mine[slotOf(i)] &+= 1 }
                 }
-                sorted.withUnsafeMutableBufferPointer { out in
-                    for i in 0..<n {
-                        let s = slotOf(p, i)
-                        out[Int(next[s])] = Int32(truncatingIfNeeded: i)
-                        next[s] &+= 1
+                var next: Int32 = 0
+                for s in 0..<slots {
+                    let first = next
+                    for w in 0..<workers {
+                        let c = counters.value[w * slots + s]
+                        counters.value[w * slots + s] = next
+                        next &+= c
+                    }
+                    if next > first { starts.append(Int(first)) }
+                }
+                try sorted.withUnsafeMutableBufferPointer { outBuffer in
+                    let out = UncheckedSendable(value: outBuffer)
+                    try parallelFor(workers, threads: workers, token: executor.token) { _, w in
+                        let mine = counters.value.baseAddress! + w * slots
+                        for i in w * rowsPerWorker..<min(n, (w + 1) * rowsPerWorker) {
+                            let s = slotOf(i)
+                            out.value[Int(mine[s])] = Int32(truncatingIfNeeded: i)
+                            mine[s] &+= 1
+                        }
                     }
                 }
             }
         }
-        if key.type.physical == .int32 { place(Int32.self) } else { place(Int64.self) }
+        if key.type.physical == .int32 { try place(Int32.self) } else { try place(Int64.self) }
         starts.append(n)
         return WindowOrder(sorted: sorted, starts: starts)
     }
