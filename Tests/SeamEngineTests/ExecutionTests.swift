@@ -53,6 +53,18 @@ import Testing
         }
     }
 
+    /// A breaker's input concatenated into one batch is held twice for a moment (the batches and the copy): a sort
+    /// whose input fits the limit once but not twice fails before making the copy, and runs with room for both.
+    @Test func concatenatingAnInputCountsTheCopy() throws {
+        let rows: [[Value]] = (0..<200_000).map { [.bigint(Int64($0)), .integer(Int32($0 % 3))] }
+        let store = try EngineFixture.store(table: "m", schema: Schema([Field("v", .bigint), Field("g", .integer)]), rows: rows, blockRows: 8192)
+        let q = "SELECT v, g FROM m ORDER BY g, v DESC"
+        #expect {
+            try QueryEngine(store: store, options: QueryOptions(threads: 2, memoryLimit: 4 << 20)).query(q)
+        } throws: { e in (e as? SQLError)?.message.contains("Out of Memory Error") == true }
+        #expect(try QueryEngine(store: store, options: QueryOptions(threads: 2, memoryLimit: 16 << 20)).query(q).rows.count == rows.count)
+    }
+
     @Test(arguments: [1, 2, 3])
     func threadCountDoesNotChangeAnswers(threads: Int) throws {
         let store = try EngineFixture.store(blockRows: 2)

@@ -243,6 +243,8 @@ struct SortEntry {
 func concatBatches(_ batches: [Batch], _ types: [LogicalType], executor: Executor? = nil) throws -> Batch {
     if batches.count == 1 { return batches[0] }
     let count = batches.reduce(0) { $0 + $1.count }
+    // The copy is held next to the batches until they are released: the query's peak is both.
+    try executor?.memory.reserve(batches.reduce(0) { $0 + $1.byteCount })
     guard let executor, types.count > 1, count >= 1 << 16 else {
         return Batch(columns: types.indices.map { c in Gather.concat(batches.map { $0.columns[c] }, type: types[c]) }, count: count)
     }
