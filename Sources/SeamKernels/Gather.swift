@@ -97,6 +97,41 @@ extension Gather {
         return Chunk(schema: schema, columns: schema.fields.indices.map { c in concat(parts.map { $0.columns[c] }, type: schema[c].type) })
     }
 
+    /// The distinct texts of several dictionaries' entries (NULL once, if any), and for each entry of each
+    /// dictionary in turn its position among them.
+    static func mergedEntries(_ dictionaries: [ColumnVector]) -> (entries: ColumnVector, remap: [UInt32]) {
+        var ids: [[UInt8]: UInt32] = [:]
+        var nullID: UInt32? = nil
+        var builder = ColumnBuilder(.varchar, capacity: 0)
+        var next: UInt32 = 0
+        var remap: [UInt32] = []
+        remap.reserveCapacity(dictionaries.reduce(0) { $0 + $1.count })
+        for d in dictionaries {
+            for k in 0..<d.count {
+                if d.isNull(k) {
+                    if nullID == nil {
+                        nullID = next
+                        next += 1
+                        builder.appendNull()
+                    }
+                    remap.append(nullID!)
+                    continue
+                }
+                let text = d.stringBytes(k)
+                let key = Array(text)
+                if let id = ids[key] {
+                    remap.append(id)
+                } else {
+                    ids[key] = next
+                    remap.append(next)
+                    next += 1
+                    builder.append(utf8: text)
+                }
+            }
+        }
+        return (builder.finish(), remap)
+    }
+
     public static func concat(_ parts: [ColumnVector], type: LogicalType) -> ColumnVector {
         precondition(parts.allSatisfy { $0.type == type }, "concat of mixed types")
         let n = parts.reduce(0) { $0 + $1.count }
@@ -110,18 +145,23 @@ extension Gather {
             }
         } : nil
         if type == .varchar, parts.count > 1, parts.allSatisfy({ $0.dictionary != nil }) {
-            // Dictionary parts stay in dictionary form: their entries one after another, codes shifted to match.
+            // Dictionary parts stay in dictionary form, with one entry per distinct text: every scan batch has its
+            // own dictionary of the same few values, and an expression over the result looks at each entry of it
+            // (a window's 66M-row input had thousands of copies of three event types).
             let forms = parts.map { $0.dictionary! }
-            let entries = concat(forms.map(\.entries), type: .varchar)
-            let codes = Buffer(byteCount: n * 4) { raw in
-                let out = raw.bindMemory(to: UInt32.self)
-                var at = 0
-                var base: UInt32 = 0
-                for (p, f) in zip(parts, forms) {
-                    let c = f.codePointer
-                    for r in 0..<p.count { out[at + r] = c[r] &+ base }
-                    at += p.count
-                    base &+= UInt32(f.entries.count)
+            let (entries, remap) = mergedEntries(forms.map(\.entries))
+            let codes = remap.withUnsafeBufferPointer { remap in
+                Buffer(byteCount: n * 4) { raw in
+                    let out = raw.bindMemory(to: UInt32.self)
+                    var at = 0
+                    var base = 0
+                    for (p, f) in zip(parts, forms) {
+                        let c = f.codePointer
+                        let map = remap.baseAddress! + base
+                        for r in 0..<p.count { out[at + r] = map[Int(c[r])] }
+                        at += p.count
+                        base += f.entries.count
+                    }
                 }
             }
             return ColumnVector(codes: codes, entries: entries, count: n, validity: validity)

@@ -56,6 +56,29 @@ import Testing
         }
     }
 
+    /// Dictionary parts concatenate into one dictionary with each text once (NULL entries too), and every row keeps
+    /// its value; row validity carries over.
+    @Test func concatenatedDictionariesKeepEachTextOnce() {
+        func dictionary(_ texts: [String?], _ codes: [UInt32], nullRows: Set<Int> = []) -> ColumnVector {
+            var b = ColumnBuilder(.varchar, capacity: texts.count)
+            for t in texts { b.append(string: t) }
+            let codeBuffer = Buffer(copying: codes)
+            let validity: Buffer? = nullRows.isEmpty ? nil : Buffer(byteCount: Bitmap.wordCount(codes.count) * 8) { raw in
+                let words = raw.bindMemory(to: UInt64.self)
+                for r in 0..<codes.count where !nullRows.contains(r) { words[r >> 6] |= 1 << UInt64(r & 63) }
+            }
+            return ColumnVector(codes: codeBuffer, entries: b.finish(), count: codes.count, validity: validity)
+        }
+        let parts = [
+            dictionary(["view", "cart"], [0, 1, 1, 0]),
+            dictionary(["cart", "buy", nil, "view"], [3, 0, 2, 1, 2], nullRows: [1]),
+            dictionary([nil, "buy"], [1, 0, 1]),
+        ]
+        let all = Gather.concat(parts, type: .varchar)
+        #expect(all.dictionary?.entries.count == 4, "view, cart, buy, NULL")
+        #expect(sameValues(all.allValues, parts.flatMap(\.allValues)))
+    }
+
     @Test func gatherFromPartsEqualsConcatThenGather() {
         var rng = FixtureRandom(seed: 9)
         for type in LogicalType.allCases {
