@@ -706,6 +706,10 @@ struct WindowOrder {
             try? parallelFor(chunks.count, threads: executor.threads, token: executor.token) { _, c in
                 let first = starts[chunks[c].lowerBound], end = starts[chunks[c].upperBound]
                 let rows = UnsafeMutableBufferPointer(rebasing: shared.value[first..<end])
+                if let keys = IntegerOrderKeys(orderCmp) {
+                    for p in chunks[c] { Self.insertionSort(UnsafeMutableBufferPointer(rebasing: shared.value[starts[p]..<starts[p + 1]]), keys) }
+                    return
+                }
                 guard let keys = NormalizedKeys(orderCmp, rows: UnsafeBufferPointer(rows)) else {
                     // Text keys: compare the vectors.
                     for p in chunks[c] {
@@ -738,6 +742,30 @@ struct WindowOrder {
         }
     }
 
+    /// Sorts a partition that is in order or nearly so (time-ordered events whose ties on the time are in no
+    /// particular order) in place by insertion, reading the keys where they are; a partition needing more than a few
+    /// moves a row takes a full sort. Ties keep input order, as the row numbers of a partition rise.
+    private static func insertionSort(_ part: UnsafeMutableBufferPointer<Int32>, _ keys: IntegerOrderKeys) {
+        var budget = 8 * part.count + 64
+        var i = 1
+        while i < part.count {
+            let row = part[i]
+            var j = i
+            while j > 0 && keys.less(row, part[j - 1]) {
+                part[j] = part[j - 1]
+                j -= 1
+                budget -= 1
+            }
+            part[j] = row
+            if budget < 0 {
+                var all = part
+                all.sort { a, b in keys.less(a, b) || (!keys.less(b, a) && a < b) }
+                return
+            }
+            i += 1
+        }
+    }
+
     private static func sortIfNeeded(_ part: UnsafeMutableBufferPointer<Int32>, _ less: (Int32, Int32) -> Bool) {
         var i = 1
         while i < part.count && less(part[i - 1], part[i]) { i += 1 }
@@ -758,5 +786,37 @@ struct WindowOrder {
             first = p + 1
         }
         return out
+    }
+}
+
+/// One or two BIGINT-like ORDER BY keys (BIGINT, TIMESTAMP, DECIMAL) without NULLs, read in place: the common
+/// window order (`ORDER BY ts, event_id`) compared without normalizing keys first.
+struct IntegerOrderKeys {
+    let first: UnsafePointer<Int64>
+    let second: UnsafePointer<Int64>?
+    let firstDescending: Bool
+    let secondDescending: Bool
+
+    init?(_ cmp: RowComparator) {
+        guard (1...2).contains(cmp.keys.count) else { return nil }
+        var pointers: [UnsafePointer<Int64>] = []
+        for k in cmp.keys {
+            guard k.validity == nil, case .ints(let p) = k.column else { return nil }
+            pointers.append(p)
+        }
+        first = pointers[0]
+        second = pointers.count > 1 ? pointers[1] : nil
+        firstDescending = cmp.keys[0].descending
+        secondDescending = cmp.keys.count > 1 && cmp.keys[1].descending
+    }
+
+    @inline(__always)
+    func less(_ a: Int32, _ b: Int32) -> Bool {
+        let x = first[Int(a)], y = first[Int(b)]
+        if x != y { return firstDescending ? x > y : x < y }
+        guard let second else { return false }
+        let u = second[Int(a)], v = second[Int(b)]
+        if u != v { return secondDescending ? u > v : u < v }
+        return false
     }
 }
