@@ -81,7 +81,20 @@ struct WindowOperator {
                         try order.sorted.withUnsafeBufferPointer { sorted in
                             let out = UncheckedSendable(value: WindowOutputs(ints: ints, doubles: doubles, valid: valid, pick: pick, sorted: sorted))
                             let chunks = order.chunks(threads: executor.threads)
+                            let shift = Self.constantShift(call)
                             try parallelFor(chunks.count, threads: executor.threads, token: executor.token) { _, c in
+                                if let shift {
+                                    // lag/lead by a constant: each row picks the row `delta` places away, in one loop.
+                                    let sorted = out.value.sorted, pick = out.value.pick
+                                    for p in chunks[c] {
+                                        let start = order.starts[p], end = order.starts[p + 1]
+                                        for pos in start..<end {
+                                            let target = pos &+ shift.delta
+                                            pick[Int(sorted[pos])] = target >= start && target < end ? sorted[target] : shift.outside
+                                        }
+                                    }
+                                    return
+                                }
                                 for p in chunks[c] {
                                     try partition(call, out.value, order.starts[p], order.starts[p + 1], orderCmp, args, rangeKey)
                                 }
@@ -110,6 +123,18 @@ struct WindowOperator {
         case .aggregate(let a):
             throw SQLError(.unsupported, "\(a.rawValue) over a window is not supported yet")
         }
+    }
+
+    /// For lag/lead with a constant offset (or none): how far the picked row is in partition order (negative for
+    /// lag) and what a row picks when that is outside its partition (-2: the default, -1: NULL).
+    static func constantShift(_ call: WindowCall) -> (delta: Int, outside: Int32)? {
+        guard case .function(let f) = call.kind, f == .lag || f == .lead else { return nil }
+        var offset = 1
+        if call.arguments.count >= 2 {
+            guard case .constant(.bigint(let o), _) = call.arguments[1], let x = Int(exactly: o), x.magnitude < Int.max / 2 else { return nil }
+            offset = x
+        }
+        return (f == .lag ? -offset : offset, call.arguments.count == 3 ? -2 : -1)
     }
 
     /// Row `i` takes `arg[pick[i]]`; -1 is NULL and -2 the default (lag/lead's third argument). Fixed-width and
