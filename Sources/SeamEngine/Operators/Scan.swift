@@ -129,6 +129,35 @@ struct FilteredScan {
         return flags
     }
 
+    /// The rows of the runs whose flag is set, less their NULL rows (what `spread` would set, counted).
+    static func countRuns(_ runMask: ColumnVector, _ lengths: [Int32], _ validity: Buffer?) -> Int {
+        let m = Vectors.pointer(runMask, UInt8.self)
+        let words = validity?.base.assumingMemoryBound(to: UInt64.self)
+        var at = 0
+        var total = 0
+        for (k, len) in lengths.enumerated() {
+            let end = at + Int(len)
+            if m[k] != 0 {
+                if let words {
+                    // Set bits of rows at..<end, a word at a time.
+                    var r = at
+                    while r < end {
+                        let w = r >> 6, lo = r & 63
+                        let hi = min(64, lo + (end - r))
+                        let bits = words[w] >> UInt64(lo)
+                        let width = hi - lo
+                        total &+= (width == 64 ? bits : bits & ((1 << UInt64(width)) &- 1)).nonzeroBitCount
+                        r += width
+                    }
+                } else {
+                    total &+= Int(len)
+                }
+            }
+            at = end
+        }
+        return total
+    }
+
     init?(_ scan: TableScan, _ predicate: BoundExpr, needed: Set<Int>? = nil) {
         let used = predicate.columnsUsed.sorted()
         guard used.count < scan.columns.count || needed != nil else { return nil }
@@ -204,7 +233,7 @@ extension Executor {
                 f.conjuncts[c].columnsUsed.contains { $0 == mapping?.column } || !ZoneCheck.alwaysMatches(f.conjuncts[c], zone)
             }
             // A NULL-rejecting conjunct on a run-length block runs once per run, its result spread over the runs.
-            var runMasks: [[UInt8]] = []
+            var runResults: [(mask: ColumnVector, lengths: [Int32], validity: Buffer?)] = []
             var perRow: [Int] = []
             for c in open {
                 if let p = f.runnable[c], f.predicateColumns[p] != mapping?.column,
@@ -216,7 +245,7 @@ extension Executor {
                     let runMask = try locate(f.predicate, s.schema) {
                         try evaluator.mask(f.compactConjuncts[c], Batch(columns: columns, count: runs.values.count))
                     }
-                    runMasks.append(FilteredScan.spread(runMask, runs.lengths, runs.validity, n))
+                    runResults.append((runMask, runs.lengths, runs.validity))
                 } else {
                     perRow.append(c)
                 }
@@ -230,7 +259,12 @@ extension Executor {
             let t1 = Executor.nanos()
             var idx: [Int32] = []
             var selected = n
-            if !open.isEmpty {
+            if let needed = f.needed, needed.isEmpty, perRow.isEmpty, runResults.count == 1 {
+                // count(*) under one conjunct that ran per run: add up the passing runs' non-NULL rows.
+                let r = runResults[0]
+                selected = FilteredScan.countRuns(r.mask, r.lengths, r.validity)
+            } else if !open.isEmpty {
+                let runMasks = runResults.map { FilteredScan.spread($0.mask, $0.lengths, $0.validity, n) }
                 var flags = runMasks.first ?? []
                 for m in runMasks.dropFirst() { for r in 0..<n { flags[r] &= m[r] } }
                 if !perRow.isEmpty {
