@@ -343,7 +343,7 @@ public final class Binder {
         if !groups.isEmpty || !c.aggregates.isEmpty || having != nil {
             let inputSchema = scope.schema
             var fields = groups.map { g -> Field in
-                if case .column(let i, let t) = g { return Field(scope.columns[i].name, t) }
+                if case .column(let i, let t) = g, i < scope.columns.count { return Field(scope.columns[i].name, t) }
                 return Field(g.sql(inputSchema), g.type)
             }
             fields += c.aggregates.map { Field($0.sql(inputSchema), $0.type) }
@@ -352,6 +352,12 @@ public final class Binder {
                 try e.rewritten { x throws(SQLError) -> BoundExpr? in
                     if let gi = groups.firstIndex(of: x) { return .column(gi, x.type) }
                     switch x {
+                    case .column(let i, _) where i >= Self.markerBase:
+                        return x  // the enclosing query's column, placed when the subquery is unnested
+                    case .column(let i, _) where i >= frame.fromWidth:
+                        throw SQLError(
+                            .unsupported, "a correlated subquery outside an aggregate in a grouped query is not supported yet; aggregate its value (e.g. max((SELECT …))) or group in a subquery first",
+                            at: at)
                     case .aggregateSlot(let i, let t): return .column(groups.count + i, t)
                     case .column(let i, _):
                         throw SQLError(

@@ -95,7 +95,12 @@ extension Binder {
                 rest.append(c)
                 continue
             }
-            guard case .compare(.equal, let a, let b) = c else { throw unsupportedCorrelation(refs[0].at) }
+            // An error points at the outer reference in the offending condition.
+            func at(_ e: BoundExpr) -> SourceLocation {
+                for i in e.columnsUsed.sorted() where i >= Self.markerBase { return refs[i - Self.markerBase].at }
+                return refs[0].at
+            }
+            guard case .compare(.equal, let a, let b) = c else { throw unsupportedCorrelation(at(c)) }
             func onlyOuter(_ e: BoundExpr) -> Bool { !e.columnsUsed.isEmpty && e.columnsUsed.allSatisfy { $0 >= Self.markerBase } }
             let (inner, outerSide): (BoundExpr, BoundExpr)
             if onlyOuter(b) && !a.contains(where: Self.isMarker) {
@@ -103,7 +108,7 @@ extension Binder {
             } else if onlyOuter(a) && !b.contains(where: Self.isMarker) {
                 (inner, outerSide) = (b, a)
             } else {
-                throw unsupportedCorrelation(refs[0].at)
+                throw unsupportedCorrelation(at(c))
             }
             innerKeys.append(inner)
             outerKeys.append(outerSide.remapped(Dictionary(uniqueKeysWithValues: refs.indices.map { (Self.markerBase + $0, refs[$0].outerIndex) })))
@@ -123,28 +128,26 @@ extension Binder {
             keyed = .distinct(.project(filtered, innerKeys + [.constant(.boolean(true), .boolean)], Schema(keyFields + [Field("#exists", .boolean)])))
             result = .isNull(.column(base + m, .boolean), negated: true)
         case .scalar:
-            // project(aggregate(filter)) with no GROUP BY: the aggregate grouped by the inner keys instead.
-            guard above.count == 2, case .project(_, let exprs, let schema) = above[0], exprs.count == 1,
+            // project(aggregate(filter)) with no GROUP BY: the aggregates grouped by the inner keys instead, and the
+            // select expression computed in the enclosing query over the joined aggregates (and any outer columns).
+            guard above.count == 2, case .project(_, let exprs, _) = above[0], exprs.count == 1,
                 case .aggregate(_, let groups, let aggregates, let aggSchema) = above[1], groups.isEmpty
             else {
                 throw SQLError(.unsupported, "a correlated scalar subquery must compute one aggregate without GROUP BY, e.g. (SELECT max(x) FROM … WHERE …)", at: refs[0].at)
             }
-            filtered = .aggregate(filtered, groups: innerKeys, aggregates: aggregates, schema: Schema(keyFields + aggSchema.fields))
-            let shifted = exprs[0].remapped(Dictionary(uniqueKeysWithValues: aggregates.indices.map { ($0, $0 + m) }))
-            keyed = .project(filtered, innerKeys.indices.map { .column($0, innerKeys[$0].type) } + [shifted], Schema(keyFields + schema.fields))
-            // With no inner rows the aggregates take their value over nothing: count 0, the others NULL.
-            let empty = try exprs[0].transformed { e throws(SQLError) -> BoundExpr in
+            keyed = .aggregate(filtered, groups: innerKeys, aggregates: aggregates, schema: Schema(keyFields + aggSchema.fields))
+            let unmatched = BoundExpr.isNull(.column(base, keyFields[0].type), negated: false)
+            result = try exprs[0].transformed { e throws(SQLError) -> BoundExpr in
                 guard case .column(let i, let t) = e else { return e }
+                if i >= Self.markerBase { return .column(refs[i - Self.markerBase].outerIndex, t) }
+                let joined = BoundExpr.column(base + m + i, t)
+                // A key with no inner rows: its aggregates over no rows, count 0 and the others NULL (as joined).
                 switch aggregates[i].function {
-                case .count, .countStar, .approxCountDistinct: return .constant(.bigint(0), t)
-                default: return .constant(.null, t)
+                case .count, .countStar, .approxCountDistinct:
+                    return .caseWhen([WhenClause(condition: unmatched, result: .constant(.bigint(0), t))], otherwise: joined, t)
+                default:
+                    return joined
                 }
-            }
-            let value = BoundExpr.column(base + m, exprs[0].type)
-            if empty.columnsUsed.isEmpty, case .constant(.null, _) = empty {
-                result = value
-            } else {
-                result = .caseWhen([WhenClause(condition: .isNull(.column(base, keyFields[0].type), negated: false), result: empty)], otherwise: value, exprs[0].type)
             }
         case .inList:
             throw SQLError(.unsupported, "a correlated IN (subquery) is not supported; write it as EXISTS (… WHERE inner = outer AND …)", at: refs[0].at)
