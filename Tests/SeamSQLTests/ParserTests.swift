@@ -77,11 +77,14 @@ struct TestCatalog: Catalog {
             "SELECT e.*, c.email FROM events e LEFT JOIN customers c USING (customer_id) WHERE e.product_id IN (SELECT product_id FROM events LIMIT 3) AND CAST(e.quantity AS BIGINT) BETWEEN 1 AND 3",
             "SELECT CASE WHEN amount > 10 THEN 'a' ELSE lower(channel) || '-' END, json_extract_string(properties, '$.a[0]') FROM events WHERE channel LIKE 'w%' OR channel ILIKE '%APP'",
             "SELECT c.email, sum(amount) OVER (PARTITION BY e.customer_id ORDER BY ts ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING) FROM events e RIGHT JOIN customers c ON e.customer_id = c.customer_id ORDER BY ALL DESC NULLS FIRST",
+            "SELECT c.customer_id, (SELECT count(*) + c.orders FROM events e WHERE e.customer_id = c.customer_id AND e.ts::DATE >= DATE '2024-01-01') FROM customers c WHERE NOT EXISTS (SELECT 1 FROM events x WHERE x.customer_id = c.customer_id ORDER BY ts LIMIT 1)",
+            "SELECT (SELECT count(*) FROM events e WHERE e.customer_id = c.customer_id GROUP BY c.orders HAVING count(*) > c.orders) FROM customers c GROUP BY c.country",
+            "SELECT ts::DATE - DATE '2024-01-01' + 1, current_date, (SELECT max(e2.ts)::DATE FROM events e2 WHERE e2.channel = events.channel GROUP BY ALL) FROM events GROUP BY ALL",
         ]
-        let pieces = ["(", ")", ",", "'", "\"", "SELECT", "FROM", "*", "--", "/*", "::", "OVER (", "CASE", "END", "NULL", "9999999999999999999999", "1e", ".", ";", "\n", "ä", "\u{0}", "ROWS", "RANGE", "UNBOUNDED", "PRECEDING", "ALL", "RIGHT", "-1"]
+        let pieces = ["(", ")", ",", "'", "\"", "SELECT", "FROM", "*", "--", "/*", "::", "OVER (", "CASE", "END", "NULL", "9999999999999999999999", "1e", ".", ";", "\n", "ä", "\u{0}", "ROWS", "RANGE", "UNBOUNDED", "PRECEDING", "ALL", "RIGHT", "-1", "c.", "e.", "EXISTS (SELECT 1 FROM events WHERE customer_id = c.customer_id)", "DATE", "GROUP BY c.orders", "HAVING", "UNION ALL SELECT 1"]
         var rng = FixtureRandom(seed: 7)
         var errors = 0
-        for i in 0..<4_000 {
+        for i in 0..<6_000 {
             var chars = Array(corpus[i % corpus.count])
             for _ in 0..<Int.random(in: 1...4, using: &rng) {
                 let at = Int.random(in: 0...chars.count, using: &rng)
