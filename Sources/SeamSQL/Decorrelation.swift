@@ -1,4 +1,4 @@
-public import SeamColumnar
+import SeamColumnar
 
 /// Correlated subqueries, by rewriting them into joins (the "unnesting" of Neumann and Kemper, in its common case).
 ///
