@@ -181,6 +181,25 @@ public enum BlockCodec {
         return (values, lengths, b.validity)
     }
 
+    /// For a dictionary block, one flag per row from a flag per entry (`entryFlags`, given the block's entries),
+    /// 0 for NULL rows; nil for other codecs. A NULL-rejecting predicate on the column (`column = 'x'`, `IN`) runs
+    /// once per entry and costs one byte per row.
+    public static func decodeDictionaryFlags(
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, entryFlags: (ColumnVector) throws -> [UInt8]
+    ) throws -> [UInt8]? {
+        guard bytes.count > 0, bytes[0] == CodecID.dictionary.rawValue else { return nil }
+        let b = try open(bytes, type: type, owner: owner)
+        guard let dictionary = b.codec as? DictionaryCodec else { return nil }
+        var flags = try dictionary.flags(b.payload, type: type, count: b.rows, entryFlags: entryFlags)
+        if let v = b.validity {
+            let words = v.base.assumingMemoryBound(to: UInt64.self)
+            flags.withUnsafeMutableBufferPointer { out in
+                for r in 0..<out.count { out[r] &= UInt8(truncatingIfNeeded: words[r >> 6] >> UInt64(r & 63)) & 1 }
+            }
+        }
+        return flags
+    }
+
     /// The bits of `bitmap` at `rows`, packed.
     private static func gatherBits(_ bitmap: Buffer, _ rows: UnsafeBufferPointer<Int32>) -> Buffer {
         let words = bitmap.base.assumingMemoryBound(to: UInt64.self)

@@ -136,6 +136,24 @@ public final class SegmentReader: @unchecked Sendable {
         }
     }
 
+    /// Row flags of a dictionary block from flags of its entries (see ``BlockCodec/decodeDictionaryFlags``); nil
+    /// when the block has another codec.
+    public func readDictionaryFlags(column: Int, block: Int, entryFlags: (ColumnVector) throws -> [UInt8]) throws -> [UInt8]? {
+        precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
+        let bytes = try blockBytes(column: column, block: block)
+        do {
+            guard let flags = try BlockCodec.decodeDictionaryFlags(bytes, type: footer.schema[column].type, owner: self, entryFlags: entryFlags) else {
+                return nil
+            }
+            guard flags.count == footer.columns[column][block].rows else {
+                throw StorageError(.corrupt, "dictionary block holds other than the footer's \(footer.columns[column][block].rows) rows")
+            }
+            return flags
+        } catch let e as StorageError {
+            throw e.at(file: path, column: footer.schema[column].name, block: block)
+        }
+    }
+
     /// Checks the checksum of every block (and decodes it, to catch format damage behind a good checksum).
     /// Returns one error per damaged block.
     public func verifyAll() -> [StorageError] {

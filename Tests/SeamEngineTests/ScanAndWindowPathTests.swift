@@ -195,4 +195,25 @@ import Testing
             #expect(rn == Int64(id / 37) + 1, "row \(id)")
         }
     }
+
+    /// A comparison on a dictionary block runs once per entry and is looked up per row; NULL rows, stored with a
+    /// neighbour's code, stay out of it.
+    @Test func predicatesOnDictionaryBlocksKeepNullsOut() throws {
+        let texts = ["view", "cart", "buy", "return", "open"]
+        let rows: [[Value]] = (0..<9000).map { i in
+            [.integer(Int32(i)), i % 7 == 3 ? .null : .varchar(texts[(i * 7 + i / 5) % texts.count])]
+        }
+        let schema = Schema([Field("id", .integer), Field("s", .varchar)])
+        let store = try EngineFixture.store(table: "d", schema: schema, rows: rows, blockRows: 2048)
+        let engine = QueryEngine(store: store)
+        for (predicate, keep) in [
+            ("s = 'buy'", { (v: Value) in v == .varchar("buy") }),
+            ("s IN ('view', 'open')", { (v: Value) in v == .varchar("view") || v == .varchar("open") }),
+            ("s <> 'cart'", { (v: Value) in !v.isNull && v != .varchar("cart") }),
+        ] {
+            let want = rows.filter { keep($0[1]) }
+            #expect(try engine.query("SELECT count(*) FROM d WHERE \(predicate)").rows == [[.bigint(Int64(want.count))]], "\(predicate)")
+            #expect(try engine.query("SELECT id FROM d WHERE \(predicate)").rows == want.map { [$0[0]] }, "\(predicate)")
+        }
+    }
 }

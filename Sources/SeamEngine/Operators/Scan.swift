@@ -234,6 +234,8 @@ extension Executor {
             }
             // A NULL-rejecting conjunct on a run-length block runs once per run, its result spread over the runs.
             var runResults: [(mask: ColumnVector, lengths: [Int32], validity: Buffer?)] = []
+            // The same conjuncts on a dictionary block run once per entry, looked up per row through the codes.
+            var rowMasks: [[UInt8]] = []
             var perRow: [Int] = []
             for c in open {
                 if let p = f.runnable[c], f.predicateColumns[p] != mapping?.column,
@@ -246,6 +248,18 @@ extension Executor {
                         try evaluator.mask(f.compactConjuncts[c], Batch(columns: columns, count: runs.values.count))
                     }
                     runResults.append((runMask, runs.lengths, runs.validity))
+                } else if let p = f.runnable[c], f.predicateColumns[p] != mapping?.column, s.schema[f.predicateColumns[p]].type == .varchar,
+                    let flags = try morsel.reader.readDictionaryFlags(column: s.columns[f.predicateColumns[p]], block: morsel.block, entryFlags: { entries in
+                        let columns = f.predicateColumns.enumerated().map { q, k in
+                            q == p ? entries : Executor.placeholder(s.schema[k].type, entries.count)
+                        }
+                        let mask = try locate(f.predicate, s.schema) {
+                            try evaluator.mask(f.compactConjuncts[c], Batch(columns: columns, count: entries.count))
+                        }
+                        return Array(UnsafeBufferPointer(start: Vectors.pointer(mask, UInt8.self), count: entries.count))
+                    })
+                {
+                    rowMasks.append(flags)
                 } else {
                     perRow.append(c)
                 }
@@ -259,12 +273,12 @@ extension Executor {
             let t1 = Executor.nanos()
             var idx: [Int32] = []
             var selected = n
-            if let needed = f.needed, needed.isEmpty, perRow.isEmpty, runResults.count == 1 {
+            if let needed = f.needed, needed.isEmpty, perRow.isEmpty, rowMasks.isEmpty, runResults.count == 1 {
                 // count(*) under one conjunct that ran per run: add up the passing runs' non-NULL rows.
                 let r = runResults[0]
                 selected = FilteredScan.countRuns(r.mask, r.lengths, r.validity)
             } else if !open.isEmpty {
-                let runMasks = runResults.map { FilteredScan.spread($0.mask, $0.lengths, $0.validity, n) }
+                let runMasks = runResults.map { FilteredScan.spread($0.mask, $0.lengths, $0.validity, n) } + rowMasks
                 var flags = runMasks.first ?? []
                 for m in runMasks.dropFirst() { for r in 0..<n { flags[r] &= m[r] } }
                 if !perRow.isEmpty {

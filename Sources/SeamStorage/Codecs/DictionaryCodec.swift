@@ -145,6 +145,55 @@ package struct DictionaryCodec: SelectiveCodec {
         return DecodedValues(codes: codes, entries: entries)
     }
 
+    /// One flag per row: `entryFlags(entries)` (a flag per entry, computed once) looked up through each row's code
+    /// as it is unpacked, so a predicate on a dictionary block costs one byte per row and no code buffer.
+    package func flags(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, entryFlags: (ColumnVector) throws -> [UInt8]
+    ) throws -> [UInt8] {
+        let (entries, packed, width) = try parts(payload, type: type, count: count)
+        let perEntry = try entryFlags(entries)
+        precondition(perEntry.count == entries.count, "one flag per dictionary entry")
+        // Every code the width can hold has a slot; those past the entries hold 2, found afterwards as damage.
+        var table = [UInt8](repeating: 2, count: max(1 << width, entries.count))
+        for (k, f) in perEntry.enumerated() { table[k] = f == 0 ? 0 : 1 }
+        var out = [UInt8](repeating: 0, count: count)
+        guard count > 0 else { return out }
+        if width == 0 {
+            out.withUnsafeMutableBufferPointer { $0.update(repeating: table[0]) }
+        } else {
+            let mask: UInt64 = (1 << UInt64(width)) &- 1
+            let base = packed.baseAddress!
+            table.withUnsafeBufferPointer { table in
+                out.withUnsafeMutableBufferPointer { out in
+                    // Codes are at most 16 bits wide: each lies in the 8 bytes from its first byte while those are
+                    // inside `packed`; the last few take the word-at-a-time path.
+                    let lastLoad = packed.count - 8
+                    var i = 0
+                    var bit = 0
+                    while i < count && (bit >> 3) <= lastLoad {
+                        let code = (base.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self) >> UInt64(bit & 7)) & mask
+                        out[i] = table[Int(code)]
+                        bit &+= width
+                        i &+= 1
+                    }
+                    let words = packed.count >> 3
+                    while i < count {
+                        let word = bit >> 6, shift = bit & 63
+                        var v = base.loadUnaligned(fromByteOffset: word << 3, as: UInt64.self) >> UInt64(shift)
+                        if shift + width > 64 && word + 1 < words {
+                            v |= base.loadUnaligned(fromByteOffset: (word + 1) << 3, as: UInt64.self) << UInt64(64 - shift)
+                        }
+                        out[i] = table[Int(v & mask)]
+                        bit &+= width
+                        i &+= 1
+                    }
+                }
+            }
+        }
+        if out.contains(2) { throw StorageError(.corrupt, "a dictionary code is past the block's \(entries.count) entries") }
+        return out
+    }
+
     /// `n` codes written by `unpack`, each checked against the entry count (a damaged block must throw, not trap).
     private func codeBuffer(
         _ n: Int, entries: Int, _ unpack: (UnsafeMutablePointer<UInt32>) -> Void
