@@ -91,6 +91,33 @@ import Testing
         }
     }
 
+    /// Row flags of a dictionary block are its entries' flags through the row codes, 0 for NULL rows; a code past
+    /// the entries (damage the checksum missed) is an error, not a wrong answer or a trap.
+    @Test func dictionaryFlagsFollowTheCodes() throws {
+        let texts: [String?] = (0..<300).map { i in i % 11 == 4 ? nil : ["view", "cart", "buy"][(i * 7) % 3] }
+        var b = ColumnBuilder(.varchar, capacity: texts.count)
+        for t in texts { b.append(string: t) }
+        let block = BlockCodec.encode(b.finish(), force: .dictionary, allowLZ4: false)
+        let want: [UInt8] = texts.map { $0 == "cart" || $0 == "buy" ? 1 : 0 }
+        let got = try block.bytes.withUnsafeBytes { bytes in
+            try BlockCodec.decodeDictionaryFlags(bytes, type: .varchar, owner: nil) { entries in
+                (0..<entries.count).map { k in entries.value(at: k) == .varchar("view") ? 0 : 1 }
+            }
+        }
+        #expect(got == want)
+        // Codes are packed at the end of an uncompressed dictionary block, then zero padding to 8 bytes: with three
+        // entries (2-bit codes, no NULLs) all ones in the last bytes is code 3, past the entries.
+        var three = ColumnBuilder(.varchar, capacity: 300)
+        for i in 0..<300 { three.append(string: ["view", "cart", "buy"][(i * 7) % 3]) }
+        var damaged = BlockCodec.encode(three.finish(), force: .dictionary, allowLZ4: false).bytes
+        for k in (damaged.count - 8)..<damaged.count { damaged[k] = 0xFF }
+        #expect(throws: StorageError.self) {
+            try damaged.withUnsafeBytes { bytes in
+                try BlockCodec.decodeDictionaryFlags(bytes, type: .varchar, owner: nil) { entries in [UInt8](repeating: 1, count: entries.count) }
+            }
+        }
+    }
+
     @Test func estimateSizeIsExact() {
         for codec in Codecs.all {
             for type in LogicalType.allCases where codec.supports(type) {
