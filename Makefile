@@ -58,7 +58,7 @@ demo: build
 	$(SEAM) verify --store $(STORE)
 	@echo
 	@echo "Raw exports: $(DEMO_DATA) (formats: data/README.md). Store: $(STORE)."
-	@echo "Not built yet: audiences and predictions (open issues)."
+	@echo "Not built yet: audiences and predictions (no issue filed for them yet)."
 
 ## test: the whole suite (Swift Testing).
 test: deps
