@@ -1310,9 +1310,12 @@ public final class Binder {
         } else if isStringConstant(a) {
             t = b.type
         } else {
-            throw SQLError(
-                .type, "Cannot \(what) values of type \(a.type) and type \(b.type) - an explicit cast is required", at: at,
-                hint: "e.g. CAST(x AS \(a.type == .varchar ? b.type : a.type))")
+            // Times and numbers do not convert into each other: point at a literal or date_diff instead of a cast.
+            let times: Set<LogicalType> = [.date, .timestamp]
+            let hint = times.contains(a.type) != times.contains(b.type) && (a.type.isNumeric || b.type.isNumeric)
+                ? "write the \(times.contains(a.type) ? a.type : b.type) as a literal (e.g. DATE '2024-01-31'), or compare a number of days with date_diff('day', a, b)"
+                : "e.g. CAST(x AS \(a.type == .varchar ? b.type : a.type))"
+            throw SQLError(.type, "Cannot \(what) values of type \(a.type) and type \(b.type) - an explicit cast is required", at: at, hint: hint)
         }
         return (try coerce(a, to: t, at: at), try coerce(b, to: t, at: at))
     }
