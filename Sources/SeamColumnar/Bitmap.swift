@@ -9,6 +9,25 @@ public enum Bitmap {
         (words[i >> 6] >> UInt64(i & 63)) & 1 == 1
     }
 
+    /// Clears each flag whose row's bit is 0 (a NULL row): `flags[i] &= bit i`.
+    public static func clearUnset(_ flags: UnsafeMutableBufferPointer<UInt8>, _ words: UnsafePointer<UInt64>) {
+        for i in 0..<flags.count { flags[i] &= UInt8(truncatingIfNeeded: words[i >> 6] >> UInt64(i & 63)) & 1 }
+    }
+
+    /// Counts set bits among rows `rows` (a word at a time).
+    public static func popCount(_ words: UnsafePointer<UInt64>, in rows: Range<Int>) -> Int {
+        var total = 0
+        var r = rows.lowerBound
+        while r < rows.upperBound {
+            let lo = r & 63
+            let width = min(64 - lo, rows.upperBound - r)
+            let bits = words[r >> 6] >> UInt64(lo)
+            total &+= (width == 64 ? bits : bits & ((1 << UInt64(width)) &- 1)).nonzeroBitCount
+            r += width
+        }
+        return total
+    }
+
     /// Counts set bits in the first `rows` bits.
     public static func popCount(_ words: UnsafeBufferPointer<UInt64>, rows: Int) -> Int {
         var total = 0

@@ -191,12 +191,7 @@ public enum BlockCodec {
         let b = try open(bytes, type: type, owner: owner)
         guard let dictionary = b.codec as? DictionaryCodec else { return nil }
         var flags = try dictionary.flags(b.payload, type: type, count: b.rows, entryFlags: entryFlags)
-        if let v = b.validity {
-            let words = v.base.assumingMemoryBound(to: UInt64.self)
-            flags.withUnsafeMutableBufferPointer { out in
-                for r in 0..<out.count { out[r] &= UInt8(truncatingIfNeeded: words[r >> 6] >> UInt64(r & 63)) & 1 }
-            }
-        }
+        if let v = b.validity { flags.withUnsafeMutableBufferPointer { Bitmap.clearUnset($0, v.base.assumingMemoryBound(to: UInt64.self)) } }
         return flags
     }
 

@@ -101,3 +101,23 @@ import Testing
         }
     }
 }
+
+/// The bitmap helpers the scans use for NULL rows agree with a bit-by-bit reading of the same words.
+@Suite struct BitmapTests {
+    @Test func rangeCountsAndClearingMatchBitByBit() {
+        var rng = FixtureRandom(seed: 11)
+        let words = (0..<5).map { _ in rng.next() }
+        func bit(_ i: Int) -> Bool { (words[i >> 6] >> UInt64(i & 63)) & 1 == 1 }
+        words.withUnsafeBufferPointer { w in
+            for _ in 0..<500 {
+                let a = Int(rng.next() % 320), b = Int(rng.next() % 320)
+                let range = min(a, b)..<max(a, b)
+                #expect(Bitmap.popCount(w.baseAddress!, in: range) == range.filter(bit).count, "\(range)")
+            }
+            var flags = (0..<320).map { _ in UInt8(rng.next() % 2) }
+            let want = flags.enumerated().map { i, f in bit(i) ? f : 0 }
+            flags.withUnsafeMutableBufferPointer { Bitmap.clearUnset($0, w.baseAddress!) }
+            #expect(flags == want)
+        }
+    }
+}

@@ -121,10 +121,7 @@ struct FilteredScan {
                 if m[k] != 0 { (out.baseAddress! + at).update(repeating: 1, count: Int(len)) }
                 at += Int(len)
             }
-            if let v = validity {
-                let words = v.base.assumingMemoryBound(to: UInt64.self)
-                for r in 0..<n { out[r] &= UInt8(truncatingIfNeeded: words[r >> 6] >> UInt64(r & 63)) & 1 }
-            }
+            if let v = validity { Bitmap.clearUnset(out, v.base.assumingMemoryBound(to: UInt64.self)) }
         }
         return flags
     }
@@ -138,20 +135,7 @@ struct FilteredScan {
         for (k, len) in lengths.enumerated() {
             let end = at + Int(len)
             if m[k] != 0 {
-                if let words {
-                    // Set bits of rows at..<end, a word at a time.
-                    var r = at
-                    while r < end {
-                        let w = r >> 6, lo = r & 63
-                        let hi = min(64, lo + (end - r))
-                        let bits = words[w] >> UInt64(lo)
-                        let width = hi - lo
-                        total &+= (width == 64 ? bits : bits & ((1 << UInt64(width)) &- 1)).nonzeroBitCount
-                        r += width
-                    }
-                } else {
-                    total &+= Int(len)
-                }
+                if let words { total &+= Bitmap.popCount(words, in: at..<end) } else { total &+= Int(len) }
             }
             at = end
         }

@@ -110,3 +110,39 @@ extension BitPacking {
         }
     }
 }
+
+extension BitPacking {
+    /// For each of `count` packed values of 1...56 bits, writes `table[value]` to `out` (the table must have a slot
+    /// for every value the width can hold), and returns the OR of the bytes written: one pass that turns dictionary
+    /// codes into per-row flags without a code buffer.
+    package static func lookUp(
+        _ src: UnsafeRawBufferPointer, count: Int, width: Int, table: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<UInt8>
+    ) -> UInt8 {
+        precondition(width >= 1 && width <= 56, "look-up widths are 1...56 bits")
+        let mask: UInt64 = (1 << UInt64(width)) &- 1
+        let base = src.baseAddress!
+        var seen: UInt8 = 0
+        // Values whose 8 bytes from their first byte lie inside `src` come first, so each iteration computes its own
+        // position and the loop has no exit test; the last few take the word-at-a-time path.
+        let safe = src.count >= 8 ? min(count, ((src.count - 8) * 8) / width + 1) : 0
+        for i in 0..<safe {
+            let bit = i &* width
+            let f = table[Int((base.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self) >> UInt64(bit & 7)) & mask)]
+            out[i] = f
+            seen |= f
+        }
+        let words = src.count >> 3
+        for i in safe..<count {
+            let bit = i &* width
+            let word = bit >> 6, shift = bit & 63
+            var v = base.loadUnaligned(fromByteOffset: word << 3, as: UInt64.self) >> UInt64(shift)
+            if shift + width > 64 && word + 1 < words {
+                v |= base.loadUnaligned(fromByteOffset: (word + 1) << 3, as: UInt64.self) << UInt64(64 - shift)
+            }
+            let f = table[Int(v & mask)]
+            out[i] = f
+            seen |= f
+        }
+        return seen
+    }
+}

@@ -161,35 +161,8 @@ package struct DictionaryCodec: SelectiveCodec {
         if width == 0 {
             out.withUnsafeMutableBufferPointer { $0.update(repeating: table[0]) }
         } else {
-            let mask: UInt64 = (1 << UInt64(width)) &- 1
-            let base = packed.baseAddress!
-            var seen: UInt8 = 0
-            table.withUnsafeBufferPointer { table in
-                out.withUnsafeMutableBufferPointer { out in
-                    // Codes are at most 16 bits wide: each lies in the 8 bytes from its first byte while those are
-                    // inside `packed`. Those rows are counted first, so each iteration computes its own position and
-                    // the loop has no exit test; the last few rows take the word-at-a-time path.
-                    let safe = packed.count >= 8 ? min(count, ((packed.count - 8) * 8) / width + 1) : 0
-                    for i in 0..<safe {
-                        let bit = i &* width
-                        let code = (base.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self) >> UInt64(bit & 7)) & mask
-                        let f = table[Int(code)]
-                        out[i] = f
-                        seen |= f
-                    }
-                    let words = packed.count >> 3
-                    for i in safe..<count {
-                        let bit = i &* width
-                        let word = bit >> 6, shift = bit & 63
-                        var v = base.loadUnaligned(fromByteOffset: word << 3, as: UInt64.self) >> UInt64(shift)
-                        if shift + width > 64 && word + 1 < words {
-                            v |= base.loadUnaligned(fromByteOffset: (word + 1) << 3, as: UInt64.self) << UInt64(64 - shift)
-                        }
-                        let f = table[Int(v & mask)]
-                        out[i] = f
-                        seen |= f
-                    }
-                }
+            let seen = table.withUnsafeBufferPointer { table in
+                out.withUnsafeMutableBufferPointer { BitPacking.lookUp(packed, count: count, width: width, table: table.baseAddress!, into: $0.baseAddress!) }
             }
             if seen & 2 != 0 { throw StorageError(.corrupt, "a dictionary code is past the block's \(entries.count) entries") }
         }
