@@ -42,6 +42,15 @@ public final class Buffer: @unchecked Sendable {
         self.mapping = mapping
     }
 
+    /// Allocates `byteCount` zeroed bytes for a caller that fills them in several steps (a result written by many
+    /// workers) before any reader sees the buffer, as ``init(byteCount:initialize:)``'s closure would: the memory
+    /// lives as long as the buffer.
+    public static func forFilling(byteCount: Int) -> (buffer: Buffer, memory: UnsafeMutableRawBufferPointer) {
+        var memory = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        let buffer = Buffer(byteCount: byteCount) { memory = $0 }
+        return (buffer, memory)
+    }
+
     /// Borrows `byteCount` bytes at `base`, kept alive by `owner`.
     public init(borrowing base: UnsafeRawPointer, byteCount: Int, owner: AnyObject) {
         self.base = base

@@ -142,7 +142,7 @@ final class Executor: @unchecked Sendable {
             try streamJoin(l, r, type, lk, rk, residual, path, stop: stop, sink)
         default:
             let t0 = Executor.nanos()
-            let batches = try materialize(plan, path)
+            let batches = try materialize(plan, path, needed: needed)
             _ = t0
             try parallelFor(batches.count, threads: threads, token: token) { w, i in
                 if let stop, stop.skip(i) { return }
@@ -153,7 +153,8 @@ final class Executor: @unchecked Sendable {
     }
 
     /// Runs a pipeline breaker to completion.
-    func materialize(_ plan: LogicalPlan, _ path: String) throws -> [Batch] {
+    /// `needed`, when given, names the output columns the caller reads (a window then reorders only those).
+    func materialize(_ plan: LogicalPlan, _ path: String, needed: Set<Int>? = nil) throws -> [Batch] {
         let t0 = Executor.nanos()
         let out: [Batch]
         switch plan {
@@ -175,7 +176,7 @@ final class Executor: @unchecked Sendable {
             let batches = try collect(child, path + ".0", limit: limit.map { $0 + offset })
             out = LimitOperator.apply(batches, limit: limit, offset: offset)
         case .window(let child, let calls, _):
-            out = try WindowOperator(executor: self, calls: calls).run(child, path + ".0")
+            out = try WindowOperator(executor: self, calls: calls, needed: needed).run(child, path + ".0")
         case .union(let children, let all, let schema):
             var batches: [Batch] = []
             for (i, c) in children.enumerated() { batches += try collect(c, path + ".\(i)") }

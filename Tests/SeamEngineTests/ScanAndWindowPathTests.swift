@@ -161,6 +161,38 @@ import Testing
         }
     }
 
+    /// Several calls in one SELECT: the window hands rows on in the first call's order, calls over that window read
+    /// them in place, calls over other windows sort again and write back, and columns nothing reads stay behind.
+    /// Each call must give every row the value it gets alone.
+    @Test(arguments: [1, 2])
+    func callsOverSeveralWindowsInOneSelectMatchEachCallAlone(threads: Int) throws {
+        let engine = try Self.engine(threads: threads)
+        let calls = [
+            "lead(v) OVER (PARTITION BY k ORDER BY ts, id)",
+            "row_number() OVER (PARTITION BY s ORDER BY id DESC)",
+            "lag(s, 2, 'none') OVER (PARTITION BY k ORDER BY ts, id)",
+            "sum(v) OVER (PARTITION BY k ORDER BY ts)",
+            "rank() OVER (ORDER BY amount NULLS FIRST)",
+            "lead(id, 3) OVER (PARTITION BY k ORDER BY ts, id)",
+        ]
+        let together = try engine.query("SELECT id, \(calls.joined(separator: ", ")) FROM t ORDER BY id").rows
+        #expect(together.count == Self.rows.count)
+        for (c, call) in calls.enumerated() {
+            let alone = try engine.query("SELECT id, \(call) FROM t ORDER BY id").rows
+            #expect(together.map { [$0[0], $0[c + 1]] } == alone, "\(call)")
+        }
+        // Over a subquery that reads only the window's results and one input column.
+        let counted = try engine.query("""
+            SELECT count(*) FILTER (WHERE s = 'view' AND n1 = 'purchase'), count(n2), count(*)
+            FROM (SELECT s, lead(s) OVER (PARTITION BY k ORDER BY ts, id) AS n1, lead(s, 2) OVER (PARTITION BY k ORDER BY ts, id) AS n2 FROM t)
+            """).rows
+        let listed = try engine.query("SELECT s, lead(s) OVER (PARTITION BY k ORDER BY ts, id), lead(s, 2) OVER (PARTITION BY k ORDER BY ts, id) FROM t").rows
+        #expect(counted == [[
+            .bigint(Int64(listed.filter { $0[0] == .varchar("view") && $0[1] == .varchar("purchase") }.count)),
+            .bigint(Int64(listed.filter { !$0[2].isNull }.count)), .bigint(Int64(Self.rows.count)),
+        ]])
+    }
+
     @Test func aWindowPartitionedByAnIntegerKeyIsCheckedByHand() throws {
         let rows: [[Value]] = [
             [.integer(1), .integer(5), .timestamp(30)], [.integer(2), .integer(-2), .timestamp(10)],

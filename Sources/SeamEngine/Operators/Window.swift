@@ -3,42 +3,141 @@ import SeamKernels
 import SeamSQL
 import Synchronization
 
-/// Window functions with the default frame: the input is sorted by (PARTITION BY, ORDER BY) per call, each
-/// partition is walked once, and results are written back in input order.
+/// Window functions: the input is sorted by the first call's (PARTITION BY, ORDER BY) and handed on in that order,
+/// so every call over the same window (a funnel's `lead(x)` and `lead(x, 2)`) walks its partitions sequentially;
+/// a call over another window sorts the rows again, and its results are written back in the order handed on.
 struct WindowOperator {
     let executor: Executor
     let calls: [WindowCall]
+    /// The output columns the operators above read (nil: all). Input columns outside it are not reordered: they are
+    /// handed on as NULL placeholders.
+    var needed: Set<Int>? = nil
 
     func run(_ child: LogicalPlan, _ path: String) throws -> [Batch] {
         let types = child.schema.fields.map(\.type)
-        let batches = try executor.collect(child, path)
-        let all = batches.isEmpty ? Batch(columns: types.map { Vectors.constant(.null, $0, 0) }, count: 0) : try concatBatches(batches, types, executor: executor)
+        var batches = try executor.collect(child, path)
+        var all = batches.isEmpty ? Batch(columns: types.map { Vectors.constant(.null, $0, 0) }, count: 0) : try concatBatches(batches, types, executor: executor)
+        batches = []
+        let n = all.count
         // Per call: the order (4 bytes a row, shared by calls with one sort) and the results (up to 12 bytes a row).
-        try executor.memory.reserve(all.count * 16 * max(calls.count, 1))
-        var extra: [ColumnVector] = []
-        // Calls over the same PARTITION BY / ORDER BY (a funnel's lead(x) and lead(x, 2)) share one sort.
+        try executor.memory.reserve(n * 16 * max(calls.count, 1))
+        // Calls over the same PARTITION BY / ORDER BY share one sort.
         var sorts: [SortSpec: WindowOrder] = [:]
+        var carried = Set(types.indices)
+        if let first = calls.first, n > 0 {
+            // The first call's order, then the input columns that are read again, reordered by it.
+            let order = try makeOrder(first, all)
+            let spec = SortSpec(first)
+            carried = needed.map { $0.filter { $0 < types.count } } ?? Set(types.indices)
+            for call in calls {
+                for e in call.arguments { carried.formUnion(e.columnsUsed) }
+                if SortSpec(call) != spec || Self.readsOrderValues(call) {
+                    for e in call.partitionBy + call.orderBy.map(\.expr) { carried.formUnion(e.columnsUsed) }
+                }
+            }
+            try executor.memory.reserve(carried.reduce(0) { $0 + all.columns[$1].heldByteCount })
+            let reordered = try order.sorted.withUnsafeBufferPointer { sorted in
+                try types.indices.map { c in carried.contains(c) ? try reorder(all.columns[c], by: sorted) : Self.placeholder(types[c]) }
+            }
+            all = Batch(columns: reordered, count: n)
+            sorts[spec] = WindowOrder(inOrder: n, starts: order.starts)
+        }
+        var extra: [ColumnVector] = []
         for call in calls { extra.append(try compute(call, all, &sorts)) }
-        let out = Batch(columns: all.columns + extra, count: all.count)
+        let out = Batch(columns: all.columns + extra, count: n)
         // Batches of 64K rows for the operators above, which run batches in parallel; the vectors are shared.
-        if out.count == 0 { return [out] }
-        return stride(from: 0, to: out.count, by: 1 << 16).map { start in
-            let rows = start..<min(start + (1 << 16), out.count)
-            return Batch(columns: out.columns.map { Gather.view($0, rows) }, count: rows.count)
+        if n == 0 { return [out] }
+        return stride(from: 0, to: n, by: 1 << 16).map { start in
+            let rows = start..<min(start + (1 << 16), n)
+            return Batch(columns: out.columns.indices.map { c in
+                c < types.count && !carried.contains(c) ? Gather.view(out.columns[c], 0..<rows.count) : Gather.view(out.columns[c], rows)
+            }, count: rows.count)
         }
     }
+
+    /// A NULL column of a batch's rows, handed on (as views) for every input column nothing above reads.
+    private static func placeholder(_ t: LogicalType) -> ColumnVector { Vectors.constant(.null, t, 1 << 16) }
 
     /// What a window's sort depends on.
     struct SortSpec: Hashable {
         let partitionBy: [BoundExpr]
         let orderBy: [SortKey]
+
+        init(_ call: WindowCall) {
+            partitionBy = call.partitionBy
+            orderBy = call.orderBy
+        }
+    }
+
+    /// Whether a call reads its ORDER BY values once its rows are in order: for peers (rank, the default frame of
+    /// aggregates, last_value) and frames. row_number, ntile, lag, lead and first_value only need the order.
+    static func readsOrderValues(_ call: WindowCall) -> Bool {
+        if call.frame != nil { return true }
+        switch call.kind {
+        case .function(.rowNumber), .function(.ntile), .function(.lag), .function(.lead), .function(.firstValue): return false
+        default: return true
+        }
+    }
+
+    private func makeOrder(_ call: WindowCall, _ b: Batch) throws -> WindowOrder {
+        let ev = executor.evaluator
+        let parts = try call.partitionBy.map { try ev.evaluate($0, b) }
+        let orders = try call.orderBy.map { try ev.evaluate($0.expr, b) }
+        let partCmp = RowComparator(parts, descending: parts.map { _ in false }, nullsFirst: parts.map { _ in true })
+        let orderCmp = RowComparator(orders, descending: call.orderBy.map(\.descending), nullsFirst: call.orderBy.map(\.nullsFirst))
+        return try WindowOrder(parts: parts, partCmp: partCmp, orderCmp: orderCmp, orderBy: call.orderBy, n: b.count, executor: executor)
+    }
+
+    /// `v`'s rows in `sorted` order, gathered on every worker (fixed-width values and dictionary codes; plain text in
+    /// one pass).
+    private func reorder(_ v: ColumnVector, by sorted: UnsafeBufferPointer<Int32>) throws -> ColumnVector {
+        let n = sorted.count
+        let width = v.dictionary != nil ? 4 : v.type.physical.width
+        guard let width, n >= 1 << 16 else { return Gather.rows(v, Array(sorted)) }
+        let piece = max(1 << 14, (n / max(1, executor.threads * 4) + 63) & ~63)
+        let pieces = (n + piece - 1) / piece
+        let rows = UncheckedSendable(value: sorted)
+        let src = UncheckedSendable(value: v.dictionary.map { $0.codes.base } ?? v.values.base)
+        let validity: Buffer? = try v.validity.map { bits in
+            let words = UncheckedSendable(value: bits.typed(UInt64.self, count: Bitmap.wordCount(v.count)))
+            return try Buffer(byteCount: Bitmap.wordCount(n) * 8) { raw in
+                let out = UncheckedSendable(value: raw.bindMemory(to: UInt64.self))
+                // Pieces are whole words, so workers write disjoint words.
+                try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
+                    for i in k * piece..<min(n, (k + 1) * piece) where Bitmap.isSet(words.value, Int(rows.value[i])) {
+                        out.value[i >> 6] |= 1 << UInt64(i & 63)
+                    }
+                }
+            }
+        }
+        let values = try Buffer(byteCount: n * width) { raw in
+            let out = UncheckedSendable(value: raw.baseAddress!)
+            func gather<T>(_: T.Type) throws {
+                let from = src.value.assumingMemoryBound(to: T.self), to = out.value.assumingMemoryBound(to: T.self)
+                let from_ = UncheckedSendable(value: from), to_ = UncheckedSendable(value: to)
+                try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
+                    let from = from_.value, to = to_.value, rows = rows.value
+                    for i in k * piece..<min(n, (k + 1) * piece) { to[i] = from[Int(rows[i])] }
+                }
+            }
+            switch width {
+            case 1: try gather(UInt8.self)
+            case 4: try gather(UInt32.self)
+            default: try gather(UInt64.self)
+            }
+        }
+        if let d = v.dictionary { return ColumnVector(codes: values, entries: d.entries, count: n, validity: validity) }
+        return ColumnVector(type: v.type, count: n, values: values, validity: validity)
     }
 
     private func compute(_ call: WindowCall, _ b: Batch, _ sorts: inout [SortSpec: WindowOrder]) throws -> ColumnVector {
         let n = b.count
         let ev = executor.evaluator
-        let parts = try call.partitionBy.map { try ev.evaluate($0, b) }
-        let orders = try call.orderBy.map { try ev.evaluate($0.expr, b) }
+        let spec = SortSpec(call)
+        // In the order handed on, the partition keys are not read again, nor the ORDER BY keys unless for peers.
+        let presorted = sorts[spec] != nil
+        let parts = presorted ? [] : try call.partitionBy.map { try ev.evaluate($0, b) }
+        let orders = presorted && !Self.readsOrderValues(call) ? [] : try call.orderBy.map { try ev.evaluate($0.expr, b) }
         // Constant arguments that are not picked from (lag/lead's offset and default, ntile's bucket count) are read
         // once from the call; a vector of n copies would cost as much memory as a column.
         var isNtile = false
@@ -49,7 +148,6 @@ struct WindowOperator {
         }
         let partCmp = RowComparator(parts, descending: parts.map { _ in false }, nullsFirst: parts.map { _ in true })
         let orderCmp = RowComparator(orders, descending: call.orderBy.map(\.descending), nullsFirst: call.orderBy.map(\.nullsFirst))
-        let spec = SortSpec(partitionBy: call.partitionBy, orderBy: call.orderBy)
         // A RANGE frame's offsets are distances in its one ORDER BY key.
         let rangeKey = call.frame?.range == true && orders.count == 1 ? orders.first : nil
         let order: WindowOrder
@@ -69,57 +167,57 @@ struct WindowOperator {
         case .aggregate(.sum), .aggregate(.avg): (usesPick, usesDoubles, usesValid) = (false, true, true)
         default: (usesPick, usesDoubles, usesValid) = (false, false, false)
         }
-        var ints = [Int64](repeating: 0, count: usesPick || (usesDoubles && !usesValid) ? 0 : n)
-        var doubles = [Double](repeating: 0, count: usesDoubles ? n : 0)
+        // Result memory comes from large-buffer pages and becomes the result vector without a copy. Every row is
+        // written: partitions cover all rows, and every function writes each row of its partition.
+        let (intsBuffer, intsMemory) = Buffer.forFilling(byteCount: usesPick || (usesDoubles && !usesValid) ? 0 : n * 8)
+        let (doublesBuffer, doublesMemory) = Buffer.forFilling(byteCount: usesDoubles ? n * 8 : 0)
+        let (pickBuffer, pickMemory) = Buffer.forFilling(byteCount: usesPick ? n * 4 : 0)
         var valid = [Bool](repeating: true, count: usesValid ? n : 0)
-        var pick = [Int32](repeating: -1, count: usesPick ? n : 0)
         // Partitions are independent and write disjoint rows: chunks of them run on every worker.
-        try ints.withUnsafeMutableBufferPointer { ints in
-            try doubles.withUnsafeMutableBufferPointer { doubles in
-                try valid.withUnsafeMutableBufferPointer { valid in
-                    try pick.withUnsafeMutableBufferPointer { pick in
-                        try order.sorted.withUnsafeBufferPointer { sorted in
-                            let out = UncheckedSendable(value: WindowOutputs(ints: ints, doubles: doubles, valid: valid, pick: pick, sorted: sorted))
-                            let chunks = order.chunks(threads: executor.threads)
-                            let shift = Self.constantShift(call)
-                            try parallelFor(chunks.count, threads: executor.threads, token: executor.token) { _, c in
-                                if let shift {
-                                    // lag/lead by a constant: each row picks the row `delta` places away, in one loop.
-                                    let sorted = out.value.sorted, pick = out.value.pick
-                                    for p in chunks[c] {
-                                        let start = order.starts[p], end = order.starts[p + 1]
-                                        for pos in start..<end {
-                                            let target = pos &+ shift.delta
-                                            pick[Int(sorted[pos])] = target >= start && target < end ? sorted[target] : shift.outside
-                                        }
-                                    }
-                                    return
-                                }
-                                for p in chunks[c] {
-                                    try partition(call, out.value, order.starts[p], order.starts[p + 1], orderCmp, args, rangeKey)
-                                }
+        try valid.withUnsafeMutableBufferPointer { valid in
+            try order.sorted.withUnsafeBufferPointer { sorted in
+                let out = UncheckedSendable(value: WindowOutputs(
+                    ints: intsMemory.bindMemory(to: Int64.self), doubles: doublesMemory.bindMemory(to: Double.self), valid: valid,
+                    pick: pickMemory.bindMemory(to: Int32.self), sorted: sorted))
+                let chunks = order.chunks(threads: executor.threads)
+                let shift = Self.constantShift(call)
+                try parallelFor(chunks.count, threads: executor.threads, token: executor.token) { _, c in
+                    if let shift {
+                        // lag/lead by a constant: each row picks the row `delta` places away, in one loop.
+                        let sorted = out.value.sorted, pick = out.value.pick
+                        for p in chunks[c] {
+                            let start = order.starts[p], end = order.starts[p + 1]
+                            for pos in start..<end {
+                                let target = pos &+ shift.delta
+                                pick[Int(sorted[pos])] = target >= start && target < end ? sorted[target] : shift.outside
                             }
                         }
+                        return
+                    }
+                    for p in chunks[c] {
+                        try partition(call, out.value, order.starts[p], order.starts[p + 1], orderCmp, args, rangeKey)
                     }
                 }
             }
         }
         switch call.kind {
         case .function(.rowNumber), .function(.rank), .function(.denseRank), .function(.ntile):
-            return ColumnVector(type: .bigint, count: n, values: Buffer(copying: ints))
+            return ColumnVector(type: .bigint, count: n, values: intsBuffer)
         case .function(.percentRank), .function(.cumeDist):
-            return ColumnVector(type: .double, count: n, values: Buffer(copying: doubles))
+            return ColumnVector(type: .double, count: n, values: doublesBuffer)
         case .function(.lag), .function(.lead), .function(.firstValue), .function(.lastValue), .aggregate(.min), .aggregate(.max), .aggregate(.anyValue):
-            return try pickValues(args[0], pick, defaultValue: args.count == 3 ? args[2] : nil, call.type)
+            return try withExtendedLifetime(pickBuffer) {
+                try pickValues(args[0], pickBuffer.typed(Int32.self, count: n), defaultValue: args.count == 3 ? args[2] : nil, call.type)
+            }
         case .aggregate(.count), .aggregate(.countStar):
-            return ColumnVector(type: .bigint, count: n, values: Buffer(copying: ints))
+            return ColumnVector(type: .bigint, count: n, values: intsBuffer)
         case .aggregate(.sum):
             if call.type == .double {
-                return ColumnVector(type: .double, count: n, values: Buffer(copying: doubles), validity: AggregateStates.validity(valid))
+                return ColumnVector(type: .double, count: n, values: doublesBuffer, validity: AggregateStates.validity(valid))
             }
-            return ColumnVector(type: call.type, count: n, values: Buffer(copying: ints), validity: AggregateStates.validity(valid))
+            return ColumnVector(type: call.type, count: n, values: intsBuffer, validity: AggregateStates.validity(valid))
         case .aggregate(.avg):
-            return ColumnVector(type: .double, count: n, values: Buffer(copying: doubles), validity: AggregateStates.validity(valid))
+            return ColumnVector(type: .double, count: n, values: doublesBuffer, validity: AggregateStates.validity(valid))
         case .aggregate(let a):
             throw SQLError(.unsupported, "\(a.rawValue) over a window is not supported yet")
         }
@@ -140,7 +238,7 @@ struct WindowOperator {
     /// Row `i` takes `arg[pick[i]]`; -1 is NULL and -2 the default (lag/lead's third argument). Fixed-width and
     /// dictionary-form arguments are picked in one pass into the result (values or codes, and validity); plain text
     /// is gathered.
-    private func pickValues(_ arg: ColumnVector, _ pick: [Int32], defaultValue: ColumnVector?, _ t: LogicalType) throws -> ColumnVector {
+    private func pickValues(_ arg: ColumnVector, _ pick: UnsafeBufferPointer<Int32>, defaultValue: ColumnVector?, _ t: LogicalType) throws -> ColumnVector {
         let n = pick.count
         if n == 0 || arg.count == 0 {
             let nulls = Vectors.constant(.null, t, n)
@@ -153,8 +251,8 @@ struct WindowOperator {
         let piece = max(1024, (n / max(1, executor.threads * 4) + 63) & ~63)
         let pieces = (n + piece - 1) / piece
         let nulls = Atomic<Int>(0)
-        let validity = try pick.withUnsafeBufferPointer { pickBuffer in
-            let pick = UncheckedSendable(value: pickBuffer)
+        let validity = try { () throws -> Buffer in
+            let pick = UncheckedSendable(value: pick)
             return try Buffer(byteCount: Bitmap.wordCount(n) * 8) { raw in
                 let out = UncheckedSendable(value: raw.bindMemory(to: UInt64.self))
                 try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
@@ -168,17 +266,15 @@ struct WindowOperator {
                     nulls.add(missing, ordering: .relaxed)
                 }
             }
-        }
+        }()
         let anyNull = nulls.load(ordering: .relaxed) > 0
         func picked<T>(_ src: UnsafePointer<T>) throws -> Buffer {
             let src = UncheckedSendable(value: src)
-            return try pick.withUnsafeBufferPointer { pickBuffer in
-                let pick = UncheckedSendable(value: pickBuffer)
-                return try Buffer(byteCount: n * MemoryLayout<T>.stride) { raw in
-                    let out = UncheckedSendable(value: raw.bindMemory(to: T.self))
-                    try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
-                        for i in k * piece..<min(n, (k + 1) * piece) { out.value[i] = src.value[Int(max(pick.value[i], 0))] }
-                    }
+            let pick = UncheckedSendable(value: pick)
+            return try Buffer(byteCount: n * MemoryLayout<T>.stride) { raw in
+                let out = UncheckedSendable(value: raw.bindMemory(to: T.self))
+                try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
+                    for i in k * piece..<min(n, (k + 1) * piece) { out.value[i] = src.value[Int(max(pick.value[i], 0))] }
                 }
             }
         }
@@ -715,6 +811,12 @@ struct WindowOrder {
 
     private init(sorted: [Int32], starts: [Int]) {
         self.sorted = sorted
+        self.starts = starts
+    }
+
+    /// Rows already in window order, with these partition starts.
+    init(inOrder n: Int, starts: [Int]) {
+        self.sorted = (0..<n).map { Int32(truncatingIfNeeded: $0) }
         self.starts = starts
     }
 
