@@ -174,14 +174,26 @@ struct WindowOperator {
         let (pickBuffer, pickMemory) = Buffer.forFilling(byteCount: usesPick ? n * 4 : 0)
         var valid = [Bool](repeating: true, count: usesValid ? n : 0)
         // Partitions are independent and write disjoint rows: chunks of them run on every worker.
+        let shift = Self.constantShift(call)
         try valid.withUnsafeMutableBufferPointer { valid in
-            try order.sorted.withUnsafeBufferPointer { sorted in
+            // Rows already in window order need no row numbers for a shift: a position picks a position.
+            try order.withRows(needed: shift == nil) { sorted in
                 let out = UncheckedSendable(value: WindowOutputs(
                     ints: intsMemory.bindMemory(to: Int64.self), doubles: doublesMemory.bindMemory(to: Double.self), valid: valid,
                     pick: pickMemory.bindMemory(to: Int32.self), sorted: sorted))
                 let chunks = order.chunks(threads: executor.threads)
-                let shift = Self.constantShift(call)
                 try parallelFor(chunks.count, threads: executor.threads, token: executor.token) { _, c in
+                    if let shift, order.inOrder {
+                        let pick = out.value.pick
+                        for p in chunks[c] {
+                            let start = order.starts[p], end = order.starts[p + 1]
+                            for pos in start..<end {
+                                let target = pos &+ shift.delta
+                                pick[pos] = target >= start && target < end ? Int32(truncatingIfNeeded: target) : shift.outside
+                            }
+                        }
+                        return
+                    }
                     if let shift {
                         // lag/lead by a constant: each row picks the row `delta` places away, in one loop.
                         let sorted = out.value.sorted, pick = out.value.pick
@@ -723,7 +735,10 @@ struct WindowOutputs {
 /// parallel, and most need no sort at all (events stored in time order per customer arrive in time order). Other keys
 /// take one sort over all rows.
 struct WindowOrder {
+    /// Empty when ``inOrder``.
     var sorted: [Int32]
+    /// The rows are in window order already: row `i` is at position `i`.
+    var inOrder = false
     /// Start position of each partition in `sorted`, then `n`.
     var starts: [Int]
 
@@ -816,8 +831,16 @@ struct WindowOrder {
 
     /// Rows already in window order, with these partition starts.
     init(inOrder n: Int, starts: [Int]) {
-        self.sorted = (0..<n).map { Int32(truncatingIfNeeded: $0) }
+        self.sorted = []
         self.starts = starts
+        self.inOrder = true
+    }
+
+    /// Calls `body` with the rows in window order; rows in order already are numbered only when `needed`.
+    func withRows<R>(needed: Bool, _ body: (UnsafeBufferPointer<Int32>) throws -> R) rethrows -> R {
+        guard inOrder else { return try sorted.withUnsafeBufferPointer(body) }
+        guard needed else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return try (0..<(starts.last ?? 0)).map { Int32(truncatingIfNeeded: $0) }.withUnsafeBufferPointer(body)
     }
 
     /// Sorts each partition by ORDER BY (ties stay in input order), skipping partitions already in order. Each chunk
