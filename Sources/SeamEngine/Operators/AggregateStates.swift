@@ -83,6 +83,20 @@ final class CountState: AggregateState {
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
         if counts.count < groups { counts.append(contentsOf: repeatElement(0, count: groups - counts.count)) }
         let val = star ? nil : arg.flatMap(Vectors.validity)
+        if groups == 1 {
+            // One group (no GROUP BY): a sum of the passing rows, not an increment of one counter per row, which
+            // waits on the previous increment each time.
+            let total: Int
+            if let mask {
+                total = Selection.count(mask, val, n)
+            } else if let val {
+                total = Bitmap.popCount(val, in: 0..<n)
+            } else {
+                total = n
+            }
+            counts[0] &+= Int64(total)
+            return
+        }
         counts.withUnsafeMutableBufferPointer { c in
             if mask == nil && val == nil {
                 for i in 0..<n { c[Int(gids[i])] &+= 1 }

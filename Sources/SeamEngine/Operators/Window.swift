@@ -268,14 +268,34 @@ struct WindowOperator {
             return try Buffer(byteCount: Bitmap.wordCount(n) * 8) { raw in
                 let out = UncheckedSendable(value: raw.bindMemory(to: UInt64.self))
                 try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
-                    var missing = 0
-                    for i in k * piece..<min(n, (k + 1) * piece) {
-                        let p = pick.value[i]
-                        let valid: Bool = p >= 0 && Vectors.isValid(argValidity.value, Int(p))
-                        out.value[i >> 6] |= UInt64(valid ? 1 : 0) << UInt64(i & 63)
-                        missing &+= valid ? 0 : 1
+                    let pick = pick.value, out = out.value, argValidity = argValidity.value
+                    let lo = k * piece, hi = min(n, (k + 1) * piece)
+                    var set = 0
+                    var i = lo
+                    // A word of 64 rows at a time, built in a register and stored once.
+                    while i < hi {
+                        let end = min(i &+ 64, hi)
+                        var bits: UInt64 = 0
+                        var j = i
+                        if let argValidity {
+                            while j < end {
+                                let p = Int(pick[j])
+                                let valid: UInt64 = p >= 0 ? (argValidity[p >> 6] >> UInt64(p & 63)) & 1 : 0
+                                bits |= valid << UInt64(j & 63)
+                                j &+= 1
+                            }
+                        } else {
+                            while j < end {
+                                // A picked row (p >= 0) has its sign bit clear.
+                                bits |= UInt64(truncatingIfNeeded: (~pick[j] >> 31) & 1) << UInt64(j & 63)
+                                j &+= 1
+                            }
+                        }
+                        out[i >> 6] = bits
+                        set &+= bits.nonzeroBitCount
+                        i = end
                     }
-                    nulls.add(missing, ordering: .relaxed)
+                    nulls.add((hi - lo) - set, ordering: .relaxed)
                 }
             }
         }()
