@@ -20,14 +20,18 @@ public final class Buffer: @unchecked Sendable {
     public static let alignment = 64
 
     /// Allocates `byteCount` zeroed bytes and lets `initialize` fill them.
-    public init(byteCount: Int, initialize: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
-        let mapping = LargePages.allocate(byteCount)
+    public convenience init(byteCount: Int, initialize: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        try self.init(byteCount: byteCount, zeroed: true, initialize: initialize)
+    }
+
+    private init(byteCount: Int, zeroed: Bool, initialize: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        let mapping = LargePages.allocate(byteCount, zeroed: zeroed)
         let p: UnsafeMutableRawPointer
         if let mapping {
             p = LargePages.aligned(mapping)  // fresh anonymous memory reads as zeros already
         } else {
             p = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Buffer.alignment)
-            p.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+            if zeroed { p.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1)) }
         }
         do {
             try initialize(UnsafeMutableRawBufferPointer(start: p, count: byteCount))
@@ -45,9 +49,10 @@ public final class Buffer: @unchecked Sendable {
     /// Allocates `byteCount` zeroed bytes for a caller that fills them in several steps (a result written by many
     /// workers) before any reader sees the buffer, as ``init(byteCount:initialize:)``'s closure would: the memory
     /// lives as long as the buffer.
-    public static func forFilling(byteCount: Int) -> (buffer: Buffer, memory: UnsafeMutableRawBufferPointer) {
+    /// `zeroed: false` leaves the contents undefined, for memory the caller writes in full before reading it.
+    public static func forFilling(byteCount: Int, zeroed: Bool = true) -> (buffer: Buffer, memory: UnsafeMutableRawBufferPointer) {
         var memory = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-        let buffer = Buffer(byteCount: byteCount) { memory = $0 }
+        let buffer = Buffer(byteCount: byteCount, zeroed: zeroed) { memory = $0 }
         return (buffer, memory)
     }
 
@@ -147,7 +152,7 @@ enum LargePages {
 
     /// A zeroed mapping with room for `byteCount` bytes from a 2 MiB boundary; nil below the threshold or if
     /// mapping fails.
-    static func allocate(_ byteCount: Int) -> UnsafeMutableRawBufferPointer? {
+    static func allocate(_ byteCount: Int, zeroed: Bool = true) -> UnsafeMutableRawBufferPointer? {
         #if canImport(Glibc)
         guard byteCount >= threshold else { return nil }
         let length = (byteCount + hugePage - 1) / hugePage * hugePage + hugePage
@@ -162,7 +167,7 @@ enum LargePages {
             return c.mappings.remove(at: best)
         }
         if let reused {
-            aligned(reused).initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+            if zeroed { aligned(reused).initializeMemory(as: UInt8.self, repeating: 0, count: byteCount) }
             return reused
         }
         guard let raw = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else { return nil }

@@ -756,7 +756,7 @@ struct WindowOutputs {
 /// take one sort over all rows.
 struct WindowOrder {
     /// Empty when ``inOrder``.
-    var sorted: [Int32]
+    var sorted: RowNumbers
     /// The rows are in window order already: row `i` is at position `i`.
     var inOrder = false
     /// Start position of each partition in `sorted`, then `n`.
@@ -765,13 +765,15 @@ struct WindowOrder {
     init(parts: [ColumnVector], partCmp: RowComparator, orderCmp: RowComparator, orderBy: [SortKey], n: Int, executor: Executor) throws {
         if let dense = try WindowOrder.byDenseKey(parts, n, executor: executor) {
             self = dense
+            // sortPartitions' copy of the first ORDER BY key.
+            try executor.memory.reserve(n * 8)
             sortPartitions(orderCmp, executor: executor)
             return
         }
         let all = RowComparator(
             parts.map { $0 } + orderCmp.vectors, descending: parts.map { _ in false } + orderBy.map(\.descending),
             nullsFirst: parts.map { _ in true } + orderBy.map(\.nullsFirst))
-        sorted = all.sortedIndices(n)
+        sorted = RowNumbers(copying: all.sortedIndices(n))
         starts = []
         var start = 0
         while start < n {
@@ -792,7 +794,7 @@ struct WindowOrder {
     static func byDenseKey(_ parts: [ColumnVector], _ n: Int, executor: Executor) throws -> WindowOrder? {
         guard parts.count == 1, parts[0].type.physical == .int32 || parts[0].type.physical == .int64 else { return nil }
         let key = parts[0]
-        guard let (lo, hi) = DenseKeys.range(key) else { return WindowOrder(sorted: (0..<n).map { Int32($0) }, starts: n > 0 ? [0, n] : [0]) }
+        guard let (lo, hi) = DenseKeys.range(key) else { return WindowOrder(sorted: RowNumbers(copying: (0..<n).map { Int32($0) }), starts: n > 0 ? [0, n] : [0]) }
         let (span, overflow) = hi.subtractingReportingOverflow(lo)
         // At most a few slots per row, and at most 2^26 (256 MiB of counters): wider keys take the general sort.
         guard !overflow, span < max(Int64(n) * 4, 1 << 16), span < 1 << 26 else { return nil }
@@ -803,7 +805,8 @@ struct WindowOrder {
         let validity = UncheckedSendable(value: Vectors.validity(key))
         // counters[w * slots + s]: worker w's count of slot s, then where its next row of slot s goes.
         var counters = [Int32](repeating: 0, count: workers * slots)
-        var sorted = [Int32](repeating: 0, count: n)
+        // Every position is written by the placing pass.
+        let sorted = RowNumbers(count: n)
         var starts: [Int] = []
         func place<T: FixedWidthInteger>(_: T.Type) throws {
             let p = UncheckedSendable(value: Vectors.pointer(key, T.self))
@@ -844,14 +847,14 @@ struct WindowOrder {
         return WindowOrder(sorted: sorted, starts: starts)
     }
 
-    private init(sorted: [Int32], starts: [Int]) {
+    private init(sorted: RowNumbers, starts: [Int]) {
         self.sorted = sorted
         self.starts = starts
     }
 
     /// Rows already in window order, with these partition starts.
     init(inOrder n: Int, starts: [Int]) {
-        self.sorted = []
+        self.sorted = RowNumbers(count: 0)
         self.starts = starts
         self.inOrder = true
     }
@@ -870,6 +873,11 @@ struct WindowOrder {
         guard !orderCmp.keys.isEmpty else { return }
         let chunks = self.chunks(threads: executor.threads)
         let starts = self.starts
+        // The first ORDER BY key of each row in window order (integer keys), each chunk filling its own range.
+        let n = sorted.count
+        let (scratchBuffer, scratchMemory) = Buffer.forFilling(byteCount: IntegerOrderKeys(orderCmp) == nil ? 0 : n * 8, zeroed: false)
+        let scratch = UncheckedSendable(value: scratchMemory.bindMemory(to: Int64.self))
+        defer { withExtendedLifetime(scratchBuffer) {} }
         sorted.withUnsafeMutableBufferPointer { all in
             let shared = UncheckedSendable(value: all)
             // Cancellation is checked between chunks; sorting itself cannot fail.
@@ -877,7 +885,17 @@ struct WindowOrder {
                 let first = starts[chunks[c].lowerBound], end = starts[chunks[c].upperBound]
                 let rows = UnsafeMutableBufferPointer(rebasing: shared.value[first..<end])
                 if let keys = IntegerOrderKeys(orderCmp) {
-                    for p in chunks[c] { Self.insertionSort(UnsafeMutableBufferPointer(rebasing: shared.value[starts[p]..<starts[p + 1]]), keys) }
+                    // The chunk's first keys gathered in window order first: a loop of independent loads, where
+                    // checking each partition through row numbers would wait on one load after another.
+                    let firsts = UnsafeMutableBufferPointer(rebasing: scratch.value[first..<end])
+                    for q in 0..<rows.count { firsts[q] = keys.first[Int(rows[q])] }
+                    do {
+                        for p in chunks[c] {
+                            let lo = starts[p] - first, hi = starts[p + 1] - first
+                            Self.insertionSort(
+                                UnsafeMutableBufferPointer(rebasing: rows[lo..<hi]), UnsafeMutableBufferPointer(rebasing: firsts[lo..<hi]), keys)
+                        }
+                    }
                     return
                 }
                 guard let keys = NormalizedKeys(orderCmp, rows: UnsafeBufferPointer(rows)) else {
@@ -913,23 +931,33 @@ struct WindowOrder {
     }
 
     /// Sorts a partition that is in order or nearly so (time-ordered events whose ties on the time are in no
-    /// particular order) in place by insertion, reading the keys where they are; a partition needing more than a few
-    /// moves a row takes a full sort. Ties keep input order, as the row numbers of a partition rise.
-    private static func insertionSort(_ part: UnsafeMutableBufferPointer<Int32>, _ keys: IntegerOrderKeys) {
-        var budget = 8 * part.count + 64
+    /// particular order) in place by insertion, its rows and their first keys (`firsts`) moving together; the second
+    /// key is read through the row number, on ties only. A partition needing more than a few moves a row takes a
+    /// full sort. Ties keep input order, as the row numbers of a partition rise.
+    private static func insertionSort(_ part: UnsafeMutableBufferPointer<Int32>, _ firsts: UnsafeMutableBufferPointer<Int64>, _ keys: IntegerOrderKeys) {
+        // Most partitions are in order already: one pass finds out.
         var i = 1
+        while i < part.count && !keys.less(firsts[i], part[i], firsts[i - 1], part[i - 1]) { i += 1 }
+        var budget = 8 * part.count + 64
         while i < part.count {
-            let row = part[i]
+            let row = part[i], f = firsts[i]
             var j = i
-            while j > 0 && keys.less(row, part[j - 1]) {
+            while j > 0 && keys.less(f, row, firsts[j - 1], part[j - 1]) {
                 part[j] = part[j - 1]
+                firsts[j] = firsts[j - 1]
                 j -= 1
                 budget -= 1
             }
             part[j] = row
+            firsts[j] = f
             if budget < 0 {
-                var all = part
-                all.sort { a, b in keys.less(a, b) || (!keys.less(b, a) && a < b) }
+                let all = (0..<part.count).map { (firsts[$0], part[$0]) }.sorted { a, b in
+                    keys.less(a.0, a.1, b.0, b.1) || (!keys.less(b.0, b.1, a.0, a.1) && a.1 < b.1)
+                }
+                for (k, (f, row)) in all.enumerated() {
+                    firsts[k] = f
+                    part[k] = row
+                }
                 return
             }
             i += 1
@@ -959,6 +987,37 @@ struct WindowOrder {
     }
 }
 
+/// Row numbers (a window's order) in large-buffer pages: a query process reuses them without page faults, where an
+/// array of 66M rows is fresh memory each time.
+struct RowNumbers {
+    private let storage: Buffer
+    private let rows: UnsafeMutableBufferPointer<Int32>
+
+    /// `count` row numbers, undefined until written.
+    init(count: Int) {
+        let (buffer, memory) = Buffer.forFilling(byteCount: count * 4, zeroed: false)
+        storage = buffer
+        rows = memory.bindMemory(to: Int32.self)
+    }
+
+    init(copying numbers: [Int32]) {
+        self.init(count: numbers.count)
+        _ = UnsafeMutableBufferPointer(rebasing: rows[...]).initialize(from: numbers)
+    }
+
+    var count: Int { rows.count }
+
+    subscript(_ i: Int) -> Int32 { rows[i] }
+
+    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Int32>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(storage) { try body(UnsafeBufferPointer(rows)) }
+    }
+
+    func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Int32>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(storage) { try body(rows) }
+    }
+}
+
 /// One or two BIGINT-like ORDER BY keys (BIGINT, TIMESTAMP, DECIMAL) without NULLs, read in place: the common
 /// window order (`ORDER BY ts, event_id`) compared without normalizing keys first.
 struct IntegerOrderKeys {
@@ -980,9 +1039,9 @@ struct IntegerOrderKeys {
         secondDescending = cmp.keys.count > 1 && cmp.keys[1].descending
     }
 
+    /// Row `a` (first key `x`) before row `b` (first key `y`).
     @inline(__always)
-    func less(_ a: Int32, _ b: Int32) -> Bool {
-        let x = first[Int(a)], y = first[Int(b)]
+    func less(_ x: Int64, _ a: Int32, _ y: Int64, _ b: Int32) -> Bool {
         if x != y { return firstDescending ? x > y : x < y }
         guard let second else { return false }
         let u = second[Int(a)], v = second[Int(b)]
