@@ -24,6 +24,12 @@ public final class Buffer: @unchecked Sendable {
         try self.init(byteCount: byteCount, zeroed: true, initialize: initialize)
     }
 
+    /// Allocates `byteCount` bytes without clearing them, for an `initialize` that writes every byte (a decoder's
+    /// or a gather's output): clearing first would write the memory twice.
+    public convenience init(uninitializedByteCount byteCount: Int, initialize: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        try self.init(byteCount: byteCount, zeroed: false, initialize: initialize)
+    }
+
     private init(byteCount: Int, zeroed: Bool, initialize: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
         let mapping = LargePages.allocate(byteCount, zeroed: zeroed)
         let p: UnsafeMutableRawPointer

@@ -151,7 +151,7 @@ extension Gather {
             let forms = parts.map { $0.dictionary! }
             let (entries, remap) = mergedEntries(forms.map(\.entries))
             let codes = remap.withUnsafeBufferPointer { remap in
-                Buffer(byteCount: n * 4) { raw in
+                Buffer(uninitializedByteCount: n * 4) { raw in
                     let out = raw.bindMemory(to: UInt32.self)
                     var at = 0
                     var base = 0
@@ -167,7 +167,7 @@ extension Gather {
             return ColumnVector(codes: codes, entries: entries, count: n, validity: validity)
         }
         if let width = type.physical.width {
-            let values = Buffer(byteCount: n * width) { raw in
+            let values = Buffer(uninitializedByteCount: n * width) { raw in
                 var at = 0
                 for p in parts where p.count > 0 {
                     raw.baseAddress!.advanced(by: at).copyMemory(from: p.values.base, byteCount: p.count * width)

@@ -110,7 +110,7 @@ struct WindowOperator {
                 }
             }
         }
-        let values = try Buffer(byteCount: n * width) { raw in
+        let values = try Buffer(uninitializedByteCount: n * width) { raw in
             let out = UncheckedSendable(value: raw.baseAddress!)
             func gather<T>(_: T.Type) throws {
                 let from = src.value.assumingMemoryBound(to: T.self), to = out.value.assumingMemoryBound(to: T.self)
@@ -303,7 +303,7 @@ struct WindowOperator {
         func picked<T>(_ src: UnsafePointer<T>) throws -> Buffer {
             let src = UncheckedSendable(value: src)
             let pick = UncheckedSendable(value: pick)
-            return try Buffer(byteCount: n * MemoryLayout<T>.stride) { raw in
+            return try Buffer(uninitializedByteCount: n * MemoryLayout<T>.stride) { raw in
                 let out = UncheckedSendable(value: raw.bindMemory(to: T.self))
                 try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
                     for i in k * piece..<min(n, (k + 1) * piece) { out.value[i] = src.value[Int(max(pick.value[i], 0))] }

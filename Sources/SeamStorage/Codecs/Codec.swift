@@ -115,11 +115,11 @@ package struct IntegerValues {
     }
 }
 
-/// Writes `count` Int64 values into a fresh buffer of the physical type of `type`.
+/// Writes `count` Int64 values into a fresh buffer of the physical type of `type`; `fill` writes all of them.
 package func makeIntegerBuffer(
     type: LogicalType, count: Int, _ fill: (UnsafeMutableRawPointer) -> Void
 ) -> Buffer {
-    Buffer(byteCount: count * type.physical.width!) { fill($0.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!) }
+    Buffer(uninitializedByteCount: count * type.physical.width!) { fill($0.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 64)!) }
 }
 
 /// Unpacks bit-packed values (all `count` of them, or only those at `rows`) into a buffer of the physical type of

@@ -55,11 +55,11 @@ package struct DeltaCodec: Codec {
         let n = Swift.max(count - 1, 0)
         let packed = try r.slice(BitPacking.byteCount(count: n, width: width))
         // Unpack the deltas (already offset by min delta) as Int64, then prefix-sum into the output type.
-        var deltas = [Int64](repeating: 0, count: n)
-        deltas.withUnsafeMutableBufferPointer { d in
+        let deltas = [Int64](unsafeUninitializedCapacity: n) { d, initialized in
             if n > 0 {
                 BitPacking.unpack(packed, count: n, width: width, reference: UInt64(bitPattern: minDelta), into: d.baseAddress!)
             }
+            initialized = n
         }
         let values = makeIntegerBuffer(type: type, count: count) { p in
             guard count > 0 else { return }
