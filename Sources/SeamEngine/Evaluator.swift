@@ -2,6 +2,13 @@ import SeamColumnar
 import SeamKernels
 import SeamSQL
 
+/// Masks already computed for one batch, by expression: the FILTER clauses of one aggregation often share
+/// conditions (`a`, `a AND b`, `a AND b AND c` in a funnel), each evaluated once per batch. One memo serves one batch
+/// on one thread.
+final class MaskMemo {
+    var masks: [BoundExpr: ColumnVector] = [:]
+}
+
 /// Evaluates bound expressions over a batch, a vector at a time. Each node runs one typed loop over the
 /// batch; the switch on the expression happens once per batch, never per row.
 struct Evaluator: Sendable {
@@ -11,12 +18,19 @@ struct Evaluator: Sendable {
     /// Where the boolean `e` is true, as 0/1 bytes without validity: NULL counts as false, as WHERE and FILTER treat
     /// it. AND and OR combine their inputs' masks bytewise; the three-valued result `evaluate` gives would need a case
     /// analysis per row only to be folded back into this.
-    func mask(_ e: BoundExpr, _ b: Batch) throws -> ColumnVector {
+    func mask(_ e: BoundExpr, _ b: Batch, memo: MaskMemo? = nil) throws -> ColumnVector {
+        if let memo, let known = memo.masks[e] { return known }
+        let out = try computeMask(e, b, memo)
+        memo?.masks[e] = out
+        return out
+    }
+
+    private func computeMask(_ e: BoundExpr, _ b: Batch, _ memo: MaskMemo?) throws -> ColumnVector {
         switch e {
         case .and(let xs) where xs.count > 1, .or(let xs) where xs.count > 1:
             var isAnd = false
             if case .and = e { isAnd = true }
-            let masks = try xs.map { try mask($0, b) }
+            let masks = try xs.map { try mask($0, b, memo: memo) }
             let n = b.count
             return Vectors.make(.boolean, n, validity: nil) { (o: UnsafeMutablePointer<UInt8>) in
                 o.update(from: Vectors.pointer(masks[0], UInt8.self), count: n)

@@ -186,9 +186,10 @@ struct HashAggregate {
             }
         }
         let groupCount = p.groupCount
+        let memo = aggregates.lazy.filter { $0.filter != nil }.count > 1 ? MaskMemo() : nil
         for (k, a) in aggregates.enumerated() {
             let arg = try a.argument.map { e in try executor.locate(e, inputSchema) { try executor.evaluator.evaluate(e, b) } }
-            let maskVec = try a.filter.map { f in try executor.evaluator.mask(f, b) }
+            let maskVec = try a.filter.map { f in try executor.evaluator.mask(f, b, memo: memo) }
             try gids.withUnsafeBufferPointer { g in
                 try p.states[k].update(arg, g.baseAddress!, maskVec.map { Vectors.pointer($0, UInt8.self) }, n, groups: groupCount)
             }

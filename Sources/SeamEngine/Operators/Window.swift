@@ -169,9 +169,9 @@ struct WindowOperator {
         }
         // Result memory comes from large-buffer pages and becomes the result vector without a copy. Every row is
         // written: partitions cover all rows, and every function writes each row of its partition.
-        let (intsBuffer, intsMemory) = Buffer.forFilling(byteCount: usesPick || (usesDoubles && !usesValid) ? 0 : n * 8)
-        let (doublesBuffer, doublesMemory) = Buffer.forFilling(byteCount: usesDoubles ? n * 8 : 0)
-        let (pickBuffer, pickMemory) = Buffer.forFilling(byteCount: usesPick ? n * 4 : 0)
+        let (intsBuffer, intsMemory) = Buffer.forFilling(byteCount: usesPick || (usesDoubles && !usesValid) ? 0 : n * 8, zeroed: false)
+        let (doublesBuffer, doublesMemory) = Buffer.forFilling(byteCount: usesDoubles ? n * 8 : 0, zeroed: false)
+        let (pickBuffer, pickMemory) = Buffer.forFilling(byteCount: usesPick ? n * 4 : 0, zeroed: false)
         var valid = [Bool](repeating: true, count: usesValid ? n : 0)
         // Partitions are independent and write disjoint rows: chunks of them run on every worker.
         let shift = Self.constantShift(call)
@@ -265,7 +265,8 @@ struct WindowOperator {
         let nulls = Atomic<Int>(0)
         let validity = try { () throws -> Buffer in
             let pick = UncheckedSendable(value: pick)
-            return try Buffer(byteCount: Bitmap.wordCount(n) * 8) { raw in
+            // Every word is stored below.
+            return try Buffer(uninitializedByteCount: Bitmap.wordCount(n) * 8) { raw in
                 let out = UncheckedSendable(value: raw.bindMemory(to: UInt64.self))
                 try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
                     let pick = pick.value, out = out.value, argValidity = argValidity.value
