@@ -157,6 +157,9 @@ struct WindowOperator {
             order = try WindowOrder(parts: parts, partCmp: partCmp, orderCmp: orderCmp, orderBy: call.orderBy, n: n, executor: executor)
             sorts[spec] = order
         }
+        if order.inOrder, let shift = Self.constantShift(call), shift.outside == -1, let moved = try shiftedInOrder(args[0], by: shift.delta, order.starts) {
+            return moved
+        }
         // Results by input row: ints/doubles, or a gather index into the argument (-1 = NULL, -2 = default); only
         // the arrays this call writes are allocated.
         let usesPick: Bool, usesDoubles: Bool, usesValid: Bool
@@ -233,6 +236,62 @@ struct WindowOperator {
         case .aggregate(let a):
             throw SQLError(.unsupported, "\(a.rawValue) over a window is not supported yet")
         }
+    }
+
+    /// lag/lead by a constant, without a default, over rows in window order: the argument's values (or dictionary
+    /// codes) moved `delta` places in one copy, and its validity shifted a word at a time, then cleared where the
+    /// picked row is outside the partition. Nil for plain text, which takes the pick path.
+    private func shiftedInOrder(_ arg: ColumnVector, by delta: Int, _ starts: [Int]) throws -> ColumnVector? {
+        let n = arg.count
+        if delta == 0 { return arg }
+        let width = arg.dictionary != nil ? 4 : arg.type.physical.width
+        guard let width, n > 0, arg.dictionary.map({ $0.entries.count > 0 }) ?? true else { return nil }
+        let d = Int(delta.magnitude)
+        let moved = max(0, n - d)
+        // Row `pos` takes row `pos + delta`; rows with no such row get zeros (a valid code) and are NULL below.
+        let src = UncheckedSendable(value: arg.dictionary?.codes.base ?? arg.values.base)
+        let pieces = max(1, min(executor.threads * 2, moved >> 16))
+        let piece = (moved + pieces - 1) / pieces
+        let values = try Buffer(uninitializedByteCount: n * width) { raw in
+            let to = UncheckedSendable(value: raw.baseAddress!)
+            let (from, into) = delta > 0 ? (d, 0) : (0, d)
+            try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
+                let lo = k * piece, hi = min(moved, lo + piece)
+                guard hi > lo else { return }
+                (to.value + (into + lo) * width).copyMemory(from: src.value + (from + lo) * width, byteCount: (hi - lo) * width)
+            }
+            let blank = delta > 0 ? moved..<n : 0..<min(d, n)
+            (raw.baseAddress! + blank.lowerBound * width).initializeMemory(as: UInt8.self, repeating: 0, count: blank.count * width)
+        }
+        let words = Bitmap.wordCount(n)
+        let sourceBits = Vectors.validity(arg)
+        let validity = Buffer(uninitializedByteCount: words * 8) { raw in
+            let out = raw.bindMemory(to: UInt64.self)
+            // Bits s..<s+64 of the argument's validity, 0 for rows outside 0..<n.
+            func bits(at s: Int) -> UInt64 {
+                let lowJ = max(0, -s), highJ = min(64, n - s)
+                guard highJ > lowJ else { return 0 }
+                var v = UInt64.max
+                if let sourceBits {
+                    let q = s >> 6, r = s & 63
+                    let lo = q >= 0 && q < words ? sourceBits[q] : 0
+                    let hi = q + 1 >= 0 && q + 1 < words ? sourceBits[q + 1] : 0
+                    v = r == 0 ? lo : (lo >> UInt64(r)) | (hi << UInt64(64 - r))
+                }
+                let span = highJ - lowJ
+                let mask = (span == 64 ? UInt64.max : (UInt64(1) << UInt64(span)) - 1) << UInt64(lowJ)
+                return v & mask
+            }
+            for w in 0..<words { out[w] = bits(at: w * 64 + delta) }
+            // The rows whose pick falls past their partition's end (lead) or before its start (lag).
+            for p in 0..<(starts.count - 1) {
+                let start = starts[p], end = starts[p + 1]
+                let outside = delta > 0 ? max(start, end - d)..<end : start..<min(end, start + d)
+                for pos in outside { out[pos >> 6] &= ~(UInt64(1) << UInt64(pos & 63)) }
+            }
+        }
+        if let dict = arg.dictionary { return ColumnVector(codes: values, entries: dict.entries, count: n, validity: validity) }
+        return ColumnVector(type: arg.type, count: n, values: values, validity: validity)
     }
 
     /// For lag/lead with a constant offset (or none): how far the picked row is in partition order (negative for
