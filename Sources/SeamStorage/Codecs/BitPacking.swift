@@ -41,6 +41,35 @@ package enum BitPacking {
             out.initialize(repeating: T(truncatingIfNeeded: reference), count: count)
             return
         }
+        forEach(src, count: count, width: width) { i, v in out[i] = T(truncatingIfNeeded: reference &+ v) }
+    }
+
+    /// Unpacks `count` deltas and stores their running sum from `first`: `out[0] = first` and
+    /// `out[i + 1] = out[i] &+ reference &+ v[i]`, the delta codec's decoding in one pass over the packed stream
+    /// (no array of deltas in between). `out` takes `count + 1` values.
+    @inlinable
+    package static func unpackRunningSum<T: FixedWidthInteger>(
+        _ src: UnsafeRawBufferPointer, count: Int, width: Int, reference: UInt64, first: UInt64, into out: UnsafeMutablePointer<T>
+    ) {
+        var sum = first
+        out[0] = T(truncatingIfNeeded: sum)
+        if width == 0 {
+            for i in 0..<count {
+                sum &+= reference
+                out[i &+ 1] = T(truncatingIfNeeded: sum)
+            }
+            return
+        }
+        forEach(src, count: count, width: width) { i, v in
+            sum = sum &+ (reference &+ v)  // one addition on the dependency chain
+            out[i &+ 1] = T(truncatingIfNeeded: sum)
+        }
+    }
+
+    /// Calls `body(i, v)` for the `count` values of `width` (1...64) bits in `src`, in order.
+    @inlinable @inline(__always)
+    static func forEach(_ src: UnsafeRawBufferPointer, count: Int, width: Int, _ body: (Int, UInt64) -> Void) {
+        guard count > 0 else { return }
         let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) &- 1
         let base = src.baseAddress!
         let words = (count * width + 63) / 64
@@ -54,7 +83,7 @@ package enum BitPacking {
                 let byte = bit >> 3
                 if byte > lastLoad { break }
                 let v = base.loadUnaligned(fromByteOffset: byte, as: UInt64.self) >> UInt64(bit & 7)
-                out[i] = T(truncatingIfNeeded: reference &+ (v & mask))
+                body(i, v & mask)
                 bit &+= width
                 i &+= 1
             }
@@ -67,7 +96,7 @@ package enum BitPacking {
             if shift + width > 64 && word + 1 < words {
                 v |= base.loadUnaligned(fromByteOffset: (word + 1) << 3, as: UInt64.self) << UInt64(64 - shift)
             }
-            out[i] = T(truncatingIfNeeded: reference &+ (v & mask))
+            body(i, v & mask)
             bit &+= width
             i &+= 1
         }

@@ -54,32 +54,18 @@ package struct DeltaCodec: Codec {
         guard width <= 64 else { throw StorageError(.corrupt, "bit width \(width) is over 64") }
         let n = Swift.max(count - 1, 0)
         let packed = try r.slice(BitPacking.byteCount(count: n, width: width))
-        // Unpack the deltas (already offset by min delta) as Int64, then prefix-sum into the output type.
-        let deltas = [Int64](unsafeUninitializedCapacity: n) { d, initialized in
-            if n > 0 {
-                BitPacking.unpack(packed, count: n, width: width, reference: UInt64(bitPattern: minDelta), into: d.baseAddress!)
-            }
-            initialized = n
-        }
+        // One pass: each value is the previous one plus its delta (stored less the min delta), in 64-bit wrapping
+        // arithmetic, then narrowed to the output type.
         let values = makeIntegerBuffer(type: type, count: count) { p in
             guard count > 0 else { return }
-            deltas.withUnsafeBufferPointer { d in
-                var acc = first
-                if type.physical == .int32 {
-                    let o = p.assumingMemoryBound(to: Int32.self)
-                    o[0] = Int32(truncatingIfNeeded: acc)
-                    for i in 0..<n {
-                        acc = acc &+ d[i]
-                        o[i + 1] = Int32(truncatingIfNeeded: acc)
-                    }
-                } else {
-                    let o = p.assumingMemoryBound(to: Int64.self)
-                    o[0] = acc
-                    for i in 0..<n {
-                        acc = acc &+ d[i]
-                        o[i + 1] = acc
-                    }
-                }
+            if type.physical == .int32 {
+                BitPacking.unpackRunningSum(
+                    packed, count: n, width: width, reference: UInt64(bitPattern: minDelta), first: UInt64(bitPattern: first),
+                    into: p.assumingMemoryBound(to: Int32.self))
+            } else {
+                BitPacking.unpackRunningSum(
+                    packed, count: n, width: width, reference: UInt64(bitPattern: minDelta), first: UInt64(bitPattern: first),
+                    into: p.assumingMemoryBound(to: Int64.self))
             }
         }
         return DecodedValues(values: values)
