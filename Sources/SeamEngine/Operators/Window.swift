@@ -875,9 +875,19 @@ struct WindowOrder {
             }
             try counters.withUnsafeMutableBufferPointer { counterBuffer in
                 let counters = UncheckedSendable(value: counterBuffer)
+                // Rows come in runs of one key (a segment stores a customer's events together): a run is counted,
+                // and below placed, with one access to its counter.
                 try parallelFor(workers, threads: workers, token: executor.token) { _, w in
                     let mine = counters.value.baseAddress! + w * slots
-                    for i in w * rowsPerWorker..<min(n, (w + 1) * rowsPerWorker) { mine[slotOf(i)] &+= 1 }
+                    let end = min(n, (w + 1) * rowsPerWorker)
+                    var i = w * rowsPerWorker
+                    while i < end {
+                        let s = slotOf(i)
+                        var j = i &+ 1
+                        while j < end && slotOf(j) == s { j &+= 1 }
+                        mine[s] &+= Int32(truncatingIfNeeded: j &- i)
+                        i = j
+                    }
                 }
                 var next: Int32 = 0
                 for s in 0..<slots {
@@ -893,10 +903,16 @@ struct WindowOrder {
                     let out = UncheckedSendable(value: outBuffer)
                     try parallelFor(workers, threads: workers, token: executor.token) { _, w in
                         let mine = counters.value.baseAddress! + w * slots
-                        for i in w * rowsPerWorker..<min(n, (w + 1) * rowsPerWorker) {
+                        let end = min(n, (w + 1) * rowsPerWorker)
+                        var i = w * rowsPerWorker
+                        while i < end {
                             let s = slotOf(i)
-                            out.value[Int(mine[s])] = Int32(truncatingIfNeeded: i)
-                            mine[s] &+= 1
+                            var j = i &+ 1
+                            while j < end && slotOf(j) == s { j &+= 1 }
+                            let at = Int(mine[s]) &- i
+                            for r in i..<j { out.value[at &+ r] = Int32(truncatingIfNeeded: r) }
+                            mine[s] &+= Int32(truncatingIfNeeded: j &- i)
+                            i = j
                         }
                     }
                 }
