@@ -873,20 +873,24 @@ struct WindowOrder {
             @inline(__always) func slotOf(_ i: Int) -> Int {
                 Vectors.isValid(validity.value, i) ? Int(Int64(p.value[i]) &- lo) &+ 1 : 0
             }
+            // Rows come in runs of one key (a segment stores a customer's events together): a run is counted, and
+            // placed, with one access to its counter.
+            @inline(__always) func forEachRun(_ rows: Range<Int>, _ body: (_ slot: Int, _ run: Range<Int>) -> Void) {
+                var i = rows.lowerBound
+                while i < rows.upperBound {
+                    let s = slotOf(i)
+                    var j = i &+ 1
+                    while j < rows.upperBound && slotOf(j) == s { j &+= 1 }
+                    body(s, i..<j)
+                    i = j
+                }
+            }
             try counters.withUnsafeMutableBufferPointer { counterBuffer in
                 let counters = UncheckedSendable(value: counterBuffer)
-                // Rows come in runs of one key (a segment stores a customer's events together): a run is counted,
-                // and below placed, with one access to its counter.
                 try parallelFor(workers, threads: workers, token: executor.token) { _, w in
                     let mine = counters.value.baseAddress! + w * slots
-                    let end = min(n, (w + 1) * rowsPerWorker)
-                    var i = w * rowsPerWorker
-                    while i < end {
-                        let s = slotOf(i)
-                        var j = i &+ 1
-                        while j < end && slotOf(j) == s { j &+= 1 }
-                        mine[s] &+= Int32(truncatingIfNeeded: j &- i)
-                        i = j
+                    forEachRun(w * rowsPerWorker..<min(n, (w + 1) * rowsPerWorker)) { s, run in
+                        mine[s] &+= Int32(truncatingIfNeeded: run.count)
                     }
                 }
                 var next: Int32 = 0
@@ -903,16 +907,10 @@ struct WindowOrder {
                     let out = UncheckedSendable(value: outBuffer)
                     try parallelFor(workers, threads: workers, token: executor.token) { _, w in
                         let mine = counters.value.baseAddress! + w * slots
-                        let end = min(n, (w + 1) * rowsPerWorker)
-                        var i = w * rowsPerWorker
-                        while i < end {
-                            let s = slotOf(i)
-                            var j = i &+ 1
-                            while j < end && slotOf(j) == s { j &+= 1 }
-                            let at = Int(mine[s]) &- i
-                            for r in i..<j { out.value[at &+ r] = Int32(truncatingIfNeeded: r) }
-                            mine[s] &+= Int32(truncatingIfNeeded: j &- i)
-                            i = j
+                        forEachRun(w * rowsPerWorker..<min(n, (w + 1) * rowsPerWorker)) { s, run in
+                            let at = Int(mine[s]) &- run.lowerBound
+                            for r in run { out.value[at &+ r] = Int32(truncatingIfNeeded: r) }
+                            mine[s] &+= Int32(truncatingIfNeeded: run.count)
                         }
                     }
                 }
