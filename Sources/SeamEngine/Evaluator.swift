@@ -40,6 +40,7 @@ struct Evaluator: Sendable {
                 }
             }
         default:
+            if let flags = try maskOnDictionaryEntries(e, b) { return flags }
             let v = try evaluate(e, b)
             guard let validity = Vectors.validity(v) else { return v }
             let p = Vectors.pointer(v, UInt8.self)
@@ -137,6 +138,40 @@ struct Evaluator: Sendable {
         }
         return Vectors.make(.boolean, n, validity: validity) { (o: UnsafeMutablePointer<UInt8>) in
             for i in 0..<n { o[i] = result[Int(codes[i])] }
+        }
+    }
+
+    /// The mask of a predicate on one dictionary-form column, from its entries: each row takes its entry's flag
+    /// (0 where the entry's result is NULL), and a NULL row 0, eight rows at a time.
+    private func maskOnDictionaryEntries(_ e: BoundExpr, _ b: Batch) throws -> ColumnVector? {
+        guard Self.isEntryPredicate(e), e.columnsUsed.count == 1, let k = e.columnsUsed.first else { return nil }
+        let column = b.columns[k]
+        guard let d = column.dictionary, d.entries.count < b.count else { return nil }
+        let onEntries = try mask(e.remapped([k: 0]), Batch(columns: [d.entries], count: d.entries.count))
+        let table = Vectors.pointer(onEntries, UInt8.self)
+        let codes = d.codePointer
+        let n = b.count
+        let rowValidity = Vectors.validity(column)
+        return withExtendedLifetime(onEntries) {
+            Vectors.make(.boolean, n, validity: nil) { (o: UnsafeMutablePointer<UInt8>) in
+                for i in 0..<n { o[i] = table[Int(codes[i])] }
+                guard let rowValidity else { return }
+                let validBytes = UnsafeRawPointer(rowValidity).assumingMemoryBound(to: UInt8.self)
+                var i = 0
+                while i &+ 8 <= n {
+                    // The 8 validity bits of rows i..<i+8 spread to one 0/1 byte each: each byte of the product
+                    // holds the bits, each byte keeps its own bit, and adding 0x7F moves any set bit to the top.
+                    let bits = UInt64(validBytes[i >> 3])
+                    let spread = ((((bits &* 0x0101_0101_0101_0101) & 0x8040_2010_0804_0201) &+ 0x7F7F_7F7F_7F7F_7F7F) >> 7) & 0x0101_0101_0101_0101
+                    let at = UnsafeMutableRawPointer(o + i)
+                    at.storeBytes(of: at.loadUnaligned(as: UInt64.self) & spread, as: UInt64.self)
+                    i &+= 8
+                }
+                while i < n {
+                    if !Vectors.isValid(rowValidity, i) { o[i] = 0 }
+                    i &+= 1
+                }
+            }
         }
     }
 
