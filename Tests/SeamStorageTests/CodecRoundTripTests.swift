@@ -83,10 +83,11 @@ import Testing
     @Test func aSelectedRowBeyondTheBlockIsReportedAsDamage() throws {
         let v = VectorFixtures.vector(.bigint, count: 100, shape: .random, nulls: .none, seed: 5)
         let block = BlockCodec.encode(v, force: .frameOfReference, allowLZ4: false)
-        let rows: [Int32] = [3, 100]
-        #expect(throws: StorageError.self) {
-            try block.bytes.withUnsafeBytes { bytes in
-                try rows.withUnsafeBufferPointer { try BlockCodec.decode(bytes, type: .bigint, owner: nil, rows: $0) }
+        for rows: [Int32] in [[3, 100], [-1, 3]] {
+            #expect(throws: StorageError.self) {
+                try block.bytes.withUnsafeBytes { bytes in
+                    try rows.withUnsafeBufferPointer { try BlockCodec.decode(bytes, type: .bigint, owner: nil, rows: $0) }
+                }
             }
         }
     }
