@@ -796,7 +796,8 @@ public final class Binder {
     }
 
     /// A RANGE frame's offsets in the units of its one ORDER BY key: integers, cents of a DECIMAL, microseconds of a
-    /// TIMESTAMP (an INTERVAL of days or smaller; months have no fixed length).
+    /// TIMESTAMP for an INTERVAL of days or smaller, calendar months for one of months or years (months have no
+    /// fixed length, so the frame counts them on the calendar; both offsets of a frame take one unit).
     private func rangeFrame(_ f: WindowFrame, orderBy: [SortKey], at: SourceLocation) throws(SQLError) -> WindowFrame {
         var frame = f
         let hasOffset = f.rangeOffsets.contains { $0 != nil }
@@ -805,6 +806,7 @@ public final class Binder {
             throw SQLError(.binder, "a RANGE frame with an offset needs exactly one ORDER BY expression", at: at)
         }
         let keyType = orderBy[0].expr.type
+        var inMonths: Bool? = nil
         func offset(_ l: Literal?) throws(SQLError) -> Int {
             guard let l else { return 0 }
             let value: Int64?
@@ -813,10 +815,19 @@ public final class Binder {
             case (.decimal, .integer(let s)), (.decimal, .number(let s)): value = ValueParsing.parse(s, ValueParsing.decimal2)
             case (.timestamp, .interval(let count, let unit)):
                 let (months, micros) = try interval(count, unit, at: at)
-                guard months == 0 else {
-                    throw SQLError(.unsupported, "RANGE offsets in months or years are not supported; use days", at: at)
+                let monthly = months != 0 && micros == 0
+                guard months == 0 || micros == 0 else {
+                    throw SQLError(.unsupported, "a RANGE offset mixing months and days is not supported; use one unit", at: at)
                 }
-                value = micros
+                if let earlier = inMonths, earlier != monthly {
+                    throw SQLError(.unsupported, "RANGE offsets in months and in days in one frame are not supported; use one unit", at: at)
+                }
+                inMonths = monthly
+                // At most 10,000 years of months: the calendar arithmetic stays within the timestamp range.
+                guard !monthly || months.magnitude <= 120_000 else {
+                    throw SQLError(.binder, "a RANGE offset of \(months) months is out of range", at: at)
+                }
+                value = monthly ? months : micros
             case (.timestamp, _):
                 throw SQLError(.binder, "a RANGE offset over a TIMESTAMP is an INTERVAL, e.g. INTERVAL 7 DAY PRECEDING", at: at)
             case (.integer, _), (.bigint, _), (.decimal, _):
@@ -838,6 +849,7 @@ public final class Binder {
             if k == 0 { frame.start = b } else { frame.end = b }
         }
         frame.rangeOffsets = []
+        frame.rangeInMonths = inMonths == true
         return frame
     }
 

@@ -162,7 +162,17 @@ extension WindowCall {
         var over: [String] = []
         if !partitionBy.isEmpty { over.append("PARTITION BY " + partitionBy.map { $0.sql(schema) }.joined(separator: ", ")) }
         if !orderBy.isEmpty { over.append("ORDER BY " + orderBy.map { $0.expr.sql(schema) + ($0.descending ? " DESC" : "") }.joined(separator: ", ")) }
-        if let frame { over.append("\(frame.range ? "RANGE" : frame.groups ? "GROUPS" : "ROWS") BETWEEN \(frame.start.sql) AND \(frame.end.sql)") }
+        if let frame {
+            // Month offsets are shown as the intervals they were written as.
+            func bound(_ b: FrameBound) -> String {
+                switch b {
+                case .preceding(let n) where frame.rangeInMonths: return "INTERVAL \(n) MONTH PRECEDING"
+                case .following(let n) where frame.rangeInMonths: return "INTERVAL \(n) MONTH FOLLOWING"
+                default: return b.sql
+                }
+            }
+            over.append("\(frame.range ? "RANGE" : frame.groups ? "GROUPS" : "ROWS") BETWEEN \(bound(frame.start)) AND \(bound(frame.end))")
+        }
         return "\(name)(\(arguments.map { $0.sql(schema) }.joined(separator: ", "))) OVER (\(over.joined(separator: " ")))"
     }
 }

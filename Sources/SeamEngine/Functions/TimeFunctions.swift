@@ -181,16 +181,27 @@ enum TimeFunctions {
                 return
             }
             for i in 0..<n {
-                let d = floorDiv(p[i], day)
-                let timeOfDay = p[i] - d * day
-                let c = Timestamp.civil(days: d)
-                let total = Int64(c.year) * 12 + Int64(c.month - 1) + months
-                let y = Int(floorDiv(total, 12))
-                let m = Int(total - Int64(y) * 12) + 1
-                let dd = min(c.day, ValueParsing.daysIn(month: m, year: y))
-                o[i] = Timestamp.days(year: y, month: m, day: dd) * day + timeOfDay &+ micros
+                let (moved, overflow) = addMonths(p[i], months)
+                precondition(!overflow, "timestamp out of range after adding months")  // as before this helper
+                o[i] = moved &+ micros
             }
         }
+    }
+
+    /// `t` moved by `months` on the calendar, the day clamped to the new month's last day, the time of day kept;
+    /// past the timestamp range, the nearest end of it and `overflow`.
+    static func addMonths(_ t: Int64, _ months: Int64) -> (value: Int64, overflow: Bool) {
+        let d = floorDiv(t, day)
+        let timeOfDay = t - d * day
+        let c = Timestamp.civil(days: d)
+        let total = Int64(c.year) * 12 + Int64(c.month - 1) + months
+        let y = Int(floorDiv(total, 12))
+        let m = Int(total - Int64(y) * 12) + 1
+        let dd = min(c.day, ValueParsing.daysIn(month: m, year: y))
+        let (scaled, o1) = Int64(Timestamp.days(year: y, month: m, day: dd)).multipliedReportingOverflow(by: day)
+        let (moved, o2) = scaled.addingReportingOverflow(timeOfDay)
+        if o1 || o2 { return (months > 0 ? .max : .min, true) }
+        return (moved, false)
     }
 
     static let dayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]

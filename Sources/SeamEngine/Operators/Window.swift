@@ -747,8 +747,14 @@ struct FrameResolver {
             let before: Bool
             if case .preceding = b { before = true } else { before = false }
             let towardSmaller = before != descending
-            let (v, overflow) = towardSmaller ? k.subtractingReportingOverflow(Int64(n)) : k.addingReportingOverflow(Int64(n))
-            let target = overflow ? (towardSmaller ? Int64.min : Int64.max) : v
+            let target: Int64
+            if frame.rangeInMonths {
+                // Calendar months: the timestamp `n` months away, as adding the interval gives it.
+                target = TimeFunctions.addMonths(k, towardSmaller ? -Int64(n) : Int64(n)).value
+            } else {
+                let (v, overflow) = towardSmaller ? k.subtractingReportingOverflow(Int64(n)) : k.addingReportingOverflow(Int64(n))
+                target = overflow ? (towardSmaller ? Int64.min : Int64.max) : v
+            }
             // Keys run ascending (or descending) over `valued`: the first position at or past the target for a
             // start, the last position not past it for an end.
             return isStart ? firstPosition(reaching: target, inclusive: true) : firstPosition(reaching: target, inclusive: false) - 1
