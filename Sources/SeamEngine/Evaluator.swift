@@ -110,7 +110,7 @@ struct Evaluator: Sendable {
         case .function(let f, let args, let t):
             return try Functions.call(f, try args.map { try evaluate($0, b) }, t, n, self)
         case .addInterval(let x, let months, let micros):
-            return TimeFunctions.addInterval(try evaluate(x, b), months: months, micros: micros)
+            return try TimeFunctions.addInterval(try evaluate(x, b), months: months, micros: micros)
         case .subquery:
             throw SQLError(.runtime, "internal: subquery not resolved before execution")
         case .aggregateSlot, .windowSlot:

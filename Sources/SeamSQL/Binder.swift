@@ -869,12 +869,18 @@ public final class Binder {
         case "week", "w": micros = 6.048e11
         case "month", "mon":
             guard n == n.rounded() else { throw SQLError(.unsupported, "fractional months are not supported", at: at) }
-            return (Int64(n), 0)
-        case "quarter": return (Int64(n) * 3, 0)
-        case "year", "y": return (Int64(n) * 12, 0)
+            guard let whole = Int64(exactly: n) else { throw SQLError(.binder, "INTERVAL \(count) \(unit) is out of range", at: at) }
+            return (whole, 0)
+        case "quarter", "year", "y":
+            // Whole quarters and years, as DuckDB takes them (INTERVAL 1.5 YEAR is one year).
+            guard let whole = Int64(exactly: n.rounded(.towardZero)) else { throw SQLError(.binder, "INTERVAL \(count) \(unit) is out of range", at: at) }
+            let (months, overflow) = whole.multipliedReportingOverflow(by: u == "quarter" ? 3 : 12)
+            guard !overflow else { throw SQLError(.binder, "INTERVAL \(count) \(unit) is out of range", at: at) }
+            return (months, 0)
         default: throw SQLError(.syntax, "unknown interval unit \"\(unit)\" (use MICROSECOND … DAY, WEEK, MONTH, QUARTER or YEAR)", at: at)
         }
-        return (0, Int64((n * micros).rounded()))
+        guard let whole = Int64(exactly: (n * micros).rounded()) else { throw SQLError(.binder, "INTERVAL \(count) \(unit) is out of range", at: at) }
+        return (0, whole)
     }
 
     private func intervalLiteral(_ e: Expr) -> (String, String, SourceLocation)? {

@@ -172,20 +172,23 @@ enum TimeFunctions {
     }
 
     /// `ts + months + micros`: months move the calendar date (clamped to the month's last day), then micros.
-    static func addInterval(_ v: ColumnVector, months: Int64, micros: Int64) -> ColumnVector {
+    /// A result past the timestamp range is an error, on rows that are not NULL.
+    static func addInterval(_ v: ColumnVector, months: Int64, micros: Int64) throws -> ColumnVector {
         let n = v.count
         let p = Vectors.pointer(v, Int64.self)
-        return Vectors.make(.timestamp, n, validity: v.validity) { (o: UnsafeMutablePointer<Int64>) in
-            if months == 0 {
-                for i in 0..<n { o[i] = p[i] &+ micros }
-                return
-            }
+        let validity = Vectors.validity(v)
+        var outOfRange = false
+        let out = Vectors.make(.timestamp, n, validity: v.validity) { (o: UnsafeMutablePointer<Int64>) in
             for i in 0..<n {
-                let (moved, overflow) = addMonths(p[i], months)
-                precondition(!overflow, "timestamp out of range after adding months")  // as before this helper
-                o[i] = moved &+ micros
+                var (moved, overflow) = months == 0 ? (p[i], false) : addMonths(p[i], months)
+                let (sum, o2) = moved.addingReportingOverflow(micros)
+                moved = sum
+                o[i] = moved
+                if (overflow || o2) && Vectors.isValid(validity, i) { outOfRange = true }
             }
         }
+        if outOfRange { throw SQLError(.runtime, "Out of Range Error: a timestamp plus the INTERVAL is out of range") }
+        return out
     }
 
     /// `t` moved by `months` on the calendar, the day clamped to the new month's last day, the time of day kept;
