@@ -44,8 +44,8 @@ demo: build
 		ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_revenue FROM customers WHERE revenue IS NOT NULL \
 		ORDER BY revenue DESC, customer_id LIMIT 5"
 	$(SEAM) sql --store $(STORE) "SELECT customer_id, ts, amount, sum(amount) OVER (PARTITION BY customer_id ORDER BY ts \
-		RANGE BETWEEN INTERVAL 30 DAY PRECEDING AND CURRENT ROW) AS spend_30_days FROM events \
-		WHERE event_type = 'purchase' AND customer_id IS NOT NULL ORDER BY spend_30_days DESC, customer_id, ts LIMIT 5"
+		RANGE BETWEEN INTERVAL 1 MONTH PRECEDING AND CURRENT ROW) AS spend_last_month FROM events \
+		WHERE event_type = 'purchase' AND customer_id IS NOT NULL ORDER BY spend_last_month DESC, customer_id, ts LIMIT 5"
 	$(SEAM) sql --store $(STORE) "SELECT c.customer_id, c.email, (SELECT max(e.ts)::DATE FROM events e \
 		WHERE e.customer_id = c.customer_id AND e.event_type = 'purchase') AS last_purchase_day FROM customers c \
 		WHERE EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND e.event_type = 'add_to_cart') \

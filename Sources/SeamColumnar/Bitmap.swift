@@ -9,9 +9,58 @@ public enum Bitmap {
         (words[i >> 6] >> UInt64(i & 63)) & 1 == 1
     }
 
-    /// Clears each flag whose row's bit is 0 (a NULL row): `flags[i] &= bit i`.
+    /// Clears each flag whose row's bit is 0 (a NULL row): `flags[i] &= bit i`, eight flags at a time.
     public static func clearUnset(_ flags: UnsafeMutableBufferPointer<UInt8>, _ words: UnsafePointer<UInt64>) {
-        for i in 0..<flags.count { flags[i] &= UInt8(truncatingIfNeeded: words[i >> 6] >> UInt64(i & 63)) & 1 }
+        let n = flags.count
+        guard n > 0, let base = flags.baseAddress else { return }
+        let bytes = UnsafeRawPointer(words).assumingMemoryBound(to: UInt8.self)
+        var i = 0
+        while i &+ 8 <= n {
+            // The 8 bits of rows i..<i+8 spread to one 0/1 byte each: the product puts the bits in every byte, each
+            // byte keeps its own bit, and adding 0x7F carries a set bit to the byte's top.
+            let bits = UInt64(bytes[i >> 3])
+            let spread = ((((bits &* 0x0101_0101_0101_0101) & 0x8040_2010_0804_0201) &+ 0x7F7F_7F7F_7F7F_7F7F) >> 7) & 0x0101_0101_0101_0101
+            let at = UnsafeMutableRawPointer(base + i)
+            at.storeBytes(of: at.loadUnaligned(as: UInt64.self) & spread, as: UInt64.self)
+            i &+= 8
+        }
+        while i < n {
+            base[i] &= UInt8(truncatingIfNeeded: words[i >> 6] >> UInt64(i & 63)) & 1
+            i &+= 1
+        }
+    }
+
+    /// Bits `i` in `range` of `out` (`range` starts on a word) set to bit `rows[i]` of `words`, 0 where `rows[i]` is
+    /// negative; nil `words` (no NULLs) reads as all set. Each word is built in a register and stored once, so workers
+    /// writing word-aligned ranges do not share words. Returns how many bits it set.
+    @discardableResult
+    public static func gather(_ words: UnsafePointer<UInt64>?, rows: UnsafeBufferPointer<Int32>, range: Range<Int>, into out: UnsafeMutablePointer<UInt64>) -> Int {
+        precondition(range.lowerBound & 63 == 0, "a bit gather starts on a word")
+        var set = 0
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let end = min(i &+ 64, range.upperBound)
+            var bits: UInt64 = 0
+            var j = i
+            if let words {
+                while j < end {
+                    let r = Int(rows[j])
+                    let bit: UInt64 = r >= 0 ? (words[r >> 6] >> UInt64(r & 63)) & 1 : 0
+                    bits |= bit << UInt64(j & 63)
+                    j &+= 1
+                }
+            } else {
+                while j < end {
+                    // A row number (r >= 0) has its sign bit clear.
+                    bits |= UInt64(truncatingIfNeeded: (~rows[j] >> 31) & 1) << UInt64(j & 63)
+                    j &+= 1
+                }
+            }
+            out[i >> 6] = bits
+            set &+= bits.nonzeroBitCount
+            i = end
+        }
+        return set
     }
 
     /// Counts set bits among rows `rows` (a word at a time).

@@ -45,7 +45,8 @@ struct Evaluator: Sendable {
             guard let validity = Vectors.validity(v) else { return v }
             let p = Vectors.pointer(v, UInt8.self)
             return Vectors.make(.boolean, v.count, validity: nil) { (o: UnsafeMutablePointer<UInt8>) in
-                for i in 0..<v.count { o[i] = p[i] & UInt8(truncatingIfNeeded: validity[i >> 6] >> UInt64(i & 63)) & 1 }
+                o.update(from: p, count: v.count)
+                Bitmap.clearUnset(UnsafeMutableBufferPointer(start: o, count: v.count), validity)
             }
         }
     }
@@ -155,22 +156,7 @@ struct Evaluator: Sendable {
         return withExtendedLifetime(onEntries) {
             Vectors.make(.boolean, n, validity: nil) { (o: UnsafeMutablePointer<UInt8>) in
                 for i in 0..<n { o[i] = table[Int(codes[i])] }
-                guard let rowValidity else { return }
-                let validBytes = UnsafeRawPointer(rowValidity).assumingMemoryBound(to: UInt8.self)
-                var i = 0
-                while i &+ 8 <= n {
-                    // The 8 validity bits of rows i..<i+8 spread to one 0/1 byte each: each byte of the product
-                    // holds the bits, each byte keeps its own bit, and adding 0x7F moves any set bit to the top.
-                    let bits = UInt64(validBytes[i >> 3])
-                    let spread = ((((bits &* 0x0101_0101_0101_0101) & 0x8040_2010_0804_0201) &+ 0x7F7F_7F7F_7F7F_7F7F) >> 7) & 0x0101_0101_0101_0101
-                    let at = UnsafeMutableRawPointer(o + i)
-                    at.storeBytes(of: at.loadUnaligned(as: UInt64.self) & spread, as: UInt64.self)
-                    i &+= 8
-                }
-                while i < n {
-                    if !Vectors.isValid(rowValidity, i) { o[i] = 0 }
-                    i &+= 1
-                }
+                if let rowValidity { Bitmap.clearUnset(UnsafeMutableBufferPointer(start: o, count: n), rowValidity) }
             }
         }
     }

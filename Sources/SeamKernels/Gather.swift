@@ -20,11 +20,9 @@ public enum Gather {
         precondition(indices.allSatisfy { $0 >= 0 && Int($0) < source.count }, "gather index out of range")
         let n = indices.count
         let validity: Buffer? = source.validity.map { v in
-            let words = v.typed(UInt64.self, count: Bitmap.wordCount(source.count))
-            return Buffer(byteCount: Bitmap.wordCount(n) * 8) { raw in
-                let out = raw.bindMemory(to: UInt64.self)
-                for (i, r) in indices.enumerated() where Bitmap.isSet(words, Int(r)) {
-                    out[i >> 6] |= 1 << UInt64(i & 63)
+            Buffer(uninitializedByteCount: Bitmap.wordCount(n) * 8) { raw in
+                indices.withUnsafeBufferPointer { rows in
+                    _ = Bitmap.gather(v.base.assumingMemoryBound(to: UInt64.self), rows: rows, range: 0..<n, into: raw.bindMemory(to: UInt64.self).baseAddress!)
                 }
             }
         }

@@ -113,7 +113,7 @@ extension Binder {
             innerKeys.append(inner)
             outerKeys.append(outerSide.remapped(Dictionary(uniqueKeysWithValues: refs.indices.map { (Self.markerBase + $0, refs[$0].outerIndex) })))
         }
-        var filtered = rest.isEmpty ? input : LogicalPlan.filter(input, rest.count == 1 ? rest[0] : .and(rest))
+        let filtered = rest.isEmpty ? input : LogicalPlan.filter(input, rest.count == 1 ? rest[0] : .and(rest))
         let m = innerKeys.count
         let keyFields = innerKeys.enumerated().map { Field("#key\($0.offset)", $0.element.type) }
         let base = frame.nextColumn

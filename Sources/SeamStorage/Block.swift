@@ -200,13 +200,8 @@ public enum BlockCodec {
 
     /// The bits of `bitmap` at `rows`, packed.
     private static func gatherBits(_ bitmap: Buffer, _ rows: UnsafeBufferPointer<Int32>) -> Buffer {
-        let words = bitmap.base.assumingMemoryBound(to: UInt64.self)
-        return Buffer(byteCount: Bitmap.wordCount(rows.count) * 8) { raw in
-            let out = raw.bindMemory(to: UInt64.self)
-            for (i, row) in rows.enumerated() {
-                let bit = (words[Int(row) >> 6] >> UInt64(row & 63)) & 1
-                out[i >> 6] |= bit << UInt64(i & 63)
-            }
+        Buffer(uninitializedByteCount: Bitmap.wordCount(rows.count) * 8) { raw in
+            _ = Bitmap.gather(bitmap.base.assumingMemoryBound(to: UInt64.self), rows: rows, range: 0..<rows.count, into: raw.bindMemory(to: UInt64.self).baseAddress!)
         }
     }
 

@@ -114,10 +114,34 @@ import Testing
                 let range = min(a, b)..<max(a, b)
                 #expect(Bitmap.popCount(w.baseAddress!, in: range) == range.filter(bit).count, "\(range)")
             }
-            var flags = (0..<320).map { _ in UInt8(rng.next() % 2) }
-            let want = flags.enumerated().map { i, f in bit(i) ? f : 0 }
-            flags.withUnsafeMutableBufferPointer { Bitmap.clearUnset($0, w.baseAddress!) }
-            #expect(flags == want)
+            // Lengths that end inside a byte and inside a word, as batches do.
+            for count in [0, 5, 8, 61, 64, 203, 320] {
+                var flags = (0..<count).map { _ in UInt8(rng.next() % 2) }
+                let want = flags.enumerated().map { i, f in bit(i) ? f : 0 }
+                flags.withUnsafeMutableBufferPointer { Bitmap.clearUnset($0, w.baseAddress!) }
+                #expect(flags == want, "\(count) flags")
+            }
+        }
+    }
+
+    /// Gathering bits by row number (what picking rows does to validity) equals reading each row's bit; a negative
+    /// row reads 0, no bitmap reads all set, and a range starting at a later word leaves the words before it alone.
+    @Test func gatheringBitsByRowMatchesBitByBit() {
+        var rng = FixtureRandom(seed: 12)
+        let words = (0..<5).map { _ in rng.next() }
+        func bit(_ i: Int) -> Bool { (words[i >> 6] >> UInt64(i & 63)) & 1 == 1 }
+        let rows: [Int32] = (0..<200).map { _ in rng.next() % 7 == 0 ? -1 : Int32(rng.next() % 320) }
+        for (source, range) in [(true, 0..<200), (false, 0..<200), (true, 128..<200), (false, 64..<131)] {
+            var out = [UInt64](repeating: 0xDEAD, count: Bitmap.wordCount(200))
+            let set = words.withUnsafeBufferPointer { w in
+                rows.withUnsafeBufferPointer { r in
+                    out.withUnsafeMutableBufferPointer { Bitmap.gather(source ? w.baseAddress! : nil, rows: r, range: range, into: $0.baseAddress!) }
+                }
+            }
+            let want = range.map { i in rows[i] >= 0 && (!source || bit(Int(rows[i]))) }
+            #expect(range.map { i in (out[i >> 6] >> UInt64(i & 63)) & 1 == 1 } == want, "\(source) \(range)")
+            #expect(set == want.filter { $0 }.count)
+            #expect(out[..<(range.lowerBound >> 6)].allSatisfy { $0 == 0xDEAD })
         }
     }
 }

@@ -37,7 +37,10 @@ struct WindowOperator {
             }
             try executor.memory.reserve(carried.reduce(0) { $0 + all.columns[$1].heldByteCount })
             let reordered = try order.sorted.withUnsafeBufferPointer { sorted in
-                try types.indices.map { c in carried.contains(c) ? try reorder(all.columns[c], by: sorted) : Self.placeholder(types[c]) }
+                // Picking rows by number (none is negative) gathers values, dictionary codes and validity on every worker.
+                try types.indices.map { c in
+                    carried.contains(c) ? try pickValues(all.columns[c], sorted, defaultValue: nil, types[c]) : Self.placeholder(types[c])
+                }
             }
             all = Batch(columns: reordered, count: n)
             sorts[spec] = WindowOrder(inOrder: n, starts: order.starts)
@@ -86,48 +89,6 @@ struct WindowOperator {
         let partCmp = RowComparator(parts, descending: parts.map { _ in false }, nullsFirst: parts.map { _ in true })
         let orderCmp = RowComparator(orders, descending: call.orderBy.map(\.descending), nullsFirst: call.orderBy.map(\.nullsFirst))
         return try WindowOrder(parts: parts, partCmp: partCmp, orderCmp: orderCmp, orderBy: call.orderBy, n: b.count, executor: executor)
-    }
-
-    /// `v`'s rows in `sorted` order, gathered on every worker (fixed-width values and dictionary codes; plain text in
-    /// one pass).
-    private func reorder(_ v: ColumnVector, by sorted: UnsafeBufferPointer<Int32>) throws -> ColumnVector {
-        let n = sorted.count
-        let width = v.dictionary != nil ? 4 : v.type.physical.width
-        guard let width, n >= 1 << 16 else { return Gather.rows(v, Array(sorted)) }
-        let piece = max(1 << 14, (n / max(1, executor.threads * 4) + 63) & ~63)
-        let pieces = (n + piece - 1) / piece
-        let rows = UncheckedSendable(value: sorted)
-        let src = UncheckedSendable(value: v.dictionary.map { $0.codes.base } ?? v.values.base)
-        let validity: Buffer? = try v.validity.map { bits in
-            let words = UncheckedSendable(value: bits.typed(UInt64.self, count: Bitmap.wordCount(v.count)))
-            return try Buffer(byteCount: Bitmap.wordCount(n) * 8) { raw in
-                let out = UncheckedSendable(value: raw.bindMemory(to: UInt64.self))
-                // Pieces are whole words, so workers write disjoint words.
-                try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
-                    for i in k * piece..<min(n, (k + 1) * piece) where Bitmap.isSet(words.value, Int(rows.value[i])) {
-                        out.value[i >> 6] |= 1 << UInt64(i & 63)
-                    }
-                }
-            }
-        }
-        let values = try Buffer(uninitializedByteCount: n * width) { raw in
-            let out = UncheckedSendable(value: raw.baseAddress!)
-            func gather<T>(_: T.Type) throws {
-                let from = src.value.assumingMemoryBound(to: T.self), to = out.value.assumingMemoryBound(to: T.self)
-                let from_ = UncheckedSendable(value: from), to_ = UncheckedSendable(value: to)
-                try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
-                    let from = from_.value, to = to_.value, rows = rows.value
-                    for i in k * piece..<min(n, (k + 1) * piece) { to[i] = from[Int(rows[i])] }
-                }
-            }
-            switch width {
-            case 1: try gather(UInt8.self)
-            case 4: try gather(UInt32.self)
-            default: try gather(UInt64.self)
-            }
-        }
-        if let d = v.dictionary { return ColumnVector(codes: values, entries: d.entries, count: n, validity: validity) }
-        return ColumnVector(type: v.type, count: n, values: values, validity: validity)
     }
 
     private func compute(_ call: WindowCall, _ b: Batch, _ sorts: inout [SortSpec: WindowOrder]) throws -> ColumnVector {
@@ -324,38 +285,13 @@ struct WindowOperator {
         let nulls = Atomic<Int>(0)
         let validity = try { () throws -> Buffer in
             let pick = UncheckedSendable(value: pick)
-            // Every word is stored below.
+            // Every word is stored: pieces are whole words.
             return try Buffer(uninitializedByteCount: Bitmap.wordCount(n) * 8) { raw in
-                let out = UncheckedSendable(value: raw.bindMemory(to: UInt64.self))
+                let out = UncheckedSendable(value: raw.bindMemory(to: UInt64.self).baseAddress!)
                 try parallelFor(pieces, threads: executor.threads, token: executor.token) { _, k in
-                    let pick = pick.value, out = out.value, argValidity = argValidity.value
-                    let lo = k * piece, hi = min(n, (k + 1) * piece)
-                    var set = 0
-                    var i = lo
-                    // A word of 64 rows at a time, built in a register and stored once.
-                    while i < hi {
-                        let end = min(i &+ 64, hi)
-                        var bits: UInt64 = 0
-                        var j = i
-                        if let argValidity {
-                            while j < end {
-                                let p = Int(pick[j])
-                                let valid: UInt64 = p >= 0 ? (argValidity[p >> 6] >> UInt64(p & 63)) & 1 : 0
-                                bits |= valid << UInt64(j & 63)
-                                j &+= 1
-                            }
-                        } else {
-                            while j < end {
-                                // A picked row (p >= 0) has its sign bit clear.
-                                bits |= UInt64(truncatingIfNeeded: (~pick[j] >> 31) & 1) << UInt64(j & 63)
-                                j &+= 1
-                            }
-                        }
-                        out[i >> 6] = bits
-                        set &+= bits.nonzeroBitCount
-                        i = end
-                    }
-                    nulls.add((hi - lo) - set, ordering: .relaxed)
+                    let rows = k * piece..<min(n, (k + 1) * piece)
+                    let set = Bitmap.gather(argValidity.value, rows: pick.value, range: rows, into: out.value)
+                    nulls.add(rows.count - set, ordering: .relaxed)
                 }
             }
         }()
