@@ -66,7 +66,6 @@ public final class Ingestor {
     var seenEvents: Int64Set
     var seenQuarantine: Int64Set
     var seenFacts: Int64Set
-    var events = RowBuilder(CanonicalTables.events)
     var quality = RowBuilder(CanonicalTables.qualityIssues)
     var consents = RowBuilder(CanonicalTables.consents)
     var traits = RowBuilder(CanonicalTables.profileTraits)
@@ -79,6 +78,8 @@ public final class Ingestor {
     var eventChunks: [AppendRows] = []
     var damaged: [(file: String, reason: String)] = []
     var landing: [Landing] = []
+    /// The node ids of the record being landed (reused: no array per record).
+    var observed: [Int64] = []
     let ingestTime: Int64
 
     public init(store: Store, options: IngestOptions) throws {
@@ -291,100 +292,6 @@ public final class Ingestor {
 
     // MARK: - Segment JSON
 
-    struct Item: Sendable {
-        var line: Int
-        var sub: Int
-        /// The record that parsed (in a box: landing reads it in place, a copy of the item is one retain), or why not.
-        var parsed: ParsedBox?
-        var issue: QualityIssue?
-        var rawStart: Int
-        var rawEnd: Int
-        /// Where the record's event rows were built: an index into ``ParsedWindow/chunks`` and the first row there
-        /// (-1: not built, the rows are appended when the record lands).
-        var chunk = -1
-        var firstRow = 0
-
-        init(line: Int, sub: Int, outcome: consuming RecordOutcome, rawStart: Int, rawEnd: Int) {
-            (self.line, self.sub, self.rawStart, self.rawEnd) = (line, sub, rawStart, rawEnd)
-            switch consume outcome {
-            case .parsed(let rec): parsed = ParsedBox(rec)
-            case .rejected(let why): issue = why
-            }
-        }
-    }
-
-    /// Safety (`@unchecked Sendable`): the worker that parsed the record changes it (`PieceBuilder.add`) before the
-    /// window is handed over; afterwards only the landing thread reads it.
-    final class ParsedBox: @unchecked Sendable {
-        var record: ParsedRecord
-        init(_ record: consuming ParsedRecord) { self.record = record }
-    }
-
-    /// A window's records, parsed: lists of items in order, and the event rows their workers built.
-    struct ParsedWindow: Sendable {
-        var items: [[Item]] = []
-        var chunks: [Chunk] = []
-
-        init(pieces: [PieceBuilder]) {
-            items = pieces.map(\.items)
-            chunks = pieces.map { var b = $0.rows; return b.finish() }
-        }
-
-        /// The records in line order, with `extra` (records read on the landing thread, without rows) merged in.
-        mutating func merge(_ extra: [Item]) {
-            guard !extra.isEmpty else { return }
-            items = [(items.flatMap { $0 } + extra).sorted { $0.line < $1.line }]
-        }
-    }
-
-    /// One worker's share of a window: its items, and the event rows of its parsed records as columns (customer
-    /// ids still empty), so the landing thread copies no strings.
-    struct PieceBuilder {
-        var items: [Item] = []
-        var rows = RowBuilder(CanonicalTables.events)
-        let chunk: Int
-
-        init(chunk: Int, capacity: Int) {
-            self.chunk = chunk
-            items.reserveCapacity(capacity)
-        }
-
-        mutating func add(_ item: consuming Item) {
-            var it = item
-            if let box = it.parsed {
-                it.chunk = chunk
-                it.firstRow = rows.count
-                for k in box.record.rows.indices {
-                    rows.addEvent(box.record.rows[k], customer: nil)
-                    // What landing still reads is the id, time, channel and type; the rest is in the columns now
-                    // (changed in place: the box is the record's only holder).
-                    box.record.rows[k].productID = nil
-                    box.record.rows[k].category = nil
-                    box.record.rows[k].campaign = nil
-                    box.record.rows[k].storeID = nil
-                    box.record.rows[k].properties = nil
-                }
-            }
-            items.append(it)
-        }
-
-        /// One Segment message, already parsed into `doc`, as a record (web or app by the library that sent it).
-        mutating func addMessage(_ doc: JSONDocument, line: Int, sub: Int, rawStart: Int, rawEnd: Int) {
-            add(Item(line: line, sub: sub, outcome: Ingestor.segmentSource(for: doc).record(doc), rawStart: rawStart, rawEnd: rawEnd))
-        }
-
-        /// One Segment message given as JSON text (parsed into `scratch`); a text that does not parse is quarantined.
-        mutating func addMessage(parsing text: UnsafeRawBufferPointer, scratch: inout JSONDocument, line: Int, sub: Int, rawStart: Int, rawEnd: Int) {
-            do {
-                try scratch.parse(text)
-            } catch {
-                add(Item(line: line, sub: sub, outcome: .rejected(QualityIssue(.error, "broken_json", error.description)), rawStart: rawStart, rawEnd: rawEnd))
-                return
-            }
-            addMessage(scratch, line: line, sub: sub, rawStart: rawStart, rawEnd: rawEnd)
-        }
-    }
-
     static func skippingBOM(_ head: [UInt8]) -> ArraySlice<UInt8> {
         head.starts(with: [0xEF, 0xBB, 0xBF]) ? head.dropFirst(3) : head[...]
     }
@@ -437,10 +344,10 @@ public final class Ingestor {
                 let before = UnsafeRawBufferPointer(rebasing: all[..<min(at, all.count)])
                 let line = before.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
                 let column = at - ((before.lastIndex(of: 0x0A) ?? -1) + 1) + 1
-                var piece = PieceBuilder(chunk: 0, capacity: 1)
-                piece.add(Item(line: 1, sub: 0, outcome: .rejected(QualityIssue(.error, "broken_json",
+                var piece = PieceBuilder(piece: 0, capacity: 1)
+                piece.add(line: 1, sub: 0, outcome: .rejected(QualityIssue(.error, "broken_json",
                     "the file is one JSON text that does not parse: \(error.message) at line \(line), column \(column)")),
-                    rawStart: 0, rawEnd: all.count))
+                    rawStart: 0, rawEnd: all.count)
                 return ParsedWindow(pieces: [piece])
             } catch {
                 return nil
@@ -464,7 +371,7 @@ public final class Ingestor {
                 }
                 return lo + 1
             }
-            var piece = PieceBuilder(chunk: 0, capacity: messages.count)
+            var piece = PieceBuilder(piece: 0, capacity: messages.count)
             let several = messages.count > 1 || doc.kind(doc.root) == .array
             var one = JSONDocument()
             for (i, m) in messages.enumerated() {
@@ -500,7 +407,7 @@ public final class Ingestor {
         let maxLine = options.maxLineBytes
         try windows(stream, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
             var lines: [(start: Int, end: Int, line: Int, sub: Int)] = []
-            var tooLong: Item?
+            var tooLong: Rejected?
             let used = window.withUnsafeBytes { buf -> Int in
                 var p = 0
                 if first, buf.count >= 3, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { p = 3 }
@@ -510,8 +417,8 @@ public final class Ingestor {
                         if !isLast {
                             if buf.count - p > maxLine {
                                 if !skipping {
-                                    tooLong = Item(line: lineNo, sub: 0, outcome: .rejected(QualityIssue(.error, "line_too_long",
-                                        "a line longer than \(maxLine >> 20) MiB")), rawStart: p, rawEnd: p + 4096)
+                                    tooLong = Rejected(line: lineNo, sub: 0, issue: QualityIssue(.error, "line_too_long",
+                                        "a line longer than \(maxLine >> 20) MiB"), rawStart: p, rawEnd: p + 4096)
                                 }
                                 skipping = true
                                 return buf.count
@@ -534,7 +441,7 @@ public final class Ingestor {
             let (lineList, tooLongItem) = (lines, tooLong)
             let parsed = Deferred { () -> ParsedWindow in
                 var parsed = window.withUnsafeBytes { Self.parseParallel($0, lineList) }
-                if let tooLongItem { parsed.items.append([tooLongItem]) }
+                if let tooLongItem { parsed.merge([tooLongItem]) }
                 return parsed
             }
             try land(&inflight, source: "segment", file: file)
@@ -555,11 +462,11 @@ public final class Ingestor {
         try windows(stream, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
             let (elements, used) = window.withUnsafeBytes { splitter.split($0, isLast: isLast) }
             let stray = splitter.stray.map { s in
-                Item(line: s.line, sub: 0, outcome: .rejected(QualityIssue(.error, "broken_json",
-                    "text outside the elements of the file's JSON array")), rawStart: s.start, rawEnd: s.end)
+                Rejected(line: s.line, sub: 0, issue: QualityIssue(.error, "broken_json",
+                    "text outside the elements of the file's JSON array"), rawStart: s.start, rawEnd: s.end)
             } + splitter.tooLong.map { e in
-                Item(line: e.line, sub: e.sub, outcome: .rejected(QualityIssue(.error, "line_too_long",
-                    "an array element longer than \(maxMiB) MiB")), rawStart: e.start, rawEnd: e.end)
+                Rejected(line: e.line, sub: e.sub, issue: QualityIssue(.error, "line_too_long",
+                    "an array element longer than \(maxMiB) MiB"), rawStart: e.start, rawEnd: e.end)
             }
             (splitter.stray, splitter.tooLong) = ([], [])
             let parsed = Deferred { () -> ParsedWindow in
@@ -587,7 +494,7 @@ public final class Ingestor {
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let lo = lines.count * w / workers, hi = lines.count * (w + 1) / workers
             var doc = JSONDocument()
-            var out = PieceBuilder(chunk: w, capacity: hi - lo)
+            var out = PieceBuilder(piece: w, capacity: hi - lo)
             var one = JSONDocument()
             for k in lo..<hi {
                 var (s, e, line, sub) = lines[k]
@@ -602,7 +509,7 @@ public final class Ingestor {
                 do {
                     try doc.parse(span)
                 } catch let error as JSONError {
-                    out.add(Item(line: line, sub: sub, outcome: .rejected(QualityIssue(.error, "broken_json", error.description)), rawStart: s, rawEnd: e))
+                    out.add(line: line, sub: sub, outcome: .rejected(QualityIssue(.error, "broken_json", error.description)), rawStart: s, rawEnd: e)
                     continue
                 } catch {
                     continue
@@ -646,7 +553,7 @@ public final class Ingestor {
         try windows(stream, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
             var flat: [CSVField] = []
             var recs: [(fieldStart: Int, count: Int, line: Int, start: Int, end: Int, occurrence: Int)] = []
-            var rejected: [Item] = []
+            var rejected: [Rejected] = []
             var used = 0
             try window.withUnsafeBytes { buf throws in
                 var reader = CSVReader(window: buf, dialect: mapping.dialect, isLast: isLast, firstLine: line, skipBOM: first)
@@ -657,7 +564,7 @@ public final class Ingestor {
                     switch step {
                     case .end, .incomplete: break loop
                     case .malformed(let why):
-                        rejected.append(Item(line: reader.recordLine, sub: 0, outcome: .rejected(QualityIssue(.error, "malformed_csv", why)),
+                        rejected.append(Rejected(line: reader.recordLine, sub: 0, issue: QualityIssue(.error, "malformed_csv", why),
                             rawStart: reader.recordStart, rawEnd: min(reader.recordEnd, buf.count)))
                     case .record:
                         if fields.count == 1 && fields[0].start == fields[0].end { break }  // blank line
@@ -690,10 +597,10 @@ public final class Ingestor {
                     nonisolated(unsafe) let buf = buf
                     DispatchQueue.concurrentPerform(iterations: workers) { w in
                         let lo = records.count * w / workers, hi = records.count * (w + 1) / workers
-                        var out = PieceBuilder(chunk: w, capacity: hi - lo)
+                        var out = PieceBuilder(piece: w, capacity: hi - lo)
                         for r in records[lo..<hi] {
                             let view = CSVRecordView(window: buf, quote: quote, fields: fieldSpans[r.fieldStart..<r.fieldStart + r.count], start: r.start, end: r.end)
-                            out.add(Item(line: r.line, sub: 0, outcome: src.record(view, occurrence: r.occurrence), rawStart: r.start, rawEnd: r.end))
+                            out.add(line: r.line, sub: 0, outcome: src.record(view, occurrence: r.occurrence), rawStart: r.start, rawEnd: r.end)
                         }
                         results.withLock { $0[w] = out }
                     }
@@ -725,33 +632,34 @@ public final class Ingestor {
         defer { summaries[source] = sum }
         landing = parsed.chunks.map { _ in Landing() }
         defer { keepLanded(parsed.chunks) }
-        for piece in parsed.items {
-            for it in piece {
+        for list in parsed.order {
+            for it in list {
                 sum.read += 1
                 pending += 1
                 // Built only when something needs it (a quarantine entry, a new link, a note): not per record.
                 let location = { "\(file):\(it.line)" + (it.sub > 0 ? "#\(it.sub)" : "") }
-                if let issue = it.issue {
-                    let raw = UnsafeRawBufferPointer(rebasing: window[it.rawStart..<min(it.rawEnd, window.count)])
-                    let rid = Self.recordID(raw, file: file, line: it.line, sub: it.sub)
-                    // The same file read compressed or not (`web.jsonl`, `web.jsonl.gz`) holds the same records.
-                    let other = Self.recordID(raw, file: file.hasSuffix(".gz") ? String(file.dropLast(3)) : file + ".gz", line: it.line, sub: it.sub)
-                    if seenQuarantine.contains(rid) || seenQuarantine.contains(other) {
-                        sum.duplicates += 1
-                        continue
-                    }
-                    seenQuarantine.insert(rid)
-                    sum.quarantined += 1
-                    sum.issues[issue.severity, default: 0] += 1
-                    quality.add([.varchar(source), .varchar(location()), .varchar(issue.severity.rawValue), .varchar(issue.rule),
-                        .varchar(issue.message), .timestamp(ingestTime), .bigint(rid)])
-                    let utf8 = String(validating: raw, as: UTF8.self)
-                    quarantine.add(QuarantineEntry(source: source, file: file, line: it.line, severity: issue.severity.rawValue,
-                        rule: issue.rule, message: issue.message, header: header, raw: utf8,
-                        rawBase64: utf8 == nil ? Data(raw).base64EncodedString() : nil, recordID: rid))
-                } else if let box = it.parsed {
-                    land(box.record, builtAt: it.chunk >= 0 ? (it.chunk, it.firstRow) : nil, location: location, source: source, summary: &sum)
+                if it.parsed {
+                    land(it, of: parsed.pieces[Int(it.piece)], location: location, source: source, summary: &sum)
+                    continue
                 }
+                let issue = parsed.pieces[Int(it.piece)].issues[Int(it.issue)]
+                let raw = UnsafeRawBufferPointer(rebasing: window[it.rawStart..<min(it.rawEnd, window.count)])
+                let rid = Self.recordID(raw, file: file, line: it.line, sub: it.sub)
+                // The same file read compressed or not (`web.jsonl`, `web.jsonl.gz`) holds the same records.
+                let other = Self.recordID(raw, file: file.hasSuffix(".gz") ? String(file.dropLast(3)) : file + ".gz", line: it.line, sub: it.sub)
+                if seenQuarantine.contains(rid) || seenQuarantine.contains(other) {
+                    sum.duplicates += 1
+                    continue
+                }
+                seenQuarantine.insert(rid)
+                sum.quarantined += 1
+                sum.issues[issue.severity, default: 0] += 1
+                quality.add([.varchar(source), .varchar(location()), .varchar(issue.severity.rawValue), .varchar(issue.rule),
+                    .varchar(issue.message), .timestamp(ingestTime), .bigint(rid)])
+                let utf8 = String(validating: raw, as: UTF8.self)
+                quarantine.add(QuarantineEntry(source: source, file: file, line: it.line, severity: issue.severity.rawValue,
+                    rule: issue.rule, message: issue.message, header: header, raw: utf8,
+                    rawBase64: utf8 == nil ? Data(raw).base64EncodedString() : nil, recordID: rid))
             }
         }
     }
@@ -795,58 +703,58 @@ public final class Ingestor {
         return ColumnVector(type: .bigint, count: count, values: data, validity: validity)
     }
 
-    /// Lands one parsed record. `builtAt` says where a worker already built its event rows (chunk, first row); without
-    /// it the rows are appended here.
-    func land(_ rec: ParsedRecord, builtAt: (chunk: Int, row: Int)?, location: () -> String, source: String, summary sum: inout SourceSummary) {
+    /// Lands one parsed record of piece `p`, whose event rows the worker built in the piece's chunk: the rows not
+    /// in the store yet land, with the customer (node) of the record's anchor identifier.
+    func land(_ it: Item, of p: PieceBuilder, location: () -> String, source: String, summary sum: inout SourceSummary) {
         // One probe for the usual one-row record: its id goes in now (a re-run finds it and counts a duplicate).
-        let single = rec.rows.count == 1
-        if single && !seenEvents.insert(rec.rows[0].eventID) {
+        let rows = it.rows
+        let single = rows.count == 1
+        if single && !seenEvents.insert(p.eventIDs[Int(rows.lowerBound)]) {
             sum.duplicates += 1
             return
         }
-        guard let firstFresh = single ? 0 : rec.rows.firstIndex(where: { !seenEvents.contains($0.eventID) }) else {
+        guard let firstFresh = single ? rows.lowerBound : rows.first(where: { !seenEvents.contains(p.eventIDs[Int($0)]) }) else {
             sum.duplicates += 1
             return
         }
-        let channel = rec.rows[firstFresh].channel, factKey = rec.rows[firstFresh].eventID
+        let channel = p.channels[Int(it.channel)], factKey = p.eventIDs[Int(firstFresh)]
         sum.landed += 1
-        let nodes = graph.observe(rec.identifiers, ts: rec.ts, source: channel, location: location())
+        p.withIdentifiers(of: it) { ids, bytes in
+            graph.observe(ids, bytes: bytes, ts: it.ts, source: channel, location: location(), into: &observed)
+        }
         // The record belongs to its highest-priority identifier that can identify someone (the first one of
         // that type in the record).
         var anchor: Int64?
         var anchorType = Int.max
-        for (k, id) in rec.identifiers.enumerated() where id.type.priority < anchorType {
-            let n = nodes[k]
+        for (k, n) in observed.enumerated() {
+            let priority = p.identifiers[Int(it.identifiers.lowerBound) + k].type.priority
+            guard priority < anchorType else { continue }
             if Int(n) <= resolution.status.count {
                 // Resolution already judged this node under the same rules: blocked or shared cannot anchor.
                 let status = resolution.status[Int(n - 1)]
                 if status == .blocked || status == .shared { continue }
-            } else if rules.blockReason(id) != nil {
+            } else if rules.blockReason(graph.identifier(n)) != nil {
                 continue
             }
             anchor = n
-            anchorType = id.type.priority
+            anchorType = priority
         }
-        for k in firstFresh..<rec.rows.count where single || seenEvents.insert(rec.rows[k].eventID) {
-            if let (c, first) = builtAt {
-                landing[c].rows.append(Int32(first + k))
-                landing[c].customers.append(int64: anchor)
-            } else {
-                events.addEvent(rec.rows[k], customer: anchor)
-            }
+        for r in firstFresh..<rows.upperBound where single || seenEvents.insert(p.eventIDs[Int(r)]) {
+            landing[Int(it.piece)].rows.append(r)
+            landing[Int(it.piece)].customers.append(int64: anchor)
             sum.rows += 1
         }
-        if !(rec.traits.isEmpty && rec.consents.isEmpty) && seenFacts.insert(factKey) {
-            for t in rec.traits {
-                traits.add([.int(anchor), .varchar(t.name), .varchar(t.value), .timestamp(rec.ts), .varchar(channel), .bigint(factKey)])
+        if !(it.traits.isEmpty && it.consents.isEmpty) && seenFacts.insert(factKey) {
+            for t in p.traits[Int(it.traits.lowerBound)..<Int(it.traits.upperBound)] {
+                traits.add([.int(anchor), .varchar(t.name), .varchar(t.value), .timestamp(it.ts), .varchar(channel), .bigint(factKey)])
             }
-            for c in rec.consents {
-                consents.add([.int(anchor), .varchar(c.purpose), .boolean(c.granted), .timestamp(rec.ts), .varchar(channel), .bigint(factKey)])
+            for c in p.consents[Int(it.consents.lowerBound)..<Int(it.consents.upperBound)] {
+                consents.add([.int(anchor), .varchar(c.purpose), .boolean(c.granted), .timestamp(it.ts), .varchar(channel), .bigint(factKey)])
             }
         }
         // Notes are kept once per record, also when a crash made this record land a second time.
-        let notesNew = !rec.notes.isEmpty && seenQuarantine.insert(factKey)
-        for note in rec.notes where notesNew {
+        let notesNew = !it.notes.isEmpty && seenQuarantine.insert(factKey)
+        for note in p.notes[Int(it.notes.lowerBound)..<Int(it.notes.upperBound)] where notesNew {
             // Unknown names are reported once per run, not once per record.
             if note.rule == "unknown_event" || note.rule == "unmapped_event_type" {
                 guard warnedOnce.insert(source + "|" + note.message).inserted else { continue }
@@ -879,7 +787,7 @@ public final class Ingestor {
         savedResolution = resolution
         let batch = Batch(
             quarantine: quarantine.take(), identity: identity, quality: quality.finish(),
-            consents: consents.finish(), traits: traits.finish(), events: eventChunks + [AppendRows(events.finish())])
+            consents: consents.finish(), traits: traits.finish(), events: eventChunks)
         eventChunks = []
         let (store, faults, quarantineDir) = (store, options.faults, quarantine.dir)
         committing = Deferred { () -> IngestCommitError? in

@@ -31,14 +31,13 @@ extension Ingestor {
                     return src.record(view, occurrence: 0)
                 }
             }
-            guard case .parsed(let rec) = outcome else {
+            guard let outcome, case .parsed = outcome else {
                 keep.append(e)
                 continue
             }
-            var sum = summaries[e.source, default: SourceSummary(source: e.source)]
-            sum.read += 1
-            land(rec, builtAt: nil, location: { "\(e.file):\(e.line)" }, source: e.source, summary: &sum)
-            summaries[e.source] = sum
+            var piece = PieceBuilder(piece: 0, capacity: 1)
+            piece.add(line: e.line, sub: 0, outcome: outcome, rawStart: 0, rawEnd: 0)
+            apply(ParsedWindow(pieces: [piece]), window: UnsafeRawBufferPointer(start: nil, count: 0), source: e.source, file: e.file, header: nil)
             landed += 1
         }
         try flush(rewritingIdentities: true)

@@ -43,6 +43,12 @@ public struct IdentityGraph: Sendable {
     var linkNodes: [Int64] = []
     var linkStarts: [Int] = [0]
     var linkFirstSeen: [Int64] = []
+    /// Each node's value as UTF-8, one after another (node k ends at `nodeByteEnds[k]`): a known identifier is
+    /// recognised by comparing bytes, with no String made or retained.
+    var nodeBytes: [UInt8] = []
+    var nodeByteEnds: [Int] = []
+    /// The sorted, distinct node set of the record being observed (reused).
+    var linkScratch: [Int64] = []
 
     public init() {}
 
@@ -55,6 +61,8 @@ public struct IdentityGraph: Sendable {
         for (i, n) in nodes.enumerated() {
             nodeIndex.insert(Self.hash(n.id), id: i)
             nodePriority.append(UInt8(n.id.type.priority))
+            nodeBytes.append(contentsOf: n.id.value.utf8)
+            nodeByteEnds.append(nodeBytes.count)
         }
         for (i, l) in links.enumerated() {
             linkIndex.insert(Self.hash(l.nodes), id: i)
@@ -83,11 +91,34 @@ public struct IdentityGraph: Sendable {
     /// Adds what one record says: its identifiers (new ones get the next ids) and the set they form.
     /// Returns the node ids in the record's order.
     public mutating func observe(_ ids: [Identifier], ts: Int64, source: String, location: @autoclosure () -> String) -> [Int64] {
+        var bytes: [UInt8] = []
+        let flat = ids.map { id in
+            let start = Int32(bytes.count)
+            bytes.append(contentsOf: id.value.utf8)
+            return Ingestor.PieceIdentifier(type: id.type, hash: Self.hash(id), bytes: start..<Int32(bytes.count))
+        }
         var out: [Int64] = []
-        out.reserveCapacity(ids.count)
+        flat.withUnsafeBufferPointer { f in
+            bytes.withUnsafeBytes { b in observe(f, bytes: b, ts: ts, source: source, location: location(), into: &out) }
+        }
+        return out
+    }
+
+    /// ``observe(_:ts:source:location:)`` for identifiers given as hashes and UTF-8 bytes (as ingest's workers
+    /// leave them): a known identifier is found without making a String, and `out` (the node ids, in the
+    /// record's order) is reused from record to record.
+    mutating func observe(
+        _ ids: UnsafeBufferPointer<Ingestor.PieceIdentifier>, bytes: UnsafeRawBufferPointer, ts: Int64, source: String,
+        location: @autoclosure () -> String, into out: inout [Int64]
+    ) {
+        out.removeAll(keepingCapacity: true)
         for id in ids {
-            let h = Self.hash(id)
-            if let k = index(of: id, hash: h) {
+            let value = UnsafeRawBufferPointer(rebasing: bytes[Int(id.bytes.lowerBound)..<Int(id.bytes.upperBound)])
+            let priority = UInt8(id.type.priority)
+            let found = nodeIndex.find(id.hash) { k in
+                nodePriority[k] == priority && nodeValue(k) { $0.elementsEqual(value) }
+            }
+            if let k = found {
                 if ts < nodes[k].firstSeen || ts > nodes[k].lastSeen {
                     nodes[k].firstSeen = min(nodes[k].firstSeen, ts)
                     nodes[k].lastSeen = max(nodes[k].lastSeen, ts)
@@ -95,41 +126,52 @@ public struct IdentityGraph: Sendable {
                 }
                 out.append(Int64(k + 1))
             } else {
-                nodeIndex.insert(h, id: nodes.count)
-                nodes.append(Node(id: id, firstSeen: ts, lastSeen: ts, source: source))
-                nodePriority.append(UInt8(id.type.priority))
+                nodeIndex.insert(id.hash, id: nodes.count)
+                nodes.append(Node(id: Identifier(id.type, String(decoding: value, as: UTF8.self)), firstSeen: ts, lastSeen: ts, source: source))
+                nodePriority.append(priority)
+                nodeBytes.append(contentsOf: value)
+                nodeByteEnds.append(nodeBytes.count)
                 out.append(Int64(nodes.count))
             }
         }
-        guard out.count > 1 else { return out }
-        var set = out
-        set.sort()
+        guard out.count > 1 else { return }
+        linkScratch.removeAll(keepingCapacity: true)
+        linkScratch.append(contentsOf: out)
+        linkScratch.sort()
         var distinct = 1
-        for i in 1..<set.count where set[i] != set[distinct - 1] {
-            set[distinct] = set[i]
+        for i in 1..<linkScratch.count where linkScratch[i] != linkScratch[distinct - 1] {
+            linkScratch[distinct] = linkScratch[i]
             distinct += 1
         }
-        set.removeLast(set.count - distinct)
-        if set.count > 1 {
-            let h = Self.hash(set)
-            if let i = linkIndex.find(h, { links[$0].nodes == set }) {
-                links[i].records += 1
-                if ts < links[i].firstSeen {
-                    links[i].firstSeen = ts
-                    linkFirstSeen[i] = ts
-                }
-                if ts > links[i].lastSeen { links[i].lastSeen = ts }
-                if i < savedLinks { touchedLinks.insert(i) }
-            } else {
-                linkIndex.insert(h, id: links.count)
-                links.append(Link(nodes: set, firstSeen: ts, lastSeen: ts, records: 1, location: location()))
-                linkNodes.append(contentsOf: set)
-                linkStarts.append(linkNodes.count)
-                linkFirstSeen.append(ts)
+        linkScratch.removeLast(linkScratch.count - distinct)
+        guard distinct > 1 else { return }
+        let h = Self.hash(linkScratch)
+        if let i = linkIndex.find(h, { linkNodes(of: $0).elementsEqual(linkScratch) }) {
+            links[i].records += 1
+            if ts < links[i].firstSeen {
+                links[i].firstSeen = ts
+                linkFirstSeen[i] = ts
             }
+            if ts > links[i].lastSeen { links[i].lastSeen = ts }
+            if i < savedLinks { touchedLinks.insert(i) }
+        } else {
+            linkIndex.insert(h, id: links.count)
+            links.append(Link(nodes: linkScratch, firstSeen: ts, lastSeen: ts, records: 1, location: location()))
+            linkNodes.append(contentsOf: linkScratch)
+            linkStarts.append(linkNodes.count)
+            linkFirstSeen.append(ts)
         }
-        return out
     }
+
+    /// The UTF-8 bytes of node `k`'s value (position in `nodes`).
+    @inline(__always)
+    func nodeValue<R>(_ k: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        nodeBytes.withUnsafeBytes { all in body(UnsafeRawBufferPointer(rebasing: all[(k == 0 ? 0 : nodeByteEnds[k - 1])..<nodeByteEnds[k]])) }
+    }
+
+    /// The nodes of link `i`, from the flat list.
+    @inline(__always)
+    func linkNodes(of i: Int) -> ArraySlice<Int64> { linkNodes[linkStarts[i]..<linkStarts[i + 1]] }
 }
 
 extension IdentityGraph {
