@@ -80,6 +80,9 @@ public final class Ingestor {
     var landing: [Landing] = []
     /// The node ids of the record being landed (reused: no array per record).
     var observed: [Int64] = []
+    /// Per node (id - 1), whether the rules' block list holds it; filled as nodes appear, for the nodes that
+    /// resolution has not judged yet.
+    var blockedNodes: [Bool] = []
     let ingestTime: Int64
 
     public init(store: Store, options: IngestOptions) throws {
@@ -705,7 +708,7 @@ public final class Ingestor {
 
     /// Lands one parsed record of piece `p`, whose event rows the worker built in the piece's chunk: the rows not
     /// in the store yet land, with the customer (node) of the record's anchor identifier.
-    func land(_ it: Item, of p: PieceBuilder, location: () -> String, source: String, summary sum: inout SourceSummary) {
+    func land(_ it: Item, of p: Piece, location: () -> String, source: String, summary sum: inout SourceSummary) {
         // One probe for the usual one-row record: its id goes in now (a re-run finds it and counts a duplicate).
         let rows = it.rows
         let single = rows.count == 1
@@ -733,8 +736,14 @@ public final class Ingestor {
                 // Resolution already judged this node under the same rules: blocked or shared cannot anchor.
                 let status = resolution.status[Int(n - 1)]
                 if status == .blocked || status == .shared { continue }
-            } else if rules.blockReason(graph.identifier(n)) != nil {
-                continue
+            } else {
+                // A node new since: judged under the block list once, when first seen (the nodes resolution covers
+                // are not judged here; their place is filled but never read, as resolution only grows).
+                while blockedNodes.count < Int(n) {
+                    let k = blockedNodes.count
+                    blockedNodes.append(k >= resolution.status.count && rules.blockReason(graph.identifier(Int64(k + 1))) != nil)
+                }
+                if blockedNodes[Int(n - 1)] { continue }
             }
             anchor = n
             anchorType = priority

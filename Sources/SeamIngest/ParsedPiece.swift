@@ -114,15 +114,6 @@ extension Ingestor {
             }
             addMessage(scratch, line: line, sub: sub, rawStart: rawStart, rawEnd: rawEnd)
         }
-
-        /// The identifiers of `it`, with their bytes, for ``IdentityGraph/observe(_:bytes:ts:source:location:into:)``.
-        func withIdentifiers<R>(of it: Item, _ body: (UnsafeBufferPointer<PieceIdentifier>, UnsafeRawBufferPointer) -> R) -> R {
-            identifiers.withUnsafeBufferPointer { ids in
-                identifierBytes.withUnsafeBytes { bytes in
-                    body(UnsafeBufferPointer(rebasing: ids[Int(it.identifiers.lowerBound)..<Int(it.identifiers.upperBound)]), bytes)
-                }
-            }
-        }
     }
 
     /// A record quarantined before any worker saw it (a stray text, a line too long), placed among the parsed
@@ -135,32 +126,60 @@ extension Ingestor {
         var rawEnd: Int
     }
 
+    /// A piece as landing reads it: the finished lists of a ``PieceBuilder``, in a class so that reaching them
+    /// from an item costs one retain, not a copy of a dozen arrays per record.
+    final class Piece: Sendable {
+        let eventIDs: [Int64]
+        let identifiers: [PieceIdentifier]
+        let identifierBytes: [UInt8]
+        let traits: [(name: String, value: String)]
+        let consents: [(purpose: String, granted: Bool)]
+        let notes: [QualityIssue]
+        let issues: [QualityIssue]
+        let channels: [String]
+
+        init(_ b: consuming PieceBuilder) {
+            (eventIDs, identifiers, identifierBytes) = (b.eventIDs, b.identifiers, b.identifierBytes)
+            (traits, consents, notes, issues, channels) = (b.traits, b.consents, b.notes, b.issues, b.channels)
+        }
+
+        /// The identifiers of `it`, with their bytes, for ``IdentityGraph/observe(_:bytes:ts:source:location:into:)``.
+        func withIdentifiers<R>(of it: Item, _ body: (UnsafeBufferPointer<PieceIdentifier>, UnsafeRawBufferPointer) -> R) -> R {
+            identifiers.withUnsafeBufferPointer { ids in
+                identifierBytes.withUnsafeBytes { bytes in
+                    body(UnsafeBufferPointer(rebasing: ids[Int(it.identifiers.lowerBound)..<Int(it.identifiers.upperBound)]), bytes)
+                }
+            }
+        }
+    }
+
     /// A window's records, parsed: lists of items in order, the pieces they index, and the pieces' event rows.
     struct ParsedWindow: Sendable {
         var order: [[Item]]
-        var pieces: [PieceBuilder]
+        var pieces: [Piece]
         var chunks: [Chunk]
 
-        init(pieces: [PieceBuilder]) {
-            order = pieces.map(\.items)
-            var built = pieces
+        init(pieces builders: [PieceBuilder]) {
+            order = builders.map(\.items)
+            var built: [Piece] = []
             var chunks: [Chunk] = []
-            for k in built.indices {
-                built[k].items = []
-                chunks.append(built[k].rows.finish())
+            for var b in builders {
+                chunks.append(b.rows.finish())
+                b.items = []
+                built.append(Piece(b))
             }
-            (self.pieces, self.chunks) = (built, chunks)
+            (pieces, self.chunks) = (built, chunks)
         }
 
         /// The records in line order, with `extra` (records rejected on the landing thread, without rows) merged in.
         mutating func merge(_ extra: [Rejected]) {
             guard !extra.isEmpty else { return }
-            var piece = PieceBuilder(piece: pieces.count, capacity: extra.count)
-            for r in extra { piece.add(line: r.line, sub: r.sub, outcome: .rejected(r.issue), rawStart: r.rawStart, rawEnd: r.rawEnd) }
-            order = [(order.flatMap { $0 } + piece.items).sorted { $0.line < $1.line }]
-            piece.items = []
-            pieces.append(piece)
-            chunks.append(pieces[pieces.count - 1].rows.finish())
+            var b = PieceBuilder(piece: pieces.count, capacity: extra.count)
+            for r in extra { b.add(line: r.line, sub: r.sub, outcome: .rejected(r.issue), rawStart: r.rawStart, rawEnd: r.rawEnd) }
+            order = [(order.flatMap { $0 } + b.items).sorted { $0.line < $1.line }]
+            chunks.append(b.rows.finish())
+            b.items = []
+            pieces.append(Piece(b))
         }
     }
 }

@@ -1,4 +1,7 @@
 import SeamKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The identity graph: every identifier ever seen (a node, with a stable id), and every distinct set of
 /// identifiers seen together in one record (a link). Resolution turns nodes and links into customers.
@@ -116,7 +119,7 @@ public struct IdentityGraph: Sendable {
             let value = UnsafeRawBufferPointer(rebasing: bytes[Int(id.bytes.lowerBound)..<Int(id.bytes.upperBound)])
             let priority = UInt8(id.type.priority)
             let found = nodeIndex.find(id.hash) { k in
-                nodePriority[k] == priority && nodeValue(k) { $0.elementsEqual(value) }
+                nodePriority[k] == priority && nodeValue(k) { $0.count == value.count && (value.isEmpty || memcmp($0.baseAddress!, value.baseAddress!, value.count) == 0) }
             }
             if let k = found {
                 if ts < nodes[k].firstSeen || ts > nodes[k].lastSeen {
