@@ -11,15 +11,20 @@ public struct ColumnBuilder: Sendable {
     private var validity: [UInt64] = []
     private var nulls = 0
 
-    public init(_ type: LogicalType, capacity: Int = 0) {
+    /// `capacity` rows and, for strings, `byteCapacity` bytes of text are reserved up front, so a builder whose
+    /// size is known roughly is not copied as it grows.
+    public init(_ type: LogicalType, capacity: Int = 0, byteCapacity: Int = 0) {
         self.type = type
         switch type.physical {
         case .uint8: fixed8.reserveCapacity(capacity)
         case .int32: fixed32.reserveCapacity(capacity)
         case .int64: fixed64.reserveCapacity(capacity)
         case .double: doubles.reserveCapacity(capacity)
-        case .bytes: offsets.reserveCapacity(capacity + 1)
+        case .bytes:
+            offsets.reserveCapacity(capacity + 1)
+            bytes.reserveCapacity(byteCapacity)
         }
+        validity.reserveCapacity((capacity + 63) / 64)
     }
 
     private mutating func markValid(_ valid: Bool) {

@@ -39,6 +39,8 @@ public struct IngestOptions: Sendable {
     /// The mappings detection chooses from (the built-in ones in `data/mappings/`).
     public var mappings: [Mapping] = []
     public var windowBytes = 8 << 20
+    /// Windows parsed ahead of the one landing (each holds `windowBytes` of input and its parsed records).
+    public var parseAhead = 2
     /// Records per commit: bounds memory whatever the input size.
     public var batchRecords = 400_000
     /// A Segment file that is one JSON text (an array, a pretty-printed message) is read whole up to this size.
@@ -275,17 +277,28 @@ public final class Ingestor {
         }
     }
 
-    /// A window whose records are being parsed on other threads while the previous window lands.
+    /// A window whose records are being parsed on other threads while an earlier window lands.
     struct InFlight {
         var window: [UInt8]
         var header: String?
         var parsed: Deferred<ParsedWindow>
     }
 
-    /// Lands the window in flight, if any (waiting for its parse), and commits when a batch is full.
-    func land(_ inflight: inout InFlight?, source: String, file: String) throws {
-        guard let w = inflight else { return }
-        inflight = nil
+    /// Queues a window being parsed, then lands the oldest windows (in order) until at most
+    /// `options.parseAhead` are still being parsed: the workers always have the next window to start on while
+    /// the landing thread works, instead of idling at the end of each window.
+    func submit(_ w: InFlight, to queue: inout [InFlight], source: String, file: String) throws {
+        queue.append(w)
+        while queue.count > options.parseAhead { try land(queue.removeFirst(), source: source, file: file) }
+    }
+
+    /// Lands every queued window, in order.
+    func drain(_ queue: inout [InFlight], source: String, file: String) throws {
+        while !queue.isEmpty { try land(queue.removeFirst(), source: source, file: file) }
+    }
+
+    /// Lands a window (waiting for its parse), and commits when a batch is full.
+    func land(_ w: InFlight, source: String, file: String) throws {
         let items = w.parsed.wait()
         w.window.withUnsafeBytes { apply(items, window: $0, source: source, file: file, header: w.header) }
         // Freeing a window's records (many small strings) is a worker's job, not the landing thread's.
@@ -406,7 +419,7 @@ public final class Ingestor {
         var lineNo = 1
         var first = true
         var skipping = false
-        var inflight: InFlight?
+        var inflight: [InFlight] = []
         let maxLine = options.maxLineBytes
         try windows(stream, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
             var lines: [(start: Int, end: Int, line: Int, sub: Int)] = []
@@ -447,11 +460,10 @@ public final class Ingestor {
                 if let tooLongItem { parsed.merge([tooLongItem]) }
                 return parsed
             }
-            try land(&inflight, source: "segment", file: file)
-            inflight = InFlight(window: window, header: nil, parsed: parsed)
+            try submit(InFlight(window: window, header: nil, parsed: parsed), to: &inflight, source: "segment", file: file)
             return used
         }
-        try land(&inflight, source: "segment", file: file)
+        try drain(&inflight, source: "segment", file: file)
         return lineNo
     }
 
@@ -460,7 +472,7 @@ public final class Ingestor {
     /// file is read whole. Text outside the elements is quarantined where it stands. Returns the last line.
     func readJSONArray(_ stream: InputStream, file: String) throws -> Int {
         var splitter = JSONArraySplitter(maxElementBytes: options.maxLineBytes)
-        var inflight: InFlight?
+        var inflight: [InFlight] = []
         let maxMiB = options.maxLineBytes >> 20
         try windows(stream, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
             let (elements, used) = window.withUnsafeBytes { splitter.split($0, isLast: isLast) }
@@ -477,11 +489,10 @@ public final class Ingestor {
                 parsed.merge(stray)
                 return parsed
             }
-            try land(&inflight, source: "segment", file: file)
-            inflight = InFlight(window: window, header: nil, parsed: parsed)
+            try submit(InFlight(window: window, header: nil, parsed: parsed), to: &inflight, source: "segment", file: file)
             return used
         }
-        try land(&inflight, source: "segment", file: file)
+        try drain(&inflight, source: "segment", file: file)
         return splitter.line
     }
 
@@ -497,7 +508,7 @@ public final class Ingestor {
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let lo = lines.count * w / workers, hi = lines.count * (w + 1) / workers
             var doc = JSONDocument()
-            var out = PieceBuilder(piece: w, capacity: hi - lo)
+            var out = PieceBuilder(piece: w, capacity: hi - lo, textBytes: hi > lo ? lines[hi - 1].end - lines[lo].start : 0)
             var one = JSONDocument()
             for k in lo..<hi {
                 var (s, e, line, sub) = lines[k]
@@ -538,10 +549,14 @@ public final class Ingestor {
     static func segmentSource(for doc: JSONDocument) -> SegmentSource { isMobile(doc) ? appSource : webSource }
 
     static func isMobile(_ doc: JSONDocument) -> Bool {
-        guard let r = doc.path(doc.root, "context", "library", "name"), let n = doc.string(r) else { return false }
-        return n.hasPrefix("analytics-ios") || n.hasPrefix("analytics-android") || n.hasPrefix("analytics-react-native")
-            || n.hasPrefix("analytics-flutter") || n.hasPrefix("analytics-kotlin") || n.hasPrefix("analytics-swift")
+        guard let r = doc.path(doc.root, "context", "library", "name"), doc.kind(r) == .string else { return false }
+        // The name's bytes are compared in place: no String per message.
+        return doc.withText(r) { name in mobileLibraries.contains { name.starts(with: $0.utf8) } } ?? false
     }
+
+    static let mobileLibraries = [
+        "analytics-ios", "analytics-android", "analytics-react-native", "analytics-flutter", "analytics-kotlin", "analytics-swift",
+    ]
 
     // MARK: - CSV
 
@@ -552,7 +567,7 @@ public final class Ingestor {
         var line = 1
         var first = true
         var occurrences: [UInt64: Int] = [:]
-        var inflight: InFlight?
+        var inflight: [InFlight] = []
         try windows(stream, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
             var flat: [CSVField] = []
             var recs: [(fieldStart: Int, count: Int, line: Int, start: Int, end: Int, occurrence: Int)] = []
@@ -612,11 +627,10 @@ public final class Ingestor {
                 parsed.merge(rejects)
                 return parsed
             }
-            try land(&inflight, source: mapping.name, file: file)
-            inflight = InFlight(window: window, header: headerText, parsed: parsed)
+            try submit(InFlight(window: window, header: headerText, parsed: parsed), to: &inflight, source: mapping.name, file: file)
             return used
         }
-        try land(&inflight, source: mapping.name, file: file)
+        try drain(&inflight, source: mapping.name, file: file)
         let noHeader = Int64(bitPattern: Hash64.hash(mapping.name + "|" + file + "|no_header"))
         if source == nil && stream.fileBytes > 0 && stream.damage == nil && seenQuarantine.insert(noHeader) {
             // Only blank lines: nothing to land, but the user should hear of it (once, not on every re-run).

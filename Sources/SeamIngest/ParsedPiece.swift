@@ -40,7 +40,7 @@ extension Ingestor {
     struct PieceBuilder: Sendable {
         let piece: Int32
         var items: [Item] = []
-        var rows = RowBuilder(CanonicalTables.events)
+        var rows: RowBuilder
         var eventIDs: [Int64] = []
         var identifiers: [PieceIdentifier] = []
         var identifierBytes: [UInt8] = []
@@ -50,8 +50,11 @@ extension Ingestor {
         var issues: [QualityIssue] = []
         var channels: [String] = []
 
-        init(piece: Int, capacity: Int) {
+        /// `capacity` records (about as many event rows) and `textBytes` of input text are expected: the event
+        /// columns get room for them (the properties column for the whole text, which holds it less the identity).
+        init(piece: Int, capacity: Int, textBytes: Int = 0) {
             self.piece = Int32(piece)
+            rows = RowBuilder(CanonicalTables.events, rows: capacity, textBytes: textBytes, in: IngestTables.eventsPropertiesColumn)
             items.reserveCapacity(capacity)
             eventIDs.reserveCapacity(capacity)
             identifiers.reserveCapacity(capacity * 2)

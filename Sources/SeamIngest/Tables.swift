@@ -9,6 +9,8 @@ public enum IngestTables {
 
     /// Where `customer_id` sits in `events`.
     static let eventsCustomerColumn = 2
+    /// Where `properties` sits in `events`.
+    static let eventsPropertiesColumn = 12
 
     public static let eventsLayout = TableLayout(
         partitionColumn: "ts", granularity: .month, sortColumns: ["customer_id", "ts"], keyMap: customerKeyMap)
@@ -63,6 +65,15 @@ struct RowBuilder {
     init(_ schema: Schema) {
         self.schema = schema
         columns = schema.fields.map { ColumnBuilder($0.type) }
+    }
+
+    /// A builder with room for `rows` rows, and `textBytes` bytes of text in column `textColumn` (the one column
+    /// expected to hold most of the text, such as `events.properties`).
+    init(_ schema: Schema, rows: Int, textBytes: Int, in textColumn: Int) {
+        self.schema = schema
+        columns = schema.fields.indices.map { c in
+            ColumnBuilder(schema.fields[c].type, capacity: rows, byteCapacity: c == textColumn ? textBytes : schema.fields[c].type == .varchar ? rows * 8 : 0)
+        }
     }
     var count: Int { columns.first?.count ?? 0 }
     mutating func add(_ values: [Value]) {

@@ -96,14 +96,14 @@ public struct JSONDocument {
         }
     }
 
-    /// Follows a path of object keys: `member(root, "context", "device", "id")`.
-    public func path(_ r: Ref, _ keys: StaticString...) -> Ref? {
-        var cur = r
-        for k in keys {
-            guard let n = member(cur, k) else { return nil }
-            cur = n
-        }
-        return cur
+    /// Follows a path of object keys: `path(root, "context", "device", "id")`. Two and three keys are spelled
+    /// out rather than variadic: a variadic call allocates its array, once per message on the ingest path.
+    public func path(_ r: Ref, _ a: StaticString, _ b: StaticString) -> Ref? {
+        member(r, a).flatMap { member($0, b) }
+    }
+
+    public func path(_ r: Ref, _ a: StaticString, _ b: StaticString, _ c: StaticString) -> Ref? {
+        path(r, a, b).flatMap { member($0, c) }
     }
 
     /// The members of an object in order, as (key, value) pairs.
