@@ -82,6 +82,9 @@ public final class Ingestor {
     var landing: [Landing] = []
     /// The node ids of the record being landed (reused: no array per record).
     var observed: [Int64] = []
+    /// The event totals of the rows landed by this ingest, per anchor node: `customers` is rebuilt from them and
+    /// the segments stored before, without reading back what was just written.
+    var landed: Profiles.LandedEvents
     /// Per node (id - 1), whether the rules' block list holds it; filled as nodes appear, for the nodes that
     /// resolution has not judged yet.
     var blockedNodes: [Bool] = []
@@ -98,6 +101,7 @@ public final class Ingestor {
         seenQuarantine = Int64Set(try IngestTables.int64Column(store, "quality_issues", "record_id"))
         seenFacts = Int64Set(try IngestTables.int64Column(store, "consents", "event_id") + IngestTables.int64Column(store, "profile_traits", "event_id"))
         quarantine = QuarantineWriter(storePath: store.path)
+        landed = Profiles.LandedEvents(storedBefore: Set(try store.manifest("events").segments.map(\.file)))
         // The quality_issues commit is what makes a quarantine entry real: entries a crash left without one
         // belong to a batch that never landed and will be read again.
         ingestTime = Int64(Date().timeIntervalSince1970 * 1e6)
@@ -124,7 +128,7 @@ public final class Ingestor {
         summary.identifiers = graph.nodes.count
         // What only landing needed goes before `customers` is rebuilt, so the two never hold memory at once.
         (seenEvents, seenFacts, graph) = (Int64Set(), Int64Set(), IdentityGraph())
-        try Profiles.rebuild(store)
+        try Profiles.rebuild(store, landed: landed)
         summary.sources = summaries.values.sorted { $0.source < $1.source }
         summary.damagedFiles = damaged
         summary.seconds = Date().timeIntervalSince(start)
@@ -765,6 +769,7 @@ public final class Ingestor {
         for r in firstFresh..<rows.upperBound where single || seenEvents.insert(p.eventIDs[Int(r)]) {
             landing[Int(it.piece)].rows.append(r)
             landing[Int(it.piece)].customers.append(int64: anchor)
+            if let anchor { landed.add(node: anchor, ts: p.rowTimes[Int(r)], kind: p.rowKinds[Int(r)], amount: p.rowAmounts[Int(r)]) }
             sum.rows += 1
         }
         if !(it.traits.isEmpty && it.consents.isEmpty) && seenFacts.insert(factKey) {

@@ -42,6 +42,10 @@ extension Ingestor {
         var items: [Item] = []
         var rows: RowBuilder
         var eventIDs: [Int64] = []
+        /// Per built row, what the customer's computed traits count (``Profiles/LandedEvents``).
+        var rowTimes: [Int64] = []
+        var rowKinds: [Profiles.EventKind] = []
+        var rowAmounts: [Int64] = []
         var identifiers: [PieceIdentifier] = []
         var identifierBytes: [UInt8] = []
         var traits: [(name: String, value: String)] = []
@@ -57,6 +61,9 @@ extension Ingestor {
             rows = RowBuilder(CanonicalTables.events, rows: capacity, textBytes: textBytes, in: IngestTables.eventsPropertiesColumn)
             items.reserveCapacity(capacity)
             eventIDs.reserveCapacity(capacity)
+            rowTimes.reserveCapacity(capacity)
+            rowKinds.reserveCapacity(capacity)
+            rowAmounts.reserveCapacity(capacity)
             identifiers.reserveCapacity(capacity * 2)
         }
 
@@ -73,6 +80,9 @@ extension Ingestor {
                 for r in rec.rows {
                     rows.addEvent(r, customer: nil)
                     eventIDs.append(r.eventID)
+                    rowTimes.append(r.ts)
+                    rowKinds.append(Profiles.EventKind(r.eventType))
+                    rowAmounts.append(r.amount ?? 0)
                 }
                 it.rows = firstRow..<Int32(rows.count)
                 it.ts = rec.ts
@@ -133,6 +143,9 @@ extension Ingestor {
     /// from an item costs one retain, not a copy of a dozen arrays per record.
     final class Piece: Sendable {
         let eventIDs: [Int64]
+        let rowTimes: [Int64]
+        let rowKinds: [Profiles.EventKind]
+        let rowAmounts: [Int64]
         let identifiers: [PieceIdentifier]
         let identifierBytes: [UInt8]
         let traits: [(name: String, value: String)]
@@ -143,6 +156,7 @@ extension Ingestor {
 
         init(_ b: consuming PieceBuilder) {
             (eventIDs, identifiers, identifierBytes) = (b.eventIDs, b.identifiers, b.identifierBytes)
+            (rowTimes, rowKinds, rowAmounts) = (b.rowTimes, b.rowKinds, b.rowAmounts)
             (traits, consents, notes, issues, channels) = (b.traits, b.consents, b.notes, b.issues, b.channels)
         }
 
