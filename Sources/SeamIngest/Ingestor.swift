@@ -80,6 +80,9 @@ public final class Ingestor {
     var eventChunks: [AppendRows] = []
     var damaged: [(file: String, reason: String)] = []
     var landing: [Landing] = []
+    /// Windows parsed ahead of landing and per-file actions, in input order (``submit(_:source:file:)``).
+    var queue: [Queued] = []
+    var queuedWindows = 0
     /// The node ids of the record being landed (reused: no array per record).
     var observed: [Int64] = []
     /// The event totals of the rows landed by this ingest, per anchor node: `customers` is rebuilt from them and
@@ -123,6 +126,7 @@ public final class Ingestor {
                 summary.failedFiles.append((file, e.message))
             }
         }
+        try drain()
         try flush(rewritingIdentities: true)
         summary.customers = Set(resolution.customer.filter { $0 != 0 }).count
         summary.identifiers = graph.nodes.count
@@ -211,14 +215,16 @@ public final class Ingestor {
         }
         if let damage = stream.damage {
             damaged.append((path, damage))
-            // The records before the damage landed; the damage itself is reported once (also across re-runs).
-            let id = Int64(bitPattern: Hash64.hash(sourceName + "|" + name + "|damaged_input|" + damage))
-            if seenQuarantine.insert(id) {
-                summaries[sourceName]!.issues[.error, default: 0] += 1
-                quality.add([.varchar(sourceName), .varchar("\(name):\(lastLine)"), .varchar(Severity.error.rawValue),
-                    .varchar("damaged_input"), .varchar(damage + "; the records before it were read"), .timestamp(ingestTime), .bigint(id)])
+            try afterQueued { [self] in
+                // The records before the damage landed; the damage itself is reported once (also across re-runs).
+                let id = Int64(bitPattern: Hash64.hash(sourceName + "|" + name + "|damaged_input|" + damage))
+                if seenQuarantine.insert(id) {
+                    summaries[sourceName]!.issues[.error, default: 0] += 1
+                    quality.add([.varchar(sourceName), .varchar("\(name):\(lastLine)"), .varchar(Severity.error.rawValue),
+                        .varchar("damaged_input"), .varchar(damage + "; the records before it were read"), .timestamp(ingestTime), .bigint(id)])
+                }
+                try flush()
             }
-            try flush()
         }
     }
 
@@ -288,17 +294,42 @@ public final class Ingestor {
         var parsed: Deferred<ParsedWindow>
     }
 
-    /// Queues a window being parsed, then lands the oldest windows (in order) until at most
-    /// `options.parseAhead` are still being parsed: the workers always have the next window to start on while
-    /// the landing thread works, instead of idling at the end of each window.
-    func submit(_ w: InFlight, to queue: inout [InFlight], source: String, file: String) throws {
-        queue.append(w)
-        while queue.count > options.parseAhead { try land(queue.removeFirst(), source: source, file: file) }
+    /// What lands next, in input order: windows being parsed, and what a file does once its last window landed.
+    enum Queued {
+        case window(InFlight, source: String, file: String)
+        case afterFile(() throws -> Void)
     }
 
-    /// Lands every queued window, in order.
-    func drain(_ queue: inout [InFlight], source: String, file: String) throws {
-        while !queue.isEmpty { try land(queue.removeFirst(), source: source, file: file) }
+    /// Queues a window being parsed, then lands the oldest windows (in order) until at most
+    /// `options.parseAhead` are still being parsed: the workers always have the next window to start on while
+    /// the landing thread works, instead of idling at the end of each window. The queue runs across files, so the
+    /// next file's first windows parse while the previous file's last ones land.
+    func submit(_ w: InFlight, source: String, file: String) throws {
+        queue.append(.window(w, source: source, file: file))
+        queuedWindows += 1
+        while queuedWindows > options.parseAhead { try landNext() }
+    }
+
+    /// Runs `action` once everything queued before it has landed.
+    func afterQueued(_ action: @escaping () throws -> Void) throws {
+        if queue.isEmpty { try action() } else { queue.append(.afterFile(action)) }
+    }
+
+    /// Lands the oldest queued window, and the file actions right behind it.
+    func landNext() throws {
+        repeat {
+            switch queue.removeFirst() {
+            case .window(let w, let source, let file):
+                queuedWindows -= 1
+                try land(w, source: source, file: file)
+            case .afterFile(let action): try action()
+            }
+        } while !queue.isEmpty && { if case .afterFile = queue[0] { true } else { false } }()
+    }
+
+    /// Lands everything queued, in order.
+    func drain() throws {
+        while !queue.isEmpty { try landNext() }
     }
 
     /// Lands a window (waiting for its parse), and commits when a batch is full.
@@ -402,6 +433,7 @@ public final class Ingestor {
             return ParsedWindow(pieces: [piece])
         }
         guard let parsed else { return nil }
+        try drain()  // landed in place, after what earlier files queued
         text.withUnsafeBytes { apply(parsed, window: $0, source: "segment", file: file, header: nil) }
         if pending >= options.batchRecords { try startCommit() }
         return newlineCount(text) + 1
@@ -423,7 +455,6 @@ public final class Ingestor {
         var lineNo = 1
         var first = true
         var skipping = false
-        var inflight: [InFlight] = []
         let maxLine = options.maxLineBytes
         try windows(stream, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
             var lines: [(start: Int, end: Int, line: Int, sub: Int)] = []
@@ -464,10 +495,9 @@ public final class Ingestor {
                 if let tooLongItem { parsed.merge([tooLongItem]) }
                 return parsed
             }
-            try submit(InFlight(window: window, header: nil, parsed: parsed), to: &inflight, source: "segment", file: file)
+            try submit(InFlight(window: window, header: nil, parsed: parsed), source: "segment", file: file)
             return used
         }
-        try drain(&inflight, source: "segment", file: file)
         return lineNo
     }
 
@@ -476,7 +506,6 @@ public final class Ingestor {
     /// file is read whole. Text outside the elements is quarantined where it stands. Returns the last line.
     func readJSONArray(_ stream: InputStream, file: String) throws -> Int {
         var splitter = JSONArraySplitter(maxElementBytes: options.maxLineBytes)
-        var inflight: [InFlight] = []
         let maxMiB = options.maxLineBytes >> 20
         try windows(stream, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
             let (elements, used) = window.withUnsafeBytes { splitter.split($0, isLast: isLast) }
@@ -493,10 +522,9 @@ public final class Ingestor {
                 parsed.merge(stray)
                 return parsed
             }
-            try submit(InFlight(window: window, header: nil, parsed: parsed), to: &inflight, source: "segment", file: file)
+            try submit(InFlight(window: window, header: nil, parsed: parsed), source: "segment", file: file)
             return used
         }
-        try drain(&inflight, source: "segment", file: file)
         return splitter.line
     }
 
@@ -554,13 +582,17 @@ public final class Ingestor {
 
     static func isMobile(_ doc: JSONDocument) -> Bool {
         guard let r = doc.path(doc.root, "context", "library", "name"), doc.kind(r) == .string else { return false }
-        // The name's bytes are compared in place: no String per message.
-        return doc.withText(r) { name in mobileLibraries.contains { name.starts(with: $0.utf8) } } ?? false
+        // The name's bytes are compared in place: no String per message (web messages fail at the tenth byte).
+        return doc.withText(r) { name in
+            mobileLibraries.contains { prefix in
+                name.count >= prefix.count && prefix.withUnsafeBytes { memcmp(name.baseAddress!, $0.baseAddress!, prefix.count) == 0 }
+            }
+        } ?? false
     }
 
-    static let mobileLibraries = [
+    static let mobileLibraries: [[UInt8]] = [
         "analytics-ios", "analytics-android", "analytics-react-native", "analytics-flutter", "analytics-kotlin", "analytics-swift",
-    ]
+    ].map { Array($0.utf8) }
 
     // MARK: - CSV
 
@@ -571,7 +603,6 @@ public final class Ingestor {
         var line = 1
         var first = true
         var occurrences: [UInt64: Int] = [:]
-        var inflight: [InFlight] = []
         try windows(stream, file: file) { (window: [UInt8], isLast: Bool) throws -> Int in
             var flat: [CSVField] = []
             var recs: [(fieldStart: Int, count: Int, line: Int, start: Int, end: Int, occurrence: Int)] = []
@@ -631,16 +662,18 @@ public final class Ingestor {
                 parsed.merge(rejects)
                 return parsed
             }
-            try submit(InFlight(window: window, header: headerText, parsed: parsed), to: &inflight, source: mapping.name, file: file)
+            try submit(InFlight(window: window, header: headerText, parsed: parsed), source: mapping.name, file: file)
             return used
         }
-        try drain(&inflight, source: mapping.name, file: file)
-        let noHeader = Int64(bitPattern: Hash64.hash(mapping.name + "|" + file + "|no_header"))
-        if source == nil && stream.fileBytes > 0 && stream.damage == nil && seenQuarantine.insert(noHeader) {
-            // Only blank lines: nothing to land, but the user should hear of it (once, not on every re-run).
-            summaries[mapping.name]!.issues[.warning, default: 0] += 1
-            quality.add([.varchar(mapping.name), .varchar(file + ":1"), .varchar(Severity.warning.rawValue), .varchar("no_header"),
-                .varchar("the file has no header line (only blank lines)"), .timestamp(ingestTime), .bigint(noHeader)])
+        if source == nil && stream.fileBytes > 0 && stream.damage == nil {
+            let noHeader = Int64(bitPattern: Hash64.hash(mapping.name + "|" + file + "|no_header"))
+            try afterQueued { [self] in
+                // Only blank lines: nothing to land, but the user should hear of it (once, not on every re-run).
+                guard seenQuarantine.insert(noHeader) else { return }
+                summaries[mapping.name]!.issues[.warning, default: 0] += 1
+                quality.add([.varchar(mapping.name), .varchar(file + ":1"), .varchar(Severity.warning.rawValue), .varchar("no_header"),
+                    .varchar("the file has no header line (only blank lines)"), .timestamp(ingestTime), .bigint(noHeader)])
+            }
         }
         return line
     }

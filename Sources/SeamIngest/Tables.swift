@@ -82,19 +82,22 @@ struct RowBuilder {
     /// One `events` row (columns in `CanonicalTables.events` order, customer id at ``IngestTables/eventsCustomerColumn``),
     /// without a `Value` per cell.
     mutating func addEvent(_ r: EventRow, customer: Int64?) {
-        columns[0].append(int64: r.eventID)
-        columns[1].append(int64: r.ts)
-        columns[IngestTables.eventsCustomerColumn].append(int64: customer)
-        columns[3].append(string: r.channel)
-        columns[4].append(string: r.eventType)
-        columns[5].append(string: r.productID)
-        columns[6].append(string: r.category)
-        columns[7].append(int32: r.quantity)
-        columns[8].append(int64: r.amount)
-        columns[9].append(string: r.currency)
-        columns[10].append(string: r.campaign)
-        columns[11].append(string: r.storeID)
-        columns[12].append(string: r.properties)
+        // One uniqueness check of the column list per row, not one per column.
+        columns.withUnsafeMutableBufferPointer { c in
+            c[0].append(int64: r.eventID)
+            c[1].append(int64: r.ts)
+            c[IngestTables.eventsCustomerColumn].append(int64: customer)
+            c[3].append(string: r.channel)
+            c[4].append(string: r.eventType)
+            c[5].append(string: r.productID)
+            c[6].append(string: r.category)
+            c[7].append(int32: r.quantity)
+            c[8].append(int64: r.amount)
+            c[9].append(string: r.currency)
+            c[10].append(string: r.campaign)
+            c[11].append(string: r.storeID)
+            c[12].append(string: r.properties)
+        }
     }
 
     mutating func finish() -> Chunk {
