@@ -76,6 +76,16 @@ public struct ColumnBuilder: Sendable {
         markValid(true)
     }
 
+    /// Appends a string of `byteCount` bytes that `write` puts in place: no String is made for it.
+    public mutating func append(stringOf byteCount: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
+        precondition(type.physical == .bytes)
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: byteCount))
+        bytes.withUnsafeMutableBytes { write(UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+        offsets.append(UInt32(bytes.count))
+        markValid(true)
+    }
+
     public mutating func append(utf8 v: UnsafeRawBufferPointer) {
         precondition(type.physical == .bytes)
         bytes.append(contentsOf: v)

@@ -53,6 +53,8 @@ extension Ingestor {
         var notes: [QualityIssue] = []
         var issues: [QualityIssue] = []
         var channels: [String] = []
+        /// The channel (index into `channels`) of the last row added: a record's rows share one.
+        var recordChannel: Int32 = 0
 
         /// `capacity` records (about as many event rows) and `textBytes` of input text are expected: the event
         /// columns get room for them (the properties column for the whole text, which holds it less the identity).
@@ -70,51 +72,33 @@ extension Ingestor {
         /// Adds one record; its parts are copied into the piece's lists and the record itself is freed here, on
         /// the thread that made it.
         mutating func add(line: Int, sub: Int, outcome: consuming RecordOutcome, rawStart: Int, rawEnd: Int) {
-            var it = Item(line: line, sub: sub, rawStart: rawStart, rawEnd: rawEnd, piece: piece)
             switch consume outcome {
             case .rejected(let why):
+                var it = Item(line: line, sub: sub, rawStart: rawStart, rawEnd: rawEnd, piece: piece)
                 it.issue = Int32(issues.count)
                 issues.append(why)
+                items.append(it)
             case .parsed(let rec):
-                let firstRow = Int32(rows.count)
-                for r in rec.rows {
-                    rows.addEvent(r, customer: nil)
-                    eventIDs.append(r.eventID)
-                    rowTimes.append(r.ts)
-                    rowKinds.append(Profiles.EventKind(r.eventType))
-                    rowAmounts.append(r.amount ?? 0)
-                }
-                it.rows = firstRow..<Int32(rows.count)
-                it.ts = rec.ts
-                if let channel = rec.rows.first?.channel {
-                    if let k = channels.firstIndex(of: channel) {
-                        it.channel = Int32(k)
-                    } else {
-                        it.channel = Int32(channels.count)
-                        channels.append(channel)
-                    }
-                }
-                let firstID = Int32(identifiers.count)
-                for id in rec.identifiers {
-                    let start = Int32(identifierBytes.count)
-                    identifierBytes.append(contentsOf: id.value.utf8)
-                    identifiers.append(PieceIdentifier(type: id.type, hash: IdentityGraph.hash(id), bytes: start..<Int32(identifierBytes.count)))
-                }
-                it.identifiers = firstID..<Int32(identifiers.count)
-                let (t, c, n) = (Int32(traits.count), Int32(consents.count), Int32(notes.count))
-                traits.append(contentsOf: rec.traits)
-                consents.append(contentsOf: rec.consents)
-                notes.append(contentsOf: rec.notes)
-                it.traits = t..<Int32(traits.count)
-                it.consents = c..<Int32(consents.count)
-                it.notes = n..<Int32(notes.count)
+                let start = marks
+                for id in rec.identifiers { identifier(id) }
+                for t in rec.traits { trait(t.name, t.value) }
+                for c in rec.consents { consent(c.purpose, c.granted) }
+                for n in rec.notes { note(n) }
+                for r in rec.rows { row(r, properties: nil) }
+                addParsed(line: line, sub: sub, rawStart: rawStart, rawEnd: rawEnd, since: start)
             }
-            items.append(it)
         }
 
-        /// One Segment message, already parsed into `doc`, as a record (web or app by the library that sent it).
+        /// One Segment message, already parsed into `doc`, as a record (web or app by the library that sent it),
+        /// its parts written straight into the piece.
         mutating func addMessage(_ doc: JSONDocument, line: Int, sub: Int, rawStart: Int, rawEnd: Int) {
-            add(line: line, sub: sub, outcome: Ingestor.segmentSource(for: doc).record(doc), rawStart: rawStart, rawEnd: rawEnd)
+            let start = marks
+            if let issue = Ingestor.segmentSource(for: doc).record(doc, into: &self) {
+                drop(to: start)
+                add(line: line, sub: sub, outcome: .rejected(issue), rawStart: rawStart, rawEnd: rawEnd)
+            } else {
+                addParsed(line: line, sub: sub, rawStart: rawStart, rawEnd: rawEnd, since: start)
+            }
         }
 
         /// One Segment message given as JSON text (parsed into `scratch`); a text that does not parse is quarantined.
@@ -126,6 +110,40 @@ extension Ingestor {
                 return
             }
             addMessage(scratch, line: line, sub: sub, rawStart: rawStart, rawEnd: rawEnd)
+        }
+
+        /// How long the piece's lists are: a record's parts are what was added since.
+        struct Marks {
+            var rows: Int32, identifiers: Int32, identifierBytes: Int, traits: Int32, consents: Int32, notes: Int32
+        }
+
+        var marks: Marks {
+            Marks(rows: Int32(eventIDs.count), identifiers: Int32(identifiers.count), identifierBytes: identifierBytes.count,
+                traits: Int32(traits.count), consents: Int32(consents.count), notes: Int32(notes.count))
+        }
+
+        /// Forgets what a rejected record added (a sink gets no rows before a record is sure to parse).
+        mutating func drop(to m: Marks) {
+            assert(eventIDs.count == Int(m.rows), "a rejected record added rows")
+            identifiers.removeLast(identifiers.count - Int(m.identifiers))
+            identifierBytes.removeLast(identifierBytes.count - m.identifierBytes)
+            traits.removeLast(traits.count - Int(m.traits))
+            consents.removeLast(consents.count - Int(m.consents))
+            notes.removeLast(notes.count - Int(m.notes))
+        }
+
+        /// The item of a record whose parts were added since `m`.
+        mutating func addParsed(line: Int, sub: Int, rawStart: Int, rawEnd: Int, since m: Marks) {
+            var it = Item(line: line, sub: sub, rawStart: rawStart, rawEnd: rawEnd, piece: piece)
+            let now = marks
+            it.rows = m.rows..<now.rows
+            it.ts = it.rows.isEmpty ? 0 : rowTimes[Int(m.rows)]
+            it.channel = recordChannel
+            it.identifiers = m.identifiers..<now.identifiers
+            it.traits = m.traits..<now.traits
+            it.consents = m.consents..<now.consents
+            it.notes = m.notes..<now.notes
+            items.append(it)
         }
     }
 
@@ -197,6 +215,32 @@ extension Ingestor {
             chunks.append(b.rows.finish())
             b.items = []
             pieces.append(Piece(b))
+        }
+    }
+}
+
+extension Ingestor.PieceBuilder: RecordSink {
+    mutating func identifier(_ id: Identifier) {
+        let start = Int32(identifierBytes.count)
+        identifierBytes.append(contentsOf: id.value.utf8)
+        identifiers.append(Ingestor.PieceIdentifier(type: id.type, hash: IdentityGraph.hash(id), bytes: start..<Int32(identifierBytes.count)))
+    }
+
+    mutating func trait(_ name: String, _ value: String) { traits.append((name, value)) }
+    mutating func consent(_ purpose: String, _ granted: Bool) { consents.append((purpose, granted)) }
+    mutating func note(_ issue: QualityIssue) { notes.append(issue) }
+
+    mutating func row(_ r: EventRow, properties: KeptMembers?) {
+        rows.addEvent(r, customer: nil, properties: properties)
+        eventIDs.append(r.eventID)
+        rowTimes.append(r.ts)
+        rowKinds.append(Profiles.EventKind(r.eventType))
+        rowAmounts.append(r.amount ?? 0)
+        if let k = channels.firstIndex(of: r.channel) {
+            recordChannel = Int32(k)
+        } else {
+            recordChannel = Int32(channels.count)
+            channels.append(r.channel)
         }
     }
 }

@@ -81,7 +81,8 @@ struct RowBuilder {
     }
     /// One `events` row (columns in `CanonicalTables.events` order, customer id at ``IngestTables/eventsCustomerColumn``),
     /// without a `Value` per cell.
-    mutating func addEvent(_ r: EventRow, customer: Int64?) {
+    /// `properties`, when given, is written in place of the row's own (nil) properties text.
+    mutating func addEvent(_ r: EventRow, customer: Int64?, properties: KeptMembers? = nil) {
         // One uniqueness check of the column list per row, not one per column.
         columns.withUnsafeMutableBufferPointer { c in
             c[0].append(int64: r.eventID)
@@ -96,7 +97,11 @@ struct RowBuilder {
             c[9].append(string: r.currency)
             c[10].append(string: r.campaign)
             c[11].append(string: r.storeID)
-            c[12].append(string: r.properties)
+            if let properties {
+                c[12].append(stringOf: properties.byteCount) { properties.write(into: $0) }
+            } else {
+                c[12].append(string: r.properties)
+            }
         }
     }
 

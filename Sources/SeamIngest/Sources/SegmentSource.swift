@@ -38,38 +38,43 @@ public struct SegmentSource: Sendable {
 
     /// Parses one message (already parsed into `doc`). `receivedAt` overrides the message's own (HTTP ingest).
     public func record(_ doc: JSONDocument, receivedAt serverTime: Int64? = nil) -> RecordOutcome {
+        var rec = ParsedRecord()
+        if let issue = record(doc, into: &rec, receivedAt: serverTime) { return .rejected(issue) }
+        return .parsed(rec)
+    }
+
+    /// Parses one message into `sink`; returns why it is rejected, or nil. A rejected message may have handed the
+    /// sink identifiers, traits, consents and notes (the sink's owner drops them), never rows.
+    func record<Sink: RecordSink>(_ doc: JSONDocument, into sink: inout Sink, receivedAt serverTime: Int64? = nil) -> QualityIssue? {
         withUnsafeTemporaryAllocation(of: JSONDocument.Ref?.self, capacity: Root.allCases.count) { found in
-            withUnsafeTemporaryAllocation(of: Kept.self, capacity: 8) { kept in
+            withUnsafeTemporaryAllocation(of: KeptMembers.Member.self, capacity: 8) { kept in
                 doc.members(doc.root, Self.rootKeys, into: found)
-                return record(doc, { found[$0.rawValue] }, kept: kept, receivedAt: serverTime)
+                return record(doc, { found[$0.rawValue] }, kept: kept, into: &sink, receivedAt: serverTime)
             }
         }
     }
 
-    /// A member kept in `properties`: its name and its JSON as written.
-    typealias Kept = (key: StaticString, raw: UnsafeRawBufferPointer)
-
-    private func record(
-        _ doc: JSONDocument, _ member: (Root) -> JSONDocument.Ref?, kept: UnsafeMutableBufferPointer<Kept>, receivedAt serverTime: Int64?
-    ) -> RecordOutcome {
+    private func record<Sink: RecordSink>(
+        _ doc: JSONDocument, _ member: (Root) -> JSONDocument.Ref?, kept: UnsafeMutableBufferPointer<KeptMembers.Member>,
+        into rec: inout Sink, receivedAt serverTime: Int64?
+    ) -> QualityIssue? {
         let root = doc.root
         guard doc.kind(root) == .object else {
-            return .rejected(QualityIssue(.error, "not_an_object", "a Segment message must be a JSON object"))
+            return QualityIssue(.error, "not_an_object", "a Segment message must be a JSON object")
         }
         guard let typeRef = member(.type), let type = doc.string(typeRef) else {
-            return .rejected(QualityIssue(.error, "missing_type", "the message has no \"type\""))
+            return QualityIssue(.error, "missing_type", "the message has no \"type\"")
         }
-        var rec = ParsedRecord()
         // Identity.
-        if let r = member(.userId), let v = doc.text(r).flatMap(Text.identifier) { rec.identifiers.append(Identifier(.userID, v)) }
+        if let r = member(.userId), let v = doc.text(r).flatMap(Text.identifier) { rec.identifier(Identifier(.userID, v)) }
         if let r = member(.anonymousId), let v = doc.text(r).flatMap(Text.identifier) {
-            rec.identifiers.append(Identifier(.anonymousID, v))
+            rec.identifier(Identifier(.anonymousID, v))
         }
         if let c = member(.context), let r = doc.path(c, "device", "id"), let v = doc.text(r).flatMap(Text.identifier) {
-            rec.identifiers.append(Identifier(.deviceID, v))
+            rec.identifier(Identifier(.deviceID, v))
         }
         if type == "alias", let r = member(.previousId), let v = doc.text(r).flatMap(Text.identifier) {
-            rec.identifiers.append(Identifier(.anonymousID, v))
+            rec.identifier(Identifier(.anonymousID, v))
         }
         // Time, with Segment's clock-skew correction: receivedAt - (sentAt - timestamp).
         func time(_ key: Root) -> (ok: Int64?, present: Bool) {
@@ -80,7 +85,7 @@ public struct SegmentSource: Sendable {
         let timestamp = time(.timestamp), sentAt = time(.sentAt), received = time(.receivedAt)
         if timestamp.present && timestamp.ok == nil || sentAt.present && sentAt.ok == nil || received.present && received.ok == nil {
             let name = timestamp.present && timestamp.ok == nil ? "timestamp" : sentAt.present && sentAt.ok == nil ? "sentAt" : "receivedAt"
-            return .rejected(QualityIssue(.error, "bad_time", "\"\(name)\" is not an ISO 8601 time"))
+            return QualityIssue(.error, "bad_time", "\"\(name)\" is not an ISO 8601 time")
         }
         let receipt = serverTime ?? received.ok
         var ts: Int64
@@ -88,12 +93,12 @@ public struct SegmentSource: Sendable {
             if let s = sentAt.ok, let r = receipt { ts = r - (s - t) } else { ts = t }
         } else if let r = receipt {
             ts = r
-            rec.notes.append(QualityIssue(.info, "missing_timestamp", "no \"timestamp\": the time of receipt is used"))
+            rec.note(QualityIssue(.info, "missing_timestamp", "no \"timestamp\": the time of receipt is used"))
         } else if let s = sentAt.ok {
             ts = s
-            rec.notes.append(QualityIssue(.info, "missing_timestamp", "no \"timestamp\" nor \"receivedAt\": \"sentAt\" is used"))
+            rec.note(QualityIssue(.info, "missing_timestamp", "no \"timestamp\" nor \"receivedAt\": \"sentAt\" is used"))
         } else {
-            return .rejected(QualityIssue(.error, "missing_time", "the message has no timestamp, sentAt or receivedAt"))
+            return QualityIssue(.error, "missing_time", "the message has no timestamp, sentAt or receivedAt")
         }
         // Stable id: the message id (hashed from the message's bytes, no String made); without one, the whole message.
         let baseID: UInt64
@@ -101,45 +106,17 @@ public struct SegmentSource: Sendable {
             baseID = h
         } else {
             baseID = Hash64.hash(doc.bytes, seed: 0x5345_474E)
-            rec.notes.append(QualityIssue(.info, "missing_message_id", "no \"messageId\": the id is derived from the message's bytes"))
+            rec.note(QualityIssue(.info, "missing_message_id", "no \"messageId\": the id is derived from the message's bytes"))
         }
         // What did not map, plus the raw times, stays in properties: the message's own JSON (already validated) for
-        // each kept member, written once into the String's storage.
+        // each kept member, written by the sink straight where it keeps the text.
         // At most six members are kept (three times, properties or traits, name or groupId): `kept` has room for 8.
         var keptCount = 0
         func add(_ key: StaticString, raw: UnsafeRawBufferPointer) {
             kept[keptCount] = (key, raw)
             keptCount += 1
         }
-        /// The object of the kept members as one String (called once per message).
-        func props() -> String {
-            let kept = UnsafeBufferPointer(rebasing: kept[..<keptCount])
-            // `{` + `"key":value` joined by `,` + `}`; the keys are plain ASCII names: nothing to escape.
-            let size = 2 + kept.reduce(0) { $0 + $1.key.utf8CodeUnitCount + 3 + $1.raw.count } + max(kept.count - 1, 0)
-            return String(unsafeUninitializedCapacity: size) { out in
-                var at = 0
-                func put(_ b: UInt8) {
-                    out[at] = b
-                    at += 1
-                }
-                func put(_ bytes: UnsafeRawBufferPointer) {
-                    guard !bytes.isEmpty else { return }
-                    UnsafeMutableRawPointer(out.baseAddress! + at).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-                    at += bytes.count
-                }
-                put(UInt8(ascii: "{"))
-                for (k, piece) in kept.enumerated() {
-                    if k > 0 { put(UInt8(ascii: ",")) }
-                    put(UInt8(ascii: "\""))
-                    put(UnsafeRawBufferPointer(start: piece.key.utf8Start, count: piece.key.utf8CodeUnitCount))
-                    put(UInt8(ascii: "\""))
-                    put(UInt8(ascii: ":"))
-                    put(piece.raw)
-                }
-                put(UInt8(ascii: "}"))
-                return at
-            }
-        }
+        func props() -> KeptMembers { KeptMembers(UnsafeBufferPointer(rebasing: kept[..<keptCount])) }
         for (key, name): (Root, StaticString) in [(.timestamp, "timestamp"), (.sentAt, "sentAt"), (.receivedAt, "receivedAt")] {
             if let r = member(key) { add(name, raw: doc.raw(r)) }
         }
@@ -150,31 +127,30 @@ public struct SegmentSource: Sendable {
         switch type {
         case "track":
             guard let er = member(.event), let name = doc.string(er) else {
-                return .rejected(QualityIssue(.error, "missing_event", "a track call has no \"event\" name"))
+                return QualityIssue(.error, "missing_event", "a track call has no \"event\" name")
             }
             if let p = propsRef { add("properties", raw: doc.raw(p)) }
             let canonical = Self.eventTypes[name]
             if canonical == nil {
-                rec.notes.append(QualityIssue(.warning, "unknown_event", "unknown event name '\(name)' kept as it is"))
+                rec.note(QualityIssue(.warning, "unknown_event", "unknown event name '\(name)' kept as it is"))
             }
             let eventType = canonical ?? name
             if eventType == "purchase" || eventType == "return", let p = propsRef, let products = doc.member(p, "products"),
                 doc.kind(products) == .array, !doc.elements(products).isEmpty
             {
-                let text = props()  // one string shared by the order's lines
+                // Every line is checked before any is handed over: a bad line rejects the whole order.
+                var lines: [EventRow] = []
                 for (k, item) in doc.elements(products).enumerated() {
                     var r = row(eventType, index: UInt64(k + 1))
-                    switch fillProduct(&r, doc, item, currencyFrom: p) {
-                    case .some(let issue): return .rejected(issue)
-                    case .none: break
-                    }
-                    r.properties = text
-                    rec.rows.append(r)
+                    if let issue = fillProduct(&r, doc, item, currencyFrom: p) { return issue }
+                    lines.append(r)
                 }
+                let text = props()  // the same text for each of the order's lines
+                for r in lines { rec.row(r, properties: text) }
             } else {
                 var r = row(eventType)
                 if let p = propsRef {
-                    if let issue = fillProduct(&r, doc, p, currencyFrom: p) { return .rejected(issue) }
+                    if let issue = fillProduct(&r, doc, p, currencyFrom: p) { return issue }
                     if r.amount == nil {  // order-level money: total, revenue or value
                         for key: StaticString in ["total", "revenue", "value"] {
                             guard let m = doc.member(p, key) else { continue }
@@ -182,25 +158,23 @@ public struct SegmentSource: Sendable {
                             case .exact(let v): r.amount = v
                             case .rounded(let v):
                                 r.amount = v
-                                rec.notes.append(QualityIssue(.info, "amount_rounded", "\(key) rounded to cents"))
+                                rec.note(QualityIssue(.info, "amount_rounded", "\(key) rounded to cents"))
                             case .invalid:
-                                return .rejected(QualityIssue(.critical, "bad_amount", "\"\(key)\" is not a number"))
+                                return QualityIssue(.critical, "bad_amount", "\"\(key)\" is not a number")
                             }
                             break
                         }
                     }
                     if let c = doc.member(p, "campaign").flatMap(doc.text) { r.campaign = c }
                 }
-                r.properties = props()
-                rec.rows.append(r)
+                rec.row(r, properties: props())
             }
-            if eventType == "unsubscribe" { rec.consents.append(("email", false)) }
+            if eventType == "unsubscribe" { rec.consent("email", false) }
         case "page", "screen":
             if let p = propsRef { add("properties", raw: doc.raw(p)) }
             if let n = member(.name) { add("name", raw: doc.raw(n)) }
             var r = row("page_view")
-            r.properties = props()
-            rec.rows.append(r)
+            rec.row(r, properties: props())
         case "identify", "group", "alias":
             if let t = member(.traits) {
                 add("traits", raw: doc.raw(t))
@@ -208,12 +182,11 @@ public struct SegmentSource: Sendable {
             }
             if type == "group", let g = member(.groupId) { add("groupId", raw: doc.raw(g)) }
             var r = row(type)
-            r.properties = props()
-            rec.rows.append(r)
+            rec.row(r, properties: props())
         default:
-            return .rejected(QualityIssue(.error, "unknown_type", "unknown message type '\(type)'"))
+            return QualityIssue(.error, "unknown_type", "unknown message type '\(type)'")
         }
-        return .parsed(rec)
+        return nil
     }
 
     /// Product fields of a product or order-line object; nil when fine, else the issue that stops the record.
@@ -240,43 +213,112 @@ public struct SegmentSource: Sendable {
         return nil
     }
 
-    func readTraits(_ doc: JSONDocument, _ t: JSONDocument.Ref, into rec: inout ParsedRecord) {
+    func readTraits<Sink: RecordSink>(_ doc: JSONDocument, _ t: JSONDocument.Ref, into rec: inout Sink) {
         var country: String?
         if let a = doc.member(t, "address"), let c = doc.member(a, "country").flatMap(doc.text) {
             country = c.uppercased()
-            rec.traits.append(("country", country!))
+            rec.trait("country", country!)
         }
-        if let a = doc.member(t, "address"), let c = doc.member(a, "city").flatMap(doc.text) { rec.traits.append(("city", Text.name(c))) }
+        if let a = doc.member(t, "address"), let c = doc.member(a, "city").flatMap(doc.text) { rec.trait("city", Text.name(c)) }
         if let e = doc.member(t, "email").flatMap(doc.text), !e.isEmpty {
             let n = Text.email(e)
-            rec.identifiers.append(Identifier(.email, n))
-            rec.traits.append(("email", n))
-            if !Text.isPlausibleEmail(n) { rec.notes.append(QualityIssue(.warning, "invalid_email", "'\(e)' is not a valid email address")) }
+            rec.identifier(Identifier(.email, n))
+            rec.trait("email", n)
+            if !Text.isPlausibleEmail(n) { rec.note(QualityIssue(.warning, "invalid_email", "'\(e)' is not a valid email address")) }
         }
         if let ph = doc.member(t, "phone").flatMap(doc.text), !ph.isEmpty {
             let region = country.flatMap { Phone.isKnownRegion($0) ? $0 : nil } ?? phoneRegion
             if let e = Phone.e164(ph, region: region) {
-                rec.identifiers.append(Identifier(.phone, e))
-                rec.traits.append(("phone", e))
+                rec.identifier(Identifier(.phone, e))
+                rec.trait("phone", e)
             } else {
-                rec.notes.append(QualityIssue(.warning, "invalid_phone", "'\(ph)' is not a phone number"))
+                rec.note(QualityIssue(.warning, "invalid_phone", "'\(ph)' is not a phone number"))
             }
         }
         for (key, trait): (StaticString, String) in [("firstName", "first_name"), ("first_name", "first_name"), ("lastName", "last_name"), ("last_name", "last_name")] {
-            if let v = doc.member(t, key).flatMap(doc.text) { rec.traits.append((trait, Text.name(v))) }
+            if let v = doc.member(t, key).flatMap(doc.text) { rec.trait(trait, Text.name(v)) }
         }
-        if let v = doc.member(t, "loyaltyTier").flatMap(doc.text) { rec.traits.append(("loyalty_tier", v)) }
+        if let v = doc.member(t, "loyaltyTier").flatMap(doc.text) { rec.trait("loyalty_tier", v) }
         // Consent in traits: {"consent": {"email": true, "sms": false, "ads": true}} or "unsubscribed": true.
         if let c = doc.member(t, "consent"), doc.kind(c) == .object {
             for (purpose, key): (String, StaticString) in [("email", "email"), ("sms", "sms"), ("ads", "ads")] {
-                if let v = doc.member(c, key).flatMap(doc.bool) { rec.consents.append((purpose, v)) }
+                if let v = doc.member(c, key).flatMap(doc.bool) { rec.consent(purpose, v) }
             }
         }
-        if doc.member(t, "unsubscribed").flatMap(doc.bool) == true { rec.consents.append(("email", false)) }
+        if doc.member(t, "unsubscribed").flatMap(doc.bool) == true { rec.consent("email", false) }
     }
 }
 
 extension TimeFormat {
     /// The ISO 8601 reader (Segment's times).
     public static let iso = try! TimeFormat("iso8601")
+}
+
+/// Where the parts of a parsed record go. A ``ParsedRecord`` collects them (the public `record` calls); an ingest
+/// worker's piece writes them straight into its columns and flat lists, with no String for the properties text and
+/// no arrays per record. Rows arrive only once the record can no longer be rejected; identifiers, traits, consents
+/// and notes may arrive before a rejection, and the sink's owner drops them then.
+protocol RecordSink {
+    mutating func identifier(_ id: Identifier)
+    mutating func trait(_ name: String, _ value: String)
+    mutating func consent(_ purpose: String, _ granted: Bool)
+    mutating func note(_ issue: QualityIssue)
+    /// One event row; `properties`, when given, is its properties text (the row's own field is then unset).
+    mutating func row(_ r: EventRow, properties: KeptMembers?)
+}
+
+extension ParsedRecord: RecordSink {
+    mutating func identifier(_ id: Identifier) { identifiers.append(id) }
+    mutating func trait(_ name: String, _ value: String) { traits.append((name, value)) }
+    mutating func consent(_ purpose: String, _ granted: Bool) { consents.append((purpose, granted)) }
+    mutating func note(_ issue: QualityIssue) { notes.append(issue) }
+    mutating func row(_ r: EventRow, properties: KeptMembers?) {
+        var r = r
+        if let properties { r.properties = properties.string }
+        rows.append(r)
+    }
+}
+
+/// The members of a Segment message kept in `properties`, written as one JSON object: `{` + `"key":value` joined
+/// by `,` + `}`, each value the message's own (already validated) JSON. Valid while the message is.
+struct KeptMembers {
+    /// A kept member: its name (a plain ASCII name: nothing to escape) and its JSON as written.
+    typealias Member = (key: StaticString, raw: UnsafeRawBufferPointer)
+    let members: UnsafeBufferPointer<Member>
+    let byteCount: Int
+
+    init(_ members: UnsafeBufferPointer<Member>) {
+        self.members = members
+        byteCount = 2 + members.reduce(0) { $0 + $1.key.utf8CodeUnitCount + 3 + $1.raw.count } + max(members.count - 1, 0)
+    }
+
+    /// Writes the object into `out` (room for at least `byteCount` bytes); returns `byteCount`.
+    @discardableResult
+    func write(into out: UnsafeMutableRawBufferPointer) -> Int {
+        var at = 0
+        func put(_ b: UInt8) {
+            out[at] = b
+            at += 1
+        }
+        func put(_ bytes: UnsafeRawBufferPointer) {
+            guard !bytes.isEmpty else { return }
+            (out.baseAddress! + at).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            at += bytes.count
+        }
+        put(UInt8(ascii: "{"))
+        for (k, m) in members.enumerated() {
+            if k > 0 { put(UInt8(ascii: ",")) }
+            put(UInt8(ascii: "\""))
+            put(UnsafeRawBufferPointer(start: m.key.utf8Start, count: m.key.utf8CodeUnitCount))
+            put(UInt8(ascii: "\""))
+            put(UInt8(ascii: ":"))
+            put(m.raw)
+        }
+        put(UInt8(ascii: "}"))
+        return at
+    }
+
+    var string: String {
+        String(unsafeUninitializedCapacity: byteCount) { write(into: UnsafeMutableRawBufferPointer($0)) }
+    }
 }
