@@ -236,7 +236,7 @@ extension Gather {
             func fixed<T: BitwiseCopyable>(_: T.Type) -> ColumnVector {
                 let width = MemoryLayout<T>.stride
                 let typed = bases.map { $0.assumingMemoryBound(to: T.self) }
-                let b = Buffer(byteCount: n * width) { raw in
+                let b = Buffer(uninitializedByteCount: n * width) { raw in
                     let out = raw.bindMemory(to: T.self)
                     typed.withUnsafeBufferPointer { src in
                         for i in 0..<n {
@@ -269,7 +269,7 @@ extension Gather {
                             let r = refs[i], o = src[Int(r >> 32)].offs, row = Int(r & 0xFFFF_FFFF)
                             total += Int(o[row + 1] &- o[row])
                         }
-                        let outOffsets = Buffer(byteCount: (n + 1) * 4) { raw in
+                        let outOffsets = Buffer(uninitializedByteCount: (n + 1) * 4) { raw in
                             let out = raw.bindMemory(to: UInt32.self)
                             var acc: UInt32 = 0
                             for i in 0..<n {
@@ -280,7 +280,7 @@ extension Gather {
                             out[n] = acc
                         }
                         // As in StringGather: short strings move as one 16-byte load and store, into slack after the end.
-                        let bytes = Buffer(byteCount: total + 16) { raw in
+                        let bytes = Buffer(uninitializedByteCount: total + 16) { raw in
                             let dst = raw.baseAddress!
                             var at = 0
                             for i in 0..<n {

@@ -66,7 +66,12 @@ public enum BlockCodec {
                     chosen = c
                 }
             }
-            if let best { best.write(&payload) } else { PlainCodec().encode(dense, into: &payload) }
+            if let best {
+                payload = ByteWriter(capacity: best.size)  // written once, not grown by copies
+                best.write(&payload)
+            } else {
+                PlainCodec().encode(dense, into: &payload)
+            }
         }
         var flags: BlockFlags = []
         let raw = payload.bytes
