@@ -128,15 +128,31 @@ public final class Ingestor {
         }
         try drain()
         try flush(rewritingIdentities: true)
-        summary.customers = Set(resolution.customer.filter { $0 != 0 }).count
+        summary.customers = Self.distinctCustomers(resolution.customer)
         summary.identifiers = graph.nodes.count
         // What only landing needed goes before `customers` is rebuilt, so the two never hold memory at once.
+        // Freed on another thread: taking apart a graph of 100,000s of identifiers is not worth a wait here.
+        let done = (seenEvents, seenFacts, graph)
+        DispatchQueue.global().async { withExtendedLifetime(done) {} }
         (seenEvents, seenFacts, graph) = (Int64Set(), Int64Set(), IdentityGraph())
         try Profiles.rebuild(store, landed: landed)
         summary.sources = summaries.values.sorted { $0.source < $1.source }
         summary.damagedFiles = damaged
         summary.seconds = Date().timeIntervalSince(start)
         return summary
+    }
+
+    /// How many distinct customers `customer` (per node; 0 for none) names. Customer ids are node ids, so a flag
+    /// per node counts them without hashing.
+    static func distinctCustomers(_ customer: [Int64]) -> Int {
+        var seen = [Bool](repeating: false, count: customer.count + 1)
+        var n = 0
+        for c in customer where c > 0 && c < seen.count && !seen[Int(c)] {
+            seen[Int(c)] = true
+            n += 1
+        }
+        // Ids past the node count cannot come from resolution; counted apart all the same.
+        return n + Set(customer.filter { $0 >= seen.count }).count
     }
 
     /// File names a folder scan picks up (each also gzip-compressed, with `.gz` after it).

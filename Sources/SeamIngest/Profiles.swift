@@ -194,7 +194,8 @@ public enum Profiles {
                     guard c[row] >= 0, name[row] >= 0 else { continue }
                     let k = Int(c[row]) * traitNames.count + Int(name[row])
                     let (t, rank) = (times[row], source[row])
-                    if traitRank[k] >= 0, (traitTime[k], traitRank[k]) > (t, rank) { continue }
+                    // (time, rank) compared field by field: the tuple operator was a generic call per row here.
+                    if traitRank[k] >= 0, traitTime[k] > t || traitTime[k] == t && traitRank[k] > rank { continue }
                     traitTime[k] = t
                     traitRank[k] = rank
                     traitValue[k] = String(decoding: values[row], as: UTF8.self)

@@ -45,7 +45,7 @@ extension Ingestor {
         try Profiles.rebuild(store)
         var s = IngestSummary()
         s.sources = summaries.values.sorted { $0.source < $1.source }
-        s.customers = Set(resolution.customer.filter { $0 != 0 }).count
+        s.customers = Self.distinctCustomers(resolution.customer)
         s.identifiers = graph.nodes.count
         return (landed, keep.count, s)
     }
