@@ -60,5 +60,12 @@ import Testing
         #expect(!Text.isPlausibleEmail("a@@b.co"))
         #expect(!Text.isPlausibleEmail("ab.co"))
         #expect(Text.name("  Zoe\u{308}   Ó  Súilleabháin ") == "Zoë Ó Súilleabháin")
+        // ASCII names already tidy come back as they are; any other space still collapses.
+        for (raw, tidy) in [("Ann Lee", "Ann Lee"), ("Ann  Lee", "Ann Lee"), ("Ann\tLee", "Ann Lee"), (" Ann", "Ann"), ("Ann ", "Ann"),
+            ("Ann\r\nLee", "Ann Lee"), ("", ""), (" ", ""), ("A", "A"), ("Ann\u{0B}Lee", "Ann Lee")]
+        {
+            #expect(Text.name(raw) == tidy, "\(raw.debugDescription)")
+        }
+        #expect(Text.upper("eur") == "EUR" && Text.upper("EUR") == "EUR" && Text.upper("Gb") == "GB" && Text.upper("ß") == "SS")
     }
 }

@@ -159,10 +159,14 @@ public struct IdentityGraph: Sendable {
             if i < savedLinks { touchedLinks.insert(i) }
         } else {
             linkIndex.insert(h, id: links.count)
-            links.append(Link(nodes: linkScratch, firstSeen: ts, lastSeen: ts, records: 1, location: location()))
+            // The link takes the scratch array and the scratch starts afresh: reusing it after a hand-over (its
+            // buffer then shared) reallocated it at least as large each time, and capacities ratcheted up to about
+            // 200 slots per link, a gigabyte of link storage on a 10M-record ingest.
             linkNodes.append(contentsOf: linkScratch)
             linkStarts.append(linkNodes.count)
             linkFirstSeen.append(ts)
+            links.append(Link(nodes: linkScratch, firstSeen: ts, lastSeen: ts, records: 1, location: location()))
+            linkScratch = []
         }
     }
 

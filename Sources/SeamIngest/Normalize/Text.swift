@@ -27,8 +27,29 @@ public enum Text {
 
     /// Trimmed, inner runs of white space collapsed to one space, Unicode NFC (so `Zoe\u{308}` equals `Zoë`).
     public static func name(_ raw: String) -> String {
+        if isTidyASCII(raw) { return raw }
         let parts = raw.split(whereSeparator: { $0.isWhitespace })
         return parts.joined(separator: " ").precomposedStringWithCanonicalMapping
+    }
+
+    /// Whether `name(s)` is `s` itself, told from the bytes: ASCII (NFC leaves it alone), single spaces between
+    /// words only (no tab, newline or run to collapse), none at either end. Most names are; the general path
+    /// (split, join, Foundation's NFC) was a few percent of an ingest.
+    static func isTidyASCII(_ s: String) -> Bool {
+        var previousSpace = true  // a space first is not tidy
+        for c in s.utf8 {
+            if c >= 0x80 || (c >= 0x09 && c <= 0x0D) { return false }
+            let space = c == 0x20
+            if space && previousSpace { return false }
+            previousSpace = space
+        }
+        return !previousSpace || s.isEmpty
+    }
+
+    /// Upper case (currency and country codes); a code already in upper-case ASCII comes back as it is, without
+    /// the Unicode case mapping.
+    public static func upper(_ s: String) -> String {
+        s.utf8.allSatisfy { $0 < 0x80 && !($0 >= 0x61 && $0 <= 0x7A) } ? s : s.uppercased()
     }
 
     /// A plain identifier value: trimmed; nil when nothing is left.

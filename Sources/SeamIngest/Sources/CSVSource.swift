@@ -137,7 +137,7 @@ public struct CSVSource: Sendable {
         row.category = opt(category)
         row.campaign = opt(campaign)
         row.storeID = opt(store)
-        row.currency = opt(currency)?.uppercased() ?? mapping.fields?.defaultCurrency
+        row.currency = opt(currency).map(Text.upper) ?? mapping.fields?.defaultCurrency
         var qty: Int64 = 1
         if let q = opt(quantity) {
             guard let v = Int64(q), abs(v) <= Int64(Int32.max) else {
@@ -191,7 +191,7 @@ public struct CSVSource: Sendable {
             switch trait {
             case "email": rec.traits.append((trait, Text.email(raw)))
             case "phone": if let e = Phone.e164(raw, region: region) { rec.traits.append((trait, e)) }
-            case "country": rec.traits.append((trait, raw.uppercased()))
+            case "country": rec.traits.append((trait, Text.upper(raw)))
             default: rec.traits.append((trait, Text.name(raw)))
             }
         }

@@ -193,7 +193,7 @@ public struct SegmentSource: Sendable {
     func fillProduct(_ r: inout EventRow, _ doc: JSONDocument, _ p: JSONDocument.Ref, currencyFrom order: JSONDocument.Ref) -> QualityIssue? {
         r.productID = (doc.member(p, "product_id") ?? doc.member(p, "sku")).flatMap(doc.text)
         r.category = doc.member(p, "category").flatMap(doc.text)
-        r.currency = (doc.member(p, "currency") ?? doc.member(order, "currency")).flatMap(doc.text)?.uppercased()
+        r.currency = (doc.member(p, "currency") ?? doc.member(order, "currency")).flatMap(doc.text).map(Text.upper)
         var qty: Int64 = 1
         if let q = doc.member(p, "quantity") {
             guard let t = doc.numberText(q), case .exact(let minor) = Money.parse(t), minor % 100 == 0,
@@ -216,7 +216,7 @@ public struct SegmentSource: Sendable {
     func readTraits<Sink: RecordSink>(_ doc: JSONDocument, _ t: JSONDocument.Ref, into rec: inout Sink) {
         var country: String?
         if let a = doc.member(t, "address"), let c = doc.member(a, "country").flatMap(doc.text) {
-            country = c.uppercased()
+            country = Text.upper(c)
             rec.trait("country", country!)
         }
         if let a = doc.member(t, "address"), let c = doc.member(a, "city").flatMap(doc.text) { rec.trait("city", Text.name(c)) }
