@@ -16,6 +16,8 @@ public struct CSVSource: Sendable {
     let yes: Set<String>, no: Set<String>
     let keyColumns: [Int]
     let propertyColumns: [Int]
+    /// Each column's name as a JSON key with its colon (`"store_city":`), quoted once per file, not per row.
+    let propertyKeys: [String]
     let regionColumn: Int?
     let product, category, quantity, amount, unitPrice, currency, campaign, store: Int?
     let decimal: UInt8, thousands: UInt8?
@@ -77,6 +79,7 @@ public struct CSVSource: Sendable {
         } else {
             propertyColumns = header.indices.filter { !used.contains($0) }
         }
+        propertyKeys = header.map { JSONText.quoted($0) + ":" }
         decimal = m.decimal?.utf8.first ?? UInt8(ascii: ".")
         thousands = m.thousands?.utf8.first
         seed = Hash64.hash(m.name)
@@ -208,15 +211,15 @@ public struct CSVSource: Sendable {
         if let ce = mapping.consent?.events?[eventType] { rec.consents.append((ce.purpose, ce.granted)) }
         if !propertyColumns.isEmpty {
             var p = "{"
+            var some = false  // (String.count walks the whole text: not asked per column)
             for c in propertyColumns {
                 guard let v = opt(c) else { continue }
-                if p.count > 1 { p += "," }
-                p += JSONText.quoted(header[c])
-                p += ":"
+                if some { p += "," }
+                some = true
+                p += propertyKeys[c]
                 p += JSONText.quoted(v)
             }
-            p += "}"
-            if p.count > 2 { row.properties = p }
+            if some { row.properties = p + "}" }
         }
         rec.rows.append(row)
         return .parsed(rec)

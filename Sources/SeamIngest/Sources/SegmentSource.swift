@@ -189,20 +189,34 @@ public struct SegmentSource: Sendable {
         return nil
     }
 
+    /// The members of a product (or order line) object ``fillProduct(_:_:_:currencyFrom:)`` reads, found in one
+    /// pass over the object (one `member` lookup per name scanned all its members each time).
+    enum ProductKey: Int, CaseIterable { case productID, sku, category, currency, quantity, price }
+    static let productKeys = JSONKeySet(["product_id", "sku", "category", "currency", "quantity", "price"])
+
     /// Product fields of a product or order-line object; nil when fine, else the issue that stops the record.
     func fillProduct(_ r: inout EventRow, _ doc: JSONDocument, _ p: JSONDocument.Ref, currencyFrom order: JSONDocument.Ref) -> QualityIssue? {
-        r.productID = (doc.member(p, "product_id") ?? doc.member(p, "sku")).flatMap(doc.text)
-        r.category = doc.member(p, "category").flatMap(doc.text)
-        r.currency = (doc.member(p, "currency") ?? doc.member(order, "currency")).flatMap(doc.text).map(Text.upper)
+        withUnsafeTemporaryAllocation(of: JSONDocument.Ref?.self, capacity: ProductKey.allCases.count) { found in
+            doc.members(p, Self.productKeys, into: found)
+            return fillProduct(&r, doc, { found[$0.rawValue] }, currencyFrom: order)
+        }
+    }
+
+    private func fillProduct(
+        _ r: inout EventRow, _ doc: JSONDocument, _ member: (ProductKey) -> JSONDocument.Ref?, currencyFrom order: JSONDocument.Ref
+    ) -> QualityIssue? {
+        r.productID = (member(.productID) ?? member(.sku)).flatMap(doc.text)
+        r.category = member(.category).flatMap(doc.text)
+        r.currency = (member(.currency) ?? doc.member(order, "currency")).flatMap(doc.text).map(Text.upper)
         var qty: Int64 = 1
-        if let q = doc.member(p, "quantity") {
+        if let q = member(.quantity) {
             guard let t = doc.numberText(q), case .exact(let minor) = Money.parse(t), minor % 100 == 0,
                 abs(minor / 100) <= Int64(Int32.max)
             else { return QualityIssue(.critical, "bad_quantity", "\"quantity\" is not a whole number") }
             qty = minor / 100
             r.quantity = Int32(qty)
         }
-        if let pr = doc.member(p, "price") {
+        if let pr = member(.price) {
             guard let t = doc.numberText(pr) else { return QualityIssue(.critical, "bad_amount", "\"price\" is not a number") }
             switch Money.parse(t) {
             case .exact(let v), .rounded(let v): r.amount = v * qty
