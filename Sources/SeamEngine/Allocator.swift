@@ -16,6 +16,12 @@ public enum Allocator {
         let mallopt = unsafeBitCast(symbol, to: MalloptFunction.self)
         let arenaMax: Int32 = -8  // M_ARENA_MAX in <malloc.h>
         _ = mallopt(arenaMax, Int32(max(1, min(cores, 64))))
+        // Freed memory stays in the arenas for the next window and segment (a commit gathers every column into
+        // fresh buffers): glibc's moving thresholds handed much of it back, and taking it again cost a page fault
+        // and a cleared page per 4 KiB. Blocks past 32 MiB are still mapped apart and unmapped when freed.
+        let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3  // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+        _ = mallopt(mmapThreshold, 32 << 20)
+        _ = mallopt(trimThreshold, 1 << 30)
         #endif
     }
 

@@ -13,16 +13,18 @@ public enum LZ4Block {
     public static func compressIfItPays(_ input: [UInt8]) -> [UInt8]? {
         guard input.count >= 64 else { return nil }
         let bound = Int(LZ4_compressBound(Int32(input.count)))
-        var out = [UInt8](repeating: 0, count: bound)
-        let n = input.withUnsafeBytes { src in
-            out.withUnsafeMutableBytes { dst in
+        // Not cleared first: the output is a fifth of the bound at best, and clearing the whole bound (as large as
+        // the input) touched every page of it.
+        var n: Int32 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: bound) { dst, count in
+            n = input.withUnsafeBytes { src in
                 LZ4_compress_default(
-                    src.baseAddress!.assumingMemoryBound(to: CChar.self), dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                    src.baseAddress!.assumingMemoryBound(to: CChar.self), UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: CChar.self),
                     Int32(input.count), Int32(bound))
             }
+            count = Int(max(n, 0))
         }
         guard n > 0, Double(n) <= Double(input.count) * payRatio else { return nil }
-        out.removeLast(out.count - Int(n))
         return out
     }
 
