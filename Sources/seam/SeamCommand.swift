@@ -13,9 +13,10 @@ struct SeamCommand: ParsableCommand {
     static func main() {
         do {
             var command = try parseAsRoot()
-            // Query work reuses block-sized buffers and wants them kept in the heap; ingest and the other commands
-            // keep glibc's defaults, which hand freed memory back (with the query settings a 10M-event ingest
-            // peaked at 2.1 GB resident).
+            // Query work reuses block-sized buffers and wants them kept in the heap and mapped (freed large
+            // buffers are kept for the next query); ingest keeps freed memory in glibc's arenas but not the large
+            // buffers (with the query settings a 10M-event ingest once peaked at 2.1 GB resident); the other
+            // commands keep glibc's defaults.
             if command is SQL { Allocator.tuneForQueries() }
             if command is Ingest { Allocator.tuneForIngest(cores: ProcessInfo.processInfo.activeProcessorCount) }
             try command.run()
