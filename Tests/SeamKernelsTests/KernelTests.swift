@@ -46,6 +46,25 @@ import Testing
         }
     }
 
+    /// The table hash: equal bytes hash equal wherever they sit (an unaligned copy too), every byte of a long text
+    /// counts (one flipped bit in any lane or in the tail changes it), and distinct texts of one shape rarely meet.
+    @Test func tableHashSeesEveryByteAndKeepsEqualsEqual() {
+        var rng = FixtureRandom(seed: 0x7AB1E)
+        for length in [0, 1, 7, 8, 31, 32, 33, 63, 64, 65, 100, 257] {
+            let text = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let h = text.withUnsafeBytes { Hash64.tableHash($0) }
+            let shifted = [0x55] + text
+            #expect(shifted.withUnsafeBytes { Hash64.tableHash(UnsafeRawBufferPointer(rebasing: $0[1...])) } == h, "length \(length)")
+            for at in stride(from: 0, to: length, by: max(1, length / 9)) {
+                var flipped = text
+                flipped[at] ^= 0x10
+                #expect(flipped.withUnsafeBytes { Hash64.tableHash($0) } != h, "length \(length), byte \(at)")
+            }
+        }
+        let hashes = Set((0..<20_000).map { k in Array("{\"timestamp\":\"2024-11-11T08:58:\(k)Z\",\"name\":\"Home\"}".utf8).withUnsafeBytes { Hash64.tableHash($0) } })
+        #expect(hashes.count == 20_000)
+    }
+
     @Test func gatherKeepsValuesAndNulls() {
         for type in LogicalType.allCases {
             let v = VectorFixtures.vector(type, count: 300, shape: .random, nulls: .sparse, seed: 4)

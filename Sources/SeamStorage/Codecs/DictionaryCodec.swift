@@ -38,7 +38,7 @@ package struct DictionaryCodec: SelectiveCodec {
                 for i in 0..<n {
                     let start = Int(offs[i]), length = Int(offs[i + 1]) - start
                     let bytes = UnsafeRawBufferPointer(start: base + start, count: length)
-                    let h = Hash64.hash(bytes)
+                    let h = Hash64.tableHash(bytes)
                     var s = Int(truncatingIfNeeded: h) & mask
                     while true {
                         let e = Int(slots[s])
