@@ -24,10 +24,20 @@ public struct ColumnBuilder: Sendable {
             offsets.reserveCapacity(capacity + 1)
             bytes.reserveCapacity(byteCapacity)
         }
-        validity.reserveCapacity((capacity + 63) / 64)
     }
 
+    /// Validity bits are kept only from the first null on (the rows before it are valid): a column without nulls
+    /// (an id, a time, most texts) costs nothing per row here.
     private mutating func markValid(_ valid: Bool) {
+        if nulls == 0 {
+            if valid {
+                count += 1
+                return
+            }
+            // The first null: the bits of the rows so far, all set.
+            validity = [UInt64](repeating: ~0, count: count >> 6)
+            if count & 63 != 0 { validity.append((1 << UInt64(count & 63)) - 1) }
+        }
         if count & 63 == 0 { validity.append(0) }
         if valid { validity[count >> 6] |= 1 << UInt64(count & 63) } else { nulls += 1 }
         count += 1

@@ -38,6 +38,17 @@ import Testing
         var i = ColumnBuilder(.integer)
         for k in 0..<130 { i.append(int32: Int32(k)) }
         #expect(i.finish().validity == nil)
+        // The first null after 0, 1, 63, 64, 65 or 130 values: the rows before it stay valid, later ones follow.
+        for before in [0, 1, 63, 64, 65, 130] {
+            var c = ColumnBuilder(.bigint)
+            for k in 0..<before { c.append(int64: Int64(k)) }
+            c.appendNull()
+            for k in 0..<70 { if k % 3 == 0 { c.appendNull() } else { c.append(int64: Int64(k)) } }
+            let v = c.finish()
+            let expected = (0..<before).map { _ in false } + [true] + (0..<70).map { $0 % 3 == 0 }
+            #expect((0..<v.count).map { v.isNull($0) } == expected, "\(before) values first")
+            #expect(v.nullCount == expected.filter { $0 }.count)
+        }
     }
 
     @Test func stringSpansOrderAndEqualityAgreeWithTheStandardLibrary() {
