@@ -49,7 +49,8 @@ public struct IngestOptions: Sendable {
     public var maxLineBytes = 64 << 20
     /// Crash injection for the commits (end-to-end crash tests; `SEAM_CRASH_AT`).
     public var faults: CommitFaults = .none
-    /// Called with (file, bytes done, bytes total, records so far) as a file is read.
+    /// Called with (file, bytes done, bytes total, records processed so far: landed, quarantined or duplicate) as a
+    /// file is read. Landing runs a few windows behind reading, across files, so the count trails the bytes.
     public var progress: (@Sendable (String, Int, Int, Int) -> Void)?
     public init() {}
 }

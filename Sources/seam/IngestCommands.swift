@@ -173,7 +173,7 @@ enum Progress {
                 FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(file) \(formatBytes(done))/\(formatBytes(total)) \(records) records \(String(format: "%.0f", rate))/s\(eta)".utf8))
                 drew = true
             } else if done == total {
-                printError("read \(file): \(formatBytes(total)), \(records) records so far, \(String(format: "%.1f", elapsed)) s")
+                printError("read \(file): \(formatBytes(total)), \(records) records processed so far, \(String(format: "%.1f", elapsed)) s")
             }
         }
     }
