@@ -131,8 +131,8 @@ public final class Ingestor {
         try flush(rewritingIdentities: true)
         summary.customers = Self.distinctCustomers(resolution.customer)
         summary.identifiers = graph.nodes.count
-        // What only landing needed goes before `customers` is rebuilt, so the two never hold memory at once.
-        // Freed on another thread: taking apart a graph of 100,000s of identifiers is not worth a wait here.
+        // What only landing needed is let go before `customers` is rebuilt. It is taken apart on another thread (a
+        // graph of 100,000s of identifiers is not worth a wait here), so the two may briefly overlap in memory.
         let done = (seenEvents, seenFacts, graph)
         DispatchQueue.global().async { withExtendedLifetime(done) {} }
         (seenEvents, seenFacts, graph) = (Int64Set(), Int64Set(), IdentityGraph())
@@ -808,8 +808,8 @@ public final class Ingestor {
                 // A node new since: judged under the block list once, when first seen (the nodes resolution covers
                 // are not judged here; their place is filled but never read, as resolution only grows).
                 while blockedNodes.count < Int(n) {
-                    let k = blockedNodes.count
-                    blockedNodes.append(k >= resolution.status.count && rules.blockReason(graph.identifier(Int64(k + 1))) != nil)
+                    let next = blockedNodes.count  // a position in `nodes`: node id - 1
+                    blockedNodes.append(next >= resolution.status.count && rules.blockReason(graph.identifier(Int64(next + 1))) != nil)
                 }
                 if blockedNodes[Int(n - 1)] { continue }
             }

@@ -62,10 +62,7 @@ public enum IngestTables {
 struct RowBuilder {
     let schema: Schema
     var columns: [ColumnBuilder]
-    init(_ schema: Schema) {
-        self.schema = schema
-        columns = schema.fields.map { ColumnBuilder($0.type) }
-    }
+    init(_ schema: Schema) { self.init(schema, rows: 0, textBytes: 0, in: -1) }
 
     /// A builder with room for `rows` rows, and `textBytes` bytes of text in column `textColumn` (the one column
     /// expected to hold most of the text, such as `events.properties`).

@@ -91,15 +91,26 @@ public struct IdentityGraph: Sendable {
     public func node(_ id: Identifier) -> Int64? { index(of: id, hash: Self.hash(id)).map { Int64($0 + 1) } }
     public func identifier(_ node: Int64) -> Identifier { nodes[Int(node - 1)].id }
 
+    /// An identifier as ``observe(_:bytes:ts:source:location:into:)`` takes it: its value's UTF-8 bytes in a shared
+    /// byte list, and the hash the graph indexes it by (ingest's workers compute it, not the landing thread).
+    struct FlatIdentifier: Sendable {
+        var type: IdentifierType
+        var hash: UInt64
+        var bytes: Range<Int32>
+
+        /// `id`, its value appended to `bytes`.
+        init(_ id: Identifier, appendingTo bytes: inout [UInt8]) {
+            let start = Int32(bytes.count)
+            bytes.append(contentsOf: id.value.utf8)
+            (type, hash, self.bytes) = (id.type, IdentityGraph.hash(id), start..<Int32(bytes.count))
+        }
+    }
+
     /// Adds what one record says: its identifiers (new ones get the next ids) and the set they form.
     /// Returns the node ids in the record's order.
     public mutating func observe(_ ids: [Identifier], ts: Int64, source: String, location: @autoclosure () -> String) -> [Int64] {
         var bytes: [UInt8] = []
-        let flat = ids.map { id in
-            let start = Int32(bytes.count)
-            bytes.append(contentsOf: id.value.utf8)
-            return Ingestor.PieceIdentifier(type: id.type, hash: Self.hash(id), bytes: start..<Int32(bytes.count))
-        }
+        let flat = ids.map { FlatIdentifier($0, appendingTo: &bytes) }
         var out: [Int64] = []
         flat.withUnsafeBufferPointer { f in
             bytes.withUnsafeBytes { b in observe(f, bytes: b, ts: ts, source: source, location: location(), into: &out) }
@@ -111,7 +122,7 @@ public struct IdentityGraph: Sendable {
     /// leave them): a known identifier is found without making a String, and `out` (the node ids, in the
     /// record's order) is reused from record to record.
     mutating func observe(
-        _ ids: UnsafeBufferPointer<Ingestor.PieceIdentifier>, bytes: UnsafeRawBufferPointer, ts: Int64, source: String,
+        _ ids: UnsafeBufferPointer<FlatIdentifier>, bytes: UnsafeRawBufferPointer, ts: Int64, source: String,
         location: @autoclosure () -> String, into out: inout [Int64]
     ) {
         out.removeAll(keepingCapacity: true)

@@ -93,15 +93,7 @@ package struct DictionaryCodec: SelectiveCodec {
             out.u32(UInt32(entries.count))
             out.u8(UInt8(width))
             for _ in 0..<3 { out.u8(0) }
-            // The entries, plain-encoded (offsets from 0, then the bytes) straight from their rows: the layout
-            // PlainCodec gives a gathered copy of them, without making that copy.
-            var end: UInt32 = 0
-            out.u32(0)
-            for e in entries {
-                end &+= UInt32(v.stringBytes(Int(e)).count)
-                out.u32(end)
-            }
-            for e in entries { out.raw(v.stringBytes(Int(e))) }
+            PlainCodec().encode(strings: v, rows: entries, into: &out)
             out.pad(to: 8)
             codes.withUnsafeBufferPointer { c in BitPacking.pack(count: v.count, width: width, into: &out) { UInt64(c[$0]) } }
         }

@@ -31,6 +31,18 @@ package struct PlainCodec: Codec {
         out.raw(UnsafeRawBufferPointer(start: v.values.base + Int(first), count: Int(offs[v.count] &- first)))
     }
 
+    /// The VARCHAR layout of ``encode(_:into:)`` for rows `rows` of `v` (a dictionary's entries), written straight
+    /// from those rows: what encoding a gathered copy of them writes, without the copy.
+    package func encode(strings v: ColumnVector, rows: [Int32], into out: inout ByteWriter) {
+        var end: UInt32 = 0
+        out.u32(0)
+        for r in rows {
+            end &+= UInt32(v.stringBytes(Int(r)).count)
+            out.u32(end)
+        }
+        for r in rows { out.raw(v.stringBytes(Int(r))) }
+    }
+
     package func decode(
         _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, owner: AnyObject?
     ) throws(StorageError) -> DecodedValues {
