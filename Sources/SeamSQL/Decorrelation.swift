@@ -10,9 +10,17 @@ import SeamColumnar
 /// its value over no rows (`count` 0, the others NULL), as DuckDB answers. The keyed results have one row per key, so
 /// the join multiplies nothing.
 ///
+/// Other comparisons with the outer row next to the equalities (`e.ts > c.first_seen + INTERVAL 30 DAY`), or an
+/// aggregate of inner and outer values, make the result depend on more than the keys: then the subquery is computed
+/// per distinct outer row instead. D, the distinct values of the outer columns it reads, is joined to the inner rows
+/// on the equalities with the other comparisons as the join's residual, EXISTS or the aggregates are taken grouped by
+/// D's columns, and the enclosing FROM is LEFT JOINed to that on those columns. An outer row with a NULL among them
+/// finds no partner, which is right because every such comparison is NULL then (only comparisons whose sides keep
+/// NULL are accepted), so the subquery would have had no rows.
+///
 /// While a subquery's body is bound, a reference to the enclosing query's column becomes a marker column (an index
-/// from `markerBase`) and is recorded; unnesting then finds each marker in a WHERE equality, replaces the conjunct by
-/// a join key, and checks that no marker is left anywhere else.
+/// from `markerBase`) and is recorded; unnesting then finds each marker in a WHERE comparison, replaces an equality
+/// by a join key or keeps another comparison for the per-row join, and checks that no marker is left anywhere else.
 struct OuterReference {
     var outerIndex: Int
     var type: LogicalType
@@ -27,8 +35,9 @@ final class CorrelationFrame {
     var outerReferences: [OuterReference] = []
     /// Columns of this SELECT's FROM before any join for a correlated subquery.
     let fromWidth: Int
-    /// Joins to add to this SELECT's FROM for the correlated subqueries in its select list and WHERE.
-    var joins: [(plan: LogicalPlan, outerKeys: [BoundExpr])] = []
+    /// Joins to add to this SELECT's FROM for the correlated subqueries in its select list and WHERE: the right side
+    /// (built from the FROM), its schema, and the FROM's join keys.
+    var joins: [(build: (LogicalPlan) -> LogicalPlan, schema: Schema, outerKeys: [BoundExpr])] = []
     /// Subqueries may correlate while the select list and WHERE are bound; later clauses run after the joins.
     var accepting = true
 
@@ -38,7 +47,7 @@ final class CorrelationFrame {
     }
 
     /// The first column the next join's columns take.
-    var nextColumn: Int { fromWidth + joins.reduce(0) { $0 + $1.plan.schema.count } }
+    var nextColumn: Int { fromWidth + joins.reduce(0) { $0 + $1.schema.count } }
 }
 
 extension Binder {
@@ -89,53 +98,106 @@ extension Binder {
             }
         }
         let (input, predicate) = found!
-        var innerKeys: [BoundExpr] = [], outerKeys: [BoundExpr] = [], rest: [BoundExpr] = []
+        // An error points at the outer reference in the offending condition.
+        func at(_ e: BoundExpr) -> SourceLocation {
+            for i in e.columnsUsed.sorted() where i >= Self.markerBase { return refs[i - Self.markerBase].at }
+            return refs[0].at
+        }
+        let toOuter = Dictionary(uniqueKeysWithValues: refs.indices.map { (Self.markerBase + $0, refs[$0].outerIndex) })
+        var innerKeys: [BoundExpr] = [], outerSides: [BoundExpr] = [], rest: [BoundExpr] = [], correlated: [BoundExpr] = []
         for c in splitConjuncts(predicate) {
             guard c.contains(where: Self.isMarker) else {
                 rest.append(c)
                 continue
             }
-            // An error points at the outer reference in the offending condition.
-            func at(_ e: BoundExpr) -> SourceLocation {
-                for i in e.columnsUsed.sorted() where i >= Self.markerBase { return refs[i - Self.markerBase].at }
-                return refs[0].at
-            }
-            guard case .compare(.equal, let a, let b) = c else { throw unsupportedCorrelation(at(c)) }
             func onlyOuter(_ e: BoundExpr) -> Bool { !e.columnsUsed.isEmpty && e.columnsUsed.allSatisfy { $0 >= Self.markerBase } }
-            let (inner, outerSide): (BoundExpr, BoundExpr)
-            if onlyOuter(b) && !a.contains(where: Self.isMarker) {
-                (inner, outerSide) = (a, b)
-            } else if onlyOuter(a) && !b.contains(where: Self.isMarker) {
-                (inner, outerSide) = (b, a)
-            } else {
-                throw unsupportedCorrelation(at(c))
+            if case .compare(.equal, let a, let b) = c {
+                if onlyOuter(b) && !a.contains(where: Self.isMarker) {
+                    innerKeys.append(a)
+                    outerSides.append(b)
+                    continue
+                }
+                if onlyOuter(a) && !b.contains(where: Self.isMarker) {
+                    innerKeys.append(b)
+                    outerSides.append(a)
+                    continue
+                }
             }
-            innerKeys.append(inner)
-            outerKeys.append(outerSide.remapped(Dictionary(uniqueKeysWithValues: refs.indices.map { (Self.markerBase + $0, refs[$0].outerIndex) })))
+            // Any other condition on the outer row: it must be false or unknown when an outer value it reads is
+            // NULL (as comparisons are), so that an outer row the per-row join below cannot match has no inner rows.
+            var inHaving = false
+            if case .aggregate = input { inHaving = true }
+            guard Self.rejectsNullOuterValues(c), !inHaving else { throw unsupportedCorrelation(at(c)) }
+            correlated.append(c)
+        }
+        guard !innerKeys.isEmpty else {
+            throw SQLError(.unsupported, "a correlated subquery needs an equality between an inner and an outer column in its WHERE (e.g. e.customer_id = c.customer_id) besides other conditions on the outer row", at: refs[0].at)
         }
         let filtered = rest.isEmpty ? input : LogicalPlan.filter(input, rest.count == 1 ? rest[0] : .and(rest))
-        let m = innerKeys.count
-        let keyFields = innerKeys.enumerated().map { Field("#key\($0.offset)", $0.element.type) }
         let base = frame.nextColumn
-        let keyed: LogicalPlan
+        // Equality conditions only: the subquery is computed per inner key, and joined on the outer keys. With other
+        // conditions on the outer row (`e.ts > c.first_seen`), or aggregates of outer values, per distinct outer row: the outer values the
+        // subquery reads (D) are joined to the inner rows on the keys, with those conditions as the join's residual,
+        // and the result, keyed by D's columns, is joined back on the outer columns.
+        let aggregatesReadOuter = above.contains { node in
+            guard case .aggregate(_, _, let aggregates, _) = node else { return false }
+            // An aggregate of outer columns only belongs to the outer query (SQL's rule; DuckDB refuses it in a WHERE):
+            // only one that also reads inner columns is computed per outer row.
+            return aggregates.contains { a in
+                let used = [a.argument, a.filter].compactMap { $0 }.reduce(into: Set<Int>()) { $0.formUnion($1.columnsUsed) }
+                return used.contains { $0 >= Self.markerBase } && used.contains { $0 < Self.markerBase }
+            }
+        }
+        let perOuterRow = !correlated.isEmpty || aggregatesReadOuter
+        var outerColumns: [Int] = []
+        for r in refs where !outerColumns.contains(r.outerIndex) { outerColumns.append(r.outerIndex) }
+        let m = perOuterRow ? outerColumns.count : innerKeys.count
+        let keyFields = perOuterRow
+            ? outerColumns.enumerated().map { k, c in Field("#outer\(k)", refs.first { $0.outerIndex == c }!.type) }
+            : innerKeys.enumerated().map { Field("#key\($0.offset)", $0.element.type) }
+        let keyColumns = keyFields.indices.map { BoundExpr.column($0, keyFields[$0].type) }
+        // Over the per-row join: markers read D's columns, the inner input's columns come after them.
+        var joinedColumn: [Int: Int] = [:]
+        for (r, ref) in refs.enumerated() { joinedColumn[Self.markerBase + r] = outerColumns.firstIndex(of: ref.outerIndex)! }
+        for i in 0..<filtered.schema.count { joinedColumn[i] = i + m }
+        let rowsPerOuter: (LogicalPlan) -> LogicalPlan = { d in
+            .join(d, filtered, .inner, leftKeys: outerSides.map { $0.remapped(joinedColumn) }, rightKeys: innerKeys,
+                  residual: correlated.isEmpty ? nil
+                      : correlated.count == 1 ? correlated[0].remapped(joinedColumn) : .and(correlated.map { $0.remapped(joinedColumn) }),
+                  schema: Schema(keyFields + filtered.schema.fields))
+        }
+        // The keyed result, from the rows per outer value (D) when `perOuterRow`.
+        let keyedOf: (LogicalPlan?) -> LogicalPlan
         let result: BoundExpr
         switch kind {
         case .exists:
             guard !above.contains(where: { if case .aggregate = $0 { return true } else { return false } }) else {
                 throw SQLError(.unsupported, "a correlated EXISTS over an aggregate is not supported; an aggregate without GROUP BY always returns a row", at: refs[0].at)
             }
-            // The distinct inner keys, each with a TRUE the outer row finds when its keys match.
-            keyed = .distinct(.project(filtered, innerKeys + [.constant(.boolean(true), .boolean)], Schema(keyFields + [Field("#exists", .boolean)])))
+            // The distinct keys, each with a TRUE the outer row finds when its keys match.
+            let schema = Schema(keyFields + [Field("#exists", .boolean)])
+            keyedOf = { d in
+                if let d { return .distinct(.project(rowsPerOuter(d), keyColumns + [.constant(.boolean(true), .boolean)], schema)) }
+                return .distinct(.project(filtered, innerKeys + [.constant(.boolean(true), .boolean)], schema))
+            }
             result = .isNull(.column(base + m, .boolean), negated: true)
         case .scalar:
-            // project(aggregate(filter)) with no GROUP BY: the aggregates grouped by the inner keys instead, and the
+            // project(aggregate(filter)) with no GROUP BY: the aggregates grouped by the keys instead, and the
             // select expression computed in the enclosing query over the joined aggregates (and any outer columns).
             guard above.count == 2, case .project(_, let exprs, _) = above[0], exprs.count == 1,
                 case .aggregate(_, let groups, let aggregates, let aggSchema) = above[1], groups.isEmpty
             else {
                 throw SQLError(.unsupported, "a correlated scalar subquery must compute one aggregate without GROUP BY, e.g. (SELECT max(x) FROM … WHERE …)", at: refs[0].at)
             }
-            keyed = .aggregate(filtered, groups: innerKeys, aggregates: aggregates, schema: Schema(keyFields + aggSchema.fields))
+            let schema = Schema(keyFields + aggSchema.fields)
+            keyedOf = { d in
+                guard let d else { return .aggregate(filtered, groups: innerKeys, aggregates: aggregates, schema: schema) }
+                let shifted = aggregates.map { a in
+                    AggregateCall(function: a.function, argument: a.argument?.remapped(joinedColumn), distinct: a.distinct,
+                                  filter: a.filter?.remapped(joinedColumn), type: a.type)
+                }
+                return .aggregate(rowsPerOuter(d), groups: keyColumns, aggregates: shifted, schema: schema)
+            }
             let unmatched = BoundExpr.isNull(.column(base, keyFields[0].type), negated: false)
             result = try exprs[0].transformed { e throws(SQLError) -> BoundExpr in
                 guard case .column(let i, let t) = e else { return e }
@@ -152,18 +214,49 @@ extension Binder {
         case .inList:
             throw SQLError(.unsupported, "a correlated IN (subquery) is not supported; write it as EXISTS (… WHERE inner = outer AND …)", at: refs[0].at)
         }
+        let keyed: LogicalPlan
+        let outerKeys: [BoundExpr]
+        let build: (LogicalPlan) -> LogicalPlan
+        if perOuterRow {
+            outerKeys = zip(outerColumns, keyFields).map { BoundExpr.column($0, $1.type) }
+            // D: the distinct outer values the subquery reads, from the enclosing FROM.
+            build = { from in keyedOf(.distinct(.project(from, outerKeys, Schema(keyFields)))) }
+            keyed = keyedOf(.values(rows: [], schema: Schema(keyFields)))
+        } else {
+            outerKeys = outerSides.map { $0.remapped(toOuter) }
+            keyed = keyedOf(nil)
+            build = { _ in keyed }
+        }
         if Self.containsMarker(keyed) { throw unsupportedCorrelation(refs[0].at) }
-        frame.joins.append((keyed, outerKeys))
+        frame.joins.append((build, keyed.schema, outerKeys))
         return result
     }
 
     private func unsupportedCorrelation(_ at: SourceLocation) -> SQLError {
-        SQLError(.unsupported, "a correlated subquery may use the outer query's columns only in equality conditions of its WHERE, e.g. WHERE e.customer_id = c.customer_id", at: at)
+        SQLError(.unsupported, "a correlated subquery may use the outer query's columns only in comparisons in its WHERE, e.g. WHERE e.customer_id = c.customer_id AND e.ts > c.first_seen", at: at)
+    }
+
+    /// Whether condition `c` is NULL or false whenever an outer value it reads (a marker) is NULL: a comparison whose
+    /// sides reach the markers only through arithmetic, casts, negation and interval addition, which keep NULL.
+    static func rejectsNullOuterValues(_ c: BoundExpr) -> Bool {
+        func keepsNull(_ e: BoundExpr) -> Bool {
+            guard e.contains(where: isMarker) else { return true }
+            switch e {
+            case .column: return true
+            case .cast(let x, _), .negate(let x), .addInterval(let x, _, _): return keepsNull(x)
+            case .arithmetic(_, let x, let y, _): return keepsNull(x) && keepsNull(y)
+            default: return false
+            }
+        }
+        guard case .compare(_, let a, let b) = c else { return false }
+        return keepsNull(a) && keepsNull(b)
     }
 
     /// Adds the joins of `frame` to `plan` (a SELECT's FROM), and their columns, hidden, to `scope`.
     func applyCorrelationJoins(_ frame: CorrelationFrame, _ plan: inout LogicalPlan, _ scope: inout Scope) {
-        for (keyed, outerKeys) in frame.joins {
+        let from = plan
+        for (build, _, outerKeys) in frame.joins {
+            let keyed = build(from)
             let rightKeys = outerKeys.indices.map { BoundExpr.column($0, keyed.schema[$0].type) }
             plan = .join(plan, keyed, .left, leftKeys: outerKeys, rightKeys: rightKeys, residual: nil, schema: Schema(plan.schema.fields + keyed.schema.fields))
             scope.columns += keyed.schema.fields.map { ScopeColumn(qualifier: nil, name: $0.name, type: $0.type, hiddenUnqualified: true) }

@@ -132,6 +132,10 @@ import Testing
         "SELECT cust, max(ts)::DATE - min(ts)::DATE AS span, min(ts::DATE) FILTER (WHERE et = 'purchase') FROM ev WHERE ts >= DATE '2024-02-01' GROUP BY cust",
         "SELECT cu.cust, cu.tier FROM cu WHERE EXISTS (SELECT 1 FROM ev WHERE ev.cust = cu.cust AND ev.et = 'purchase') AND NOT EXISTS (SELECT 1 FROM ev WHERE ev.cust = cu.cust AND ev.et = 'return')",
         "SELECT cu.cust, (SELECT count(*) FROM ev WHERE ev.cust = cu.cust AND ev.ch = 'web') AS web, (SELECT sum(amount) FROM ev WHERE ev.cust = cu.cust) AS spend FROM cu WHERE (SELECT max(ts) FROM ev WHERE ev.cust = cu.cust) >= TIMESTAMP '2024-03-01'",
+        // Correlated on conditions other than equality, per outer row (outer values with NULLs: tier, and amounts).
+        "SELECT cu.cust, (SELECT count(*) FROM ev WHERE ev.cust = cu.cust AND ev.ts >= cu.signup + INTERVAL 400 DAY) AS late, (SELECT min(ev.ts) FROM ev WHERE ev.cust = cu.cust AND ev.ts > cu.signup AND ev.et = 'purchase') AS first_buy FROM cu",
+        "SELECT cu.cust FROM cu WHERE EXISTS (SELECT 1 FROM ev WHERE ev.cust = cu.cust AND ev.cat > cu.tier AND ev.ts BETWEEN TIMESTAMP '2024-02-01' AND cu.signup + INTERVAL 13 MONTH)",
+        "SELECT e.id, (SELECT count(*) FROM ev AS o WHERE o.cust = e.cust AND o.amount > e.amount) AS bigger FROM ev AS e WHERE e.et = 'purchase' AND e.id % 7 = 0",
     ]
 
     @Test func sameAnswersAsDuckDB() throws {
