@@ -122,7 +122,7 @@ public struct ColumnBuilder: Sendable {
         case (.null, _): appendNull()
         case (.boolean(let v), .boolean): append(bool: v)
         case (.integer(let v), .integer), (.date(let v), .date): append(int32: v)
-        case (.bigint(let v), .bigint), (.decimal(let v), .decimal), (.timestamp(let v), .timestamp): append(int64: v)
+        case (.bigint(let v), .bigint), (.decimal(let v), .decimal), (.timestamp(let v), .timestamp), (.interval(let v), .interval): append(int64: v)
         case (.double(let v), .double): append(double: v)
         case (.varchar(let v), .varchar): append(string: v)
         default: preconditionFailure("value \(value) does not fit a \(type) column")

@@ -92,6 +92,7 @@ public struct ColumnVector: Sendable {
         case .bigint: return .bigint(values.typed(Int64.self, count: count)[row])
         case .decimal: return .decimal(values.typed(Int64.self, count: count)[row])
         case .timestamp: return .timestamp(values.typed(Int64.self, count: count)[row])
+        case .interval: return .interval(values.typed(Int64.self, count: count)[row])
         case .double: return .double(values.typed(Double.self, count: count)[row])
         case .varchar: return .varchar(String(decoding: stringBytes(row), as: UTF8.self))
         }

@@ -10,6 +10,7 @@
 /// | DECIMAL(18,2)  | `Int64` minor units |
 /// | TIMESTAMP      | `Int64` µs since 1970-01-01 UTC |
 /// | DATE           | `Int32` days since 1970-01-01 |
+/// | INTERVAL       | `Int64` µs            |
 /// | VARCHAR        | UTF-8 bytes + `UInt32` offsets |
 public enum LogicalType: UInt8, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
     case boolean = 1
@@ -21,13 +22,15 @@ public enum LogicalType: UInt8, Sendable, Hashable, CaseIterable, Codable, Custo
     case varchar = 7
     /// A calendar day; only produced by queries (no stored column has it).
     case date = 8
+    /// A duration in microseconds (days of 24 hours); only produced by queries, e.g. `ts - ts`. See ``Interval``.
+    case interval = 9
 
     /// The physical layout of values of this type.
     public var physical: PhysicalType {
         switch self {
         case .boolean: return .uint8
         case .integer, .date: return .int32
-        case .bigint, .decimal, .timestamp: return .int64
+        case .bigint, .decimal, .timestamp, .interval: return .int64
         case .double: return .double
         case .varchar: return .bytes
         }
@@ -44,6 +47,7 @@ public enum LogicalType: UInt8, Sendable, Hashable, CaseIterable, Codable, Custo
         case .timestamp: return "TIMESTAMP"
         case .varchar: return "VARCHAR"
         case .date: return "DATE"
+        case .interval: return "INTERVAL"
         }
     }
 
@@ -58,6 +62,7 @@ public enum LogicalType: UInt8, Sendable, Hashable, CaseIterable, Codable, Custo
         case "TIMESTAMP": self = .timestamp
         case "VARCHAR", "TEXT", "STRING": self = .varchar
         case "DATE": self = .date
+        case "INTERVAL": self = .interval
         default: return nil
         }
     }

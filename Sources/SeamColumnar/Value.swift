@@ -12,6 +12,8 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
     /// Days since 1970-01-01.
     case date(Int32)
     case varchar(String)
+    /// Microseconds (see ``Interval``).
+    case interval(Int64)
 
     public var isNull: Bool { if case .null = self { return true } else { return false } }
 
@@ -27,6 +29,7 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         case .timestamp: return .timestamp
         case .date: return .date
         case .varchar: return .varchar
+        case .interval: return .interval
         }
     }
 
@@ -41,7 +44,40 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         case .timestamp(let v): return Timestamp.format(v)
         case .date(let v): return Timestamp.formatDate(v)
         case .varchar(let s): return s
+        case .interval(let v): return Interval.format(v)
         }
+    }
+}
+
+/// INTERVAL values: exact durations in microseconds, with days of 24 hours and months of 30 days, the lengths DuckDB
+/// compares intervals by (`INTERVAL 1 MONTH = INTERVAL 30 DAY` is true there). DuckDB keeps months, days and
+/// microseconds apart; one count of microseconds holds every interval a query computes from timestamps
+/// (`ts - ts`, which DuckDB also splits into days and a time of day), and compares, sorts and adds as one integer.
+/// Calendar months stay literals added to timestamps (`ts + INTERVAL 1 MONTH`), never values.
+public enum Interval {
+    public static let microsPerDay: Int64 = 86_400_000_000
+
+    /// As DuckDB prints a `ts - ts` interval: whole days, then the rest as a time (`1 day`, `60 days 10:00:00`,
+    /// `-1 day -00:00:01`, `00:00:00.5`, `00:00:00` for zero).
+    public static func format(_ micros: Int64) -> String {
+        let days = micros / microsPerDay  // toward zero, as the time part keeps the sign
+        let rest = micros % microsPerDay
+        var parts: [String] = []
+        if days != 0 { parts.append("\(days) day\(days.magnitude == 1 ? "" : "s")") }
+        if rest != 0 || days == 0 {
+            let m = rest.magnitude
+            let seconds = m / 1_000_000, fraction = m % 1_000_000
+            func two(_ v: UInt64) -> String { v < 10 ? "0\(v)" : String(v) }
+            var time = (rest < 0 ? "-" : "") + two(seconds / 3600) + ":" + two(seconds / 60 % 60) + ":" + two(seconds % 60)
+            if fraction != 0 {
+                var digits = String(fraction)
+                digits = String(repeating: "0", count: 6 - digits.count) + digits
+                while digits.hasSuffix("0") { digits.removeLast() }
+                time += "." + digits
+            }
+            parts.append(time)
+        }
+        return parts.joined(separator: " ")
     }
 }
 

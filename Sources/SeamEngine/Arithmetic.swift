@@ -260,6 +260,8 @@ enum Casts {
                 if let x = ValueParsing.boolean(s) { builder.append(bool: x) } else { ok = false }
             case .varchar:
                 builder.append(utf8: s)
+            case .interval:
+                throw SQLError(.runtime, "Conversion Error: casting text to INTERVAL is not supported; write INTERVAL n UNIT, e.g. INTERVAL 30 MINUTE")
             }
             if !ok {
                 throw SQLError(.runtime, "Conversion Error: Could not convert string '\(String(decoding: s, as: UTF8.self))' to \(t)")

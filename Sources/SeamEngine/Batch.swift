@@ -52,7 +52,7 @@ enum Vectors {
         switch value {
         case .boolean(let b): return make(type, n, validity: nil) { (p: UnsafeMutablePointer<UInt8>) in p.update(repeating: b ? 1 : 0, count: n) }
         case .integer(let v), .date(let v): return make(type, n, validity: nil) { (p: UnsafeMutablePointer<Int32>) in p.update(repeating: v, count: n) }
-        case .bigint(let v), .decimal(let v), .timestamp(let v):
+        case .bigint(let v), .decimal(let v), .timestamp(let v), .interval(let v):
             return make(type, n, validity: nil) { (p: UnsafeMutablePointer<Int64>) in p.update(repeating: v, count: n) }
         case .double(let v): return make(type, n, validity: nil) { (p: UnsafeMutablePointer<Double>) in p.update(repeating: v, count: n) }
         case .varchar where n > 1:

@@ -176,6 +176,7 @@ struct Evaluator: Sendable {
         case .integer: return .integer(0)
         case .double: return .double(0)
         case .decimal: return .decimal(0)
+        case .interval: return .interval(0)
         default: return .bigint(0)
         }
     }

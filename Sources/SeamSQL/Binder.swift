@@ -561,7 +561,7 @@ public final class Binder {
             case .plus: return b
             case .not: return .not(try coerce(b, to: .boolean, at: x.location))
             case .negate:
-                guard b.type.isNumeric else { throw SQLError(.type, "cannot negate a value of type \(b.type)", at: at) }
+                guard b.type.isNumeric || b.type == .interval else { throw SQLError(.type, "cannot negate a value of type \(b.type)", at: at) }
                 if case .constant(let v, let t) = b { return .constant(negateValue(v), t) }
                 return .negate(b)
             }
@@ -727,6 +727,7 @@ public final class Binder {
         case .bigint(let x): return .bigint(0 &- x)
         case .double(let x): return .double(-x)
         case .decimal(let x): return .decimal(-x)
+        case .interval(let x): return .interval(0 &- x)
         default: return v
         }
     }
@@ -790,8 +791,12 @@ public final class Binder {
                 throw SQLError(.type, "Conversion Error: invalid date field format: \"\(s)\", expected format is (YYYY-MM-DD)", at: at)
             }
             return .constant(.date(v), .date)
-        case .interval:
-            throw SQLError(.type, "an INTERVAL can only be added to or subtracted from a TIMESTAMP (Seam has no INTERVAL values)", at: at)
+        case .interval(let count, let unit):
+            let (months, micros) = try interval(count, unit, at: at)
+            guard months == 0 else {
+                throw SQLError(.unsupported, "INTERVAL \(count) \(unit) is a span of calendar months, not a fixed duration: add it to a TIMESTAMP (ts + INTERVAL 1 MONTH) or compare an INTERVAL with it", at: at)
+            }
+            return .constant(.interval(micros), .interval)
         }
     }
 
@@ -888,7 +893,26 @@ public final class Binder {
         return nil
     }
 
+    /// Microseconds of an interval literal, months counted as 30 days (DuckDB's length of a month when it compares).
+    private func intervalMicros(_ count: String, _ unit: String, at: SourceLocation) throws(SQLError) -> Int64 {
+        let (months, micros) = try interval(count, unit, at: at)
+        let (days, o1) = months.multipliedReportingOverflow(by: 30 * Interval.microsPerDay)
+        let (sum, o2) = days.addingReportingOverflow(micros)
+        guard !o1, !o2 else { throw SQLError(.binder, "INTERVAL \(count) \(unit) is out of range", at: at) }
+        return sum
+    }
+
+    /// An operand of `op`. In a comparison an interval literal may be of months, counted as 30 days each: DuckDB
+    /// compares intervals so (`INTERVAL 1 MONTH = INTERVAL 30 DAY`); elsewhere months are only added to times.
+    private func comparand(_ e: Expr, _ scope: Scope, _ op: BinaryOperator) throws(SQLError) -> BoundExpr {
+        if op.isComparison, let (c, u, iat) = intervalLiteral(e) {
+            return .constant(.interval(try intervalMicros(c, u, at: iat)), .interval)
+        }
+        return try bindExpr(e, scope)
+    }
+
     private func bindBinary(_ op: BinaryOperator, _ l: Expr, _ r: Expr, _ scope: Scope, at: SourceLocation) throws(SQLError) -> BoundExpr {
+        var boundLeft: BoundExpr? = nil, boundRight: BoundExpr? = nil
         switch op {
         case .and, .or:
             var parts: [BoundExpr] = []
@@ -905,32 +929,60 @@ public final class Binder {
             let b = try coerce(try bindExpr(r, scope), to: .varchar, at: r.location, explicit: true)
             return .function(.concat, [a, b, .constant(.boolean(true), .boolean)], .varchar)
         case .add, .subtract:
+            // A time ± an interval literal: calendar months first, then microseconds (an INTERVAL value ± a literal
+            // is INTERVAL arithmetic, below).
             if let (c, u, iat) = intervalLiteral(r) {
-                let ts = try coerce(try bindExpr(l, scope), to: .timestamp, at: l.location)
-                let (m, us) = try interval(c, u, at: iat)
-                return op == .add ? .addInterval(ts, months: m, micros: us) : .addInterval(ts, months: -m, micros: -us)
+                let left = try bindExpr(l, scope)
+                if left.type != .interval {
+                    let ts = try coerce(left, to: .timestamp, at: l.location)
+                    let (m, us) = try interval(c, u, at: iat)
+                    return op == .add ? .addInterval(ts, months: m, micros: us) : .addInterval(ts, months: -m, micros: -us)
+                }
+                boundLeft = left
             }
-            if op == .add, let (c, u, iat) = intervalLiteral(l) {
-                let ts = try coerce(try bindExpr(r, scope), to: .timestamp, at: r.location)
-                let (m, us) = try interval(c, u, at: iat)
-                return .addInterval(ts, months: m, micros: us)
+            if op == .add, let (c, u, iat) = intervalLiteral(l), boundLeft == nil {
+                let right = try bindExpr(r, scope)
+                if right.type != .interval {
+                    let ts = try coerce(right, to: .timestamp, at: r.location)
+                    let (m, us) = try interval(c, u, at: iat)
+                    return .addInterval(ts, months: m, micros: us)
+                }
+                boundRight = right
             }
         default: break
         }
-        let a = try bindExpr(l, scope)
-        let b = try bindExpr(r, scope)
+        let a: BoundExpr, b: BoundExpr
+        if let boundLeft { a = boundLeft } else { a = try comparand(l, scope, op) }
+        if let boundRight { b = boundRight } else { b = try comparand(r, scope, op) }
         if op.isComparison {
             let (x, y) = try coercePair(a, b, at: at, what: "compare")
             let cop = ComparisonOperator(rawValue: op == .equal ? "=" : op.rawValue)!
             return .compare(cop, x, y)
         }
+        if !isNullConstant(a) && !isNullConstant(b) {
+            let times: Set<LogicalType> = [.timestamp, .date]
+            // TIMESTAMP - TIMESTAMP (or with a DATE, at its midnight) is the INTERVAL between them; DATE - DATE stays days.
+            if op == .subtract && times.contains(a.type) && times.contains(b.type) && !(a.type == .date && b.type == .date) {
+                return fold(.arithmetic(.subtract, try coerce(a, to: .timestamp, at: l.location), try coerce(b, to: .timestamp, at: r.location), .interval))
+            }
+            if a.type == .interval || b.type == .interval {
+                switch (a.type, b.type, op) {
+                case (.interval, .interval, .add), (.interval, .interval, .subtract):
+                    return fold(.arithmetic(op == .add ? .add : .subtract, a, b, .interval))
+                case (.timestamp, .interval, .add), (.timestamp, .interval, .subtract), (.date, .interval, .add), (.date, .interval, .subtract):
+                    return fold(.arithmetic(op == .add ? .add : .subtract, try coerce(a, to: .timestamp, at: l.location), b, .timestamp))
+                case (.interval, .timestamp, .add), (.interval, .date, .add):
+                    return fold(.arithmetic(.add, try coerce(b, to: .timestamp, at: r.location), a, .timestamp))
+                default:
+                    throw SQLError(.type, "No function matches the given name and argument types '\(op.rawValue)(\(a.type), \(b.type))'", at: at,
+                        hint: "an INTERVAL adds to or subtracts from a TIMESTAMP or another INTERVAL; for a number of seconds use epoch(x)")
+                }
+            }
+        }
         if (a.type == .date || b.type == .date) && !isNullConstant(a) && !isNullConstant(b) {
             return try dateArithmetic(op, a, b, l, r, at: at)
         }
         if (a.type == .timestamp || b.type == .timestamp) && !isNullConstant(a) && !isNullConstant(b) {
-            if op == .subtract && a.type == .timestamp && b.type == .timestamp {
-                throw SQLError(.unsupported, "TIMESTAMP - TIMESTAMP gives an INTERVAL, which Seam does not have; use date_diff('second', b, a)", at: at)
-            }
             throw SQLError(.type, "No function matches the given name and argument types '\(op.rawValue)(\(a.type), \(b.type))'", at: at,
                 hint: "add or subtract an INTERVAL, e.g. ts - INTERVAL 30 DAY")
         }
@@ -1247,6 +1299,13 @@ public final class Binder {
             let part = try constantString(args[0], "the date part", at: at).lowercased()
             guard let p = DatePart(rawValue: part) else { throw SQLError(.binder, "unknown date part '\(part)'", at: at) }
             args[0] = .constant(.varchar(part), .varchar)
+            if args[1].type == .interval {
+                // Of an INTERVAL: its days, and hours, minutes, seconds … of the rest; years and months are 0.
+                let parts: Set<DatePart> = [.epoch, .day, .days, .hour, .hours, .minute, .minutes, .second, .seconds, .millisecond, .milliseconds,
+                                            .microsecond, .microseconds, .month, .months, .quarter, .quarters, .year, .years, .decade, .century]
+                guard parts.contains(p) else { throw SQLError(.binder, "date part '\(part)' of an INTERVAL is not supported", at: at) }
+                return .function(f, args, p == .epoch ? .double : .bigint)
+            }
             args[1] = try coerce(args[1], to: .timestamp, at: at)
             return .function(f, args, p == .epoch ? .double : .bigint)
         case .now:
@@ -1274,7 +1333,6 @@ public final class Binder {
         case "FLOAT", "REAL", "FLOAT4", "DOUBLE PRECISION", "NUMERIC": return name == "NUMERIC" ? .decimal : .double
         case "SMALLINT", "TINYINT", "INT2", "INT1", "SHORT": return .integer
         case "HUGEINT", "UBIGINT", "INT64": return .bigint
-        case "INTERVAL": throw SQLError(.unsupported, "Seam has no INTERVAL values; use date_diff(part, a, b)", at: at)
         default: break
         }
         if name.hasPrefix("DECIMAL(") || name.hasPrefix("NUMERIC(") {

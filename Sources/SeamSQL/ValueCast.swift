@@ -80,6 +80,9 @@ public enum ValueCast {
             return .failure(Failure(message: unsupported(value, type)))
         case .varchar:
             return .success(.varchar(text(value)))
+        case .interval:
+            if case .interval(let v) = value { return .success(.interval(v)) }
+            return .failure(Failure(message: unsupported(value, type)))
         }
     }
 
@@ -124,6 +127,7 @@ public enum ValueCast {
         case .decimal: return ValueParsing.parse(s, ValueParsing.decimal2).map { .success(.decimal($0)) } ?? .failure(Failure(message: bad))
         case .timestamp: return ValueParsing.parse(s, ValueParsing.timestamp).map { .success(.timestamp($0)) } ?? .failure(Failure(message: bad))
         case .date: return ValueParsing.parse(s, ValueParsing.date).map { .success(.date($0)) } ?? .failure(Failure(message: bad))
+        case .interval: return .failure(Failure(message: "casting text to INTERVAL is not supported; write INTERVAL n UNIT, e.g. INTERVAL 30 MINUTE"))
         }
     }
 }

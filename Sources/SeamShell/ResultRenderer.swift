@@ -28,6 +28,7 @@ public enum ResultRenderer {
         case .timestamp: return "timestamp"
         case .date: return "date"
         case .varchar: return "varchar"
+        case .interval: return "interval"
         }
     }
 

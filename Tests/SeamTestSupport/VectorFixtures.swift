@@ -67,6 +67,9 @@ public enum VectorFixtures {
         case .timestamp:
             if shape == .sorted { return .timestamp(1_700_000_000_000_000 + Int64(i) * 1_000_003) }
             return .timestamp(int(shape, i, &rng, min: .min, max: .max))
+        case .interval:
+            if shape == .sorted { return .interval(Int64(i) * 60_000_000) }
+            return .interval(int(shape, i, &rng, min: .min, max: .max))
         case .double:
             switch shape {
             case .random: return .double(Double(bitPattern: rng.next() & 0x7FEF_FFFF_FFFF_FFFF) * (Bool.random(using: &rng) ? 1 : -1))

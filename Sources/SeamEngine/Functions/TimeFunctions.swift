@@ -49,6 +49,11 @@ enum TimeFunctions {
                     for i in 0..<n { o[i] = Double(p[i]) / 1e6 }
                 }
             }
+            if v.type == .interval {
+                return Vectors.make(.bigint, n, validity: v.validity) { (o: UnsafeMutablePointer<Int64>) in
+                    for i in 0..<n { o[i] = intervalPart(part, p[i]) }
+                }
+            }
             return try Vectors.make(.bigint, n, validity: v.validity) { (o: UnsafeMutablePointer<Int64>) in
                 for i in 0..<n { o[i] = try extract(part, p[i]) }
             }
@@ -69,6 +74,21 @@ enum TimeFunctions {
             return b.finish()
         default:
             throw SQLError(.runtime, "internal: \(f.rawValue) is not a time function")
+        }
+    }
+
+    /// A part of an INTERVAL (µs): whole days, then hours, minutes, seconds … of the rest, each toward zero as DuckDB
+    /// splits a `ts - ts` interval; months and years are 0 (the binder admits only these parts).
+    static func intervalPart(_ part: DatePart, _ v: Int64) -> Int64 {
+        let rest = v % day
+        switch part {
+        case .day: return v / day
+        case .hour: return rest / hour
+        case .minute: return rest / minute % 60
+        case .second: return rest / second % 60
+        case .millisecond: return rest % minute / 1000
+        case .microsecond: return rest % minute
+        default: return 0
         }
     }
 

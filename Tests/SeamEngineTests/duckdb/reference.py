@@ -36,4 +36,23 @@ def text(v):
         if v.microsecond: s += ("." + f"{v.microsecond:06d}").rstrip("0")
         return s
     if isinstance(v, str): return v if v != "" else "(empty)"
+    if isinstance(v, datetime.timedelta): return interval_text(v)
     return str(v)
+
+def interval_text(v):
+    """An INTERVAL (which Python hands over as a timedelta of its total length) as DuckDB prints `ts - ts`: whole days,
+    then the rest as a time, each toward zero. DuckDB prints an interval built otherwise by its own fields
+    (`INTERVAL 25 HOUR` as 25:00:00); Seam keeps one length, and prints it this way."""
+    total = (v.days * 86400 + v.seconds) * 1_000_000 + v.microseconds
+    day = 86_400_000_000
+    days = abs(total) // day * (1 if total >= 0 else -1)
+    rest = total - days * day
+    parts = []
+    if days: parts.append(f"{days} day" + ("" if abs(days) == 1 else "s"))
+    if rest or not days:
+        m = abs(rest)
+        s, frac = divmod(m, 1_000_000)
+        t = ("-" if rest < 0 else "") + f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+        if frac: t += "." + f"{frac:06d}".rstrip("0")
+        parts.append(t)
+    return " ".join(parts)
