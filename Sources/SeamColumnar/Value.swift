@@ -166,11 +166,12 @@ public enum Timestamp {
         return us % microsPerDay < 0 ? d - 1 : d
     }
 
-    /// Formats as DuckDB prints a TIMESTAMP: `2024-03-01 12:30:00` or `2024-03-01 12:30:00.123456`.
+    /// Formats as DuckDB prints a TIMESTAMP: `2024-03-01 12:30:00` or `2024-03-01 12:30:00.123456`; before 1 AD
+    /// `0044-03-15 (BC) 10:00:00`.
     public static func format(_ micros: Int64) -> String {
         let p = parts(micros)
         let pad = zeroPad
-        var out = pad(p.year, 4) + "-" + pad(p.month, 2) + "-" + pad(p.day, 2) + " "
+        var out = pad(p.year > 0 ? p.year : 1 - p.year, 4) + "-" + pad(p.month, 2) + "-" + pad(p.day, 2) + (p.year > 0 ? " " : " (BC) ")
         out += pad(p.hour, 2) + ":" + pad(p.minute, 2) + ":" + pad(p.second, 2)
         if p.micro != 0 {
             var frac = pad(p.micro, 6)

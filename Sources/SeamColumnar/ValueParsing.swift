@@ -116,7 +116,9 @@ public enum ValueParsing {
         }
     }
 
-    /// `YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]][Z|±HH[:MM]]` as µs since the epoch, UTC (an offset is applied).
+    /// `YYYY-MM-DD[ (BC)][( |T)HH:MM[:SS[.ffffff]]][Z|±HH[:MM]]` as µs since the epoch, UTC (an offset is applied).
+    /// Years before 1 AD are written as DuckDB prints them, `0044-03-15 (BC)` (year 1 BC is year 0 of the proleptic
+    /// calendar), or with a minus sign as astronomical years (`-0044-03-15` is 45 BC).
     public static func timestamp(_ s: UnsafeRawBufferPointer) -> Int64? {
         let r = trimmed(s)
         var i = r.lowerBound
@@ -136,9 +138,18 @@ public enum ValueParsing {
             i += 1
             return true
         }
-        guard let year = number(4, 6), expect(UInt8(ascii: "-")), let month = number(1, 2), expect(UInt8(ascii: "-")),
-            let day = number(1, 2), (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year)
+        let negative = expect(UInt8(ascii: "-"))
+        guard var year = number(4, 6), expect(UInt8(ascii: "-")), let month = number(1, 2), expect(UInt8(ascii: "-")),
+            let day = number(1, 2), (1...12).contains(month), day >= 1
         else { return nil }
+        if negative { year = -year }
+        if end - i >= 5 && s[i] == UInt8(ascii: " ") && s[i + 1] == UInt8(ascii: "(") && s[i + 2] | 0x20 == UInt8(ascii: "b")
+            && s[i + 3] | 0x20 == UInt8(ascii: "c") && s[i + 4] == UInt8(ascii: ")") {
+            guard !negative, year >= 1 else { return nil }
+            year = 1 - year
+            i += 5
+        }
+        guard day <= daysIn(month: month, year: year) else { return nil }
         var hour = 0
         var minute = 0
         var second = 0
@@ -193,13 +204,14 @@ public enum ValueParsing {
         let r = trimmed(s)
         var end = r.lowerBound
         while end < r.upperBound, s[end] != UInt8(ascii: " "), s[end] != UInt8(ascii: "T") { end += 1 }
+        if r.upperBound - end >= 5 && s[end + 1] == UInt8(ascii: "(") { end += 5 }  // ` (BC)`, checked by timestamp()
         guard let us = timestamp(UnsafeRawBufferPointer(rebasing: s[r.lowerBound..<end])) else { return nil }
         return Int32(exactly: Timestamp.day(ofMicros: us))
     }
 
     public static func daysIn(month: Int, year: Int) -> Int {
         switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28  // also for years ≤ 0
         case 4, 6, 9, 11: return 30
         default: return 31
         }

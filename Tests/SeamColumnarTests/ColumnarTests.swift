@@ -20,6 +20,26 @@ import Testing
         #expect(Timestamp.iso8601(Timestamp.micros(year: 2025, month: 3, day: 14, hour: 15, minute: 2, second: 11, micro: 93_000)) == "2025-03-14T15:02:11.093Z")
     }
 
+    /// Printed timestamps and dates parse back to themselves over 9999 BC ... 9999 AD (BC years as DuckDB prints them,
+    /// `0044-03-15 (BC) 10:00:00`), and a minus sign reads an astronomical year (year 0 is 1 BC).
+    @Test func timestampsAndDatesRoundTripThroughTextAcrossBC() {
+        var rng = FixtureRandom(seed: 44)
+        let first = Timestamp.micros(year: -9998, month: 1, day: 1), last = Timestamp.micros(year: 9999, month: 12, day: 31)
+        for _ in 0..<5000 {
+            let us = Int64.random(in: first...last, using: &rng)
+            let text = Timestamp.format(us)
+            #expect(ValueParsing.parse(text, ValueParsing.timestamp) == us, "\(text)")
+            let day = Int32(Timestamp.day(ofMicros: us))
+            #expect(ValueParsing.parse(Timestamp.formatDate(day), ValueParsing.date) == day, "\(Timestamp.formatDate(day))")
+        }
+        #expect(Timestamp.format(Timestamp.micros(year: 0, month: 12, day: 31, hour: 23, minute: 59, second: 59)) == "0001-12-31 (BC) 23:59:59")
+        #expect(ValueParsing.parse("-0044-03-15", ValueParsing.date) == ValueParsing.parse("0045-03-15 (BC)", ValueParsing.date))
+        #expect(ValueParsing.parse("0001-02-29 (BC)", ValueParsing.date) != nil)  // 1 BC is a leap year
+        #expect(ValueParsing.parse("0002-02-29 (BC)", ValueParsing.date) == nil)
+        #expect(ValueParsing.parse("0000-01-01 (BC)", ValueParsing.date) == nil)
+        #expect(ValueParsing.parse("-0044-03-15 (BC)", ValueParsing.date) == nil)
+    }
+
     @Test func decimalsPrintExactly() {
         #expect(Decimal2.format(12_345) == "123.45")
         #expect(Decimal2.format(-5) == "-0.05")
