@@ -811,8 +811,8 @@ public final class Binder {
             throw SQLError(.binder, "a RANGE frame with an offset needs exactly one ORDER BY expression", at: at)
         }
         let keyType = orderBy[0].expr.type
-        var inMonths: Bool? = nil
-        func offset(_ l: Literal?) throws(SQLError) -> Int {
+        var inMonths = [false, false]
+        func offset(_ l: Literal?, _ k: Int) throws(SQLError) -> Int {
             guard let l else { return 0 }
             let value: Int64?
             switch (keyType, l) {
@@ -824,10 +824,7 @@ public final class Binder {
                 guard months == 0 || micros == 0 else {
                     throw SQLError(.unsupported, "a RANGE offset mixing months and days is not supported; use one unit", at: at)
                 }
-                if let earlier = inMonths, earlier != monthly {
-                    throw SQLError(.unsupported, "RANGE offsets in months and in days in one frame are not supported; use one unit", at: at)
-                }
-                inMonths = monthly
+                inMonths[k] = monthly
                 // At most 10,000 years of months: the calendar arithmetic stays within the timestamp range.
                 guard !monthly || months.magnitude <= 120_000 else {
                     throw SQLError(.binder, "a RANGE offset of \(months) months is out of range", at: at)
@@ -844,7 +841,7 @@ public final class Binder {
             return Int(value)
         }
         for (k, bound) in [f.start, f.end].enumerated() {
-            let n = try offset(f.rangeOffsets.count > k ? f.rangeOffsets[k] : nil)
+            let n = try offset(f.rangeOffsets.count > k ? f.rangeOffsets[k] : nil, k)
             let b: FrameBound
             switch bound {
             case .preceding: b = .preceding(n)
@@ -854,7 +851,8 @@ public final class Binder {
             if k == 0 { frame.start = b } else { frame.end = b }
         }
         frame.rangeOffsets = []
-        frame.rangeInMonths = inMonths == true
+        frame.rangeStartInMonths = inMonths[0]
+        frame.rangeEndInMonths = inMonths[1]
         return frame
     }
 

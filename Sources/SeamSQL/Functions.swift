@@ -122,10 +122,11 @@ public struct WindowFrame: Sendable, Hashable {
     public var range = false
     /// RANGE offsets as parsed (start, end; nil for UNBOUNDED and CURRENT ROW), until the binder converts them.
     public var rangeOffsets: [Literal?] = []
-    /// A RANGE frame over a TIMESTAMP whose offsets are calendar months (INTERVAL n MONTH or YEAR): the bounds
-    /// hold months, and a row's frame reaches the time that many months before or after its own, clamped to the
-    /// month's last day as adding the interval would.
-    public var rangeInMonths = false
+    /// A RANGE frame over a TIMESTAMP whose start (end) offset is calendar months (INTERVAL n MONTH or YEAR): that
+    /// bound holds months, and a row's frame reaches the time that many months before or after its own, clamped to
+    /// the month's last day as adding the interval would. The other bound may be in microseconds.
+    public var rangeStartInMonths = false
+    public var rangeEndInMonths = false
     /// A GROUPS frame: the offsets count peer groups (runs of rows equal on ORDER BY), not rows.
     public var groups = false
 

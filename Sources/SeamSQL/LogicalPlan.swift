@@ -164,14 +164,14 @@ extension WindowCall {
         if !orderBy.isEmpty { over.append("ORDER BY " + orderBy.map { $0.expr.sql(schema) + ($0.descending ? " DESC" : "") }.joined(separator: ", ")) }
         if let frame {
             // Month offsets are shown as the intervals they were written as.
-            func bound(_ b: FrameBound) -> String {
+            func bound(_ b: FrameBound, inMonths: Bool) -> String {
                 switch b {
-                case .preceding(let n) where frame.rangeInMonths: return "INTERVAL \(n) MONTH PRECEDING"
-                case .following(let n) where frame.rangeInMonths: return "INTERVAL \(n) MONTH FOLLOWING"
+                case .preceding(let n) where inMonths: return "INTERVAL \(n) MONTH PRECEDING"
+                case .following(let n) where inMonths: return "INTERVAL \(n) MONTH FOLLOWING"
                 default: return b.sql
                 }
             }
-            over.append("\(frame.range ? "RANGE" : frame.groups ? "GROUPS" : "ROWS") BETWEEN \(bound(frame.start)) AND \(bound(frame.end))")
+            over.append("\(frame.range ? "RANGE" : frame.groups ? "GROUPS" : "ROWS") BETWEEN \(bound(frame.start, inMonths: frame.rangeStartInMonths)) AND \(bound(frame.end, inMonths: frame.rangeEndInMonths))")
         }
         return "\(name)(\(arguments.map { $0.sql(schema) }.joined(separator: ", "))) OVER (\(over.joined(separator: " ")))"
     }

@@ -684,7 +684,7 @@ struct FrameResolver {
             if case .preceding = b { before = true } else { before = false }
             let towardSmaller = before != descending
             let target: Int64
-            if frame.rangeInMonths {
+            if isStart ? frame.rangeStartInMonths : frame.rangeEndInMonths {
                 // Calendar months: the timestamp `n` months away, as adding the interval gives it.
                 target = TimeFunctions.addMonths(k, towardSmaller ? -Int64(n) : Int64(n)).value
             } else {
