@@ -268,7 +268,11 @@ public final class Binder {
         }
         // The joins of correlated subqueries in the select list and WHERE come before the WHERE filter.
         frame.accepting = false
-        applyCorrelationJoins(frame, &plan, &scope)
+        // WHERE conditions on the FROM's own columns also narrow the outer rows a per-row subquery is computed for.
+        let fromConditions = wherePredicate.map(splitConjuncts)?.filter { c in
+            c.columnsUsed.allSatisfy { $0 < frame.fromWidth } && !c.contains { if case .subquery = $0 { return true } else { return false } }
+        } ?? []
+        applyCorrelationJoins(frame, &plan, &scope, fromConditions: fromConditions)
         if let wherePredicate { plan = .filter(plan, wherePredicate) }
 
         // GROUP BY: positions, select aliases, or expressions over the input.
@@ -642,13 +646,16 @@ public final class Binder {
         case .inSubquery(let x, let q, let negated, let at):
             let bx = try bindExpr(x, scope)
             var (sub, refs) = try bindSubquery(q, scope, at: at)
-            if !refs.isEmpty { _ = try unnest(sub, refs, kind: .inList, at: at) }
             guard sub.schema.count == 1 else {
                 throw SQLError(.binder, "Subquery returns \(sub.schema.count) columns - expected 1", at: at)
             }
             let st = sub.schema[0].type
             guard let t = commonNumericOrSame(bx.type, st) else {
                 throw SQLError(.type, "Cannot compare values of type \(bx.type) and \(st) in IN subquery", at: at)
+            }
+            if !refs.isEmpty {
+                let e = try unnestIn(try coerce(bx, to: t, at: at), sub, refs, t, at: at)
+                return negated ? .not(e) : e
             }
             if st != t { sub = .project(sub, [.cast(.column(0, st), t)], Schema([Field(sub.schema[0].name, t)])) }
             let e: BoundExpr = .function(.inSubquery, [try coerce(bx, to: t, at: at), .subquery(SubqueryPlan(plan: sub, kind: .inList), t)], .boolean)

@@ -14,9 +14,9 @@ import SeamColumnar
 /// aggregate of inner and outer values, make the result depend on more than the keys: then the subquery is computed
 /// per distinct outer row instead. D, the distinct values of the outer columns it reads, is joined to the inner rows
 /// on the equalities with the other comparisons as the join's residual, EXISTS or the aggregates are taken grouped by
-/// D's columns, and the enclosing FROM is LEFT JOINed to that on those columns. An outer row with a NULL among them
-/// finds no partner, which is right because every such comparison is NULL then (only comparisons whose sides keep
-/// NULL are accepted), so the subquery would have had no rows.
+/// D's columns, and the enclosing FROM is LEFT JOINed to that on those columns, NULL matching NULL (an aggregate may
+/// read a NULL outer value). Only comparisons whose sides keep NULL are accepted as conditions: with a NULL outer
+/// value they are NULL, so the subquery has no rows, as the per-row join gives.
 ///
 /// While a subquery's body is bound, a reference to the enclosing query's column becomes a marker column (an index
 /// from `markerBase`) and is recorded; unnesting then finds each marker in a WHERE comparison, replaces an equality
@@ -36,8 +36,8 @@ final class CorrelationFrame {
     /// Columns of this SELECT's FROM before any join for a correlated subquery.
     let fromWidth: Int
     /// Joins to add to this SELECT's FROM for the correlated subqueries in its select list and WHERE: the right side
-    /// (built from the FROM), its schema, and the FROM's join keys.
-    var joins: [(build: (LogicalPlan) -> LogicalPlan, schema: Schema, outerKeys: [BoundExpr])] = []
+    /// (built from the FROM), its schema, and the join keys on the FROM's side and on the right side's.
+    var joins: [(build: (LogicalPlan) -> LogicalPlan, schema: Schema, outerKeys: [BoundExpr], keyedKeys: [BoundExpr])] = []
     /// Subqueries may correlate while the select list and WHERE are bound; later clauses run after the joins.
     var accepting = true
 
@@ -212,28 +212,86 @@ extension Binder {
                 }
             }
         case .inList:
-            throw SQLError(.unsupported, "a correlated IN (subquery) is not supported; write it as EXISTS (… WHERE inner = outer AND …)", at: refs[0].at)
+            throw SQLError(.unsupported, "internal: a correlated IN (subquery) is unnested by unnestIn", at: refs[0].at)
         }
         let keyed: LogicalPlan
-        let outerKeys: [BoundExpr]
+        let outerKeys: [BoundExpr], keyedKeys: [BoundExpr]
         let build: (LogicalPlan) -> LogicalPlan
         if perOuterRow {
-            outerKeys = zip(outerColumns, keyFields).map { BoundExpr.column($0, $1.type) }
+            let outerValues = zip(outerColumns, keyFields).map { BoundExpr.column($0, $1.type) }
             // D: the distinct outer values the subquery reads, from the enclosing FROM.
-            build = { from in keyedOf(.distinct(.project(from, outerKeys, Schema(keyFields)))) }
+            build = { from in keyedOf(.distinct(.project(from, outerValues, Schema(keyFields)))) }
             keyed = keyedOf(.values(rows: [], schema: Schema(keyFields)))
+            // Joined back with NULL equal to NULL: an aggregate may read a NULL outer value (`x IN (…)` with a NULL
+            // x is NULL, not FALSE, when the subquery has rows).
+            outerKeys = outerValues.flatMap(Self.nullSafeKey)
+            keyedKeys = keyColumns.flatMap(Self.nullSafeKey)
         } else {
             outerKeys = outerSides.map { $0.remapped(toOuter) }
+            keyedKeys = keyColumns
             keyed = keyedOf(nil)
             build = { _ in keyed }
         }
         if Self.containsMarker(keyed) { throw unsupportedCorrelation(refs[0].at) }
-        frame.joins.append((build, keyed.schema, outerKeys))
+        frame.joins.append((build, keyed.schema, outerKeys, keyedKeys))
         return result
+    }
+
+    /// `x IN (SELECT y FROM … WHERE …)` with a correlated body, as the scalar subquery SQL's IN is: the OR of `y = x`
+    /// over the body's rows, FALSE over none, i.e. `CASE WHEN bool_or(y = x) THEN TRUE WHEN count(*) > count(y = x)
+    /// THEN NULL ELSE FALSE END` (NULL when no row matched and some comparison was NULL: a NULL `x` or `y`), computed
+    /// per outer row. `x` (an expression of the enclosing query, of type `t` as `y` is) joins the outer values the
+    /// body reads.
+    func unnestIn(_ x: BoundExpr, _ body: LogicalPlan, _ refs: [OuterReference], _ t: LogicalType, at: SourceLocation) throws(SQLError) -> BoundExpr {
+        guard case .project(let input, let exprs, _) = body, exprs.count == 1, !x.contains(where: Self.isMarker) else {
+            throw SQLError(.unsupported, "a correlated IN (subquery) must select one expression without DISTINCT, GROUP BY or LIMIT; write it as EXISTS (… WHERE inner = outer AND …)", at: refs[0].at)
+        }
+        var refs = refs
+        var columnTypes: [Int: LogicalType] = [:]
+        _ = try x.transformed { e throws(SQLError) -> BoundExpr in
+            if case .column(let i, let type) = e { columnTypes[i] = type }
+            return e
+        }
+        var toMarker: [Int: Int] = [:]
+        for (c, type) in columnTypes.sorted(by: { $0.key < $1.key }) {
+            toMarker[c] = Self.markerBase + refs.count
+            refs.append(OuterReference(outerIndex: c, type: type, at: at))
+        }
+        let y = exprs[0].type == t ? exprs[0] : BoundExpr.cast(exprs[0], t)
+        let equal = BoundExpr.compare(.equal, y, x.remapped(toMarker))
+        let aggregates = [
+            AggregateCall(function: .boolOr, argument: equal, distinct: false, filter: nil, type: .boolean),
+            AggregateCall(function: .countStar, argument: nil, distinct: false, filter: nil, type: .bigint),
+            AggregateCall(function: .count, argument: equal, distinct: false, filter: nil, type: .bigint),
+        ]
+        let counts = LogicalPlan.aggregate(input, groups: [], aggregates: aggregates,
+            schema: Schema([Field("#any", .boolean), Field("#rows", .bigint), Field("#compared", .bigint)]))
+        let result = BoundExpr.caseWhen([
+            WhenClause(condition: .column(0, .boolean), result: .constant(.boolean(true), .boolean)),
+            WhenClause(condition: .compare(.greater, .column(1, .bigint), .column(2, .bigint)), result: .constant(.null, .boolean)),
+        ], otherwise: .constant(.boolean(false), .boolean), .boolean)
+        return try unnest(.project(counts, [result], Schema([Field("#in", .boolean)])), refs, kind: .scalar, at: at)
     }
 
     private func unsupportedCorrelation(_ at: SourceLocation) -> SQLError {
         SQLError(.unsupported, "a correlated subquery may use the outer query's columns only in comparisons in its WHERE, e.g. WHERE e.customer_id = c.customer_id AND e.ts > c.first_seen", at: at)
+    }
+
+    /// Join keys that match a NULL with a NULL: whether `e` is NULL, and `e` with NULL replaced by a value of its type.
+    static func nullSafeKey(_ e: BoundExpr) -> [BoundExpr] {
+        let placeholder: Value
+        switch e.type {
+        case .boolean: placeholder = .boolean(false)
+        case .integer: placeholder = .integer(0)
+        case .bigint: placeholder = .bigint(0)
+        case .double: placeholder = .double(0)
+        case .decimal: placeholder = .decimal(0)
+        case .timestamp: placeholder = .timestamp(0)
+        case .date: placeholder = .date(0)
+        case .interval: placeholder = .interval(0)
+        case .varchar: placeholder = .varchar("")
+        }
+        return [.isNull(e, negated: false), .function(.coalesce, [e, .constant(placeholder, e.type)], e.type)]
     }
 
     /// Whether condition `c` is NULL or false whenever an outer value it reads (a marker) is NULL: a comparison whose
@@ -253,12 +311,12 @@ extension Binder {
     }
 
     /// Adds the joins of `frame` to `plan` (a SELECT's FROM), and their columns, hidden, to `scope`.
-    func applyCorrelationJoins(_ frame: CorrelationFrame, _ plan: inout LogicalPlan, _ scope: inout Scope) {
-        let from = plan
-        for (build, _, outerKeys) in frame.joins {
+    /// `fromConditions`: WHERE conjuncts on the FROM's columns only; rows they drop need no per-row subquery.
+    func applyCorrelationJoins(_ frame: CorrelationFrame, _ plan: inout LogicalPlan, _ scope: inout Scope, fromConditions: [BoundExpr] = []) {
+        let from = fromConditions.isEmpty ? plan : LogicalPlan.filter(plan, fromConditions.count == 1 ? fromConditions[0] : .and(fromConditions))
+        for (build, _, outerKeys, keyedKeys) in frame.joins {
             let keyed = build(from)
-            let rightKeys = outerKeys.indices.map { BoundExpr.column($0, keyed.schema[$0].type) }
-            plan = .join(plan, keyed, .left, leftKeys: outerKeys, rightKeys: rightKeys, residual: nil, schema: Schema(plan.schema.fields + keyed.schema.fields))
+            plan = .join(plan, keyed, .left, leftKeys: outerKeys, rightKeys: keyedKeys, residual: nil, schema: Schema(plan.schema.fields + keyed.schema.fields))
             scope.columns += keyed.schema.fields.map { ScopeColumn(qualifier: nil, name: $0.name, type: $0.type, hiddenUnqualified: true) }
         }
     }
