@@ -18,6 +18,10 @@ import SeamColumnar
 /// read a NULL outer value). Only comparisons whose sides keep NULL are accepted as conditions: with a NULL outer
 /// value they are NULL, so the subquery has no rows, as the per-row join gives.
 ///
+/// A scalar body that takes the first row by an order (`SELECT v … ORDER BY ts DESC LIMIT 1`) becomes, per key or
+/// outer row, the row numbered 1 by `row_number()` in that order; among rows tied on the order it is the first in
+/// input order (DuckDB promises none in particular).
+///
 /// While a subquery's body is bound, a reference to the enclosing query's column becomes a marker column (an index
 /// from `markerBase`) and is recorded; unnesting then finds each marker in a WHERE comparison, replaces an equality
 /// by a join key or keeps another comparison for the per-row join, and checks that no marker is left anywhere else.
@@ -93,6 +97,11 @@ extension Binder {
                 node = c  // order does not matter to EXISTS
             case .limit(let c, let l, 0) where kind == .exists && (l ?? 1) >= 1:
                 node = c  // neither does a LIMIT that keeps a row
+            case .sort(let c, _, _) where kind == .scalar, .limit(let c, 1, 0) where kind == .scalar:
+                above.append(node)  // the first row by an order: see topOne
+                node = c
+            case .limit where kind == .scalar:
+                throw SQLError(.unsupported, Self.scalarShape, at: refs[0].at)
             default:
                 throw unsupportedCorrelation(refs[0].at)
             }
@@ -148,7 +157,9 @@ extension Binder {
                 return used.contains { $0 >= Self.markerBase } && used.contains { $0 < Self.markerBase }
             }
         }
-        let perOuterRow = !correlated.isEmpty || aggregatesReadOuter
+        let top = kind == .scalar ? Self.topOne(above) : nil
+        let topReadsOuter = top.map { t in ([t.value] + t.order.map(\.expr)).contains { $0.contains(where: Self.isMarker) } } ?? false
+        let perOuterRow = !correlated.isEmpty || aggregatesReadOuter || topReadsOuter
         var outerColumns: [Int] = []
         for r in refs where !outerColumns.contains(r.outerIndex) { outerColumns.append(r.outerIndex) }
         let m = perOuterRow ? outerColumns.count : innerKeys.count
@@ -156,15 +167,19 @@ extension Binder {
             ? outerColumns.enumerated().map { k, c in Field("#outer\(k)", refs.first { $0.outerIndex == c }!.type) }
             : innerKeys.enumerated().map { Field("#key\($0.offset)", $0.element.type) }
         let keyColumns = keyFields.indices.map { BoundExpr.column($0, keyFields[$0].type) }
-        // Over the per-row join: markers read D's columns, the inner input's columns come after them.
+        // D's rows also carry a number (`#outer_row`, column m): one dense integer that names a distinct outer row, for
+        // a window partitioned by it (a counting sort, where D's several columns would take a general sort).
+        let numberField = Field("#outer_row", .bigint)
+        let outerRow = BoundExpr.column(m, .bigint)
+        // Over the per-row join: markers read D's columns, the inner input's columns come after them and the number.
         var joinedColumn: [Int: Int] = [:]
         for (r, ref) in refs.enumerated() { joinedColumn[Self.markerBase + r] = outerColumns.firstIndex(of: ref.outerIndex)! }
-        for i in 0..<filtered.schema.count { joinedColumn[i] = i + m }
+        for i in 0..<filtered.schema.count { joinedColumn[i] = i + m + 1 }
         let rowsPerOuter: (LogicalPlan) -> LogicalPlan = { d in
             .join(d, filtered, .inner, leftKeys: outerSides.map { $0.remapped(joinedColumn) }, rightKeys: innerKeys,
                   residual: correlated.isEmpty ? nil
                       : correlated.count == 1 ? correlated[0].remapped(joinedColumn) : .and(correlated.map { $0.remapped(joinedColumn) }),
-                  schema: Schema(keyFields + filtered.schema.fields))
+                  schema: Schema(keyFields + [numberField] + filtered.schema.fields))
         }
         // The keyed result, from the rows per outer value (D) when `perOuterRow`.
         let keyedOf: (LogicalPlan?) -> LogicalPlan
@@ -181,13 +196,30 @@ extension Binder {
                 return .distinct(.project(filtered, innerKeys + [.constant(.boolean(true), .boolean)], schema))
             }
             result = .isNull(.column(base + m, .boolean), negated: true)
+        case .scalar where top != nil:
+            // The first row by an order (ORDER BY … LIMIT 1): per key, the row numbered 1 in that order, its value.
+            let (value, order) = top!
+            let schema = Schema(keyFields + [Field("#first", value.type)])
+            keyedOf = { d in
+                let source = d.map(rowsPerOuter) ?? filtered
+                let partition = d == nil ? innerKeys : [outerRow]
+                let map = d == nil ? [:] : joinedColumn
+                let call = WindowCall(kind: .function(.rowNumber), arguments: [], partitionBy: partition,
+                                      orderBy: order.map { SortKey(expr: $0.expr.remapped(map), descending: $0.descending, nullsFirst: $0.nullsFirst) },
+                                      type: .bigint)
+                let width = source.schema.count
+                let numbered = LogicalPlan.window(source, [call], schema: Schema(source.schema.fields + [Field("#row", .bigint)]))
+                let first = LogicalPlan.filter(numbered, .compare(.equal, .column(width, .bigint), .constant(.bigint(1), .bigint)))
+                return .project(first, (d == nil ? innerKeys : keyColumns) + [value.remapped(map)], schema)
+            }
+            result = .column(base + m, value.type)
         case .scalar:
             // project(aggregate(filter)) with no GROUP BY: the aggregates grouped by the keys instead, and the
             // select expression computed in the enclosing query over the joined aggregates (and any outer columns).
             guard above.count == 2, case .project(_, let exprs, _) = above[0], exprs.count == 1,
                 case .aggregate(_, let groups, let aggregates, let aggSchema) = above[1], groups.isEmpty
             else {
-                throw SQLError(.unsupported, "a correlated scalar subquery must compute one aggregate without GROUP BY, e.g. (SELECT max(x) FROM … WHERE …)", at: refs[0].at)
+                throw SQLError(.unsupported, Self.scalarShape, at: refs[0].at)
             }
             let schema = Schema(keyFields + aggSchema.fields)
             keyedOf = { d in
@@ -220,8 +252,10 @@ extension Binder {
         if perOuterRow {
             let outerValues = zip(outerColumns, keyFields).map { BoundExpr.column($0, $1.type) }
             // D: the distinct outer values the subquery reads, from the enclosing FROM.
-            build = { from in keyedOf(.distinct(.project(from, outerValues, Schema(keyFields)))) }
-            keyed = keyedOf(.values(rows: [], schema: Schema(keyFields)))
+            let numbered = Schema(keyFields + [numberField])
+            let number = WindowCall(kind: .function(.rowNumber), arguments: [], partitionBy: [], orderBy: [], type: .bigint)
+            build = { from in keyedOf(.window(.distinct(.project(from, outerValues, Schema(keyFields))), [number], schema: numbered)) }
+            keyed = keyedOf(.values(rows: [], schema: numbered))
             // Joined back with NULL equal to NULL: an aggregate may read a NULL outer value (`x IN (…)` with a NULL
             // x is NULL, not FALSE, when the subquery has rows).
             outerKeys = outerValues.flatMap(Self.nullSafeKey)
@@ -235,6 +269,24 @@ extension Binder {
         if Self.containsMarker(keyed) { throw unsupportedCorrelation(refs[0].at) }
         frame.joins.append((build, keyed.schema, outerKeys, keyedKeys))
         return result
+    }
+
+    static let scalarShape = "a correlated scalar subquery must compute one aggregate without GROUP BY, e.g. (SELECT max(x) FROM … WHERE …), or take the first row by an order, e.g. (SELECT x FROM … WHERE … ORDER BY ts DESC LIMIT 1)"
+
+    /// A scalar body `SELECT v FROM … ORDER BY … LIMIT 1` (nodes above its WHERE, from the top): its value and order,
+    /// as expressions over the rows the WHERE keeps; nil for other shapes.
+    static func topOne(_ above: [LogicalPlan]) -> (value: BoundExpr, order: [SortKey])? {
+        var nodes = above[...]
+        // The projection that drops hidden sort keys, if any.
+        if nodes.count == 4, case .project(_, let keep, _) = nodes.first, keep.count == 1, case .column(0, _) = keep[0] { nodes = nodes.dropFirst() }
+        guard nodes.count == 3, case .limit(_, 1, 0) = nodes[nodes.startIndex], case .sort(_, let keys, _) = nodes[nodes.startIndex + 1],
+              case .project(_, let exprs, _) = nodes[nodes.startIndex + 2], !exprs.isEmpty else { return nil }
+        var order: [SortKey] = []
+        for k in keys {
+            guard case .column(let i, _) = k.expr, i < exprs.count else { return nil }
+            order.append(SortKey(expr: exprs[i], descending: k.descending, nullsFirst: k.nullsFirst))
+        }
+        return (exprs[0], order)
     }
 
     /// `x IN (SELECT y FROM … WHERE …)` with a correlated body, as the scalar subquery SQL's IN is: the OR of `y = x`
