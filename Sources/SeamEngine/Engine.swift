@@ -89,6 +89,7 @@ extension Executor {
                 var x = call
                 x.argument = try call.argument.map(fix)
                 x.filter = try call.filter.map(fix)
+                x.key = try call.key.map(fix)
                 return x
             }
             return .aggregate(c, groups: try g.map(fix), aggregates: aggs, schema: s)

@@ -1103,6 +1103,7 @@ public final class Binder {
                     type = args[0].type
                 }
             case .aggregate(let a):
+                if a == .argMin || a == .argMax { throw SQLError(.unsupported, "\(name) over a window is not supported yet", at: at) }
                 type = try aggregateType(a, args.first, at: at)
                 if a != .countStar && args.count != 1 { throw SQLError(.binder, "\(name) takes one argument", at: at) }
             }
@@ -1121,6 +1122,10 @@ public final class Binder {
             return try aggregate(.countStar, nil, call, scope)
         }
         if let a = AggregateFunction.named(name) {
+            if a == .argMin || a == .argMax {
+                guard call.arguments.count == 2 else { throw SQLError(.binder, "\(name)(x, key) takes two arguments", at: at) }
+                return try aggregate(a, call.arguments[0], call, scope, key: call.arguments[1])
+            }
             guard call.arguments.count == 1 else { throw SQLError(.binder, "\(name) takes exactly one argument", at: at) }
             return try aggregate(a, call.arguments[0], call, scope)
         }
@@ -1158,12 +1163,12 @@ public final class Binder {
                 throw SQLError(.type, "No function matches '\(a.rawValue)(\(arg?.type.description ?? ""))'; it needs a number", at: at)
             }
             return .double
-        case .min, .max, .anyValue: return arg?.type ?? .integer
+        case .min, .max, .anyValue, .argMin, .argMax: return arg?.type ?? .integer
         case .boolAnd, .boolOr: return .boolean
         }
     }
 
-    private func aggregate(_ fn: AggregateFunction, _ argExpr: Expr?, _ call: FunctionCall, _ scope: Scope) throws(SQLError) -> BoundExpr {
+    private func aggregate(_ fn: AggregateFunction, _ argExpr: Expr?, _ call: FunctionCall, _ scope: Scope, key keyExpr: Expr? = nil) throws(SQLError) -> BoundExpr {
         guard let c = collector, c.allowAggregates else {
             throw SQLError(.binder, "aggregate functions are not allowed in \(whereClause)", at: call.location)
         }
@@ -1178,6 +1183,8 @@ public final class Binder {
             c.allowWindows = savedWindows
         }
         var arg = try argExpr.map { a throws(SQLError) in try bindExpr(a, scope) }
+        let key = try keyExpr.map { k throws(SQLError) in try bindExpr(k, scope) }
+        if call.distinct && key != nil { throw SQLError(.unsupported, "DISTINCT in \(fn.rawValue) is not supported", at: call.location) }
         if fn == .boolAnd || fn == .boolOr { arg = try arg.map { a throws(SQLError) in try coerce(a, to: .boolean, at: call.location) } }
         if fn == .sum, let a = arg, a.type == .boolean { arg = .cast(a, .bigint) }
         let type = try aggregateType(fn, arg, at: call.location)
@@ -1189,7 +1196,7 @@ public final class Binder {
             distinct = true
         }
         if distinct && (fn == .min || fn == .max || fn == .anyValue) { distinct = false }
-        let agg = AggregateCall(function: f, argument: arg, distinct: distinct, filter: filter, type: type)
+        let agg = AggregateCall(function: f, argument: arg, distinct: distinct, filter: filter, type: type, key: key)
         if let i = c.aggregates.firstIndex(of: agg) { return .aggregateSlot(i, type) }
         c.aggregates.append(agg)
         return .aggregateSlot(c.aggregates.count - 1, type)

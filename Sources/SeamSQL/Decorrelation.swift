@@ -153,7 +153,7 @@ extension Binder {
             // An aggregate of outer columns only belongs to the outer query (SQL's rule; DuckDB refuses it in a WHERE):
             // only one that also reads inner columns is computed per outer row.
             return aggregates.contains { a in
-                let used = [a.argument, a.filter].compactMap { $0 }.reduce(into: Set<Int>()) { $0.formUnion($1.columnsUsed) }
+                let used = [a.argument, a.filter, a.key].compactMap { $0 }.reduce(into: Set<Int>()) { $0.formUnion($1.columnsUsed) }
                 return used.contains { $0 >= Self.markerBase } && used.contains { $0 < Self.markerBase }
             }
         }
@@ -226,7 +226,7 @@ extension Binder {
                 guard let d else { return .aggregate(filtered, groups: innerKeys, aggregates: aggregates, schema: schema) }
                 let shifted = aggregates.map { a in
                     AggregateCall(function: a.function, argument: a.argument?.remapped(joinedColumn), distinct: a.distinct,
-                                  filter: a.filter?.remapped(joinedColumn), type: a.type)
+                                  filter: a.filter?.remapped(joinedColumn), type: a.type, key: a.key?.remapped(joinedColumn))
                 }
                 return .aggregate(rowsPerOuter(d), groups: keyColumns, aggregates: shifted, schema: schema)
             }
@@ -382,7 +382,7 @@ extension Binder {
         case .values, .distinct, .limit, .union: here = false
         case .filter(_, let p): here = any([p])
         case .project(_, let es, _): here = any(es)
-        case .aggregate(_, let g, let a, _): here = any(g + a.compactMap(\.argument) + a.compactMap(\.filter))
+        case .aggregate(_, let g, let a, _): here = any(g + a.compactMap(\.argument) + a.compactMap(\.filter) + a.compactMap(\.key))
         case .window(_, let ws, _): here = any(ws.flatMap { $0.arguments + $0.partitionBy + $0.orderBy.map(\.expr) })
         case .join(_, _, _, let lk, let rk, let res, _): here = any(lk + rk + (res.map { [$0] } ?? []))
         case .sort(_, let keys, _): here = any(keys.map(\.expr))

@@ -32,9 +32,12 @@ public enum ScalarFunction: String, Sendable, Hashable, CaseIterable {
 public enum AggregateFunction: String, Sendable, Hashable, CaseIterable {
     case countStar = "count_star", count, sum, avg, min, max, approxCountDistinct = "approx_count_distinct"
     case anyValue = "any_value", boolAnd = "bool_and", boolOr = "bool_or", stddevSamp = "stddev_samp"
+    /// `arg_min(x, key)` / `arg_max(x, key)`: x at the row with the least (greatest) key, over rows where neither is NULL.
+    case argMin = "arg_min", argMax = "arg_max"
 
     static let aliases: [String: AggregateFunction] = [
         "mean": .avg, "first": .anyValue, "arbitrary": .anyValue, "stddev": .stddevSamp, "every": .boolAnd,
+        "min_by": .argMin, "max_by": .argMax, "argmin": .argMin, "argmax": .argMax,
     ]
 
     public static func named(_ name: String) -> AggregateFunction? {
@@ -50,13 +53,16 @@ public struct AggregateCall: Sendable, Hashable {
     public var distinct: Bool
     public var filter: BoundExpr?
     public var type: LogicalType
+    /// The second argument of arg_min / arg_max: what is minimized or maximized.
+    public var key: BoundExpr?
 
-    public init(function: AggregateFunction, argument: BoundExpr?, distinct: Bool, filter: BoundExpr?, type: LogicalType) {
+    public init(function: AggregateFunction, argument: BoundExpr?, distinct: Bool, filter: BoundExpr?, type: LogicalType, key: BoundExpr? = nil) {
         self.function = function
         self.argument = argument
         self.distinct = distinct
         self.filter = filter
         self.type = type
+        self.key = key
     }
 }
 

@@ -138,6 +138,7 @@ import Testing
         "SELECT e.id, (SELECT count(*) FROM ev AS o WHERE o.cust = e.cust AND o.amount > e.amount) AS bigger FROM ev AS e WHERE e.et = 'purchase' AND e.id % 7 = 0",
         "SELECT e.id, e.qty IN (SELECT o.qty FROM ev AS o WHERE o.cust = e.cust AND o.id < e.id) AS seen_qty, e.amount NOT IN (SELECT o.amount FROM ev AS o WHERE o.cust = e.cust AND o.id <> e.id) AS unique_amount FROM ev AS e WHERE e.id % 11 = 0",
         "SELECT cu.cust, (SELECT ev.amount FROM ev WHERE ev.cust = cu.cust AND ev.et = 'purchase' ORDER BY ev.ts DESC, ev.id DESC LIMIT 1) AS last_amount, (SELECT ev.ch FROM ev WHERE ev.cust = cu.cust AND ev.ts > cu.signup ORDER BY ev.ts, ev.id LIMIT 1) AS first_channel_after_signup FROM cu",
+        "SELECT cust, arg_max(ch, ts), arg_min(amount, ts), max_by(product, id), arg_min(ts, id) FILTER (WHERE et = 'purchase'), arg_max(qty, props) FROM ev GROUP BY cust",
         // INTERVAL values: spans, sessions split at gaps of 30 minutes, parts.
         "SELECT cust, max(ts) - min(ts) AS span, min(ts) - TIMESTAMP '2024-01-01' AS since_start FROM ev WHERE cust IS NOT NULL GROUP BY cust",
         "SELECT cust, count(*) FILTER (WHERE gap IS NULL OR gap > INTERVAL 30 MINUTE) AS sessions, max(gap) AS longest FROM (SELECT cust, ts - lag(ts) OVER (PARTITION BY cust ORDER BY ts, id) AS gap FROM ev) GROUP BY cust",

@@ -42,6 +42,8 @@ enum AggregateStates {
             return BoolState(isAnd: call.function == .boolAnd)
         case .stddevSamp:
             return StddevState()
+        case .argMin, .argMax:
+            return ArgState(isMin: call.function == .argMin, argType: argType, keyType: call.key?.type ?? .bigint)
         }
     }
 
@@ -316,30 +318,69 @@ final class AvgIntState: AggregateState {
 }
 
 /// min, max and any_value (the first value seen, in table order within a worker).
+/// Per-group values of one physical form (integers of every width held as Int64), as min/max keep their best values
+/// and arg_min/arg_max their keys and arguments.
+struct GroupValues {
+    let physical: PhysicalType
+    var ints: [Int64] = [], doubles: [Double] = [], texts: [[UInt8]] = []
+
+    init(_ physical: PhysicalType) { self.physical = physical }
+
+    mutating func grow(by k: Int) {
+        switch physical {
+        case .double: doubles.append(contentsOf: repeatElement(0, count: k))
+        case .bytes: texts.append(contentsOf: repeatElement([], count: k))
+        default: ints.append(contentsOf: repeatElement(0, count: k))
+        }
+    }
+
+    /// Group `t` takes `other`'s group `g`.
+    mutating func take(_ other: GroupValues, _ g: Int, into t: Int) {
+        switch physical {
+        case .double: doubles[t] = other.doubles[g]
+        case .bytes: texts[t] = other.texts[g]
+        default: ints[t] = other.ints[g]
+        }
+    }
+
+    /// One value per group as a column of `type`; NULL where a group saw no value.
+    func column(_ type: LogicalType, groups: Int, seen: [Bool]) -> ColumnVector {
+        let validity = AggregateStates.validity(Array(seen.prefix(groups)))
+        switch physical {
+        case .double: return ColumnVector(type: type, count: groups, values: Buffer(copying: Array(doubles.prefix(groups))), validity: validity)
+        case .bytes:
+            var b = ColumnBuilder(.varchar, capacity: groups)
+            for g in 0..<groups { if seen[g] { texts[g].withUnsafeBytes { b.append(utf8: $0) } } else { b.appendNull() } }
+            return b.finish()
+        case .int32:
+            return ColumnVector(type: type, count: groups, values: Buffer(copying: ints.prefix(groups).map { Int32(truncatingIfNeeded: $0) }), validity: validity)
+        case .uint8:
+            return ColumnVector(type: type, count: groups, values: Buffer(copying: ints.prefix(groups).map { UInt8(truncatingIfNeeded: $0) }), validity: validity)
+        case .int64:
+            return ColumnVector(type: type, count: groups, values: Buffer(copying: Array(ints.prefix(groups))), validity: validity)
+        }
+    }
+}
+
 final class MinMaxState: AggregateState {
     let isMin: Bool
     let type: LogicalType
     let first: Bool
-    var ints: [Int64] = []
-    var doubles: [Double] = []
-    var strings: [[UInt8]] = []
+    var best: GroupValues
     var seen: [Bool] = []
 
     init(isMin: Bool, type: LogicalType, first: Bool = false) {
         self.isMin = isMin
         self.type = type
         self.first = first
+        best = GroupValues(type.physical)
     }
 
     private func grow(_ groups: Int) {
         guard seen.count < groups else { return }
         let k = groups - seen.count
         seen.append(contentsOf: repeatElement(false, count: k))
-        switch type.physical {
-        case .double: doubles.append(contentsOf: repeatElement(0, count: k))
-        case .bytes: strings.append(contentsOf: repeatElement([], count: k))
-        default: ints.append(contentsOf: repeatElement(0, count: k))
-        }
+        best.grow(by: k)
     }
 
     @inline(__always)
@@ -351,25 +392,25 @@ final class MinMaxState: AggregateState {
         let val = Vectors.validity(arg)
         switch type.physical {
         case .double:
-            Self.fold(Vectors.pointer(arg, Double.self), &doubles, &seen, gids, mask, val, n, better)
+            Self.fold(Vectors.pointer(arg, Double.self), &best.doubles, &seen, gids, mask, val, n, better)
         case .bytes:
             let spans = StringSpans(arg)
             for i in 0..<n where AggregateStates.counts(mask, val, i) {
                 let g = Int(gids[i])
                 let s = spans[i]
                 if !seen[g] {
-                    strings[g] = Array(s)
+                    best.texts[g] = Array(s)
                     seen[g] = true
                 } else if !first {
-                    let c = strings[g].withUnsafeBytes { Compare.compareBytes(s, $0) }
-                    if isMin ? c < 0 : c > 0 { strings[g].replaceSubrange(0..., with: s) }
+                    let c = best.texts[g].withUnsafeBytes { Compare.compareBytes(s, $0) }
+                    if isMin ? c < 0 : c > 0 { best.texts[g].replaceSubrange(0..., with: s) }
                 }
             }
         case .int64:
-            Self.fold(Vectors.pointer(arg, Int64.self), &ints, &seen, gids, mask, val, n, better)
+            Self.fold(Vectors.pointer(arg, Int64.self), &best.ints, &seen, gids, mask, val, n, better)
         default:
             let xs = AggregateStates.int64s(arg)
-            xs.withUnsafeBufferPointer { Self.fold($0.baseAddress!, &ints, &seen, gids, mask, val, n, better) }
+            xs.withUnsafeBufferPointer { Self.fold($0.baseAddress!, &best.ints, &seen, gids, mask, val, n, better) }
         }
     }
 
@@ -398,25 +439,25 @@ final class MinMaxState: AggregateState {
         grow(groups)
         switch type.physical {
         case .double:
-            o.doubles.withUnsafeBufferPointer { Self.foldMerge($0, o.seen, &doubles, &seen, map, better) }
+            o.best.doubles.withUnsafeBufferPointer { Self.foldMerge($0, o.seen, &best.doubles, &seen, map, better) }
             return
         case .bytes:
             break
         default:
-            o.ints.withUnsafeBufferPointer { Self.foldMerge($0, o.seen, &ints, &seen, map, better) }
+            o.best.ints.withUnsafeBufferPointer { Self.foldMerge($0, o.seen, &best.ints, &seen, map, better) }
             return
         }
         for g in o.seen.indices where o.seen[g] {
             let t = Int(map[g])
             switch type.physical {
             case .double:
-                if !seen[t] || better(o.doubles[g], doubles[t]) { doubles[t] = o.doubles[g] }
+                if !seen[t] || better(o.best.doubles[g], best.doubles[t]) { best.doubles[t] = o.best.doubles[g] }
             case .bytes:
-                if !seen[t] || (!first && (isMin ? o.strings[g].lexicographicallyPrecedes(strings[t]) : strings[t].lexicographicallyPrecedes(o.strings[g]))) {
-                    strings[t] = o.strings[g]
+                if !seen[t] || (!first && (isMin ? o.best.texts[g].lexicographicallyPrecedes(best.texts[t]) : best.texts[t].lexicographicallyPrecedes(o.best.texts[g]))) {
+                    best.texts[t] = o.best.texts[g]
                 }
             default:
-                if !seen[t] || better(o.ints[g], ints[t]) { ints[t] = o.ints[g] }
+                if !seen[t] || better(o.best.ints[g], best.ints[t]) { best.ints[t] = o.best.ints[g] }
             }
             seen[t] = true
         }
@@ -440,20 +481,7 @@ final class MinMaxState: AggregateState {
 
     func finish(groups: Int) -> ColumnVector {
         grow(groups)
-        let validity = AggregateStates.validity(Array(seen.prefix(groups)))
-        switch type.physical {
-        case .double: return ColumnVector(type: type, count: groups, values: Buffer(copying: Array(doubles.prefix(groups))), validity: validity)
-        case .bytes:
-            var b = ColumnBuilder(.varchar, capacity: groups)
-            for g in 0..<groups { if seen[g] { strings[g].withUnsafeBytes { b.append(utf8: $0) } } else { b.appendNull() } }
-            return b.finish()
-        case .int32:
-            return ColumnVector(type: type, count: groups, values: Buffer(copying: ints.prefix(groups).map { Int32(truncatingIfNeeded: $0) }), validity: validity)
-        case .uint8:
-            return ColumnVector(type: type, count: groups, values: Buffer(copying: ints.prefix(groups).map { UInt8(truncatingIfNeeded: $0) }), validity: validity)
-        case .int64:
-            return ColumnVector(type: type, count: groups, values: Buffer(copying: Array(ints.prefix(groups))), validity: validity)
-        }
+        return best.column(type, groups: groups, seen: seen)
     }
 }
 
@@ -707,4 +735,145 @@ final class DistinctState: AggregateState {
         default: return .bigint(x)
         }
     }
+}
+
+/// arg_min / arg_max: per group the best key so far (integers, doubles or text by their physical form) and the
+/// argument at that row; rows where either is NULL do not count (as in DuckDB). Among rows tied on the key the first
+/// one seen is kept (DuckDB promises none in particular). The per-row loop compares keys in a typed loop; only an
+/// improvement touches the argument.
+final class ArgState: AggregateState {
+    let isMin: Bool
+    let argType: LogicalType, keyType: LogicalType
+    private var keys: GroupValues, values: GroupValues
+    private var seen: [Bool] = []
+    /// Per group, the row of the current batch holding its best key, or -1 (all -1 between batches).
+    private var winner: [Int32] = []
+
+    init(isMin: Bool, argType: LogicalType, keyType: LogicalType) {
+        self.isMin = isMin
+        self.argType = argType
+        self.keyType = keyType
+        keys = GroupValues(keyType.physical)
+        values = GroupValues(argType.physical)
+    }
+
+    private func grow(_ groups: Int) {
+        guard seen.count < groups else { return }
+        let k = groups - seen.count
+        seen.append(contentsOf: repeatElement(false, count: k))
+        keys.grow(by: k)
+        values.grow(by: k)
+    }
+
+    /// Without the key the state cannot be updated: the aggregate operator calls ``update(_:key:_:_:_:groups:)``.
+    func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
+        grow(groups)
+    }
+
+    func update(_ arg: ColumnVector, key: ColumnVector, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) {
+        grow(groups)
+        if winner.count < groups { winner.append(contentsOf: repeatElement(-1, count: groups - winner.count)) }
+        let argValidity = Vectors.validity(arg), keyValidity = Vectors.validity(key)
+        @inline(__always) func counts(_ i: Int) -> Bool {
+            AggregateStates.counts(mask, argValidity, i) && Vectors.isValid(keyValidity, i)
+        }
+        // First the keys: each group's best key and the batch row that holds it (events arrive in time order, so
+        // arg_max(x, ts) improves on almost every row; the argument is copied once per group and batch, below).
+        var touched: [Int32] = []
+        winner.withUnsafeMutableBufferPointer { winner in
+            seen.withUnsafeMutableBufferPointer { seen in
+                @inline(__always) func won(_ i: Int, _ g: Int) {
+                    if winner[g] < 0 { touched.append(Int32(truncatingIfNeeded: g)) }
+                    winner[g] = Int32(truncatingIfNeeded: i)
+                    seen[g] = true
+                }
+                switch keyType.physical {
+                case .double:
+                    let k = Vectors.pointer(key, Double.self)
+                    keys.doubles.withUnsafeMutableBufferPointer { best in
+                        for i in 0..<n where counts(i) {
+                            let g = Int(gids[i])
+                            if !seen[g] || (isMin ? k[i] < best[g] : k[i] > best[g]) {
+                                best[g] = k[i]
+                                won(i, g)
+                            }
+                        }
+                    }
+                case .bytes:
+                    let spans = StringSpans(key)
+                    for i in 0..<n where counts(i) {
+                        let g = Int(gids[i])
+                        let s = spans[i]
+                        let better = !seen[g] || keys.texts[g].withUnsafeBytes { old in
+                            let c = Compare.compareBytes(s, old)
+                            return isMin ? c < 0 : c > 0
+                        }
+                        if better {
+                            keys.texts[g].replaceSubrange(0..., with: s)
+                            won(i, g)
+                        }
+                    }
+                default:
+                    let widened = key.type.physical == .int64 ? [] : AggregateStates.int64s(key)
+                    widened.withUnsafeBufferPointer { w in
+                        let k = key.type.physical == .int64 ? Vectors.pointer(key, Int64.self) : w.baseAddress!
+                        keys.ints.withUnsafeMutableBufferPointer { best in
+                            for i in 0..<n where counts(i) {
+                                let g = Int(gids[i])
+                                if !seen[g] || (isMin ? k[i] < best[g] : k[i] > best[g]) {
+                                    best[g] = k[i]
+                                    won(i, g)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Then each touched group's argument, from its winning row.
+        switch argType.physical {
+        case .double:
+            let p = Vectors.pointer(arg, Double.self)
+            for g in touched { values.doubles[Int(g)] = p[Int(winner[Int(g)])] }
+        case .bytes:
+            let spans = StringSpans(arg)
+            for g in touched { values.texts[Int(g)].replaceSubrange(0..., with: spans[Int(winner[Int(g)])]) }
+        case .int64:
+            let p = Vectors.pointer(arg, Int64.self)
+            for g in touched { values.ints[Int(g)] = p[Int(winner[Int(g)])] }
+        default:
+            let values = AggregateStates.int64s(arg)
+            for g in touched { self.values.ints[Int(g)] = values[Int(winner[Int(g)])] }
+        }
+        for g in touched { winner[Int(g)] = -1 }
+    }
+
+    func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
+        let o = other as! ArgState
+        grow(groups)
+        for g in o.seen.indices where o.seen[g] {
+            let t = Int(map[g])
+            let better: Bool
+            if !seen[t] {
+                better = true
+            } else {
+                switch keyType.physical {
+                case .double: better = isMin ? o.keys.doubles[g] < keys.doubles[t] : o.keys.doubles[g] > keys.doubles[t]
+                case .bytes:
+                    better = isMin ? o.keys.texts[g].lexicographicallyPrecedes(keys.texts[t]) : keys.texts[t].lexicographicallyPrecedes(o.keys.texts[g])
+                default: better = isMin ? o.keys.ints[g] < keys.ints[t] : o.keys.ints[g] > keys.ints[t]
+                }
+            }
+            guard better else { continue }
+            seen[t] = true
+            keys.take(o.keys, g, into: t)
+            values.take(o.values, g, into: t)
+        }
+    }
+
+    func finish(groups: Int) -> ColumnVector {
+        grow(groups)
+        return values.column(argType, groups: groups, seen: seen)
+    }
+
 }

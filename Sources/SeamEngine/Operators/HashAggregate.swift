@@ -56,6 +56,7 @@ struct HashAggregate {
             for a in aggregates {
                 if let e = a.argument { used.formUnion(e.columnsUsed) }
                 if let f = a.filter { used.formUnion(f.columnsUsed) }
+                if let k = a.key { used.formUnion(k.columnsUsed) }
             }
             try executor.stream(child, path, stop: nil, needed: used) { w, _, b in try consume(w, b) }
         }
@@ -190,8 +191,14 @@ struct HashAggregate {
         for (k, a) in aggregates.enumerated() {
             let arg = try a.argument.map { e in try executor.locate(e, inputSchema) { try executor.evaluator.evaluate(e, b) } }
             let maskVec = try a.filter.map { f in try executor.evaluator.mask(f, b, memo: memo) }
+            let key = try a.key.map { e in try executor.locate(e, inputSchema) { try executor.evaluator.evaluate(e, b) } }
             try gids.withUnsafeBufferPointer { g in
-                try p.states[k].update(arg, g.baseAddress!, maskVec.map { Vectors.pointer($0, UInt8.self) }, n, groups: groupCount)
+                let mask = maskVec.map { Vectors.pointer($0, UInt8.self) }
+                if let key, let arg, let state = p.states[k] as? ArgState {
+                    state.update(arg, key: key, g.baseAddress!, mask, n, groups: groupCount)
+                } else {
+                    try p.states[k].update(arg, g.baseAddress!, mask, n, groups: groupCount)
+                }
             }
         }
     }

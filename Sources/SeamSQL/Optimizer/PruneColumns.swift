@@ -44,12 +44,14 @@ enum PruneColumns {
             for a in aggs {
                 if let x = a.argument { need.formUnion(x.columnsUsed) }
                 if let f = a.filter { need.formUnion(f.columnsUsed) }
+                if let k = a.key { need.formUnion(k.columnsUsed) }
             }
             let (nc, m) = prune(c, need)
             let na = aggs.map { a -> AggregateCall in
                 var b = a
                 b.argument = a.argument?.remapped(m)
                 b.filter = a.filter?.remapped(m)
+                b.key = a.key?.remapped(m)
                 return b
             }
             return (.aggregate(nc, groups: groups.map { $0.remapped(m) }, aggregates: na, schema: schema), identity(schema.count))
