@@ -46,6 +46,10 @@ demo: build
 	$(SEAM) sql --store $(STORE) "SELECT customer_id, ts, amount, sum(amount) OVER (PARTITION BY customer_id ORDER BY ts \
 		RANGE BETWEEN INTERVAL 1 MONTH PRECEDING AND CURRENT ROW) AS spend_last_month FROM events \
 		WHERE event_type = 'purchase' AND customer_id IS NOT NULL ORDER BY spend_last_month DESC, customer_id, ts LIMIT 5"
+	$(SEAM) sql --store $(STORE) "SELECT customer_id, count(*) FILTER (WHERE gap IS NULL OR gap > INTERVAL 30 MINUTE) AS sessions, \
+		max(ts) - min(ts) AS active_span, arg_max(channel, ts) AS last_channel FROM (SELECT customer_id, ts, channel, \
+		ts - lag(ts) OVER (PARTITION BY customer_id ORDER BY ts, event_id) AS gap FROM events WHERE customer_id IS NOT NULL) \
+		GROUP BY customer_id ORDER BY sessions DESC, customer_id LIMIT 5"
 	$(SEAM) sql --store $(STORE) "SELECT c.customer_id, c.email, (SELECT max(e.ts)::DATE FROM events e \
 		WHERE e.customer_id = c.customer_id AND e.event_type = 'purchase') AS last_purchase_day FROM customers c \
 		WHERE EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND e.event_type = 'add_to_cart') \
