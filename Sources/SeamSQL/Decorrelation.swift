@@ -145,9 +145,9 @@ extension Binder {
         let filtered = rest.isEmpty ? input : LogicalPlan.filter(input, rest.count == 1 ? rest[0] : .and(rest))
         let base = frame.nextColumn
         // Equality conditions only: the subquery is computed per inner key, and joined on the outer keys. With other
-        // conditions on the outer row (`e.ts > c.first_seen`), or aggregates of outer values, per distinct outer row: the outer values the
-        // subquery reads (D) are joined to the inner rows on the keys, with those conditions as the join's residual,
-        // and the result, keyed by D's columns, is joined back on the outer columns.
+        // conditions on the outer row (`e.ts > c.first_seen`), or outer values in an aggregate, value or order, per
+        // distinct outer row: the outer values the subquery reads (D) are joined to the inner rows on the keys, with
+        // those conditions as the join's residual, and the result, keyed by D's columns, is joined back on them.
         let aggregatesReadOuter = above.contains { node in
             guard case .aggregate(_, _, let aggregates, _) = node else { return false }
             // An aggregate of outer columns only belongs to the outer query (SQL's rule; DuckDB refuses it in a WHERE):
