@@ -819,10 +819,15 @@ public final class Binder {
         }
         let keyType = orderBy[0].expr.type
         var inMonths = [false, false]
+        var doubleOffsets = [0.0, 0.0]
         func offset(_ l: Literal?, _ k: Int) throws(SQLError) -> Int {
             guard let l else { return 0 }
             let value: Int64?
             switch (keyType, l) {
+            case (.double, .integer(let s)), (.double, .number(let s)):
+                guard let d = Double(s), d.isFinite, d >= 0 else { throw SQLError(.binder, "a RANGE offset must be a non-negative constant", at: at) }
+                doubleOffsets[k] = d
+                value = 0
             case (.integer, .integer(let s)), (.bigint, .integer(let s)): value = Int64(s)
             case (.decimal, .integer(let s)), (.decimal, .number(let s)): value = ValueParsing.parse(s, ValueParsing.decimal2)
             case (.timestamp, .interval(let count, let unit)):
@@ -839,10 +844,10 @@ public final class Binder {
                 value = monthly ? months : micros
             case (.timestamp, _):
                 throw SQLError(.binder, "a RANGE offset over a TIMESTAMP is an INTERVAL, e.g. INTERVAL 7 DAY PRECEDING", at: at)
-            case (.integer, _), (.bigint, _), (.decimal, _):
+            case (.integer, _), (.bigint, _), (.decimal, _), (.double, _):
                 throw SQLError(.binder, "a RANGE offset over a \(keyType) is a number, e.g. 7 PRECEDING", at: at)
             default:
-                throw SQLError(.unsupported, "RANGE frames with an offset need an integer, DECIMAL or TIMESTAMP ORDER BY key, not \(keyType)", at: at)
+                throw SQLError(.unsupported, "RANGE frames with an offset need a numeric or TIMESTAMP ORDER BY key, not \(keyType)", at: at)
             }
             guard let value, value >= 0 else { throw SQLError(.binder, "a RANGE offset must be a non-negative constant", at: at) }
             return Int(value)
@@ -860,6 +865,7 @@ public final class Binder {
         frame.rangeOffsets = []
         frame.rangeStartInMonths = inMonths[0]
         frame.rangeEndInMonths = inMonths[1]
+        if keyType == .double { frame.rangeDoubleOffsets = doubleOffsets }
         return frame
     }
 

@@ -133,6 +133,9 @@ public struct WindowFrame: Sendable, Hashable {
     /// the month's last day as adding the interval would. The other bound may be in microseconds.
     public var rangeStartInMonths = false
     public var rangeEndInMonths = false
+    /// A RANGE frame over a DOUBLE key: the start and end offsets (0 where the bound has none); the bounds' own
+    /// counts are then 0.
+    public var rangeDoubleOffsets: [Double] = []
     /// A GROUPS frame: the offsets count peer groups (runs of rows equal on ORDER BY), not rows.
     public var groups = false
 

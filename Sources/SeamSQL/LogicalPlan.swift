@@ -164,14 +164,17 @@ extension WindowCall {
         if !orderBy.isEmpty { over.append("ORDER BY " + orderBy.map { $0.expr.sql(schema) + ($0.descending ? " DESC" : "") }.joined(separator: ", ")) }
         if let frame {
             // Month offsets are shown as the intervals they were written as.
-            func bound(_ b: FrameBound, inMonths: Bool) -> String {
+            func bound(_ b: FrameBound, inMonths: Bool, _ k: Int) -> String {
+                let double = frame.rangeDoubleOffsets.count == 2 ? "\(frame.rangeDoubleOffsets[k])" : nil
                 switch b {
                 case .preceding(let n) where inMonths: return "INTERVAL \(n) MONTH PRECEDING"
                 case .following(let n) where inMonths: return "INTERVAL \(n) MONTH FOLLOWING"
+                case .preceding where double != nil: return "\(double!) PRECEDING"
+                case .following where double != nil: return "\(double!) FOLLOWING"
                 default: return b.sql
                 }
             }
-            over.append("\(frame.range ? "RANGE" : frame.groups ? "GROUPS" : "ROWS") BETWEEN \(bound(frame.start, inMonths: frame.rangeStartInMonths)) AND \(bound(frame.end, inMonths: frame.rangeEndInMonths))")
+            over.append("\(frame.range ? "RANGE" : frame.groups ? "GROUPS" : "ROWS") BETWEEN \(bound(frame.start, inMonths: frame.rangeStartInMonths, 0)) AND \(bound(frame.end, inMonths: frame.rangeEndInMonths, 1))")
         }
         return "\(name)(\(arguments.map { $0.sql(schema) }.joined(separator: ", "))) OVER (\(over.joined(separator: " ")))"
     }

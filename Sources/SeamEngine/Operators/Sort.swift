@@ -56,7 +56,10 @@ struct RowComparator {
             case .ints(let p): c = p[a] < p[b] ? -1 : (p[a] > p[b] ? 1 : 0)
             case .int32s(let p): c = p[a] < p[b] ? -1 : (p[a] > p[b] ? 1 : 0)
             case .bytes(let p): c = Int(p[a]) - Int(p[b])
-            case .doubles(let p): c = p[a] < p[b] ? -1 : (p[a] > p[b] ? 1 : 0)
+            case .doubles(let p):
+                // NaN sorts after every number and equals NaN (as DuckDB orders it, and the normalized keys do).
+                let x = p[a], y = p[b]
+                c = x < y ? -1 : (x > y ? 1 : (x == y || (x.isNaN && y.isNaN) ? 0 : (x.isNaN ? 1 : -1)))
             case .strings(let base, let o):
                 c = Compare.compareBytes(
                     UnsafeRawBufferPointer(start: base + Int(o[a]), count: Int(o[a + 1] &- o[a])),

@@ -590,6 +590,8 @@ struct FrameResolver {
     /// RANGE: each position's key (0 when NULL), whether it is NULL, its peer group, and the positions of non-NULL
     /// keys (NULLs sort together at one end).
     private var keys: [Int64] = []
+    /// A DOUBLE key's values instead (NaN counts as NULL: its frame is its NaN peers, and it is in no other row's).
+    private var doubleKeys: [Double] = []
     private var isNull: [Bool] = []
     private var peerStart: [Int] = [], peerEnd: [Int] = []
     private var valued = 0..<0
@@ -623,13 +625,15 @@ struct FrameResolver {
         groupStarts.append(size)
         guard frame.range, let key, let numbers = NumericColumn(key) else { return }
         let validity = Vectors.validity(key)
-        keys = [Int64](repeating: 0, count: size)
+        let isDouble = key.type.physical == .double
+        if isDouble { doubleKeys = [Double](repeating: 0, count: size) } else { keys = [Int64](repeating: 0, count: size) }
         isNull = [Bool](repeating: false, count: size)
         var first = size, last = -1
         for q in 0..<size {
             let row = Int(sorted[start + q])
-            if Vectors.isValid(validity, row) {
-                keys[q] = numbers.value(row).0
+            let (integer, real) = numbers.value(row)
+            if Vectors.isValid(validity, row) && !(isDouble && real.isNaN) {
+                if isDouble { doubleKeys[q] = real } else { keys[q] = integer }
                 first = min(first, q)
                 last = q
             } else {
@@ -677,12 +681,18 @@ struct FrameResolver {
         case .unboundedFollowing: return size - 1
         case .currentRow: return isStart ? peerStart[p] : peerEnd[p] - 1
         case .preceding(let n), .following(let n):
-            if keys.isEmpty || isNull[p] { return isStart ? peerStart[p] : peerEnd[p] - 1 }
-            // The value `n` before (PRECEDING) or after (FOLLOWING) the current one, in the sort's direction.
-            let k = keys[p]
+            if (keys.isEmpty && doubleKeys.isEmpty) || isNull[p] { return isStart ? peerStart[p] : peerEnd[p] - 1 }
             let before: Bool
             if case .preceding = b { before = true } else { before = false }
             let towardSmaller = before != descending
+            if !doubleKeys.isEmpty {
+                let offset = frame.rangeDoubleOffsets[isStart ? 0 : 1]
+                let target = towardSmaller ? doubleKeys[p] - offset : doubleKeys[p] + offset
+                return isStart ? firstPosition(in: doubleKeys, reaching: target, inclusive: true)
+                    : firstPosition(in: doubleKeys, reaching: target, inclusive: false) - 1
+            }
+            // The value `n` before (PRECEDING) or after (FOLLOWING) the current one, in the sort's direction.
+            let k = keys[p]
             let target: Int64
             if isStart ? frame.rangeStartInMonths : frame.rangeEndInMonths {
                 // Calendar months: the timestamp `n` months away, as adding the interval gives it.
@@ -693,13 +703,13 @@ struct FrameResolver {
             }
             // Keys run ascending (or descending) over `valued`: the first position at or past the target for a
             // start, the last position not past it for an end.
-            return isStart ? firstPosition(reaching: target, inclusive: true) : firstPosition(reaching: target, inclusive: false) - 1
+            return isStart ? firstPosition(in: keys, reaching: target, inclusive: true) : firstPosition(in: keys, reaching: target, inclusive: false) - 1
         }
     }
 
     /// The first position of `valued` whose key reaches `target` in the sort's direction (at it or past it when
     /// `inclusive`, strictly past it otherwise), or its end: a binary search, as the condition holds from there on.
-    private func firstPosition(reaching target: Int64, inclusive: Bool) -> Int {
+    private func firstPosition<K: Comparable>(in keys: [K], reaching target: K, inclusive: Bool) -> Int {
         var lo = valued.lowerBound, hi = valued.upperBound
         while lo < hi {
             let mid = (lo + hi) / 2
