@@ -119,7 +119,7 @@ enum StringFunctions {
             allASCII = false
             break
         }
-        guard allASCII else { return Functions.mapStrings(v) { upper ? $0.uppercased() : $0.lowercased() } }
+        guard allASCII else { return Functions.mapStrings(v) { simpleCase($0, upper: upper) } }
         let values = Buffer(byteCount: v.values.byteCount) { raw in
             let src = v.values.base.assumingMemoryBound(to: UInt8.self)
             let dst = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -131,6 +131,28 @@ enum StringFunctions {
             }
         }
         return ColumnVector(type: .varchar, count: n, values: values, offsets: v.offsets, validity: v.validity)
+    }
+
+    /// Unicode's simple (one-to-one) case mapping, scalar by scalar, as DuckDB maps case: a scalar whose full mapping
+    /// is several scalars keeps one (`ß` upper-cases to `ẞ`, not `SS`; `İ` lower-cases to `i`; `ﬁ` stays), taking the
+    /// title case where that is one scalar (Greek letters with ypogegrammeni: `ᾳ` → `ᾼ`).
+    static func simpleCase(_ s: String, upper: Bool) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in s.unicodeScalars {
+            let full = upper ? scalar.properties.uppercaseMapping : scalar.properties.lowercaseMapping
+            if full.unicodeScalars.count == 1 {
+                out.append(full.unicodeScalars.first!)
+            } else if upper && scalar == "\u{DF}" {
+                out.append("\u{1E9E}")
+            } else if !upper && scalar == "\u{130}" {
+                out.append("i")
+            } else if upper, scalar.properties.titlecaseMapping.unicodeScalars.count == 1 {
+                out.append(scalar.properties.titlecaseMapping.unicodeScalars.first!)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
     }
 
     /// DuckDB's substring: 1-based start, negative counts from the end, length clipped to the string.
