@@ -139,6 +139,8 @@ import Testing
         "SELECT e.id, e.qty IN (SELECT o.qty FROM ev AS o WHERE o.cust = e.cust AND o.id < e.id) AS seen_qty, e.amount NOT IN (SELECT o.amount FROM ev AS o WHERE o.cust = e.cust AND o.id <> e.id) AS unique_amount FROM ev AS e WHERE e.id % 11 = 0",
         "SELECT cu.cust, (SELECT ev.amount FROM ev WHERE ev.cust = cu.cust AND ev.et = 'purchase' ORDER BY ev.ts DESC, ev.id DESC LIMIT 1) AS last_amount, (SELECT ev.ch FROM ev WHERE ev.cust = cu.cust AND ev.ts > cu.signup ORDER BY ev.ts, ev.id LIMIT 1) AS first_channel_after_signup FROM cu",
         "SELECT cust, arg_max(ch, ts), arg_min(amount, ts), max_by(product, id), arg_min(ts, id) FILTER (WHERE et = 'purchase'), arg_max(qty, props) FROM ev GROUP BY cust",
+        "SELECT cu.cust, cu.tier, (SELECT count(*) FROM ev WHERE ev.cust = cu.cust AND ev.cat > cu.tier) AS later_cats, (SELECT ev.amount FROM ev WHERE ev.cust = cu.cust ORDER BY ev.amount DESC NULLS FIRST, ev.id LIMIT 1) AS top_or_null, cu.tier IN (SELECT ev.ch FROM ev WHERE ev.cust = cu.cust) AS tier_is_channel FROM cu",
+        "SELECT e.id, (SELECT max(o.ts) - e.ts FROM ev AS o WHERE o.cust = e.cust AND o.ts BETWEEN e.ts AND e.ts + INTERVAL 2 DAY AND o.id <> e.id) AS span_after FROM ev AS e WHERE e.id % 13 = 0",
         // INTERVAL values: spans, sessions split at gaps of 30 minutes, parts.
         "SELECT cust, max(ts) - min(ts) AS span, min(ts) - TIMESTAMP '2024-01-01' AS since_start FROM ev WHERE cust IS NOT NULL GROUP BY cust",
         "SELECT cust, count(*) FILTER (WHERE gap IS NULL OR gap > INTERVAL 30 MINUTE) AS sessions, max(gap) AS longest FROM (SELECT cust, ts - lag(ts) OVER (PARTITION BY cust ORDER BY ts, id) AS gap FROM ev) GROUP BY cust",
