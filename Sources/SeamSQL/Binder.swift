@@ -1108,8 +1108,13 @@ public final class Binder {
                     guard args.count == 1 else { throw SQLError(.binder, "\(name)(x) takes one argument", at: at) }
                     type = args[0].type
                 }
+            case .aggregate(let a) where a == .argMin || a == .argMax:
+                guard args.count == 2 else { throw SQLError(.binder, "\(name)(x, key) takes two arguments", at: at) }
+                // A row whose x is NULL does not count: its key is taken as NULL, which min/max-style picking skips.
+                args[1] = .caseWhen([WhenClause(condition: .isNull(args[0], negated: false), result: .constant(.null, args[1].type))],
+                                    otherwise: args[1], args[1].type)
+                type = args[0].type
             case .aggregate(let a):
-                if a == .argMin || a == .argMax { throw SQLError(.unsupported, "\(name) over a window is not supported yet", at: at) }
                 type = try aggregateType(a, args.first, at: at)
                 if a != .countStar && args.count != 1 { throw SQLError(.binder, "\(name) takes one argument", at: at) }
             }

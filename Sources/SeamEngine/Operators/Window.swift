@@ -101,10 +101,11 @@ struct WindowOperator {
         let orders = presorted && !Self.readsOrderValues(call) ? [] : try call.orderBy.map { try ev.evaluate($0.expr, b) }
         // Constant arguments that are not picked from (lag/lead's offset and default, ntile's bucket count) are read
         // once from the call; a vector of n copies would cost as much memory as a column.
-        var isNtile = false
+        var isNtile = false, comparesKeys = false
         if case .function(.ntile) = call.kind { isNtile = true }
+        if case .aggregate(let a) = call.kind, a == .argMin || a == .argMax { comparesKeys = true }
         let args = try call.arguments.enumerated().map { k, e -> ColumnVector in
-            if k > 0 || isNtile, case .constant(let v, let t) = e { return Vectors.constant(v, t, 1) }
+            if (k > 0 && !comparesKeys) || isNtile, case .constant(let v, let t) = e { return Vectors.constant(v, t, 1) }
             return try ev.evaluate(e, b)
         }
         let partCmp = RowComparator(parts, descending: parts.map { _ in false }, nullsFirst: parts.map { _ in true })
@@ -125,7 +126,8 @@ struct WindowOperator {
         // the arrays this call writes are allocated.
         let usesPick: Bool, usesDoubles: Bool, usesValid: Bool
         switch call.kind {
-        case .function(.lag), .function(.lead), .function(.firstValue), .function(.lastValue), .aggregate(.min), .aggregate(.max), .aggregate(.anyValue):
+        case .function(.lag), .function(.lead), .function(.firstValue), .function(.lastValue), .aggregate(.min), .aggregate(.max), .aggregate(.anyValue),
+            .aggregate(.argMin), .aggregate(.argMax):
             (usesPick, usesDoubles, usesValid) = (true, false, false)
         case .function(.percentRank), .function(.cumeDist): (usesPick, usesDoubles, usesValid) = (false, true, false)
         case .aggregate(.sum), .aggregate(.avg): (usesPick, usesDoubles, usesValid) = (false, true, true)
@@ -181,7 +183,8 @@ struct WindowOperator {
             return ColumnVector(type: .bigint, count: n, values: intsBuffer)
         case .function(.percentRank), .function(.cumeDist):
             return ColumnVector(type: .double, count: n, values: doublesBuffer)
-        case .function(.lag), .function(.lead), .function(.firstValue), .function(.lastValue), .aggregate(.min), .aggregate(.max), .aggregate(.anyValue):
+        case .function(.lag), .function(.lead), .function(.firstValue), .function(.lastValue), .aggregate(.min), .aggregate(.max), .aggregate(.anyValue),
+            .aggregate(.argMin), .aggregate(.argMax):
             return try withExtendedLifetime(pickBuffer) {
                 try pickValues(args[0], pickBuffer.typed(Int32.self, count: n), defaultValue: args.count == 3 ? args[2] : nil, call.type)
             }
@@ -402,10 +405,13 @@ struct WindowOperator {
                     }
                 }
             }
-        case .aggregate(let a) where frames != nil:
-            try framedAggregate(a, call, frames!, out, start, end, args.first)
-        case .aggregate(let a):
-            let arg = args.first
+        case .aggregate(let f) where frames != nil:
+            // arg_min / arg_max pick the row with the best key (their second argument, NULL where the first is), as
+            // min / max pick the row with the best value; the first argument is gathered from the picked rows.
+            let (a, compared) = Self.comparedAs(f, args)
+            try framedAggregate(a, call, frames!, out, start, end, compared)
+        case .aggregate(let f):
+            let (a, arg) = Self.comparedAs(f, args)
             let val = arg.flatMap(Vectors.validity)
             var count: Int64 = 0
             var isum: Int64 = 0
@@ -469,6 +475,16 @@ struct WindowOperator {
 }
 
 extension WindowOperator {
+    /// The aggregate a window call computes its picks by, and the column it compares: arg_min / arg_max as min / max
+    /// over their key.
+    static func comparedAs(_ f: AggregateFunction, _ args: [ColumnVector]) -> (AggregateFunction, ColumnVector?) {
+        switch f {
+        case .argMin: return (.min, args[1])
+        case .argMax: return (.max, args[1])
+        default: return (f, args.first)
+        }
+    }
+
     /// An aggregate over a `ROWS` frame. count, sum and avg take differences of running totals over the partition
     /// (the 64-bit totals may wrap; the difference is still exact whenever the frame's own sum fits, which the
     /// floating-point totals check); min, max and any_value keep a running best when one end is unbounded and look
@@ -544,11 +560,13 @@ extension WindowOperator {
                     out.pick[Int(sorted[start + p])] = hi < 0 ? -1 : b
                 }
             } else if frame.end == .unboundedFollowing && a != .anyValue {
-                // The frame's start only moves forward: the best of each suffix, from the end.
+                // The frame's start only moves forward: the best of each suffix, from the end. On ties the earlier row
+                // wins, as in the other paths (it matters to arg_min / arg_max, which return another column of it).
                 var suffix = [Int32](repeating: -1, count: size + 1)
                 for q in stride(from: size - 1, through: 0, by: -1) {
                     let row = Int(sorted[start + q])
-                    suffix[q] = counted(row) && better(row, than: suffix[q + 1]) ? Int32(row) : suffix[q + 1]
+                    let next = suffix[q + 1]
+                    suffix[q] = counted(row) && (next < 0 || !better(Int(next), than: Int32(row))) ? Int32(row) : next
                 }
                 for p in 0..<size {
                     let (lo, _) = frames.bounds(p)
