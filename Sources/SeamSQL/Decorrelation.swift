@@ -19,8 +19,9 @@ import SeamColumnar
 /// value they are NULL, so the subquery has no rows, as the per-row join gives.
 ///
 /// A scalar body that takes the first row by an order (`SELECT v … ORDER BY ts DESC LIMIT 1`) becomes, per key or
-/// outer row, the row numbered 1 by `row_number()` in that order; among rows tied on the order it is the first in
-/// input order (DuckDB promises none in particular).
+/// outer row, the row with the least (greatest) key by an aggregate (one ORDER BY key) or the row numbered 1 by
+/// `row_number()` in that order (several keys); among rows tied on the order either takes one (DuckDB promises none in
+/// particular either).
 ///
 /// While a subquery's body is bound, a reference to the enclosing query's column becomes a marker column (an index
 /// from `markerBase`) and is recorded; unnesting then finds each marker in a WHERE comparison, replaces an equality
@@ -170,16 +171,20 @@ extension Binder {
         // D's rows also carry a number (`#outer_row`, column m): one dense integer that names a distinct outer row, for
         // a window partitioned by it (a counting sort, where D's several columns would take a general sort).
         let numberField = Field("#outer_row", .bigint)
-        let outerRow = BoundExpr.column(m, .bigint)
-        // Over the per-row join: markers read D's columns, the inner input's columns come after them and the number.
-        var joinedColumn: [Int: Int] = [:]
-        for (r, ref) in refs.enumerated() { joinedColumn[Self.markerBase + r] = outerColumns.firstIndex(of: ref.outerIndex)! }
-        for i in 0..<filtered.schema.count { joinedColumn[i] = i + m + 1 }
+        // The per-row join: the inner rows probe a hash table of D (distinct outer rows are usually far fewer than the
+        // inner rows: customers against events; building on the events took 0.49 s where this takes 0.31 s on 10M).
+        // Its columns are the inner input's, then D's, then D's number; markers read D's.
+        let dOffset = filtered.schema.count
+        let joinedKeys = keyFields.indices.map { BoundExpr.column(dOffset + $0, keyFields[$0].type) }
+        let outerRow = BoundExpr.column(dOffset + m, .bigint)
+        var inD: [Int: Int] = [:], joinedColumn: [Int: Int] = [:]
+        for (r, ref) in refs.enumerated() { inD[Self.markerBase + r] = outerColumns.firstIndex(of: ref.outerIndex)! }
+        for (marker, k) in inD { joinedColumn[marker] = dOffset + k }
         let rowsPerOuter: (LogicalPlan) -> LogicalPlan = { d in
-            .join(d, filtered, .inner, leftKeys: outerSides.map { $0.remapped(joinedColumn) }, rightKeys: innerKeys,
+            .join(filtered, d, .inner, leftKeys: innerKeys, rightKeys: outerSides.map { $0.remapped(inD) },
                   residual: correlated.isEmpty ? nil
                       : correlated.count == 1 ? correlated[0].remapped(joinedColumn) : .and(correlated.map { $0.remapped(joinedColumn) }),
-                  schema: Schema(keyFields + [numberField] + filtered.schema.fields))
+                  schema: Schema(filtered.schema.fields + keyFields + [numberField]))
         }
         // The keyed result, from the rows per outer value (D) when `perOuterRow`.
         let keyedOf: (LogicalPlan?) -> LogicalPlan
@@ -192,7 +197,7 @@ extension Binder {
             // The distinct keys, each with a TRUE the outer row finds when its keys match.
             let schema = Schema(keyFields + [Field("#exists", .boolean)])
             keyedOf = { d in
-                if let d { return .distinct(.project(rowsPerOuter(d), keyColumns + [.constant(.boolean(true), .boolean)], schema)) }
+                if let d { return .distinct(.project(rowsPerOuter(d), joinedKeys + [.constant(.boolean(true), .boolean)], schema)) }
                 return .distinct(.project(filtered, innerKeys + [.constant(.boolean(true), .boolean)], schema))
             }
             result = .isNull(.column(base + m, .boolean), negated: true)
@@ -202,15 +207,29 @@ extension Binder {
             let schema = Schema(keyFields + [Field("#first", value.type)])
             keyedOf = { d in
                 let source = d.map(rowsPerOuter) ?? filtered
-                let partition = d == nil ? innerKeys : [outerRow]
                 let map = d == nil ? [:] : joinedColumn
+                if order.count == 1 {
+                    // One ORDER BY key: the row with the least (greatest) key per group, an aggregate instead of a
+                    // window over all the rows (about 3x faster on 6M rows here).
+                    let first = AggregateCall(
+                        function: order[0].descending ? .argMax : .argMin, argument: value.remapped(map), distinct: false, filter: nil,
+                        type: value.type, key: order[0].expr.remapped(map), keyNullsFirst: order[0].nullsFirst)
+                    guard d != nil else { return .aggregate(source, groups: innerKeys, aggregates: [first], schema: schema) }
+                    // Per outer row: grouped by D's dense number (the dense-key path, where D's several columns would
+                    // be hashed), D's columns carried along.
+                    let carried = joinedKeys.map { AggregateCall(function: .anyValue, argument: $0, distinct: false, filter: nil, type: $0.type) }
+                    let grouped = LogicalPlan.aggregate(source, groups: [outerRow], aggregates: [first] + carried,
+                        schema: Schema([numberField, Field("#first", value.type)] + keyFields))
+                    return .project(grouped, keyFields.indices.map { .column(2 + $0, keyFields[$0].type) } + [.column(1, value.type)], schema)
+                }
+                let partition = d == nil ? innerKeys : [outerRow]
                 let call = WindowCall(kind: .function(.rowNumber), arguments: [], partitionBy: partition,
                                       orderBy: order.map { SortKey(expr: $0.expr.remapped(map), descending: $0.descending, nullsFirst: $0.nullsFirst) },
                                       type: .bigint)
                 let width = source.schema.count
                 let numbered = LogicalPlan.window(source, [call], schema: Schema(source.schema.fields + [Field("#row", .bigint)]))
                 let first = LogicalPlan.filter(numbered, .compare(.equal, .column(width, .bigint), .constant(.bigint(1), .bigint)))
-                return .project(first, (d == nil ? innerKeys : keyColumns) + [value.remapped(map)], schema)
+                return .project(first, (d == nil ? innerKeys : joinedKeys) + [value.remapped(map)], schema)
             }
             result = .column(base + m, value.type)
         case .scalar:
@@ -228,7 +247,7 @@ extension Binder {
                     AggregateCall(function: a.function, argument: a.argument?.remapped(joinedColumn), distinct: a.distinct,
                                   filter: a.filter?.remapped(joinedColumn), type: a.type, key: a.key?.remapped(joinedColumn))
                 }
-                return .aggregate(rowsPerOuter(d), groups: keyColumns, aggregates: shifted, schema: schema)
+                return .aggregate(rowsPerOuter(d), groups: joinedKeys, aggregates: shifted, schema: schema)
             }
             let unmatched = BoundExpr.isNull(.column(base, keyFields[0].type), negated: false)
             result = try exprs[0].transformed { e throws(SQLError) -> BoundExpr in

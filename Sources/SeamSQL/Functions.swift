@@ -55,14 +55,21 @@ public struct AggregateCall: Sendable, Hashable {
     public var type: LogicalType
     /// The second argument of arg_min / arg_max: what is minimized or maximized.
     public var key: BoundExpr?
+    /// Set for the first row by an order (a correlated `ORDER BY key LIMIT 1`, unnested), not a user's arg_min /
+    /// arg_max: every row counts, NULL arguments too, and rows with a NULL key come first (true) or last (false).
+    public var keyNullsFirst: Bool?
 
-    public init(function: AggregateFunction, argument: BoundExpr?, distinct: Bool, filter: BoundExpr?, type: LogicalType, key: BoundExpr? = nil) {
+    public init(
+        function: AggregateFunction, argument: BoundExpr?, distinct: Bool, filter: BoundExpr?, type: LogicalType, key: BoundExpr? = nil,
+        keyNullsFirst: Bool? = nil
+    ) {
         self.function = function
         self.argument = argument
         self.distinct = distinct
         self.filter = filter
         self.type = type
         self.key = key
+        self.keyNullsFirst = keyNullsFirst
     }
 }
 

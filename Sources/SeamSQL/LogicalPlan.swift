@@ -146,9 +146,11 @@ extension BoundExpr {
 
 extension AggregateCall {
     public func sql(_ schema: Schema) -> String {
-        let name = function == .countStar ? "count_star" : function.rawValue
+        var name = function == .countStar ? "count_star" : function.rawValue
+        if let nullsFirst = keyNullsFirst { name = "first_by_\(function == .argMin ? "asc" : "desc")_nulls_\(nullsFirst ? "first" : "last")" }
         let arg = argument.map { (distinct ? "DISTINCT " : "") + $0.sql(schema) } ?? ""
-        return "\(name)(\(arg))" + (filter.map { " FILTER (WHERE \($0.sql(schema)))" } ?? "")
+        let key = key.map { ", " + $0.sql(schema) } ?? ""
+        return "\(name)(\(arg)\(key))" + (filter.map { " FILTER (WHERE \($0.sql(schema)))" } ?? "")
     }
 }
 

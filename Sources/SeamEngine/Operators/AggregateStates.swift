@@ -43,7 +43,7 @@ enum AggregateStates {
         case .stddevSamp:
             return StddevState()
         case .argMin, .argMax:
-            return ArgState(isMin: call.function == .argMin, argType: argType, keyType: call.key?.type ?? .bigint)
+            return ArgState(isMin: call.function == .argMin, argType: argType, keyType: call.key?.type ?? .bigint, nullKeysFirst: call.keyNullsFirst)
         }
     }
 
@@ -748,11 +748,16 @@ final class ArgState: AggregateState {
     private var seen: [Bool] = []
     /// Per group, the row of the current batch holding its best key, or -1 (all -1 between batches).
     private var winner: [Int32] = []
+    /// The first row by an order (see `AggregateCall.keyNullsFirst`): NULL keys sort first (true) or last, and a NULL
+    /// argument is a value; per group, whether the best key and its argument are NULL. Nil for arg_min / arg_max.
+    let nullKeysFirst: Bool?
+    private var keyIsNull: [Bool] = [], argIsNull: [Bool] = []
 
-    init(isMin: Bool, argType: LogicalType, keyType: LogicalType) {
+    init(isMin: Bool, argType: LogicalType, keyType: LogicalType, nullKeysFirst: Bool? = nil) {
         self.isMin = isMin
         self.argType = argType
         self.keyType = keyType
+        self.nullKeysFirst = nullKeysFirst
         keys = GroupValues(keyType.physical)
         values = GroupValues(argType.physical)
     }
@@ -763,6 +768,52 @@ final class ArgState: AggregateState {
         seen.append(contentsOf: repeatElement(false, count: k))
         keys.grow(by: k)
         values.grow(by: k)
+        if nullKeysFirst != nil {
+            keyIsNull.append(contentsOf: repeatElement(false, count: k))
+            argIsNull.append(contentsOf: repeatElement(false, count: k))
+        }
+    }
+
+    /// Whether a key (NULL or not) beats group `g`'s best; `compare` orders it against the stored non-NULL key.
+    @inline(__always)
+    private func beats(keyNull: Bool, _ g: Int, _ compare: () -> Int) -> Bool {
+        if !seen[g] { return true }
+        let nullsFirst = nullKeysFirst ?? false
+        if keyNull || keyIsNull[g] {
+            // Ties (two NULL keys) keep the first row; a NULL key beats a value only when NULLs come first.
+            return keyNull && !keyIsNull[g] ? nullsFirst : (!keyNull && keyIsNull[g] ? !nullsFirst : false)
+        }
+        let c = compare()
+        return isMin ? c < 0 : c > 0
+    }
+
+    /// The first row by an order: as the typed loop, but NULL keys and arguments take part. Used for correlated
+    /// `ORDER BY … LIMIT 1` subqueries (one group per outer row), not in the user-facing aggregates' hot path.
+    private func updateFirstBy(_ arg: ColumnVector, key: ColumnVector, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int) {
+        let keyValidity = Vectors.validity(key), argValidity = Vectors.validity(arg)
+        let ints = key.type.physical == .double || key.type.physical == .bytes ? [] : AggregateStates.int64s(key)
+        let doubles = key.type.physical == .double ? Vectors.pointer(key, Double.self) : nil
+        let spans = key.type.physical == .bytes ? StringSpans(key) : nil
+        var touched: [Int32] = []
+        for i in 0..<n where mask.map({ $0[i] != 0 }) ?? true {
+            let g = Int(gids[i])
+            let keyNull = !Vectors.isValid(keyValidity, i)
+            let better = beats(keyNull: keyNull, g) {
+                if let doubles { return doubles[i] < keys.doubles[g] ? -1 : (doubles[i] > keys.doubles[g] ? 1 : 0) }
+                if let spans { return keys.texts[g].withUnsafeBytes { Compare.compareBytes(spans[i], $0) } }
+                return ints[i] < keys.ints[g] ? -1 : (ints[i] > keys.ints[g] ? 1 : 0)
+            }
+            guard better else { continue }
+            if !keyNull {
+                if let doubles { keys.doubles[g] = doubles[i] } else if let spans { keys.texts[g].replaceSubrange(0..., with: spans[i]) } else { keys.ints[g] = ints[i] }
+            }
+            keyIsNull[g] = keyNull
+            seen[g] = true
+            if winner[g] < 0 { touched.append(Int32(truncatingIfNeeded: g)) }
+            winner[g] = Int32(truncatingIfNeeded: i)
+        }
+        for g in touched { argIsNull[Int(g)] = !Vectors.isValid(argValidity, Int(winner[Int(g)])) }
+        takeArguments(arg, touched)
     }
 
     /// Without the key the state cannot be updated: the aggregate operator calls ``update(_:key:_:_:_:groups:)``.
@@ -773,6 +824,7 @@ final class ArgState: AggregateState {
     func update(_ arg: ColumnVector, key: ColumnVector, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) {
         grow(groups)
         if winner.count < groups { winner.append(contentsOf: repeatElement(-1, count: groups - winner.count)) }
+        if nullKeysFirst != nil { return updateFirstBy(arg, key: key, gids, mask, n) }
         let argValidity = Vectors.validity(arg), keyValidity = Vectors.validity(key)
         @inline(__always) func counts(_ i: Int) -> Bool {
             AggregateStates.counts(mask, argValidity, i) && Vectors.isValid(keyValidity, i)
@@ -830,7 +882,11 @@ final class ArgState: AggregateState {
                 }
             }
         }
-        // Then each touched group's argument, from its winning row.
+        takeArguments(arg, touched)
+    }
+
+    /// Each touched group's argument, from its winning row in this batch; the winners are reset.
+    private func takeArguments(_ arg: ColumnVector, _ touched: [Int32]) {
         switch argType.physical {
         case .double:
             let p = Vectors.pointer(arg, Double.self)
@@ -854,7 +910,19 @@ final class ArgState: AggregateState {
         for g in o.seen.indices where o.seen[g] {
             let t = Int(map[g])
             let better: Bool
-            if !seen[t] {
+            if nullKeysFirst != nil {
+                better = beats(keyNull: o.keyIsNull[g], t) {
+                    switch keyType.physical {
+                    case .double: return o.keys.doubles[g] < keys.doubles[t] ? -1 : (o.keys.doubles[g] > keys.doubles[t] ? 1 : 0)
+                    case .bytes: return o.keys.texts[g].lexicographicallyPrecedes(keys.texts[t]) ? -1 : (keys.texts[t].lexicographicallyPrecedes(o.keys.texts[g]) ? 1 : 0)
+                    default: return o.keys.ints[g] < keys.ints[t] ? -1 : (o.keys.ints[g] > keys.ints[t] ? 1 : 0)
+                    }
+                }
+                if better {
+                    keyIsNull[t] = o.keyIsNull[g]
+                    argIsNull[t] = o.argIsNull[g]
+                }
+            } else if !seen[t] {
                 better = true
             } else {
                 switch keyType.physical {
@@ -873,7 +941,8 @@ final class ArgState: AggregateState {
 
     func finish(groups: Int) -> ColumnVector {
         grow(groups)
-        return values.column(argType, groups: groups, seen: seen)
+        guard nullKeysFirst != nil else { return values.column(argType, groups: groups, seen: seen) }
+        return values.column(argType, groups: groups, seen: zip(seen, argIsNull).map { $0 && !$1 })
     }
 
 }
