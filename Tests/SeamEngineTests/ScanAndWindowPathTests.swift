@@ -1,5 +1,5 @@
 import SeamColumnar
-import SeamEngine
+@testable import SeamEngine
 import SeamSQL
 import SeamStorage
 import SeamTestSupport
@@ -121,7 +121,9 @@ import Testing
         }
         var rng = FixtureRandom(seed: 5)
         let rows: [[Value]] = (0..<70_000).map { i in
-            [.integer(Int32(i)), .varchar(["x", "y", "z"][Int.random(in: 0..<3, using: &rng)]), .integer(Int32(i % 7)), .boolean(i % 3 == 0)]
+            // NULL text and integer keys too: the workers' packed groups merge by value, NULL with NULL.
+            let s: Value = i % 11 == 4 ? .null : .varchar(["x", "y", "z"][Int.random(in: 0..<3, using: &rng)])
+            return [.integer(Int32(i)), s, i % 13 == 5 ? .null : .integer(Int32(i % 7)), .boolean(i % 3 == 0)]
         }
         let schema = Schema([Field("u", .integer), Field("s", .varchar), Field("k", .integer), Field("b", .boolean)])
         let wide = QueryEngine(
@@ -130,9 +132,44 @@ import Testing
         let plain = try wide.query("SELECT u, s || '', k, b, count(*) AS c FROM w GROUP BY s || '', k, b, u ORDER BY u").rows
         #expect(packed.count == 70_000)
         #expect(packed == plain)
+        // Two small keys over 18 blocks: every worker stays packed, and their groups merge by value.
+        let fewPacked = try wide.query("SELECT s, k, count(*), sum(u) FROM w GROUP BY s, k ORDER BY ALL").rows
+        let fewPlain = try wide.query("SELECT s || '', k, count(*), sum(u) FROM w GROUP BY s || '', k ORDER BY ALL").rows
+        #expect(fewPacked.count == 4 * 8)
+        #expect(fewPacked == fewPlain)
         #expect(packed.prefix(2) == [
             [.integer(0), rows[0][1], .integer(0), .boolean(true), .bigint(1)], [.integer(1), rows[1][1], .integer(1), .boolean(false), .bigint(1)],
         ])
+    }
+
+    /// Two workers' packed groups merge by value: the second worker's column ids (its own first-appearance order,
+    /// NULLs included) are mapped to the first's, and the key columns come out in the first's group order.
+    @Test func packedGroupsOfTwoWorkersMergeByValue() throws {
+        func batch(_ rows: [(String?, Int32?)]) -> [ColumnVector] {
+            var entries: [String] = []
+            for case (let s?, _) in rows where !entries.contains(s) { entries.append(s) }
+            var builder = ColumnBuilder(.varchar)
+            for e in entries { builder.append(string: e) }
+            var bits = [UInt64](repeating: 0, count: 1)
+            for (i, r) in rows.enumerated() where r.0 != nil { bits[0] |= 1 << UInt64(i) }
+            let text = ColumnVector(
+                codes: Buffer(copying: rows.map { r in UInt32(r.0.flatMap { entries.firstIndex(of: $0) } ?? 0) }), entries: builder.finish(),
+                count: rows.count, validity: Buffer(copying: bits))
+            var ints = ColumnBuilder(.integer)
+            for r in rows { if let k = r.1 { ints.append(int32: k) } else { ints.appendNull() } }
+            return [text, ints.finish()]
+        }
+        let first = PackedKeys(keyTypes: [.varchar, .integer]), second = PackedKeys(keyTypes: [.varchar, .integer])
+        let a = batch([("x", 1), ("y", nil), (nil, 2), ("x", 1)])
+        let b = batch([("y", nil), ("z", 1), ("x", 1), (nil, nil), ("z", 1)])
+        var gids = [Int32](repeating: 0, count: 5)
+        #expect(first.groupIDs(a, 4, &gids) && Array(gids.prefix(4)) == [0, 1, 2, 0])
+        #expect(second.groupIDs(b, 5, &gids) && gids == [0, 1, 2, 3, 1])
+        let map = try #require(first.absorb(second))
+        #expect(map == [1, 3, 0, 4])
+        let keys = first.keyColumns([.varchar, .integer])
+        #expect(keys[0].allValues == [.varchar("x"), .varchar("y"), .null, .varchar("z"), .null])
+        #expect(keys[1].allValues == [.integer(1), .null, .integer(2), .integer(1), .null])
     }
 
     /// A window partitioned by the integer `k` (counting sort) against the same window partitioned by `k` as text

@@ -121,6 +121,88 @@ final class PackedKeys {
         return ids
     }
 
+    /// Takes `other`'s groups (another worker's, on this path too): each column id of `other` is mapped to this
+    /// one's (integers by value, text by its serialized key), its packed words repacked. The map from `other`'s group
+    /// ids to this one's, or nil when some column outgrows its share of the 64 bits (then both leave this path; ids
+    /// this call added to the columns name no group and are harmless).
+    func absorb(_ other: PackedKeys) -> [Int32]? {
+        guard active, other.active, other.columns.count == columns.count else { return nil }
+        let limit = Int64(1) << Int64(bitsPerColumn)
+        var idMaps: [[Int32]] = []
+        for k in columns.indices {
+            var map: [Int32]
+            switch (columns[k], other.columns[k]) {
+            case (.integer(var values, let width), .integer(let theirs, _)):
+                map = (0..<theirs.count).map { id in
+                    if Int32(id) == other.nullIDs[k] {
+                        if nullIDs[k] < 0 { nullIDs[k] = values.newID() }
+                        return nullIDs[k]
+                    }
+                    return values.id(theirs.value(id))
+                }
+                columns[k] = .integer(values, width: width)
+                if Int64(values.count) > limit { return nil }
+            case (.text(var table), .text(let theirs)):
+                map = (0..<theirs.count).map { id in
+                    let key = theirs.key(id)
+                    return key.withUnsafeBytes { table.findOrInsert($0, Hash64.hash($0)) }
+                }
+                if other.nullIDs[k] >= 0 { nullIDs[k] = map[Int(other.nullIDs[k])] }
+                columns[k] = .text(table)
+                if Int64(table.count) > limit { return nil }
+            default:
+                return nil
+            }
+            idMaps.append(map)
+        }
+        let mask = UInt64(1) << UInt64(bitsPerColumn) &- 1
+        var table = groups
+        groups = ValueIDs()
+        defer { groups = table }
+        return (0..<other.groups.count).map { g in
+            let word = other.groups.value(g)
+            var packed: UInt64 = 0
+            for k in idMaps.indices {
+                let shift = UInt64(k * bitsPerColumn)
+                let id = idMaps[k][Int((word >> shift) & mask)]
+                packed |= UInt64(UInt32(bitPattern: id)) << shift
+            }
+            return table.id(packed)
+        }
+    }
+
+    /// The key columns of the groups, in group id order (what ``EncodedKeys/decode`` gives after ``stop(into:)``,
+    /// without serializing every group's key first).
+    func keyColumns(_ types: [LogicalType]) -> [ColumnVector] {
+        let mask = UInt64(1) << UInt64(bitsPerColumn) &- 1
+        return columns.enumerated().map { k, column in
+            let shift = UInt64(k * bitsPerColumn)
+            switch column {
+            case .integer(let values, _):
+                var b = ColumnBuilder(types[k], capacity: groups.count)
+                for g in 0..<groups.count {
+                    let id = Int32(truncatingIfNeeded: (groups.value(g) >> shift) & mask)
+                    if id == nullIDs[k] {
+                        b.appendNull()
+                        continue
+                    }
+                    let v = Int64(bitPattern: values.value(Int(id)))
+                    switch types[k].physical {
+                    case .uint8: b.append(bool: v != 0)
+                    case .int32: b.append(int32: Int32(truncatingIfNeeded: v))
+                    default: b.append(int64: v)
+                    }
+                }
+                return b.finish()
+            case .text(let table):
+                // The column's distinct texts, decoded once, then picked per group.
+                let entries = EncodedKeys.decode(table.arena, table.starts, [.varchar])[0]
+                let ids = (0..<groups.count).map { g in Int32(truncatingIfNeeded: (groups.value(g) >> shift) & mask) }
+                return Gather.rows(entries, ids)
+            }
+        }
+    }
+
     /// Moves the groups into `table` in id order, in ``EncodedKeys``' serialized form, and leaves this path.
     func stop(into table: inout KeyTable) {
         guard active else { return }
