@@ -51,8 +51,10 @@ demo: build
 		ts - lag(ts) OVER (PARTITION BY customer_id ORDER BY ts, event_id) AS gap FROM events WHERE customer_id IS NOT NULL) \
 		GROUP BY customer_id ORDER BY sessions DESC, customer_id LIMIT 5"
 	$(SEAM) sql --store $(STORE) "SELECT c.customer_id, c.email, (SELECT max(e.ts)::DATE FROM events e \
-		WHERE e.customer_id = c.customer_id AND e.event_type = 'purchase') AS last_purchase_day FROM customers c \
-		WHERE EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND e.event_type = 'add_to_cart') \
+		WHERE e.customer_id = c.customer_id AND e.event_type = 'purchase') AS last_purchase_day, (SELECT e.amount FROM events e \
+		WHERE e.customer_id = c.customer_id AND e.event_type = 'purchase' ORDER BY e.ts DESC, e.event_id LIMIT 1) AS last_line_amount \
+		FROM customers c WHERE EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND e.event_type = 'add_to_cart' \
+		AND e.ts > c.first_seen + INTERVAL 30 DAY) \
 		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND e.event_type = 'return') \
 		AND c.consent_email ORDER BY last_purchase_day DESC NULLS LAST, c.customer_id LIMIT 5"
 	@echo; echo "== the quarantine"

@@ -65,13 +65,12 @@ public enum Interval {
         var parts: [String] = []
         if days != 0 { parts.append("\(days) day\(days.magnitude == 1 ? "" : "s")") }
         if rest != 0 || days == 0 {
-            let m = rest.magnitude
+            let m = Int(rest.magnitude)
             let seconds = m / 1_000_000, fraction = m % 1_000_000
-            func two(_ v: UInt64) -> String { v < 10 ? "0\(v)" : String(v) }
-            var time = (rest < 0 ? "-" : "") + two(seconds / 3600) + ":" + two(seconds / 60 % 60) + ":" + two(seconds % 60)
+            let pad = Timestamp.zeroPad
+            var time = (rest < 0 ? "-" : "") + pad(seconds / 3600, 2) + ":" + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2)
             if fraction != 0 {
-                var digits = String(fraction)
-                digits = String(repeating: "0", count: 6 - digits.count) + digits
+                var digits = pad(fraction, 6)
                 while digits.hasSuffix("0") { digits.removeLast() }
                 time += "." + digits
             }

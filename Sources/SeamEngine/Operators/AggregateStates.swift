@@ -47,6 +47,10 @@ enum AggregateStates {
         }
     }
 
+    /// `a` before `b` in DuckDB's order of DOUBLEs: numbers as `<` orders them, NaN after every number.
+    @inline(__always)
+    static func doubleLess(_ a: Double, _ b: Double) -> Bool { a < b || (b.isNaN && !a.isNaN) }
+
     /// Whether row i counts: not masked out by FILTER and (with an argument) not NULL.
     @inline(__always)
     static func counts(_ mask: UnsafePointer<UInt8>?, _ validity: UnsafePointer<UInt64>?, _ i: Int) -> Bool {
@@ -317,7 +321,6 @@ final class AvgIntState: AggregateState {
     }
 }
 
-/// min, max and any_value (the first value seen, in table order within a worker).
 /// Per-group values of one physical form (integers of every width held as Int64), as min/max keep their best values
 /// and arg_min/arg_max their keys and arguments.
 struct GroupValues {
@@ -343,6 +346,17 @@ struct GroupValues {
         }
     }
 
+    /// `other`'s group `g` against this one's group `t`: < 0 before, 0 equal, > 0 after (DOUBLEs with NaN last).
+    func compare(_ other: GroupValues, _ g: Int, with t: Int) -> Int {
+        switch physical {
+        case .double:
+            let a = other.doubles[g], b = doubles[t]
+            return AggregateStates.doubleLess(a, b) ? -1 : (AggregateStates.doubleLess(b, a) ? 1 : 0)
+        case .bytes: return other.texts[g].withUnsafeBytes { a in texts[t].withUnsafeBytes { b in Compare.compareBytes(a, b) } }
+        default: return other.ints[g] < ints[t] ? -1 : (other.ints[g] > ints[t] ? 1 : 0)
+        }
+    }
+
     /// One value per group as a column of `type`; NULL where a group saw no value.
     func column(_ type: LogicalType, groups: Int, seen: [Bool]) -> ColumnVector {
         let validity = AggregateStates.validity(Array(seen.prefix(groups)))
@@ -362,6 +376,7 @@ struct GroupValues {
     }
 }
 
+/// min, max and any_value (the first value seen, in table order within a worker).
 final class MinMaxState: AggregateState {
     let isMin: Bool
     let type: LogicalType
@@ -385,6 +400,12 @@ final class MinMaxState: AggregateState {
 
     @inline(__always)
     private func better<T: Comparable>(_ new: T, _ old: T) -> Bool { first ? false : (isMin ? new < old : new > old) }
+
+    /// DOUBLEs in DuckDB's order, NaN after every number (`<` alone never lets a NaN win, nor anything beat one).
+    @inline(__always)
+    private func better(_ new: Double, _ old: Double) -> Bool {
+        first ? false : (isMin ? AggregateStates.doubleLess(new, old) : AggregateStates.doubleLess(old, new))
+    }
 
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
         grow(groups)
@@ -799,7 +820,9 @@ final class ArgState: AggregateState {
             let g = Int(gids[i])
             let keyNull = !Vectors.isValid(keyValidity, i)
             let better = beats(keyNull: keyNull, g) {
-                if let doubles { return doubles[i] < keys.doubles[g] ? -1 : (doubles[i] > keys.doubles[g] ? 1 : 0) }
+                if let doubles {
+                    return AggregateStates.doubleLess(doubles[i], keys.doubles[g]) ? -1 : (AggregateStates.doubleLess(keys.doubles[g], doubles[i]) ? 1 : 0)
+                }
                 if let spans { return keys.texts[g].withUnsafeBytes { Compare.compareBytes(spans[i], $0) } }
                 return ints[i] < keys.ints[g] ? -1 : (ints[i] > keys.ints[g] ? 1 : 0)
             }
@@ -816,9 +839,9 @@ final class ArgState: AggregateState {
         takeArguments(arg, touched)
     }
 
-    /// Without the key the state cannot be updated: the aggregate operator calls ``update(_:key:_:_:_:groups:)``.
+    /// Without the key there is nothing to compare: the aggregate operator calls ``update(_:key:_:_:_:groups:)``.
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
-        grow(groups)
+        preconditionFailure("arg_min / arg_max are updated with their key")
     }
 
     func update(_ arg: ColumnVector, key: ColumnVector, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) {
@@ -845,7 +868,7 @@ final class ArgState: AggregateState {
                     keys.doubles.withUnsafeMutableBufferPointer { best in
                         for i in 0..<n where counts(i) {
                             let g = Int(gids[i])
-                            if !seen[g] || (isMin ? k[i] < best[g] : k[i] > best[g]) {
+                            if !seen[g] || (isMin ? AggregateStates.doubleLess(k[i], best[g]) : AggregateStates.doubleLess(best[g], k[i])) {
                                 best[g] = k[i]
                                 won(i, g)
                             }
@@ -911,26 +934,14 @@ final class ArgState: AggregateState {
             let t = Int(map[g])
             let better: Bool
             if nullKeysFirst != nil {
-                better = beats(keyNull: o.keyIsNull[g], t) {
-                    switch keyType.physical {
-                    case .double: return o.keys.doubles[g] < keys.doubles[t] ? -1 : (o.keys.doubles[g] > keys.doubles[t] ? 1 : 0)
-                    case .bytes: return o.keys.texts[g].lexicographicallyPrecedes(keys.texts[t]) ? -1 : (keys.texts[t].lexicographicallyPrecedes(o.keys.texts[g]) ? 1 : 0)
-                    default: return o.keys.ints[g] < keys.ints[t] ? -1 : (o.keys.ints[g] > keys.ints[t] ? 1 : 0)
-                    }
-                }
+                better = beats(keyNull: o.keyIsNull[g], t) { keys.compare(o.keys, g, with: t) }
                 if better {
                     keyIsNull[t] = o.keyIsNull[g]
                     argIsNull[t] = o.argIsNull[g]
                 }
-            } else if !seen[t] {
-                better = true
             } else {
-                switch keyType.physical {
-                case .double: better = isMin ? o.keys.doubles[g] < keys.doubles[t] : o.keys.doubles[g] > keys.doubles[t]
-                case .bytes:
-                    better = isMin ? o.keys.texts[g].lexicographicallyPrecedes(keys.texts[t]) : keys.texts[t].lexicographicallyPrecedes(o.keys.texts[g])
-                default: better = isMin ? o.keys.ints[g] < keys.ints[t] : o.keys.ints[g] > keys.ints[t]
-                }
+                let c = seen[t] ? keys.compare(o.keys, g, with: t) : 0
+                better = !seen[t] || (isMin ? c < 0 : c > 0)
             }
             guard better else { continue }
             seen[t] = true
@@ -944,5 +955,4 @@ final class ArgState: AggregateState {
         guard nullKeysFirst != nil else { return values.column(argType, groups: groups, seen: seen) }
         return values.column(argType, groups: groups, seen: zip(seen, argIsNull).map { $0 && !$1 })
     }
-
 }
