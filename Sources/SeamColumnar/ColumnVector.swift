@@ -118,6 +118,8 @@ public struct ColumnVector: Sendable {
 extension ColumnVector {
     /// `f` of each row's text, in row order, for a VARCHAR vector; in dictionary form `f` runs once per entry and rows
     /// take their entry's result. Null rows get `f` of whatever bytes they hold: callers that care check `isNull`.
+    /// Inlinable so callers get it specialized: unspecialized, each row's copy went through value witnesses.
+    @inlinable
     public func mapText<T>(_ f: (UnsafeRawBufferPointer) -> T) -> [T] {
         if let d = dictionary {
             let entries = StringSpans(d.entries)

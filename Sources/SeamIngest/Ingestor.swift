@@ -43,6 +43,10 @@ public struct IngestOptions: Sendable {
     public var parseAhead = 2
     /// Records per commit: bounds memory whatever the input size.
     public var batchRecords = 400_000
+    /// Near the end of the input a batch commits once it holds at least what is left to read (estimated from the
+    /// bytes left and the records per byte so far), and at least this many records: the batches halve towards the
+    /// end, so the last commit, the one nothing else overlaps, is small.
+    public var tailBatchRecords = 50_000
     /// A Segment file that is one JSON text (an array, a pretty-printed message) is read whole up to this size.
     public var maxDocumentBytes = 256 << 20
     /// Lines longer than this are quarantined instead of read.
@@ -92,6 +96,9 @@ public final class Ingestor {
     /// Per node (id - 1), whether the rules' block list holds it; filled as nodes appear, for the nodes that
     /// resolution has not judged yet.
     var blockedNodes: [Bool] = []
+    /// Input bytes (file sizes, compressed ones as stored) of the whole run, of the files before the one being read,
+    /// and up to the end of the window read last: what the tail estimate of ``remainingRecords()`` counts in.
+    var input = InputProgress()
     let ingestTime: Int64
 
     public init(store: Store, options: IngestOptions) throws {
@@ -120,7 +127,12 @@ public final class Ingestor {
     public func run(_ paths: [String]) throws -> IngestSummary {
         let start = Date()
         var summary = IngestSummary()
-        for file in try Self.expand(paths) {
+        let files = try Self.expand(paths)
+        input.total = files.reduce(0) { total, file in
+            var st = stat()
+            return total + (stat(file, &st) == 0 ? Int(st.st_size) : 0)
+        }
+        for file in files {
             do {
                 try ingestFile(file)
             } catch let e as IngestError {
@@ -128,15 +140,24 @@ public final class Ingestor {
             }
         }
         try drain()
-        try flush(rewritingIdentities: true)
+        // `customers` is built while the last commit writes its events: it reads the identities, traits and consents
+        // that commit writes first, and takes the events' totals from what landed. It is written after the events.
+        let factsCommitted = DispatchSemaphore(value: 0)
+        try startCommit(rewritingIdentities: true, factsCommitted: factsCommitted)
         summary.customers = Self.distinctCustomers(resolution.customer)
         summary.identifiers = graph.nodes.count
-        // What only landing needed is let go before `customers` is rebuilt. It is taken apart on another thread (a
+        // What only landing needed is let go before `customers` is built. It is taken apart on another thread (a
         // graph of 100,000s of identifiers is not worth a wait here), so the two may briefly overlap in memory.
         let done = (seenEvents, seenFacts, graph)
         DispatchQueue.global().async { withExtendedLifetime(done) {} }
         (seenEvents, seenFacts, graph) = (Int64Set(), Int64Set(), IdentityGraph())
-        try Profiles.rebuild(store, landed: landed)
+        // Customers through the key map the commit is writing (node → customer, as `identities` will say).
+        let keyMap = [Int64.min] + resolution.customer.map { $0 == 0 ? Int64.min : $0 }
+        factsCommitted.wait()
+        let customers = try? Profiles.build(store, landed: landed, keyMap: keyMap)
+        try finishCommit()
+        // Built from a store the commit left whole (had it failed, `finishCommit` threw): a failure to build is real.
+        try IngestTables.replaceAll(store, "customers", customers ?? Profiles.build(store, landed: landed))
         summary.sources = summaries.values.sorted { $0.source < $1.source }
         summary.damagedFiles = damaged
         summary.seconds = Date().timeIntervalSince(start)
@@ -198,6 +219,7 @@ public final class Ingestor {
         var st = stat()
         fstat(fd, &st)
         let total = Int(st.st_size)
+        defer { input.fileBase += total }
         let name = (path as NSString).lastPathComponent
         let gzip = InputStream.isGzip(fd: fd)
         let head = try InputStream.head(fd: fd, fileBytes: total, path: path, count: 64 << 10)
@@ -297,6 +319,7 @@ public final class Ingestor {
                 }
                 window.removeLast(want - filled)
             }
+            input.readTo = input.fileBase + stream.position
             let used = try process(window, eof)
             carry = used == window.count ? [] : Array(window[used...])
             options.progress?(file, stream.position, stream.fileBytes, summaries.values.reduce(0) { $0 + $1.read })
@@ -309,6 +332,37 @@ public final class Ingestor {
         var window: [UInt8]
         var header: String?
         var parsed: Deferred<ParsedWindow>
+        /// The run's input bytes up to the end of this window (set by ``submit(_:source:file:)``).
+        var inputEnd = 0
+    }
+
+    /// How far the run's input has been read and landed, for the estimate of the records still to come.
+    struct InputProgress {
+        var total = 0
+        var fileBase = 0
+        var readTo = 0
+        /// Input bytes and records (read: landed, quarantined or duplicate) landed so far.
+        var landedBytes = 0, landedRecords = 0
+        /// Where the file being landed began, in both.
+        var fileStartBytes = 0, fileStartRecords = 0
+        var landingFile = ""
+
+        /// Records still to land, at the records per byte of the file being landed (of the whole run before its
+        /// first window lands).
+        var remainingRecords: Int {
+            let (fileBytes, fileRecords) = (landedBytes - fileStartBytes, landedRecords - fileStartRecords)
+            let (bytes, records) = fileBytes > 0 && fileRecords > 0 ? (fileBytes, fileRecords) : (landedBytes, landedRecords)
+            guard bytes > 0 else { return Int.max }
+            return Int(Double(max(0, total - landedBytes)) * Double(records) / Double(bytes))
+        }
+
+        mutating func landed(_ w: InFlight, file: String, records: Int) {
+            if file != landingFile {
+                (landingFile, fileStartBytes, fileStartRecords) = (file, landedBytes, landedRecords)
+            }
+            landedBytes = max(landedBytes, w.inputEnd)
+            landedRecords += records
+        }
     }
 
     /// What lands next, in input order: windows being parsed, and what a file does once its last window landed.
@@ -322,6 +376,8 @@ public final class Ingestor {
     /// the landing thread works, instead of idling at the end of each window. The queue runs across files, so the
     /// next file's first windows parse while the previous file's last ones land.
     func submit(_ w: InFlight, source: String, file: String) throws {
+        var w = w
+        w.inputEnd = input.readTo
         queue.append(.window(w, source: source, file: file))
         queuedWindows += 1
         while queuedWindows > options.parseAhead { try landNext() }
@@ -352,10 +408,12 @@ public final class Ingestor {
     /// Lands a window (waiting for its parse), and commits when a batch is full.
     func land(_ w: InFlight, source: String, file: String) throws {
         let items = w.parsed.wait()
+        let before = pending
         w.window.withUnsafeBytes { apply(items, window: $0, source: source, file: file, header: w.header) }
         // A window's records are a few flat lists per piece: freed here, at once.
         _ = consume items
-        if pending >= options.batchRecords { try startCommit() }
+        input.landed(w, file: file, records: pending - before)
+        if pending >= options.batchRecords || pending >= options.tailBatchRecords && pending >= input.remainingRecords { try startCommit() }
     }
 
     // MARK: - Segment JSON
@@ -704,7 +762,11 @@ public final class Ingestor {
         landing = parsed.chunks.map { _ in Landing() }
         defer { keepLanded(parsed.chunks) }
         for list in parsed.order {
-            for it in list {
+            for (k, it) in list.enumerated() {
+                if k + 12 < list.count {
+                    let ahead = list[k + 12]
+                    if ahead.parsed && !ahead.rows.isEmpty { seenEvents.prefetch(parsed.pieces[Int(ahead.piece)].eventIDs[Int(ahead.rows.lowerBound)]) }
+                }
                 sum.read += 1
                 pending += 1
                 // Built only when something needs it (a quarantine entry, a new link, a note): not per record.
@@ -853,24 +915,24 @@ public final class Ingestor {
     /// Starts committing what is pending on another thread, after the previous commit has finished, so the next
     /// batch can be parsed and landed meanwhile. Commits run one at a time, in order; an error surfaces at the
     /// next `startCommit` or `finishCommit`.
-    func startCommit(rewritingIdentities: Bool = false) throws {
+    /// `factsCommitted` is signalled once the commit has written everything but the events (or has failed).
+    func startCommit(rewritingIdentities: Bool = false, factsCommitted: DispatchSemaphore? = nil) throws {
         try finishCommit()
         resolution = graph.resolve(rules, judged: &judged)
         // Only what changed since the last commit is written (its cost follows the batch, not the history); the
-        // last commit of an ingest rewrites the tables whole, so they hold one row per node and link again.
+        // last commit of an ingest then rewrites the identity tables whole, so they hold one row per node and link.
         let changed = graph.takeChanges(resolution: resolution, previous: savedResolution)
-        let identity: IdentityWrite = rewritingIdentities
-            ? .whole(graph, resolution)
-            : .changes(IdentityStore.Changes(graph: graph, resolution: resolution, nodes: changed.nodes, links: changed.links))
+        let identity = IdentityStore.Changes(graph: graph, resolution: resolution, nodes: changed.nodes, links: changed.links)
         savedResolution = resolution
         let batch = Batch(
             quarantine: quarantine.take(), identity: identity, quality: quality.finish(),
-            consents: consents.finish(), traits: traits.finish(), events: eventChunks)
+            consents: consents.finish(), traits: traits.finish(), events: eventChunks,
+            compactIdentities: rewritingIdentities ? (graph, resolution) : nil)
         eventChunks = []
         let (store, faults, quarantineDir) = (store, options.faults, quarantine.dir)
         committing = Deferred { () -> IngestCommitError? in
             do {
-                try Self.commit(batch, store: store, quarantineDir: quarantineDir, faults: faults)
+                try Self.commit(batch, store: store, quarantineDir: quarantineDir, faults: faults, factsCommitted: factsCommitted)
                 return nil
             } catch {
                 return IngestCommitError(error: error)
@@ -886,36 +948,34 @@ public final class Ingestor {
         if let e = c.wait() { throw e.error }
     }
 
-    /// How a commit writes the identity graph.
-    enum IdentityWrite: Sendable {
-        case whole(IdentityGraph, Resolution)
-        case changes(IdentityStore.Changes)
-    }
-
     /// What one commit writes.
     struct Batch: Sendable {
         var quarantine: [String: [UInt8]]
-        var identity: IdentityWrite
+        var identity: IdentityStore.Changes
         var quality: Chunk
         var consents: Chunk
         var traits: Chunk
         var events: [AppendRows]
+        /// The whole graph, written over the identity tables once the events are in (the end of an ingest).
+        var compactIdentities: (IdentityGraph, Resolution)?
     }
 
-    /// Order matters for crash safety: quarantine files, then the identity graph (so no event ever names a node the
-    /// store does not have), then issues, consents and traits, events last (an event's presence is what makes a
-    /// re-run skip its record).
-    static func commit(_ b: Batch, store: Store, quarantineDir: String, faults f: CommitFaults) throws {
+    /// Order matters for crash safety: quarantine files, then the identity graph's changes (so no event ever names a
+    /// node the store does not have), then issues, consents and traits, events last (an event's presence is what
+    /// makes a re-run skip its record). Rewriting the identity tables whole changes what they say in no way, so it
+    /// comes after the events, where a crash before it leaves the tables as the appends left them.
+    static func commit(_ b: Batch, store: Store, quarantineDir: String, faults f: CommitFaults, factsCommitted: DispatchSemaphore? = nil) throws {
+        var signalled = false
+        defer { if !signalled { factsCommitted?.signal() } }
         try QuarantineWriter.append(b.quarantine, dir: quarantineDir)
-        switch b.identity {
-        case .whole(let graph, let resolution): try IdentityStore.save(graph, resolution, to: store, faults: f)
-        case .changes(let changes): try IdentityStore.append(changes, to: store, faults: f)
-        }
+        try IdentityStore.append(b.identity, to: store, faults: f)
         if b.quality.rowCount > 0 { try store.append(b.quality, to: "quality_issues", faults: f) }
         if b.consents.rowCount > 0 { try store.append(b.consents, to: "consents", faults: f) }
         if b.traits.rowCount > 0 { try store.append(b.traits, to: "profile_traits", faults: f) }
+        factsCommitted?.signal()
+        signalled = true
         if b.events.contains(where: { $0.count > 0 }) { try store.append(b.events, to: "events", faults: f) }
+        if let (graph, resolution) = b.compactIdentities { try IdentityStore.save(graph, resolution, to: store, faults: f) }
     }
 }
-
 

@@ -72,7 +72,9 @@ public enum Profiles {
         }
     }
 
-    static func sourceRank(_ s: String) -> Int { s == "crm" ? 2 : (s == "web" || s == "mobile_app") ? 1 : 0 }
+    static func sourceRank(_ s: UnsafeRawBufferPointer) -> Int8 {
+        s.elementsEqual("crm".utf8) ? 2 : (s.elementsEqual("web".utf8) || s.elementsEqual("mobile_app".utf8)) ? 1 : 0
+    }
 
     /// Per row, the position of the row's text in `names`, or -1 (also for NULL).
     static func slots(_ v: ColumnVector, _ names: [String]) -> [Int8] {
@@ -136,9 +138,17 @@ public enum Profiles {
     /// Rebuilds the table; with `landed`, the event totals of the segments stored since `landed.storedBefore`
     /// are taken from it instead of being read back.
     static func rebuild(_ store: Store, landed: LandedEvents?) throws {
+        try IngestTables.replaceAll(store, "customers", build(store, landed: landed))
+    }
+
+    /// The table's rows, from the committed identities, traits and consents, and the events stored (only those in
+    /// `landed.storedBefore`, with `landed`; the totals of the others are `landed`'s).
+    /// `keyMap`: node → customer (`Int64.min` for none), as the store's identity key map says; read from the store
+    /// when not given.
+    static func build(_ store: Store, landed: LandedEvents?, keyMap: [Int64]? = nil) throws -> Chunk {
         // Events stream segment by segment (never the whole table in memory), through the identity key map.
         // Customer ids are node ids, so one dense slot per possible id: no hashing in the per-event loop.
-        let map = try store.denseKeyMap(IngestTables.customerKeyMap)
+        let map = try keyMap ?? store.denseKeyMap(IngestTables.customerKeyMap)
         // One slot per customer, in ascending id order (ids are node ids, far more nodes than customers), and per
         // node the slot of its customer.
         var present = [Bool](repeating: false, count: map.count)
@@ -185,10 +195,13 @@ public enum Profiles {
         let purposes = ["email", "sms", "ads"]
         var traitTime = [Int64](repeating: .min, count: acc.count * traitNames.count)
         var traitRank = [Int8](repeating: -1, count: acc.count * traitNames.count)
-        var traitValue = [String?](repeating: nil, count: acc.count * traitNames.count)
+        // The winning statement per slot, as (block, row) of the values read: only winners become Strings, at the end.
+        var traitWinner = [Int64](repeating: -1, count: acc.count * traitNames.count)
+        var valueBlocks: [ColumnVector] = []
         try forEachBlock(store, "profile_traits", ["customer_id", "trait", "value", "ts", "source"], nodeSlot: nodeSlot) { c, cols in
-            let name = slots(cols[1], traitNames), source = cols[4].mapText { Int8(sourceRank(String(decoding: $0, as: UTF8.self))) }
-            let values = StringSpans(cols[2])
+            let name = slots(cols[1], traitNames), source = cols[4].mapText(sourceRank)
+            let block = Int64(valueBlocks.count) << 32
+            valueBlocks.append(cols[2])
             cols[3].withValues(Int64.self) { times in
                 // A statement without a value, time or source says nothing (as before: every field must be there).
                 for row in 0..<cols[0].count where !(cols[2].isNull(row) || cols[3].isNull(row) || cols[4].isNull(row)) {
@@ -199,10 +212,15 @@ public enum Profiles {
                     if traitRank[k] >= 0, traitTime[k] > t || traitTime[k] == t && traitRank[k] > rank { continue }
                     traitTime[k] = t
                     traitRank[k] = rank
-                    traitValue[k] = String(decoding: values[row], as: UTF8.self)
+                    traitWinner[k] = block | Int64(row)
                 }
             }
         }
+        let traitValue = traitWinner.map { w -> String? in
+            guard w >= 0 else { return nil }
+            return withExtendedLifetime(valueBlocks[Int(w >> 32)]) { v in String(decoding: v.stringBytes(Int(w & 0xFFFF_FFFF)), as: UTF8.self) }
+        }
+        valueBlocks = []
         var consentTime = [Int64](repeating: .min, count: acc.count * purposes.count)
         var consentState = [Int8](repeating: -1, count: acc.count * purposes.count)  // -1 unknown, 0 no, 1 yes
         try forEachBlock(store, "consents", ["customer_id", "purpose", "granted", "ts"], nodeSlot: nodeSlot) { c, cols in
@@ -235,6 +253,6 @@ public enum Profiles {
                 .bigint(a.identifiers),
             ])
         }
-        try IngestTables.replaceAll(store, "customers", out.finish())
+        return out.finish()
     }
 }

@@ -165,11 +165,17 @@ public final class Store: @unchecked Sendable {
             throw StorageError(.invalidArgument, "key map columns \(km.table).\(km.from) and .\(km.to) must be BIGINT")
         }
         var values: [Int64] = []
-        for row in 0..<c.rowCount {
-            guard case .bigint(let from) = c.columns[0].value(at: row), from >= 0, from < 1 << 32 else { continue }
-            if Int(from) >= values.count { values.append(contentsOf: repeatElement(Int64.min, count: Int(from) + 1 - values.count)) }
-            // The last row of a key is its mapping (a table may append a key's new mapping; NULL maps to nothing).
-            if case .bigint(let to) = c.columns[1].value(at: row) { values[Int(from)] = to } else { values[Int(from)] = Int64.min }
+        let (fromColumn, toColumn) = (c.columns[0], c.columns[1])
+        fromColumn.withValues(Int64.self) { fromValues in
+            toColumn.withValues(Int64.self) { toValues in
+                for row in 0..<c.rowCount where !fromColumn.isNull(row) {
+                    let from = fromValues[row]
+                    guard from >= 0, from < 1 << 32 else { continue }
+                    if Int(from) >= values.count { values.append(contentsOf: repeatElement(Int64.min, count: Int(from) + 1 - values.count)) }
+                    // The last row of a key is its mapping (a table may append a key's new mapping; NULL maps to nothing).
+                    values[Int(from)] = toColumn.isNull(row) ? Int64.min : toValues[row]
+                }
+            }
         }
         keyMaps.withLock { $0[km.table] = (m.version, km, values) }
         return values

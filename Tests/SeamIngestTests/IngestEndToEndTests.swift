@@ -105,6 +105,47 @@ import Testing
         #expect(try IdentityStore.load(store).nodes.count == store.manifest("identities").rowCount)
     }
 
+    /// Near the end of the input a batch commits as soon as it holds what is left to read, so batches halve and the
+    /// last commit (the one no parsing overlaps) is small; the tables end as with one whole batch.
+    @Test func batchesHalveTowardsTheEndAndLandTheSame() throws {
+        var whole = try Self.options()
+        whole.batchRecords = 1_000_000
+        whole.tailBatchRecords = Int.max
+        var halving = whole
+        halving.tailBatchRecords = 200
+        var stores: [Store] = []
+        var sizes: [[Int]] = []
+        for o in [whole, halving] {
+            let store = try Store(path: VectorFixtures.temporaryDirectory("ingest-tail"), create: true)
+            var o = o
+            // The rows of each events commit, from the segments each manifest version adds.
+            let batches = Mutex<[Int]>([])
+            o.faults = CommitFaults { step, phase in
+                guard step == .renameManifest, phase == .after else { return }
+                let m = try store.manifest("events")
+                batches.withLock { b in
+                    let total = m.rowCount
+                    if total > b.reduce(0, +) { b.append(total - b.reduce(0, +)) }
+                }
+            }
+            _ = try Ingestor(store: store, options: o).run([Self.sample])
+            stores.append(store)
+            sizes.append(batches.withLock { $0 })
+        }
+        #expect(sizes[0].count == 1, "one batch: \(sizes[0])")
+        #expect(sizes[1].count >= 4, "halving batches: \(sizes[1])")
+        // Each batch after the first holds at most about what was left when the one before it closed (a window's
+        // worth of slack), and the last one is the smallest.
+        #expect(sizes[1].last! == sizes[1].min()!, "\(sizes[1])")
+        #expect(sizes[1].reduce(0, +) == sizes[0][0])
+        for table in ["events", "customers", "identities", "consents", "profile_traits", "quality_issues"] {
+            // An issue's `ts` is when its ingest ran.
+            let columns = try stores[0].manifest(table).schema.fields.map(\.name).filter { table != "quality_issues" || $0 != "ts" }
+            let rows = { (s: Store) in try s.readAll(table, columns: columns).rows.map { $0.map(\.description).joined(separator: "|") }.sorted() }
+            #expect(try rows(stores[0]) == rows(stores[1]), "\(table)")
+        }
+    }
+
     @Test func aSplitIsVisibleToReadersAtOnce() throws {
         let dir = VectorFixtures.temporaryDirectory("split")
         let store = try Store(path: dir, create: true)
