@@ -305,19 +305,23 @@ public final class Ingestor {
         while !eof || !carry.isEmpty {
             var window = carry
             if !eof {
+                // The carried tail, then fresh bytes read straight into the new window (not cleared first: only
+                // what was read counts).
                 let want = options.windowBytes
-                let old = window.count
-                window.append(contentsOf: repeatElement(0, count: want))
-                var filled = 0
-                while filled < want {
-                    let got = try window.withUnsafeMutableBytes { p in try stream.read(into: p.baseAddress! + old + filled, count: want - filled) }
-                    filled += got
-                    if got == 0 || stream.position >= stream.fileBytes && !stream.compressed {
-                        eof = true
-                        break
+                window = try [UInt8](unsafeUninitializedCapacity: carry.count + want) { buffer, count in
+                    let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+                    carry.withUnsafeBytes { if $0.count > 0 { base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+                    var filled = 0
+                    defer { count = carry.count + filled }
+                    while filled < want {
+                        let got = try stream.read(into: base + carry.count + filled, count: want - filled)
+                        filled += got
+                        if got == 0 || stream.position >= stream.fileBytes && !stream.compressed {
+                            eof = true
+                            break
+                        }
                     }
                 }
-                window.removeLast(want - filled)
             }
             input.readTo = input.fileBase + stream.position
             let used = try process(window, eof)

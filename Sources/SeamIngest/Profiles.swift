@@ -47,9 +47,10 @@ public enum Profiles {
             self = eventType.elementsEqual("purchase".utf8) ? .purchase : eventType.elementsEqual("return".utf8) ? .return : .other
         }
 
+        /// String equality, not a byte loop: both names are small strings, compared as two words (a generic
+        /// `elementsEqual` over the UTF-8 view ran per event row here).
         init(_ eventType: String) {
-            var t = eventType
-            self = t.withUTF8 { Self(UnsafeRawBufferPointer($0)) }
+            self = eventType == "purchase" ? .purchase : eventType == "return" ? .return : .other
         }
     }
 

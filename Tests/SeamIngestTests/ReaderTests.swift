@@ -34,6 +34,31 @@ func parse(_ s: String) throws -> (JSONDocument, [UInt8]) {
         }
     }
 
+    /// The string scan steps eight bytes at a time and lands on the first quote, backslash, control or non-ASCII byte
+    /// of a word: each of them at every place in strings of every length up to 40 (past several words) is read
+    /// right, and a control character is reported at its own offset.
+    @Test func everySpecialByteAtEveryPlaceOfAString() throws {
+        for length in 0...40 {
+            for at in 0...length {
+                let before = String(repeating: "a", count: at), after = String(repeating: "b", count: length - at)
+                for (raw, decoded) in [("\\\"", "\""), ("\\n", "\n"), ("é", "é"), ("😀", "😀"), ("", "")] {
+                    let (doc, bytes) = try parse("[\"" + before + raw + after + "\",1]")
+                    try bytes.withUnsafeBytes { _ in
+                        let first = try #require(doc.elements(doc.root).first)
+                        #expect(doc.string(first) == before + decoded + after, "length \(length), at \(at), \(raw)")
+                        #expect(doc.elements(doc.root).count == 2)
+                    }
+                }
+                do {
+                    _ = try parse("[\"" + before + "\u{1}" + after + "\"]")
+                    Issue.record("a control character at \(at) of \(length) was accepted")
+                } catch let e as JSONError {
+                    #expect(e.offset == 2 + at, "length \(length), at \(at)")
+                }
+            }
+        }
+    }
+
     @Test(arguments: [
         "", "{", "}", "[1,]", "{\"a\":}", "{\"a\" 1}", "{a:1}", "01", "1.", ".5", "-", "1e", "+1", "\"abc", "\"a\u{1}b\"",
         "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "tru", "nul", "[1 2]", "{\"a\":1,}", "1 2", "[", "\"\\",

@@ -133,8 +133,13 @@ struct JSONParser {
             while pos &+ 8 <= n {
                 let w = bytes.loadUnaligned(fromByteOffset: pos, as: UInt64.self)
                 let q = w ^ (ones &* 0x22), b = w ^ (ones &* 0x5C)
-                let special = ((q &- ones) & ~q) | ((b &- ones) & ~b) | (w &- ones &* 0x20) | w
-                if special & highs != 0 { break }
+                let special = (((q &- ones) & ~q) | ((b &- ones) & ~b) | (w &- ones &* 0x20) | w) & highs
+                if special != 0 {
+                    // The lowest flagged byte is the first special one (a borrow only flags bytes above a true
+                    // match), so the scan lands on it without stepping byte by byte.
+                    pos &+= special.trailingZeroBitCount >> 3
+                    break
+                }
                 pos &+= 8
             }
             while pos < n {
