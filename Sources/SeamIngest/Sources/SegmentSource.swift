@@ -173,7 +173,7 @@ public struct SegmentSource: Sendable {
         case "page", "screen":
             if let p = propsRef { add("properties", raw: doc.raw(p)) }
             if let n = member(.name) { add("name", raw: doc.raw(n)) }
-            var r = row("page_view")
+            let r = row("page_view")
             rec.row(r, properties: props())
         case "identify", "group", "alias":
             if let t = member(.traits) {
@@ -181,7 +181,7 @@ public struct SegmentSource: Sendable {
                 readTraits(doc, t, into: &rec)
             }
             if type == "group", let g = member(.groupId) { add("groupId", raw: doc.raw(g)) }
-            var r = row(type)
+            let r = row(type)
             rec.row(r, properties: props())
         default:
             return QualityIssue(.error, "unknown_type", "unknown message type '\(type)'")
