@@ -24,10 +24,10 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         // gzip-compressed input files (ingest)
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // The CPU's CRC-32C instruction for block checksums (C: Swift has no intrinsic for it)
-        .target(name: "CCRC32C"),
+        // CPU instructions Swift cannot emit: CRC-32C for block checksums, prefetch for ingest's seen-event set
+        .target(name: "CCPU"),
         // Layer 1
-        .target(name: "SeamKernels", dependencies: ["SeamColumnar", "CCRC32C"], swiftSettings: swiftSettings),
+        .target(name: "SeamKernels", dependencies: ["SeamColumnar", "CCPU"], swiftSettings: swiftSettings),
         .target(name: "SeamSQL", dependencies: ["SeamColumnar"], swiftSettings: swiftSettings),
         // Layer 2
         .target(

@@ -96,8 +96,8 @@ public final class Ingestor {
     /// Per node (id - 1), whether the rules' block list holds it; filled as nodes appear, for the nodes that
     /// resolution has not judged yet.
     var blockedNodes: [Bool] = []
-    /// Input bytes (file sizes, compressed ones as stored) of the whole run, of the files before the one being read,
-    /// and up to the end of the window read last: what the tail estimate of ``remainingRecords()`` counts in.
+    /// How far the run's input (file sizes, compressed ones as stored) has been read and landed: what
+    /// ``InputProgress/remainingRecords`` estimates the records still to come from.
     var input = InputProgress()
     let ingestTime: Int64
 
@@ -152,7 +152,7 @@ public final class Ingestor {
         DispatchQueue.global().async { withExtendedLifetime(done) {} }
         (seenEvents, seenFacts, graph) = (Int64Set(), Int64Set(), IdentityGraph())
         // Customers through the key map the commit is writing (node → customer, as `identities` will say).
-        let keyMap = [Int64.min] + resolution.customer.map { $0 == 0 ? Int64.min : $0 }
+        let keyMap = [Int64.min] + (0..<summary.identifiers).map { resolution.storedCustomer(ofNodeAt: $0) ?? Int64.min }
         factsCommitted.wait()
         let customers = try? Profiles.build(store, landed: landed, keyMap: keyMap)
         try finishCommit()

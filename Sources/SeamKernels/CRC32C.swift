@@ -1,4 +1,4 @@
-import CCRC32C
+import CCPU
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every stored block.
 ///
 /// With the CPU's instruction where there is one (see ``usesHardware``), else:

@@ -1,4 +1,5 @@
-import CCRC32C
+import CCPU
+
 /// A set of 64-bit integers in one open-addressing table (linear probing, load at most 0.7: a set of every event id
 /// ever ingested is large, and a miss still probes only a few slots of one or two cache lines).
 ///

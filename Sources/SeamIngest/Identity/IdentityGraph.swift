@@ -257,6 +257,13 @@ public struct Resolution: Sendable {
     public var status: [Status]
     public var decisions: [Decision]
 
+    /// The customer the `identities` table stores for the node at position `i` (node id `i + 1`): a node newer than
+    /// this resolution is its own customer; nil for none (blocked or shared).
+    func storedCustomer(ofNodeAt i: Int) -> Int64? {
+        let c = i < customer.count ? customer[i] : Int64(i + 1)
+        return c == 0 ? nil : c
+    }
+
     public func customer(ofNode n: Int64) -> Int64? {
         guard n >= 1, Int(n) <= customer.count else { return nil }
         let c = customer[Int(n - 1)]

@@ -115,12 +115,11 @@ public enum IdentityStore {
             var ids = RowBuilder(CanonicalTables.identities)
             for i in nodeList {
                 let n = graph.nodes[i]
-                let c = i < res.customer.count ? res.customer[i] : Int64(i + 1)
                 let status = i < res.status.count ? res.status[i].rawValue : Resolution.Status.ok.rawValue
                 ids.columns[0].append(int64: Int64(i + 1))
                 ids.columns[1].append(string: n.id.type.rawValue)
                 ids.columns[2].append(string: n.id.value)
-                ids.columns[3].append(int64: c == 0 ? nil : c)
+                ids.columns[3].append(int64: res.storedCustomer(ofNodeAt: i))
                 ids.columns[4].append(int64: n.firstSeen)
                 ids.columns[5].append(int64: n.lastSeen)
                 ids.columns[6].append(string: n.source)

@@ -10,7 +10,4 @@ int seam_crc32c_hw_available(void);
 /// Call only when seam_crc32c_hw_available() is 1.
 uint32_t seam_crc32c_hw_update(uint32_t crc, const void *data, size_t n);
 
-/// Asks the CPU to bring the cache line at `p` in for writing, without waiting for it (Swift has no prefetch).
-static inline void seam_prefetch_for_write(const void *p) { __builtin_prefetch(p, 1, 3); }
-
 #endif
