@@ -71,19 +71,19 @@ public final class Buffer: @unchecked Sendable {
         self.mapping = nil
     }
 
-    /// Copies the elements of an array.
+    /// Copies the elements of an array (into memory not cleared first: the copy writes every byte).
     public convenience init<T: BitwiseCopyable>(copying array: [T]) {
         let n = array.count * MemoryLayout<T>.stride
-        self.init(byteCount: n) { dst in
+        self.init(uninitializedByteCount: n) { dst in
             array.withUnsafeBytes { src in
                 if n > 0 { dst.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: n) }
             }
         }
     }
 
-    /// Copies raw bytes.
+    /// Copies raw bytes (into memory not cleared first).
     public convenience init(copyingBytes src: UnsafeRawBufferPointer) {
-        self.init(byteCount: src.count) { dst in
+        self.init(uninitializedByteCount: src.count) { dst in
             if src.count > 0 { dst.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: src.count) }
         }
     }

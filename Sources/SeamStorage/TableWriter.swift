@@ -72,12 +72,28 @@ package enum TableWriter {
             return i
         }
         let columns = schema.fields.indices.map { c in parts.map { $0.chunk.columns[c] } }
+        // The sort columns' keys, once for every partition: each picks its rows' keys from them.
+        let keys: [PartKeys]? = sortIdx.isEmpty || sortIdx.count > 2 ? nil : {
+            var all: [PartKeys] = []
+            for c in sortIdx {
+                guard let k = PartKeys(columns[c]) else { return nil }
+                all.append(k)
+            }
+            return all
+        }()
         // Partitions are sorted and gathered on every core (an ingest batch spans many months).
         let partitions = groups
         let perGroup = Mutex([[Piece]](repeating: [], count: partitions.count))
         DispatchQueue.concurrentPerform(iterations: partitions.count) { g in
             let (key, rows) = partitions[g]
-            let sorted = sortIdx.isEmpty ? rows : sortRows(rows, columns: sortIdx.map { columns[$0] })
+            let sorted: [UInt64]
+            if sortIdx.isEmpty {
+                sorted = rows
+            } else if let keys {
+                sorted = sortByKeys(rows, keys[0].pick(rows), keys.count == 2 ? keys[1].pick(rows) : [UInt64](repeating: 0, count: rows.count))
+            } else {
+                sorted = sortRows(rows, columns: sortIdx.map { columns[$0] })
+            }
             var pieces: [Piece] = []
             var start = 0
             while start < sorted.count {
@@ -116,13 +132,9 @@ package enum TableWriter {
     }
 
     /// Rows (``Gather/ref(part:row:)``) ordered by the given columns (one vector per part each), ascending, nulls
-    /// last; stable.
+    /// last; stable. The general path, for sort columns without 64-bit keys (``PartKeys``).
     static func sortRows(_ rows: [UInt64], columns: [[ColumnVector]]) -> [UInt64] {
-        if columns.count <= 2, let first = normalizedKeys(columns[0], rows) {
-            let second = columns.count == 2 ? normalizedKeys(columns[1], rows) : [UInt64](repeating: 0, count: rows.count)
-            if let second { return sortByKeys(rows, first, second) }
-        }
-        return rows.enumerated().sorted { a, b in
+        rows.enumerated().sorted { a, b in
             for c in columns {
                 let r = compare(c[Int(a.element >> 32)], Int(a.element & 0xFFFF_FFFF), c[Int(b.element >> 32)], Int(b.element & 0xFFFF_FFFF))
                 if r != 0 { return r < 0 }
@@ -131,52 +143,68 @@ package enum TableWriter {
         }.map(\.element)
     }
 
-    /// One order-preserving 64-bit key per row of `rows` for an integer or timestamp column, nulls last
-    /// (`UInt64.max`); nil for other types, or when a value's key would collide with the nulls' key.
-    static func normalizedKeys(_ parts: [ColumnVector], _ rows: [UInt64]) -> [UInt64]? {
-        let signBit: UInt64 = 1 << 63
-        // Each part's values as keys, then picked per row.
-        var perPart: [[UInt64]] = []
-        var hasNull = false, hasMax = false
-        for c in parts {
-            var keys = [UInt64](repeating: 0, count: c.count)
-            let values = c.values
-            let ok: Bool = withExtendedLifetime(values) {
-                keys.withUnsafeMutableBufferPointer { out in
-                    switch c.type.physical {
-                    case .int64:
-                        let v = values.typed(Int64.self, count: c.count)
-                        for r in 0..<c.count { out[r] = UInt64(bitPattern: v[r]) ^ signBit }
-                    case .int32:
-                        let v = values.typed(Int32.self, count: c.count)
-                        for r in 0..<c.count { out[r] = UInt64(bitPattern: Int64(v[r])) ^ signBit }
-                    case .uint8:
-                        let v = values.typed(UInt8.self, count: c.count)
-                        for r in 0..<c.count { out[r] = UInt64(v[r]) }
-                    default: return false
-                    }
-                    if c.validity != nil {
-                        for r in 0..<c.count {
-                            if c.isNull(r) {
-                                out[r] = UInt64.max
-                                hasNull = true
-                            } else if out[r] == UInt64.max {
-                                hasMax = true
+    /// One order-preserving 64-bit key per row of every part of an integer or timestamp column, nulls last
+    /// (`UInt64.max`), read per ref (``Gather/ref(part:row:)``) through one flat array: indexing nested arrays per
+    /// row would retain and release the inner array each time.
+    struct PartKeys {
+        let flat: [UInt64]
+        let starts: [Int]
+
+        /// Nil for other types, or when a value's key would collide with the nulls' key.
+        init?(_ parts: [ColumnVector]) {
+            let signBit: UInt64 = 1 << 63
+            var flat = [UInt64](repeating: 0, count: parts.reduce(0) { $0 + $1.count })
+            var starts: [Int] = []
+            var hasNull = false, hasMax = false
+            var at = 0
+            for c in parts {
+                starts.append(at)
+                let values = c.values
+                let ok: Bool = withExtendedLifetime(values) {
+                    flat.withUnsafeMutableBufferPointer { all in
+                        let out = UnsafeMutableBufferPointer(rebasing: all[at..<at + c.count])
+                        switch c.type.physical {
+                        case .int64:
+                            let v = values.typed(Int64.self, count: c.count)
+                            for r in 0..<c.count { out[r] = UInt64(bitPattern: v[r]) ^ signBit }
+                        case .int32:
+                            let v = values.typed(Int32.self, count: c.count)
+                            for r in 0..<c.count { out[r] = UInt64(bitPattern: Int64(v[r])) ^ signBit }
+                        case .uint8:
+                            let v = values.typed(UInt8.self, count: c.count)
+                            for r in 0..<c.count { out[r] = UInt64(v[r]) }
+                        default: return false
+                        }
+                        if c.validity != nil {
+                            for r in 0..<c.count {
+                                if c.isNull(r) {
+                                    out[r] = UInt64.max
+                                    hasNull = true
+                                } else if out[r] == UInt64.max {
+                                    hasMax = true
+                                }
                             }
                         }
+                        return true
                     }
-                    return true
                 }
+                guard ok else { return nil }
+                at += c.count
             }
-            guard ok else { return nil }
-            perPart.append(keys)
+            guard !(hasNull && hasMax) else { return nil }
+            self.flat = flat
+            self.starts = starts
         }
-        guard !(hasNull && hasMax) else { return nil }
-        return pick(perPart, rows)
+
+        /// The keys of `refs`, in their order.
+        func pick(_ refs: [UInt64]) -> [UInt64] {
+            flat.withUnsafeBufferPointer { f in
+                starts.withUnsafeBufferPointer { s in refs.map { f[s[Int($0 >> 32)] + Int($0 & 0xFFFF_FFFF)] } }
+            }
+        }
     }
 
-    /// The value of each ref (``Gather/ref(part:row:)``) from per-part arrays, read through one flat array: indexing
-    /// the nested arrays per row would retain and release the inner array each time.
+    /// The value of each ref (``Gather/ref(part:row:)``) from per-part arrays, read through one flat array.
     static func pick<T>(_ perPart: [[T]], _ refs: [UInt64]) -> [T] {
         var starts: [Int] = []
         var flat: [T] = []
@@ -190,8 +218,74 @@ package enum TableWriter {
         }
     }
 
-    /// Sorts (first, second, position) entries; the position makes it stable.
+    /// `rows` ordered by (first, second), ties in their given order (stable).
+    ///
+    /// When both keys' spans fit in 64 bits together (a month of microsecond times and the customers of an ingest
+    /// batch do), one combined key is radix sorted, least significant 11 bits first, only over the bits the span
+    /// has; a comparison sort otherwise.
     static func sortByKeys(_ rows: [UInt64], _ first: [UInt64], _ second: [UInt64]) -> [UInt64] {
+        let n = rows.count
+        guard n > 1 else { return rows }
+        var loA = UInt64.max, hiA: UInt64 = 0, loB = UInt64.max, hiB: UInt64 = 0
+        for i in 0..<n {
+            loA = min(loA, first[i]); hiA = max(hiA, first[i])
+            loB = min(loB, second[i]); hiB = max(hiB, second[i])
+        }
+        let bitsA = 64 - (hiA - loA).leadingZeroBitCount, bitsB = 64 - (hiB - loB).leadingZeroBitCount
+        guard bitsA + bitsB <= 64, n < Int(Int32.max) else { return comparisonSort(rows, first, second) }
+        var keys = [UInt64](unsafeUninitializedCapacity: n) { out, count in
+            for i in 0..<n {
+                let a = first[i] &- loA, b = second[i] &- loB
+                out[i] = bitsB == 64 ? b : a << UInt64(bitsB) | b
+            }
+            count = n
+        }
+        var order = [Int32](unsafeUninitializedCapacity: n) { out, count in
+            for i in 0..<n { out[i] = Int32(i) }
+            count = n
+        }
+        let digitBits = 11, buckets = 1 << digitBits
+        var keys2 = [UInt64](repeating: 0, count: n), order2 = [Int32](repeating: 0, count: n)
+        var counts = [Int](repeating: 0, count: buckets)
+        var shift = 0
+        while shift < bitsA + bitsB {
+            let s = UInt64(shift)
+            let mask = UInt64(buckets - 1)
+            let moved: Bool = keys.withUnsafeBufferPointer { k in
+                counts.withUnsafeMutableBufferPointer { c in
+                    for b in 0..<buckets { c[b] = 0 }
+                    for i in 0..<n { c[Int(k[i] >> s & mask)] &+= 1 }
+                    // A digit all keys share moves nothing: skip the scatter.
+                    if c[Int(k[0] >> s & mask)] == n { return false }
+                    var sum = 0
+                    for b in 0..<buckets { let x = c[b]; c[b] = sum; sum &+= x }
+                    order.withUnsafeBufferPointer { o in
+                        keys2.withUnsafeMutableBufferPointer { k2 in
+                            order2.withUnsafeMutableBufferPointer { o2 in
+                                for i in 0..<n {
+                                    let d = Int(k[i] >> s & mask)
+                                    let at = c[d]
+                                    k2[at] = k[i]
+                                    o2[at] = o[i]
+                                    c[d] = at &+ 1
+                                }
+                            }
+                        }
+                    }
+                    return true
+                }
+            }
+            if moved {
+                swap(&keys, &keys2)
+                swap(&order, &order2)
+            }
+            shift += digitBits
+        }
+        return order.map { rows[Int($0)] }
+    }
+
+    /// Sorts (first, second, position) entries; the position makes it stable.
+    static func comparisonSort(_ rows: [UInt64], _ first: [UInt64], _ second: [UInt64]) -> [UInt64] {
         struct Entry {
             var a: UInt64
             var b: UInt64
