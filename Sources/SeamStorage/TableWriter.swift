@@ -226,16 +226,31 @@ package enum TableWriter {
     static func sortByKeys(_ rows: [UInt64], _ first: [UInt64], _ second: [UInt64]) -> [UInt64] {
         let n = rows.count
         guard n > 1 else { return rows }
+        // Each key's span over its values other than the nulls' key (UInt64.max), which ranks just past the
+        // largest: a NULL customer does not widen the span to 64 bits.
         var loA = UInt64.max, hiA: UInt64 = 0, loB = UInt64.max, hiB: UInt64 = 0
+        var nullA = false, nullB = false
         for i in 0..<n {
-            loA = min(loA, first[i]); hiA = max(hiA, first[i])
-            loB = min(loB, second[i]); hiB = max(hiB, second[i])
+            let a = first[i], b = second[i]
+            if a == UInt64.max { nullA = true } else { loA = min(loA, a); hiA = max(hiA, a) }
+            if b == UInt64.max { nullB = true } else { loB = min(loB, b); hiB = max(hiB, b) }
         }
-        let bitsA = 64 - (hiA - loA).leadingZeroBitCount, bitsB = 64 - (hiB - loB).leadingZeroBitCount
-        guard bitsA + bitsB <= 64, n < Int(Int32.max) else { return comparisonSort(rows, first, second) }
+        // The largest rank of each key, nulls' included, and the bits it needs (values other than the nulls' are
+        // at most UInt64.max - 1, so the nulls' rank cannot overflow).
+        func span(_ lo: UInt64, _ hi: UInt64, _ nulls: Bool) -> (lo: UInt64, top: UInt64, bits: Int) {
+            let lo = lo > hi ? 0 : lo  // every value is null
+            let top = (hi &- lo) + (nulls ? 1 : 0)
+            return (lo, top, 64 - top.leadingZeroBitCount)
+        }
+        let sa = span(loA, hiA, nullA), sb = span(loB, hiB, nullB)
+        guard n < Int(Int32.max), sa.bits + sb.bits <= 64 else {
+            return comparisonSort(rows, first, second)
+        }
+        let bitsA = sa.bits, bitsB = sb.bits
         var keys = [UInt64](unsafeUninitializedCapacity: n) { out, count in
             for i in 0..<n {
-                let a = first[i] &- loA, b = second[i] &- loB
+                let a = first[i] == UInt64.max ? sa.top : first[i] &- sa.lo
+                let b = second[i] == UInt64.max ? sb.top : second[i] &- sb.lo
                 out[i] = bitsB == 64 ? b : a << UInt64(bitsB) | b
             }
             count = n
