@@ -221,8 +221,7 @@ package enum TableWriter {
     /// `rows` ordered by (first, second), ties in their given order (stable).
     ///
     /// When both keys' spans fit in 64 bits together (a month of microsecond times and the customers of an ingest
-    /// batch do), one combined key is radix sorted, least significant 11 bits first, only over the bits the span
-    /// has; a comparison sort otherwise.
+    /// batch do), one combined key is radix sorted (``RadixSort``); a comparison sort otherwise.
     static func sortByKeys(_ rows: [UInt64], _ first: [UInt64], _ second: [UInt64]) -> [UInt64] {
         let n = rows.count
         guard n > 1 else { return rows }
@@ -246,8 +245,8 @@ package enum TableWriter {
         guard n < Int(Int32.max), sa.bits + sb.bits <= 64 else {
             return comparisonSort(rows, first, second)
         }
-        let bitsA = sa.bits, bitsB = sb.bits
-        var keys = [UInt64](unsafeUninitializedCapacity: n) { out, count in
+        let bitsB = sb.bits
+        let keys = [UInt64](unsafeUninitializedCapacity: n) { out, count in
             for i in 0..<n {
                 let a = first[i] == UInt64.max ? sa.top : first[i] &- sa.lo
                 let b = second[i] == UInt64.max ? sb.top : second[i] &- sb.lo
@@ -255,47 +254,7 @@ package enum TableWriter {
             }
             count = n
         }
-        var order = [Int32](unsafeUninitializedCapacity: n) { out, count in
-            for i in 0..<n { out[i] = Int32(i) }
-            count = n
-        }
-        let digitBits = 11, buckets = 1 << digitBits
-        var keys2 = [UInt64](repeating: 0, count: n), order2 = [Int32](repeating: 0, count: n)
-        var counts = [Int](repeating: 0, count: buckets)
-        var shift = 0
-        while shift < bitsA + bitsB {
-            let s = UInt64(shift)
-            let mask = UInt64(buckets - 1)
-            let moved: Bool = keys.withUnsafeBufferPointer { k in
-                counts.withUnsafeMutableBufferPointer { c in
-                    for b in 0..<buckets { c[b] = 0 }
-                    for i in 0..<n { c[Int(k[i] >> s & mask)] &+= 1 }
-                    // A digit all keys share moves nothing: skip the scatter.
-                    if c[Int(k[0] >> s & mask)] == n { return false }
-                    var sum = 0
-                    for b in 0..<buckets { let x = c[b]; c[b] = sum; sum &+= x }
-                    order.withUnsafeBufferPointer { o in
-                        keys2.withUnsafeMutableBufferPointer { k2 in
-                            order2.withUnsafeMutableBufferPointer { o2 in
-                                for i in 0..<n {
-                                    let d = Int(k[i] >> s & mask)
-                                    let at = c[d]
-                                    k2[at] = k[i]
-                                    o2[at] = o[i]
-                                    c[d] = at &+ 1
-                                }
-                            }
-                        }
-                    }
-                    return true
-                }
-            }
-            if moved {
-                swap(&keys, &keys2)
-                swap(&order, &order2)
-            }
-            shift += digitBits
-        }
+        let order = RadixSort.order(keys)
         return order.map { rows[Int($0)] }
     }
 

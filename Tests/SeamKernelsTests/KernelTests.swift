@@ -4,6 +4,26 @@ import SeamTestSupport
 import Testing
 
 @Suite struct KernelTests {
+    /// Radix sorts equal the standard library's: values ascending, and positions in key order with ties in position
+    /// order, over spans of 0 to 64 bits (digits every key shares skip their pass), few or no distinct keys, and
+    /// keys at both ends of UInt64.
+    @Test(arguments: [0, 1, 5, 11, 12, 33, 63, 64])
+    func radixSortsEqualTheComparisonSort(bits: Int) {
+        var rng = FixtureRandom(seed: UInt64(bits) + 7)
+        for n in [0, 1, 2, 3, 100, 4000] {
+            let base: UInt64 = bits == 64 ? 0 : (rng.next() >> UInt64(bits)) << UInt64(bits)
+            let pool = (0..<max(n / 8, 1)).map { _ in bits == 0 ? base : base | rng.next() >> UInt64(64 - bits) }
+            var keys = (0..<n).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }
+            if bits == 64 && n > 2 { keys[0] = .max; keys[1] = 0 }
+            let order = RadixSort.order(keys)
+            let expected = keys.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }
+            #expect(order.map(Int.init) == expected, "\(n) keys of \(bits) bits")
+            var sorted = keys
+            RadixSort.sort(&sorted)
+            #expect(sorted == keys.sorted(), "\(n) keys of \(bits) bits")
+        }
+    }
+
     /// Published check values of CRC-32C (RFC 3720 appendix B.4 and the "123456789" check value).
     @Test func crc32cMatchesPublishedCheckValues() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)

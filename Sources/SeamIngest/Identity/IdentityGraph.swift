@@ -323,7 +323,7 @@ extension IdentityGraph {
                 }
             }
         }
-        triples.sort()
+        RadixSort.sort(&triples)
         var i = 0
         while i < triples.count {
             let a = Int64(triples[i] >> 33)
@@ -366,13 +366,24 @@ extension IdentityGraph {
         }
         let limits = types.map { rules.limit($0) }
         let firstSeen = linkFirstSeen
-        let order = links.indices.sorted { (firstSeen[$0], $0) < (firstSeen[$1], $1) }
+        // Links oldest first, ties in link order (a stable sort of the times, sign bit flipped to order as unsigned).
+        let order = RadixSort.order(firstSeen.map { UInt64(bitPattern: $0) ^ (1 << 63) })
         var valid: [Int64] = []
-        for li in order {
+        for li32 in order {
+            let li = Int(li32)
             valid.removeAll(keepingCapacity: true)
             for x in linkNodes[linkStarts[li]..<linkStarts[li + 1]] where status[Int(x - 1)] == .ok { valid.append(x) }
             guard valid.count > 1 else { continue }
-            valid.sort { (priority[Int($0 - 1)], $0) < (priority[Int($1 - 1)], $1) }
+            // By (priority, node): an insertion sort, as a record links a handful of identifiers.
+            for i in 1..<valid.count {
+                let x = valid[i], px = priority[Int(x - 1)]
+                var j = i
+                while j > 0, (priority[Int(valid[j - 1] - 1)], valid[j - 1]) > (px, x) {
+                    valid[j] = valid[j - 1]
+                    j -= 1
+                }
+                valid[j] = x
+            }
             let a = Int32(valid[0] - 1)
             for bNode in valid.dropFirst() {
                 let ra = find(a), rb = find(Int32(bNode - 1))
