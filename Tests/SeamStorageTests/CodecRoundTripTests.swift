@@ -185,6 +185,36 @@ import Testing
         }
     }
 
+    /// Run-length's plan gives up on fixed-width values once its runs are too many to beat plain; the writer's choice
+    /// stays the smallest exact size of all codecs, at run lengths around that break-even point for every width.
+    @Test(arguments: [LogicalType.boolean, .integer, .bigint, .double, .timestamp])
+    func runLengthsGivingUpKeepsTheSmallestChoice(type: LogicalType) {
+        var rng = FixtureRandom(seed: 11)
+        for meanRun in [1, 2, 3, 4, 5, 6, 8] {
+            var rows: [[Value]] = []
+            while rows.count < 4000 {
+                let x = Int64(rng.next() % 1_000_000)
+                let value: Value = switch type {
+                case .boolean: .boolean(x & 1 == 1)
+                case .integer: .integer(Int32(x))
+                case .double: .double(Double(x) / 8)
+                case .timestamp: .timestamp(x)
+                default: .bigint(x)
+                }
+                let run = 1 + Int(rng.next() % UInt64(2 * meanRun - 1))
+                rows.append(contentsOf: repeatElement([value], count: run))
+            }
+            let v = Chunk(schema: Schema([Field("x", type)]), rows: rows).columns[0]
+            let sizes = Codecs.all.filter { $0.supports(type) }.compactMap { c in c.estimateSize(v).map { (c.id, $0) } }
+            let smallest = sizes.map(\.1).min()!
+            let chosen = BlockCodec.encode(v, allowLZ4: false).codec
+            #expect(sizes.first { $0.0 == chosen }?.1 == smallest, "\(type), runs of \(meanRun) on average")
+            if RunLengthCodec().plan(v) == nil {
+                #expect(RunLengthCodec().estimateSize(v)! > PlainCodec().estimateSize(v)!)
+            }
+        }
+    }
+
     @Test func choosesTheSmallestEncoding() {
         let sortedTs = VectorFixtures.vector(.timestamp, count: 5000, shape: .sorted, nulls: .none, seed: 1)
         #expect(BlockCodec.encode(sortedTs, allowLZ4: false).codec == .delta)

@@ -13,13 +13,35 @@ package struct RunLengthCodec: SelectiveCodec {
 
     package func supports(_ type: LogicalType) -> Bool { true }
 
-    /// Start row of every run.
-    func runStarts(_ v: ColumnVector) -> [Int32] {
+    /// Start row of every run. `bounded`: nil once fixed-width values have so many runs that run-length cannot be
+    /// smaller than plain (a run costs its length and its value, a plain row its value), which is always a candidate.
+    func runStarts(_ v: ColumnVector, bounded: Bool) -> [Int32]? {
         guard v.count > 0 else { return [] }
         var starts: [Int32] = [0]
         if let w = v.type.physical.width {
-            let base = v.values.base
-            for i in 1..<v.count where memcmp(base + i * w, base + (i - 1) * w, w) != 0 { starts.append(Int32(i)) }
+            let most = bounded ? v.count * w / (4 + w) : Int.max
+            // Typed loads, not a memcmp call per row.
+            func scan<T: FixedWidthInteger>(_: T.Type) -> Bool {
+                let p = v.values.base.assumingMemoryBound(to: T.self)
+                var previous = p[0]
+                for i in 1..<v.count {
+                    let x = p[i]
+                    if x != previous {
+                        if starts.count >= most { return false }
+                        starts.append(Int32(truncatingIfNeeded: i))
+                        previous = x
+                    }
+                }
+                return true
+            }
+            let complete: Bool
+            switch w {
+            case 1: complete = scan(UInt8.self)
+            case 4: complete = scan(UInt32.self)
+            case 8: complete = scan(UInt64.self)  // doubles by bit pattern: equal values, equal bits (fills are zeros)
+            default: preconditionFailure("no run scan for \(w)-byte values")
+            }
+            return complete ? starts : nil
         } else {
             let strings = StringSpans(v)
             for i in 1..<v.count where !strings.equal(i, i - 1) { starts.append(Int32(i)) }
@@ -27,12 +49,15 @@ package struct RunLengthCodec: SelectiveCodec {
         return starts
     }
 
-    package func estimateSize(_ v: ColumnVector) -> Int? { plan(v)?.size }
+    package func estimateSize(_ v: ColumnVector) -> Int? { plan(v, bounded: false)?.size }
 
-    package func encode(_ v: ColumnVector, into out: inout ByteWriter) { plan(v)!.write(&out) }
+    package func encode(_ v: ColumnVector, into out: inout ByteWriter) { plan(v, bounded: false)!.write(&out) }
 
-    package func plan(_ v: ColumnVector) -> EncodingPlan? {
-        let starts = runStarts(v)
+    /// Nil when run-length cannot beat plain (the writer's choice among plans, which always has plain's).
+    package func plan(_ v: ColumnVector) -> EncodingPlan? { plan(v, bounded: true) }
+
+    private func plan(_ v: ColumnVector, bounded: Bool) -> EncodingPlan? {
+        guard let starts = runStarts(v, bounded: bounded) else { return nil }
         let head = 8 + (starts.count * 4 + 7) / 8 * 8
         let size: Int
         if let w = v.type.physical.width {
