@@ -796,8 +796,14 @@ public final class Ingestor {
         for list in parsed.order {
             for (k, it) in list.enumerated() {
                 if k + 12 < list.count {
+                    // The seen-event set's slot and the identity index's slots of the record 12 ahead: both miss the
+                    // cache on nearly every record.
                     let ahead = list[k + 12]
-                    if ahead.parsed && !ahead.rows.isEmpty { seenEvents.prefetch(parsed.pieces[Int(ahead.piece)].eventIDs[Int(ahead.rows.lowerBound)]) }
+                    if ahead.parsed {
+                        let p = Int(ahead.piece)
+                        if !ahead.rows.isEmpty { seenEvents.prefetch(parsed.pieces[p].eventIDs[Int(ahead.rows.lowerBound)]) }
+                        for i in ahead.identifiers { graph.prefetch(parsed.pieces[p].identifiers[Int(i)]) }
+                    }
                 }
                 sum.read += 1
                 pending += 1
