@@ -120,8 +120,17 @@ struct HashAggregate {
         let validity = Vectors.validity(key)
         var entryID = [Int32](repeating: -1, count: d.entries.count)
         var hasNull = false
-        for i in 0..<n {
-            if Vectors.isValid(validity, i) { entryID[Int(codes[i])] = 0 } else { hasNull = true }
+        // The entries the rows use (a block's dictionary may hold more): a store per row through an unchecked
+        // pointer (codes index the block's own entries), with a loop of its own when there are no NULLs.
+        entryID.withUnsafeMutableBufferPointer { e in
+            let e = e.baseAddress!
+            if validity == nil {
+                for i in 0..<n { e[Int(codes[i])] = 0 }
+            } else {
+                for i in 0..<n {
+                    if Vectors.isValid(validity, i) { e[Int(codes[i])] = 0 } else { hasNull = true }
+                }
+            }
         }
         let enc = EncodedKeys([d.entries], d.entries.count)
         enc.bytes.withUnsafeBytes { all in
@@ -135,7 +144,12 @@ struct HashAggregate {
         }
         entryID.withUnsafeBufferPointer { ids in
             gids.withUnsafeMutableBufferPointer { g in
-                for i in 0..<n { g[i] = Vectors.isValid(validity, i) ? ids[Int(codes[i])] : nullID }
+                let ids = ids.baseAddress!, g = g.baseAddress!
+                if validity == nil {
+                    for i in 0..<n { g[i] = ids[Int(codes[i])] }
+                } else {
+                    for i in 0..<n { g[i] = Vectors.isValid(validity, i) ? ids[Int(codes[i])] : nullID }
+                }
             }
         }
     }
