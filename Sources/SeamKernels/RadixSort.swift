@@ -8,12 +8,7 @@ public enum RadixSort {
     public static func sort(_ keys: inout [UInt64]) {
         let n = keys.count
         guard n > 1 else { return }
-        var lo = UInt64.max, hi: UInt64 = 0
-        for k in keys {
-            lo = min(lo, k)
-            hi = max(hi, k)
-        }
-        let bits = 64 - (hi - lo).leadingZeroBitCount
+        let (lo, bits) = span(keys)
         var other = [UInt64](repeating: 0, count: n)
         var counts = [Int](repeating: 0, count: 1 << digitBits)
         var shift = 0
@@ -46,12 +41,7 @@ public enum RadixSort {
             count = n
         }
         guard n > 1 else { return order }
-        var lo = UInt64.max, hi: UInt64 = 0
-        for k in keys {
-            lo = min(lo, k)
-            hi = max(hi, k)
-        }
-        let bits = 64 - (hi - lo).leadingZeroBitCount
+        let (lo, bits) = span(keys)
         var keys = keys
         var keys2 = [UInt64](repeating: 0, count: n), order2 = [Int32](repeating: 0, count: n)
         var counts = [Int](repeating: 0, count: 1 << digitBits)
@@ -84,6 +74,12 @@ public enum RadixSort {
             shift += digitBits
         }
         return order
+    }
+
+    /// The smallest key, and the bits the keys' span above it needs (the passes to run).
+    static func span(_ keys: [UInt64]) -> (lo: UInt64, bits: Int) {
+        let (lo, hi) = keys.withUnsafeBufferPointer { MinMax.of($0, validity: nil) } ?? (0, 0)
+        return (lo, 64 - (hi - lo).leadingZeroBitCount)
     }
 
     @inline(__always)

@@ -87,7 +87,7 @@ final class CountState: AggregateState {
     init(star: Bool) { self.star = star }
 
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
-        if counts.count < groups { counts.append(contentsOf: repeatElement(0, count: groups - counts.count)) }
+        counts.pad(to: groups, with: 0)
         let val = star ? nil : arg.flatMap(Vectors.validity)
         if groups == 1 {
             // One group (no GROUP BY): a sum of the passing rows, not an increment of one counter per row, which
@@ -114,7 +114,7 @@ final class CountState: AggregateState {
 
     func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
         let o = other as! CountState
-        if counts.count < groups { counts.append(contentsOf: repeatElement(0, count: groups - counts.count)) }
+        counts.pad(to: groups, with: 0)
         counts.withUnsafeMutableBufferPointer { counts in
             for (g, c) in o.counts.enumerated() { counts[Int(map[g])] &+= c }
         }
@@ -122,7 +122,7 @@ final class CountState: AggregateState {
 
     func finish(groups: Int) -> ColumnVector {
         var c = counts
-        if c.count < groups { c.append(contentsOf: repeatElement(0, count: groups - c.count)) }
+        c.pad(to: groups, with: 0)
         return ColumnVector(type: .bigint, count: groups, values: Buffer(copying: c))
     }
 }
@@ -136,10 +136,8 @@ final class SumIntState: AggregateState {
     init(outType: LogicalType) { self.outType = outType }
 
     private func grow(_ groups: Int) {
-        if sums.count < groups {
-            sums.append(contentsOf: repeatElement(0, count: groups - sums.count))
-            seen.append(contentsOf: repeatElement(false, count: groups - seen.count))
-        }
+        sums.pad(to: groups, with: 0)
+        seen.pad(to: groups, with: false)
     }
 
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
@@ -214,10 +212,8 @@ final class SumDoubleState: AggregateState {
     init(average: Bool) { self.average = average }
 
     private func grow(_ groups: Int) {
-        if sums.count < groups {
-            sums.append(contentsOf: repeatElement(0, count: groups - sums.count))
-            counts.append(contentsOf: repeatElement(0, count: groups - counts.count))
-        }
+        sums.pad(to: groups, with: 0)
+        counts.pad(to: groups, with: 0)
     }
 
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
@@ -268,12 +264,10 @@ final class AvgIntState: AggregateState {
     init(scale: Double) { self.scale = scale }
 
     private func grow(_ groups: Int) {
-        guard sums.count < groups else { return }
-        let k = groups - sums.count
-        sums.append(contentsOf: repeatElement(0, count: k))
-        approximate.append(contentsOf: repeatElement(0, count: k))
-        overflowed.append(contentsOf: repeatElement(false, count: k))
-        counts.append(contentsOf: repeatElement(0, count: k))
+        sums.pad(to: groups, with: 0)
+        approximate.pad(to: groups, with: 0)
+        overflowed.pad(to: groups, with: false)
+        counts.pad(to: groups, with: 0)
     }
 
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
@@ -392,10 +386,7 @@ final class MinMaxState: AggregateState {
     }
 
     private func grow(_ groups: Int) {
-        guard seen.count < groups else { return }
-        let k = groups - seen.count
-        seen.append(contentsOf: repeatElement(false, count: k))
-        best.grow(by: k)
+        best.grow(by: seen.pad(to: groups, with: false))
     }
 
     @inline(__always)
@@ -514,10 +505,8 @@ final class BoolState: AggregateState {
     init(isAnd: Bool) { self.isAnd = isAnd }
 
     private func grow(_ groups: Int) {
-        if seen.count < groups {
-            values.append(contentsOf: repeatElement(isAnd, count: groups - values.count))
-            seen.append(contentsOf: repeatElement(false, count: groups - seen.count))
-        }
+        values.pad(to: groups, with: isAnd)
+        seen.pad(to: groups, with: false)
     }
 
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
@@ -555,12 +544,9 @@ final class StddevState: AggregateState {
     var m2: [Double] = []
 
     private func grow(_ groups: Int) {
-        if n.count < groups {
-            let k = groups - n.count
-            n.append(contentsOf: repeatElement(0, count: k))
-            mean.append(contentsOf: repeatElement(0, count: k))
-            m2.append(contentsOf: repeatElement(0, count: k))
-        }
+        n.pad(to: groups, with: 0)
+        mean.pad(to: groups, with: 0)
+        m2.pad(to: groups, with: 0)
     }
 
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ count: Int, groups: Int) throws {
@@ -622,7 +608,7 @@ final class DistinctState: AggregateState {
     var byteCount: Int { pairs.count * MemoryLayout<GroupValuePairs.Pair>.stride + strings.byteCount }
 
     private func grow(_ groups: Int) {
-        if counts.count < groups { counts.append(contentsOf: repeatElement(0, count: groups - counts.count)) }
+        counts.pad(to: groups, with: 0)
     }
 
     /// The value's 64-bit pattern (DOUBLE: -0.0 and 0.0 are one value, as are all NaNs).
@@ -784,14 +770,13 @@ final class ArgState: AggregateState {
     }
 
     private func grow(_ groups: Int) {
-        guard seen.count < groups else { return }
-        let k = groups - seen.count
-        seen.append(contentsOf: repeatElement(false, count: k))
+        let k = seen.pad(to: groups, with: false)
+        guard k > 0 else { return }
         keys.grow(by: k)
         values.grow(by: k)
         if nullKeysFirst != nil {
-            keyIsNull.append(contentsOf: repeatElement(false, count: k))
-            argIsNull.append(contentsOf: repeatElement(false, count: k))
+            keyIsNull.pad(to: groups, with: false)
+            argIsNull.pad(to: groups, with: false)
         }
     }
 
@@ -846,7 +831,7 @@ final class ArgState: AggregateState {
 
     func update(_ arg: ColumnVector, key: ColumnVector, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) {
         grow(groups)
-        if winner.count < groups { winner.append(contentsOf: repeatElement(-1, count: groups - winner.count)) }
+        winner.pad(to: groups, with: -1)
         if nullKeysFirst != nil { return updateFirstBy(arg, key: key, gids, mask, n) }
         let argValidity = Vectors.validity(arg), keyValidity = Vectors.validity(key)
         @inline(__always) func counts(_ i: Int) -> Bool {
@@ -954,5 +939,17 @@ final class ArgState: AggregateState {
         grow(groups)
         guard nullKeysFirst != nil else { return values.column(argType, groups: groups, seen: seen) }
         return values.column(argType, groups: groups, seen: zip(seen, argIsNull).map { $0 && !$1 })
+    }
+}
+
+extension Array {
+    /// Appends `value` until the array holds `count` elements (a state's per-group lists as groups appear); returns
+    /// how many were appended.
+    @discardableResult
+    mutating func pad(to count: Int, with value: Element) -> Int {
+        let k = count - self.count
+        guard k > 0 else { return 0 }
+        append(contentsOf: repeatElement(value, count: k))
+        return k
     }
 }

@@ -118,15 +118,15 @@ public struct IdentityGraph: Sendable {
         return out
     }
 
-    /// ``observe(_:ts:source:location:)`` for identifiers given as hashes and UTF-8 bytes (as ingest's workers
-    /// leave them): a known identifier is found without making a String, and `out` (the node ids, in the
-    /// record's order) is reused from record to record.
     /// Starts loading the index slot of an identifier that ``observe(_:bytes:ts:source:location:into:)`` will look up
     /// a few records later. Mutating only so that a call on a class's property runs in place: a non-mutating call
     /// there copied the whole graph (a retain and release of each of its arrays) per call.
     @inline(__always)
     mutating func prefetch(_ id: FlatIdentifier) { nodeIndex.prefetch(id.hash) }
 
+    /// ``observe(_:ts:source:location:)`` for identifiers given as hashes and UTF-8 bytes (as ingest's workers
+    /// leave them): a known identifier is found without making a String, and `out` (the node ids, in the
+    /// record's order) is reused from record to record.
     mutating func observe(
         _ ids: UnsafeBufferPointer<FlatIdentifier>, bytes: UnsafeRawBufferPointer, ts: Int64, source: String,
         location: @autoclosure () -> String, into out: inout [Int64]

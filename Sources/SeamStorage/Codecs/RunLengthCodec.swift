@@ -22,7 +22,7 @@ package struct RunLengthCodec: SelectiveCodec {
             let most = bounded ? v.count * w / (4 + w) : Int.max
             // Typed loads, not a memcmp call per row.
             func scan<T: FixedWidthInteger>(_: T.Type) -> Bool {
-                let p = v.values.base.assumingMemoryBound(to: T.self)
+                let p = v.values.typed(T.self, count: v.count)
                 var previous = p[0]
                 for i in 1..<v.count {
                     let x = p[i]
