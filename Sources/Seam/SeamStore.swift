@@ -20,8 +20,9 @@ public final class SeamStore: @unchecked Sendable {
     /// The default store location: `$SEAM_STORE`, else `./seam-data`.
     public static var defaultPath: String { ProcessInfo.processInfo.environment["SEAM_STORE"] ?? "./seam-data" }
 
-    /// How `events` is laid out: partitioned by month of `ts`, sorted by customer then time (DESIGN.md).
-    public static let eventsLayout = TableLayout(partitionColumn: "ts", granularity: .month, sortColumns: ["customer_id", "ts"])
+    /// How `events` is laid out: partitioned by month of `ts`, sorted by customer then time (DESIGN.md), then event id, so
+    /// a customer's events are in one total order (window queries over `ORDER BY ts, event_id` find them in order).
+    public static let eventsLayout = TableLayout(partitionColumn: "ts", granularity: .month, sortColumns: ["customer_id", "ts", "event_id"])
 
     /// Opens the store at `path`.
     /// - Parameters:

@@ -13,7 +13,7 @@ public enum IngestTables {
     static let eventsPropertiesColumn = 12
 
     public static let eventsLayout = TableLayout(
-        partitionColumn: "ts", granularity: .month, sortColumns: ["customer_id", "ts"], keyMap: customerKeyMap)
+        partitionColumn: "ts", granularity: .month, sortColumns: ["customer_id", "ts", "event_id"], keyMap: customerKeyMap)
 
     static let all: [(String, Schema, TableLayout)] = [
         ("events", CanonicalTables.events, eventsLayout),

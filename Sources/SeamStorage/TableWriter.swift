@@ -73,7 +73,7 @@ package enum TableWriter {
         }
         let columns = schema.fields.indices.map { c in parts.map { $0.chunk.columns[c] } }
         // The sort columns' keys, once for every partition: each picks its rows' keys from them.
-        let keys: [PartKeys]? = sortIdx.isEmpty || sortIdx.count > 2 ? nil : {
+        let keys: [PartKeys]? = sortIdx.isEmpty || sortIdx.count > 3 ? nil : {
             var all: [PartKeys] = []
             for c in sortIdx {
                 guard let k = PartKeys(columns[c]) else { return nil }
@@ -90,7 +90,9 @@ package enum TableWriter {
             if sortIdx.isEmpty {
                 sorted = rows
             } else if let keys {
-                sorted = sortByKeys(rows, keys[0].pick(rows), keys.count == 2 ? keys[1].pick(rows) : [UInt64](repeating: 0, count: rows.count))
+                sorted = sortByKeys(
+                    rows, keys[0].pick(rows), keys.count >= 2 ? keys[1].pick(rows) : [UInt64](repeating: 0, count: rows.count),
+                    then: keys.count == 3 ? keys[2].pick(rows) : nil)
             } else {
                 sorted = sortRows(rows, columns: sortIdx.map { columns[$0] })
             }
@@ -218,11 +220,13 @@ package enum TableWriter {
         }
     }
 
-    /// `rows` ordered by (first, second), ties in their given order (stable).
+    /// `rows` ordered by (first, second), then by `third` when given, ties in their given order (stable).
     ///
-    /// When both keys' spans fit in 64 bits together (a month of microsecond times and the customers of an ingest
-    /// batch do), one combined key is radix sorted (``RadixSort``); a comparison sort otherwise.
-    static func sortByKeys(_ rows: [UInt64], _ first: [UInt64], _ second: [UInt64]) -> [UInt64] {
+    /// When the first two keys' spans fit in 64 bits together (a month of microsecond times and the customers of an
+    /// ingest batch do), one combined key is radix sorted (``RadixSort``); a comparison sort otherwise. A third key
+    /// (events' `event_id`) only orders rows tied on both: a customer's purchase lines share their order's time. The
+    /// ties are few and short, so they are put in order after the radix sort rather than widening its key.
+    static func sortByKeys(_ rows: [UInt64], _ first: [UInt64], _ second: [UInt64], then third: [UInt64]? = nil) -> [UInt64] {
         let n = rows.count
         guard n > 1 else { return rows }
         // Each key's span over its values other than the nulls' key (UInt64.max), which ranks just past the
@@ -243,7 +247,7 @@ package enum TableWriter {
         }
         let sa = span(loA, hiA, nullA), sb = span(loB, hiB, nullB)
         guard n < Int(Int32.max), sa.bits + sb.bits <= 64 else {
-            return comparisonSort(rows, first, second)
+            return comparisonSort(rows, first, second, then: third)
         }
         let bitsB = sb.bits
         let keys = [UInt64](unsafeUninitializedCapacity: n) { out, count in
@@ -254,21 +258,39 @@ package enum TableWriter {
             }
             count = n
         }
-        let order = RadixSort.order(keys)
+        var order = RadixSort.order(keys)
+        if let third {
+            // Runs of equal combined keys are the rows tied on both keys.
+            order.withUnsafeMutableBufferPointer { order in
+                var start = 0
+                while start < n {
+                    let k = keys[Int(order[start])]
+                    var end = start + 1
+                    while end < n && keys[Int(order[end])] == k { end += 1 }
+                    if end - start > 1 {
+                        // Stable: equal third keys keep their input order, which their positions' order is.
+                        order[start..<end].sort { x, y in third[Int(x)] != third[Int(y)] ? third[Int(x)] < third[Int(y)] : x < y }
+                    }
+                    start = end
+                }
+            }
+        }
         return order.map { rows[Int($0)] }
     }
 
-    /// Sorts (first, second, position) entries; the position makes it stable.
-    static func comparisonSort(_ rows: [UInt64], _ first: [UInt64], _ second: [UInt64]) -> [UInt64] {
+    /// Sorts (first, second, third, position) entries; the position makes it stable.
+    static func comparisonSort(_ rows: [UInt64], _ first: [UInt64], _ second: [UInt64], then third: [UInt64]? = nil) -> [UInt64] {
         struct Entry {
             var a: UInt64
             var b: UInt64
+            var c: UInt64
             var position: Int
         }
-        var entries = (0..<rows.count).map { Entry(a: first[$0], b: second[$0], position: $0) }
+        var entries = (0..<rows.count).map { Entry(a: first[$0], b: second[$0], c: third?[$0] ?? 0, position: $0) }
         entries.sort { x, y in
             if x.a != y.a { return x.a < y.a }
             if x.b != y.b { return x.b < y.b }
+            if x.c != y.c { return x.c < y.c }
             return x.position < y.position
         }
         return entries.map { rows[$0.position] }

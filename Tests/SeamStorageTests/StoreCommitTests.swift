@@ -47,10 +47,44 @@ struct SimulatedCrash: Error {}
         #expect(multiset(try store.readAll("events")) == multiset(input))
     }
 
-    /// The radix sort of two keys orders rows as the comparison sort does, ties in input order: narrow and wide
-    /// spans, keys that fill all 64 bits together (radix) or more (the comparison fallback), many equal keys, the
-    /// nulls' key (`UInt64.max`, ranked past the span instead of widening it), and digits every key shares (the
-    /// skipped passes).
+    /// A third sort column orders the rows tied on the first two (events' `event_id`: a customer's purchase lines
+    /// share a time), so each segment is in one total order.
+    @Test func aThirdSortColumnOrdersTheTies() throws {
+        let schema = Schema([Field("event_id", .bigint), Field("ts", .timestamp), Field("customer_id", .bigint)])
+        let layout = TableLayout(partitionColumn: "ts", granularity: .month, sortColumns: ["customer_id", "ts", "event_id"])
+        var rng = FixtureRandom(seed: 11)
+        let jan2025 = Timestamp.micros(year: 2025, month: 1, day: 1)
+        // Five times a customer and unique ids in random order: most rows tie with others on both sort keys.
+        let ids = (0..<2000).map { Int64($0) }.shuffled(using: &rng)
+        let input = Chunk(schema: schema, rows: ids.map { id in
+            [.bigint(id), .timestamp(jan2025 + Int64.random(in: 0..<5, using: &rng) * 1_000_000), .bigint(Int64.random(in: 1...20, using: &rng))]
+        })
+        let dir = VectorFixtures.temporaryDirectory()
+        let store = try Store(path: dir, create: true)
+        try store.createTable("events", schema: schema, layout: layout)
+        try store.append(input, to: "events")
+        let m = try store.manifest("events")
+        #expect(m.segments.count == 1)
+        for r in try store.readers(m) {
+            func ints(_ c: Int) throws -> [Int64] {
+                try r.readColumn(c).flatMap(\.allValues).map { v -> Int64 in
+                    switch v {
+                    case .bigint(let x), .timestamp(let x): return x
+                    default: return -1
+                    }
+                }
+            }
+            let (event, ts, customer) = (try ints(0), try ints(1), try ints(2))
+            let keys = (0..<event.count).map { [customer[$0], ts[$0], event[$0]] }
+            #expect(keys.count == 2000)
+            #expect(keys == keys.sorted { $0.lexicographicallyPrecedes($1) })
+        }
+    }
+
+    /// The radix sort of two keys, and of two keys then a third for their ties, orders rows as the comparison sort
+    /// does, ties in input order: narrow and wide spans, keys that fill all 64 bits together (radix) or more (the
+    /// comparison fallback), many equal keys, the nulls' key (`UInt64.max`, ranked past the span instead of widening
+    /// it), and digits every key shares (the skipped passes).
     @Test(arguments: [(2, 40), (17, 42), (30, 34), (0, 64), (64, 0), (33, 33), (64, 64), (1, 1)])
     func radixSortOfTwoKeysEqualsTheComparisonSort(bitsA: Int, bitsB: Int) {
         var rng = FixtureRandom(seed: UInt64(bitsA * 100 + bitsB))
@@ -67,6 +101,10 @@ struct SimulatedCrash: Error {}
             let second = (0..<n).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }
             let same = TableWriter.sortByKeys(rows, first, second) == TableWriter.comparisonSort(rows, first, second)
             #expect(same, "\(n) rows")
+            // A third key orders the rows tied on both (few values: some ties remain, in input order).
+            let third = (0..<n).map { _ in rng.next() % 5 }
+            let sameOnThree = TableWriter.sortByKeys(rows, first, second, then: third) == TableWriter.comparisonSort(rows, first, second, then: third)
+            #expect(sameOnThree, "\(n) rows, three keys")
         }
     }
 
