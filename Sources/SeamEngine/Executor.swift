@@ -93,12 +93,13 @@ final class Executor: @unchecked Sendable {
 
     static func nanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-    /// Every batch `plan` produces, in table order.
-    func collect(_ plan: LogicalPlan, _ path: String, limit: Int? = nil) throws -> [Batch] {
+    /// Every batch `plan` produces, in table order. `needed`, when given, names the output columns the caller reads
+    /// (see ``stream(_:_:stop:needed:_:)``).
+    func collect(_ plan: LogicalPlan, _ path: String, limit: Int? = nil, needed: Set<Int>? = nil) throws -> [Batch] {
         if isBreaker(plan) { return try materialize(plan, path) }
         let stop = limit.map { EarlyStop(needed: $0) }
         let parts = Mutex<[Int: [Batch]]>([:])
-        try stream(plan, path, stop: stop) { _, morsel, batch in
+        try stream(plan, path, stop: stop, needed: needed) { _, morsel, batch in
             guard batch.count > 0 else { return }
             try memory.reserve(batch.byteCount)
             stop?.produced(morsel, rows: batch.count)

@@ -15,8 +15,23 @@ struct WindowOperator {
 
     func run(_ child: LogicalPlan, _ path: String) throws -> [Batch] {
         let types = child.schema.fields.map(\.type)
-        var batches = try executor.collect(child, path)
-        var all = batches.isEmpty ? Batch(columns: types.map { Vectors.constant(.null, $0, 0) }, count: 0) : try concatBatches(batches, types, executor: executor)
+        // When the stored layout gives the window order, the ORDER BY columns are neither read nor sorted on: only
+        // the columns read above, the calls' arguments and the partition key are decoded and concatenated.
+        let decoded = try storedOrder(child).map { partition in
+            calls.reduce(into: (needed ?? Set(types.indices)).filter { $0 < types.count }.union([partition])) { $0.formUnion($1.arguments.flatMap(\.columnsUsed)) }
+        }
+        var batches = try executor.collect(child, path, needed: decoded)
+        var all: Batch
+        if batches.isEmpty {
+            all = Batch(columns: types.map { Vectors.constant(.null, $0, 0) }, count: 0)
+        } else if let decoded {
+            let kept = try concatBatches(batches.map { b in Batch(columns: decoded.sorted().map { b.columns[$0] }, count: b.count) }, decoded.sorted().map { types[$0] }, executor: executor)
+            var columns = types.map(Self.placeholder)
+            for (k, c) in decoded.sorted().enumerated() { columns[c] = kept.columns[k] }
+            all = Batch(columns: columns, count: kept.count)
+        } else {
+            all = try concatBatches(batches, types, executor: executor)
+        }
         batches = []
         let n = all.count
         // Per call: the order (4 bytes a row, shared by calls with one sort) and the results (up to 12 bytes a row).
@@ -26,7 +41,7 @@ struct WindowOperator {
         var carried = Set(types.indices)
         if let first = calls.first, n > 0 {
             // The first call's order, then the input columns that are read again, reordered by it.
-            let order = try makeOrder(first, all)
+            let order = try makeOrder(first, all, orderStored: decoded != nil)
             let spec = SortSpec(first)
             carried = needed.map { $0.filter { $0 < types.count } } ?? Set(types.indices)
             for call in calls {
@@ -58,6 +73,21 @@ struct WindowOperator {
         }
     }
 
+    /// The input column the window is partitioned by, when every call is over one window `PARTITION BY column
+    /// ORDER BY columns` (ascending, NULLs last) that reads no ORDER BY values (lag, lead, row_number, ntile,
+    /// first_value) and the scan below delivers each partition's rows in that order (``Executor/arrivesInWindowOrder``).
+    private func storedOrder(_ child: LogicalPlan) throws -> Int? {
+        guard let first = calls.first, first.partitionBy.count == 1, case .column(let partition, _) = first.partitionBy[0] else { return nil }
+        var order: [Int] = []
+        for key in first.orderBy {
+            guard !key.descending, !key.nullsFirst, case .column(let c, _) = key.expr else { return nil }
+            order.append(c)
+        }
+        let spec = SortSpec(first)
+        guard calls.allSatisfy({ SortSpec($0) == spec && !Self.readsOrderValues($0) }) else { return nil }
+        return try executor.arrivesInWindowOrder(child, partition: partition, order: order) ? partition : nil
+    }
+
     /// A NULL column of a batch's rows, handed on (as views) for every input column nothing above reads.
     private static func placeholder(_ t: LogicalType) -> ColumnVector { Vectors.constant(.null, t, 1 << 16) }
 
@@ -82,10 +112,18 @@ struct WindowOperator {
         }
     }
 
-    private func makeOrder(_ call: WindowCall, _ b: Batch) throws -> WindowOrder {
+    /// The rows in the window's order; with `orderStored`, rows arrive ordered within each partition already
+    /// (``storedOrder(_:)``) and are only partitioned, keeping their order.
+    private func makeOrder(_ call: WindowCall, _ b: Batch, orderStored: Bool = false) throws -> WindowOrder {
         let ev = executor.evaluator
         let parts = try call.partitionBy.map { try ev.evaluate($0, b) }
-        let orders = try call.orderBy.map { try ev.evaluate($0.expr, b) }
+        let orders = orderStored ? [] : try call.orderBy.map { try ev.evaluate($0.expr, b) }
+        if orderStored {
+            let partCmp = RowComparator(parts, descending: parts.map { _ in false }, nullsFirst: parts.map { _ in true })
+            return try WindowOrder(
+                parts: parts, partCmp: partCmp, orderCmp: RowComparator([], descending: [], nullsFirst: []), orderBy: [], n: b.count,
+                executor: executor)
+        }
         let partCmp = RowComparator(parts, descending: parts.map { _ in false }, nullsFirst: parts.map { _ in true })
         let orderCmp = RowComparator(orders, descending: call.orderBy.map(\.descending), nullsFirst: call.orderBy.map(\.nullsFirst))
         return try WindowOrder(parts: parts, partCmp: partCmp, orderCmp: orderCmp, orderBy: call.orderBy, n: b.count, executor: executor)

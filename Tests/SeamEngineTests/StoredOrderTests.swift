@@ -1,0 +1,119 @@
+import SeamColumnar
+@testable import SeamEngine
+@testable import SeamSQL
+import SeamStorage
+import SeamTestSupport
+import Testing
+
+/// A window whose order the stored layout gives (events sorted by customer, time, id in month partitions) skips its
+/// sort only where the segments' metadata proves the order, and answers as a sorting window does either way.
+@Suite struct StoredOrderTests {
+    static let schema = Schema([
+        Field("event_id", .bigint), Field("ts", .timestamp), Field("customer_id", .bigint), Field("event_type", .varchar),
+    ])
+    static let layout = TableLayout(partitionColumn: "ts", granularity: .month, sortColumns: ["customer_id", "ts", "event_id"], maxSegmentRows: 300)
+
+    /// 2,400 events of 40 customers over three months, in random order: times repeat (ties broken by the id), and
+    /// segments of at most 300 rows cut each month between (and inside) customers.
+    static let rows: [[Value]] = {
+        var rng = FixtureRandom(seed: 5)
+        let jan = Timestamp.micros(year: 2025, month: 1, day: 1)
+        let ids = (0..<2400).map { Int64($0) * 7 % 2400 }
+        return ids.map { id -> [Value] in
+            let day = Int64.random(in: 0..<90, using: &rng), second = Int64.random(in: 0..<3, using: &rng)
+            return [
+                .bigint(id), .timestamp(jan + day * 86_400_000_000 + second * 1_000_000),
+                .bigint(Int64.random(in: 1...40, using: &rng)), .varchar(["view", "cart", "purchase", "email"][Int.random(in: 0..<4, using: &rng)]),
+            ]
+        }
+    }()
+
+    /// The rows appended in `commits` commits (one: sorted segments that follow each other; several: segments of one
+    /// month whose customers overlap).
+    static func store(commits: Int) throws -> Store {
+        let store = try Store(path: VectorFixtures.temporaryDirectory("stored-order") + "/store", create: true)
+        try store.createTable("t", schema: schema, layout: layout)
+        let per = (rows.count + commits - 1) / commits
+        for c in 0..<commits {
+            try store.append(Chunk(schema: schema, rows: Array(rows[(c * per)..<min(rows.count, (c + 1) * per)])), to: "t")
+        }
+        return store
+    }
+
+    static func proven(_ store: Store) throws -> Bool {
+        let executor = Executor(catalog: StoreCatalog(store: store), options: QueryOptions(threads: 2), token: CancellationToken(), profile: nil)
+        return try executor.arrivesInWindowOrder(.scan(TableScan(table: "t", columns: [0, 1, 2, 3], schema: schema)), partition: 2, order: [1, 0])
+    }
+
+    /// What the query below must return: per kept row (by id), the next row's type and the id two rows back in its
+    /// customer's (time, id) order.
+    static func expected(keep: Set<String>) -> [[Value]] {
+        var byCustomer: [Int64: [[Value]]] = [:]
+        for r in rows {
+            guard case .varchar(let type) = r[3], keep.contains(type) else { continue }
+            guard case .bigint(let c) = r[2] else { continue }
+            byCustomer[c, default: []].append(r)
+        }
+        var out: [[Value]] = []
+        for (_, events) in byCustomer {
+            let sorted = events.sorted { a, b in
+                guard case .timestamp(let x) = a[1], case .timestamp(let y) = b[1], case .bigint(let i) = a[0], case .bigint(let j) = b[0] else { return false }
+                return x != y ? x < y : i < j
+            }
+            for (k, r) in sorted.enumerated() {
+                out.append([r[0], k + 1 < sorted.count ? sorted[k + 1][3] : .null, k >= 2 ? sorted[k - 2][0] : .null])
+            }
+        }
+        func id(_ row: [Value]) -> Int64 {
+            if case .bigint(let x) = row[0] { return x }
+            return -1
+        }
+        return out.sorted { id($0) < id($1) }
+    }
+
+    @Test func theOrderIsProvenOnlyWhereTheSegmentsShowIt() throws {
+        // One commit: each month's segments are one sorted run cut in pieces (customers shared only at the cuts).
+        let one = try Self.store(commits: 1)
+        #expect(try one.manifest("t").segments.count > 3)
+        #expect(try Self.proven(one))
+        // Several commits: a month's segments each hold many of its customers, in no order between them.
+        #expect(try !Self.proven(try Self.store(commits: 4)))
+        // Two commits in one month sharing one customer at the cut, whose rows in the first come after those in the
+        // second: the customers' ranges touch as a cut run's do, and the rows at the cut tell them apart.
+        let touching = try Store(path: VectorFixtures.temporaryDirectory("stored-order") + "/store", create: true)
+        try touching.createTable("t", schema: Self.schema, layout: Self.layout)
+        let jan = Timestamp.micros(year: 2025, month: 1, day: 1)
+        func event(_ id: Int64, day: Int64, _ customer: Int64) -> [Value] {
+            [.bigint(id), .timestamp(jan + day * 86_400_000_000), .bigint(customer), .varchar("view")]
+        }
+        try touching.append(Chunk(schema: Self.schema, rows: [event(1, day: 3, 1), event(2, day: 20, 5)]), to: "t")
+        try touching.append(Chunk(schema: Self.schema, rows: [event(3, day: 10, 5), event(4, day: 2, 9)]), to: "t")
+        #expect(try !Self.proven(touching))
+        // The same customer at the cut in order is proven.
+        let inOrder = try Store(path: VectorFixtures.temporaryDirectory("stored-order") + "/store", create: true)
+        try inOrder.createTable("t", schema: Self.schema, layout: Self.layout)
+        try inOrder.append(Chunk(schema: Self.schema, rows: [event(1, day: 3, 1), event(2, day: 5, 5)]), to: "t")
+        try inOrder.append(Chunk(schema: Self.schema, rows: [event(3, day: 10, 5), event(4, day: 2, 9)]), to: "t")
+        #expect(try Self.proven(inOrder))
+        // A window over other columns than the layout's, or in another direction, is not given by it.
+        let executor = Executor(catalog: StoreCatalog(store: one), options: QueryOptions(threads: 2), token: CancellationToken(), profile: nil)
+        let scan = LogicalPlan.scan(TableScan(table: "t", columns: [0, 1, 2, 3], schema: Self.schema))
+        #expect(try !executor.arrivesInWindowOrder(scan, partition: 2, order: [0, 1]))
+        #expect(try !executor.arrivesInWindowOrder(scan, partition: 0, order: [1, 2]))
+    }
+
+    @Test(arguments: [1, 4])
+    func leadAndLagAnswerAsASortingWindowDoes(commits: Int) throws {
+        let engine = QueryEngine(store: try Self.store(commits: commits), options: QueryOptions(threads: 2))
+        let got = try engine.query("""
+            SELECT event_id,
+                   lead(event_type) OVER (PARTITION BY customer_id ORDER BY ts, event_id) AS next,
+                   lag(event_id, 2) OVER (PARTITION BY customer_id ORDER BY ts, event_id) AS back2
+            FROM t WHERE event_type IN ('view', 'cart', 'purchase')
+            ORDER BY event_id
+            """).rows
+        let want = Self.expected(keep: ["view", "cart", "purchase"])
+        #expect(got.count == want.count)
+        #expect(got == want)
+    }
+}
