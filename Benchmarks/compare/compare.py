@@ -205,12 +205,15 @@ def duck_query(con, sql, runs):
 
 
 def scan_bytes(store, sql, column_bytes):
-    """Stored and decoded bytes Seam's scans read for `sql`: per SCAN in EXPLAIN ANALYZE, the columns it names times the
-    share of blocks it read."""
+    """Stored and decoded bytes Seam's scans read for `sql`: per SCAN in EXPLAIN ANALYZE, the columns it names (or the
+    ones it says it read, when it left some undecoded) times the share of blocks it read."""
     plan = seam(["sql", "--store", str(store), "--format", "csv", "--threads", "2", f"EXPLAIN ANALYZE {sql}"]).stdout
     stored = decoded = 0.0
-    for m in re.finditer(r"SCAN (\w+) \[([^\]]*)\].*?blocks (\d+)/(\d+) read", plan):
+    for m in re.finditer(r"SCAN (\w+) \[([^\]]*)\].*?blocks (\d+)/(\d+) read[^;\]]*(?:; columns read: ([^;\]]*))?", plan):
         table, cols, read, total = m.group(1), [c.strip() for c in m.group(2).split(",") if c.strip()], int(m.group(3)), int(m.group(4))
+        if m.group(5):
+            # The scan left the other columns undecoded (a window whose order the layout gives reads no ORDER BY keys).
+            cols = [c.strip() for c in m.group(5).split(",") if c.strip()]
         share = read / total if total else 0
         for c in cols:
             d, s = column_bytes[table][c]

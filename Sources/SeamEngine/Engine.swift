@@ -155,6 +155,9 @@ extension Executor {
             if case .scan = node, let s = scans[path] {
                 notes.append("segments \(s.segments - s.segmentsSkipped)/\(s.segments), blocks \(s.blocks - s.blocksSkipped)/\(s.blocks) read (\(s.blocksSkipped) skipped by zone maps)")
             }
+            if analyze, case .scan(let s) = node, let read = scanColumnsRead.withLock({ $0[path] }) {
+                notes.append("columns read: " + read.map { s.schema[$0].name }.joined(separator: ", "))
+            }
             if analyze, let st = stats[path] {
                 notes.append("rows \(st.rows), \(String(format: "%.2f", Double(st.nanos) / 1e6)) ms")
             }

@@ -81,6 +81,8 @@ final class Executor: @unchecked Sendable {
     let memory: MemoryBudget
     let profile: Profile?
     let scanStats = Mutex<[String: ScanStats]>([:])
+    /// Per filtered scan that left columns undecoded (by plan path): the output columns it read (EXPLAIN ANALYZE).
+    let scanColumnsRead = Mutex<[String: [Int]]>([:])
 
     init(catalog: StoreCatalog, options: QueryOptions, token: CancellationToken, profile: Profile?) {
         self.catalog = catalog

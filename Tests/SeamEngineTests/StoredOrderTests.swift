@@ -115,5 +115,11 @@ import Testing
         let want = Self.expected(keep: ["view", "cart", "purchase"])
         #expect(got.count == want.count)
         #expect(got == want)
+        // EXPLAIN ANALYZE says which columns the scan read: without the ORDER BY keys only where the order is proven.
+        let plan = try engine.query("""
+            EXPLAIN ANALYZE SELECT event_id, lead(event_type) OVER (PARTITION BY customer_id ORDER BY ts, event_id) AS next
+            FROM t WHERE event_type IN ('view', 'cart', 'purchase')
+            """).rows.map { $0.map(\.description).joined() }.joined(separator: "\n")
+        #expect(plan.contains("columns read: event_id, customer_id, event_type") == (commits == 1), "\(plan)")
     }
 }

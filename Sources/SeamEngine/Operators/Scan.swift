@@ -198,6 +198,10 @@ extension Executor {
         scanStats.withLock { $0[scanPath] = stats }
         let mapping = try keyMapping(s)
         let predicatePosition: [Int?] = (0..<s.columns.count).map { f.predicateColumns.firstIndex(of: $0) }
+        if let needed = f.needed {
+            let read = s.columns.indices.filter { needed.contains($0) || f.predicateColumns.contains($0) }
+            if read.count < s.columns.count { scanColumnsRead.withLock { $0[scanPath] = read } }
+        }
         try parallelFor(morsels.count, threads: threads, token: token) { w, i in
             if let stop, stop.skip(i) { return }
             let t0 = Executor.nanos()
