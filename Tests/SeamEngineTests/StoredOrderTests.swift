@@ -102,6 +102,15 @@ import Testing
         #expect(try !executor.arrivesInWindowOrder(scan, partition: 0, order: [1, 2]))
     }
 
+    @Test func anEmptyTableGivesAnEmptyWindow() throws {
+        let store = try Store(path: VectorFixtures.temporaryDirectory("stored-order") + "/store", create: true)
+        try store.createTable("t", schema: Self.schema, layout: Self.layout)
+        #expect(try Self.proven(store))
+        let rows = try QueryEngine(store: store, options: QueryOptions(threads: 2)).query(
+            "SELECT event_id, lead(event_type) OVER (PARTITION BY customer_id ORDER BY ts, event_id) FROM t WHERE event_type = 'view'").rows
+        #expect(rows.isEmpty)
+    }
+
     @Test(arguments: [1, 4])
     func leadAndLagAnswerAsASortingWindowDoes(commits: Int) throws {
         let engine = QueryEngine(store: try Self.store(commits: commits), options: QueryOptions(threads: 2))

@@ -61,21 +61,27 @@ extension Executor {
             guard lo >= 0, hi < Int64(mapping.map.count) else { return false }
             for key in Int(lo)...Int(hi) where mapping.map[key] != Int64(key) { return false }
         }
-        // The first and last rows of a segment, read only where two segments share a partition key.
-        func row(_ r: SegmentReader, last: Bool) throws -> [Int64] {
+        // The first and last rows of a segment, read (once) only where two segments share a partition key.
+        var boundaryRows: [Int: [Int64]] = [:]
+        func row(_ s: Int, last: Bool) throws -> [Int64] {
+            let key = s * 2 + (last ? 1 : 0)
+            if let known = boundaryRows[key] { return known }
+            let r = readers[s]
             let blocks = r.footer.columns[columns[0]].indices.filter { r.footer.columns[columns[0]][$0].rows > 0 }
             let block = last ? blocks.last! : blocks.first!
-            return try columns.map { c in
+            let values = try columns.map { c in
                 let v = try r.read(column: c, block: block)
                 let i = last ? v.count - 1 : 0
                 return m.schema[c].type.physical == .int32 ? Int64(v.values.typed(Int32.self, count: v.count)[i]) : v.values.typed(Int64.self, count: v.count)[i]
             }
+            boundaryRows[key] = values
+            return values
         }
         for i in readers.indices {
             for j in (i + 1)..<readers.count {
                 let a = ranges[i], b = ranges[j]
                 if a[1].hi < b[1].lo || a[0].hi < b[0].lo { continue }
-                if a[0].hi == b[0].lo, try !row(readers[j], last: false).lexicographicallyPrecedes(try row(readers[i], last: true)) { continue }
+                if a[0].hi == b[0].lo, try !row(j, last: false).lexicographicallyPrecedes(try row(i, last: true)) { continue }
                 return false
             }
         }
