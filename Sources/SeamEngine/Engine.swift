@@ -155,6 +155,9 @@ extension Executor {
             if case .scan = node, let s = scans[path] {
                 notes.append("segments \(s.segments - s.segmentsSkipped)/\(s.segments), blocks \(s.blocks - s.blocksSkipped)/\(s.blocks) read (\(s.blocksSkipped) skipped by zone maps)")
             }
+            if analyze, case .window = node, windowsInStoredOrder.withLock({ $0.contains(path + ".0") }) {
+                notes.append("order from the storage layout: ORDER BY columns not read")
+            }
             if analyze, case .scan(let s) = node, let read = scanColumnsRead.withLock({ $0[path] }) {
                 notes.append("columns read: " + read.map { s.schema[$0].name }.joined(separator: ", "))
             }

@@ -130,5 +130,6 @@ import Testing
             FROM t WHERE event_type IN ('view', 'cart', 'purchase')
             """).rows.map { $0.map(\.description).joined() }.joined(separator: "\n")
         #expect(plan.contains("columns read: event_id, customer_id, event_type") == (commits == 1), "\(plan)")
+        #expect(plan.contains("order from the storage layout") == (commits == 1), "\(plan)")
     }
 }

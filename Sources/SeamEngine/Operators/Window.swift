@@ -20,6 +20,7 @@ struct WindowOperator {
         let decoded = try storedOrder(child).map { partition in
             calls.reduce(into: (needed ?? Set(types.indices)).filter { $0 < types.count }.union([partition])) { $0.formUnion($1.arguments.flatMap(\.columnsUsed)) }
         }
+        if decoded != nil { executor.windowsInStoredOrder.withLock { _ = $0.insert(path) } }
         var batches = try executor.collect(child, path, needed: decoded)
         var all: Batch
         if batches.isEmpty {
