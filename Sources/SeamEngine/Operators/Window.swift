@@ -26,9 +26,10 @@ struct WindowOperator {
         if batches.isEmpty {
             all = Batch(columns: types.map { Vectors.constant(.null, $0, 0) }, count: 0)
         } else if let decoded {
-            let kept = try concatBatches(batches.map { b in Batch(columns: decoded.sorted().map { b.columns[$0] }, count: b.count) }, decoded.sorted().map { types[$0] }, executor: executor)
+            let read = decoded.sorted()
+            let kept = try concatBatches(batches.map { b in Batch(columns: read.map { b.columns[$0] }, count: b.count) }, read.map { types[$0] }, executor: executor)
             var columns = types.map(Self.placeholder)
-            for (k, c) in decoded.sorted().enumerated() { columns[c] = kept.columns[k] }
+            for (k, c) in read.enumerated() { columns[c] = kept.columns[k] }
             all = Batch(columns: columns, count: kept.count)
         } else {
             all = try concatBatches(batches, types, executor: executor)
@@ -117,17 +118,12 @@ struct WindowOperator {
     /// (``storedOrder(_:)``) and are only partitioned, keeping their order.
     private func makeOrder(_ call: WindowCall, _ b: Batch, orderStored: Bool = false) throws -> WindowOrder {
         let ev = executor.evaluator
+        let orderBy = orderStored ? [] : call.orderBy
         let parts = try call.partitionBy.map { try ev.evaluate($0, b) }
-        let orders = orderStored ? [] : try call.orderBy.map { try ev.evaluate($0.expr, b) }
-        if orderStored {
-            let partCmp = RowComparator(parts, descending: parts.map { _ in false }, nullsFirst: parts.map { _ in true })
-            return try WindowOrder(
-                parts: parts, partCmp: partCmp, orderCmp: RowComparator([], descending: [], nullsFirst: []), orderBy: [], n: b.count,
-                executor: executor)
-        }
+        let orders = try orderBy.map { try ev.evaluate($0.expr, b) }
         let partCmp = RowComparator(parts, descending: parts.map { _ in false }, nullsFirst: parts.map { _ in true })
-        let orderCmp = RowComparator(orders, descending: call.orderBy.map(\.descending), nullsFirst: call.orderBy.map(\.nullsFirst))
-        return try WindowOrder(parts: parts, partCmp: partCmp, orderCmp: orderCmp, orderBy: call.orderBy, n: b.count, executor: executor)
+        let orderCmp = RowComparator(orders, descending: orderBy.map(\.descending), nullsFirst: orderBy.map(\.nullsFirst))
+        return try WindowOrder(parts: parts, partCmp: partCmp, orderCmp: orderCmp, orderBy: orderBy, n: b.count, executor: executor)
     }
 
     private func compute(_ call: WindowCall, _ b: Batch, _ sorts: inout [SortSpec: WindowOrder]) throws -> ColumnVector {
