@@ -24,7 +24,7 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         // gzip-compressed input files (ingest)
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // CPU instructions Swift cannot emit: CRC-32C for block checksums, prefetch for ingest's seen-event set
+        // CPU instructions Swift cannot emit: CRC-32C for block checksums, prefetch ahead of hash-table probes
         .target(name: "CCPU"),
         // Layer 1
         .target(name: "SeamKernels", dependencies: ["SeamColumnar", "CCPU"], swiftSettings: swiftSettings),

@@ -6,30 +6,8 @@ public enum RadixSort {
 
     /// The keys ascending.
     public static func sort(_ keys: inout [UInt64]) {
-        let n = keys.count
-        guard n > 1 else { return }
-        let (lo, bits) = span(keys)
-        var other = [UInt64](repeating: 0, count: n)
-        var counts = [Int](repeating: 0, count: 1 << digitBits)
-        var shift = 0
-        while shift < bits {
-            let s = UInt64(shift)
-            let moved: Bool = keys.withUnsafeBufferPointer { k in
-                other.withUnsafeMutableBufferPointer { out in
-                    counts.withUnsafeMutableBufferPointer { c in
-                        guard prefixSums(k, lo, s, c) else { return false }
-                        for i in 0..<n {
-                            let d = digit(k[i], lo, s)
-                            out[c[d]] = k[i]
-                            c[d] &+= 1
-                        }
-                        return true
-                    }
-                }
-            }
-            if moved { swap(&keys, &other) }
-            shift += digitBits
-        }
+        var none = [Nothing](repeating: Nothing(), count: keys.count)
+        passes(&keys, carrying: &none)
     }
 
     /// The positions of `keys` in ascending key order, equal keys in position order (stable).
@@ -40,10 +18,21 @@ public enum RadixSort {
             for i in 0..<n { out[i] = Int32(i) }
             count = n
         }
-        guard n > 1 else { return order }
-        let (lo, bits) = span(keys)
         var keys = keys
-        var keys2 = [UInt64](repeating: 0, count: n), order2 = [Int32](repeating: 0, count: n)
+        passes(&keys, carrying: &order)
+        return order
+    }
+
+    /// Nothing carried beside the keys (``sort(_:)``): its arrays take no memory and its moves compile to nothing.
+    struct Nothing {}
+
+    /// Sorts `keys` ascending, stable, moving `payload[i]` with `keys[i]`.
+    static func passes<Payload>(_ keys: inout [UInt64], carrying payload: inout [Payload]) {
+        let n = keys.count
+        guard n > 1 else { return }
+        let (lo, bits) = span(keys)
+        var keys2 = [UInt64](repeating: 0, count: n)
+        var payload2 = payload
         var counts = [Int](repeating: 0, count: 1 << digitBits)
         var shift = 0
         while shift < bits {
@@ -51,14 +40,14 @@ public enum RadixSort {
             let moved: Bool = keys.withUnsafeBufferPointer { k in
                 counts.withUnsafeMutableBufferPointer { c in
                     guard prefixSums(k, lo, s, c) else { return false }
-                    order.withUnsafeBufferPointer { o in
+                    payload.withUnsafeBufferPointer { p in
                         keys2.withUnsafeMutableBufferPointer { k2 in
-                            order2.withUnsafeMutableBufferPointer { o2 in
+                            payload2.withUnsafeMutableBufferPointer { p2 in
                                 for i in 0..<n {
                                     let d = digit(k[i], lo, s)
                                     let at = c[d]
                                     k2[at] = k[i]
-                                    o2[at] = o[i]
+                                    p2[at] = p[i]
                                     c[d] = at &+ 1
                                 }
                             }
@@ -69,11 +58,10 @@ public enum RadixSort {
             }
             if moved {
                 swap(&keys, &keys2)
-                swap(&order, &order2)
+                swap(&payload, &payload2)
             }
             shift += digitBits
         }
-        return order
     }
 
     /// The smallest key, and the bits the keys' span above it needs (the passes to run).
