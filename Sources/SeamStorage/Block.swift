@@ -46,9 +46,9 @@ public enum BlockCodec {
     /// The most rows a block may hold (the writer uses far fewer).
     static let maxRows = 1 << 22
 
-    /// Encodes `vector`, choosing the codec with the smallest exact size, then LZ4 when it pays.
+    /// Encodes `vector`, choosing the codec with the smallest exact size, then LZ4 when `lz4` tries it and it pays.
     /// `force` pins the codec (tests, `force_codec`); it must support the type.
-    public static func encode(_ vector: ColumnVector, force: CodecID? = nil, allowLZ4: Bool = true) -> EncodedBlock {
+    public static func encode(_ vector: ColumnVector, force: CodecID? = nil, lz4: LZ4Block.Policy = .stringPayloads) -> EncodedBlock {
         let nulls = vector.nullCount
         let dense = fillNulls(vector)
         let zone = zoneMap(vector)
@@ -76,7 +76,7 @@ public enum BlockCodec {
         var flags: BlockFlags = []
         let raw = payload.bytes
         var stored = raw
-        if allowLZ4, let compressed = LZ4Block.compressIfItPays(raw) {
+        if lz4.tries(chosen.id, vector.type), let compressed = LZ4Block.compressIfItPays(raw) {
             stored = compressed
             flags.insert(.lz4)
         }
@@ -175,18 +175,17 @@ public enum BlockCodec {
         return Gather.rows(whole, Array(selected)).withValidity(validity)
     }
 
-    /// A run-length block as its runs: one value per run (in the stored form, NULL rows filled with a neighbour's
-    /// value, so the runs carry no validity), each run's length, and the rows' validity. Nil for other codecs. Lets
-    /// a predicate that rejects NULL run once per run instead of once per row.
+    /// A run-length block as its runs (see ``RunBlock``); nil for other codecs. Lets a predicate that rejects NULL
+    /// run once per run instead of once per row.
     public static func decodeRuns(
         _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?
-    ) throws(StorageError) -> (values: ColumnVector, lengths: [Int32], validity: Buffer?)? {
+    ) throws(StorageError) -> RunBlock? {
         // The codec byte first: another codec's block is not decompressed for nothing.
         guard bytes.count > 0, bytes[0] == CodecID.runLength.rawValue else { return nil }
         let b = try open(bytes, type: type, owner: owner)
         guard let rle = b.codec as? RunLengthCodec else { return nil }
-        let (values, lengths) = try rle.runs(b.payload, type: type, count: b.rows)
-        return (values, lengths, b.validity)
+        let (values, lengths) = try rle.runs(b.payload, type: type, count: b.rows, owner: b.payloadOwner)
+        return RunBlock(values: values, lengths: lengths, validity: b.validity, rows: b.rows)
     }
 
     /// For a dictionary block, one flag per row from a flag per entry (`entryFlags`, given the block's entries),
@@ -288,6 +287,20 @@ public enum BlockCodec {
         while end > 0 && (bytes[end] & 0xC0) == 0x80 { end -= 1 }
         return Array(bytes[0..<end])
     }
+}
+
+/// A run-length block as its runs, borrowed from the stored bytes where they are aligned.
+public struct RunBlock: Sendable {
+    /// One value per run, in the stored form: NULL rows hold a neighbour's value, so the runs carry no validity.
+    public let values: ColumnVector
+    /// Each run's length as a u32, nonzero, adding up to `rows` (checked when the block was opened).
+    public let lengths: Buffer
+    /// The rows' validity (nil when no row is NULL).
+    public let validity: Buffer?
+    /// The block's rows.
+    public let rows: Int
+
+    public var runs: Int { values.count }
 }
 
 /// Owns an LZ4-decompressed payload so decoded buffers may borrow from it.

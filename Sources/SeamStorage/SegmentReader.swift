@@ -122,12 +122,12 @@ public final class SegmentReader: @unchecked Sendable {
     }
 
     /// Block `block` of column `column` as runs, when it is run-length coded (see ``BlockCodec/decodeRuns``).
-    public func readRuns(column: Int, block: Int) throws(StorageError) -> (values: ColumnVector, lengths: [Int32], validity: Buffer?)? {
+    public func readRuns(column: Int, block: Int) throws(StorageError) -> RunBlock? {
         precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
         let bytes = try blockBytes(column: column, block: block)
         do throws(StorageError) {
             guard let runs = try BlockCodec.decodeRuns(bytes, type: footer.schema[column].type, owner: self) else { return nil }
-            guard runs.lengths.reduce(0, { $0 + Int($1) }) == footer.columns[column][block].rows else {
+            guard runs.rows == footer.columns[column][block].rows else {
                 throw StorageError(.corrupt, "runs cover other than the footer's \(footer.columns[column][block].rows) rows")
             }
             return runs

@@ -9,7 +9,8 @@ public struct SegmentOptions: Sendable {
     public var blockRows = 65_536
     /// Pin every block to one codec when it supports the column type (tests, `force_codec`).
     public var forceCodec: CodecID? = nil
-    public var allowLZ4 = true
+    /// Which block payloads LZ4 is tried on.
+    public var lz4: LZ4Block.Policy = .stringPayloads
     public init() {}
 }
 
@@ -33,7 +34,7 @@ package enum SegmentWriter {
             let column = chunk.columns[j / perColumn]
             let start = (j % perColumn) * step, end = min(start + step, rows)
             let slice = (start == 0 && end == rows) ? column : Gather.slice(column, start..<end)
-            let block = BlockCodec.encode(slice, force: options.forceCodec, allowLZ4: options.allowLZ4)
+            let block = BlockCodec.encode(slice, force: options.forceCodec, lz4: options.lz4)
             let crc = block.bytes.withUnsafeBytes { CRC32C.checksum($0) }
             encoded.withLock { $0[j] = (block, crc) }
         }

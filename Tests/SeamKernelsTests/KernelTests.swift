@@ -25,6 +25,49 @@ import Testing
     }
 
     /// Published check values of CRC-32C (RFC 3720 appendix B.4 and the "123456789" check value).
+    /// Counting the valid rows of flagged runs equals expanding the runs to rows and counting, for runs of one row
+    /// up to several words, runs ending on every bit of a word (bit 63 included), no validity, all NULL and none.
+    @Test func runCountsEqualCountingTheExpandedRows() {
+        var rng = FixtureRandom(seed: 2026)
+        for trial in 0..<300 {
+            let longest = [1, 3, 8, 64, 200][trial % 5]
+            var lengths: [UInt32] = []
+            var rows = 0
+            for _ in 0...Int(rng.next() % 300) {
+                let n = Int(rng.next() % UInt64(longest)) + 1
+                lengths.append(UInt32(n))
+                rows += n
+            }
+            let flags = lengths.map { _ in UInt8(rng.next() % 3 == 0 ? 0 : (rng.next() % 2 == 0 ? 1 : 255)) }
+            let nullEvery = [0, 1, 2, 7][trial % 4]  // 0: no NULL; 1: all NULL
+            var words = [UInt64](repeating: 0, count: (rows + 63) / 64)
+            var valid = [Bool](repeating: true, count: rows)
+            for r in 0..<rows {
+                if nullEvery != 0 && (nullEvery == 1 || rng.next() % UInt64(nullEvery) == 0) { valid[r] = false }
+                if valid[r] { words[r >> 6] |= 1 << UInt64(r & 63) }
+            }
+            var perRow: [UInt8] = []
+            for (k, n) in lengths.enumerated() { perRow += [UInt8](repeating: flags[k] != 0 ? 1 : 0, count: Int(n)) }
+            let expected = (0..<rows).filter { perRow[$0] != 0 && valid[$0] }.count
+            let expectedIgnoringNulls = perRow.filter { $0 != 0 }.count
+            flags.withUnsafeBufferPointer { f in
+                lengths.withUnsafeBufferPointer { l in
+                    let got = words.withUnsafeBufferPointer {
+                        Runs.countSelected(flags: f.baseAddress!, lengths: l.baseAddress!, runs: l.count, validity: $0.baseAddress!)
+                    }
+                    #expect(got == expected, "trial \(trial)")
+                    let noValidity = Runs.countSelected(flags: f.baseAddress!, lengths: l.baseAddress!, runs: l.count, validity: nil)
+                    #expect(noValidity == expectedIgnoringNulls, "trial \(trial)")
+                    var spread = [UInt8](repeating: 9, count: rows)
+                    spread.withUnsafeMutableBufferPointer { out in
+                        Runs.spread(flags: f.baseAddress!, lengths: l.baseAddress!, runs: l.count, into: out.baseAddress!)
+                    }
+                    #expect(spread == perRow, "trial \(trial)")
+                }
+            }
+        }
+    }
+
     @Test func crc32cMatchesPublishedCheckValues() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
         #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)

@@ -34,7 +34,7 @@ import Testing
         var checked = 0
         try Self.eachCase(codec, lengths: Self.lengths) { type, shape, nulls, n, lz4, index in
             let v = VectorFixtures.vector(type, count: n, shape: shape, nulls: nulls, seed: UInt64(n * 31 + index))
-            let block = BlockCodec.encode(v, force: codec.id, allowLZ4: lz4)
+            let block = BlockCodec.encode(v, force: codec.id, lz4: lz4 ? .everyPayload : .never)
             // A forced codec is used unless it cannot encode the data (delta needs 2 rows, dictionary at most 2^16
             // entries); then the best other codec is taken and the block still round-trips.
             if codec.estimateSize(BlockCodec.fillNulls(v)) != nil {
@@ -59,7 +59,7 @@ import Testing
         try Self.eachCase(codec, lengths: [1, 65, 4099]) { type, shape, nulls, n, lz4, index in
             let seed = UInt64(n * 17 + index)
             let v = VectorFixtures.vector(type, count: n, shape: shape, nulls: nulls, seed: seed)
-            let block = BlockCodec.encode(v, force: codec.id, allowLZ4: lz4)
+            let block = BlockCodec.encode(v, force: codec.id, lz4: lz4 ? .everyPayload : .never)
             var rng = FixtureRandom(seed: seed)
             let selections: [[Int32]] = [
                 [], [0], [Int32(n - 1)], (0..<n).map { Int32($0) },
@@ -119,7 +119,7 @@ import Testing
 
     @Test func aSelectedRowBeyondTheBlockIsReportedAsDamage() throws {
         let v = VectorFixtures.vector(.bigint, count: 100, shape: .random, nulls: .none, seed: 5)
-        let block = BlockCodec.encode(v, force: .frameOfReference, allowLZ4: false)
+        let block = BlockCodec.encode(v, force: .frameOfReference, lz4: .never)
         for rows: [Int32] in [[3, 100], [-1, 3]] {
             #expect(throws: StorageError.self) {
                 try block.bytes.withUnsafeBytes { bytes in
@@ -150,7 +150,7 @@ import Testing
         let texts: [String?] = (0..<300).map { i in i % 11 == 4 ? nil : ["view", "cart", "buy"][(i * 7) % 3] }
         var b = ColumnBuilder(.varchar, capacity: texts.count)
         for t in texts { b.append(string: t) }
-        let block = BlockCodec.encode(b.finish(), force: .dictionary, allowLZ4: false)
+        let block = BlockCodec.encode(b.finish(), force: .dictionary, lz4: .never)
         let want: [UInt8] = texts.map { $0 == "cart" || $0 == "buy" ? 1 : 0 }
         let got = try block.bytes.withUnsafeBytes { bytes in
             try BlockCodec.decodeDictionaryFlags(bytes, type: .varchar, owner: nil) { entries in
@@ -162,7 +162,7 @@ import Testing
         // entries (2-bit codes, no NULLs) all ones in the last bytes is code 3, past the entries.
         var three = ColumnBuilder(.varchar, capacity: 300)
         for i in 0..<300 { three.append(string: ["view", "cart", "buy"][(i * 7) % 3]) }
-        var damaged = BlockCodec.encode(three.finish(), force: .dictionary, allowLZ4: false).bytes
+        var damaged = BlockCodec.encode(three.finish(), force: .dictionary, lz4: .never).bytes
         for k in (damaged.count - 8)..<damaged.count { damaged[k] = 0xFF }
         #expect(throws: StorageError.self) {
             try damaged.withUnsafeBytes { bytes in
@@ -207,7 +207,7 @@ import Testing
             let v = Chunk(schema: Schema([Field("x", type)]), rows: rows).columns[0]
             let sizes = Codecs.all.filter { $0.supports(type) }.compactMap { c in c.estimateSize(v).map { (c.id, $0) } }
             let smallest = sizes.map(\.1).min()!
-            let chosen = BlockCodec.encode(v, allowLZ4: false).codec
+            let chosen = BlockCodec.encode(v, lz4: .never).codec
             #expect(sizes.first { $0.0 == chosen }?.1 == smallest, "\(type), runs of \(meanRun) on average")
             if RunLengthCodec().plan(v) == nil {
                 #expect(RunLengthCodec().estimateSize(v)! > PlainCodec().estimateSize(v)!)
@@ -217,13 +217,33 @@ import Testing
 
     @Test func choosesTheSmallestEncoding() {
         let sortedTs = VectorFixtures.vector(.timestamp, count: 5000, shape: .sorted, nulls: .none, seed: 1)
-        #expect(BlockCodec.encode(sortedTs, allowLZ4: false).codec == .delta)
+        #expect(BlockCodec.encode(sortedTs, lz4: .never).codec == .delta)
         let runs = VectorFixtures.vector(.bigint, count: 5000, shape: .runs, nulls: .none, seed: 1)
-        #expect(BlockCodec.encode(runs, allowLZ4: false).codec == .runLength)
+        #expect(BlockCodec.encode(runs, lz4: .never).codec == .runLength)
         let channels = VectorFixtures.vector(.varchar, count: 5000, shape: .lowCardinality, nulls: .none, seed: 1)
-        #expect(BlockCodec.encode(channels, allowLZ4: false).codec == .dictionary)
+        #expect(BlockCodec.encode(channels, lz4: .never).codec == .dictionary)
         let small = Chunk(schema: Schema([Field("q", .integer)]), rows: (0..<5000).map { [.integer(Int32($0 % 13 * 5 + 1000))] })
-        #expect(BlockCodec.encode(small.columns[0], allowLZ4: false).codec == .frameOfReference)
+        #expect(BlockCodec.encode(small.columns[0], lz4: .never).codec == .frameOfReference)
+    }
+
+    /// LZ4 is tried on string payloads only by default: fixed-width payloads stay in the form scans decode fastest,
+    /// even where LZ4 would have shrunk them (it does here: small run values in 8-byte slots, equal run lengths).
+    @Test func lz4IsTriedOnStringPayloadsByDefault() throws {
+        let amounts = Chunk(schema: Schema([Field("x", .bigint)]), rows: (0..<8000).map { [.bigint(Int64($0 / 64 % 50))] }).columns[0]
+        let light = BlockCodec.encode(amounts)
+        #expect(light.codec == .runLength && !light.flags.contains(.lz4))
+        let squeezed = BlockCodec.encode(amounts, lz4: .everyPayload)
+        #expect(squeezed.codec == .runLength && squeezed.flags.contains(.lz4) && squeezed.bytes.count < light.bytes.count)
+        let text = Chunk(schema: Schema([Field("p", .varchar)]), rows: (0..<3000).map { [.varchar("{\"page\":\"/products/\($0)\",\"ref\":\"spring-campaign\"}")] }).columns[0]
+        let strings = BlockCodec.encode(text)
+        #expect(strings.codec == .plain && strings.flags.contains(.lz4))
+        #expect(!BlockCodec.encode(text, lz4: .never).flags.contains(.lz4))
+        // Both forms decode to the same values.
+        for block in [light, squeezed] {
+            let aligned = Buffer(copying: block.bytes)
+            let decoded = try BlockCodec.decode(aligned.bytes, type: .bigint, owner: nil)
+            #expect(sameValues(decoded.allValues, amounts.allValues))
+        }
     }
 
     @Test func zoneMapsOfDoubles() throws {
@@ -238,7 +258,7 @@ import Testing
 
     @Test func plainBlocksBorrowTheirPayload() throws {
         let v = VectorFixtures.vector(.bigint, count: 1000, shape: .random, nulls: .none, seed: 3)
-        let block = BlockCodec.encode(v, force: .plain, allowLZ4: false)
+        let block = BlockCodec.encode(v, force: .plain, lz4: .never)
         final class Owner {}
         let owner = Owner()
         let aligned = Buffer(copying: block.bytes)
@@ -256,7 +276,7 @@ import Testing
         for type in LogicalType.allCases where codec.supports(type) {
             let v = VectorFixtures.vector(type, count: 300, shape: .lowCardinality, nulls: .sparse, seed: 5)
             for lz4 in [false, true] {
-                let good = BlockCodec.encode(v, force: codec.id, allowLZ4: lz4).bytes
+                let good = BlockCodec.encode(v, force: codec.id, lz4: lz4 ? .everyPayload : .never).bytes
                 for trial in 0..<200 {
                     var bad = good
                     if trial % 3 == 0 {
@@ -269,6 +289,15 @@ import Testing
                     // Either it throws, or it decodes to a well-formed vector (checksums catch the rest).
                     if let out = try? bad.withUnsafeBytes({ try BlockCodec.decode($0, type: type, owner: nil) }) {
                         _ = out.allValues
+                    }
+                    // Runs read in place (borrowed from the bytes) are checked as a whole decode is: lengths that
+                    // do not cover the rows throw instead of reaching a kernel that trusts them.
+                    final class Owner {}
+                    let owner = Owner()
+                    let aligned = Buffer(copying: bad)
+                    if let r = try? BlockCodec.decodeRuns(aligned.bytes, type: type, owner: owner) {
+                        let lengths = r.lengths.typed(UInt32.self, count: r.runs)
+                        #expect(!lengths.contains(0) && lengths.reduce(0) { $0 + Int($1) } == r.rows)
                     }
                 }
             }

@@ -111,35 +111,23 @@ struct FilteredScan {
     /// or `column IN (constants)`: those are NULL for a NULL input, so they can run once per run of equal values.
     let runnable: [Int?]
 
-    /// Row flags from per-run flags: run k's flag for its `lengths[k]` rows, cleared where `validity` says NULL.
-    static func spread(_ runMask: ColumnVector, _ lengths: [Int32], _ validity: Buffer?, _ n: Int) -> [UInt8] {
-        let m = Vectors.pointer(runMask, UInt8.self)
-        var flags = [UInt8](repeating: 0, count: n)
-        flags.withUnsafeMutableBufferPointer { out in
-            var at = 0
-            for (k, len) in lengths.enumerated() {
-                if m[k] != 0 { (out.baseAddress! + at).update(repeating: 1, count: Int(len)) }
-                at += Int(len)
-            }
-            if let v = validity { Bitmap.clearUnset(out, v.base.assumingMemoryBound(to: UInt64.self)) }
+    /// Row flags from per-run flags: run k's flag for its rows, cleared where the block's validity says NULL.
+    static func spread(_ runMask: ColumnVector, _ block: RunBlock) -> [UInt8] {
+        guard block.rows > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: block.rows) { out, count in
+            Runs.spread(
+                flags: Vectors.pointer(runMask, UInt8.self), lengths: block.lengths.base.assumingMemoryBound(to: UInt32.self),
+                runs: block.runs, into: out.baseAddress!)
+            if let v = block.validity { Bitmap.clearUnset(UnsafeMutableBufferPointer(rebasing: out[0..<block.rows]), v.base.assumingMemoryBound(to: UInt64.self)) }
+            count = block.rows
         }
-        return flags
     }
 
     /// The rows of the runs whose flag is set, less their NULL rows (what `spread` would set, counted).
-    static func countRuns(_ runMask: ColumnVector, _ lengths: [Int32], _ validity: Buffer?) -> Int {
-        let m = Vectors.pointer(runMask, UInt8.self)
-        let words = validity?.base.assumingMemoryBound(to: UInt64.self)
-        var at = 0
-        var total = 0
-        for (k, len) in lengths.enumerated() {
-            let end = at + Int(len)
-            if m[k] != 0 {
-                if let words { total &+= Bitmap.popCount(words, in: at..<end) } else { total &+= Int(len) }
-            }
-            at = end
-        }
-        return total
+    static func countRuns(_ runMask: ColumnVector, _ block: RunBlock) -> Int {
+        Runs.countSelected(
+            flags: Vectors.pointer(runMask, UInt8.self), lengths: block.lengths.base.assumingMemoryBound(to: UInt32.self),
+            runs: block.runs, validity: block.validity?.base.assumingMemoryBound(to: UInt64.self))
     }
 
     init?(_ scan: TableScan, _ predicate: BoundExpr, needed: Set<Int>? = nil) {
@@ -221,7 +209,7 @@ extension Executor {
                 f.conjuncts[c].columnsUsed.contains { $0 == mapping?.column } || !ZoneCheck.alwaysMatches(f.conjuncts[c], zone)
             }
             // A NULL-rejecting conjunct on a run-length block runs once per run, its result spread over the runs.
-            var runResults: [(mask: ColumnVector, lengths: [Int32], validity: Buffer?)] = []
+            var runResults: [(mask: ColumnVector, block: RunBlock)] = []
             // The same conjuncts on a dictionary block run once per entry, looked up per row through the codes.
             var rowMasks: [[UInt8]] = []
             var perRow: [Int] = []
@@ -235,7 +223,7 @@ extension Executor {
                     let runMask = try locate(f.predicate, s.schema) {
                         try evaluator.mask(f.compactConjuncts[c], Batch(columns: columns, count: runs.values.count))
                     }
-                    runResults.append((runMask, runs.lengths, runs.validity))
+                    runResults.append((runMask, runs))
                 } else if let p = f.runnable[c], f.predicateColumns[p] != mapping?.column, s.schema[f.predicateColumns[p]].type == .varchar,
                     let flags = try morsel.reader.readDictionaryFlags(column: s.columns[f.predicateColumns[p]], block: morsel.block, entryFlags: { entries in
                         let columns = f.predicateColumns.enumerated().map { q, k in
@@ -264,9 +252,9 @@ extension Executor {
             if let needed = f.needed, needed.isEmpty, perRow.isEmpty, rowMasks.isEmpty, runResults.count == 1 {
                 // count(*) under one conjunct that ran per run: add up the passing runs' non-NULL rows.
                 let r = runResults[0]
-                selected = FilteredScan.countRuns(r.mask, r.lengths, r.validity)
+                selected = FilteredScan.countRuns(r.mask, r.block)
             } else if !open.isEmpty {
-                let runMasks = runResults.map { FilteredScan.spread($0.mask, $0.lengths, $0.validity, n) } + rowMasks
+                let runMasks = runResults.map { FilteredScan.spread($0.mask, $0.block) } + rowMasks
                 var flags = runMasks.first ?? []
                 for m in runMasks.dropFirst() { for r in 0..<n { flags[r] &= m[r] } }
                 if !perRow.isEmpty {
