@@ -323,6 +323,7 @@ def machine():
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / 2**30, 1), "os": platform.platform(),
             "swift": swift, "duckdb": DUCKDB_VERSION, "seam_commit": commit + ("+changes" if dirty else ""),
+            "seam_build": os.environ.get("SEAM_BUILD", "swift build -c release"),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
@@ -349,7 +350,7 @@ def render_report():
         m = r["machine"]
         lines += [f"## {human(r['events'])} events ({r['events']:,} events, {r['customers']:,} customers)", "",
                   f"- Run {m['date']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {m['os']}.",
-                  f"- Seam {m['seam_commit']} built with `swift build -c release` ({m['swift']}); DuckDB {m['duckdb']} (Python package).",
+                  f"- Seam {m['seam_commit']} built with `{m.get('seam_build', 'swift build -c release')}` ({m['swift']}); DuckDB {m['duckdb']} (Python package).",
                   f"- Data: `seam generate --customers {r['customers']} --seed {SEED} --store … --no-files`, compacted; the same rows "
                   "exported from Seam as CSV and loaded into a DuckDB database file. Fingerprints of both tables matched "
                   f"(`{FINGERPRINT}` and one over customers).",
