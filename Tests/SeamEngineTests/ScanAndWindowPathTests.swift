@@ -102,6 +102,46 @@ import Testing
             == [[.bigint(Int64(rows.filter { $0[2] == .varchar("big") && $0[1] == .bigint(500) }.count))]])
     }
 
+    /// `count(*)` under one comparison on a run-length integer block compares and counts the runs in one pass: every
+    /// operator, both operand orders, bounds at the run values and past the 32-bit range, 32- and 64-bit and DECIMAL
+    /// columns with NULL rows inside the runs, give the count of the plain path.
+    @Test func countingRunsAgainstAConstantMatchesEveryRow() throws {
+        let rows: [[Value]] = (0..<9000).map { i in
+            let null = i % 10 == 3 || (i / 700) % 5 == 2
+            let level = Int64([7, 500, -3, 500, 12][(i / 300) % 5])
+            return [
+                .integer(Int32(i)), null ? .null : .bigint(level), null ? .null : .integer(Int32(level)),
+                null ? .null : .decimal(level * 100),
+            ]
+        }
+        let schema = Schema([Field("id", .integer), Field("x", .bigint), Field("y", .integer), Field("d", .decimal)])
+        let store = try EngineFixture.store(table: "r", schema: schema, rows: rows, blockRows: 4096)
+        let engine = QueryEngine(store: store)
+        func count(_ column: Int, _ test: (Int64) -> Bool) -> Int64 {
+            Int64(rows.filter { row in
+                switch row[column] {
+                case .bigint(let v): return test(v)
+                case .integer(let v): return test(Int64(v))
+                case .decimal(let v): return test(v / 100)
+                default: return false
+                }
+            }.count)
+        }
+        let tests: [(String, (Int64) -> Bool)] = [
+            ("> 7", { $0 > 7 }), (">= 7", { $0 >= 7 }), ("< 12", { $0 < 12 }), ("<= -3", { $0 <= -3 }), ("= 500", { $0 == 500 }),
+            ("<> 500", { $0 != 500 }), ("> 9999999999", { _ in false }), ("> -9999999999", { _ in true }),
+            ("< -9999999999", { _ in false }), ("= 8", { _ in false }),
+        ]
+        for (column, name) in [(1, "x"), (2, "y"), (3, "d")] {
+            for (predicate, test) in tests {
+                let want = count(column, test)
+                #expect(try engine.query("SELECT count(*) FROM r WHERE \(name) \(predicate)").rows == [[.bigint(want)]], "\(name) \(predicate)")
+            }
+            // The constant first: `7 < x` is `x > 7`.
+            #expect(try engine.query("SELECT count(*) FROM r WHERE 7 < \(name)").rows == [[.bigint(count(column) { $0 > 7 })]], "7 < \(name)")
+        }
+    }
+
     /// GROUP BY on two to four keys that are dictionary text or integers takes packed ids; the same keys with the text
     /// made plain (`s || ''`) take serialized keys. Both give the same groups and aggregates, with NULL keys, and when a
     /// column outgrows its share of the packed word part way through (`u`: 70,000 distinct values, over 16 bits).

@@ -110,6 +110,10 @@ struct FilteredScan {
     /// Per conjunct, the position (in `predicateColumns`) of its one column when the conjunct is `column op constant`
     /// or `column IN (constants)`: those are NULL for a NULL input, so they can run once per run of equal values.
     let runnable: [Int?]
+    /// Per runnable conjunct over an integer-like column, the values it accepts as one range (`amount > 100` is
+    /// 10001 through Int64.max in minor units); nil for other conjuncts, `<>`, and constants of another type than
+    /// the column's. Lets `count(*)` over a run-length block compare and count in one pass.
+    let ranges: [(lo: Int64, hi: Int64)?]
 
     /// Row flags from per-run flags: run k's flag for its rows, cleared where the block's validity says NULL.
     static func spread(_ runMask: ColumnVector, _ block: RunBlock) -> [UInt8] {
@@ -120,6 +124,54 @@ struct FilteredScan {
                 runs: block.runs, into: out.baseAddress!)
             if let v = block.validity { Bitmap.clearUnset(UnsafeMutableBufferPointer(rebasing: out[0..<block.rows]), v.base.assumingMemoryBound(to: UInt64.self)) }
             count = block.rows
+        }
+    }
+
+    /// The integers `column op constant` accepts, for a column stored as 32- or 64-bit integers and a non-NULL
+    /// constant of the same type, as `lo` through `hi` (none when `lo > hi`); nil otherwise.
+    static func acceptedRange(_ e: BoundExpr) -> (lo: Int64, hi: Int64)? {
+        let op: ComparisonOperator, type: LogicalType, constant: Value, constantType: LogicalType
+        switch e {
+        case .compare(let o, .column(_, let t), .constant(let v, let ct)): (op, type, constant, constantType) = (o, t, v, ct)
+        case .compare(let o, .constant(let v, let ct), .column(_, let t)): (op, type, constant, constantType) = (o.flipped, t, v, ct)
+        default: return nil
+        }
+        guard type == constantType, type.physical == .int64 || type.physical == .int32 else { return nil }
+        let c: Int64
+        switch constant {
+        case .integer(let x), .date(let x): c = Int64(x)
+        case .bigint(let x), .decimal(let x), .timestamp(let x): c = x
+        default: return nil
+        }
+        let none: (lo: Int64, hi: Int64) = (1, 0)
+        switch op {
+        case .equal: return (c, c)
+        case .greater: return c == .max ? none : (c + 1, .max)
+        case .greaterEqual: return (c, .max)
+        case .less: return c == .min ? none : (.min, c - 1)
+        case .lessEqual: return (.min, c)
+        case .notEqual: return nil
+        }
+    }
+
+    /// `countInRange` over a block's run values of either integer width (the range clamped to 32 bits for those).
+    static func countRuns(in range: (lo: Int64, hi: Int64), _ block: RunBlock) -> Int? {
+        let lengths = block.lengths.base.assumingMemoryBound(to: UInt32.self)
+        let validity = block.validity?.base.assumingMemoryBound(to: UInt64.self)
+        switch block.values.type.physical {
+        case .int64:
+            return Runs.countInRange(
+                values: Vectors.pointer(block.values, Int64.self), lo: range.lo, hi: range.hi, lengths: lengths,
+                runs: block.runs, validity: validity)
+        case .int32:
+            // A bound clamped from outside Int32 still admits every Int32 on its side; a range that holds no Int32
+            // counts nothing.
+            guard range.lo <= range.hi, range.lo <= Int64(Int32.max), range.hi >= Int64(Int32.min) else { return 0 }
+            let lo = Int32(clamping: range.lo), hi = Int32(clamping: range.hi)
+            return Runs.countInRange(
+                values: Vectors.pointer(block.values, Int32.self), lo: lo, hi: hi, lengths: lengths, runs: block.runs, validity: validity)
+        default:
+            return nil
         }
     }
 
@@ -150,6 +202,7 @@ struct FilteredScan {
         self.conjunctColumns = conjuncts.map { $0.columnsUsed.map { position[$0]! } }
         self.predicateColumns = used
         self.needed = needed
+        self.ranges = conjuncts.map(FilteredScan.acceptedRange)
         self.runnable = conjuncts.map { c -> Int? in
             switch c {
             case .compare(_, .column(let i, _), .constant), .compare(_, .constant, .column(let i, _)), .inList(.column(let i, _), _, _, false):
@@ -213,10 +266,17 @@ extension Executor {
             // The same conjuncts on a dictionary block run once per entry, looked up per row through the codes.
             var rowMasks: [[UInt8]] = []
             var perRow: [Int] = []
+            let countOnly = f.needed?.isEmpty == true
+            var countedInPlace: Int? = nil
             for c in open {
                 if let p = f.runnable[c], f.predicateColumns[p] != mapping?.column,
                     let runs = try morsel.reader.readRuns(column: s.columns[f.predicateColumns[p]], block: morsel.block)
                 {
+                    // count(*) under this one conjunct: compare and count the runs in one pass, no flags.
+                    if countOnly, open.count == 1, let range = f.ranges[c], let n = FilteredScan.countRuns(in: range, runs) {
+                        countedInPlace = n
+                        continue
+                    }
                     let columns = f.predicateColumns.enumerated().map { q, k in
                         q == p ? runs.values : Executor.placeholder(s.schema[k].type, runs.values.count)
                     }
@@ -249,7 +309,9 @@ extension Executor {
             let t1 = Executor.nanos()
             var idx: [Int32] = []
             var selected = n
-            if let needed = f.needed, needed.isEmpty, perRow.isEmpty, rowMasks.isEmpty, runResults.count == 1 {
+            if let countedInPlace {
+                selected = countedInPlace
+            } else if let needed = f.needed, needed.isEmpty, perRow.isEmpty, rowMasks.isEmpty, runResults.count == 1 {
                 // count(*) under one conjunct that ran per run: add up the passing runs' non-NULL rows.
                 let r = runResults[0]
                 selected = FilteredScan.countRuns(r.mask, r.block)
