@@ -24,7 +24,8 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         // gzip-compressed input files (ingest)
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // CPU instructions Swift cannot emit: CRC-32C for block checksums, prefetch ahead of hash-table probes
+        // CPU instructions Swift cannot emit: CRC-32C for block checksums, prefetch ahead of hash-table probes; and
+        // the check that the CPU has the extensions the build was compiled for (cpu_features.c)
         .target(name: "CCPU"),
         // Layer 1
         .target(name: "SeamKernels", dependencies: ["SeamColumnar", "CCPU"], swiftSettings: swiftSettings),
