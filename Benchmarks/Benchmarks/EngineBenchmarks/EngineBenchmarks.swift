@@ -12,6 +12,21 @@ let blockRows = 65_536
 let int32Block: [Int32] = (0..<blockRows).map { Int32(truncatingIfNeeded: ($0 &* 2_654_435_761) % 1000) }
 let int64Block: [Int64] = (0..<blockRows).map { Int64($0) * 1_000_003 % 86_400_000_000 }
 
+/// A run-length block shaped like the events' `amount`: 8,192 runs of 1 to 15 rows, a valid row or two at each run's
+/// start and NULLs after (in storage, NULL rows hold the run's value); run values in minor units.
+let runLengths: [UInt32] = (0..<8_192).map { UInt32(1 + ($0 &* 7) % 15) }
+let runValues: [Int64] = (0..<8_192).map { Int64(($0 &* 2_654_435_761) % 50_000) }
+let runRows = runLengths.reduce(0) { $0 + Int($1) }
+let runValidity: [UInt64] = {
+    var words = [UInt64](repeating: 0, count: (runRows + 63) / 64)
+    var at = 0
+    for (k, n) in runLengths.enumerated() {
+        for r in at..<(at + min(Int(n), 1 + k % 2)) { words[r >> 6] |= 1 << UInt64(r & 63) }
+        at += Int(n)
+    }
+    return words
+}()
+
 /// A store of the generator's canonical events for 20,000 customers (about 1.2M rows), made once.
 let store: Store = {
     let dir = NSTemporaryDirectory() + "seam-engine-bench-\(getpid())"
@@ -31,6 +46,7 @@ let eventRows: Int = {
 let queries: [(String, String, Int?, [String])] = [
     ("filter: events in a 30-day window", "SELECT count(*) FROM events WHERE ts >= TIMESTAMP '2025-06-01' AND ts < TIMESTAMP '2025-07-01'", 1, ["ts"]),
     ("filter: purchases over 100", "SELECT count(*) FROM events WHERE event_type = 'purchase' AND amount > 100", 1, ["event_type", "amount"]),
+    ("filter: amounts over 100 (runs counted in place)", "SELECT count(*) FROM events WHERE amount > 100", 1, ["amount"]),
     ("aggregate small key: channel", "SELECT channel, count(*), sum(amount) FROM events GROUP BY channel", 6, ["channel", "amount"]),
     ("aggregate dense key: customer_id", "SELECT customer_id, count(*), max(ts) FROM events GROUP BY customer_id", nil, ["customer_id", "ts"]),
     ("aggregate hash key: product_id", "SELECT product_id, sum(quantity) FROM events GROUP BY product_id", nil, ["product_id", "quantity"]),
@@ -78,6 +94,20 @@ let benchmarks: @Sendable () -> Void = {
             let k = flags.withUnsafeBufferPointer { f in sel.withUnsafeMutableBufferPointer { Selection.select(f.baseAddress!, nil, blockRows, $0.baseAddress!) } }
             precondition(k > 0 && k < blockRows)
             blackHole(sel)
+        }
+    }
+    Benchmark("kernel: count(*) over runs in a range, with NULLs (8,192 runs, ~65K rows)", configuration: .init(scalingFactor: .one)) { b in
+        // Bytes: what the scan reads of the stored block (run values, lengths and the validity bitmap).
+        b.measureThroughput(rows: runRows, bytes: runValues.count * 12 + runValidity.count * 8) {
+            let n = runValues.withUnsafeBufferPointer { v in
+                runLengths.withUnsafeBufferPointer { l in
+                    runValidity.withUnsafeBufferPointer { w in
+                        Runs.countInRange(values: v.baseAddress!, lo: 10_001, hi: .max, lengths: l.baseAddress!, runs: l.count, validity: w.baseAddress!)
+                    }
+                }
+            }
+            precondition(n > 0 && n < runRows)
+            blackHole(n)
         }
     }
     for (label, sql, rows, columns) in queries {

@@ -39,12 +39,12 @@ let benchmarks: @Sendable () -> Void = {
         let bytesPerRow = Double(v.rawByteCount) / Double(v.count)
         Benchmark("encode \(label) (\(Int(bytesPerRow)) B/row raw)", configuration: .init(scalingFactor: .one)) { b in
             b.measureThroughput(rows: v.count, bytes: v.rawByteCount) {
-                let e = BlockCodec.encode(v, force: codec, allowLZ4: false)
+                let e = BlockCodec.encode(v, force: codec, lz4: .never)
                 precondition(e.codec == codec && e.rows == v.count)
                 blackHole(e)
             }
         }
-        let block = BlockCodec.encode(v, force: codec, allowLZ4: false)
+        let block = BlockCodec.encode(v, force: codec, lz4: .never)
         let aligned = Buffer(copying: block.bytes)
         Benchmark("decode \(label) (\(block.bytes.count / 1024) KiB block)", configuration: .init(scalingFactor: .one)) { b in
             try b.measureThroughput(rows: v.count, bytes: v.rawByteCount) {
@@ -57,7 +57,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // LZ4 on a byte-aligned payload (plain event types) and on a bit-packed one (FOR quantities).
     for (label, name, codec) in [("plain/event_type", "event_type", CodecID.plain), ("for/ts", "ts", CodecID.frameOfReference)] {
-        let payload = BlockCodec.encode(column(name), force: codec, allowLZ4: false).bytes
+        let payload = BlockCodec.encode(column(name), force: codec, lz4: .never).bytes
         let compressed = LZ4Block.compressIfItPays(payload)
         Benchmark("lz4 compress \(label) (\(payload.count / 1024) KiB)", configuration: .init(scalingFactor: .one)) { b in
             b.measureThroughput(rows: rows, bytes: payload.count) { blackHole(LZ4Block.compressIfItPays(payload)) }
