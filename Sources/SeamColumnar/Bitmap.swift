@@ -90,4 +90,26 @@ public enum Bitmap {
         if rest > 0 { total &+= (words[full] & ((1 << UInt64(rest)) &- 1)).nonzeroBitCount }
         return total
     }
+
+    /// For each of `rows` (ascending, each below the bitmap's row count), how many valid rows come before it: the
+    /// row's position among the valid rows, which is where a block that stores only its valid rows keeps the value.
+    /// A NULL row gets its next valid row's position, clamped to `valid - 1` (0 when nothing is valid), so every
+    /// result indexes a stored value.
+    public static func ranks(_ words: UnsafePointer<UInt64>, rows: UnsafeBufferPointer<Int32>, valid: Int, into out: UnsafeMutablePointer<Int32>) {
+        let last = Int32(truncatingIfNeeded: max(valid - 1, 0))
+        var word = 0
+        var before = 0  // set bits in words 0..<word
+        var i = 0
+        while i < rows.count {
+            let r = Int(rows[i])
+            let w = r >> 6
+            while word < w {
+                before &+= words[word].nonzeroBitCount
+                word &+= 1
+            }
+            let below = words[w] & ((1 << UInt64(r & 63)) &- 1)
+            out[i] = min(Int32(truncatingIfNeeded: before &+ below.nonzeroBitCount), last)
+            i &+= 1
+        }
+    }
 }

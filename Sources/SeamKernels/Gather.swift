@@ -301,3 +301,69 @@ extension Gather {
         }
     }
 }
+
+extension Gather {
+    /// The `rows` rows whose validity is `validity`, from `compact`, which holds the values of the valid rows only
+    /// (in order, no validity of its own): valid row `i` takes the next value of `compact`; a NULL row holds a copy
+    /// of a neighbouring value (0 or the empty string when nothing is valid), as stored blocks do. Plain VARCHAR
+    /// shares `compact`'s bytes; NULL rows are empty strings.
+    public static func expand(_ compact: ColumnVector, validity: Buffer, rows: Int) -> ColumnVector {
+        let words = validity.base.assumingMemoryBound(to: UInt64.self)
+        let valid = compact.count
+        precondition(compact.validity == nil && Bitmap.popCount(UnsafeBufferPointer(start: words, count: Bitmap.wordCount(rows)), rows: rows) == valid,
+                     "expand: the compact values must be exactly the valid rows")
+        if let d = compact.dictionary {
+            let codes = Buffer(uninitializedByteCount: rows * 4) { expandFixed(d.codes.base.assumingMemoryBound(to: UInt32.self), valid, words, rows, $0) }
+            return ColumnVector(codes: codes, entries: d.entries, count: rows, validity: validity)
+        }
+        switch compact.type.physical {
+        case .uint8:
+            let b = Buffer(uninitializedByteCount: rows) { expandFixed(compact.values.base.assumingMemoryBound(to: UInt8.self), valid, words, rows, $0) }
+            return ColumnVector(type: compact.type, count: rows, values: b, validity: validity)
+        case .int32:
+            let b = Buffer(uninitializedByteCount: rows * 4) { expandFixed(compact.values.base.assumingMemoryBound(to: UInt32.self), valid, words, rows, $0) }
+            return ColumnVector(type: compact.type, count: rows, values: b, validity: validity)
+        case .int64, .double:
+            let b = Buffer(uninitializedByteCount: rows * 8) { expandFixed(compact.values.base.assumingMemoryBound(to: UInt64.self), valid, words, rows, $0) }
+            return ColumnVector(type: compact.type, count: rows, values: b, validity: validity)
+        case .bytes:
+            // Row i starts where the valid rows before it end: offsets[i] = compact offset of (valid rows before i).
+            let from = compact.offsets!.base.assumingMemoryBound(to: UInt32.self)
+            let offsets = Buffer(uninitializedByteCount: (rows + 1) * 4) { raw in
+                let out = raw.bindMemory(to: UInt32.self).baseAddress!
+                var k = 0
+                var i = 0
+                while i < rows {
+                    out[i] = from[k]
+                    k &+= Int(truncatingIfNeeded: (words[i >> 6] >> UInt64(i & 63)) & 1)
+                    i &+= 1
+                }
+                out[rows] = from[k]
+            }
+            return ColumnVector(type: .varchar, count: rows, values: compact.values, offsets: offsets, validity: validity)
+        }
+    }
+
+    /// `out[i] = src[k]` where `k` counts the valid rows before row `i`, clamped to the last value; zeros when there
+    /// are no values. Branch-free per row.
+    @inlinable
+    static func expandFixed<T: FixedWidthInteger>(
+        _ src: UnsafePointer<T>, _ valid: Int, _ words: UnsafePointer<UInt64>, _ rows: Int, _ raw: UnsafeMutableRawBufferPointer
+    ) {
+        guard rows > 0 else { return }
+        let out = raw.bindMemory(to: T.self).baseAddress!
+        guard valid > 0 else {
+            out.initialize(repeating: 0, count: rows)
+            return
+        }
+        let last = valid &- 1
+        var k = 0
+        var i = 0
+        while i < rows {
+            out[i] = src[min(k, last)]
+            k &+= Int(truncatingIfNeeded: (words[i >> 6] >> UInt64(i & 63)) & 1)
+            i &+= 1
+        }
+    }
+}
+

@@ -7,6 +7,10 @@ public struct BlockFlags: OptionSet, Sendable {
     public init(rawValue: UInt8) { self.rawValue = rawValue }
     public static let lz4 = BlockFlags(rawValue: 1)
     public static let validity = BlockFlags(rawValue: 2)
+    /// The payload holds the values of the valid rows only (needs `validity`): a mostly-NULL column stores nothing
+    /// for its NULL rows.
+    public static let sparse = BlockFlags(rawValue: 4)
+    static let known: BlockFlags = [.lz4, .validity, .sparse]
 }
 
 /// The min/max of a block's valid values, for skipping blocks and segments.
@@ -46,34 +50,42 @@ public enum BlockCodec {
     /// The most rows a block may hold (the writer uses far fewer).
     static let maxRows = 1 << 22
 
+    /// Whether a block with NULLs stores its valid rows only (``BlockFlags/sparse``).
+    public enum SparsePolicy: Sendable {
+        /// When it is smaller, for blocks at least 1/8 NULL (below that, the rows saved rarely pay for a second
+        /// analysis of the block).
+        case whenSmaller
+        case never
+        /// Whenever the block has a NULL (tests).
+        case always
+    }
+
     /// Encodes `vector`, choosing the codec with the smallest exact size, then LZ4 when `lz4` tries it and it pays.
-    /// `force` pins the codec (tests, `force_codec`); it must support the type.
-    public static func encode(_ vector: ColumnVector, force: CodecID? = nil, lz4: LZ4Block.Policy = .stringPayloads) -> EncodedBlock {
+    /// `force` pins the codec (tests, `force_codec`); it must support the type. A block with NULLs is encoded both
+    /// with its NULL slots filled and with its valid rows only, as `sparse` allows, and the smaller form is kept.
+    public static func encode(
+        _ vector: ColumnVector, force: CodecID? = nil, lz4: LZ4Block.Policy = .stringPayloads, sparse: SparsePolicy = .whenSmaller
+    ) -> EncodedBlock {
         let nulls = vector.nullCount
-        let dense = fillNulls(vector)
         let zone = zoneMap(vector)
-        var chosen: any Codec = PlainCodec()
-        var payload = ByteWriter()
-        if let force, let c = Codecs.byID[force.rawValue], c.supports(vector.type) {
-            chosen = c
-            c.encode(dense, into: &payload)
-        } else {
-            // Each codec analyzes the block once; only the smallest one's plan is written.
-            var best: EncodingPlan?
-            for c in Codecs.all where c.supports(vector.type) {
-                if let plan = c.plan(dense), plan.size < best?.size ?? Int.max {
-                    best = plan
-                    chosen = c
-                }
-            }
-            if let best {
-                payload = ByteWriter(capacity: best.size)  // written once, not grown by copies
-                best.write(&payload)
-            } else {
-                PlainCodec().encode(dense, into: &payload)
+        let forced = force.flatMap { Codecs.byID[$0.rawValue] }.flatMap { $0.supports(vector.type) ? $0 : nil }
+        // Run-length coding already folds a NULL slot into its neighbour's run: its sparse form saves next to nothing.
+        let candidates = forced.map { [$0] } ?? Codecs.all.filter { $0.supports(vector.type) }
+        var (chosen, plan) = smallest(candidates, fillNulls(vector), forced: forced)
+        var flags: BlockFlags = []
+        let trySparse = nulls > 0 && (sparse == .always || (sparse == .whenSmaller && nulls * 8 >= vector.count))
+        if trySparse {
+            let validRows = (0..<vector.count).compactMap { vector.isNull($0) ? nil : Int32($0) }
+            let compact = Gather.rows(vector, validRows).withValidity(nil)
+            let sparseCandidates = forced == nil ? candidates.filter { $0.id != .runLength } : candidates
+            let (c, p) = smallest(sparseCandidates, compact, forced: forced)
+            if sparse == .always || p.size < plan.size {
+                (chosen, plan) = (c, p)
+                flags.insert(.sparse)
             }
         }
-        var flags: BlockFlags = []
+        var payload = ByteWriter(capacity: plan.size)  // written once, not grown by copies
+        plan.write(&payload)
         let raw = payload.bytes
         var stored = raw
         if lz4.tries(chosen.id, vector.type), let compressed = LZ4Block.compressIfItPays(raw) {
@@ -98,6 +110,22 @@ public enum BlockCodec {
             rawBytes: vector.rawByteCount, zone: zone)
     }
 
+    /// The codec among `candidates` with the smallest exact size for `v`, and its plan; plain when none can encode it.
+    /// Each codec analyzes the block once; only the chosen plan is written.
+    /// A pinned codec (`forced`) writes even where its plan would give up (run-length coding with too many runs).
+    private static func smallest(_ candidates: [any Codec], _ v: ColumnVector, forced: (any Codec)?) -> (any Codec, EncodingPlan) {
+        if let c = forced {
+            return (c, c.plan(v) ?? EncodingPlan(size: c.estimateSize(v) ?? 0) { c.encode(v, into: &$0) })
+        }
+        var best: (codec: any Codec, plan: EncodingPlan)?
+        for c in candidates {
+            if let plan = c.plan(v), plan.size < best?.plan.size ?? Int.max { best = (c, plan) }
+        }
+        if let best { return best }
+        let plain = PlainCodec()
+        return (plain, plain.plan(v)!)
+    }
+
     /// Decodes a block. `owner` keeps `bytes` alive so plain blocks can be borrowed rather than copied.
     public static func decode(
         _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?
@@ -113,6 +141,11 @@ public enum BlockCodec {
         let payload: UnsafeRawBufferPointer
         /// Keeps `payload` alive.
         let payloadOwner: AnyObject?
+        /// The payload holds only the valid rows' values (``BlockFlags/sparse``); `valid` of them.
+        let sparse: Bool
+        let valid: Int
+        /// How many values the payload holds.
+        var stored: Int { sparse ? valid : rows }
     }
 
     private static func open(_ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?) throws(StorageError) -> Opened {
@@ -134,6 +167,9 @@ public enum BlockCodec {
             throw StorageError(.unsupported, "unknown codec id \(codecID)")
         }
         guard codec.supports(type) else { throw StorageError(.corrupt, "codec \(codec.name) cannot hold \(type)") }
+        guard BlockFlags.known.isSuperset(of: flags) else { throw StorageError(.unsupported, "unknown block flags \(flags.rawValue)") }
+        let sparse = flags.contains(.sparse)
+        guard !sparse || flags.contains(.validity) else { throw StorageError(.corrupt, "sparse block without a validity bitmap") }
         guard flags.contains(.validity) ? validityBytes == Bitmap.wordCount(rows) * 8 : validityBytes == 0 else {
             throw StorageError(.corrupt, "validity bitmap size \(validityBytes) does not fit \(rows) rows")
         }
@@ -141,13 +177,17 @@ public enum BlockCodec {
         let stored = try r.slice(storedBytes)
         guard r.remaining == 0 else { throw StorageError(.corrupt, "\(r.remaining) stray bytes after the payload") }
         let validity = validityBytes == 0 ? nil : borrowOrCopy(validitySlice, alignment: 8, owner: owner)
+        // Bits past the last row may be set in a damaged bitmap; only the rows' bits count.
+        let valid = validity.map { Bitmap.popCount($0.typed(UInt64.self, count: Bitmap.wordCount(rows)), rows: rows) } ?? rows
         if flags.contains(.lz4) {
             let plain = try LZ4Block.decompress(stored, rawCount: rawBytes)
             let holder = DecompressedPayload(plain)
-            return Opened(codec: codec, rows: rows, validity: validity, payload: UnsafeRawBufferPointer(holder.bytes), payloadOwner: holder)
+            return Opened(
+                codec: codec, rows: rows, validity: validity, payload: UnsafeRawBufferPointer(holder.bytes), payloadOwner: holder,
+                sparse: sparse, valid: valid)
         }
         guard rawBytes == storedBytes else { throw StorageError(.corrupt, "raw and stored sizes differ without LZ4") }
-        return Opened(codec: codec, rows: rows, validity: validity, payload: stored, payloadOwner: owner)
+        return Opened(codec: codec, rows: rows, validity: validity, payload: stored, payloadOwner: owner, sparse: sparse, valid: valid)
     }
 
     /// Decodes the block's rows at `rows` (ascending, distinct, in range; all rows when nil), in that order: the same
@@ -156,6 +196,7 @@ public enum BlockCodec {
         _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, rows selected: UnsafeBufferPointer<Int32>?
     ) throws(StorageError) -> ColumnVector {
         let b = try open(bytes, type: type, owner: owner)
+        if b.sparse { return try decodeSparse(b, type: type, rows: selected) }
         guard let selected else {
             return vector(try b.codec.decode(b.payload, type: type, count: b.rows, owner: b.payloadOwner), type, b.rows, b.validity)
         }
@@ -175,6 +216,47 @@ public enum BlockCodec {
         return Gather.rows(whole, Array(selected)).withValidity(validity)
     }
 
+    /// A sparse block's rows (all, or those at `selected`): the valid rows' values expanded over the validity, or for
+    /// selected rows, the values at the selected rows' positions among the valid rows.
+    private static func decodeSparse(_ b: Opened, type: LogicalType, rows selected: UnsafeBufferPointer<Int32>?) throws(StorageError) -> ColumnVector {
+        let validity = b.validity!
+        let words = validity.base.assumingMemoryBound(to: UInt64.self)
+        guard let selected else {
+            let compact = vector(try b.codec.decode(b.payload, type: type, count: b.valid, owner: b.payloadOwner), type, b.valid, nil)
+            return Gather.expand(compact, validity: validity, rows: b.rows)
+        }
+        if let lowest = selected.first, let highest = selected.last, lowest < 0 || Int(highest) >= b.rows {
+            throw StorageError(.corrupt, "row \(lowest < 0 ? lowest : highest) asked of a block of \(b.rows) rows")
+        }
+        let gathered = gatherBits(validity, selected)
+        guard b.valid > 0 else {
+            // Nothing stored: every selected row is NULL (the payload is still checked as an empty one).
+            let none = vector(try b.codec.decode(b.payload, type: type, count: 0, owner: b.payloadOwner), type, 0, nil)
+            return Gather.expand(none, validity: gathered, rows: selected.count)
+        }
+        var ranks = [Int32](repeating: 0, count: selected.count)
+        ranks.withUnsafeMutableBufferPointer { Bitmap.ranks(words, rows: selected, valid: b.valid, into: $0.baseAddress!) }
+        if let selective = b.codec as? any SelectiveCodec {
+            let d = try ranks.withUnsafeBufferPointer { r throws(StorageError) in
+                try selective.decode(b.payload, type: type, count: b.valid, rows: r, owner: b.payloadOwner)
+            }
+            return vector(d, type, selected.count, gathered)
+        }
+        let compact = vector(try b.codec.decode(b.payload, type: type, count: b.valid, owner: b.payloadOwner), type, b.valid, nil)
+        return Gather.rows(compact, ranks).withValidity(gathered)
+    }
+
+    /// How many of a frame-of-reference block's non-NULL rows hold a value in `lo...hi`, counted on the packed values;
+    /// nil for other codecs and for blocks that keep NULL rows' slots (their values would have to be masked).
+    public static func countInRange(
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, lo: Int64, hi: Int64
+    ) throws(StorageError) -> Int? {
+        guard bytes.count > 1, bytes[0] == CodecID.frameOfReference.rawValue else { return nil }
+        let b = try open(bytes, type: type, owner: owner)
+        guard let codec = b.codec as? FrameOfReferenceCodec, b.sparse || b.validity == nil else { return nil }
+        return try codec.countInRange(b.payload, count: b.stored, lo: lo, hi: hi)
+    }
+
     /// A run-length block as its runs (see ``RunBlock``); nil for other codecs. Lets a predicate that rejects NULL
     /// run once per run instead of once per row.
     public static func decodeRuns(
@@ -183,7 +265,8 @@ public enum BlockCodec {
         // The codec byte first: another codec's block is not decompressed for nothing.
         guard bytes.count > 0, bytes[0] == CodecID.runLength.rawValue else { return nil }
         let b = try open(bytes, type: type, owner: owner)
-        guard let rle = b.codec as? RunLengthCodec else { return nil }
+        // Runs of a sparse block cover its valid rows only; it is read by rows instead.
+        guard let rle = b.codec as? RunLengthCodec, !b.sparse else { return nil }
         let (values, lengths) = try rle.runs(b.payload, type: type, count: b.rows, owner: b.payloadOwner)
         return RunBlock(values: values, lengths: lengths, validity: b.validity, rows: b.rows)
     }
@@ -197,6 +280,15 @@ public enum BlockCodec {
         guard bytes.count > 0, bytes[0] == CodecID.dictionary.rawValue else { return nil }
         let b = try open(bytes, type: type, owner: owner)
         guard let dictionary = b.codec as? DictionaryCodec else { return nil }
+        if b.sparse {
+            // Flags of the valid rows, spread over the rows (a NULL row copies a neighbour's flag, cleared below).
+            let stored = try dictionary.flags(b.payload, type: type, count: b.valid, entryFlags: entryFlags)
+            let compact = ColumnVector(type: .boolean, count: b.valid, values: Buffer(copying: stored))
+            let spread = Gather.expand(compact, validity: b.validity!, rows: b.rows)
+            var flags = Array(UnsafeBufferPointer(start: spread.values.base.assumingMemoryBound(to: UInt8.self), count: b.rows))
+            flags.withUnsafeMutableBufferPointer { Bitmap.clearUnset($0, b.validity!.base.assumingMemoryBound(to: UInt64.self)) }
+            return flags
+        }
         var flags = try dictionary.flags(b.payload, type: type, count: b.rows, entryFlags: entryFlags)
         if let v = b.validity { flags.withUnsafeMutableBufferPointer { Bitmap.clearUnset($0, v.base.assumingMemoryBound(to: UInt64.self)) } }
         return flags

@@ -8,6 +8,8 @@ public struct BlockInfo: Sendable, Equatable {
     public var nulls: Int
     public var codec: CodecID
     public var lz4: Bool
+    /// The block stores its valid rows only (``BlockFlags/sparse``).
+    public var sparse: Bool
     public var checksum: UInt32
     /// In-memory size of the decoded block (values, offsets, validity).
     public var rawBytes: Int
@@ -49,7 +51,7 @@ public struct SegmentFooter: Sendable, Equatable {
                 w.u32(UInt32(b.rows))
                 w.u32(UInt32(b.nulls))
                 w.u8(b.codec.rawValue)
-                w.u8(b.lz4 ? 1 : 0)
+                w.u8((b.lz4 ? 1 : 0) | (b.sparse ? 4 : 0))  // the block's own flag bits
                 w.u32(b.checksum)
                 w.u64(UInt64(b.rawBytes))
                 switch b.zone {
@@ -96,7 +98,7 @@ public struct SegmentFooter: Sendable, Equatable {
                 let brows = Int(try r.u32())
                 let nulls = Int(try r.u32())
                 let codec = CodecID(rawValue: try r.u8())
-                let lz4 = try r.u8() == 1
+                let flags = BlockFlags(rawValue: try r.u8())
                 let crc = try r.u32()
                 let raw = Int(try r.u64())
                 let zone: ZoneMap
@@ -121,7 +123,8 @@ public struct SegmentFooter: Sendable, Equatable {
                 rows += brows
                 blocks.append(
                     BlockInfo(
-                        offset: offset, length: length, rows: brows, nulls: nulls, codec: codec, lz4: lz4, checksum: crc,
+                        offset: offset, length: length, rows: brows, nulls: nulls, codec: codec, lz4: flags.contains(.lz4),
+                        sparse: flags.contains(.sparse), checksum: crc,
                         rawBytes: raw, zone: zone))
             }
             guard rows == rowCount else {

@@ -136,6 +136,18 @@ public final class SegmentReader: @unchecked Sendable {
         }
     }
 
+    /// The non-NULL rows of block `block` of column `column` whose value lies in `lo...hi`, counted without decoding,
+    /// when the block's encoding allows it (see ``BlockCodec/countInRange``); nil otherwise.
+    public func countInRange(column: Int, block: Int, lo: Int64, hi: Int64) throws(StorageError) -> Int? {
+        precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
+        let bytes = try blockBytes(column: column, block: block)
+        do throws(StorageError) {
+            return try BlockCodec.countInRange(bytes, type: footer.schema[column].type, owner: self, lo: lo, hi: hi)
+        } catch {
+            throw error.at(file: path, column: footer.schema[column].name, block: block)
+        }
+    }
+
     /// Row flags of a dictionary block from flags of its entries (see ``BlockCodec/decodeDictionaryFlags``); nil
     /// when the block has another codec.
     public func readDictionaryFlags(column: Int, block: Int, entryFlags: (ColumnVector) throws -> [UInt8]) throws -> [UInt8]? {

@@ -48,7 +48,7 @@ package enum SegmentWriter {
                 infos.append(
                     BlockInfo(
                         offset: offset, length: block.bytes.count, rows: block.rows, nulls: block.nulls, codec: block.codec,
-                        lz4: block.flags.contains(.lz4), checksum: crc, rawBytes: block.rawBytes, zone: block.zone))
+                        lz4: block.flags.contains(.lz4), sparse: block.flags.contains(.sparse), checksum: crc, rawBytes: block.rawBytes, zone: block.zone))
                 w.pad(to: 64)
             }
             directory.append(infos)

@@ -99,7 +99,7 @@ extension Store {
                         }
                         s.blocks += 1
                         s.rawBytes += b.rawBytes
-                        let name = b.codec.description + (b.lz4 ? "+lz4" : "")
+                        let name = b.codec.description + (b.sparse ? "+sparse" : "") + (b.lz4 ? "+lz4" : "")
                         if c < s.columns.count { s.columnEncodings[c][name, default: 0] += 1 }
                         let e = s.encodings[name] ?? (0, 0)
                         s.encodings[name] = (e.blocks + 1, e.bytes + b.length)

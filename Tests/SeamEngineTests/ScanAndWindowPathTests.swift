@@ -142,6 +142,48 @@ import Testing
         }
     }
 
+    /// A mostly-NULL column is stored sparse (only its valid rows' values) and every way a scan reads it gives the
+    /// rows' answer: count(*) under a range counted on the packed values, a filter with a second conjunct (rows
+    /// expanded over the validity), values of the rows another filter selected (read by their position among the
+    /// valid rows), IS NULL, and grouping on it.
+    @Test func aMostlyNullColumnReadsAlikeEveryWay() throws {
+        var rng = FixtureRandom(seed: 0x5A5E)
+        let rows: [[Value]] = (0..<20_000).map { i in
+            let a: Value = Int.random(in: 0..<9, using: &rng) == 0 ? .decimal(Int64.random(in: 1...50_000, using: &rng)) : .null
+            let k: Value = Int.random(in: 0..<4, using: &rng) == 0 ? .bigint(Int64(i % 5)) : .null
+            return [.integer(Int32(i)), a, k]
+        }
+        let schema = Schema([Field("id", .integer), Field("a", .decimal), Field("k", .bigint)])
+        let store = try EngineFixture.store(table: "s", schema: schema, rows: rows, blockRows: 4096)
+        let stats = try store.stats().first { $0.table == "s" }!
+        #expect(stats.columnEncodings[1].keys.allSatisfy { $0.contains("+sparse") }, "\(stats.columnEncodings[1])")
+        #expect(stats.columnEncodings[2].keys.contains { $0.contains("+sparse") }, "\(stats.columnEncodings[2])")
+        let engine = QueryEngine(store: store)
+        func cents(_ v: Value) -> Int64? { if case .decimal(let x) = v { x } else { nil } }
+        let amounts = rows.map { cents($0[1]) }
+        for (predicate, test) in [("a > 100.00", { (x: Int64) in x > 10_000 }), ("a <= 7.5", { $0 <= 750 }), ("a = 123.45", { $0 == 12_345 })] {
+            let want = amounts.filter { $0.map(test) ?? false }.count
+            #expect(try engine.query("SELECT count(*) FROM s WHERE \(predicate)").rows == [[.bigint(Int64(want))]], "\(predicate)")
+            let withID = rows.indices.filter { $0 % 3 == 0 && (amounts[$0].map(test) ?? false) }.count
+            #expect(
+                try engine.query("SELECT count(*) FROM s WHERE \(predicate) AND id % 3 = 0").rows == [[.bigint(Int64(withID))]],
+                "\(predicate) and id")
+        }
+        let picked = rows.indices.filter { $0 % 7 == 2 }
+        let sum = picked.compactMap { amounts[$0] }.reduce(0, +)
+        let got = try engine.query("SELECT sum(a), count(a), count(*), min(id), max(id) FROM s WHERE id % 7 = 2").rows
+        #expect(got == [[.decimal(sum), .bigint(Int64(picked.filter { amounts[$0] != nil }.count)), .bigint(Int64(picked.count)),
+                         .integer(Int32(picked.first!)), .integer(Int32(picked.last!))]])
+        let listed = try engine.query("SELECT id, a FROM s WHERE id BETWEEN 1000 AND 1400 ORDER BY id").rows
+        #expect(listed == (1000...1400).map { [.integer(Int32($0)), rows[$0][1]] })
+        let nulls = amounts.filter { $0 == nil }.count
+        #expect(try engine.query("SELECT count(*) FROM s WHERE a IS NULL").rows == [[.bigint(Int64(nulls))]])
+        var groups: [Int64?: Int] = [:]
+        for r in rows { groups[{ if case .bigint(let x) = r[2] { x } else { nil } }(), default: 0] += 1 }
+        let grouped = try engine.query("SELECT k, count(*) FROM s GROUP BY k ORDER BY k NULLS LAST").rows
+        #expect(grouped == groups.keys.sorted { ($0 ?? .max) < ($1 ?? .max) }.map { [$0.map { .bigint($0) } ?? .null, .bigint(Int64(groups[$0]!))] })
+    }
+
     /// GROUP BY on two to four keys that are dictionary text or integers takes packed ids; the same keys with the text
     /// made plain (`s || ''`) take serialized keys. Both give the same groups and aggregates, with NULL keys, and when a
     /// column outgrows its share of the packed word part way through (`u`: 70,000 distinct values, over 16 bits).

@@ -17,8 +17,11 @@ public struct FixtureRandom: RandomNumberGenerator {
 
 public enum NullPattern: CaseIterable, Sendable {
     case none, all, alternate, sparse, leadingRun
+    /// Nine rows in ten NULL (an amount column: only purchases have one).
+    case mostly
     func isNull(_ i: Int, _ rng: inout FixtureRandom) -> Bool {
         switch self {
+        case .mostly: return Int.random(in: 0..<10, using: &rng) != 0
         case .none: return false
         case .all: return true
         case .alternate: return i % 2 == 1

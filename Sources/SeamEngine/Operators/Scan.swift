@@ -269,6 +269,14 @@ extension Executor {
             let countOnly = f.needed?.isEmpty == true
             var countedInPlace: Int? = nil
             for c in open {
+                // count(*) under one range conjunct on a frame-of-reference block without NULL slots: counted on the
+                // packed values.
+                if countOnly, open.count == 1, let range = f.ranges[c], let p = f.runnable[c], f.predicateColumns[p] != mapping?.column,
+                    let n = try morsel.reader.countInRange(column: s.columns[f.predicateColumns[p]], block: morsel.block, lo: range.lo, hi: range.hi)
+                {
+                    countedInPlace = n
+                    continue
+                }
                 if let p = f.runnable[c], f.predicateColumns[p] != mapping?.column,
                     let runs = try morsel.reader.readRuns(column: s.columns[f.predicateColumns[p]], block: morsel.block)
                 {

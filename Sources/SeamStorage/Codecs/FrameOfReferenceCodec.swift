@@ -54,6 +54,17 @@ package struct FrameOfReferenceCodec: SelectiveCodec {
         return DecodedValues(values: unpackIntegers(packed, type: type, count: count, rows: rows, width: width, reference: reference))
     }
 
+    /// How many of the block's `count` values lie in `lo...hi`, counted on the packed values.
+    package func countInRange(_ payload: UnsafeRawBufferPointer, count: Int, lo: Int64, hi: Int64) throws(StorageError) -> Int {
+        let (reference, width, packed) = try parts(payload, count: count)
+        // Values are reference + code, codes 0 ..< 2^width: the range becomes a range of codes.
+        let ref = Int128(Int64(bitPattern: reference))
+        let maxCode = width == 64 ? Int128(UInt64.max) : Int128((UInt64(1) << UInt64(width)) - 1)
+        let codeLo = Swift.max(Int128(lo) - ref, 0), codeHi = Swift.min(Int128(hi) - ref, maxCode)
+        guard codeLo <= codeHi else { return 0 }
+        return BitPacking.countInRange(packed, count: count, width: width, lo: UInt64(codeLo), span: UInt64(codeHi - codeLo))
+    }
+
     /// The reference, the bit width and the packed values of a block, after checking its header.
     private func parts(
         _ payload: UnsafeRawBufferPointer, count: Int
