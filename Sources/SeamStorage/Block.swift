@@ -69,15 +69,16 @@ public enum BlockCodec {
         let nulls = vector.nullCount
         let zone = zoneMap(vector)
         let forced = force.flatMap { Codecs.byID[$0.rawValue] }.flatMap { $0.supports(vector.type) ? $0 : nil }
-        // Run-length coding already folds a NULL slot into its neighbour's run: its sparse form saves next to nothing.
-        let candidates = forced.map { [$0] } ?? Codecs.all.filter { $0.supports(vector.type) }
+        let candidates = Codecs.all.filter { $0.supports(vector.type) }
         var (chosen, plan) = smallest(candidates, fillNulls(vector), forced: forced)
         var flags: BlockFlags = []
         let trySparse = nulls > 0 && (sparse == .always || (sparse == .whenSmaller && nulls * 8 >= vector.count))
         if trySparse {
             let validRows = (0..<vector.count).compactMap { vector.isNull($0) ? nil : Int32($0) }
             let compact = Gather.rows(vector, validRows).withValidity(nil)
-            let sparseCandidates = forced == nil ? candidates.filter { $0.id != .runLength } : candidates
+            // Run-length coding already folds a NULL slot into its neighbour's run: its sparse form saves next to
+            // nothing, and its runs would cover the valid rows only.
+            let sparseCandidates = candidates.filter { $0.id != .runLength }
             let (c, p) = smallest(sparseCandidates, compact, forced: forced)
             if sparse == .always || p.size < plan.size {
                 (chosen, plan) = (c, p)
@@ -112,10 +113,11 @@ public enum BlockCodec {
 
     /// The codec among `candidates` with the smallest exact size for `v`, and its plan; plain when none can encode it.
     /// Each codec analyzes the block once; only the chosen plan is written.
-    /// A pinned codec (`forced`) writes even where its plan would give up (run-length coding with too many runs).
+    /// A pinned codec (`forced`) writes even where its plan would give up (run-length coding with too many runs), unless
+    /// it cannot encode the values at all; then the smallest of `candidates` is taken.
     private static func smallest(_ candidates: [any Codec], _ v: ColumnVector, forced: (any Codec)?) -> (any Codec, EncodingPlan) {
-        if let c = forced {
-            return (c, c.plan(v) ?? EncodingPlan(size: c.estimateSize(v) ?? 0) { c.encode(v, into: &$0) })
+        if let c = forced, let plan = c.plan(v) ?? c.estimateSize(v).map({ size in EncodingPlan(size: size) { c.encode(v, into: &$0) } }) {
+            return (c, plan)
         }
         var best: (codec: any Codec, plan: EncodingPlan)?
         for c in candidates {
@@ -148,7 +150,12 @@ public enum BlockCodec {
         var stored: Int { sparse ? valid : rows }
     }
 
-    private static func open(_ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?) throws(StorageError) -> Opened {
+    /// `knownValid`: the block's valid rows as the segment footer says, for a sparse block whose bitmap the caller does
+    /// not need; otherwise the bitmap is counted. (A footer that disagrees with its block is damage both checksums
+    /// missed; the payload's size is still checked against the count, so it reads no memory outside the block.)
+    private static func open(
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, knownValid: Int? = nil
+    ) throws(StorageError) -> Opened {
         var r = ByteReader(bytes)
         let codecID = try r.u8()
         let flags = BlockFlags(rawValue: try r.u8())
@@ -177,8 +184,9 @@ public enum BlockCodec {
         let stored = try r.slice(storedBytes)
         guard r.remaining == 0 else { throw StorageError(.corrupt, "\(r.remaining) stray bytes after the payload") }
         let validity = validityBytes == 0 ? nil : borrowOrCopy(validitySlice, alignment: 8, owner: owner)
-        // Bits past the last row may be set in a damaged bitmap; only the rows' bits count.
-        let valid = validity.map { Bitmap.popCount($0.typed(UInt64.self, count: Bitmap.wordCount(rows)), rows: rows) } ?? rows
+        // Counted for sparse blocks only (others do not need it). Bits past the last row may be set in a damaged
+        // bitmap; only the rows' bits count.
+        let valid = sparse ? knownValid ?? Bitmap.popCount(validity!.typed(UInt64.self, count: Bitmap.wordCount(rows)), rows: rows) : rows
         if flags.contains(.lz4) {
             let plain = try LZ4Block.decompress(stored, rawCount: rawBytes)
             let holder = DecompressedPayload(plain)
@@ -248,12 +256,16 @@ public enum BlockCodec {
 
     /// How many of a frame-of-reference block's non-NULL rows hold a value in `lo...hi`, counted on the packed values;
     /// nil for other codecs and for blocks that keep NULL rows' slots (their values would have to be masked).
+    /// `valid`: the block's non-NULL rows from the segment footer, when known (saves counting the bitmap's bits).
     public static func countInRange(
-        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, lo: Int64, hi: Int64
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, lo: Int64, hi: Int64, valid: Int? = nil
     ) throws(StorageError) -> Int? {
-        guard bytes.count > 1, bytes[0] == CodecID.frameOfReference.rawValue else { return nil }
-        let b = try open(bytes, type: type, owner: owner)
-        guard let codec = b.codec as? FrameOfReferenceCodec, b.sparse || b.validity == nil else { return nil }
+        // The codec byte first: other codecs' blocks are not opened (nor decompressed) for nothing.
+        guard bytes.count > 1, bytes[0] == CodecID.frameOfReference.rawValue || bytes[0] == CodecID.verticalFrameOfReference.rawValue else {
+            return nil
+        }
+        let b = try open(bytes, type: type, owner: owner, knownValid: valid)
+        guard let codec = b.codec as? any RangeCountingCodec, b.sparse || b.validity == nil else { return nil }
         return try codec.countInRange(b.payload, count: b.stored, lo: lo, hi: hi)
     }
 

@@ -142,7 +142,8 @@ public final class SegmentReader: @unchecked Sendable {
         precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
         let bytes = try blockBytes(column: column, block: block)
         do throws(StorageError) {
-            return try BlockCodec.countInRange(bytes, type: footer.schema[column].type, owner: self, lo: lo, hi: hi)
+            let info = footer.columns[column][block]
+            return try BlockCodec.countInRange(bytes, type: footer.schema[column].type, owner: self, lo: lo, hi: hi, valid: info.rows - info.nulls)
         } catch {
             throw error.at(file: path, column: footer.schema[column].name, block: block)
         }

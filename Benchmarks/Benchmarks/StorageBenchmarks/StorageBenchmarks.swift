@@ -23,6 +23,8 @@ let cases: [(String, String, CodecID)] = [
     ("plain/amount", "amount", .plain),
     ("for/quantity", "quantity", .frameOfReference),
     ("for/customer_id", "customer_id", .frameOfReference),
+    ("vfor/quantity", "quantity", .verticalFrameOfReference),
+    ("vfor/customer_id", "customer_id", .verticalFrameOfReference),
     ("delta/ts", "ts", .delta),
     ("rle/customer_id", "customer_id", .runLength),
     ("rle/channel", "channel", .runLength),
@@ -51,6 +53,23 @@ let benchmarks: @Sendable () -> Void = {
                 let d = try BlockCodec.decode(aligned.bytes, type: v.type, owner: aligned)
                 precondition(d.count == v.count)
                 blackHole(d)
+            }
+        }
+    }
+
+    // count(*) WHERE amount > 100.00 counted on the packed values of a sparse block (only purchases have an amount),
+    // horizontal and vertical layouts; bytes are the block's stored bytes.
+    let amounts = column("amount")
+    let over = (0..<amounts.count).filter { i in if case .decimal(let x) = amounts.value(at: i) { x > 10_000 } else { false } }.count
+    for codec in [CodecID.frameOfReference, .verticalFrameOfReference] {
+        let block = BlockCodec.encode(amounts, force: codec, lz4: .never, sparse: .always)
+        precondition(block.codec == codec)
+        let aligned = Buffer(copying: block.bytes)
+        Benchmark("count in range \(codec)+sparse/amount (\(block.bytes.count / 1024) KiB block)", configuration: .init(scalingFactor: .one)) { b in
+            try b.measureThroughput(rows: amounts.count, bytes: block.bytes.count) {
+                let n = try BlockCodec.countInRange(aligned.bytes, type: amounts.type, owner: aligned, lo: 10_001, hi: .max)
+                precondition(n == over)
+                blackHole(n)
             }
         }
     }

@@ -10,6 +10,7 @@ public struct CodecID: RawRepresentable, Hashable, Sendable, CustomStringConvert
     public static let delta = CodecID(rawValue: 0x03)
     public static let frameOfReference = CodecID(rawValue: 0x04)
     public static let runLength = CodecID(rawValue: 0x05)
+    public static let verticalFrameOfReference = CodecID(rawValue: 0x06)
 
     public var description: String { Codecs.byID[rawValue]?.name ?? "codec#\(rawValue)" }
 }
@@ -68,10 +69,18 @@ package protocol SelectiveCodec: Codec {
     ) throws(StorageError) -> DecodedValues
 }
 
+/// A codec that counts the values of a block inside an integer range without decoding them (a filter's `count(*)`).
+package protocol RangeCountingCodec: Codec {
+    /// How many of the `count` values lie in `lo...hi`.
+    func countInRange(_ payload: UnsafeRawBufferPointer, count: Int, lo: Int64, hi: Int64) throws(StorageError) -> Int
+}
+
 /// The table of codecs. Registering a codec is one line here; a duplicate id stops the program at startup.
 package enum Codecs {
     package static let all: [any Codec] = [
-        PlainCodec(), FrameOfReferenceCodec(), DeltaCodec(), RunLengthCodec(), DictionaryCodec(),
+        // The vertical frame of reference comes before the horizontal one: their sizes are equal for widths up to
+        // 32 bits, and the first of equal sizes is chosen.
+        PlainCodec(), VerticalFrameOfReferenceCodec(), FrameOfReferenceCodec(), DeltaCodec(), RunLengthCodec(), DictionaryCodec(),
     ]
 
     package static let byID: [UInt8: any Codec] = {

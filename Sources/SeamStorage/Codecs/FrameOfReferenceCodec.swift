@@ -6,7 +6,7 @@ package import SeamColumnar
 /// | reference: i64 (the minimum) | width: u8 | pad: 7 | bit-packed (value - reference), `width` bits each |
 /// ```
 /// A constant block has width 0 and no packed bytes.
-package struct FrameOfReferenceCodec: SelectiveCodec {
+package struct FrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec {
     package var id: CodecID { .frameOfReference }
     package var name: String { "for" }
     package init() {}
@@ -57,12 +57,17 @@ package struct FrameOfReferenceCodec: SelectiveCodec {
     /// How many of the block's `count` values lie in `lo...hi`, counted on the packed values.
     package func countInRange(_ payload: UnsafeRawBufferPointer, count: Int, lo: Int64, hi: Int64) throws(StorageError) -> Int {
         let (reference, width, packed) = try parts(payload, count: count)
-        // Values are reference + code, codes 0 ..< 2^width: the range becomes a range of codes.
+        guard let codes = Self.codeRange(reference: reference, width: width, lo: lo, hi: hi) else { return 0 }
+        return BitPacking.countInRange(packed, count: count, width: width, lo: codes.lo, span: codes.span)
+    }
+
+    /// The codes of `width` bits whose values (`reference + code`) lie in `lo...hi`, as `lo...lo + span`; nil when none.
+    static func codeRange(reference: UInt64, width: Int, lo: Int64, hi: Int64) -> (lo: UInt64, span: UInt64)? {
         let ref = Int128(Int64(bitPattern: reference))
         let maxCode = width == 64 ? Int128(UInt64.max) : Int128((UInt64(1) << UInt64(width)) - 1)
         let codeLo = Swift.max(Int128(lo) - ref, 0), codeHi = Swift.min(Int128(hi) - ref, maxCode)
-        guard codeLo <= codeHi else { return 0 }
-        return BitPacking.countInRange(packed, count: count, width: width, lo: UInt64(codeLo), span: UInt64(codeHi - codeLo))
+        guard codeLo <= codeHi else { return nil }
+        return (UInt64(codeLo), UInt64(codeHi - codeLo))
     }
 
     /// The reference, the bit width and the packed values of a block, after checking its header.
