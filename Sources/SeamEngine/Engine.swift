@@ -159,7 +159,7 @@ extension Executor {
                 notes.append("order from the storage layout: ORDER BY columns not read")
             }
             if analyze, case .scan(let s) = node, let read = scanColumnsRead.withLock({ $0[path] }) {
-                notes.append("columns read: " + read.map { s.schema[$0].name }.joined(separator: ", "))
+                notes.append(read.isEmpty ? "no column read (row counts only)" : "columns read: " + read.map { s.schema[$0].name }.joined(separator: ", "))
             }
             if analyze, let st = stats[path] {
                 notes.append("rows \(st.rows), \(String(format: "%.2f", Double(st.nanos) / 1e6)) ms")

@@ -125,7 +125,7 @@ final class Executor: @unchecked Sendable {
     func stream(_ plan: LogicalPlan, _ path: String, stop: EarlyStop?, needed: Set<Int>? = nil, _ sink: Sink) throws {
         switch plan {
         case .scan(let s):
-            try streamScan(s, path, stop: stop, sink)
+            try streamScan(s, path, stop: stop, needed: needed, sink)
         case .filter(.scan(let s), let pred) where FilteredScan(s, pred, needed: needed) != nil:
             try streamFilteredScan(FilteredScan(s, pred, needed: needed)!, path, stop: stop, sink)
         case .filter(let child, let pred):

@@ -67,9 +67,15 @@ extension Executor {
         return (out, try catalog.store.denseKeyMap(km))
     }
 
-    func streamScan(_ s: TableScan, _ path: String, stop: EarlyStop?, _ sink: Sink) throws {
+    /// `needed`: the output columns the sink reads, when known; the others are not decoded (all-NULL placeholders),
+    /// so `count(*)` over a table reads no block at all, only the row counts of the segment footers.
+    func streamScan(_ s: TableScan, _ path: String, stop: EarlyStop?, needed: Set<Int>? = nil, _ sink: Sink) throws {
         let (morsels, stats) = try planScan(s)
         scanStats.withLock { $0[path] = stats }
+        if let needed {
+            let read = s.columns.indices.filter { needed.contains($0) }
+            if read.count < s.columns.count { scanColumnsRead.withLock { $0[path] = read } }
+        }
         let mapping = try keyMapping(s)
         try parallelFor(morsels.count, threads: threads, token: token) { w, i in
             if let stop, stop.skip(i) { return }
@@ -78,6 +84,10 @@ extension Executor {
             var cols: [ColumnVector] = []
             cols.reserveCapacity(s.columns.count)
             for (k, c) in s.columns.enumerated() {
+                if let needed, !needed.contains(k) {
+                    cols.append(Executor.placeholder(s.schema[k].type, morsel.rows))
+                    continue
+                }
                 var v = try morsel.reader.read(column: c, block: morsel.block)
                 if let mapping, mapping.column == k { v = KeyMapping.apply(v, mapping.map) }
                 cols.append(v)
