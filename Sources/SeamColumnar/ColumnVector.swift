@@ -110,6 +110,19 @@ public struct ColumnVector: Sendable {
 
     /// Total bytes of this vector in memory (values, offsets, validity): its raw, uncompressed size.
     public var rawByteCount: Int {
+        if let d = dictionary {
+            // The text of the valid rows, from the entries' lengths (no flattening). A NULL row's code may name any
+            // entry (a sparse block's NULL rows copy a neighbour's): its text does not count, as in plain form.
+            let entryOffsets = d.entries.offsets!.typed(UInt32.self, count: d.entries.count + 1)
+            let codes = d.codes.typed(UInt32.self, count: count)
+            let words = validity?.typed(UInt64.self, count: Bitmap.wordCount(count))
+            var text = 0
+            for i in 0..<count where words.map({ Bitmap.isSet($0, i) }) ?? true {
+                let e = Int(codes[i])
+                text &+= Int(entryOffsets[e + 1] &- entryOffsets[e])
+            }
+            return text + (count + 1) * 4 + (validity == nil ? 0 : Bitmap.wordCount(count) * 8)
+        }
         let valueBytes = type == .varchar ? Int(offsets!.typed(UInt32.self, count: count + 1)[count]) : count * type.physical.width!
         return valueBytes + (type == .varchar ? (count + 1) * 4 : 0) + (validity == nil ? 0 : Bitmap.wordCount(count) * 8)
     }

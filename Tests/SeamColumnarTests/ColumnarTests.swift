@@ -47,6 +47,26 @@ import Testing
         #expect(Decimal2.format(Int64.min) == "-92233720368547758.08")
     }
 
+    /// A vector's raw size counts the text of its valid rows only, whatever entry a NULL row's code names, and is
+    /// the same in dictionary form as in plain form.
+    @Test func rawSizeOfDictionaryTextCountsValidRowsOnly() {
+        var entries = ColumnBuilder(.varchar)
+        for t in ["", "checkout", "a-rather-long-campaign-name"] { entries.append(string: t) }
+        let codes: [UInt32] = [1, 2, 2, 0, 1, 2]
+        let valid = [true, false, true, true, false, true]
+        let validity = Buffer(byteCount: 8) { raw in
+            var bits: UInt64 = 0
+            for (i, v) in valid.enumerated() where v { bits |= 1 << UInt64(i) }
+            raw.storeBytes(of: bits, as: UInt64.self)
+        }
+        let coded = ColumnVector(codes: Buffer(copying: codes), entries: entries.finish(), count: 6, validity: validity)
+        var plain = ColumnBuilder(.varchar)
+        for t in ["checkout", nil, "a-rather-long-campaign-name", "", nil, "a-rather-long-campaign-name"] { plain.append(string: t) }
+        let flat = plain.finish()
+        #expect(coded.rawByteCount == flat.rawByteCount)
+        #expect(coded.rawByteCount == 8 + 27 + 0 + 27 + 7 * 4 + 8)
+    }
+
     @Test func builderRecordsNullsAndValues() {
         var b = ColumnBuilder(.varchar)
         b.append(string: "Zoë")

@@ -145,10 +145,14 @@ import Testing
                     try w.bytes.withUnsafeBytes { payload in
                         let whole = ColumnVector(type: type, count: n, values: try codec.decode(payload, type: type, count: n, owner: nil).values)
                         #expect(sameValues(whole.allValues, v.allValues), "width \(width) n \(n) \(type)")
-                        let rows = (0..<n).filter { $0 % 5 != 2 }.map { Int32($0) }
-                        let part = try rows.withUnsafeBufferPointer { try codec.decode(payload, type: type, count: n, rows: $0, owner: nil) }
-                        let picked = ColumnVector(type: type, count: rows.count, values: part.values)
-                        #expect(sameValues(picked.allValues, rows.map { v.value(at: Int($0)) }), "rows, width \(width) n \(n)")
+                        // Most rows (unpacked whole and gathered) and few (each read where it lies).
+                        let most: [Int32] = (0..<n).filter { $0 % 5 != 2 }.map { Int32($0) }
+                        let few: [Int32] = (0..<n).filter { $0 % 7 == 3 }.map { Int32($0) }
+                        for rows in [most, few] {
+                            let part = try rows.withUnsafeBufferPointer { try codec.decode(payload, type: type, count: n, rows: $0, owner: nil) }
+                            let picked = ColumnVector(type: type, count: rows.count, values: part.values)
+                            #expect(sameValues(picked.allValues, rows.map { v.value(at: Int($0)) }), "\(rows.count) rows, width \(width) n \(n)")
+                        }
                         for _ in 0..<3 {
                             let a = values.randomElement(using: &rng)!, b = values.randomElement(using: &rng)!
                             let (lo, hi) = (min(a, b), max(a, b))
