@@ -115,11 +115,11 @@ public struct ColumnVector: Sendable {
             // entry (a sparse block's NULL rows copy a neighbour's): its text does not count, as in plain form.
             let entryOffsets = d.entries.offsets!.typed(UInt32.self, count: d.entries.count + 1)
             let codes = d.codes.typed(UInt32.self, count: count)
-            let words = validity?.typed(UInt64.self, count: Bitmap.wordCount(count))
             var text = 0
-            for i in 0..<count where words.map({ Bitmap.isSet($0, i) }) ?? true {
-                let e = Int(codes[i])
-                text &+= Int(entryOffsets[e + 1] &- entryOffsets[e])
+            if let words = validity?.typed(UInt64.self, count: Bitmap.wordCount(count)) {
+                for i in 0..<count where Bitmap.isSet(words, i) { text &+= Int(entryOffsets[Int(codes[i]) + 1] &- entryOffsets[Int(codes[i])]) }
+            } else {
+                for i in 0..<count { text &+= Int(entryOffsets[Int(codes[i]) + 1] &- entryOffsets[Int(codes[i])]) }
             }
             return text + (count + 1) * 4 + (validity == nil ? 0 : Bitmap.wordCount(count) * 8)
         }

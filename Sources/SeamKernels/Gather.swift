@@ -345,9 +345,9 @@ extension Gather {
     }
 
     /// `out[i] = src[k]` where `k` counts the valid rows before row `i`, clamped to the last value; zeros when there
-    /// are no values. Branch-free per row.
+    /// are no values. Branch-free per row. `raw` holds `rows` values of `T`; `src` holds `valid` values.
     @inlinable
-    static func expandFixed<T: FixedWidthInteger>(
+    public static func expandFixed<T: FixedWidthInteger>(
         _ src: UnsafePointer<T>, _ valid: Int, _ words: UnsafePointer<UInt64>, _ rows: Int, _ raw: UnsafeMutableRawBufferPointer
     ) {
         guard rows > 0 else { return }

@@ -293,12 +293,15 @@ public enum BlockCodec {
         let b = try open(bytes, type: type, owner: owner)
         guard let dictionary = b.codec as? DictionaryCodec else { return nil }
         if b.sparse {
-            // Flags of the valid rows, spread over the rows (a NULL row copies a neighbour's flag, cleared below).
+            // Flags of the valid rows, spread over the rows in one pass (a NULL row copies a neighbour's flag, cleared
+            // after).
             let stored = try dictionary.flags(b.payload, type: type, count: b.valid, entryFlags: entryFlags)
-            let compact = ColumnVector(type: .boolean, count: b.valid, values: Buffer(copying: stored))
-            let spread = Gather.expand(compact, validity: b.validity!, rows: b.rows)
-            var flags = Array(UnsafeBufferPointer(start: spread.values.base.assumingMemoryBound(to: UInt8.self), count: b.rows))
-            flags.withUnsafeMutableBufferPointer { Bitmap.clearUnset($0, b.validity!.base.assumingMemoryBound(to: UInt64.self)) }
+            let words = b.validity!.base.assumingMemoryBound(to: UInt64.self)
+            var flags = [UInt8](unsafeUninitializedCapacity: b.rows) { out, n in
+                stored.withUnsafeBufferPointer { Gather.expandFixed($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.valid, words, b.rows, UnsafeMutableRawBufferPointer(out)) }
+                n = b.rows
+            }
+            flags.withUnsafeMutableBufferPointer { Bitmap.clearUnset($0, words) }
             return flags
         }
         var flags = try dictionary.flags(b.payload, type: type, count: b.rows, entryFlags: entryFlags)

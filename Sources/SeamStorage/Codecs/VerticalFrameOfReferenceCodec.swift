@@ -1,4 +1,5 @@
 package import SeamColumnar
+import SeamKernels
 
 /// Frame of reference for integer types with the packed values laid out across four 32-bit lanes (vertical bit
 /// packing, the layout of Lemire and Boytsov's SIMD-BP128), for widths up to 32 bits.
@@ -145,49 +146,32 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
             // Many rows (a sparse block's rows selected by another column's filter are often all of its values): the
             // vector unpack of every value and a gather beat a scalar random access per row.
             let whole = try decode(payload, type: type, count: count, owner: owner).values
-            let values = makeIntegerBuffer(type: type, count: rows.count) { p in
-                func gather<T>(_: T.Type) {
-                    let from = whole.base.assumingMemoryBound(to: T.self), out = p.assumingMemoryBound(to: T.self)
-                    for (j, i) in rows.enumerated() { out[j] = from[Int(i)] }
-                }
-                switch type.physical {
-                case .uint8: gather(UInt8.self)
-                case .int32: gather(UInt32.self)
-                default: gather(UInt64.self)
-                }
-            }
-            return DecodedValues(values: values)
+            return DecodedValues(values: Gather.rows(ColumnVector(type: type, count: count, values: whole), Array(rows)).values)
         }
         let (reference, width, groups, tail) = try parts(payload, count: count)
         let full = (count / Self.group) * Self.group
         let mask: UInt64 = width == 32 ? 0xFFFF_FFFF : (1 << UInt64(width)) &- 1
+        // Rows ascend: those in full groups come first, then those of the tail, which is packed as `for` packs.
+        let inGroups = rows.firstIndex { Int($0) >= full } ?? rows.count
+        let tailRows = rows[inGroups...].map { $0 &- Int32(full) }
+        /// Value `i` (in a full group) where it lies: its lane's row, shift, and the next row when it crosses.
         func code(_ i: Int) -> UInt64 {
             if width == 0 { return 0 }
-            if i >= full {
-                // One value of the tail: its bits start in the word holding bit (i - full) * width.
-                let bit = (i - full) * width
-                let word = bit >> 6, shift = bit & 63
-                var v = tail.loadUnaligned(fromByteOffset: word << 3, as: UInt64.self) >> UInt64(shift)
-                if shift + width > 64 { v |= tail.loadUnaligned(fromByteOffset: (word + 1) << 3, as: UInt64.self) << UInt64(64 - shift) }
-                return v & mask
-            }
             let g = i >> 7, lane = i & 3, bit = ((i >> 2) & 31) * width
             let at = (g * width + (bit >> 5)) * 16 + lane * 4, shift = bit & 31
             var v = UInt64(groups.loadUnaligned(fromByteOffset: at, as: UInt32.self)) >> UInt64(shift)
             if shift + width > 32 { v |= UInt64(groups.loadUnaligned(fromByteOffset: at + 16, as: UInt32.self)) << UInt64(32 - shift) }
             return v & mask
         }
+        func fill<T: FixedWidthInteger>(_ out: UnsafeMutablePointer<T>) {
+            for j in 0..<inGroups { out[j] = T(truncatingIfNeeded: reference &+ code(Int(rows[j]))) }
+            tailRows.withUnsafeBufferPointer { BitPacking.unpack(tail, rows: $0, width: width, reference: reference, into: out + inGroups) }
+        }
         let values = makeIntegerBuffer(type: type, count: rows.count) { p in
             switch type.physical {
-            case .uint8:
-                let out = p.assumingMemoryBound(to: UInt8.self)
-                for (j, i) in rows.enumerated() { out[j] = UInt8(truncatingIfNeeded: reference &+ code(Int(i))) }
-            case .int32:
-                let out = p.assumingMemoryBound(to: Int32.self)
-                for (j, i) in rows.enumerated() { out[j] = Int32(truncatingIfNeeded: reference &+ code(Int(i))) }
-            default:
-                let out = p.assumingMemoryBound(to: UInt64.self)
-                for (j, i) in rows.enumerated() { out[j] = reference &+ code(Int(i)) }
+            case .uint8: fill(p.assumingMemoryBound(to: UInt8.self))
+            case .int32: fill(p.assumingMemoryBound(to: Int32.self))
+            default: fill(p.assumingMemoryBound(to: Int64.self))
             }
         }
         return DecodedValues(values: values)
