@@ -265,8 +265,13 @@ public enum BlockCodec {
             return nil
         }
         let b = try open(bytes, type: type, owner: owner, knownValid: valid)
-        guard let codec = b.codec as? any RangeCountingCodec, b.sparse || b.validity == nil else { return nil }
-        return try codec.countInRange(b.payload, count: b.stored, lo: lo, hi: hi)
+        guard b.sparse || b.validity == nil else { return nil }
+        // Called by codec, not through a cast to the protocol: the runtime's conformance lookup per block cost
+        // about as much as the count of a small block.
+        if bytes[0] == CodecID.verticalFrameOfReference.rawValue {
+            return try VerticalFrameOfReferenceCodec().countInRange(b.payload, count: b.stored, lo: lo, hi: hi)
+        }
+        return try FrameOfReferenceCodec().countInRange(b.payload, count: b.stored, lo: lo, hi: hi)
     }
 
     /// A run-length block as its runs (see ``RunBlock``); nil for other codecs. Lets a predicate that rejects NULL

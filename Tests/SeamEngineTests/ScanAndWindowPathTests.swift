@@ -169,6 +169,14 @@ import Testing
                 try engine.query("SELECT count(*) FROM s WHERE \(predicate) AND id % 3 = 0").rows == [[.bigint(Int64(withID))]],
                 "\(predicate) and id")
         }
+        // Counted from the footers where the zone map proves every non-NULL amount passes (`a > 0.00`, `a >= 0.01`);
+        // blocks counted in place and blocks filtered row by row (`id`) add up in one count.
+        let valid = amounts.filter { $0 != nil }.count
+        for predicate in ["a > 0.00", "a >= 0.01", "0.00 < a"] {
+            #expect(try engine.query("SELECT count(*) FROM s WHERE \(predicate)").rows == [[.bigint(Int64(valid))]], "\(predicate)")
+        }
+        #expect(try engine.query("SELECT count(*) FROM s WHERE id >= 7000").rows == [[.bigint(Int64(rows.count - 7000))]])
+        #expect(try engine.query("SELECT count(*) FROM s WHERE id % 2 = 0").rows == [[.bigint(Int64(rows.count / 2))]])
         let picked = rows.indices.filter { $0 % 7 == 2 }
         let sum = picked.compactMap { amounts[$0] }.reduce(0, +)
         let got = try engine.query("SELECT sum(a), count(a), count(*), min(id), max(id) FROM s WHERE id % 7 = 2").rows

@@ -133,7 +133,7 @@ import Testing
         let codec = VerticalFrameOfReferenceCodec()
         for width in 0...32 {
             let mask: UInt64 = (1 << UInt64(width)) &- 1
-            for n in [1, 127, 128, 129, 256, 1000] {
+            for n in [1, 127, 128, 129, 256, 512, 1000, 1152] {
                 let reference = Int64(rng.next() % 1_000_000) - 500_000
                 let values = (0..<n).map { i in reference + Int64(i % 9 == 0 ? mask : rng.next() & mask) }
                 for type in [LogicalType.bigint, .integer] where type == .bigint || width < 31 {

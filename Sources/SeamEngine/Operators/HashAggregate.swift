@@ -20,6 +20,9 @@ struct HashAggregate {
         var dense: DenseKeys
         /// Packed path for two to four small keys (see ``PackedKeys``), the same way.
         var packed: PackedKeys
+        /// Group ids of a batch without GROUP BY: all zero, kept across batches (zeroing a fresh array per batch was
+        /// 70 % of `count(*)` over 100M rows).
+        var zeros: [Int32] = []
 
         init(_ aggs: [AggregateCall], denseKey: LogicalType?, keyTypes: [LogicalType]) {
             states = aggs.map(AggregateStates.make)
@@ -172,12 +175,15 @@ struct HashAggregate {
     private func consumeBatch(_ p: Partial, _ b: Batch) throws {
         let n = b.count
         if n == 0 { return }
-        var gids = [Int32](repeating: 0, count: n)
+        var gids: [Int32]
         if groups.isEmpty {
             if p.table.count == 0 {
                 _ = p.table.findOrInsert(UnsafeRawBufferPointer(start: nil, count: 0), Hash64.hash(UnsafeRawBufferPointer(start: nil, count: 0)))
             }
+            if p.zeros.count < n { p.zeros = [Int32](repeating: 0, count: n) }
+            gids = p.zeros
         } else {
+            gids = [Int32](repeating: 0, count: n)
             let keys = try groups.map { e in try executor.locate(e, inputSchema) { try executor.evaluator.evaluate(e, b) } }
             // The table leaves the class for the loop: no exclusivity check or copy per row.
             var table = p.table

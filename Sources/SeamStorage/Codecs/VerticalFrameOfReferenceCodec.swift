@@ -73,15 +73,15 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         return (UInt64(bitPattern: reference), width, groups, tail)
     }
 
-    /// Calls `body(k, codes)` for each row `k` of four codes of the `groups` full groups (row `k` holds values
-    /// `4k ..< 4k+4` counted from the first group), in order. `width` is 1...32.
+    /// Calls `body(k, codes)` for each row `k` of four codes of the full groups from `firstGroup` on (row `k` holds
+    /// values `4k ..< 4k+4` counted from the first group of the block), in order. `width` is 1...32.
     @inlinable @inline(__always)
-    static func forEachRow(_ groups: UnsafeRawBufferPointer, count: Int, width: Int, _ body: (Int, SIMD4<UInt32>) -> Void) {
+    static func forEachRow(_ groups: UnsafeRawBufferPointer, count: Int, width: Int, from firstGroup: Int = 0, _ body: (Int, SIMD4<UInt32>) -> Void) {
         let n = count / 128
-        guard n > 0 else { return }
+        guard n > firstGroup else { return }
         let base = groups.baseAddress!
         let mask = SIMD4<UInt32>(repeating: width == 32 ? ~0 : (1 << UInt32(width)) &- 1)
-        var g = 0
+        var g = firstGroup
         while g < n {
             let at = base + g &* 16 &* width
             var k = 0
@@ -97,6 +97,45 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
             }
             g &+= 1
         }
+    }
+
+    /// Calls `body(g, k, codes)` for row `k` of four groups at once, `g ..< g+4` (lanes `4i ..< 4i+4` of `codes` are
+    /// row `k` of group `g+i`), for every run of four full groups; returns the number of groups visited (a multiple of
+    /// four). The four groups share the width, so one shift count and one crossing test serve sixteen values: the
+    /// scalar work per row (bit position, branch) is a quarter of ``forEachRow``'s, and the four vectors are independent.
+    @inlinable @inline(__always)
+    static func forEachRowOfFourGroups(_ groups: UnsafeRawBufferPointer, count: Int, width: Int, _ body: (Int, Int, SIMD16<UInt32>) -> Void) -> Int {
+        let n = (count / 128) & ~3
+        guard n > 0 else { return 0 }
+        let base = groups.baseAddress!
+        let stride = 16 &* width
+        let mask = SIMD16<UInt32>(repeating: width == 32 ? ~0 : (1 << UInt32(width)) &- 1)
+        @inline(__always) func load(_ at: UnsafeRawPointer, _ offset: Int) -> SIMD16<UInt32> {
+            SIMD16(
+                lowHalf: SIMD8(
+                    lowHalf: at.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt32>.self),
+                    highHalf: at.loadUnaligned(fromByteOffset: offset &+ stride, as: SIMD4<UInt32>.self)),
+                highHalf: SIMD8(
+                    lowHalf: at.loadUnaligned(fromByteOffset: offset &+ 2 &* stride, as: SIMD4<UInt32>.self),
+                    highHalf: at.loadUnaligned(fromByteOffset: offset &+ 3 &* stride, as: SIMD4<UInt32>.self)))
+        }
+        var g = 0
+        while g < n {
+            let at = UnsafeRawPointer(base + g &* stride)
+            var k = 0
+            while k < 32 {
+                let bit = k &* width
+                let row = bit >> 5, shift = UInt32(bit & 31)
+                var v = load(at, row << 4) &>> shift
+                if shift &+ UInt32(width) > 32 {
+                    v |= load(at, (row &+ 1) << 4) &<< (32 &- shift)
+                }
+                body(g, k, v & mask)
+                k &+= 1
+            }
+            g &+= 4
+        }
+        return n
     }
 
     package func decode(
@@ -120,7 +159,16 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
                 let out = UnsafeMutableRawPointer(p)
                 let r = SIMD4<UInt32>(repeating: UInt32(truncatingIfNeeded: reference))
                 if width == 0 { p.assumingMemoryBound(to: UInt32.self).initialize(repeating: UInt32(truncatingIfNeeded: reference), count: full) } else {
-                    Self.forEachRow(groups, count: count, width: width) { k, v in
+                    // A group's 128 values are 512 bytes of output.
+                    let r16 = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: reference))
+                    let done = Self.forEachRowOfFourGroups(groups, count: count, width: width) { g, k, v in
+                        let x = v &+ r16, at = (g &* 32 &+ k) &* 16
+                        out.storeBytes(of: x.lowHalf.lowHalf, toByteOffset: at, as: SIMD4<UInt32>.self)
+                        out.storeBytes(of: x.lowHalf.highHalf, toByteOffset: at &+ 512, as: SIMD4<UInt32>.self)
+                        out.storeBytes(of: x.highHalf.lowHalf, toByteOffset: at &+ 1024, as: SIMD4<UInt32>.self)
+                        out.storeBytes(of: x.highHalf.highHalf, toByteOffset: at &+ 1536, as: SIMD4<UInt32>.self)
+                    }
+                    Self.forEachRow(groups, count: count, width: width, from: done) { k, v in
                         out.storeBytes(of: v &+ r, toByteOffset: k &* 16, as: SIMD4<UInt32>.self)
                     }
                 }
@@ -129,7 +177,15 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
                 let out = UnsafeMutableRawPointer(p)
                 let r = SIMD4<UInt64>(repeating: reference)
                 if width == 0 { p.assumingMemoryBound(to: UInt64.self).initialize(repeating: reference, count: full) } else {
-                    Self.forEachRow(groups, count: count, width: width) { k, v in
+                    // A group's 128 values are 1024 bytes of output.
+                    let done = Self.forEachRowOfFourGroups(groups, count: count, width: width) { g, k, v in
+                        let at = (g &* 32 &+ k) &* 32
+                        out.storeBytes(of: SIMD4<UInt64>(truncatingIfNeeded: v.lowHalf.lowHalf) &+ r, toByteOffset: at, as: SIMD4<UInt64>.self)
+                        out.storeBytes(of: SIMD4<UInt64>(truncatingIfNeeded: v.lowHalf.highHalf) &+ r, toByteOffset: at &+ 1024, as: SIMD4<UInt64>.self)
+                        out.storeBytes(of: SIMD4<UInt64>(truncatingIfNeeded: v.highHalf.lowHalf) &+ r, toByteOffset: at &+ 2048, as: SIMD4<UInt64>.self)
+                        out.storeBytes(of: SIMD4<UInt64>(truncatingIfNeeded: v.highHalf.highHalf) &+ r, toByteOffset: at &+ 3072, as: SIMD4<UInt64>.self)
+                    }
+                    Self.forEachRow(groups, count: count, width: width, from: done) { k, v in
                         out.storeBytes(of: SIMD4<UInt64>(truncatingIfNeeded: v) &+ r, toByteOffset: k &* 32, as: SIMD4<UInt64>.self)
                     }
                 }
@@ -195,9 +251,15 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
 
     @inline(__always)
     static func countRows(_ groups: UnsafeRawBufferPointer, count: Int, width: Int, lo: SIMD4<UInt32>, span: SIMD4<UInt32>) -> SIMD4<UInt32> {
-        var hits = SIMD4<UInt32>()
+        var wide = SIMD16<UInt32>()
+        let one16 = SIMD16<UInt32>(repeating: 1)
+        let lo16 = SIMD16<UInt32>(repeating: lo[0]), span16 = SIMD16<UInt32>(repeating: span[0])
+        let done = forEachRowOfFourGroups(groups, count: count, width: width) { _, _, v in
+            wide &+= one16.replacing(with: 0, where: (v &- lo16) .> span16)
+        }
+        var hits = wide.lowHalf.lowHalf &+ wide.lowHalf.highHalf &+ wide.highHalf.lowHalf &+ wide.highHalf.highHalf
         let one = SIMD4<UInt32>(repeating: 1)
-        forEachRow(groups, count: count, width: width) { _, v in
+        forEachRow(groups, count: count, width: width, from: done) { _, v in
             hits &+= one.replacing(with: 0, where: (v &- lo) .> span)
         }
         return hits
