@@ -123,6 +123,8 @@ struct WindowOperator {
         let orders = try orderBy.map { try ev.evaluate($0.expr, b) }
         let partCmp = RowComparator(parts, descending: parts.map { _ in false }, nullsFirst: parts.map { _ in true })
         let orderCmp = RowComparator(orders, descending: orderBy.map(\.descending), nullsFirst: orderBy.map(\.nullsFirst))
+        // Rows in order within partitions arrive as a few runs sorted by the key (the segments): merged.
+        if orderStored, parts.count == 1, let merged = try WindowOrder.byMergingRuns(parts[0], executor: executor) { return merged }
         return try WindowOrder(parts: parts, partCmp: partCmp, orderCmp: orderCmp, orderBy: orderBy, n: b.count, executor: executor)
     }
 
@@ -926,7 +928,7 @@ struct WindowOrder {
         return WindowOrder(sorted: sorted, starts: starts)
     }
 
-    private init(sorted: RowNumbers, starts: [Int]) {
+    init(sorted: RowNumbers, starts: [Int]) {
         self.sorted = sorted
         self.starts = starts
     }
