@@ -199,6 +199,19 @@ func parse(_ s: String) throws -> (JSONDocument, [UInt8]) {
         return false
     }
 
+    /// Whether a parsed document holds a number whose value is past Double's range.
+    static func holdsNumberBeyondDouble(_ doc: JSONDocument) -> Bool {
+        func walk(_ r: JSONDocument.Ref) -> Bool {
+            switch doc.kind(r) {
+            case .number: return doc.double(r)?.isInfinite ?? false
+            case .object: return doc.members(r).contains { walk($0.value) }
+            case .array: return doc.elements(r).contains(where: walk)
+            default: return false
+            }
+        }
+        return walk(doc.root)
+    }
+
     /// Fuzz: random mutations of real Segment messages never crash the parser or the source reader, and every
     /// accepted document agrees with Foundation's JSONSerialization on being valid.
     @Test func fuzzedMessagesNeverCrash() throws {
@@ -223,13 +236,17 @@ func parse(_ s: String) throws -> (JSONDocument, [UInt8]) {
                 }
                 if b.isEmpty { b = [0x7B] }
             }
+            var outOfRange = false
             let ok = b.withUnsafeBytes { p -> Bool in
                 do { try doc.parse(p) } catch { return false }
                 _ = source.record(doc)
+                outOfRange = Self.holdsNumberBeyondDouble(doc)
                 return true
             }
             // Foundation also accepts a trailing comma before } or ], which RFC 8259 does not: such texts are invalid.
-            let foundation = (try? JSONSerialization.jsonObject(with: Data(b), options: [.fragmentsAllowed])) != nil
+            // It rejects a number beyond Double's range (`3e869`), which the grammar allows (RFC 8259 section 6 lets
+            // a reader limit ranges; ours keeps the text, and money out of range is quarantined): such texts are valid.
+            let foundation = ((try? JSONSerialization.jsonObject(with: Data(b), options: [.fragmentsAllowed])) != nil || outOfRange)
                 && !Self.hasTrailingComma(b)
             if ok { accepted += 1 }
             if ok != foundation && disagreements.count < 5 { disagreements.append(String(decoding: b, as: UTF8.self)) }
@@ -281,6 +298,49 @@ func parse(_ s: String) throws -> (JSONDocument, [UInt8]) {
         let bytes = Array(Self.text.utf8)
         let whole = records(bytes, window: 1 << 20)
         for w in 1...bytes.count { #expect(records(bytes, window: w) == whole, "window \(w)") }
+    }
+
+    /// A unit price times a quantity past Int64's minor units is a critical money issue in both readers, not a
+    /// crash of the multiplication (the long JSON fuzz found prices like `3e869`; a large finite one multiplied).
+    @Test func amountsPastTheRangeAreQuarantined() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let mapping = try Mapping.load(root.appendingPathComponent("data/mappings/pos.yaml").path)
+        let header = "receipt_id,store_id,till,local_time,loyalty_id,phone,sku,product_name,quantity,unit_price,currency,line_type"
+        let source = try CSVSource(mapping: mapping, header: header.split(separator: ",").map(String.init), file: "pos.csv")
+        func csv(_ quantity: Int, _ price: String) -> RecordOutcome {
+            let line = Array("S-1,US-1,till-1,2025-01-01T16:51:39-05:00,,,SKU-1,Thing,\(quantity),\(price),USD,sale\n".utf8)
+            return line.withUnsafeBytes { p in
+                var r = CSVReader(window: p, dialect: mapping.dialect, isLast: true, firstLine: 2, skipBOM: false)
+                var fields: [CSVField] = []
+                _ = r.next(&fields)
+                return source.record(CSVRecordView(window: p, quote: mapping.dialect.quote, fields: fields[...], start: r.recordStart, end: r.recordEnd), occurrence: 0)
+            }
+        }
+        func json(_ quantity: Int, _ price: String) -> RecordOutcome {
+            let text = Array("""
+                {"type":"track","event":"Product Added","messageId":"m1","userId":"u1","timestamp":"2024-11-20T22:32:00Z",\
+                "properties":{"product_id":"SKU-1","price":\(price),"currency":"EUR","quantity":\(quantity)}}
+                """.utf8)
+            var doc = JSONDocument()
+            return text.withUnsafeBytes { p in
+                do { try doc.parse(p) } catch { return .rejected(QualityIssue(.error, "parse", "\(error)")) }
+                return SegmentSource(channel: "web").record(doc)
+            }
+        }
+        for (name, read) in [("csv", csv), ("json", json)] {
+            for (quantity, price) in [(3, "90000000000000000"), (2, "3e869"), (1_000_000, "99999999999999")] {
+                guard case .rejected(let issue) = read(quantity, price) else {
+                    Issue.record("\(name): \(quantity) × \(price) landed")
+                    continue
+                }
+                #expect(issue.severity == .critical && issue.rule == "bad_amount", "\(name): \(issue.rule) \(issue.message)")
+            }
+            guard case .parsed(let rec) = read(3, "12.5") else {
+                Issue.record("\(name): a small amount did not land")
+                continue
+            }
+            #expect(rec.rows.first?.amount == 3750, "\(name)")
+        }
     }
 
     /// Fuzz: random mutations of the sample's POS export never crash the splitter or the mapping; what lands

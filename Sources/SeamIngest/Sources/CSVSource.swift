@@ -154,11 +154,16 @@ public struct CSVSource: Sendable {
         }
         for (col, multiply) in [(amount, false), (unitPrice, true)] {
             guard let c = col, let raw = opt(c) else { continue }
-            switch Money.parse(raw, decimal: decimal, thousands: thousands) {
-            case .exact(let v): row.amount = multiply ? v * qty : v
-            case .rounded(let v):
-                row.amount = multiply ? v * qty : v
-                rec.notes.append(QualityIssue(.info, "amount_rounded", "\(header[c]) '\(raw)' rounded to cents"))
+            let parsed = Money.parse(raw, decimal: decimal, thousands: thousands)
+            switch parsed {
+            case .exact(let v), .rounded(let v):
+                // A unit price × quantity past Int64's minor units is no amount at all.
+                let (product, overflow) = multiply ? v.multipliedReportingOverflow(by: qty) : (v, false)
+                guard !overflow else {
+                    return .rejected(QualityIssue(.critical, "bad_amount", "\(header[c]) '\(raw)' × quantity \(qty) is out of range"))
+                }
+                row.amount = product
+                if case .rounded = parsed { rec.notes.append(QualityIssue(.info, "amount_rounded", "\(header[c]) '\(raw)' rounded to cents")) }
             case .invalid:
                 return .rejected(QualityIssue(.critical, "bad_amount", "\(header[c]) '\(raw)' is not an amount"))
             }

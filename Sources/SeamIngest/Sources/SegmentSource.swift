@@ -219,7 +219,11 @@ public struct SegmentSource: Sendable {
         if let pr = member(.price) {
             guard let t = doc.numberText(pr) else { return QualityIssue(.critical, "bad_amount", "\"price\" is not a number") }
             switch Money.parse(t) {
-            case .exact(let v), .rounded(let v): r.amount = v * qty
+            case .exact(let v), .rounded(let v):
+                // A line's amount is price × quantity; a product past Int64's minor units is no amount at all.
+                let (amount, overflow) = v.multipliedReportingOverflow(by: qty)
+                guard !overflow else { return QualityIssue(.critical, "bad_amount", "\"price\" × \"quantity\" is out of range") }
+                r.amount = amount
             case .invalid: return QualityIssue(.critical, "bad_amount", "\"price\" is not a number")
             }
         }
