@@ -76,6 +76,33 @@ package enum BitPacking {
         var bit = 0
         var i = 0
         if width <= 56 {
+            // Eight values take exactly `width` bytes, so value j of every group of eight starts at the same byte
+            // offset and bit shift within its group: computed once, each value is then one unaligned load, shift and
+            // mask, and the eight are independent (the running sum of deltas and the dictionary flags ran at a
+            // position computed per value before). Groups run while their last load stays inside `src`.
+            let o1 = width >> 3, o2 = (2 &* width) >> 3, o3 = (3 &* width) >> 3, o4 = (4 &* width) >> 3
+            let o5 = (5 &* width) >> 3, o6 = (6 &* width) >> 3, o7 = (7 &* width) >> 3
+            let s1 = UInt64(width & 7), s2 = UInt64((2 &* width) & 7), s3 = UInt64((3 &* width) & 7), s4 = UInt64((4 &* width) & 7)
+            let s5 = UInt64((5 &* width) & 7), s6 = UInt64((6 &* width) & 7), s7 = UInt64((7 &* width) & 7)
+            let groups = src.count >= 8 &+ o7 ? min(count >> 3, (src.count &- 8 &- o7) / width &+ 1) : 0
+            @inline(__always) func value(_ at: UnsafeRawPointer, _ offset: Int, _ shift: UInt64) -> UInt64 {
+                (at.loadUnaligned(fromByteOffset: offset, as: UInt64.self) >> shift) & mask
+            }
+            var g = 0
+            while g < groups {
+                let at = base + g &* width, first = g &<< 3
+                body(first, value(at, 0, 0))
+                body(first &+ 1, value(at, o1, s1))
+                body(first &+ 2, value(at, o2, s2))
+                body(first &+ 3, value(at, o3, s3))
+                body(first &+ 4, value(at, o4, s4))
+                body(first &+ 5, value(at, o5, s5))
+                body(first &+ 6, value(at, o6, s6))
+                body(first &+ 7, value(at, o7, s7))
+                g &+= 1
+            }
+            i = groups << 3
+            bit = i &* width
             // A value of at most 56 bits starting at bit `bit & 7` of byte `bit >> 3` lies inside the 8 bytes from
             // that byte: one unaligned load and shift per value, no branch, while those 8 bytes are inside `src`.
             let lastLoad = src.count - 8
@@ -148,27 +175,9 @@ extension BitPacking {
         _ src: UnsafeRawBufferPointer, count: Int, width: Int, table: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<UInt8>
     ) -> UInt8 {
         precondition(width >= 1 && width <= 56, "look-up widths are 1...56 bits")
-        let mask: UInt64 = (1 << UInt64(width)) &- 1
-        let base = src.baseAddress!
         var seen: UInt8 = 0
-        // Values whose 8 bytes from their first byte lie inside `src` come first, so each iteration computes its own
-        // position and the loop has no exit test; the last few take the word-at-a-time path.
-        let safe = src.count >= 8 ? min(count, ((src.count - 8) * 8) / width + 1) : 0
-        for i in 0..<safe {
-            let bit = i &* width
-            let f = table[Int((base.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self) >> UInt64(bit & 7)) & mask)]
-            out[i] = f
-            seen |= f
-        }
-        let words = src.count >> 3
-        for i in safe..<count {
-            let bit = i &* width
-            let word = bit >> 6, shift = bit & 63
-            var v = base.loadUnaligned(fromByteOffset: word << 3, as: UInt64.self) >> UInt64(shift)
-            if shift + width > 64 && word + 1 < words {
-                v |= base.loadUnaligned(fromByteOffset: (word + 1) << 3, as: UInt64.self) << UInt64(64 - shift)
-            }
-            let f = table[Int(v & mask)]
+        forEach(src, count: count, width: width) { i, v in
+            let f = table[Int(v)]
             out[i] = f
             seen |= f
         }
