@@ -320,7 +320,9 @@ def machine():
     mem = next((int(l.split()[1]) * 1024 for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
     swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.strip().split("\n")[0]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    # The results this script writes between its phases do not make the build's sources dirty.
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!Benchmarks/results"],
+                           capture_output=True, text=True, cwd=ROOT).stdout.strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / 2**30, 1), "os": platform.platform(),
             "swift": swift, "duckdb": DUCKDB_VERSION, "seam_commit": commit + ("+changes" if dirty else ""),
             "seam_build": os.environ.get("SEAM_BUILD", "swift build -c release"),
