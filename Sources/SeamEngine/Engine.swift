@@ -161,6 +161,9 @@ extension Executor {
             if analyze, case .scan(let s) = node, let read = scanColumnsRead.withLock({ $0[path] }) {
                 notes.append(read.isEmpty ? "no column read (row counts only)" : "columns read: " + read.map { s.schema[$0].name }.joined(separator: ", "))
             }
+            if analyze, case .filter = node, let counted = blocksCountedInPlace.withLock({ $0[path] }), let s = scans[path + ".0"] {
+                notes.append("count(*) of \(counted)/\(s.blocks - s.blocksSkipped) blocks without their rows (packed values, runs or zone maps)")
+            }
             if analyze, let st = stats[path] {
                 notes.append("rows \(st.rows), \(String(format: "%.2f", Double(st.nanos) / 1e6)) ms")
             }

@@ -83,6 +83,8 @@ final class Executor: @unchecked Sendable {
     let scanStats = Mutex<[String: ScanStats]>([:])
     /// Per filtered scan that left columns undecoded (by plan path): the output columns it read (EXPLAIN ANALYZE).
     let scanColumnsRead = Mutex<[String: [Int]]>([:])
+    /// Per filter that fed only `count(*)` (by plan path): the blocks counted without their rows (EXPLAIN ANALYZE).
+    let blocksCountedInPlace = Mutex<[String: Int]>([:])
     /// Windows (by their input's plan path) that took their order from the storage layout (EXPLAIN ANALYZE).
     let windowsInStoredOrder = Mutex<Set<String>>([])
 

@@ -2,6 +2,7 @@ import SeamColumnar
 import SeamKernels
 import SeamSQL
 import SeamStorage
+import Synchronization
 
 /// What a scan will read and skip, from zone maps alone (EXPLAIN shows it without reading data).
 public struct ScanStats: Sendable {
@@ -253,13 +254,21 @@ extension Executor {
             let read = s.columns.indices.filter { needed.contains($0) || f.predicateColumns.contains($0) }
             if read.count < s.columns.count { scanColumnsRead.withLock { $0[scanPath] = read } }
         }
+        /// The zone map, row and NULL counts of an output column in a morsel's block.
+        func zone(_ morsel: ScanMorsel, _ col: Int) -> ZoneCheck.Zone {
+            let info = morsel.reader.footer.columns[s.columns[col]][morsel.block]
+            return (info.zone, info.rows, info.nulls)
+        }
+        let countOnly = f.needed?.isEmpty == true
+        /// count(*) alone: all-NULL placeholder columns for `rows` rows.
+        func counted(_ rows: Int) -> Batch {
+            Batch(columns: s.columns.indices.map { Executor.placeholder(s.schema[$0].type, rows) }, count: rows)
+        }
+        let blocksCounted = Atomic<Int>(0)
         /// count(*) of a block without its rows when the zone map and the codec allow: no conjunct left open (the
         /// zone map proves them all), or one range conjunct counted on the packed or run-length values; nil otherwise.
         func countInPlace(_ morsel: ScanMorsel) throws -> Int? {
-            let zone = { (col: Int) -> ZoneCheck.Zone in
-                let info = morsel.reader.footer.columns[s.columns[col]][morsel.block]
-                return (info.zone, info.rows, info.nulls)
-            }
+            let zone = { (col: Int) in zone(morsel, col) }
             var open: Int? = nil
             for c in f.conjuncts.indices {
                 if f.conjuncts[c].columnsUsed.contains(where: { $0 == mapping?.column }) { return nil }
@@ -277,48 +286,38 @@ extension Executor {
             if let runs = try morsel.reader.readRuns(column: column, block: morsel.block) { return FilteredScan.countRuns(in: range, runs) }
             return nil
         }
-        func process(_ w: Int, _ i: Int) throws {
+        /// `countTried`: ``countInPlace`` has already said no for this block.
+        func process(_ w: Int, _ i: Int, countTried: Bool = false) throws {
             if let stop, stop.skip(i) { return }
             let t0 = Executor.nanos()
             let morsel = morsels[i]
             let n = morsel.rows
+            if countOnly, !countTried, let selected = try countInPlace(morsel) {
+                blocksCounted.add(1, ordering: .relaxed)
+                profile?.add(scanPath, rows: n, nanos: Executor.nanos() - t0)
+                profile?.add(path, rows: selected, nanos: 0)
+                try sink(w, i, counted(selected))
+                stop?.finished(i)
+                return
+            }
             func read(_ k: Int, _ rows: UnsafeBufferPointer<Int32>?) throws -> ColumnVector {
                 var v = try morsel.reader.read(column: s.columns[k], block: morsel.block, rows: rows)
                 if let mapping, mapping.column == k { v = KeyMapping.apply(v, mapping.map) }
                 return v
             }
             // Conjuncts the zone map cannot prove true here, and the predicate columns they read.
-            let zone = { (col: Int) -> ZoneCheck.Zone in
-                let info = morsel.reader.footer.columns[s.columns[col]][morsel.block]
-                return (info.zone, info.rows, info.nulls)
-            }
             let open = f.conjuncts.indices.filter { c in
-                f.conjuncts[c].columnsUsed.contains { $0 == mapping?.column } || !ZoneCheck.alwaysMatches(f.conjuncts[c], zone)
+                f.conjuncts[c].columnsUsed.contains { $0 == mapping?.column } || !ZoneCheck.alwaysMatches(f.conjuncts[c], { zone(morsel, $0) })
             }
             // A NULL-rejecting conjunct on a run-length block runs once per run, its result spread over the runs.
             var runResults: [(mask: ColumnVector, block: RunBlock)] = []
             // The same conjuncts on a dictionary block run once per entry, looked up per row through the codes.
             var rowMasks: [[UInt8]] = []
             var perRow: [Int] = []
-            let countOnly = f.needed?.isEmpty == true
-            var countedInPlace: Int? = nil
             for c in open {
-                // count(*) under one range conjunct on a frame-of-reference block without NULL slots: counted on the
-                // packed values.
-                if countOnly, open.count == 1, let range = f.ranges[c], let p = f.runnable[c], f.predicateColumns[p] != mapping?.column,
-                    let n = try morsel.reader.countInRange(column: s.columns[f.predicateColumns[p]], block: morsel.block, lo: range.lo, hi: range.hi)
-                {
-                    countedInPlace = n
-                    continue
-                }
                 if let p = f.runnable[c], f.predicateColumns[p] != mapping?.column,
                     let runs = try morsel.reader.readRuns(column: s.columns[f.predicateColumns[p]], block: morsel.block)
                 {
-                    // count(*) under this one conjunct: compare and count the runs in one pass, no flags.
-                    if countOnly, open.count == 1, let range = f.ranges[c], let n = FilteredScan.countRuns(in: range, runs) {
-                        countedInPlace = n
-                        continue
-                    }
                     let columns = f.predicateColumns.enumerated().map { q, k in
                         q == p ? runs.values : Executor.placeholder(s.schema[k].type, runs.values.count)
                     }
@@ -351,9 +350,7 @@ extension Executor {
             let t1 = Executor.nanos()
             var idx: [Int32] = []
             var selected = n
-            if let countedInPlace {
-                selected = countedInPlace
-            } else if let needed = f.needed, needed.isEmpty, perRow.isEmpty, rowMasks.isEmpty, runResults.count == 1 {
+            if let needed = f.needed, needed.isEmpty, perRow.isEmpty, rowMasks.isEmpty, runResults.count == 1 {
                 // count(*) under one conjunct that ran per run: add up the passing runs' non-NULL rows.
                 let r = runResults[0]
                 selected = FilteredScan.countRuns(r.mask, r.block)
@@ -402,7 +399,8 @@ extension Executor {
             try sink(w, i, Batch(columns: cols, count: selected))
             stop?.finished(i)
         }
-        guard f.needed?.isEmpty == true, stop == nil else {
+        defer { if countOnly { blocksCountedInPlace.withLock { $0[path] = blocksCounted.load(ordering: .relaxed) } } }
+        guard countOnly, stop == nil else {
             try parallelFor(morsels.count, threads: threads, token: token) { w, i in try process(w, i) }
             return
         }
@@ -417,15 +415,16 @@ extension Executor {
                 if let n = try countInPlace(morsels[i]) {
                     selected += n
                     rows += morsels[i].rows
+                    blocksCounted.add(1, ordering: .relaxed)
                 } else {
-                    try process(w, i)
+                    try process(w, i, countTried: true)
                 }
             }
             profile?.add(scanPath, rows: rows, nanos: Executor.nanos() - t0)
             profile?.add(path, rows: selected, nanos: 0)
             while selected > 0 {
                 let k = min(selected, Executor.placeholderRows)
-                try sink(w, chunk * perChunk, Batch(columns: s.columns.indices.map { Executor.placeholder(s.schema[$0].type, k) }, count: k))
+                try sink(w, chunk * perChunk, counted(k))
                 selected -= k
             }
         }

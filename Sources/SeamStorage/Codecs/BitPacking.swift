@@ -191,49 +191,9 @@ extension BitPacking {
     package static func countInRange(_ src: UnsafeRawBufferPointer, count: Int, width: Int, lo: UInt64, span: UInt64) -> Int {
         guard count > 0 else { return 0 }
         if width == 0 { return 0 &- lo <= span ? count : 0 }
+        // The shared unpacking loop (groups of eight at fixed offsets), a compare and an add per value, no branch.
         var n = 0
-        var i = 0
-        if width <= 56 && src.count >= 8 &+ ((7 &* width) >> 3) {
-            // Eight values take exactly `width` bytes, so value j of every group of eight starts at the same byte
-            // offset and bit shift within its group: those are computed once, and each value is one unaligned
-            // load, shift, mask and compare, no branch. Groups run while their last load stays inside `src`.
-            let mask: UInt64 = (1 << UInt64(width)) &- 1
-            let o1 = width >> 3, o2 = (2 &* width) >> 3, o3 = (3 &* width) >> 3, o4 = (4 &* width) >> 3
-            let o5 = (5 &* width) >> 3, o6 = (6 &* width) >> 3, o7 = (7 &* width) >> 3
-            let s1 = UInt64(width & 7), s2 = UInt64((2 &* width) & 7), s3 = UInt64((3 &* width) & 7)
-            let s5 = UInt64((5 &* width) & 7), s6 = UInt64((6 &* width) & 7), s7 = UInt64((7 &* width) & 7)
-            let s4 = UInt64((4 &* width) & 7)
-            let groups = min(count >> 3, (src.count - 8 - o7) / width + 1)
-            let base = src.baseAddress!
-            @inline(__always) func hit(_ at: UnsafeRawPointer, _ offset: Int, _ shift: UInt64) -> Int {
-                let v = (at.loadUnaligned(fromByteOffset: offset, as: UInt64.self) >> shift) & mask
-                return (v &- lo) <= span ? 1 : 0
-            }
-            var g = 0
-            var a = 0, b = 0
-            while g < groups {
-                let at = base + g &* width
-                a &+= hit(at, 0, 0) &+ hit(at, o1, s1) &+ hit(at, o2, s2) &+ hit(at, o3, s3)
-                b &+= hit(at, o4, s4) &+ hit(at, o5, s5) &+ hit(at, o6, s6) &+ hit(at, o7, s7)
-                g &+= 1
-            }
-            n = a &+ b
-            i = groups << 3
-        }
-        // The rest, a value at a time.
-        let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) &- 1
-        let base = src.baseAddress!
-        let words = src.count >> 3
-        while i < count {
-            let bit = i &* width
-            let word = bit >> 6, shift = bit & 63
-            var v = base.loadUnaligned(fromByteOffset: word << 3, as: UInt64.self) >> UInt64(shift)
-            if shift + width > 64 && word + 1 < words {
-                v |= base.loadUnaligned(fromByteOffset: (word + 1) << 3, as: UInt64.self) << UInt64(64 - shift)
-            }
-            n &+= ((v & mask) &- lo) <= span ? 1 : 0
-            i &+= 1
-        }
+        forEach(src, count: count, width: width) { _, v in n &+= (v &- lo) <= span ? 1 : 0 }
         return n
     }
 }

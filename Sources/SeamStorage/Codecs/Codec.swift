@@ -70,6 +70,8 @@ package protocol SelectiveCodec: Codec {
 }
 
 /// A codec that counts the values of a block inside an integer range without decoding them (a filter's `count(*)`).
+/// ``BlockCodec/countInRange(_:type:owner:lo:hi:valid:)`` calls the conforming codecs by their id, not through this
+/// protocol: a cast to it per block cost the runtime a conformance lookup.
 package protocol RangeCountingCodec: Codec {
     /// How many of the `count` values lie in `lo...hi`.
     func countInRange(_ payload: UnsafeRawBufferPointer, count: Int, lo: Int64, hi: Int64) throws(StorageError) -> Int
