@@ -18,7 +18,12 @@ public final class SegmentReader: @unchecked Sendable {
     /// Safety: mapped read-only for the lifetime of this object; buffers that borrow it keep `self` alive.
     private let base: UnsafeRawPointer
     private let size: Int
-    private let verified: Mutex<[[Bool]]>
+    /// The footer's block directory flattened to plain values (column `c`'s blocks from `firstEntry[c]` on): a scan
+    /// reads it once or twice per block, and a `BlockInfo` copy retains and releases its zone's strings.
+    private let entries: [BlockEntry]
+    private let firstEntry: [Int]
+    private let types: [LogicalType]
+    private let verified: Mutex<[Bool]>
 
     public init(path: String) throws(StorageError) {
         self.path = path
@@ -42,7 +47,35 @@ public final class SegmentReader: @unchecked Sendable {
         }
         self.base = UnsafeRawPointer(p)
         self.size = size
-        self.verified = Mutex(footer.columns.map { [Bool](repeating: false, count: $0.count) })
+        var entries: [BlockEntry] = [], firstEntry: [Int] = []
+        for column in footer.columns {
+            firstEntry.append(entries.count)
+            entries += column.map(BlockEntry.init)
+        }
+        self.entries = entries
+        self.firstEntry = firstEntry
+        self.types = footer.schema.fields.map(\.type)
+        self.verified = Mutex([Bool](repeating: false, count: entries.count))
+    }
+
+    /// What a scan needs of a footer entry, as plain values.
+    private struct BlockEntry {
+        let offset: Int, length: Int, rows: Int, nulls: Int
+        let checksum: UInt32
+        /// The integer zone map's bounds, when the block has one.
+        let integerZone: (min: Int64, max: Int64)?
+
+        init(_ info: BlockInfo) {
+            (offset, length, rows, nulls, checksum) = (info.offset, info.length, info.rows, info.nulls, info.checksum)
+            if case .integer(let lo, let hi) = info.zone { integerZone = (lo, hi) } else { integerZone = nil }
+        }
+    }
+
+    /// Rows, NULLs and the integer zone map (nil when the block has another kind) of a block, without copying its
+    /// footer entry.
+    public func summary(column: Int, block: Int) -> (rows: Int, nulls: Int, integerZone: (min: Int64, max: Int64)?) {
+        let e = entries[firstEntry[column] + block]
+        return (e.rows, e.nulls, e.integerZone)
     }
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
@@ -87,16 +120,17 @@ public final class SegmentReader: @unchecked Sendable {
 
     /// The raw bytes of a block after checking its checksum once.
     private func blockBytes(column: Int, block: Int) throws(StorageError) -> UnsafeRawBufferPointer {
-        let info = footer.columns[column][block]
+        let at = firstEntry[column] + block
+        let info = entries[at]
         let bytes = UnsafeRawBufferPointer(start: base + info.offset, count: info.length)
-        if verified.withLock({ $0[column][block] }) { return bytes }
+        if verified.withLock({ $0[at] }) { return bytes }
         let actual = CRC32C.checksum(bytes)
         guard actual == info.checksum else {
             throw StorageError(
                 .checksumMismatch, "block checksum mismatch (stored \(hex(info.checksum)), computed \(hex(actual)))",
                 file: path, column: footer.schema[column].name, block: block, offset: info.offset)
         }
-        verified.withLock { $0[column][block] = true }
+        verified.withLock { $0[at] = true }
         return bytes
     }
 
@@ -111,7 +145,7 @@ public final class SegmentReader: @unchecked Sendable {
         precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
         let bytes = try blockBytes(column: column, block: block)
         do throws(StorageError) {
-            let v = try BlockCodec.decode(bytes, type: footer.schema[column].type, owner: self, rows: rows)
+            let v = try BlockCodec.decode(bytes, type: types[column], owner: self, rows: rows)
             guard v.count == rows?.count ?? footer.columns[column][block].rows else {
                 throw StorageError(.corrupt, "block decodes to \(v.count) rows, footer says \(footer.columns[column][block].rows)")
             }
@@ -126,7 +160,7 @@ public final class SegmentReader: @unchecked Sendable {
         precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
         let bytes = try blockBytes(column: column, block: block)
         do throws(StorageError) {
-            guard let runs = try BlockCodec.decodeRuns(bytes, type: footer.schema[column].type, owner: self) else { return nil }
+            guard let runs = try BlockCodec.decodeRuns(bytes, type: types[column], owner: self) else { return nil }
             guard runs.rows == footer.columns[column][block].rows else {
                 throw StorageError(.corrupt, "runs cover other than the footer's \(footer.columns[column][block].rows) rows")
             }
@@ -142,8 +176,8 @@ public final class SegmentReader: @unchecked Sendable {
         precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
         let bytes = try blockBytes(column: column, block: block)
         do throws(StorageError) {
-            let info = footer.columns[column][block]
-            return try BlockCodec.countInRange(bytes, type: footer.schema[column].type, owner: self, lo: lo, hi: hi, valid: info.rows - info.nulls)
+            let info = entries[firstEntry[column] + block]
+            return try BlockCodec.countInRange(bytes, type: types[column], owner: self, lo: lo, hi: hi, valid: info.rows - info.nulls)
         } catch {
             throw error.at(file: path, column: footer.schema[column].name, block: block)
         }
@@ -155,7 +189,7 @@ public final class SegmentReader: @unchecked Sendable {
         precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
         let bytes = try blockBytes(column: column, block: block)
         do {
-            guard let flags = try BlockCodec.decodeDictionaryFlags(bytes, type: footer.schema[column].type, owner: self, entryFlags: entryFlags) else {
+            guard let flags = try BlockCodec.decodeDictionaryFlags(bytes, type: types[column], owner: self, entryFlags: entryFlags) else {
                 return nil
             }
             guard flags.count == footer.columns[column][block].rows else {

@@ -36,6 +36,10 @@ public final class Store: @unchecked Sendable {
     public let recovery: RecoveryReport
     private let lock: Mutex<Void>
     private let readers = Mutex<[String: SegmentReader]>([:])
+    /// The last parsed manifest of each table with the bytes it was parsed from: a query reads the manifest file
+    /// each time (another process may have committed), and parsing it cost more than a filtered count of 100M rows'
+    /// amounts does; the same bytes give the same manifest.
+    private let parsedManifests = Mutex<[String: (bytes: [UInt8], manifest: Manifest)]>([:])
     private let keyMaps = Mutex<[String: (version: Int, map: KeyMap, values: [Int64])]>([:])
     // The writer lock lives as long as the store; ~Copyable values cannot sit in a class property that is
     // optional, so it is boxed.
@@ -79,7 +83,11 @@ public final class Store: @unchecked Sendable {
     public func manifest(_ table: String) throws(StorageError) -> Manifest {
         let p = manifestPath(table)
         guard FileIO.exists(p) else { throw StorageError(.notFound, "no table named '\(table)'", file: path) }
-        return try Manifest.parse(try FileIO.readAll(p), path: p)
+        let bytes = try FileIO.readAll(p)
+        if let hit = parsedManifests.withLock({ $0[p] }), hit.bytes == bytes { return hit.manifest }
+        let m = try Manifest.parse(bytes, path: p)
+        parsedManifests.withLock { $0[p] = (bytes, m) }
+        return m
     }
 
     /// Creates an empty table (version 0). Creating an existing table with the same schema and layout is a no-op.

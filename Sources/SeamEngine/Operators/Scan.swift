@@ -265,13 +265,35 @@ extension Executor {
             Batch(columns: s.columns.indices.map { Executor.placeholder(s.schema[$0].type, rows) }, count: rows)
         }
         let blocksCounted = Atomic<Int>(0)
+        // Conjuncts over a key-mapped column: zones and stored values describe the stored keys, not the ones queries see.
+        let overMappedColumn = f.conjuncts.map { c in mapping.map { c.columnsUsed.contains($0.column) } ?? false }
+        /// count(*) under one range conjunct on an integer-like stored column (`amount > 100`): the common shape,
+        /// judged from the block's plain summary (no expression walk, no footer entry copied per block).
+        let singleRange: (column: Int, lo: Int64, hi: Int64)? = {
+            guard countOnly, f.conjuncts.count == 1, !overMappedColumn[0], let range = f.ranges[0], let p = f.runnable[0] else { return nil }
+            return (s.columns[f.predicateColumns[p]], range.lo, range.hi)
+        }()
+        func countInRange(_ morsel: ScanMorsel, column: Int, lo: Int64, hi: Int64) throws -> Int? {
+            if let n = try morsel.reader.countInRange(column: column, block: morsel.block, lo: lo, hi: hi) { return n }
+            if let runs = try morsel.reader.readRuns(column: column, block: morsel.block) { return FilteredScan.countRuns(in: (lo, hi), runs) }
+            return nil
+        }
         /// count(*) of a block without its rows when the zone map and the codec allow: no conjunct left open (the
         /// zone map proves them all), or one range conjunct counted on the packed or run-length values; nil otherwise.
         func countInPlace(_ morsel: ScanMorsel) throws -> Int? {
+            if let r = singleRange {
+                let z = morsel.reader.summary(column: r.column, block: morsel.block)
+                if let zone = z.integerZone, z.rows > z.nulls {
+                    // A comparison is NULL on a NULL row: the block counts its non-NULL rows when every one passes.
+                    if zone.max < r.lo || zone.min > r.hi { return 0 }
+                    if zone.min >= r.lo && zone.max <= r.hi { return z.rows - z.nulls }
+                }
+                return try countInRange(morsel, column: r.column, lo: r.lo, hi: r.hi)
+            }
             let zone = { (col: Int) in zone(morsel, col) }
             var open: Int? = nil
             for c in f.conjuncts.indices {
-                if f.conjuncts[c].columnsUsed.contains(where: { $0 == mapping?.column }) { return nil }
+                if overMappedColumn[c] { return nil }
                 if ZoneCheck.alwaysMatches(f.conjuncts[c], zone) { continue }
                 if open != nil { return nil }
                 open = c
@@ -281,10 +303,7 @@ extension Executor {
             let every = ZoneCheck.matchesEveryValid(f.conjuncts[c], zone)
             if every.yes { return zone(every.column).rows - zone(every.column).nulls }
             guard let range = f.ranges[c], let p = f.runnable[c] else { return nil }
-            let column = s.columns[f.predicateColumns[p]]
-            if let n = try morsel.reader.countInRange(column: column, block: morsel.block, lo: range.lo, hi: range.hi) { return n }
-            if let runs = try morsel.reader.readRuns(column: column, block: morsel.block) { return FilteredScan.countRuns(in: range, runs) }
-            return nil
+            return try countInRange(morsel, column: s.columns[f.predicateColumns[p]], lo: range.lo, hi: range.hi)
         }
         /// `countTried`: ``countInPlace`` has already said no for this block.
         func process(_ w: Int, _ i: Int, countTried: Bool = false) throws {
@@ -410,16 +429,17 @@ extension Executor {
         let perChunk = 16
         try parallelFor((morsels.count + perChunk - 1) / perChunk, threads: threads, token: token) { w, chunk in
             let t0 = Executor.nanos()
-            var selected = 0, rows = 0
+            var selected = 0, rows = 0, inPlace = 0
             for i in chunk * perChunk..<min(morsels.count, (chunk + 1) * perChunk) {
                 if let n = try countInPlace(morsels[i]) {
                     selected += n
                     rows += morsels[i].rows
-                    blocksCounted.add(1, ordering: .relaxed)
+                    inPlace += 1
                 } else {
                     try process(w, i, countTried: true)
                 }
             }
+            blocksCounted.add(inPlace, ordering: .relaxed)
             profile?.add(scanPath, rows: rows, nanos: Executor.nanos() - t0)
             profile?.add(path, rows: selected, nanos: 0)
             while selected > 0 {

@@ -237,16 +237,17 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         let (reference, width, groups, tail) = try parts(payload, count: count)
         guard let codes = FrameOfReferenceCodec.codeRange(reference: reference, width: width, lo: lo, hi: hi) else { return 0 }
         let full = (count / Self.group) * Self.group
-        var n = BitPacking.countInRange(tail, count: count - full, width: width, lo: codes.lo, span: codes.span)
-        if width == 0 { return n + (codes.lo == 0 ? full : 0) }
+        // The tail after the groups: it follows them in memory, so the groups' stream has brought it into the cache
+        // (counted first, it was a miss of its own per block, 7 % of a filtered count over 100M rows).
+        func tailCount() -> Int { BitPacking.countInRange(tail, count: count - full, width: width, lo: codes.lo, span: codes.span) }
+        if width == 0 { return tailCount() + (codes.lo == 0 ? full : 0) }
         // Codes and the range fit 32 bits (width <= 32). Four lanes compare at once; hits add up per lane.
         let lo4 = SIMD4<UInt32>(repeating: UInt32(codes.lo)), span4 = SIMD4<UInt32>(repeating: UInt32(codes.span))
         // (Tried: a switch making the width a constant in each case, with the 32 rows of a group written out. The
         // compiler then joined each crossing value's two shifts into a funnel shift, which SSE lacks, and fell back to
         // scalar shifts and lane inserts: no faster than this loop's shifts by a register.)
         let hits = Self.countRows(groups, count: count, width: width, lo: lo4, span: span4)
-        n &+= Int(hits[0]) &+ Int(hits[1]) &+ Int(hits[2]) &+ Int(hits[3])
-        return n
+        return Int(hits[0]) &+ Int(hits[1]) &+ Int(hits[2]) &+ Int(hits[3]) &+ tailCount()
     }
 
     @inline(__always)
