@@ -32,20 +32,18 @@ extension Executor {
         let filters = s.zoneFilters.filter { f in !f.columnsUsed.contains { s.columns[$0] == mappedColumn } }
         var stats = ScanStats()
         var morsels: [ScanMorsel] = []
+        morsels.reserveCapacity(readers.reduce(0) { $0 + ($1.footer.columns.first?.count ?? 0) })
+        let columns = s.columns
         for r in readers {
             stats.segments += 1
             let blocks = r.footer.columns.first?.count ?? 0
             var kept = 0
             for b in 0..<blocks {
-                let rows = r.footer.columns[0][b].rows
+                let rows = r.summary(column: 0, block: b).rows
                 stats.blocks += 1
                 stats.rows += rows
-                let keep = filters.allSatisfy { f in
-                    ZoneCheck.mayMatch(f) { col in
-                        let info = r.footer.columns[s.columns[col]][b]
-                        return (info.zone, info.rows, info.nulls)
-                    }
-                }
+                var keep = true
+                for f in filters where keep { keep = ZoneCheck.mayMatch(f) { col in r.zone(column: columns[col], block: b) } }
                 if keep {
                     morsels.append(ScanMorsel(reader: r, block: b, rows: rows))
                     kept += 1
@@ -255,10 +253,7 @@ extension Executor {
             if read.count < s.columns.count { scanColumnsRead.withLock { $0[scanPath] = read } }
         }
         /// The zone map, row and NULL counts of an output column in a morsel's block.
-        func zone(_ morsel: ScanMorsel, _ col: Int) -> ZoneCheck.Zone {
-            let info = morsel.reader.footer.columns[s.columns[col]][morsel.block]
-            return (info.zone, info.rows, info.nulls)
-        }
+        func zone(_ morsel: ScanMorsel, _ col: Int) -> ZoneCheck.Zone { morsel.reader.zone(column: s.columns[col], block: morsel.block) }
         let countOnly = f.needed?.isEmpty == true
         /// count(*) alone: all-NULL placeholder columns for `rows` rows.
         func counted(_ rows: Int) -> Batch {
@@ -430,7 +425,10 @@ extension Executor {
         try parallelFor((morsels.count + perChunk - 1) / perChunk, threads: threads, token: token) { w, chunk in
             let t0 = Executor.nanos()
             var selected = 0, rows = 0, inPlace = 0
-            for i in chunk * perChunk..<min(morsels.count, (chunk + 1) * perChunk) {
+            let end = min(morsels.count, (chunk + 1) * perChunk)
+            for i in chunk * perChunk..<end {
+                // The next block's first lines load while this one is counted (each block's start was a miss).
+                if let r = singleRange, i + 1 < end { morsels[i + 1].reader.prefetch(column: r.column, block: morsels[i + 1].block) }
                 if let n = try countInPlace(morsels[i]) {
                     selected += n
                     rows += morsels[i].rows
