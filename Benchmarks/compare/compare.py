@@ -370,7 +370,7 @@ def render_report():
             bound = q["stored_bytes"] / (r["bandwidth"][1] * 1e9)
             lines.append(f"| {q['title']} | {ms(t1['seam'])} | {ms(t1['duckdb'])} | {t1['seam'] / t1['duckdb']:.2f} | "
                          f"{ms(t2['seam'])} | {ms(t2['duckdb'])} | {t2['seam'] / t2['duckdb']:.2f} | {q['rows']:,} | "
-                         f"{human(q['stored_bytes'])}B | {bound * 1000:.2f} | {t2['seam'] / bound:.0f}x |")
+                         f"{human(q['stored_bytes'])}B | {bound * 1000:.2f} | {t2['seam'] / bound:.1f}x |")
         lines += ["", "Bytes read: the stored (compressed) bytes of the columns each Seam scan reads, counting only the blocks "
                   "its zone maps did not skip (EXPLAIN ANALYZE × `seam stats --columns`). Bound: those bytes at the 2-thread "
                   "bandwidth — no engine reading Seam's files can be faster. DuckDB reads its own format, whose size differs.", ""]
