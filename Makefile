@@ -7,10 +7,11 @@ DEMO_DATA  ?= data/generated/demo
 EVENTS     ?= 10M
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SEAM        = .build/release/seam
-## MARCH: the x86-64 level release builds target. x86-64-v2 (SSE4.2 and POPCNT: every x86-64 CPU since 2009) gives
-## the engine a popcount instruction and 64-bit vector compares; x86-64-v3 adds AVX2; x86-64 is the 2003 baseline.
-## A binary run on a CPU below its level says so and exits. Other architectures ignore it.
-MARCH      ?= x86-64-v2
+## MARCH: the x86-64 level release builds target. x86-64-v3 (AVX2, BMI2, FMA: Intel since 2013, AMD since 2015) gives
+## the scan kernels 256-bit vectors; x86-64-v2 (SSE4.2 and POPCNT, every x86-64 CPU since 2009) and x86-64 (the 2003
+## baseline) are there for older CPUs. A binary run on a CPU below its level says so and exits. Other architectures
+## ignore it.
+MARCH      ?= x86-64-v3
 RELEASE_FLAGS = $(if $(filter x86_64,$(shell uname -m)),-Xcc -march=$(MARCH))
 
 .PHONY: deps build demo test bench compare sample clean
