@@ -78,6 +78,7 @@ demo: build
 ## test: the whole suite (Swift Testing).
 test: deps
 	./.ci/check-layers
+	./.ci/check-cpu-refusal
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build --disable-xctest
 

@@ -3,6 +3,8 @@
 // on any x86-64 CPU whatever level the rest of the build targets.
 #include "cpu_features.h"
 #include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #if defined(__x86_64__)
 __attribute__((target("arch=x86-64")))
@@ -32,6 +34,22 @@ const char *seam_cpu_missing_feature(void) {
     return NULL;
 }
 
+// Runs when the program is loaded, before main and before any Swift code of ours: with -march=x86-64-v3 the compiler
+// uses AVX instructions anywhere (copies, zeroing), so a check in Swift's main can itself die of an illegal
+// instruction on an older CPU (seen under qemu-x86_64 -cpu Nehalem: SIGILL before main's check). Baseline code.
+__attribute__((constructor(101), target("arch=x86-64")))
+static void seam_cpu_check_at_load(void) {
+    const char *missing = seam_cpu_missing_feature();
+    if (missing == NULL) return;
+    fprintf(stderr,
+            "seam: this build was compiled for %s and this CPU lacks %s; rebuild for it with "
+            "`make build MARCH=x86-64-v2` (SSE4.2, CPUs since 2009), `make build MARCH=x86-64` (every x86-64 CPU) "
+            "or `swift build -c release`.\n",
+            seam_cpu_build_level(), missing);
+    _exit(2);
+}
+
+__attribute__((target("arch=x86-64")))
 const char *seam_cpu_build_level(void) {
 #if defined(__AVX512F__)
     return "x86-64-v4";

@@ -11,15 +11,8 @@ struct SeamCommand: ParsableCommand {
     )
 
     static func main() {
-        // Before any of our code runs: a release build targets a newer instruction-set level (Makefile, MARCH).
-        if let missing = CPUFeatures.missing {
-            FileHandle.standardError.write(Data("""
-                seam: this build was compiled for \(CPUFeatures.buildLevel) and this CPU lacks \(missing); \
-                rebuild for it with `make build MARCH=x86-64` (every x86-64 CPU) or `swift build -c release`.
-
-                """.utf8))
-            Foundation.exit(2)
-        }
+        // The instruction-set check ran before main (CCPU's load-time constructor): a binary built for a newer
+        // level than this CPU's has said so and exited.
         do {
             var command = try parseAsRoot()
             // Query work reuses block-sized buffers and wants them kept in the heap and mapped (freed large
