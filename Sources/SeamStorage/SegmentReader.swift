@@ -74,6 +74,8 @@ public final class SegmentReader: @unchecked Sendable {
         }
     }
 
+    private func entry(_ column: Int, _ block: Int) -> BlockEntry { entries[firstEntry[column] + block] }
+
     /// The zone map, rows and NULLs of a block (what zone-map pruning reads for every block of a scan).
     public func zone(column: Int, block: Int) -> (zone: ZoneMap, rows: Int, nulls: Int) {
         let at = firstEntry[column] + block
@@ -83,7 +85,7 @@ public final class SegmentReader: @unchecked Sendable {
     /// Rows, NULLs and the integer zone map (nil when the block has another kind) of a block, without copying its
     /// footer entry.
     public func summary(column: Int, block: Int) -> (rows: Int, nulls: Int, integerZone: (min: Int64, max: Int64)?) {
-        let e = entries[firstEntry[column] + block]
+        let e = entry(column, block)
         return (e.rows, e.nulls, e.integerZone)
     }
 
@@ -146,7 +148,7 @@ public final class SegmentReader: @unchecked Sendable {
     /// Hints the CPU to load the header and the first `payloadBytes` of a block's payload (after its validity
     /// bitmap) into the cache: a scan calls it for the block it reads next.
     public func prefetch(column: Int, block: Int, payloadBytes: Int = 4096) {
-        let e = entries[firstEntry[column] + block]
+        let e = entry(column, block)
         let validity = e.nulls > 0 ? Bitmap.wordCount(e.rows) * 8 : 0
         let payload = min(e.length, BlockCodec.headerSize + validity)
         Prefetch.read(base + e.offset, bytes: 64)
@@ -165,8 +167,8 @@ public final class SegmentReader: @unchecked Sendable {
         let bytes = try blockBytes(column: column, block: block)
         do throws(StorageError) {
             let v = try BlockCodec.decode(bytes, type: types[column], owner: self, rows: rows)
-            guard v.count == rows?.count ?? footer.columns[column][block].rows else {
-                throw StorageError(.corrupt, "block decodes to \(v.count) rows, footer says \(footer.columns[column][block].rows)")
+            guard v.count == rows?.count ?? entry(column, block).rows else {
+                throw StorageError(.corrupt, "block decodes to \(v.count) rows, footer says \(entry(column, block).rows)")
             }
             return v
         } catch {
@@ -180,8 +182,8 @@ public final class SegmentReader: @unchecked Sendable {
         let bytes = try blockBytes(column: column, block: block)
         do throws(StorageError) {
             guard let runs = try BlockCodec.decodeRuns(bytes, type: types[column], owner: self) else { return nil }
-            guard runs.rows == footer.columns[column][block].rows else {
-                throw StorageError(.corrupt, "runs cover other than the footer's \(footer.columns[column][block].rows) rows")
+            guard runs.rows == entry(column, block).rows else {
+                throw StorageError(.corrupt, "runs cover other than the footer's \(entry(column, block).rows) rows")
             }
             return runs
         } catch {
@@ -195,7 +197,7 @@ public final class SegmentReader: @unchecked Sendable {
         precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
         let bytes = try blockBytes(column: column, block: block)
         do throws(StorageError) {
-            let info = entries[firstEntry[column] + block]
+            let info = entry(column, block)
             return try BlockCodec.countInRange(bytes, type: types[column], owner: self, lo: lo, hi: hi, valid: info.rows - info.nulls)
         } catch {
             throw error.at(file: path, column: footer.schema[column].name, block: block)
@@ -211,8 +213,8 @@ public final class SegmentReader: @unchecked Sendable {
             guard let flags = try BlockCodec.decodeDictionaryFlags(bytes, type: types[column], owner: self, entryFlags: entryFlags) else {
                 return nil
             }
-            guard flags.count == footer.columns[column][block].rows else {
-                throw StorageError(.corrupt, "dictionary block holds other than the footer's \(footer.columns[column][block].rows) rows")
+            guard flags.count == entry(column, block).rows else {
+                throw StorageError(.corrupt, "dictionary block holds other than the footer's \(entry(column, block).rows) rows")
             }
             return flags
         } catch let e as StorageError {

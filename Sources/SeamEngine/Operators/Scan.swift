@@ -321,7 +321,7 @@ extension Executor {
             }
             // Conjuncts the zone map cannot prove true here, and the predicate columns they read.
             let open = f.conjuncts.indices.filter { c in
-                f.conjuncts[c].columnsUsed.contains { $0 == mapping?.column } || !ZoneCheck.alwaysMatches(f.conjuncts[c], { zone(morsel, $0) })
+                overMappedColumn[c] || !ZoneCheck.alwaysMatches(f.conjuncts[c], { zone(morsel, $0) })
             }
             // A NULL-rejecting conjunct on a run-length block runs once per run, its result spread over the runs.
             var runResults: [(mask: ColumnVector, block: RunBlock)] = []
