@@ -84,7 +84,7 @@ final class Executor: @unchecked Sendable {
     /// Per filtered scan that left columns undecoded (by plan path): the output columns it read (EXPLAIN ANALYZE).
     let scanColumnsRead = Mutex<[String: [Int]]>([:])
     /// Per filter that fed only `count(*)` (by plan path): the blocks counted without their rows (EXPLAIN ANALYZE).
-    let blocksCountedInPlace = Mutex<[String: Int]>([:])
+    let blocksCountedInPlace = Mutex<[String: CountedInPlace]>([:])
     /// Windows (by their input's plan path) that took their order from the storage layout (EXPLAIN ANALYZE).
     let windowsInStoredOrder = Mutex<Set<String>>([])
 
@@ -246,4 +246,12 @@ public struct QueryOptions: Sendable {
         self.memoryLimit = memoryLimit ?? Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.8)
         self.now = now ?? Int64(Date().timeIntervalSince1970 * 1_000_000)
     }
+}
+
+/// What a count(*) filter answered without producing rows, for EXPLAIN ANALYZE: its blocks, the bytes those counts
+/// read (packed values; runs) and the bytes the scanned columns store for those blocks.
+struct CountedInPlace: Sendable {
+    let blocks: Int
+    let bytesRead: Int
+    let bytesStored: Int
 }

@@ -147,6 +147,15 @@ public final class SegmentReader: @unchecked Sendable {
 
     /// Hints the CPU to load the header and the first `payloadBytes` of a block's payload (after its validity
     /// bitmap) into the cache: a scan calls it for the block it reads next.
+    /// The bytes block `block` of column `column` takes in the file.
+    public func storedBytes(column: Int, block: Int) -> Int { entry(column, block).length }
+
+    /// Those bytes without the validity bitmap: what a count over a sparse block's packed values reads.
+    public func packedBytes(column: Int, block: Int) -> Int {
+        let e = entry(column, block)
+        return e.length - (e.nulls > 0 ? Bitmap.wordCount(e.rows) * 8 : 0)
+    }
+
     public func prefetch(column: Int, block: Int, payloadBytes: Int = 4096) {
         let e = entry(column, block)
         let validity = e.nulls > 0 ? Bitmap.wordCount(e.rows) * 8 : 0

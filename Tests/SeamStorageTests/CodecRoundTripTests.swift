@@ -156,7 +156,13 @@ import Testing
                         for _ in 0..<3 {
                             let a = values.randomElement(using: &rng)!, b = values.randomElement(using: &rng)!
                             let (lo, hi) = (min(a, b), max(a, b))
-                            #expect(try codec.countInRange(payload, count: n, lo: lo, hi: hi) == values.filter { $0 >= lo && $0 <= hi }.count)
+                            let expected = values.filter { $0 >= lo && $0 <= hi }.count
+                            #expect(try codec.countInRange(payload, count: n, lo: lo, hi: hi) == expected)
+                            // Both kernels, whichever this build picks: the one compiled per width and the loop.
+                            for constantWidth in [true, false] {
+                                #expect(try codec.countInRange(payload, count: n, lo: lo, hi: hi, constantWidth: constantWidth) == expected,
+                                        "width \(width) n \(n) constant width \(constantWidth)")
+                            }
                         }
                     }
                 }

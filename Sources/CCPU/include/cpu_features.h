@@ -10,4 +10,12 @@ const char *seam_cpu_missing_feature(void);
 /// architecture's name elsewhere.
 const char *seam_cpu_build_level(void);
 
+/// 1 when this build's code may use 256-bit integer vectors (AVX2: compiled for x86-64-v3 or above), else 0. Swift
+/// sees the same compiler flags, so a kernel whose fast form needs AVX2 picks it by this constant at compile time.
+#if defined(__AVX2__)
+#define SEAM_BUILD_HAS_AVX2 1
+#else
+#define SEAM_BUILD_HAS_AVX2 0
+#endif
+
 #endif

@@ -260,6 +260,12 @@ extension Executor {
             Batch(columns: s.columns.indices.map { Executor.placeholder(s.schema[$0].type, rows) }, count: rows)
         }
         let blocksCounted = Atomic<Int>(0)
+        // What the blocks counted in place read (their packed values) and what their scanned columns store (EXPLAIN
+        // ANALYZE reports both: a sparse block's count does not read its validity bitmap).
+        let bytesCountedRead = Atomic<Int>(0), bytesCountedStored = Atomic<Int>(0)
+        func storedBytes(_ morsel: ScanMorsel) -> Int {
+            s.columns.reduce(0) { $0 + morsel.reader.storedBytes(column: $1, block: morsel.block) }
+        }
         // Conjuncts over a key-mapped column: zones and stored values describe the stored keys, not the ones queries see.
         let overMappedColumn = f.conjuncts.map { c in mapping.map { c.columnsUsed.contains($0.column) } ?? false }
         /// count(*) under one range conjunct on an integer-like stored column (`amount > 100`): the common shape,
@@ -268,14 +274,21 @@ extension Executor {
             guard countOnly, f.conjuncts.count == 1, !overMappedColumn[0], let range = f.ranges[0], let p = f.runnable[0] else { return nil }
             return (s.columns[f.predicateColumns[p]], range.lo, range.hi)
         }()
-        func countInRange(_ morsel: ScanMorsel, column: Int, lo: Int64, hi: Int64) throws -> Int? {
-            if let n = try morsel.reader.countInRange(column: column, block: morsel.block, lo: lo, hi: hi) { return n }
-            if let runs = try morsel.reader.readRuns(column: column, block: morsel.block) { return FilteredScan.countRuns(in: (lo, hi), runs) }
+        func countInRange(_ morsel: ScanMorsel, column: Int, lo: Int64, hi: Int64, bytesRead: inout Int) throws -> Int? {
+            if let n = try morsel.reader.countInRange(column: column, block: morsel.block, lo: lo, hi: hi) {
+                bytesRead &+= morsel.reader.packedBytes(column: column, block: morsel.block)
+                return n
+            }
+            if let runs = try morsel.reader.readRuns(column: column, block: morsel.block) {
+                bytesRead &+= morsel.reader.storedBytes(column: column, block: morsel.block)
+                return FilteredScan.countRuns(in: (lo, hi), runs)
+            }
             return nil
         }
         /// count(*) of a block without its rows when the zone map and the codec allow: no conjunct left open (the
         /// zone map proves them all), or one range conjunct counted on the packed or run-length values; nil otherwise.
-        func countInPlace(_ morsel: ScanMorsel) throws -> Int? {
+        /// `bytesRead` grows by the stored bytes the count read.
+        func countInPlace(_ morsel: ScanMorsel, bytesRead: inout Int) throws -> Int? {
             if let r = singleRange {
                 let z = morsel.reader.summary(column: r.column, block: morsel.block)
                 if let zone = z.integerZone, z.rows > z.nulls {
@@ -283,7 +296,7 @@ extension Executor {
                     if zone.max < r.lo || zone.min > r.hi { return 0 }
                     if zone.min >= r.lo && zone.max <= r.hi { return z.rows - z.nulls }
                 }
-                return try countInRange(morsel, column: r.column, lo: r.lo, hi: r.hi)
+                return try countInRange(morsel, column: r.column, lo: r.lo, hi: r.hi, bytesRead: &bytesRead)
             }
             let zone = { (col: Int) in zone(morsel, col) }
             var open: Int? = nil
@@ -298,7 +311,7 @@ extension Executor {
             let every = ZoneCheck.matchesEveryValid(f.conjuncts[c], zone)
             if every.yes { return zone(every.column).rows - zone(every.column).nulls }
             guard let range = f.ranges[c], let p = f.runnable[c] else { return nil }
-            return try countInRange(morsel, column: s.columns[f.predicateColumns[p]], lo: range.lo, hi: range.hi)
+            return try countInRange(morsel, column: s.columns[f.predicateColumns[p]], lo: range.lo, hi: range.hi, bytesRead: &bytesRead)
         }
         /// `countTried`: ``countInPlace`` has already said no for this block.
         func process(_ w: Int, _ i: Int, countTried: Bool = false) throws {
@@ -306,8 +319,11 @@ extension Executor {
             let t0 = Executor.nanos()
             let morsel = morsels[i]
             let n = morsel.rows
-            if countOnly, !countTried, let selected = try countInPlace(morsel) {
+            var bytesRead = 0
+            if countOnly, !countTried, let selected = try countInPlace(morsel, bytesRead: &bytesRead) {
                 blocksCounted.add(1, ordering: .relaxed)
+                bytesCountedRead.add(bytesRead, ordering: .relaxed)
+                bytesCountedStored.add(storedBytes(morsel), ordering: .relaxed)
                 profile?.add(scanPath, rows: n, nanos: Executor.nanos() - t0)
                 profile?.add(path, rows: selected, nanos: 0)
                 try sink(w, i, counted(selected))
@@ -413,7 +429,14 @@ extension Executor {
             try sink(w, i, Batch(columns: cols, count: selected))
             stop?.finished(i)
         }
-        defer { if countOnly { blocksCountedInPlace.withLock { $0[path] = blocksCounted.load(ordering: .relaxed) } } }
+        defer {
+            if countOnly {
+                let counted = CountedInPlace(
+                    blocks: blocksCounted.load(ordering: .relaxed), bytesRead: bytesCountedRead.load(ordering: .relaxed),
+                    bytesStored: bytesCountedStored.load(ordering: .relaxed))
+                blocksCountedInPlace.withLock { $0[path] = counted }
+            }
+        }
         guard countOnly, stop == nil else {
             try parallelFor(morsels.count, threads: threads, token: token) { w, i in try process(w, i) }
             return
@@ -424,13 +447,14 @@ extension Executor {
         let perChunk = 16
         try parallelFor((morsels.count + perChunk - 1) / perChunk, threads: threads, token: token) { w, chunk in
             let t0 = Executor.nanos()
-            var selected = 0, rows = 0, inPlace = 0
+            var selected = 0, rows = 0, inPlace = 0, bytesRead = 0, bytesStored = 0
             let end = min(morsels.count, (chunk + 1) * perChunk)
             for i in chunk * perChunk..<end {
                 // The next block's first lines load while this one is counted (each block's start was a miss).
                 if let r = singleRange, i + 1 < end { morsels[i + 1].reader.prefetch(column: r.column, block: morsels[i + 1].block) }
-                if let n = try countInPlace(morsels[i]) {
+                if let n = try countInPlace(morsels[i], bytesRead: &bytesRead) {
                     selected += n
+                    bytesStored &+= storedBytes(morsels[i])
                     rows += morsels[i].rows
                     inPlace += 1
                 } else {
@@ -438,6 +462,8 @@ extension Executor {
                 }
             }
             blocksCounted.add(inPlace, ordering: .relaxed)
+            bytesCountedRead.add(bytesRead, ordering: .relaxed)
+            bytesCountedStored.add(bytesStored, ordering: .relaxed)
             profile?.add(scanPath, rows: rows, nanos: Executor.nanos() - t0)
             profile?.add(path, rows: selected, nanos: 0)
             while selected > 0 {
