@@ -386,6 +386,34 @@ import Testing
         }
     }
 
+    /// A block of nearly distinct strings (raw JSON properties where a few rows repeat) is not dictionary-coded: the
+    /// sample finds no repeat, and plain with LZ4 is taken, several times smaller. Values that repeat still get one.
+    @Test func nearlyDistinctStringsSkipTheDictionary() throws {
+        func column(_ texts: [String]) -> ColumnVector {
+            Chunk(schema: Schema([Field("p", .varchar)]), rows: texts.map { [.varchar($0)] }).columns[0]
+        }
+        // 10,000 rows, one in 200 a repeat of the row before (the sample, every ninth row, never holds both).
+        let json = column((0..<10_000).map { i in
+            let k = i % 200 == 199 ? i - 1 : i
+            return "{\"page\":\"/products/\(k)\",\"ref\":\"spring-campaign\",\"session\":\"s-\(k * 7919 % 100_003)\"}"
+        })
+        #expect(DictionaryCodec.sampleIsDistinct(json))
+        #expect(DictionaryCodec().plan(json) == nil)
+        let block = BlockCodec.encode(json)
+        #expect(block.codec != .dictionary && block.flags.contains(.lz4), "\(block.codec) \(block.flags)")
+        #expect(block.bytes.count * 3 < json.rawByteCount, "\(block.bytes.count) of \(json.rawByteCount)")
+        let aligned = Buffer(copying: block.bytes)
+        let decoded = try BlockCodec.decode(aligned.bytes, type: .varchar, owner: aligned)
+        #expect(sameValues(decoded.allValues, json.allValues))
+        // Each value twice, shuffled: the sample sees repeats and the dictionary is planned.
+        var rng = FixtureRandom(seed: 0xD1C7)
+        let pairs = column((0..<10_000).map { "customer-\($0 / 2)" }.shuffled(using: &rng))
+        #expect(!DictionaryCodec.sampleIsDistinct(pairs))
+        #expect(DictionaryCodec().plan(pairs) != nil)
+        // Small blocks are not sampled.
+        #expect(!DictionaryCodec.sampleIsDistinct(column((0..<1000).map { "v\($0)" })))
+    }
+
     @Test func zoneMapsOfDoubles() throws {
         let schema = Schema([Field("x", .double)])
         let plain = Chunk(schema: schema, rows: [[.double(2.5)], [.null], [.double(-1)]]).columns[0]
