@@ -95,6 +95,13 @@ public final class Binder {
     }
 
     private func lookupTable(_ name: String, at: SourceLocation) throws(SQLError) -> (String, Schema) {
+        // A table named exactly is looked up directly; the list of tables (a directory listing) is read only to match
+        // another case or to suggest names.
+        if !name.isEmpty, name.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) }),
+            let schema = catalog.schema(of: name)
+        {
+            return (name, schema)
+        }
         let names = catalog.tableNames()
         let exact = names.first { $0 == name } ?? names.first { $0.lowercased() == name.lowercased() }
         guard let exact, let schema = catalog.schema(of: exact) else {

@@ -25,7 +25,19 @@ public final class SegmentReader: @unchecked Sendable {
     private let types: [LogicalType]
     /// The blocks' zone maps, indexed as `entries`.
     private let zones: [ZoneMap]
-    private let verified: Mutex<[Bool]>
+    private let verified: Mutex<Verified>
+    /// Per column, set once every block of it has been verified: scans then skip the lock (which two threads
+    /// reading blocks of one column take in turn, once per block).
+    private let columnVerified: [VerifiedFlag]
+
+    private struct Verified {
+        var blocks: [Bool]
+        var perColumn: [Int]
+    }
+
+    private final class VerifiedFlag: Sendable {
+        let value = Atomic<Bool>(false)
+    }
 
     public init(path: String) throws(StorageError) {
         self.path = path
@@ -58,7 +70,8 @@ public final class SegmentReader: @unchecked Sendable {
         self.firstEntry = firstEntry
         self.types = footer.schema.fields.map(\.type)
         self.zones = footer.columns.flatMap { $0.map(\.zone) }
-        self.verified = Mutex([Bool](repeating: false, count: entries.count))
+        self.verified = Mutex(Verified(blocks: [Bool](repeating: false, count: entries.count), perColumn: [Int](repeating: 0, count: firstEntry.count)))
+        self.columnVerified = firstEntry.map { _ in VerifiedFlag() }
     }
 
     /// What a scan needs of a footer entry, as plain values.
@@ -134,19 +147,23 @@ public final class SegmentReader: @unchecked Sendable {
         let at = firstEntry[column] + block
         let info = entries[at]
         let bytes = UnsafeRawBufferPointer(start: base + info.offset, count: info.length)
-        if verified.withLock({ $0[at] }) { return bytes }
+        if columnVerified[column].value.load(ordering: .relaxed) || verified.withLock({ $0.blocks[at] }) { return bytes }
         let actual = CRC32C.checksum(bytes)
         guard actual == info.checksum else {
             throw StorageError(
                 .checksumMismatch, "block checksum mismatch (stored \(hex(info.checksum)), computed \(hex(actual)))",
                 file: path, column: footer.schema[column].name, block: block, offset: info.offset)
         }
-        verified.withLock { $0[at] = true }
+        let blocks = footer.columns[column].count
+        verified.withLock { v in
+            guard !v.blocks[at] else { return }
+            v.blocks[at] = true
+            v.perColumn[column] += 1
+            if v.perColumn[column] == blocks { columnVerified[column].value.store(true, ordering: .relaxed) }
+        }
         return bytes
     }
 
-    /// Hints the CPU to load the header and the first `payloadBytes` of a block's payload (after its validity
-    /// bitmap) into the cache: a scan calls it for the block it reads next.
     /// The bytes block `block` of column `column` takes in the file.
     public func storedBytes(column: Int, block: Int) -> Int { entry(column, block).length }
 
@@ -156,6 +173,8 @@ public final class SegmentReader: @unchecked Sendable {
         return e.length - (e.nulls > 0 ? Bitmap.wordCount(e.rows) * 8 : 0)
     }
 
+    /// Hints the CPU to load the header and the first `payloadBytes` of a block's payload (after its validity
+    /// bitmap) into the cache: a scan calls it for the block it reads next.
     public func prefetch(column: Int, block: Int, payloadBytes: Int = 4096) {
         let e = entry(column, block)
         let validity = e.nulls > 0 ? Bitmap.wordCount(e.rows) * 8 : 0

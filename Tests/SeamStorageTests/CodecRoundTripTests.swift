@@ -464,6 +464,10 @@ import Testing
                     let owner = Owner()
                     let aligned = Buffer(copying: bad)
                     _ = try? BlockCodec.countInRange(aligned.bytes, type: type, owner: owner, lo: -5, hi: 1 << 40)
+                    // With the footer's count of valid rows (the header read in place for vfor), also a wrong one.
+                    for valid in [v.count - v.nullCount, v.count, v.count + 1000] {
+                        _ = try? BlockCodec.countInRange(aligned.bytes, type: type, owner: owner, lo: -5, hi: 1 << 40, valid: valid)
+                    }
                     if let r = try? BlockCodec.decodeRuns(aligned.bytes, type: type, owner: owner) {
                         let lengths = r.lengths.typed(UInt32.self, count: r.runs)
                         #expect(!lengths.contains(0) && lengths.reduce(0) { $0 + Int($1) } == r.rows)
