@@ -377,7 +377,8 @@ def render_report():
                          f"{ms(t2['seam'])} | {ms(t2['duckdb'])} | {t2['seam'] / t2['duckdb']:.2f} | {q['rows']:,} | "
                          f"{human(q['stored_bytes'])}B | {bound * 1000:.2f} | {t2['seam'] / bound:.1f}x |")
         lines += ["", "Bytes read: the stored (compressed) bytes of the columns each Seam scan reads, counting only the blocks "
-                  "its zone maps did not skip (EXPLAIN ANALYZE × `seam stats --columns`). Bound: those bytes at the 2-thread "
+                  "its zone maps did not skip, less the validity bitmaps a count on packed values leaves unread (EXPLAIN ANALYZE × "
+                  "`seam stats --columns`; results saved before 2026-11-27 counted those bitmaps). Bound: those bytes at the 2-thread "
                   "bandwidth — no engine reading Seam's files can be faster. DuckDB reads its own format, whose size differs.", ""]
         if r.get("ingest"):
             i = r["ingest"]
