@@ -156,15 +156,12 @@ public enum BlockCodec {
     private static func open(
         _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, knownValid: Int? = nil
     ) throws(StorageError) -> Opened {
-        var r = ByteReader(bytes)
-        let codecID = try r.u8()
-        let flags = BlockFlags(rawValue: try r.u8())
-        _ = try r.u16()
-        let rows = Int(try r.u32())
-        let validityBytes = Int(try r.u32())
-        let storedBytes = Int(try r.u32())
-        let rawBytes = Int(try r.u32())
-        _ = try r.u32()
+        guard let header = Header(bytes) else {
+            throw StorageError(.corrupt, "block of \(bytes.count) bytes is shorter than its \(headerSize)-byte header")
+        }
+        let (codecID, flags, rows) = (header.codec, header.flags, header.rows)
+        let (validityBytes, storedBytes, rawBytes) = (header.validityBytes, header.storedBytes, header.rawBytes)
+        var r = ByteReader(bytes, position: headerSize)
         // Bounds before any allocation: a damaged header must not make us allocate gigabytes.
         guard rows <= maxRows else { throw StorageError(.corrupt, "block claims \(rows) rows (at most \(maxRows))") }
         guard rawBytes <= storedBytes * 255 + 64 else {
@@ -286,18 +283,32 @@ public enum BlockCodec {
     /// (sparse), with its row count, after the checks `open` makes of such a header; nil for other blocks (those go
     /// through `open`, which says what is wrong with a damaged one).
     private static func plainPayload(_ bytes: UnsafeRawBufferPointer) -> (bytes: UnsafeRawBufferPointer, rows: Int, sparse: Bool)? {
-        guard bytes.count >= headerSize else { return nil }
-        let flags = BlockFlags(rawValue: bytes[1])
-        let sparse = flags == [.validity, .sparse]
-        guard flags.isEmpty || sparse else { return nil }
-        let rows = Int(bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-        let validityBytes = Int(bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-        let storedBytes = Int(bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
-        let rawBytes = Int(bytes.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
-        guard rows <= maxRows, rawBytes == storedBytes, validityBytes == (sparse ? Bitmap.wordCount(rows) * 8 : 0),
-            headerSize + validityBytes + storedBytes == bytes.count
+        guard let h = Header(bytes) else { return nil }
+        let sparse = h.flags == [.validity, .sparse]
+        guard h.flags.isEmpty || sparse, h.rows <= maxRows, h.rawBytes == h.storedBytes,
+            h.validityBytes == (sparse ? Bitmap.wordCount(h.rows) * 8 : 0),
+            headerSize + h.validityBytes + h.storedBytes == bytes.count
         else { return nil }
-        return (UnsafeRawBufferPointer(rebasing: bytes[(headerSize + validityBytes)...]), rows, sparse)
+        return (UnsafeRawBufferPointer(rebasing: bytes[(headerSize + h.validityBytes)...]), h.rows, sparse)
+    }
+
+    /// A block's fixed header, read in place (``encode`` writes it):
+    /// `codec: u8 | flags: u8 | pad: u16 | rows: u32 | validity bytes: u32 | stored bytes: u32 | raw bytes: u32 | pad: u32`.
+    private struct Header {
+        let codec: UInt8
+        let flags: BlockFlags
+        let rows: Int, validityBytes: Int, storedBytes: Int, rawBytes: Int
+
+        /// nil when `bytes` is shorter than a header.
+        init?(_ bytes: UnsafeRawBufferPointer) {
+            guard bytes.count >= BlockCodec.headerSize else { return nil }
+            codec = bytes[0]
+            flags = BlockFlags(rawValue: bytes[1])
+            rows = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+            validityBytes = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+            storedBytes = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+            rawBytes = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+        }
     }
 
     /// A run-length block as its runs (see ``RunBlock``); nil for other codecs. Lets a predicate that rejects NULL

@@ -170,15 +170,17 @@ public final class SegmentReader: @unchecked Sendable {
     /// Those bytes without the validity bitmap: what a count over a sparse block's packed values reads.
     public func packedBytes(column: Int, block: Int) -> Int {
         let e = entry(column, block)
-        return e.length - (e.nulls > 0 ? Bitmap.wordCount(e.rows) * 8 : 0)
+        return e.length - Self.validityBytes(e)
     }
+
+    /// The size of a block's validity bitmap (blocks with NULLs have one, a word per 64 rows).
+    private static func validityBytes(_ e: BlockEntry) -> Int { e.nulls > 0 ? Bitmap.wordCount(e.rows) * 8 : 0 }
 
     /// Hints the CPU to load the header and the first `payloadBytes` of a block's payload (after its validity
     /// bitmap) into the cache: a scan calls it for the block it reads next.
     public func prefetch(column: Int, block: Int, payloadBytes: Int = 4096) {
         let e = entry(column, block)
-        let validity = e.nulls > 0 ? Bitmap.wordCount(e.rows) * 8 : 0
-        let payload = min(e.length, BlockCodec.headerSize + validity)
+        let payload = min(e.length, BlockCodec.headerSize + Self.validityBytes(e))
         Prefetch.read(base + e.offset, bytes: 64)
         Prefetch.read(base + e.offset + payload, bytes: min(payloadBytes, e.length - payload))
     }

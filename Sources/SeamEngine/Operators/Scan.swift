@@ -49,13 +49,7 @@ extension Executor {
                 var keep = true
                 for (k, f) in filters.enumerated() where keep {
                     if let range = ranges[k] {
-                        let z = r.summary(column: range.column, block: b)
-                        // As ZoneCheck.mayMatch: an all-NULL block never matches, a block without an integer zone may.
-                        if z.nulls == z.rows || range.lo > range.hi {
-                            keep = false
-                        } else if let zone = z.integerZone {
-                            keep = zone.max >= range.lo && zone.min <= range.hi
-                        }
+                        keep = ZoneCheck.mayMatch(range: (range.lo, range.hi), r.summary(column: range.column, block: b))
                     } else {
                         keep = ZoneCheck.mayMatch(f) { col in r.zone(column: columns[col], block: b) }
                     }
@@ -526,6 +520,15 @@ enum KeyMapping {
 /// Whether a block may hold rows matching a predicate, judged from its zone map and null count.
 enum ZoneCheck {
     typealias Zone = (zone: ZoneMap, rows: Int, nulls: Int)
+
+    /// ``mayMatch(_:_:)`` for a range on an integer-like column, from a block's plain summary (no expression walk, no
+    /// zone enum): an all-NULL block never matches, an empty range matches nothing, a block without an integer zone
+    /// may match.
+    static func mayMatch(range: (lo: Int64, hi: Int64), _ z: (rows: Int, nulls: Int, integerZone: (min: Int64, max: Int64)?)) -> Bool {
+        if z.nulls == z.rows || range.lo > range.hi { return false }
+        guard let zone = z.integerZone else { return true }
+        return zone.max >= range.lo && zone.min <= range.hi
+    }
 
     static func mayMatch(_ e: BoundExpr, _ zone: (Int) -> Zone) -> Bool {
         switch e {
