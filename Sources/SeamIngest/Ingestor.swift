@@ -340,7 +340,7 @@ public final class Ingestor {
                 guard !eof, ahead == nil else { return }
                 position = stream.position
                 let carry = used == window.count ? [] : Array(window[used...])
-                ahead = Deferred { Result { try fill(reader, carry) } }
+                ahead = Deferred(onOwnThread: true) { Result { try fill(reader, carry) } }
             }
             options.progress?(file, position, stream.fileBytes, summaries.values.reduce(0) { $0 + $1.read })
             if let next = ahead {
