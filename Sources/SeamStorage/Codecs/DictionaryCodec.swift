@@ -37,6 +37,15 @@ package struct DictionaryCodec: SelectiveCodec {
             codes.withUnsafeMutableBufferPointer { out in
                 for i in 0..<n {
                     let start = Int(offs[i]), length = Int(offs[i + 1]) - start
+                    // A row equal to the one before takes its code without hashing: blocks hold runs (a customer's
+                    // events in a row, NULL slots filled alike), and hashing every row was 6 % of an ingest.
+                    if i > 0 {
+                        let before = Int(offs[i - 1])
+                        if start - before == length && (length == 0 || memcmp(base + before, base + start, length) == 0) {
+                            out[i] = out[i - 1]
+                            continue
+                        }
+                    }
                     let bytes = UnsafeRawBufferPointer(start: base + start, count: length)
                     let h = Hash64.tableHash(bytes)
                     var s = Int(truncatingIfNeeded: h) & mask
