@@ -34,6 +34,22 @@ func parse(_ s: String) throws -> (JSONDocument, [UInt8]) {
         }
     }
 
+    /// One document parses texts of every size in turn: a text with more values than its tape holds is parsed again
+    /// on a larger tape, and a small text after a large one reads only its own values.
+    @Test func theTapeGrowsAndIsReused() throws {
+        var doc = JSONDocument()
+        for n in [3, 2_000, 5, 700, 0, 70_000, 1] {
+            let text = Array(("{\"xs\":[" + (0..<n).map { "{\"v\":\($0)}" }.joined(separator: ",") + "],\"n\":\(n)}").utf8)
+            try text.withUnsafeBytes { bytes in
+                try doc.parse(bytes)
+                let xs = doc.elements(try #require(doc.member(doc.root, "xs")))
+                #expect(xs.count == n)
+                #expect(xs.enumerated().allSatisfy { k, x in doc.member(x, "v").flatMap(doc.double) == Double(k) })
+                #expect(doc.member(doc.root, "n").flatMap(doc.double) == Double(n))
+            }
+        }
+    }
+
     /// The string scan steps eight bytes at a time and lands on the first quote, backslash, control or non-ASCII byte
     /// of a word: each of them at every place in strings of every length up to 40 (past several words) is read
     /// right, and a control character is reported at its own offset.

@@ -30,10 +30,12 @@ public struct JSONDocument {
 
     public static let maxDepth = 256
 
-    var entries: [Entry] = []
+    /// The tape: its first `used` entries hold the document; the rest is room for the next parse.
+    var entries = [Entry](repeating: Entry(kind: .null, flag: false, start: 0, end: 0, next: 0, count: 0), count: 256)
+    var used = 0
     public private(set) var bytes: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
 
-    public init() { entries.reserveCapacity(256) }
+    public init() {}
 
     public var root: Ref { Ref(index: 0) }
 
@@ -41,18 +43,21 @@ public struct JSONDocument {
     /// offset of the first problem.
     public mutating func parse(_ input: UnsafeRawBufferPointer) throws(JSONError) {
         guard input.count < Int(Int32.max) else { throw JSONError(offset: 0, "JSON text larger than 2 GiB") }
-        entries.removeAll(keepingCapacity: true)
         bytes = input
-        var p = JSONParser(bytes: input, entries: entries)
-        entries = []
-        do {
-            try p.parseDocument()
-        } catch {
-            entries = p.entries
-            entries.removeAll(keepingCapacity: true)
-            throw error
+        used = 0
+        while true {
+            let needed = try entries.withUnsafeMutableBufferPointer { tape throws(JSONError) -> Int in
+                var p = JSONParser(bytes: input, tape: tape)
+                try p.parseDocument()
+                return p.count
+            }
+            if needed <= entries.count {
+                used = needed
+                return
+            }
+            // The tape was too small: it grows to what this text needs and the text is parsed again.
+            entries = [Entry](repeating: entries[0], count: max(needed, entries.count * 2))
         }
-        entries = p.entries
     }
 
     public func kind(_ r: Ref) -> Kind { entries[Int(r.index)].kind }

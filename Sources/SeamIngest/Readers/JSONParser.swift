@@ -1,13 +1,32 @@
 /// The recursive-descent parser behind ``JSONDocument``: one pass over the bytes, entries appended to a tape.
 struct JSONParser {
     let bytes: UnsafeRawBufferPointer
-    var entries: [JSONDocument.Entry]
+    /// The tape, written in place: `capacity` entries. A text that needs more is parsed to the end all the same,
+    /// counting (`count`) without writing past the tape, and ``JSONDocument`` parses it again on a larger tape.
+    /// Appending to an array instead cost a uniqueness check and a capacity check per value, a tenth of parsing.
+    let tape: UnsafeMutablePointer<JSONDocument.Entry>
+    let capacity: Int
+    var count = 0
     var pos = 0
     var depth = 0
 
-    init(bytes: UnsafeRawBufferPointer, entries: [JSONDocument.Entry]) {
+    init(bytes: UnsafeRawBufferPointer, tape: UnsafeMutableBufferPointer<JSONDocument.Entry>) {
         self.bytes = bytes
-        self.entries = entries
+        self.tape = tape.baseAddress!
+        self.capacity = tape.count
+    }
+
+    @inline(__always) mutating func add(_ e: JSONDocument.Entry) {
+        if count < capacity { tape[count] = e }
+        count += 1
+    }
+
+    /// Completes the entry of the object or array at `me` once its members are parsed.
+    @inline(__always) func close(_ me: Int, elements: Int32) {
+        guard me < capacity else { return }
+        tape[me].end = Int32(pos)
+        tape[me].next = Int32(count)
+        tape[me].count = elements
     }
 
     @inline(__always) func peek() -> UInt8? { pos < bytes.count ? bytes[pos] : nil }
@@ -50,7 +69,7 @@ struct JSONParser {
             throw JSONError(offset: pos + i, "invalid literal, '\(word)' was expected")
         }
         pos += n
-        entries.append(.init(kind: kind, flag: flag, start: Int32(start), end: Int32(pos), next: Int32(entries.count + 1), count: 0))
+        add(.init(kind: kind, flag: flag, start: Int32(start), end: Int32(pos), next: Int32(count + 1), count: 0))
     }
 
     mutating func enter() throws(JSONError) {
@@ -60,12 +79,12 @@ struct JSONParser {
 
     mutating func parseObject() throws(JSONError) {
         try enter()
-        let me = entries.count
+        let me = count
         let start = pos
-        entries.append(.init(kind: .object, flag: false, start: Int32(start), end: 0, next: 0, count: 0))
+        add(.init(kind: .object, flag: false, start: Int32(start), end: 0, next: 0, count: 0))
         pos += 1
         skipSpace()
-        var count: Int32 = 0
+        var members: Int32 = 0
         if peek() == UInt8(ascii: "}") {
             pos += 1
         } else {
@@ -80,7 +99,7 @@ struct JSONParser {
                 pos += 1
                 skipSpace()
                 try parseValue()
-                count += 1
+                members += 1
                 skipSpace()
                 guard let c = peek() else { throw JSONError(offset: pos, "unexpected end of input in an object") }
                 pos += 1
@@ -88,26 +107,24 @@ struct JSONParser {
                 guard c == UInt8(ascii: ",") else { throw JSONError(offset: pos - 1, "',' or '}' was expected in an object") }
             }
         }
-        entries[me].end = Int32(pos)
-        entries[me].next = Int32(entries.count)
-        entries[me].count = count
+        close(me, elements: members)
         depth -= 1
     }
 
     mutating func parseArray() throws(JSONError) {
         try enter()
-        let me = entries.count
-        entries.append(.init(kind: .array, flag: false, start: Int32(pos), end: 0, next: 0, count: 0))
+        let me = count
+        add(.init(kind: .array, flag: false, start: Int32(pos), end: 0, next: 0, count: 0))
         pos += 1
         skipSpace()
-        var count: Int32 = 0
+        var elements: Int32 = 0
         if peek() == UInt8(ascii: "]") {
             pos += 1
         } else {
             while true {
                 skipSpace()
                 try parseValue()
-                count += 1
+                elements += 1
                 skipSpace()
                 guard let c = peek() else { throw JSONError(offset: pos, "unexpected end of input in an array") }
                 pos += 1
@@ -115,9 +132,7 @@ struct JSONParser {
                 guard c == UInt8(ascii: ",") else { throw JSONError(offset: pos - 1, "',' or ']' was expected in an array") }
             }
         }
-        entries[me].end = Int32(pos)
-        entries[me].next = Int32(entries.count)
-        entries[me].count = count
+        close(me, elements: elements)
         depth -= 1
     }
 
@@ -158,7 +173,7 @@ struct JSONParser {
                 try skipUTF8Sequence()
             }
         }
-        entries.append(.init(kind: .string, flag: escaped, start: Int32(start), end: Int32(pos), next: Int32(entries.count + 1), count: 0))
+        add(.init(kind: .string, flag: escaped, start: Int32(start), end: Int32(pos), next: Int32(count + 1), count: 0))
         pos += 1  // closing quote
     }
 
@@ -242,7 +257,7 @@ struct JSONParser {
             guard let d = peek(), Self.isDigit(d) else { throw JSONError(offset: pos, "a digit was expected in the exponent") }
             while let c = peek(), Self.isDigit(c) { pos += 1 }
         }
-        entries.append(.init(kind: .number, flag: false, start: Int32(start), end: Int32(pos), next: Int32(entries.count + 1), count: 0))
+        add(.init(kind: .number, flag: false, start: Int32(start), end: Int32(pos), next: Int32(count + 1), count: 0))
     }
 
     @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c &- UInt8(ascii: "0") < 10 }
