@@ -1,5 +1,6 @@
 import Foundation
 import SeamColumnar
+import SeamTestSupport
 import Testing
 
 @testable import SeamIngest
@@ -13,6 +14,35 @@ import Testing
         for bad in ["2025-02-30T10:00:00Z", "2025-02-30T25:61:00+01:00", "n/a", "yesterday", "2025-13-01", "2025-01-01T10:00:00+1", ""] {
             #expect(iso.parse(bad) == nil, "\(bad)")
         }
+    }
+
+    /// Segment's `YYYY-MM-DDTHH:MM:SS.sssZ` is read by a word-at-a-time reader: on valid times, and on every byte of
+    /// them changed to a digit, a separator or anything else, it gives what the general ISO reader gives (or leaves
+    /// the text to it).
+    @Test func segmentTimesReadAsTheGeneralReaderReadsThem() {
+        var rng = FixtureRandom(seed: 24)
+        let alphabet = Array("0123456789-T:.Zzt +/\u{0}\u{7f}\u{ff}".utf8) + [0x2F, 0x3A, 0x40, 0xB0, 0xB9]
+        var checked = 0, fast = 0
+        for _ in 0..<20_000 {
+            let r = { (n: UInt64) in Int(rng.next() % n) }
+            var text = Array(String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", r(10_000), r(14), r(33), r(26), r(62), r(62), r(1000)).utf8)
+            for _ in 0..<r(3) { text[r(24)] = alphabet[r(UInt64(alphabet.count))] }
+            text.withUnsafeBytes { bytes in
+                let general = TimeFormat.parseAnyISO(bytes)
+                if let f = TimeFormat.parseSegmentTime(bytes) {
+                    fast += 1
+                    #expect(f == general, "\(String(decoding: text, as: UTF8.self))")
+                } else {
+                    // Left to the general reader: only texts not in this exact form.
+                    #expect(general == nil || !text.enumerated().allSatisfy { k, c in
+                        [4, 7].contains(k) ? c == 0x2D : k == 10 ? c == 0x54 : [13, 16].contains(k) ? c == 0x3A : k == 19 ? c == 0x2E : k == 23 ? c == 0x5A : c &- 0x30 < 10
+                    }, "\(String(decoding: text, as: UTF8.self))")
+                }
+                #expect(TimeFormat.parseISO(bytes) == general)
+                checked += 1
+            }
+        }
+        #expect(checked == 20_000 && fast > 5_000)
     }
 
     @Test func patternsAndZones() throws {

@@ -46,7 +46,7 @@ public struct TimeFormat: Sendable {
     }
 
     /// Civil fields read from text, before the zone is applied.
-    struct Fields {
+    struct Fields: Equatable {
         var year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, micro = 0
         var offsetSeconds: Int?
     }
@@ -120,6 +120,43 @@ public struct TimeFormat: Sendable {
     }
 
     static func parseISO(_ s: UnsafeRawBufferPointer) -> Fields? {
+        if s.count == 24, let f = parseSegmentTime(s) { return f }
+        return parseAnyISO(s)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.sssZ`, the form Segment's libraries send every time in, read as three 8-byte words:
+    /// the digits and separators checked a word at a time, then the digits taken out. The general reader below spent
+    /// about 300 instructions per time, 3 % of an ingest; any other text goes to it (same fields for this form).
+    @inline(__always)
+    static func parseSegmentTime(_ s: UnsafeRawBufferPointer) -> Fields? {
+        let zeros: UInt64 = 0x3030_3030_3030_3030, highs: UInt64 = 0xF0F0_F0F0_F0F0_F0F0, sixes: UInt64 = 0x0606_0606_0606_0606
+        // Per word: which bytes are digits (0xFF), and the separators' bytes in place (little-endian: byte 0 lowest).
+        // "YYYY-MM-" "DDTHH:MM" ":SS.sssZ"
+        @inline(__always) func digitsOf(_ w: UInt64, _ digitBytes: UInt64, _ separators: UInt64) -> UInt64? {
+            let x = (w ^ zeros) & digitBytes
+            guard x & highs == 0, (x &+ sixes) & highs & digitBytes == 0, w & ~digitBytes == separators else { return nil }
+            return x
+        }
+        guard
+            let a = digitsOf(s.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian, 0x00FF_FF00_FFFF_FFFF, 0x2D00_002D_0000_0000),
+            let b = digitsOf(s.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian, 0xFFFF_00FF_FF00_FFFF, 0x0000_3A00_0054_0000),
+            let c = digitsOf(s.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian, 0x00FF_FFFF_00FF_FF00, 0x5A00_0000_2E00_003A)
+        else { return nil }
+        @inline(__always) func digit(_ w: UInt64, _ k: UInt64) -> Int { Int(truncatingIfNeeded: (w >> (8 * k)) & 0xFF) }
+        @inline(__always) func two(_ w: UInt64, _ k: UInt64) -> Int { digit(w, k) * 10 + digit(w, k + 1) }
+        var f = Fields()
+        f.year = two(a, 0) * 100 + two(a, 2)
+        f.month = two(a, 5)
+        f.day = two(b, 0)
+        f.hour = two(b, 3)
+        f.minute = two(b, 6)
+        f.second = two(c, 1)
+        f.micro = (digit(c, 4) * 100 + two(c, 5)) * 1000
+        f.offsetSeconds = 0
+        return f
+    }
+
+    static func parseAnyISO(_ s: UnsafeRawBufferPointer) -> Fields? {
         var f = Fields()
         var i = 0
         guard let y = digits(s, &i, 4), i < s.count, s[i] == UInt8(ascii: "-") else { return nil }
