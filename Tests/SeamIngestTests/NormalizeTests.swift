@@ -23,9 +23,11 @@ import Testing
         var rng = FixtureRandom(seed: 24)
         let alphabet = Array("0123456789-T:.Zzt +/\u{0}\u{7f}\u{ff}".utf8) + [0x2F, 0x3A, 0x40, 0xB0, 0xB9]
         var checked = 0, fast = 0
-        for _ in 0..<20_000 {
+        func digits(_ v: Int, _ n: Int) -> String { String(String(v).reversed()).padding(toLength: n, withPad: "0", startingAt: 0).reversed().map(String.init).joined() }
+        for _ in 0..<4_000 {
             let r = { (n: UInt64) in Int(rng.next() % n) }
-            var text = Array(String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", r(10_000), r(14), r(33), r(26), r(62), r(62), r(1000)).utf8)
+            var text = Array((digits(r(10_000), 4) + "-" + digits(r(14), 2) + "-" + digits(r(33), 2) + "T" + digits(r(26), 2) + ":"
+                + digits(r(62), 2) + ":" + digits(r(62), 2) + "." + digits(r(1000), 3) + "Z").utf8)
             for _ in 0..<r(3) { text[r(24)] = alphabet[r(UInt64(alphabet.count))] }
             text.withUnsafeBytes { bytes in
                 let general = TimeFormat.parseAnyISO(bytes)
@@ -42,7 +44,7 @@ import Testing
                 checked += 1
             }
         }
-        #expect(checked == 20_000 && fast > 5_000)
+        #expect(checked == 4_000 && fast > 1_000)
     }
 
     @Test func patternsAndZones() throws {
