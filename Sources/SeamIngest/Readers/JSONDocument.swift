@@ -30,9 +30,9 @@ public struct JSONDocument {
 
     public static let maxDepth = 256
 
-    /// The tape: its first `used` entries hold the document; the rest is room for the next parse.
+    /// The tape: the document's entries first, then room for the next parse. (After a parse that threw, the tape
+    /// holds whatever the parse wrote; a document whose parse threw is not read.)
     var entries = [Entry](repeating: Entry(kind: .null, flag: false, start: 0, end: 0, next: 0, count: 0), count: 256)
-    var used = 0
     public private(set) var bytes: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
 
     public init() {}
@@ -44,17 +44,13 @@ public struct JSONDocument {
     public mutating func parse(_ input: UnsafeRawBufferPointer) throws(JSONError) {
         guard input.count < Int(Int32.max) else { throw JSONError(offset: 0, "JSON text larger than 2 GiB") }
         bytes = input
-        used = 0
         while true {
             let needed = try entries.withUnsafeMutableBufferPointer { tape throws(JSONError) -> Int in
                 var p = JSONParser(bytes: input, tape: tape)
                 try p.parseDocument()
                 return p.count
             }
-            if needed <= entries.count {
-                used = needed
-                return
-            }
+            if needed <= entries.count { return }
             // The tape was too small: it grows to what this text needs and the text is parsed again.
             entries = [Entry](repeating: entries[0], count: max(needed, entries.count * 2))
         }
