@@ -41,7 +41,9 @@ package struct DictionaryCodec: SelectiveCodec {
                     // events in a row, NULL slots filled alike), and hashing every row was 6 % of an ingest.
                     if i > 0 {
                         let before = Int(offs[i - 1])
-                        if start - before == length && (length == 0 || memcmp(base + before, base + start, length) == 0) {
+                        if StringSpans.equal(UnsafeRawBufferPointer(start: base + before, count: start - before),
+                            UnsafeRawBufferPointer(start: base + start, count: length))
+                        {
                             out[i] = out[i - 1]
                             continue
                         }
