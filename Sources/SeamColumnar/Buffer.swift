@@ -98,7 +98,8 @@ public final class Buffer: @unchecked Sendable {
 
     /// Keeps up to `bytes` of freed large buffers mapped, to serve later large buffers without page faults (a query
     /// process repeats allocations of the same sizes); `nil` takes an eighth of physical memory, at most 4 GiB, and 0
-    /// stops keeping them. Long-running writers (ingest) leave it off so their resident memory follows their work.
+    /// stops keeping them. A long-running writer (the HTTP ingest server) leaves it off so its resident memory follows its
+    /// work; a batch ingest keeps a bounded amount for its next commit.
     public static func keepFreedLargeBuffers(upTo bytes: Int? = nil) {
         LargePages.setCacheLimit(bytes ?? LargePages.defaultCacheLimit)
     }
@@ -122,7 +123,7 @@ public final class Buffer: @unchecked Sendable {
 /// are unavailable the advice is ignored and the buffer is an ordinary mapping.
 ///
 /// Freed mappings can be kept for reuse, up to `cacheLimit` bytes (0 unless a process asks for it with
-/// ``Buffer/keepFreedLargeBuffers(upTo:)``; queries do, ingest does not): the next query's columns (a REPL session, a repeated
+/// ``Buffer/keepFreedLargeBuffers(upTo:)``; queries and `seam ingest` do, the ingest server does not): the next query's columns (a REPL session, a repeated
 /// report) then zero warm memory with a memset instead of faulting in pages the kernel must clear first, which cost
 /// a quarter of the CPU time of a window query over 66M rows here (`clear_page_erms` in `perf`).
 enum LargePages {
