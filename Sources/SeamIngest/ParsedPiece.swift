@@ -217,21 +217,35 @@ extension Ingestor.PieceBuilder: RecordSink {
         identifiers.append(IdentityGraph.FlatIdentifier(id, appendingTo: &identifierBytes))
     }
 
+    mutating func identifier(_ type: IdentifierType, utf8: UnsafeRawBufferPointer) {
+        identifiers.append(IdentityGraph.FlatIdentifier(type, utf8: utf8, appendingTo: &identifierBytes))
+    }
+
     mutating func trait(_ name: String, _ value: String) { traits.append((name, value)) }
     mutating func consent(_ purpose: String, _ granted: Bool) { consents.append((purpose, granted)) }
     mutating func note(_ issue: QualityIssue) { notes.append(issue) }
 
     mutating func row(_ r: EventRow, properties: KeptMembers?) {
         rows.addEvent(r, customer: nil, properties: properties)
-        eventIDs.append(r.eventID)
-        rowTimes.append(r.ts)
-        rowKinds.append(Profiles.EventKind(r.eventType))
-        rowAmounts.append(r.amount ?? 0)
-        if let k = channels.firstIndex(of: r.channel) {
+        added(eventID: r.eventID, ts: r.ts, eventType: r.eventType, amount: r.amount, channel: r.channel)
+    }
+
+    mutating func row(_ r: SegmentRow, of doc: JSONDocument, properties: KeptMembers?) {
+        rows.addEvent(r, of: doc, properties: properties)
+        added(eventID: r.eventID, ts: r.ts, eventType: r.eventType, amount: r.amount, channel: r.channel)
+    }
+
+    /// What landing reads of a row just added to the columns.
+    private mutating func added(eventID: Int64, ts: Int64, eventType: String, amount: Int64?, channel: String) {
+        eventIDs.append(eventID)
+        rowTimes.append(ts)
+        rowKinds.append(Profiles.EventKind(eventType))
+        rowAmounts.append(amount ?? 0)
+        if let k = channels.firstIndex(of: channel) {
             recordChannel = Int32(k)
         } else {
             recordChannel = Int32(channels.count)
-            channels.append(r.channel)
+            channels.append(channel)
         }
     }
 }

@@ -102,6 +102,45 @@ struct RowBuilder {
         }
     }
 
+    /// One `events` row of a Segment message, its texts copied from `doc` as bytes (no String per field). The customer
+    /// id is NULL (landing fills it in), as is the store id (messages have none).
+    mutating func addEvent(_ r: SegmentRow, of doc: JSONDocument, properties: KeptMembers?) {
+        columns.withUnsafeMutableBufferPointer { c in
+            c[0].append(int64: r.eventID)
+            c[1].append(int64: r.ts)
+            c[IngestTables.eventsCustomerColumn].appendNull()
+            c[3].append(string: r.channel)
+            c[4].append(string: r.eventType)
+            Self.append(r.productID, of: doc, to: &c[5])
+            Self.append(r.category, of: doc, to: &c[6])
+            c[7].append(int32: r.quantity)
+            c[8].append(int64: r.amount)
+            Self.append(r.currency, of: doc, to: &c[9], upperCase: true)
+            Self.append(r.campaign, of: doc, to: &c[10])
+            c[11].appendNull()
+            if let properties {
+                c[12].append(stringOf: properties.byteCount) { properties.write(into: $0) }
+            } else {
+                c[12].appendNull()
+            }
+        }
+    }
+
+    /// The text of value `r` (``JSONDocument/text(_:)``), or NULL; `upperCase`: as ``Text/upper(_:)`` gives it.
+    private static func append(_ r: JSONDocument.Ref?, of doc: JSONDocument, to column: inout ColumnBuilder, upperCase: Bool = false) {
+        let done: Void? = r.flatMap { r in
+            doc.withText(r) { t in
+                // Upper-case ASCII, as codes nearly always are, goes as it is; anything else through Text.upper.
+                if !upperCase || t.allSatisfy({ $0 < 0x80 && !($0 >= 0x61 && $0 <= 0x7A) }) {
+                    column.append(utf8: t)
+                } else {
+                    column.append(string: Text.upper(String(decoding: t, as: UTF8.self)))
+                }
+            }
+        }
+        if done == nil { column.appendNull() }
+    }
+
     mutating func finish() -> Chunk {
         let c = Chunk(schema: schema, columns: columns.map { $0.finish() })
         columns = schema.fields.map { ColumnBuilder($0.type) }

@@ -1,4 +1,5 @@
 import Foundation
+import SeamColumnar
 import SeamTestSupport
 import Testing
 
@@ -269,6 +270,128 @@ func parse(_ s: String) throws -> (JSONDocument, [UInt8]) {
         }
         #expect(accepted > 1000)
         #expect(disagreements.isEmpty, "parsers disagree on: \(disagreements)")
+    }
+}
+
+/// A Segment message lands two ways: an ingest worker's piece copies its texts into the columns as bytes
+/// (`SegmentRow`), and the public `record(_:)` gives a `ParsedRecord` of Strings. Both must give the same rows,
+/// identifiers (with their hashes), notes and issues.
+@Suite struct SegmentPathTests {
+    struct Outcome: Equatable, CustomStringConvertible {
+        var issue: String?
+        var rows: [[Value]] = []
+        var identifiers: [String] = []
+        var notes: [String] = []
+
+        init(issue: String? = nil, rows: [[Value]] = [], identifiers: [String] = [], notes: [String] = []) {
+            (self.issue, self.rows, self.identifiers, self.notes) = (issue, rows, identifiers, notes)
+        }
+
+        var description: String { "issue \(issue ?? "-") rows \(rows) ids \(identifiers) notes \(notes)" }
+    }
+
+    static func viaPiece(_ text: [UInt8]) -> Outcome {
+        var b = Ingestor.PieceBuilder(piece: 0, capacity: 4)
+        var doc = JSONDocument()
+        text.withUnsafeBytes { p in b.addMessage(parsing: p, scratch: &doc, line: 1, sub: 0, rawStart: 0, rawEnd: p.count) }
+        let item = b.items[0]
+        guard item.parsed else { return Outcome(issue: b.issues[Int(item.issue)].rule) }
+        let chunk = b.rows.finish()
+        return Outcome(
+            rows: (0..<chunk.rowCount).map { r in chunk.columns.map { $0.value(at: r) } },
+            identifiers: b.identifiers.map { f in
+                "\(f.type.rawValue):\(String(decoding: b.identifierBytes[Int(f.bytes.lowerBound)..<Int(f.bytes.upperBound)], as: UTF8.self)) #\(f.hash)"
+            },
+            notes: b.notes.map(\.rule))
+    }
+
+    static func viaRecord(_ text: [UInt8]) -> Outcome {
+        var doc = JSONDocument()
+        return text.withUnsafeBytes { p -> Outcome in
+            do { try doc.parse(p) } catch { return Outcome(issue: "broken_json") }
+            switch Ingestor.segmentSource(for: doc).record(doc) {
+            case .rejected(let why): return Outcome(issue: why.rule)
+            case .parsed(let rec):
+                var rows = RowBuilder(CanonicalTables.events)
+                for r in rec.rows { rows.addEvent(r, customer: nil) }
+                let chunk = rows.finish()
+                return Outcome(
+                    rows: (0..<chunk.rowCount).map { r in chunk.columns.map { $0.value(at: r) } },
+                    identifiers: rec.identifiers.map { id in
+                        var bytes: [UInt8] = []
+                        return "\(id.type.rawValue):\(id.value) #\(IdentityGraph.FlatIdentifier(id, appendingTo: &bytes).hash)"
+                    },
+                    notes: rec.notes.map(\.rule))
+            }
+        }
+    }
+
+    static let messages: [String] = [
+        #"{"type":"track","event":"Product Viewed","userId":"  u1 ","anonymousId":"a1","messageId":"m1","timestamp":"2026-03-01T10:00:00.000Z","properties":{"product_id":42,"category":"Caf\u00e9","price":"12.50","currency":"eur","campaign":true}}"#,
+        #"{"type":"tr\u0061ck","event":"Product\u0020Added","userId":7,"messageId":"m2","timestamp":"2026-03-01T10:00:00Z","properties":{"sku":"S-1","currency":"Eür","price":3}}"#,
+        #"{"type":"track","event":"Order Completed","anonymousId":"   ","context":{"device":{"id":" d-9 "}},"messageId":"m3","sentAt":"2026-03-01T10:00:05Z","receivedAt":"2026-03-01T10:00:07Z","timestamp":"2026-03-01T10:00:00Z","properties":{"currency":"usd","products":[{"product_id":"p1","price":10,"quantity":2},{"product_id":null,"sku":"k2","category":["x"],"price":1.005}]}}"#,
+        #"{"type":"track","event":"Order Completed","userId":"u3","messageId":"m4","timestamp":"2026-03-01T10:00:00Z","properties":{"total":99.99}}"#,
+        #"{"type":"track","event":"Something Else","userId":"u4","timestamp":"2026-03-01T10:00:00Z","properties":{"revenue":5,"currency":"GBP","campaign":"spring"}}"#,
+        #"{"type":"track","event":"Email Unsubscribed","userId":"u5","messageId":"m6","timestamp":"2026-03-01T10:00:00Z"}"#,
+        #"{"type":"page","name":"Home","anonymousId":"a7","messageId":"m7","timestamp":"2026-03-01T10:00:00+02:00","properties":{"path":"/"}}"#,
+        #"{"type":"screen","name":"Cart","anonymousId":"a8","messageId":"m8","timestamp":"2026-03-01T10:00:00Z","context":{"library":{"name":"analytics-ios"}}}"#,
+        #"{"type":"identify","userId":"u9","messageId":"m9","timestamp":"2026-03-01T10:00:00Z","traits":{"email":" Ann@Example.COM ","phone":"+1 415 555 0100","firstName":"ann","consent":{"email":true,"sms":false}}}"#,
+        #"{"type":"group","userId":"u10","groupId":"g1","messageId":"m10","timestamp":"2026-03-01T10:00:00Z","traits":{"name":"Acme"}}"#,
+        #"{"type":"alias","userId":"u11","previousId":" anon-11 ","messageId":"m11","timestamp":"2026-03-01T10:00:00Z"}"#,
+        #"{"type":"bogus","userId":"u12","timestamp":"2026-03-01T10:00:00Z"}"#,
+        #"{"type":"bogus","userId":"u13","timestamp":"yesterday"}"#,
+        #"{"type":42,"userId":"u14","timestamp":"2026-03-01T10:00:00Z"}"#,
+        #"{"type":"track","userId":"u15","timestamp":"2026-03-01T10:00:00Z"}"#,
+        #"{"type":"track","event":7,"userId":"u16","timestamp":"2026-03-01T10:00:00Z"}"#,
+        #"{"type":"track","event":"Order Refunded","userId":"u17","timestamp":"2026-03-01T10:00:00Z","properties":{"price":"abc","currency":"USD"}}"#,
+        #"{"type":"track","event":"Product Viewed","userId":"u18","timestamp":"2026-03-01T10:00:00Z","properties":{"price":4}}"#,
+        #"{"type":"track","event":"Product Viewed","userId":"u19","timestamp":"2026-03-01T10:00:00Z","properties":{"price":4,"currency":{"code":"USD"}}}"#,
+        #"{"type":"track","event":"Product Viewed","userId":"u20","timestamp":"2026-03-01T10:00:00Z","properties":{"price":4,"currency":12}}"#,
+    ]
+
+    @Test func bothPathsGiveTheSameRows() {
+        var parsed = 0
+        for m in Self.messages {
+            let text = Array(m.utf8)
+            let piece = Self.viaPiece(text), record = Self.viaRecord(text)
+            #expect(piece == record, "\(m)")
+            if piece.issue == nil { parsed += 1 }
+        }
+        #expect(parsed >= 12)
+        // Values are trimmed, numbers taken as written, blank ones dropped (both paths share this step).
+        func ids(_ m: Int) -> [String] { Self.viaPiece(Array(Self.messages[m].utf8)).identifiers.map { String($0.prefix { $0 != " " }) } }
+        #expect(ids(0) == ["user_id:u1", "anonymous_id:a1"])
+        #expect(ids(1) == ["user_id:7"])
+        #expect(ids(2) == ["device_id:d-9"])
+        #expect(ids(10) == ["user_id:u11", "anonymous_id:anon-11"])
+    }
+
+    /// The same over random mutations of the messages above and of the sample's app messages.
+    @Test func bothPathsAgreeOnMutatedMessages() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("data/sample/mobile_events.jsonl")
+        let sample = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").prefix(100).map { Array($0.utf8) }
+        let lines = Self.messages.map { Array($0.utf8) } + sample
+        var rng = FixtureRandom(seed: Fuzz.seed(11))
+        var parsed = 0, disagreements: [String] = []
+        for i in 0..<Fuzz.iterations(6_000) {
+            var b = lines[i % lines.count]
+            for _ in 0...Int(rng.next() % 3) {
+                let pos = Int(rng.next() % UInt64(b.count))
+                let alphabet = Array(" \"\\uaA0:,{}".utf8)
+                switch rng.next() % 3 {
+                case 0: b[pos] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+                case 1: b.remove(at: pos)
+                default: b.insert(alphabet[Int(rng.next() % UInt64(alphabet.count))], at: pos)
+                }
+                if b.isEmpty { b = [0x7B] }
+            }
+            let piece = Self.viaPiece(b), record = Self.viaRecord(b)
+            if piece.issue == nil { parsed += 1 }
+            if piece != record && disagreements.count < 3 { disagreements.append(String(decoding: b, as: UTF8.self)) }
+        }
+        #expect(parsed > 1000)
+        #expect(disagreements.isEmpty, "paths disagree on: \(disagreements)")
     }
 }
 

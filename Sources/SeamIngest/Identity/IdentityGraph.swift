@@ -104,6 +104,14 @@ public struct IdentityGraph: Sendable {
             bytes.append(contentsOf: id.value.utf8)
             (type, hash, self.bytes) = (id.type, IdentityGraph.hash(id), start..<Int32(bytes.count))
         }
+
+        /// An identifier of type `type` whose value is `utf8`, appended to `bytes`; hashed as `IdentityGraph.hash`
+        /// hashes the same value as a String.
+        init(_ type: IdentifierType, utf8: UnsafeRawBufferPointer, appendingTo bytes: inout [UInt8]) {
+            let start = Int32(bytes.count)
+            bytes.append(contentsOf: utf8)
+            (self.type, hash, self.bytes) = (type, Hash64.hash(utf8, seed: UInt64(type.priority)), start..<Int32(bytes.count))
+        }
     }
 
     /// Adds what one record says: its identifiers (new ones get the next ids) and the set they form.

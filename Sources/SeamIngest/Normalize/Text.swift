@@ -58,6 +58,15 @@ public enum Text {
         return t.isEmpty ? nil : t
     }
 
+    /// `raw` without leading and trailing ASCII white space, as `trim` does to a String.
+    public static func trim(_ raw: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        func space(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0B || c == 0x0C }
+        var lo = 0, hi = raw.count
+        while lo < hi, space(raw[lo]) { lo += 1 }
+        while hi > lo, space(raw[hi - 1]) { hi -= 1 }
+        return UnsafeRawBufferPointer(rebasing: raw[lo..<hi])
+    }
+
     /// `s` without leading and trailing ASCII white space. Returns `s` itself (no copy) in the common case.
     public static func trim(_ s: String) -> String {
         let u = s.utf8

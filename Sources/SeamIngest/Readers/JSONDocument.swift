@@ -154,6 +154,14 @@ public struct JSONDocument {
         }
     }
 
+    /// Whether ``text(_:)`` gives a value: a string, number or bool.
+    public func hasText(_ r: Ref) -> Bool {
+        switch entries[Int(r.index)].kind {
+        case .string, .number, .bool: true
+        default: false
+        }
+    }
+
     /// What ``text(_:)`` gives, as bytes handed to `body`: no String is made when the value has no escapes.
     public func withText<R>(_ r: Ref, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
         let e = entries[Int(r.index)]
@@ -212,8 +220,16 @@ public struct JSONKeySet: Sendable {
     private let table: [Int8]
 
     public init(_ names: [StaticString]) {
+        self.init(bytes: names.map { Array(UnsafeBufferPointer(start: $0.utf8Start, count: $0.utf8CodeUnitCount)) })
+    }
+
+    public init(strings names: [String]) {
+        self.init(bytes: names.map { Array($0.utf8) })
+    }
+
+    init(bytes names: [[UInt8]]) {
         precondition(names.count < 127, "too many names")
-        self.names = names.map { Array(UnsafeBufferPointer(start: $0.utf8Start, count: $0.utf8CodeUnitCount)) }
+        self.names = names
         flat = self.names.flatMap { $0 }
         starts = self.names.reduce(into: [0]) { $0.append($0.last! + $1.count) }
         var t = [Int8](repeating: 0, count: 256)

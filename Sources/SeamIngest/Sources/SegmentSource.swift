@@ -26,6 +26,15 @@ public struct SegmentSource: Sendable {
         "Email Unsubscribed": "unsubscribe",
     ]
 
+    /// The message types, looked up by the bytes of `type` (no String per message).
+    enum MessageType: Int, CaseIterable { case track, page, screen, identify, group, alias }
+    static let messageTypes = JSONKeySet(["track", "page", "screen", "identify", "group", "alias"])
+
+    /// ``eventTypes`` as a key set over the names' bytes and the canonical types in the same order: a track call's
+    /// event name is looked up without making a String of it or hashing one.
+    static let eventNames = JSONKeySet(strings: eventTypes.keys.sorted())
+    static let canonicalTypes: [String] = eventTypes.keys.sorted().map { eventTypes[$0]! }
+
     /// The top-level members a message is read from, looked up in one pass (``JSONDocument/members(_:_:into:)``).
     enum Root: Int, CaseIterable {
         case type, userId, anonymousId, context, previousId, timestamp, sentAt, receivedAt, messageId, properties, event, name,
@@ -62,20 +71,16 @@ public struct SegmentSource: Sendable {
         guard doc.kind(root) == .object else {
             return QualityIssue(.error, "not_an_object", "a Segment message must be a JSON object")
         }
-        guard let typeRef = member(.type), let type = doc.string(typeRef) else {
+        guard let typeRef = member(.type), doc.kind(typeRef) == .string else {
             return QualityIssue(.error, "missing_type", "the message has no \"type\"")
         }
+        // An unknown type is reported once the parts every message has (identity, times) are checked.
+        let messageType = doc.withText(typeRef, { Self.messageTypes.index(of: $0).flatMap(MessageType.init) }) ?? nil
         // Identity.
-        if let r = member(.userId), let v = doc.text(r).flatMap(Text.identifier) { rec.identifier(Identifier(.userID, v)) }
-        if let r = member(.anonymousId), let v = doc.text(r).flatMap(Text.identifier) {
-            rec.identifier(Identifier(.anonymousID, v))
-        }
-        if let c = member(.context), let r = doc.path(c, "device", "id"), let v = doc.text(r).flatMap(Text.identifier) {
-            rec.identifier(Identifier(.deviceID, v))
-        }
-        if type == "alias", let r = member(.previousId), let v = doc.text(r).flatMap(Text.identifier) {
-            rec.identifier(Identifier(.anonymousID, v))
-        }
+        if let r = member(.userId) { identifier(.userID, r, doc, into: &rec) }
+        if let r = member(.anonymousId) { identifier(.anonymousID, r, doc, into: &rec) }
+        if let c = member(.context), let r = doc.path(c, "device", "id") { identifier(.deviceID, r, doc, into: &rec) }
+        if messageType == .alias, let r = member(.previousId) { identifier(.anonymousID, r, doc, into: &rec) }
         // Time, with Segment's clock-skew correction: receivedAt - (sentAt - timestamp).
         func time(_ key: Root) -> (ok: Int64?, present: Bool) {
             guard let r = member(key), doc.kind(r) != .null else { return (nil, false) }
@@ -121,32 +126,38 @@ public struct SegmentSource: Sendable {
             if let r = member(key) { add(name, raw: doc.raw(r)) }
         }
         let propsRef = member(.properties)
-        func row(_ eventType: String, index: UInt64 = 0) -> EventRow {
-            EventRow(eventID: Int64(bitPattern: Hash64.combine(baseID, index)), ts: ts, channel: channel, eventType: eventType)
+        func row(_ eventType: String, index: UInt64 = 0) -> SegmentRow {
+            SegmentRow(eventID: Int64(bitPattern: Hash64.combine(baseID, index)), ts: ts, channel: channel, eventType: eventType)
+        }
+        guard let type = messageType else {
+            return QualityIssue(.error, "unknown_type", "unknown message type '\(doc.string(typeRef) ?? "")'")
         }
         switch type {
-        case "track":
-            guard let er = member(.event), let name = doc.string(er) else {
+        case .track:
+            guard let er = member(.event), doc.kind(er) == .string else {
                 return QualityIssue(.error, "missing_event", "a track call has no \"event\" name")
             }
             if let p = propsRef { add("properties", raw: doc.raw(p)) }
-            let canonical = Self.eventTypes[name]
-            if canonical == nil {
+            let eventType: String
+            if let k = doc.withText(er, { Self.eventNames.index(of: $0) }) ?? nil {
+                eventType = Self.canonicalTypes[k]
+            } else {
+                let name = doc.string(er) ?? ""
                 rec.note(QualityIssue(.warning, "unknown_event", "unknown event name '\(name)' kept as it is"))
+                eventType = name
             }
-            let eventType = canonical ?? name
             if eventType == "purchase" || eventType == "return", let p = propsRef, let products = doc.member(p, "products"),
                 doc.kind(products) == .array, !doc.elements(products).isEmpty
             {
                 // Every line is checked before any is handed over: a bad line rejects the whole order.
-                var lines: [EventRow] = []
+                var lines: [SegmentRow] = []
                 for (k, item) in doc.elements(products).enumerated() {
                     var r = row(eventType, index: UInt64(k + 1))
                     if let issue = fillProduct(&r, doc, item, currencyFrom: p) { return issue }
                     lines.append(r)
                 }
                 let text = props()  // the same text for each of the order's lines
-                for r in lines { rec.row(r, properties: text) }
+                for r in lines { rec.row(r, of: doc, properties: text) }
             } else {
                 var r = row(eventType)
                 if let p = propsRef {
@@ -165,28 +176,33 @@ public struct SegmentSource: Sendable {
                             break
                         }
                     }
-                    if let c = doc.member(p, "campaign").flatMap(doc.text) { r.campaign = c }
+                    r.campaign = doc.member(p, "campaign")
                 }
-                rec.row(r, properties: props())
+                rec.row(r, of: doc, properties: props())
             }
             if eventType == "unsubscribe" { rec.consent("email", false) }
-        case "page", "screen":
+        case .page, .screen:
             if let p = propsRef { add("properties", raw: doc.raw(p)) }
             if let n = member(.name) { add("name", raw: doc.raw(n)) }
-            let r = row("page_view")
-            rec.row(r, properties: props())
-        case "identify", "group", "alias":
+            rec.row(row("page_view"), of: doc, properties: props())
+        case .identify, .group, .alias:
             if let t = member(.traits) {
                 add("traits", raw: doc.raw(t))
                 readTraits(doc, t, into: &rec)
             }
-            if type == "group", let g = member(.groupId) { add("groupId", raw: doc.raw(g)) }
-            let r = row(type)
-            rec.row(r, properties: props())
-        default:
-            return QualityIssue(.error, "unknown_type", "unknown message type '\(type)'")
+            if type == .group, let g = member(.groupId) { add("groupId", raw: doc.raw(g)) }
+            rec.row(row(type == .identify ? "identify" : type == .group ? "group" : "alias"), of: doc, properties: props())
         }
         return nil
+    }
+
+    /// An identifier from a message's value (a string, or a number or bool as written), trimmed; none when nothing
+    /// is left. Its bytes go to the sink as they are in the message (the parser checked them as UTF-8).
+    private func identifier<Sink: RecordSink>(_ type: IdentifierType, _ r: JSONDocument.Ref, _ doc: JSONDocument, into rec: inout Sink) {
+        _ = doc.withText(r) { raw in
+            let t = Text.trim(raw)
+            if !t.isEmpty { rec.identifier(type, utf8: t) }
+        }
     }
 
     /// The members of a product (or order line) object ``fillProduct(_:_:_:currencyFrom:)`` reads, found in one
@@ -195,7 +211,7 @@ public struct SegmentSource: Sendable {
     static let productKeys = JSONKeySet(["product_id", "sku", "category", "currency", "quantity", "price"])
 
     /// Product fields of a product or order-line object; nil when fine, else the issue that stops the record.
-    func fillProduct(_ r: inout EventRow, _ doc: JSONDocument, _ p: JSONDocument.Ref, currencyFrom order: JSONDocument.Ref) -> QualityIssue? {
+    func fillProduct(_ r: inout SegmentRow, _ doc: JSONDocument, _ p: JSONDocument.Ref, currencyFrom order: JSONDocument.Ref) -> QualityIssue? {
         withUnsafeTemporaryAllocation(of: JSONDocument.Ref?.self, capacity: ProductKey.allCases.count) { found in
             doc.members(p, Self.productKeys, into: found)
             return fillProduct(&r, doc, { found[$0.rawValue] }, currencyFrom: order)
@@ -203,11 +219,11 @@ public struct SegmentSource: Sendable {
     }
 
     private func fillProduct(
-        _ r: inout EventRow, _ doc: JSONDocument, _ member: (ProductKey) -> JSONDocument.Ref?, currencyFrom order: JSONDocument.Ref
+        _ r: inout SegmentRow, _ doc: JSONDocument, _ member: (ProductKey) -> JSONDocument.Ref?, currencyFrom order: JSONDocument.Ref
     ) -> QualityIssue? {
-        r.productID = (member(.productID) ?? member(.sku)).flatMap(doc.text)
-        r.category = member(.category).flatMap(doc.text)
-        r.currency = (member(.currency) ?? doc.member(order, "currency")).flatMap(doc.text).map(Text.upper)
+        r.productID = member(.productID) ?? member(.sku)
+        r.category = member(.category)
+        r.currency = member(.currency) ?? doc.member(order, "currency")
         var qty: Int64 = 1
         if let q = member(.quantity) {
             guard let t = doc.numberText(q), case .exact(let minor) = Money.parse(t), minor % 100 == 0,
@@ -227,7 +243,9 @@ public struct SegmentSource: Sendable {
             case .invalid: return QualityIssue(.critical, "bad_amount", "\"price\" is not a number")
             }
         }
-        if r.amount != nil && r.currency == nil { return QualityIssue(.critical, "missing_currency", "an amount without a currency") }
+        if r.amount != nil && !(r.currency.map(doc.hasText) ?? false) {
+            return QualityIssue(.critical, "missing_currency", "an amount without a currency")
+        }
         return nil
     }
 
@@ -278,11 +296,58 @@ extension TimeFormat {
 /// and notes may arrive before a rejection, and the sink's owner drops them then.
 protocol RecordSink {
     mutating func identifier(_ id: Identifier)
+    /// An identifier given as the UTF-8 bytes of its value (trimmed, not empty).
+    mutating func identifier(_ type: IdentifierType, utf8: UnsafeRawBufferPointer)
     mutating func trait(_ name: String, _ value: String)
     mutating func consent(_ purpose: String, _ granted: Bool)
     mutating func note(_ issue: QualityIssue)
     /// One event row; `properties`, when given, is its properties text (the row's own field is then unset).
     mutating func row(_ r: EventRow, properties: KeptMembers?)
+    /// One event row of a Segment message, its texts still values of `doc`.
+    mutating func row(_ r: SegmentRow, of doc: JSONDocument, properties: KeptMembers?)
+}
+
+extension RecordSink {
+    mutating func identifier(_ type: IdentifierType, utf8: UnsafeRawBufferPointer) {
+        identifier(Identifier(type, String(decoding: utf8, as: UTF8.self)))
+    }
+
+    mutating func row(_ r: SegmentRow, of doc: JSONDocument, properties: KeptMembers?) {
+        row(r.eventRow(doc), properties: properties)
+    }
+}
+
+/// An event row of a Segment message whose texts stay values of the message (``JSONDocument/Ref``) until a sink takes
+/// them: an ingest worker's piece copies their bytes straight into its columns (``RowBuilder/addEvent(_:of:properties:)``),
+/// without a String per field. Valid while the message's document is.
+struct SegmentRow {
+    var eventID: Int64
+    var ts: Int64
+    var channel: String
+    var eventType: String
+    /// Each a string, or a number or bool as written (``JSONDocument/text(_:)``); any other value is NULL.
+    var productID: JSONDocument.Ref?
+    var category: JSONDocument.Ref?
+    /// Upper-cased when taken (``Text/upper(_:)``).
+    var currency: JSONDocument.Ref?
+    var campaign: JSONDocument.Ref?
+    var quantity: Int32?
+    var amount: Int64?
+
+    init(eventID: Int64, ts: Int64, channel: String, eventType: String) {
+        (self.eventID, self.ts, self.channel, self.eventType) = (eventID, ts, channel, eventType)
+    }
+
+    /// The row with its texts as Strings, as ``ParsedRecord`` keeps them.
+    func eventRow(_ doc: JSONDocument) -> EventRow {
+        var r = EventRow(eventID: eventID, ts: ts, channel: channel, eventType: eventType)
+        r.productID = productID.flatMap(doc.text)
+        r.category = category.flatMap(doc.text)
+        r.currency = currency.flatMap(doc.text).map(Text.upper)
+        r.campaign = campaign.flatMap(doc.text)
+        (r.quantity, r.amount) = (quantity, amount)
+        return r
+    }
 }
 
 extension ParsedRecord: RecordSink {
