@@ -272,6 +272,55 @@ import Testing
         }
     }
 
+    /// Long texts, mostly distinct but some repeated (an events block's properties): a dictionary keeps nearly all
+    /// their bytes, LZ4 on the plain text a fraction, and the block is stored in the smaller form (plain with LZ4). A
+    /// column of a few repeated names keeps its dictionary. Both decode to their values.
+    @Test func mostlyDistinctTextIsCompressedRatherThanDictionaryCoded() throws {
+        var rng = FixtureRandom(seed: 0x7E47)
+        var texts: [Value] = []
+        for i in 0..<3000 {
+            // Every fifth row repeats an earlier row at a random place (so the dictionary's sample sees repeats).
+            let n = i % 5 == 0 && i > 0 ? Int(rng.next() % UInt64(i)) : i
+            let words = ["shoes", "shirts", "Home Page", "/checkout", "USD", "EUR"]
+            texts.append(.varchar(#"{"timestamp":"2026-03-01T10:\#(n % 60):00.000Z","properties":{"path":"\#(words[n % 6])","n":\#(n),"r":\#(n &* 7919 % 1000)}}"#))
+        }
+        let names = (0..<3000).map { _ in Value.varchar(["web", "mobile_app", "pos"][Int(rng.next() % 3)]) }
+        for (column, expected) in [(texts, CodecID.plain), (names, .dictionary)] {
+            let v = Chunk(schema: Schema([Field("t", .varchar)]), rows: column.map { [$0] }).columns[0]
+            let block = BlockCodec.encode(v)
+            #expect(block.codec == expected)
+            if expected == .plain {
+                #expect(block.flags.contains(.lz4))
+                // The dictionary is what the raw sizes alone choose; stored, it is more than twice the LZ4 form.
+                let sizes = Codecs.all.filter { $0.supports(.varchar) }.compactMap { c in c.plan(v).map { (c.id, $0.size) } }
+                #expect(sizes.min { $0.1 < $1.1 }?.0 == .dictionary, "\(sizes)")
+                let dictionary = BlockCodec.encode(v, force: .dictionary)
+                #expect(dictionary.codec == .dictionary && !dictionary.flags.contains(.lz4))
+                #expect(block.bytes.count * 2 < dictionary.bytes.count, "\(block.bytes.count) against \(dictionary.bytes.count)")
+            }
+            let back = try block.bytes.withUnsafeBytes { try BlockCodec.decode($0, type: .varchar, owner: nil) }
+            #expect(sameValues(back.allValues, v.allValues))
+        }
+    }
+
+    /// Whether a block's sample holds distinct values: all distinct texts say yes from 1,024 rows on (a smaller block
+    /// is not sampled); a block where every value appears twice, or a few values repeat, says no.
+    @Test func distinctTextsAreToldFromASample() {
+        func vector(_ values: [String]) -> ColumnVector {
+            Chunk(schema: Schema([Field("t", .varchar)]), rows: values.map { [.varchar($0)] }).columns[0]
+        }
+        var rng = FixtureRandom(seed: 0xD15C)
+        for n in [1024, 2000, 8192, 20000] {
+            // Pairs at random places (pairs next to each other escape a sample of rows apart, as the codec says).
+            var order = Array(0..<n)
+            for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            #expect(DictionaryCodec.sampleIsDistinct(vector((0..<n).map { "value \($0)" })), "\(n)")
+            #expect(!DictionaryCodec.sampleIsDistinct(vector(order.map { "value \($0 / 2)" })), "\(n) in pairs")
+            #expect(!DictionaryCodec.sampleIsDistinct(vector((0..<n).map { "value \($0 % 50)" })), "\(n) of 50")
+        }
+        #expect(!DictionaryCodec.sampleIsDistinct(vector((0..<1000).map { "value \($0)" })))
+    }
+
     /// A block mostly NULL stores its valid rows only when that is smaller (its form is chosen per block, not
     /// forced); a block with few NULLs is not tried that way. Both decode to the same values.
     @Test func sparseBlocksAreChosenWhenSmaller() throws {
