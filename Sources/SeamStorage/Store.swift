@@ -228,23 +228,20 @@ public final class Store: @unchecked Sendable {
             for r in removing where !m.segments.contains(where: { $0.file == r }) {
                 throw StorageError(.invalidArgument, "segment \(r) is not part of '\(table)'")
             }
-            let pieces = try TableWriter.split(parts, layout: m.layout)
-            // Encoding is compute-bound: spread segments over the cores.
-            let images = Mutex([[UInt8]](repeating: [], count: pieces.count))
-            DispatchQueue.concurrentPerform(iterations: pieces.count) { i in
-                let bytes = SegmentWriter.encode(pieces[i].chunk, options: options)
-                images.withLock { $0[i] = bytes }
+            // Encoding is compute-bound: segments are gathered and encoded on every core, each encoded as soon as it
+            // is gathered (its columns then go).
+            let pieces = try TableWriter.eachPiece(parts, layout: m.layout) { piece in
+                (partition: piece.partition, rows: piece.chunk.rowCount, bytes: SegmentWriter.encode(piece.chunk, options: options))
             }
             let version = m.version + 1
             let dataDir = tableDir(table) + "/data"
             var added: [SegmentEntry] = []
-            let files = images.withLock { $0 }
-            for (i, bytes) in files.enumerated() {
+            for (i, (_, _, bytes)) in pieces.enumerated() {
                 let name = "data/s\(version)-\(i)-\(randomTag()).seg"
                 let full = tableDir(table) + "/" + name
                 try step(faults, .writeSegment(i)) { () throws(StorageError) in try FileIO.writeNew(full, bytes) }
                 try step(faults, .syncSegment(i)) { () throws(StorageError) in try FileIO.sync(full) }
-                added.append(SegmentEntry(file: name, rows: pieces[i].chunk.rowCount, bytes: bytes.count, partition: pieces[i].partition))
+                added.append(SegmentEntry(file: name, rows: pieces[i].rows, bytes: bytes.count, partition: pieces[i].partition))
             }
             try step(faults, .syncDataDirectory) { () throws(StorageError) in try FileIO.sync(dataDir, directory: true) }
             m.version = version

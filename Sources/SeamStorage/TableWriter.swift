@@ -18,6 +18,16 @@ package enum TableWriter {
     /// The rows of `parts` (one schema) cut into segments. Rows are gathered once, straight from the parts into
     /// each segment's columns: no concatenated copy of the whole append is made first.
     package static func split(_ parts: [AppendRows], layout: TableLayout) throws(StorageError) -> [Piece] {
+        try eachPiece(parts, layout: layout) { $0 }
+    }
+
+    /// What `split` cuts, each piece handed to `body` on the core that gathered it as soon as it is
+    /// gathered; the results come back in the pieces' order. A commit encodes each segment there and lets its columns
+    /// go before gathering the next, instead of holding every gathered segment of the batch at once: an ingest's
+    /// commit had all of them (as large as the batch) in fresh memory, and fresh pages cost a fault and a clearing each.
+    package static func eachPiece<R: Sendable>(
+        _ parts: [AppendRows], layout: TableLayout, _ body: @Sendable (Piece) -> R
+    ) throws(StorageError) -> [R] {
         let parts = parts.filter { $0.count > 0 }
         guard let schema = parts.first?.chunk.schema else { return [] }
         // Every appended row as (part, row).
@@ -81,11 +91,12 @@ package enum TableWriter {
             }
             return all
         }()
-        // Partitions are sorted and gathered on every core (an ingest batch spans many months).
+        // Partitions are sorted on every core (an ingest batch spans many months), then their pieces gathered (and
+        // handed on) on every core: one partition of several pieces still spreads over the cores.
         let partitions = groups
-        let perGroup = Mutex([[Piece]](repeating: [], count: partitions.count))
+        let sortedGroups = Mutex([[UInt64]](repeating: [], count: partitions.count))
         DispatchQueue.concurrentPerform(iterations: partitions.count) { g in
-            let (key, rows) = partitions[g]
+            let rows = partitions[g].refs
             let sorted: [UInt64]
             if sortIdx.isEmpty {
                 sorted = rows
@@ -96,17 +107,22 @@ package enum TableWriter {
             } else {
                 sorted = sortRows(rows, columns: sortIdx.map { columns[$0] })
             }
-            var pieces: [Piece] = []
-            var start = 0
-            while start < sorted.count {
-                let end = min(start + layout.maxSegmentRows, sorted.count)
-                let cut = sorted[start..<end].withUnsafeBufferPointer { idx in columns.map { Gather.rows(of: $0, idx) } }
-                pieces.append(Piece(partition: key, chunk: Chunk(schema: schema, columns: cut)))
-                start = end
-            }
-            perGroup.withLock { $0[g] = pieces }
+            sortedGroups.withLock { $0[g] = sorted }
         }
-        return perGroup.withLock { $0.flatMap { $0 } }
+        let sorted = sortedGroups.withLock { $0 }
+        let cuts = sorted.enumerated().flatMap { g, rows in
+            stride(from: 0, to: rows.count, by: layout.maxSegmentRows).map { start in
+                (group: g, rows: start..<min(start + layout.maxSegmentRows, rows.count))
+            }
+        }
+        let results = Mutex([R?](repeating: nil, count: cuts.count))
+        DispatchQueue.concurrentPerform(iterations: cuts.count) { i in
+            let (g, range) = cuts[i]
+            let cut = sorted[g][range].withUnsafeBufferPointer { idx in columns.map { Gather.rows(of: $0, idx) } }
+            let result = body(Piece(partition: partitions[g].key, chunk: Chunk(schema: schema, columns: cut)))
+            results.withLock { $0[i] = result }
+        }
+        return results.withLock { $0.map { $0! } }
     }
 
     /// Partition key per row: days or months since the epoch; nulls get `Int64.min`.
