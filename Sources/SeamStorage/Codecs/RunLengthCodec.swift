@@ -76,7 +76,13 @@ package struct RunLengthCodec: SelectiveCodec {
                 out.u32(UInt32(end - Int(s)))
             }
             out.pad(to: 8)
-            PlainCodec().encode(Gather.rows(v, starts), into: &out)
+            // Text runs' values are written straight from their rows: a gathered copy first had copied a nearly
+            // distinct text column (an events block's properties, a run per row) once more.
+            if v.type.physical.width == nil {
+                PlainCodec().encode(strings: v, rows: starts, into: &out)
+            } else {
+                PlainCodec().encode(Gather.rows(v, starts), into: &out)
+            }
         }
     }
 
