@@ -67,6 +67,41 @@ import Testing
         #expect(coded.rawByteCount == 8 + 27 + 0 + 27 + 7 * 4 + 8)
     }
 
+    /// A builder is a value: a copy appended to (values, texts, NULLs, a validity bit set in a shared word) leaves
+    /// the original as it was, and each grows past its reserved room on its own.
+    @Test func builderCopiesAreIndependent() {
+        for type in [LogicalType.bigint, .integer, .boolean, .double, .varchar] {
+            func value(_ i: Int) -> Value {
+                switch type {
+                case .bigint: .bigint(Int64(i) * 1_000_003)
+                case .integer: .integer(Int32(i))
+                case .boolean: .boolean(i % 3 == 0)
+                case .double: .double(Double(i) / 4)
+                default: .varchar(String(repeating: "x", count: i % 40) + "\(i)")
+                }
+            }
+            // Room for everything up front (copies that shared memory would write over each other), then none.
+            for (rows, bytes) in [(1000, 100_000), (4, 8)] {
+                var a = ColumnBuilder(type, capacity: rows, byteCapacity: bytes)
+                for i in 0..<70 { if i % 7 == 3 { a.appendNull() } else { a.append(value(i)) } }
+                var b = a
+                b.append(value(70))  // row 70: a value, and a bit set in the validity word a shares so far
+                a.appendNull()
+                a.append(value(1000))
+                for i in 71..<300 { if i % 5 == 0 { b.appendNull() } else { b.append(value(i)) } }
+                let av = a.finish(), bv = b.finish()
+                #expect(av.count == 72 && bv.count == 300)
+                for i in 0..<70 {
+                    let expected = i % 7 == 3 ? Value.null : value(i)
+                    #expect(av.value(at: i) == expected && bv.value(at: i) == expected, "\(type) row \(i)")
+                }
+                #expect(av.value(at: 70) == .null && av.value(at: 71) == value(1000), "\(type)")
+                #expect(bv.value(at: 70) == value(70), "\(type) room for \(rows)")
+                for i in 71..<300 { #expect(bv.value(at: i) == (i % 5 == 0 ? Value.null : value(i)), "\(type) row \(i)") }
+            }
+        }
+    }
+
     @Test func builderRecordsNullsAndValues() {
         var b = ColumnBuilder(.varchar)
         b.append(string: "Zoë")
