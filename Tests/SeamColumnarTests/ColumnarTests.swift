@@ -1,3 +1,4 @@
+import Foundation
 @testable import SeamColumnar
 import SeamTestSupport
 import Testing
@@ -65,6 +66,24 @@ import Testing
         let flat = plain.finish()
         #expect(coded.rawByteCount == flat.rawByteCount)
         #expect(coded.rawByteCount == 8 + 27 + 0 + 27 + 7 * 4 + 8)
+    }
+
+    /// Quoted JSON strings read back as the text they quote (Foundation's parser), over escapes, control
+    /// characters, non-ASCII text and runs between them; the plain text stays as it is between the quotes.
+    @Test func quotedJSONStringsReadBack() throws {
+        var rng = FixtureRandom(seed: 0x4A53)
+        let alphabet: [String] = ["a", "Z", " ", "\"", "\\", "\n", "\r", "\t", "\u{01}", "\u{1F}", "/", "é", "日本", "👍", "{}", ":"]
+        var samples = ["", "plain text", "\"", "\\\\", "a\u{0}b"]
+        for _ in 0..<500 { samples.append((0..<Int(rng.next() % 12)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }.joined()) }
+        for s in samples {
+            var out: [UInt8] = []
+            JSONText.appendQuoted(s, to: &out)
+            let back = try JSONSerialization.jsonObject(with: Data(out), options: [.fragmentsAllowed]) as? String
+            #expect(back == s, "\(String(decoding: out, as: UTF8.self))")
+            #expect(JSONText.quoted(s) == String(decoding: out, as: UTF8.self))
+        }
+        #expect(JSONText.quoted("plain text") == "\"plain text\"")
+        #expect(JSONText.quoted("a\"b\\c\n\u{01}") == #""a\"b\\c\n\u0001""#)
     }
 
     /// A builder is a value: a copy appended to (values, texts, NULLs, a validity bit set in a shared word) leaves

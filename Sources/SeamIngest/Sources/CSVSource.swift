@@ -17,7 +17,7 @@ public struct CSVSource: Sendable {
     let keyColumns: [Int]
     let propertyColumns: [Int]
     /// Each column's name as a JSON key with its colon (`"store_city":`), quoted once per file, not per row.
-    let propertyKeys: [String]
+    let propertyKeys: [[UInt8]]
     let regionColumn: Int?
     let product, category, quantity, amount, unitPrice, currency, campaign, store: Int?
     let decimal: UInt8, thousands: UInt8?
@@ -79,7 +79,7 @@ public struct CSVSource: Sendable {
         } else {
             propertyColumns = header.indices.filter { !used.contains($0) }
         }
-        propertyKeys = header.map { JSONText.quoted($0) + ":" }
+        propertyKeys = header.map { Array((JSONText.quoted($0) + ":").utf8) }
         decimal = m.decimal?.utf8.first ?? UInt8(ascii: ".")
         thousands = m.thousands?.utf8.first
         seed = Hash64.hash(m.name)
@@ -215,16 +215,19 @@ public struct CSVSource: Sendable {
         }
         if let ce = mapping.consent?.events?[eventType] { rec.consents.append((ce.purpose, ce.granted)) }
         if !propertyColumns.isEmpty {
-            var p = "{"
-            var some = false  // (String.count walks the whole text: not asked per column)
+            // Written as bytes, one String at the end (appending Strings per column cost more than the rest of a row).
+            var p: [UInt8] = [UInt8(ascii: "{")]
+            p.reserveCapacity(256)
             for c in propertyColumns {
                 guard let v = opt(c) else { continue }
-                if some { p += "," }
-                some = true
-                p += propertyKeys[c]
-                p += JSONText.quoted(v)
+                if p.count > 1 { p.append(UInt8(ascii: ",")) }
+                p.append(contentsOf: propertyKeys[c])
+                JSONText.appendQuoted(v, to: &p)
             }
-            if some { row.properties = p + "}" }
+            if p.count > 1 {
+                p.append(UInt8(ascii: "}"))
+                row.properties = String(decoding: p, as: UTF8.self)
+            }
         }
         rec.rows.append(row)
         return .parsed(rec)
