@@ -16,6 +16,10 @@ struct JSONParser {
         self.capacity = tape.count
     }
 
+    /// A position or tape index as the tape stores it: both are below 2^31 (``JSONDocument/parse(_:)`` refuses larger
+    /// texts, and a text has fewer values than bytes), so no trap check is needed per value.
+    @inline(__always) static func i32(_ v: Int) -> Int32 { Int32(truncatingIfNeeded: v) }
+
     @inline(__always) mutating func add(_ e: JSONDocument.Entry) {
         if count < capacity { tape[count] = e }
         count += 1
@@ -24,8 +28,8 @@ struct JSONParser {
     /// Completes the entry of the object or array at `me` once its members are parsed.
     @inline(__always) func close(_ me: Int, elements: Int32) {
         guard me < capacity else { return }
-        tape[me].end = Int32(pos)
-        tape[me].next = Int32(count)
+        tape[me].end = Self.i32(pos)
+        tape[me].next = Self.i32(count)
         tape[me].count = elements
     }
 
@@ -69,7 +73,7 @@ struct JSONParser {
             throw JSONError(offset: pos + i, "invalid literal, '\(word)' was expected")
         }
         pos += n
-        add(.init(kind: kind, flag: flag, start: Int32(start), end: Int32(pos), next: Int32(count + 1), count: 0))
+        add(.init(kind: kind, flag: flag, start: Self.i32(start), end: Self.i32(pos), next: Self.i32(count &+ 1), count: 0))
     }
 
     mutating func enter() throws(JSONError) {
@@ -81,7 +85,7 @@ struct JSONParser {
         try enter()
         let me = count
         let start = pos
-        add(.init(kind: .object, flag: false, start: Int32(start), end: 0, next: 0, count: 0))
+        add(.init(kind: .object, flag: false, start: Self.i32(start), end: 0, next: 0, count: 0))
         pos += 1
         skipSpace()
         var members: Int32 = 0
@@ -114,7 +118,7 @@ struct JSONParser {
     mutating func parseArray() throws(JSONError) {
         try enter()
         let me = count
-        add(.init(kind: .array, flag: false, start: Int32(pos), end: 0, next: 0, count: 0))
+        add(.init(kind: .array, flag: false, start: Self.i32(pos), end: 0, next: 0, count: 0))
         pos += 1
         skipSpace()
         var elements: Int32 = 0
@@ -173,7 +177,7 @@ struct JSONParser {
                 try skipUTF8Sequence()
             }
         }
-        add(.init(kind: .string, flag: escaped, start: Int32(start), end: Int32(pos), next: Int32(count + 1), count: 0))
+        add(.init(kind: .string, flag: escaped, start: Self.i32(start), end: Self.i32(pos), next: Self.i32(count &+ 1), count: 0))
         pos += 1  // closing quote
     }
 
@@ -257,7 +261,7 @@ struct JSONParser {
             guard let d = peek(), Self.isDigit(d) else { throw JSONError(offset: pos, "a digit was expected in the exponent") }
             while let c = peek(), Self.isDigit(c) { pos += 1 }
         }
-        add(.init(kind: .number, flag: false, start: Int32(start), end: Int32(pos), next: Int32(count + 1), count: 0))
+        add(.init(kind: .number, flag: false, start: Self.i32(start), end: Self.i32(pos), next: Self.i32(count &+ 1), count: 0))
     }
 
     @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c &- UInt8(ascii: "0") < 10 }
