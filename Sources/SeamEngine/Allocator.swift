@@ -23,12 +23,12 @@ public enum Allocator {
         _ = mallopt(mmapThreshold, 32 << 20)
         _ = mallopt(trimThreshold, 1 << 30)
         #endif
-        // Each commit gathers the batch's columns into fresh column-sized buffers (past 8 MiB, mapped apart from
-        // malloc). Keeping up to 512 MiB of freed ones for the next commit took the huge-page faults of a
-        // 1.16M-record ingest from 150 to 64 (`thp_fault_alloc`) and their share of its cycles from 5.1 % to 2.0 %
-        // (`perf record`): fresh pages are dear on this VM, about 3 ms per 2 MiB page. Peak RSS was 707 MB against
-        // 692 MB without.
-        Buffer.keepFreedLargeBuffers(upTo: 512 << 20)
+        // Each commit gathers its segments' columns into fresh column-sized buffers (past 8 MiB, mapped apart from
+        // malloc), and fresh pages are dear on this VM (about 3 ms per 2 MiB page). Keeping up to 512 MiB of freed
+        // ones took the huge-page faults of a 1.16M-record ingest from 150 to 64 (`thp_fault_alloc`) and their share
+        // of its cycles from 5.1 % to 2.0 % (`perf record`). Since commits gather one segment at a time, 128 MiB
+        // gives the same 36 faults as 512 MiB, and a 10M-event ingest peaks at 1.51-1.55 GB instead of 1.90 GB.
+        Buffer.keepFreedLargeBuffers(upTo: 128 << 20)
     }
 
     /// Keeps glibc's malloc from handing every large block buffer back to the kernel. By default blocks above a
