@@ -690,12 +690,15 @@ public final class Ingestor {
         guard let r = doc.path(doc.root, "context", "library", "name"), doc.kind(r) == .string else { return false }
         // The name's bytes are compared in place: no String per message (web messages fail at the tenth byte).
         return doc.withText(r) { name in
-            mobileLibraries.contains { prefix in
+            // Every mobile library's name starts "analytics-"; analytics.js (the web) differs at its tenth byte.
+            guard name.count > 10, name[9] == UInt8(ascii: "-") else { return false }
+            return mobileLibraries.contains { prefix in
                 name.count >= prefix.count && prefix.withUnsafeBytes { memcmp(name.baseAddress!, $0.baseAddress!, prefix.count) == 0 }
             }
         } ?? false
     }
 
+    /// Each begins "analytics-" (``isMobile(_:)`` checks the hyphen first).
     static let mobileLibraries: [[UInt8]] = [
         "analytics-ios", "analytics-android", "analytics-react-native", "analytics-flutter", "analytics-kotlin", "analytics-swift",
     ].map { Array($0.utf8) }
