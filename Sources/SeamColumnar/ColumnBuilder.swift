@@ -50,6 +50,12 @@ public struct ColumnBuilder: Sendable {
         rows &+= 1
     }
 
+    /// Ends a text value: its end offset. A text column past 4 GiB traps here rather than wrap its offsets.
+    @inlinable @inline(__always)
+    mutating func appendOffset() {
+        offsets.append(UInt32(values.count))
+    }
+
     /// The first null: the bits of the rows so far, all set.
     @usableFromInline
     mutating func startBitmap() {
@@ -63,7 +69,7 @@ public struct ColumnBuilder: Sendable {
         if width > 0 {
             values.appendZeros(width)
         } else {
-            offsets.append(UInt32(truncatingIfNeeded: values.count))
+            appendOffset()
         }
         markValid(false)
     }
@@ -101,7 +107,7 @@ public struct ColumnBuilder: Sendable {
         precondition(type.physical == .bytes)
         var s = v
         s.withUTF8 { values.append(bytes: UnsafeRawBufferPointer($0)) }
-        offsets.append(UInt32(truncatingIfNeeded: values.count))
+        appendOffset()
         markValid(true)
     }
 
@@ -110,7 +116,7 @@ public struct ColumnBuilder: Sendable {
     public mutating func append(stringOf byteCount: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
         precondition(type.physical == .bytes)
         write(UnsafeMutableRawBufferPointer(start: values.claim(byteCount), count: byteCount))
-        offsets.append(UInt32(truncatingIfNeeded: values.count))
+        appendOffset()
         markValid(true)
     }
 
@@ -118,7 +124,7 @@ public struct ColumnBuilder: Sendable {
     public mutating func append(utf8 v: UnsafeRawBufferPointer) {
         precondition(type.physical == .bytes)
         values.append(bytes: v)
-        offsets.append(UInt32(truncatingIfNeeded: values.count))
+        appendOffset()
         markValid(true)
     }
 

@@ -131,7 +131,7 @@ struct RowBuilder {
         let done: Void? = r.flatMap { r in
             doc.withText(r) { t in
                 // Upper-case ASCII, as codes nearly always are, goes as it is; anything else through Text.upper.
-                if !upperCase || t.allSatisfy({ $0 < 0x80 && !($0 >= 0x61 && $0 <= 0x7A) }) {
+                if !upperCase || Text.isUpperCaseASCII(t) {
                     column.append(utf8: t)
                 } else {
                     column.append(string: Text.upper(String(decoding: t, as: UTF8.self)))

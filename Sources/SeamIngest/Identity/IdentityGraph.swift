@@ -77,7 +77,13 @@ public struct IdentityGraph: Sendable {
 
     static func hash(_ id: Identifier) -> UInt64 {
         var v = id.value
-        return v.withUTF8 { Hash64.hash(UnsafeRawBufferPointer($0), seed: UInt64(id.type.priority)) }
+        return v.withUTF8 { hash(id.type, utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The hash of an identifier of type `type` whose value has the UTF-8 bytes `utf8` (stored in no file: the graph's
+    /// index only).
+    static func hash(_ type: IdentifierType, utf8: UnsafeRawBufferPointer) -> UInt64 {
+        Hash64.hash(utf8, seed: UInt64(type.priority))
     }
 
     static func hash(_ set: [Int64]) -> UInt64 {
@@ -105,12 +111,11 @@ public struct IdentityGraph: Sendable {
             (type, hash, self.bytes) = (id.type, IdentityGraph.hash(id), start..<Int32(bytes.count))
         }
 
-        /// An identifier of type `type` whose value is `utf8`, appended to `bytes`; hashed as `IdentityGraph.hash`
-        /// hashes the same value as a String.
+        /// An identifier of type `type` whose value is `utf8`, appended to `bytes`.
         init(_ type: IdentifierType, utf8: UnsafeRawBufferPointer, appendingTo bytes: inout [UInt8]) {
             let start = Int32(bytes.count)
             bytes.append(contentsOf: utf8)
-            (self.type, hash, self.bytes) = (type, Hash64.hash(utf8, seed: UInt64(type.priority)), start..<Int32(bytes.count))
+            (self.type, hash, self.bytes) = (type, IdentityGraph.hash(type, utf8: utf8), start..<Int32(bytes.count))
         }
     }
 

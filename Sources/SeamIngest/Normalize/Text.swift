@@ -49,7 +49,12 @@ public enum Text {
     /// Upper case (currency and country codes); a code already in upper-case ASCII comes back as it is, without
     /// the Unicode case mapping.
     public static func upper(_ s: String) -> String {
-        s.utf8.allSatisfy { $0 < 0x80 && !($0 >= 0x61 && $0 <= 0x7A) } ? s : s.uppercased()
+        isUpperCaseASCII(s.utf8) ? s : s.uppercased()
+    }
+
+    /// Whether ``upper(_:)`` leaves these UTF-8 bytes as they are: ASCII without a lower-case letter.
+    public static func isUpperCaseASCII(_ utf8: some Sequence<UInt8>) -> Bool {
+        utf8.allSatisfy { $0 < 0x80 && !($0 >= 0x61 && $0 <= 0x7A) }
     }
 
     /// A plain identifier value: trimmed; nil when nothing is left.
@@ -58,23 +63,26 @@ public enum Text {
         return t.isEmpty ? nil : t
     }
 
+    /// The white space both `trim`s take off: space, tab, line feed, carriage return, vertical tab, form feed.
+    @inline(__always) static func isASCIISpace(_ c: UInt8) -> Bool {
+        c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0B || c == 0x0C
+    }
+
     /// `raw` without leading and trailing ASCII white space, as `trim` does to a String.
     public static func trim(_ raw: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        func space(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0B || c == 0x0C }
         var lo = 0, hi = raw.count
-        while lo < hi, space(raw[lo]) { lo += 1 }
-        while hi > lo, space(raw[hi - 1]) { hi -= 1 }
+        while lo < hi, isASCIISpace(raw[lo]) { lo += 1 }
+        while hi > lo, isASCIISpace(raw[hi - 1]) { hi -= 1 }
         return UnsafeRawBufferPointer(rebasing: raw[lo..<hi])
     }
 
     /// `s` without leading and trailing ASCII white space. Returns `s` itself (no copy) in the common case.
     public static func trim(_ s: String) -> String {
         let u = s.utf8
-        func space(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0B || c == 0x0C }
-        guard let f = u.first, let l = u.last, space(f) || space(l) else { return s }
+        guard let f = u.first, let l = u.last, isASCIISpace(f) || isASCIISpace(l) else { return s }
         var lo = u.startIndex, hi = u.endIndex
-        while lo < hi, space(u[lo]) { lo = u.index(after: lo) }
-        while hi > lo, space(u[u.index(before: hi)]) { hi = u.index(before: hi) }
+        while lo < hi, isASCIISpace(u[lo]) { lo = u.index(after: lo) }
+        while hi > lo, isASCIISpace(u[u.index(before: hi)]) { hi = u.index(before: hi) }
         return String(s[lo..<hi])
     }
 }

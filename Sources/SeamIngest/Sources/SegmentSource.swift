@@ -26,9 +26,11 @@ public struct SegmentSource: Sendable {
         "Email Unsubscribed": "unsubscribe",
     ]
 
-    /// The message types, looked up by the bytes of `type` (no String per message).
+    /// The message types, looked up by the bytes of `type` (no String per message); `messageTypeNames` in the same
+    /// order (identify, group and alias rows take their type's name as event type).
     enum MessageType: Int, CaseIterable { case track, page, screen, identify, group, alias }
-    static let messageTypes = JSONKeySet(["track", "page", "screen", "identify", "group", "alias"])
+    static let messageTypeNames = ["track", "page", "screen", "identify", "group", "alias"]
+    static let messageTypes = JSONKeySet(strings: messageTypeNames)
 
     /// ``eventTypes`` as a key set over the names' bytes and the canonical types in the same order: a track call's
     /// event name is looked up without making a String of it or hashing one.
@@ -191,7 +193,7 @@ public struct SegmentSource: Sendable {
                 readTraits(doc, t, into: &rec)
             }
             if type == .group, let g = member(.groupId) { add("groupId", raw: doc.raw(g)) }
-            rec.row(row(type == .identify ? "identify" : type == .group ? "group" : "alias"), of: doc, properties: props())
+            rec.row(row(Self.messageTypeNames[type.rawValue]), of: doc, properties: props())
         }
         return nil
     }
