@@ -153,9 +153,12 @@ import Testing
                             let picked = ColumnVector(type: type, count: rows.count, values: part.values)
                             #expect(sameValues(picked.allValues, rows.map { v.value(at: Int($0)) }), "\(rows.count) rows, width \(width) n \(n)")
                         }
-                        for _ in 0..<3 {
+                        // Three random ranges, then the whole code range (at width 32 a span past 2^31, where a signed
+                        // compare that was not moved by 2^31 would fail) and one value.
+                        let edges = [(values.min()!, values.max()!), (values[n / 2], values[n / 2])]
+                        for k in 0..<5 {
                             let a = values.randomElement(using: &rng)!, b = values.randomElement(using: &rng)!
-                            let (lo, hi) = (min(a, b), max(a, b))
+                            let (lo, hi) = k < 3 ? (min(a, b), max(a, b)) : edges[k - 3]
                             let expected = values.filter { $0 >= lo && $0 <= hi }.count
                             #expect(try codec.countInRange(payload, count: n, lo: lo, hi: hi) == expected)
                             // Both kernels, whichever this build picks: the one compiled per width and the loop.

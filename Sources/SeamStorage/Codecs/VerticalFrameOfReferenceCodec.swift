@@ -267,19 +267,20 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
     static func countRows(
         _ groups: UnsafeRawBufferPointer, count: Int, width: Int, lo: SIMD4<UInt32>, span: SIMD4<UInt32>, constantWidth: Bool
     ) -> SIMD4<UInt32> {
-        let lo16 = SIMD16<UInt32>(repeating: lo[0]), span16 = SIMD16<UInt32>(repeating: span[0])
-        var wide = SIMD16<UInt32>()
+        var hits = SIMD4<UInt32>()
         let done: Int
         if constantWidth {
-            done = (count / 128) & ~3
-            wide = countFourGroupsOfConstantWidth(groups, groups: done, width: width, lo: lo16, span: span16)
+            done = (count / 128) & ~1
+            hits[0] = UInt32(truncatingIfNeeded: countGroupPairsOfConstantWidth(groups, groups: done, width: width, lo: lo[0], span: span[0]))
         } else {
+            let lo16 = SIMD16<UInt32>(repeating: lo[0]), span16 = SIMD16<UInt32>(repeating: span[0])
             let one16 = SIMD16<UInt32>(repeating: 1)
+            var wide = SIMD16<UInt32>()
             done = forEachRowOfFourGroups(groups, count: count, width: width) { _, _, v in
                 wide &+= one16.replacing(with: 0, where: (v &- lo16) .> span16)
             }
+            hits = wide.lowHalf.lowHalf &+ wide.lowHalf.highHalf &+ wide.highHalf.lowHalf &+ wide.highHalf.highHalf
         }
-        var hits = wide.lowHalf.lowHalf &+ wide.lowHalf.highHalf &+ wide.highHalf.lowHalf &+ wide.highHalf.highHalf
         let one = SIMD4<UInt32>(repeating: 1)
         forEachRow(groups, count: count, width: width, from: done) { _, v in
             hits &+= one.replacing(with: 0, where: (v &- lo) .> span)
@@ -287,86 +288,97 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         return hits
     }
 
-    /// The range count of ``countRows`` over the first `groups` groups (a multiple of four), by a kernel compiled for
+    /// The range count of ``countRows`` over the first `groups` groups (an even number), by a kernel compiled for
     /// each width: with the width a constant and the 32 rows of a group written out, every shift is an immediate,
-    /// the crossing tests vanish, and a row's upper word is the next row's lower word, loaded once. With AVX2 that
-    /// counted a 17-bit column of 11M values in 3.5 ms instead of 4.8 ms on one thread. (Under SSE alone the compiler
-    /// turned the constant shifts of a crossing value into a funnel shift it then did lane by lane: no faster than
-    /// the loop with shifts by a register, which SSE builds keep.)
-    static func countFourGroupsOfConstantWidth(
-        _ payload: UnsafeRawBufferPointer, groups: Int, width: Int, lo: SIMD16<UInt32>, span: SIMD16<UInt32>
-    ) -> SIMD16<UInt32> {
+    /// the crossing tests vanish, and a row's upper word is the next row's lower word, loaded once. Two groups share
+    /// one 8-lane register: with four groups in two registers per row, the compiler hoisted the loads and shifts of
+    /// all 32 rows and spilled most of them to the stack. (Under SSE alone the compiler turned the constant shifts of
+    /// a crossing value into a funnel shift it then did lane by lane: no faster than the loop with shifts by a
+    /// register, which SSE builds keep.)
+    static func countGroupPairsOfConstantWidth(
+        _ payload: UnsafeRawBufferPointer, groups: Int, width: Int, lo: UInt32, span: UInt32
+    ) -> Int {
         switch width {
-        case 1: return countFourGroups(payload, groups: groups, W1.self, lo: lo, span: span)
-        case 2: return countFourGroups(payload, groups: groups, W2.self, lo: lo, span: span)
-        case 3: return countFourGroups(payload, groups: groups, W3.self, lo: lo, span: span)
-        case 4: return countFourGroups(payload, groups: groups, W4.self, lo: lo, span: span)
-        case 5: return countFourGroups(payload, groups: groups, W5.self, lo: lo, span: span)
-        case 6: return countFourGroups(payload, groups: groups, W6.self, lo: lo, span: span)
-        case 7: return countFourGroups(payload, groups: groups, W7.self, lo: lo, span: span)
-        case 8: return countFourGroups(payload, groups: groups, W8.self, lo: lo, span: span)
-        case 9: return countFourGroups(payload, groups: groups, W9.self, lo: lo, span: span)
-        case 10: return countFourGroups(payload, groups: groups, W10.self, lo: lo, span: span)
-        case 11: return countFourGroups(payload, groups: groups, W11.self, lo: lo, span: span)
-        case 12: return countFourGroups(payload, groups: groups, W12.self, lo: lo, span: span)
-        case 13: return countFourGroups(payload, groups: groups, W13.self, lo: lo, span: span)
-        case 14: return countFourGroups(payload, groups: groups, W14.self, lo: lo, span: span)
-        case 15: return countFourGroups(payload, groups: groups, W15.self, lo: lo, span: span)
-        case 16: return countFourGroups(payload, groups: groups, W16.self, lo: lo, span: span)
-        case 17: return countFourGroups(payload, groups: groups, W17.self, lo: lo, span: span)
-        case 18: return countFourGroups(payload, groups: groups, W18.self, lo: lo, span: span)
-        case 19: return countFourGroups(payload, groups: groups, W19.self, lo: lo, span: span)
-        case 20: return countFourGroups(payload, groups: groups, W20.self, lo: lo, span: span)
-        case 21: return countFourGroups(payload, groups: groups, W21.self, lo: lo, span: span)
-        case 22: return countFourGroups(payload, groups: groups, W22.self, lo: lo, span: span)
-        case 23: return countFourGroups(payload, groups: groups, W23.self, lo: lo, span: span)
-        case 24: return countFourGroups(payload, groups: groups, W24.self, lo: lo, span: span)
-        case 25: return countFourGroups(payload, groups: groups, W25.self, lo: lo, span: span)
-        case 26: return countFourGroups(payload, groups: groups, W26.self, lo: lo, span: span)
-        case 27: return countFourGroups(payload, groups: groups, W27.self, lo: lo, span: span)
-        case 28: return countFourGroups(payload, groups: groups, W28.self, lo: lo, span: span)
-        case 29: return countFourGroups(payload, groups: groups, W29.self, lo: lo, span: span)
-        case 30: return countFourGroups(payload, groups: groups, W30.self, lo: lo, span: span)
-        case 31: return countFourGroups(payload, groups: groups, W31.self, lo: lo, span: span)
-        case 32: return countFourGroups(payload, groups: groups, W32.self, lo: lo, span: span)
-        default: return SIMD16()
+        case 1: return countGroupPairs(payload, groups: groups, W1.self, lo: lo, span: span)
+        case 2: return countGroupPairs(payload, groups: groups, W2.self, lo: lo, span: span)
+        case 3: return countGroupPairs(payload, groups: groups, W3.self, lo: lo, span: span)
+        case 4: return countGroupPairs(payload, groups: groups, W4.self, lo: lo, span: span)
+        case 5: return countGroupPairs(payload, groups: groups, W5.self, lo: lo, span: span)
+        case 6: return countGroupPairs(payload, groups: groups, W6.self, lo: lo, span: span)
+        case 7: return countGroupPairs(payload, groups: groups, W7.self, lo: lo, span: span)
+        case 8: return countGroupPairs(payload, groups: groups, W8.self, lo: lo, span: span)
+        case 9: return countGroupPairs(payload, groups: groups, W9.self, lo: lo, span: span)
+        case 10: return countGroupPairs(payload, groups: groups, W10.self, lo: lo, span: span)
+        case 11: return countGroupPairs(payload, groups: groups, W11.self, lo: lo, span: span)
+        case 12: return countGroupPairs(payload, groups: groups, W12.self, lo: lo, span: span)
+        case 13: return countGroupPairs(payload, groups: groups, W13.self, lo: lo, span: span)
+        case 14: return countGroupPairs(payload, groups: groups, W14.self, lo: lo, span: span)
+        case 15: return countGroupPairs(payload, groups: groups, W15.self, lo: lo, span: span)
+        case 16: return countGroupPairs(payload, groups: groups, W16.self, lo: lo, span: span)
+        case 17: return countGroupPairs(payload, groups: groups, W17.self, lo: lo, span: span)
+        case 18: return countGroupPairs(payload, groups: groups, W18.self, lo: lo, span: span)
+        case 19: return countGroupPairs(payload, groups: groups, W19.self, lo: lo, span: span)
+        case 20: return countGroupPairs(payload, groups: groups, W20.self, lo: lo, span: span)
+        case 21: return countGroupPairs(payload, groups: groups, W21.self, lo: lo, span: span)
+        case 22: return countGroupPairs(payload, groups: groups, W22.self, lo: lo, span: span)
+        case 23: return countGroupPairs(payload, groups: groups, W23.self, lo: lo, span: span)
+        case 24: return countGroupPairs(payload, groups: groups, W24.self, lo: lo, span: span)
+        case 25: return countGroupPairs(payload, groups: groups, W25.self, lo: lo, span: span)
+        case 26: return countGroupPairs(payload, groups: groups, W26.self, lo: lo, span: span)
+        case 27: return countGroupPairs(payload, groups: groups, W27.self, lo: lo, span: span)
+        case 28: return countGroupPairs(payload, groups: groups, W28.self, lo: lo, span: span)
+        case 29: return countGroupPairs(payload, groups: groups, W29.self, lo: lo, span: span)
+        case 30: return countGroupPairs(payload, groups: groups, W30.self, lo: lo, span: span)
+        case 31: return countGroupPairs(payload, groups: groups, W31.self, lo: lo, span: span)
+        case 32: return countGroupPairs(payload, groups: groups, W32.self, lo: lo, span: span)
+        default: return 0
         }
     }
 
     /// One specialization per width (a generic over the width's type, so the optimizer cannot fold the 32 calls of
     /// the switch above back into one call with the width as an argument, as it did with plain integer arguments).
+    ///
+    /// A code is out of range when `code &- lo > span` unsigned. AVX2 compares only signed, so both sides are moved by
+    /// 2^31: `(code &- lo) ^ 2^31 == code &- (lo ^ 2^31)`, compared signed against `span ^ 2^31`. That is one subtract
+    /// and one signed compare per row.
     @inline(__always)
-    private static func countFourGroups<W: PackedWidth>(
-        _ payload: UnsafeRawBufferPointer, groups n: Int, _: W.Type, lo: SIMD16<UInt32>, span: SIMD16<UInt32>
-    ) -> SIMD16<UInt32> {
-        guard n > 0 else { return SIMD16() }
+    private static func countGroupPairs<W: PackedWidth>(
+        _ payload: UnsafeRawBufferPointer, groups n: Int, _: W.Type, lo: UInt32, span: UInt32
+    ) -> Int {
+        guard n > 0 else { return 0 }
         let width = W.width
         let base = payload.baseAddress!
         let stride = 16 &* width
-        let mask = SIMD16<UInt32>(repeating: width == 32 ? ~0 : (1 << UInt32(width)) &- 1)
-        let one16 = SIMD16<UInt32>(repeating: 1)
-        var wide = SIMD16<UInt32>()
-        @inline(__always) func load(_ at: UnsafeRawPointer, _ offset: Int) -> SIMD16<UInt32> { loadFourGroups(at, offset, stride: stride) }
+        let mask = SIMD8<UInt32>(repeating: width == 32 ? ~0 : (1 << UInt32(width)) &- 1)
+        let movedLo = SIMD8<UInt32>(repeating: lo ^ 0x8000_0000)
+        let movedSpan = SIMD8<Int32>(repeating: Int32(bitPattern: span ^ 0x8000_0000))
+        let one = SIMD8<Int32>(repeating: 1)
+        var hits = SIMD8<Int32>()
+        @inline(__always) func load(_ at: UnsafeRawPointer, _ offset: Int) -> SIMD8<UInt32> {
+            SIMD8(lowHalf: at.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt32>.self),
+                  highHalf: at.loadUnaligned(fromByteOffset: offset &+ stride, as: SIMD4<UInt32>.self))
+        }
         // Hints as in forEachRowOfFourGroups.
-        let hintEnd = UnsafeRawPointer(base + n &* stride) - 4 &* stride
+        let hintEnd = UnsafeRawPointer(base + n &* stride) - 2 &* stride
         var g = 0
         while g < n {
             let at = UnsafeRawPointer(base + g &* stride)
-            if at + prefetchDistance <= hintEnd { Prefetch.read(at + prefetchDistance, bytes: 4 &* stride) }
+            if at + prefetchDistance <= hintEnd { Prefetch.read(at + prefetchDistance, bytes: 2 &* stride) }
             @inline(__always) func row(_ k: Int) {
                 let bit = k &* width
                 let r = bit >> 5, shift = UInt32(bit & 31)
                 var v = load(at, r << 4) &>> shift
                 if shift &+ UInt32(width) > 32 { v |= load(at, (r &+ 1) << 4) &<< (32 &- shift) }
-                wide &+= one16.replacing(with: 0, where: ((v & mask) &- lo) .> span)
+                let moved = SIMD8<Int32>(truncatingIfNeeded: (v & mask) &- movedLo)
+                hits &+= one.replacing(with: 0, where: moved .> movedSpan)
             }
             row(0); row(1); row(2); row(3); row(4); row(5); row(6); row(7)
             row(8); row(9); row(10); row(11); row(12); row(13); row(14); row(15)
             row(16); row(17); row(18); row(19); row(20); row(21); row(22); row(23)
             row(24); row(25); row(26); row(27); row(28); row(29); row(30); row(31)
-            g &+= 4
+            g &+= 2
         }
-        return wide
+        return Int(hits.wrappedSum())
     }
 }
 
