@@ -139,16 +139,35 @@ import Testing
     @Test(arguments: [1, 2])
     func mergingSortedRunsPartitionsAsAStableSortDoes(threads: Int) throws {
         var rng = FixtureRandom(seed: 11)
-        var keys: [Int64] = []
-        for _ in 0..<9 {
-            let m = Int.random(in: 10_000...60_000, using: &rng)
-            keys += (0..<m).map { _ in Int64.random(in: -500...90_000, using: &rng) }.sorted()
-        }
         let executor = Executor(
             catalog: StoreCatalog(store: try Self.store(commits: 1)), options: QueryOptions(threads: threads), token: CancellationToken(), profile: nil)
-        let want = keys.indices.sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
-        let wantStarts = [0] + (1..<want.count).filter { keys[want[$0]] != keys[want[$0 - 1]] } + [keys.count]
-        for type in [LogicalType.bigint, .integer] {
+        // Nine runs of nearby keys, split over key ranges, and 37 runs (as many as the 100M-event store's segments)
+        // of keys 2^40 apart, in one range.
+        var nearby: [Int64] = []
+        for _ in 0..<9 {
+            let m = Int.random(in: 10_000...60_000, using: &rng)
+            nearby += (0..<m).map { _ in Int64.random(in: -500...90_000, using: &rng) }.sorted()
+        }
+        let pool = (0..<4_000).map { _ in Int64.random(in: -(1 << 40)...(1 << 40), using: &rng) }
+        var farApart: [Int64] = []
+        for _ in 0..<37 { farApart += (0..<Int.random(in: 500...3_000, using: &rng)).map { _ in pool.randomElement(using: &rng)! }.sorted() }
+        for (keys, types) in [(nearby, [LogicalType.bigint, .integer]), (farApart, [.bigint])] {
+            let want = keys.indices.sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+            let wantStarts = [0] + (1..<want.count).filter { keys[want[$0]] != keys[want[$0 - 1]] } + [keys.count]
+            try expectMerged(keys, types, want, wantStarts, executor)
+        }
+        let saw = Chunk(schema: Schema([Field("k", .bigint)]), rows: (0..<600).flatMap { _ in [[Value.bigint(2)], [.bigint(1)]] }).columns[0]
+        #expect(try WindowOrder.byMergingRuns(saw, executor: executor) == nil)
+        let withNull = Chunk(schema: Schema([Field("k", .bigint)]), rows: [[.bigint(1)], [.null], [.bigint(2)]]).columns[0]
+        #expect(try WindowOrder.byMergingRuns(withNull, executor: executor) == nil)
+        // A key of Int64.max is the mark of a finished run: left to the other sorts. (The merge had visited the
+        // second run here again after it ended, writing a row number past the output.)
+        let extremes = Chunk(schema: Schema([Field("k", .bigint)]), rows: [[.bigint(.max)], [.bigint(1)], [.bigint(5)]]).columns[0]
+        #expect(try WindowOrder.byMergingRuns(extremes, executor: executor) == nil)
+    }
+
+    private func expectMerged(_ keys: [Int64], _ types: [LogicalType], _ want: [Int], _ wantStarts: [Int], _ executor: Executor) throws {
+        for type in types {
             let column = Chunk(schema: Schema([Field("k", type)]), rows: keys.map { [type == .bigint ? .bigint($0) : .integer(Int32($0))] }).columns[0]
             let order = try #require(try WindowOrder.byMergingRuns(column, executor: executor))
             let got = order.sorted.withUnsafeBufferPointer { $0.map(Int.init) }
@@ -157,9 +176,5 @@ import Testing
             #expect(firstDifference == nil, "\(type): first difference at \(String(describing: firstDifference))")
             #expect(order.starts.count == wantStarts.count && order.starts.indices.allSatisfy { order.starts[$0] == wantStarts[$0] }, "\(type): starts")
         }
-        let saw = Chunk(schema: Schema([Field("k", .bigint)]), rows: (0..<600).flatMap { _ in [[Value.bigint(2)], [.bigint(1)]] }).columns[0]
-        #expect(try WindowOrder.byMergingRuns(saw, executor: executor) == nil)
-        let withNull = Chunk(schema: Schema([Field("k", .bigint)]), rows: [[.bigint(1)], [.null], [.bigint(2)]]).columns[0]
-        #expect(try WindowOrder.byMergingRuns(withNull, executor: executor) == nil)
     }
 }

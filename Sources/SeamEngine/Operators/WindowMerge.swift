@@ -46,6 +46,9 @@ extension WindowOrder {
         bounds.append(n)
         let runs = bounds.count - 1
         let lowest = Int64((0..<runs).map { key[bounds[$0]] }.min()!), highest = Int64((0..<runs).map { key[bounds[$0 + 1] - 1] }.max()!)
+        // Int64.max marks a finished run below: a run holding that key would be visited again after it finished, and
+        // past its end. Such keys are left to the other sorts.
+        if highest == .max { return nil }
         // Key ranges for the workers, of equal width (customer ids spread evenly enough); one range for keys so far
         // apart that the arithmetic would overflow.
         let (span, overflow) = highest.subtractingReportingOverflow(lowest)
