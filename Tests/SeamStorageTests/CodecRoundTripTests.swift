@@ -126,6 +126,35 @@ import Testing
         }
     }
 
+    /// Dictionary flags looked up through packed codes at widths 1...12, for short blocks (a value at a time) and long
+    /// ones (widths 1, 2, 4 and 8 a byte at a time), with counts that end inside a byte: every row gets its code's
+    /// flag, and the OR of the flags written says whether a code past the entries (flag 2) was seen.
+    @Test func dictionaryFlagLookUpAtEveryWidth() {
+        var rng = FixtureRandom(seed: 0x100C)
+        for width in 1...12 {
+            let slots = 1 << width
+            for n in [1, 7, 1023, 1024, 1025, 1027, 4099] {
+                // The widest code at row 3 alone: inside a byte at widths 1, 2 and 4, so the flags seen must come
+                // from every row of a byte, not only its first.
+                let values = (0..<n).map { i in i == 3 ? UInt64(slots - 1) : rng.next() % UInt64(slots - 1) }
+                var w = ByteWriter()
+                BitPacking.pack(count: n, width: width, into: &w) { values[$0] }
+                // Flags 0 and 1 by code, and 2 (a damaged code) for the widest code when `damaged`.
+                for damaged in [false, true] {
+                    var table = (0..<slots).map { _ in UInt8(rng.next() & 1) }
+                    table[slots - 1] = damaged ? 2 : 1
+                    var out = [UInt8](repeating: 7, count: n)
+                    let seen = w.bytes.withUnsafeBytes { src in
+                        out.withUnsafeMutableBufferPointer { BitPacking.lookUp(src, count: n, width: width, table: table, into: $0.baseAddress!) }
+                    }
+                    let want = values.map { table[Int($0)] }
+                    #expect(out == want, "width \(width), n \(n)")
+                    #expect(seen == want.reduce(0, |), "width \(width), n \(n): flags seen")
+                }
+            }
+        }
+    }
+
     /// The vertical layout at every width 0...32, for counts of whole groups, a group and a tail, and tails alone, with
     /// the widest code present: a whole decode, a decode of chosen rows and range counts give back the values.
     @Test func verticalFrameOfReferenceAtEveryWidth() throws {

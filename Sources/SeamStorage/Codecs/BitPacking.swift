@@ -175,6 +175,16 @@ extension BitPacking {
         _ src: UnsafeRawBufferPointer, count: Int, width: Int, table: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<UInt8>
     ) -> UInt8 {
         precondition(width >= 1 && width <= 56, "look-up widths are 1...56 bits")
+        // A whole block of 4-bit codes (event types) or narrower: a byte at a time (below, where building the table
+        // of 256 bytes' flags costs little against the rows).
+        if 8 % width == 0 && count >= 1024 {
+            switch width {
+            case 1: return lookUpByBytes(src, count: count, width: 1, table: table, into: out, as: UInt64.self)
+            case 2: return lookUpByBytes(src, count: count, width: 2, table: table, into: out, as: UInt32.self)
+            case 4: return lookUpByBytes(src, count: count, width: 4, table: table, into: out, as: UInt16.self)
+            default: return lookUpByBytes(src, count: count, width: 8, table: table, into: out, as: UInt8.self)
+            }
+        }
         var seen: UInt8 = 0
         forEach(src, count: count, width: width) { i, v in
             let f = table[Int(v)]
@@ -182,6 +192,42 @@ extension BitPacking {
             seen |= f
         }
         return seen
+    }
+
+    /// ``lookUp(_:count:width:table:into:)`` for a width that divides 8, whose values never cross a byte: the flags of
+    /// each of the 256 possible bytes are put together once (`F` holds `8 / width` of them, the first value's in the
+    /// low byte), then each byte of codes is one look-up and one store of all its rows' flags (a look-up and a store
+    /// per row before, after a shift and a mask: the largest cost of `WHERE event_type = 'purchase'` over 100M rows).
+    private static func lookUpByBytes<F: FixedWidthInteger & UnsignedInteger>(
+        _ src: UnsafeRawBufferPointer, count: Int, width: Int, table: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<UInt8>, as _: F.Type
+    ) -> UInt8 {
+        let perByte = 8 / width, mask = (1 << width) - 1
+        precondition(MemoryLayout<F>.size == perByte, "one flag byte per value of the byte")
+        return withUnsafeTemporaryAllocation(of: F.self, capacity: 256) { byteFlags in
+            for b in 0..<256 {
+                var f: F = 0
+                for j in 0..<perByte { f |= F(table[(b >> (j &* width)) & mask]) << (8 &* j) }
+                byteFlags[b] = f
+            }
+            let bytes = src.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let whole = count / perByte
+            let raw = UnsafeMutableRawPointer(out)
+            var seenBytes: F = 0
+            for k in 0..<whole {
+                let f = byteFlags[Int(bytes[k])]
+                raw.storeBytes(of: f, toByteOffset: k &* perByte, as: F.self)
+                seenBytes |= f
+            }
+            var seen: UInt8 = 0
+            for j in 0..<perByte { seen |= UInt8(truncatingIfNeeded: seenBytes >> (8 &* j)) }
+            // The last byte's first values, when the count is not a whole number of bytes.
+            for i in whole &* perByte..<count {
+                let f = table[(Int(bytes[whole]) >> ((i &- whole &* perByte) &* width)) & mask]
+                out[i] = f
+                seen |= f
+            }
+            return seen
+        }
     }
 }
 

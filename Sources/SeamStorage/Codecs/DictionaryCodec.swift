@@ -197,16 +197,17 @@ package struct DictionaryCodec: SelectiveCodec {
         // Every code the width can hold has a slot; those past the entries hold 2, found afterwards as damage.
         var table = [UInt8](repeating: 2, count: max(1 << width, entries.count))
         for (k, f) in perEntry.enumerated() { table[k] = f == 0 ? 0 : 1 }
-        var out = [UInt8](repeating: 0, count: count)
-        guard count > 0 else { return out }
-        if width == 0 {
-            out.withUnsafeMutableBufferPointer { $0.update(repeating: table[0]) }
-        } else {
-            let seen = table.withUnsafeBufferPointer { table in
-                out.withUnsafeMutableBufferPointer { BitPacking.lookUp(packed, count: count, width: width, table: table.baseAddress!, into: $0.baseAddress!) }
+        guard count > 0 else { return [] }
+        if width == 0 { return [UInt8](repeating: table[0], count: count) }
+        // Every row's flag is written by the look-up: no zero fill first.
+        var seen: UInt8 = 0
+        let out = table.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: count) { rows, written in
+                seen = BitPacking.lookUp(packed, count: count, width: width, table: table.baseAddress!, into: rows.baseAddress!)
+                written = count
             }
-            if seen & 2 != 0 { throw StorageError(.corrupt, "a dictionary code is past the block's \(entries.count) entries") }
         }
+        if seen & 2 != 0 { throw StorageError(.corrupt, "a dictionary code is past the block's \(entries.count) entries") }
         return out
     }
 
