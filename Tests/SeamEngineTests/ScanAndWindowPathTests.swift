@@ -305,6 +305,44 @@ import Testing
         ])
     }
 
+    /// FILTER and WHERE masks on a dictionary-form VARCHAR (decided once per entry, then per row by code: compared
+    /// eight rows at a time with up to four passing or four failing entries, looked up otherwise) match the same
+    /// predicates on the flattened column, with NULL rows, repeated entries and a count that is not a multiple of 8.
+    @Test func dictionaryMasksMatchTheFlatColumn() throws {
+        var rng = FixtureRandom(seed: 0xD1C7)
+        let words = ["view", "cart", "purchase", "return", "email", "sms", "ads", "call", "pos", "web", "view"]
+        var builder = ColumnBuilder(.varchar)
+        for w in words { builder.append(string: w) }
+        let entries = builder.finish()
+        let n = 203
+        let codes = (0..<n).map { _ in UInt32(rng.next() % UInt64(words.count)) }
+        var bits = [UInt64](repeating: 0, count: (n + 63) / 64)
+        for i in 0..<n where i % 13 != 5 { bits[i >> 6] |= 1 << UInt64(i & 63) }
+        let coded = ColumnVector(codes: Buffer(copying: codes), entries: entries, count: n, validity: Buffer(copying: bits))
+        var flatBuilder = ColumnBuilder(.varchar)
+        for i in 0..<n { if i % 13 == 5 { flatBuilder.appendNull() } else { flatBuilder.append(string: words[Int(codes[i])]) } }
+        let flat = flatBuilder.finish()
+        #expect(coded.dictionary != nil && flat.dictionary == nil)
+        func inList(_ values: [String], negated: Bool = false) -> BoundExpr {
+            .inList(.column(0, .varchar), values: values.map { .varchar($0) }, listHasNull: false, negated: negated)
+        }
+        let predicates: [BoundExpr] = [
+            .compare(.equal, .column(0, .varchar), .constant(.varchar("purchase"), .varchar)),  // one passing entry
+            .compare(.equal, .column(0, .varchar), .constant(.varchar("view"), .varchar)),  // two entries hold it
+            inList(["view", "cart", "purchase"]),  // four passing entries
+            .compare(.notEqual, .column(0, .varchar), .constant(.varchar("sms"), .varchar)),  // one failing entry
+            inList(["return", "ads", "call"], negated: true),  // three failing entries
+            inList(["view", "cart", "purchase", "email", "sms"]),  // six passing, five failing: looked up
+            .compare(.equal, .column(0, .varchar), .constant(.varchar("nothing"), .varchar)),  // none
+        ]
+        let evaluator = Evaluator(now: 0)
+        for e in predicates {
+            let got = try evaluator.mask(e, Batch(columns: [coded], count: n))
+            let want = try evaluator.mask(e, Batch(columns: [flat], count: n))
+            #expect(got.allValues == want.allValues, "\(e)")
+        }
+    }
+
     /// Two workers' packed groups merge by value: the second worker's column ids (its own first-appearance order,
     /// NULLs included) are mapped to the first's, and the key columns come out in the first's group order.
     @Test func packedGroupsOfTwoWorkersMergeByValue() throws {
