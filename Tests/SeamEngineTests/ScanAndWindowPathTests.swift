@@ -343,6 +343,42 @@ import Testing
         }
     }
 
+    /// DISTINCT pairs: 1.1M appended pairs (a pass runs while appending, past 2^20), another set merged in with its
+    /// groups renumbered, then the last pass: the pairs left are exactly the distinct ones. A copy taken before more
+    /// appends keeps its own pairs (the array behind them is copied on write).
+    @Test func groupValuePairsKeepEachDistinctPairOnce() {
+        var rng = FixtureRandom(seed: 0x9A1F)
+        var a = GroupValuePairs(), b = GroupValuePairs()
+        func key(_ g: Int32, _ v: Int64) -> Int64 { Int64(g) << 32 | (v & 0xFFFF_FFFF) }
+        var want = Set<Int64>()
+        for _ in 0..<1_100_000 {
+            let g = Int32(rng.next() % 50), v = Int64(rng.next() % 20_000) - 10_000
+            a.append(g, v)
+            want.insert(key(g, v))
+        }
+        let snapshot = a
+        let before = snapshot.count
+        for v in Int64(50_000)..<50_010 {
+            a.append(1, v)
+            want.insert(key(1, v))
+        }
+        for _ in 0..<100_000 {
+            let g = Int32(rng.next() % 7), v = Int64(rng.next() % 30_000)
+            b.append(g, v)
+            want.insert(key(g * 10 + 3, v))
+        }
+        a.append(contentsOf: b, groups: (0..<7).map { Int32($0 * 10 + 3) })
+        a.makeDistinct(parallel: true)
+        var got: [Int64] = []
+        a.forEach { g, v in got.append(key(g, v)) }
+        #expect(got.count == want.count)
+        #expect(Set(got) == want)
+        #expect(snapshot.count == before)
+        var seen = 0
+        snapshot.forEach { _, _ in seen += 1 }
+        #expect(seen == before)
+    }
+
     /// Two workers' packed groups merge by value: the second worker's column ids (its own first-appearance order,
     /// NULLs included) are mapped to the first's, and the key columns come out in the first's group order.
     @Test func packedGroupsOfTwoWorkersMergeByValue() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import SeamColumnar
 
 /// (group, 64-bit value) pairs for DISTINCT aggregates over integer-like values, for every group in one structure.
 ///
@@ -12,7 +13,7 @@ struct GroupValuePairs {
         var group: Int32
     }
 
-    private(set) var pairs: [Pair] = []
+    private var pairs = PairArray()
     /// Pairs at which the next pass runs.
     private var nextPass = 1 << 20
     /// Pairs per part a pass aims at (part and table fit in a core's cache).
@@ -28,13 +29,13 @@ struct GroupValuePairs {
 
     /// Adds another set's pairs with their groups renumbered through `groups`.
     mutating func append(contentsOf other: GroupValuePairs, groups map: [Int32]) {
-        pairs.reserveCapacity(pairs.count + other.pairs.count)
-        for p in other.pairs { pairs.append(Pair(value: p.value, group: map[Int(p.group)])) }
+        pairs.reserve(pairs.count + other.pairs.count)
+        other.pairs.withUnsafeBufferPointer { for p in $0 { pairs.append(Pair(value: p.value, group: map[Int(p.group)])) } }
     }
 
     /// Every pair, in no particular order.
     func forEach(_ body: (Int32, Int64) -> Void) {
-        for p in pairs { body(p.group, p.value) }
+        pairs.withUnsafeBufferPointer { for p in $0 { body(p.group, p.value) } }
     }
 
     @inline(__always)
@@ -55,7 +56,8 @@ struct GroupValuePairs {
         let parts = 1 << bits
         // Scatter by the top bits of the hash; the table inside a part uses the low bits.
         var starts = [Int](repeating: 0, count: parts + 1)
-        var scattered = [Pair](unsafeUninitializedCapacity: n) { out, initialized in
+        var scattered = PairArray(capacity: n)
+        scattered.fill(n) { out in
             pairs.withUnsafeBufferPointer { src in
                 starts.withUnsafeMutableBufferPointer { st in
                     for p in src { st[bits == 0 ? 1 : Int(Self.hash(p) >> UInt64(64 - bits)) + 1] += 1 }
@@ -63,14 +65,13 @@ struct GroupValuePairs {
                     var next = Array(st[0..<parts])
                     for p in src {
                         let k = bits == 0 ? 0 : Int(Self.hash(p) >> UInt64(64 - bits))
-                        out.initializeElement(at: next[k], to: p)
+                        out[next[k]] = p
                         next[k] += 1
                     }
                 }
             }
-            initialized = n
         }
-        pairs = []
+        pairs = PairArray()
         // Each part keeps its distinct pairs at the front of its range.
         var kept = [Int](repeating: 0, count: parts)
         let partStarts = starts
@@ -90,10 +91,17 @@ struct GroupValuePairs {
         }
         var total = 0
         for k in 0..<parts { total += kept[k] }
-        pairs.reserveCapacity(total)
-        scattered.withUnsafeBufferPointer { all in
-            for k in 0..<parts { pairs.append(contentsOf: all[starts[k]..<(starts[k] + kept[k])]) }
+        var distinct = PairArray(capacity: total)
+        distinct.fill(total) { out in
+            scattered.withUnsafeBufferPointer { all in
+                var at = 0
+                for k in 0..<parts {
+                    _ = UnsafeMutableBufferPointer(rebasing: out[at..<(at + kept[k])]).initialize(from: all[starts[k]..<(starts[k] + kept[k])])
+                    at += kept[k]
+                }
+            }
         }
+        pairs = distinct
     }
 
     /// Moves the distinct pairs of `part` to its front; returns how many there are.
@@ -125,5 +133,70 @@ struct GroupValuePairs {
             }
             return kept
         }
+    }
+}
+
+/// A growable array of pairs in a ``Buffer``: past 8 MiB such memory comes from the mappings earlier queries freed
+/// (``Buffer/keepFreedLargeBuffers(upTo:)``), where a Swift array's is mapped afresh by malloc and unmapped when freed.
+/// Distinct customers per day and channel over 100M events builds pair arrays of hundreds of MB, and spent about a
+/// seventh of its time in the kernel, faulting in and clearing their pages, on every run.
+private struct PairArray {
+    private final class Storage {
+        let buffer: Buffer?
+        let base: UnsafeMutablePointer<GroupValuePairs.Pair>
+        let capacity: Int
+        var count = 0
+
+        init(capacity: Int) {
+            self.capacity = capacity
+            if capacity == 0 {
+                buffer = nil
+                base = UnsafeMutablePointer(bitPattern: MemoryLayout<GroupValuePairs.Pair>.alignment)!
+            } else {
+                let (b, memory) = Buffer.forFilling(byteCount: capacity * MemoryLayout<GroupValuePairs.Pair>.stride, zeroed: false)
+                buffer = b
+                base = memory.baseAddress!.bindMemory(to: GroupValuePairs.Pair.self, capacity: capacity)
+            }
+        }
+    }
+
+    private var storage: Storage
+
+    init(capacity: Int = 0) { storage = Storage(capacity: capacity) }
+
+    var count: Int { storage.count }
+
+    /// Room for `n` pairs, keeping those there are (and the array's own storage, copied if shared).
+    mutating func reserve(_ n: Int) {
+        guard n > storage.capacity || !isKnownUniquelyReferenced(&storage) else { return }
+        let grown = Storage(capacity: max(n, storage.capacity))
+        grown.base.initialize(from: storage.base, count: storage.count)
+        grown.count = storage.count
+        storage = grown
+    }
+
+    @inline(__always)
+    mutating func append(_ p: GroupValuePairs.Pair) {
+        if storage.count == storage.capacity || !isKnownUniquelyReferenced(&storage) {
+            reserve(max(storage.count + 1, storage.capacity * 2, 1 << 12))
+        }
+        storage.base[storage.count] = p
+        storage.count += 1
+    }
+
+    /// Lets `body` write the first `n` pairs of an empty array with room for them.
+    mutating func fill(_ n: Int, _ body: (UnsafeMutableBufferPointer<GroupValuePairs.Pair>) -> Void) {
+        precondition(storage.count == 0 && n <= storage.capacity && isKnownUniquelyReferenced(&storage), "fill an empty array of its own")
+        body(UnsafeMutableBufferPointer(start: storage.base, count: n))
+        storage.count = n
+    }
+
+    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<GroupValuePairs.Pair>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(storage) { try body(UnsafeBufferPointer(start: storage.base, count: storage.count)) }
+    }
+
+    mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<GroupValuePairs.Pair>) throws -> R) rethrows -> R {
+        reserve(storage.count)
+        return try withExtendedLifetime(storage) { try body(UnsafeMutableBufferPointer(start: storage.base, count: storage.count)) }
     }
 }
