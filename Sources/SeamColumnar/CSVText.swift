@@ -14,6 +14,20 @@ public enum CSVText {
         }
     }
 
+    /// `appendField` for text already in UTF-8 bytes (a VARCHAR row), without making a String of it.
+    public static func appendField(bytes: UnsafeRawBufferPointer, to out: inout [UInt8], delimiter: UInt8 = 0x2C) {
+        if bytes.contains(where: { $0 == delimiter || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+            out.append(0x22)
+            for b in bytes {
+                if b == 0x22 { out.append(0x22) }
+                out.append(b)
+            }
+            out.append(0x22)
+        } else {
+            out.append(contentsOf: bytes)
+        }
+    }
+
     /// One CSV line (without the line break).
     public static func row(_ fields: [String], delimiter: UInt8 = 0x2C) -> String {
         var out: [UInt8] = []
