@@ -40,22 +40,24 @@ public enum ResultRenderer {
             return String(decoding: out, as: UTF8.self)
         case .json:
             var bytes: [UInt8] = Array("[".utf8)
-            for (i, row) in r.rows.enumerated() {
-                bytes += Array((i == 0 ? "" : ",\n").utf8)
-                bytes.append(UInt8(ascii: "{"))
-                for (k, f) in r.schema.fields.enumerated() {
-                    if k > 0 { bytes.append(UInt8(ascii: ",")) }
-                    JSONText.appendQuoted(f.name, to: &bytes)
-                    bytes.append(UInt8(ascii: ":"))
-                    switch row[k] {
-                    case .null: bytes += Array("null".utf8)
-                    case .boolean(let b): bytes += Array((b ? "true" : "false").utf8)
-                    case .integer, .bigint, .decimal: bytes += Array(row[k].description.utf8)
-                    case .double(let d) where d.isFinite: bytes += Array(ValueCast.formatDouble(d).utf8)
-                    default: JSONText.appendQuoted(text(row[k]), to: &bytes)
+            // Each member's name with its quotes and colon, written once.
+            let names: [[UInt8]] = r.schema.fields.map { f in
+                var name: [UInt8] = []
+                JSONText.appendQuoted(f.name, to: &name)
+                return name + [UInt8(ascii: ":")]
+            }
+            var first = true
+            for b in r.batches {
+                for row in 0..<b.count {
+                    bytes += first ? [UInt8(ascii: "{")] : Array(",\n{".utf8)
+                    first = false
+                    for (k, c) in b.columns.enumerated() {
+                        if k > 0 { bytes.append(UInt8(ascii: ",")) }
+                        bytes += names[k]
+                        appendJSONValue(c, row, to: &bytes)
                     }
+                    bytes.append(UInt8(ascii: "}"))
                 }
-                bytes.append(UInt8(ascii: "}"))
             }
             bytes += Array("]\n".utf8)
             return String(decoding: bytes, as: UTF8.self)
@@ -107,6 +109,31 @@ public enum ResultRenderer {
             let bytes = c.stringBytes(row)
             if bytes.isEmpty { out += [0x22, 0x22] } else { CSVText.appendField(bytes: bytes, to: &out) }
         default: CSVText.appendField(text(c.value(at: row)), to: &out)
+        }
+    }
+
+    /// Row `row` of `c` as a JSON value: numbers bare (DECIMAL too), non-finite doubles and every other type as
+    /// quoted text. Integers, decimals, timestamps and text are written from the column, as for CSV.
+    private static func appendJSONValue(_ c: ColumnVector, _ row: Int, to out: inout [UInt8]) {
+        if c.isNull(row) {
+            out += Array("null".utf8)
+            return
+        }
+        switch c.type {
+        case .bigint: c.withValues(Int64.self) { DecimalText.append(signed: $0[row], to: &out) }
+        case .integer: c.withValues(Int32.self) { DecimalText.append(signed: Int64($0[row]), to: &out) }
+        case .decimal: c.withValues(Int64.self) { Decimal2.append($0[row], to: &out) }
+        case .timestamp:
+            out.append(0x22)
+            c.withValues(Int64.self) { Timestamp.append($0[row], to: &out) }
+            out.append(0x22)
+        case .varchar: JSONText.appendQuoted(c.stringBytes(row), to: &out)
+        default:
+            switch c.value(at: row) {
+            case .boolean(let b): out += Array((b ? "true" : "false").utf8)
+            case .double(let d) where d.isFinite: out += Array(ValueCast.formatDouble(d).utf8)
+            case let v: JSONText.appendQuoted(text(v), to: &out)
+            }
         }
     }
 

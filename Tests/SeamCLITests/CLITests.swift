@@ -211,14 +211,20 @@ import Testing
         #expect(csv.stdout == "e,n,q,one\n\"\",,\"a,b\",1\n", "\(csv.stdout)")
         // Integers, decimals, timestamps and text are written from their columns, not through a Value: each as DuckDB
         // prints it, and NULL as an empty field in every one of those types.
-        let typed = try Self.seam(["sql", "--store", store, "--format", "csv", """
+        let typedQuery = """
             SELECT CAST(-9223372036854775807 - 1 AS BIGINT) AS lo, CAST(-7 AS INTEGER) AS i, CAST(-0.05 AS DECIMAL(18,2)) AS d,
                    CAST(1234567.5 AS DECIMAL(18,2)) AS big, TIMESTAMP '2024-01-02 03:04:05.000120' AS us,
                    TIMESTAMP '2024-02-29 13:05:09' AS whole, 'say "hi"' AS quoted, CAST(NULL AS BIGINT) AS nb,
                    CAST(NULL AS TIMESTAMP) AS nt, CAST(NULL AS DECIMAL(18,2)) AS nd, true AS t
-            """])
+            """
+        let typed = try Self.seam(["sql", "--store", store, "--format", "csv", typedQuery])
         #expect(typed.stdout == "lo,i,d,big,us,whole,quoted,nb,nt,nd,t\n-9223372036854775808,-7,-0.05,1234567.50,"
             + "2024-01-02 03:04:05.00012,2024-02-29 13:05:09,\"say \"\"hi\"\"\",,,,true\n", "\(typed.stdout) \(typed.stderr)")
+        // The same row as JSON: numbers bare (DECIMAL too), timestamps and text quoted, NULL as null.
+        let typedJSON = try Self.seam(["sql", "--store", store, "--format", "json", typedQuery])
+        #expect(typedJSON.stdout == "[{\"lo\":-9223372036854775808,\"i\":-7,\"d\":-0.05,\"big\":1234567.50,"
+            + "\"us\":\"2024-01-02 03:04:05.00012\",\"whole\":\"2024-02-29 13:05:09\",\"quoted\":\"say \\\"hi\\\"\","
+            + "\"nb\":null,\"nt\":null,\"nd\":null,\"t\":true}]\n", "\(typedJSON.stdout) \(typedJSON.stderr)")
 
         let stats = try Self.seam(["stats", "--store", store, "--columns"])
         #expect(stats.status == 0)
