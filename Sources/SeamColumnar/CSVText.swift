@@ -2,16 +2,8 @@
 public enum CSVText {
     /// Appends `s` to `out`, quoted when it holds the delimiter, a quote or a line break.
     public static func appendField(_ s: String, to out: inout [UInt8], delimiter: UInt8 = 0x2C) {
-        if s.utf8.contains(where: { $0 == delimiter || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-            out.append(0x22)
-            for b in s.utf8 {
-                if b == 0x22 { out.append(0x22) }
-                out.append(b)
-            }
-            out.append(0x22)
-        } else {
-            out.append(contentsOf: s.utf8)
-        }
+        var s = s
+        s.withUTF8 { appendField(bytes: UnsafeRawBufferPointer($0), to: &out, delimiter: delimiter) }
     }
 
     /// `appendField` for text already in UTF-8 bytes (a VARCHAR row), without making a String of it.

@@ -190,7 +190,7 @@ public enum Timestamp {
         appendPadded(p.month, 2, to: &out)
         out.append(0x2D)
         appendPadded(p.day, 2, to: &out)
-        out.append(contentsOf: p.year > 0 ? [0x20] : Array(" (BC) ".utf8))
+        if p.year > 0 { out.append(0x20) } else { out.append(contentsOf: " (BC) ".utf8) }
         appendPadded(p.hour, 2, to: &out)
         out.append(0x3A)
         appendPadded(p.minute, 2, to: &out)

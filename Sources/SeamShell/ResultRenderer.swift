@@ -49,7 +49,7 @@ public enum ResultRenderer {
             var first = true
             for b in r.batches {
                 for row in 0..<b.count {
-                    bytes += first ? [UInt8(ascii: "{")] : Array(",\n{".utf8)
+                    bytes.append(contentsOf: first ? "{".utf8 : ",\n{".utf8)
                     first = false
                     for (k, c) in b.columns.enumerated() {
                         if k > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -107,7 +107,7 @@ public enum ResultRenderer {
         case .decimal: c.withValues(Int64.self) { Decimal2.append($0[row], to: &out) }
         case .varchar:
             let bytes = c.stringBytes(row)
-            if bytes.isEmpty { out += [0x22, 0x22] } else { CSVText.appendField(bytes: bytes, to: &out) }
+            if bytes.isEmpty { out.append(contentsOf: "\"\"".utf8) } else { CSVText.appendField(bytes: bytes, to: &out) }
         default: CSVText.appendField(text(c.value(at: row)), to: &out)
         }
     }
@@ -116,7 +116,7 @@ public enum ResultRenderer {
     /// quoted text. Integers, decimals, timestamps and text are written from the column, as for CSV.
     private static func appendJSONValue(_ c: ColumnVector, _ row: Int, to out: inout [UInt8]) {
         if c.isNull(row) {
-            out += Array("null".utf8)
+            out.append(contentsOf: "null".utf8)
             return
         }
         switch c.type {
@@ -130,8 +130,8 @@ public enum ResultRenderer {
         case .varchar: JSONText.appendQuoted(c.stringBytes(row), to: &out)
         default:
             switch c.value(at: row) {
-            case .boolean(let b): out += Array((b ? "true" : "false").utf8)
-            case .double(let d) where d.isFinite: out += Array(ValueCast.formatDouble(d).utf8)
+            case .boolean(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+            case .double(let d) where d.isFinite: out.append(contentsOf: ValueCast.formatDouble(d).utf8)
             case let v: JSONText.appendQuoted(text(v), to: &out)
             }
         }

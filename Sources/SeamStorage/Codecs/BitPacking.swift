@@ -175,6 +175,7 @@ extension BitPacking {
         _ src: UnsafeRawBufferPointer, count: Int, width: Int, table: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<UInt8>
     ) -> UInt8 {
         precondition(width >= 1 && width <= 56, "look-up widths are 1...56 bits")
+        precondition(src.count * 8 >= count * width, "the packed stream holds every value")
         // A whole block of 4-bit codes (event types) or narrower: a byte at a time (below, where building the table
         // of 256 bytes' flags costs little against the rows).
         if 8 % width == 0 && count >= 1024 {

@@ -257,35 +257,37 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         // (counted first, it was a miss of its own per block, 7 % of a filtered count over 100M rows).
         func tailCount() -> Int { BitPacking.countInRange(tail, count: count - full, width: width, lo: codes.lo, span: codes.span) }
         if width == 0 { return tailCount() + (codes.lo == 0 ? full : 0) }
-        // Codes and the range fit 32 bits (width <= 32). Four lanes compare at once; hits add up per lane.
-        let lo4 = SIMD4<UInt32>(repeating: UInt32(codes.lo)), span4 = SIMD4<UInt32>(repeating: UInt32(codes.span))
-        let hits = Self.countRows(groups, count: count, width: width, lo: lo4, span: span4, constantWidth: constantWidth)
-        return Int(hits[0]) &+ Int(hits[1]) &+ Int(hits[2]) &+ Int(hits[3]) &+ tailCount()
+        // Codes and the range fit 32 bits (width <= 32).
+        let hits = Self.countRows(groups, count: count, width: width, lo: UInt32(codes.lo), span: UInt32(codes.span), constantWidth: constantWidth)
+        return hits &+ tailCount()
     }
 
+    /// How many codes of the full groups lie in `lo...lo + span` (unsigned).
     @inline(__always)
     static func countRows(
-        _ groups: UnsafeRawBufferPointer, count: Int, width: Int, lo: SIMD4<UInt32>, span: SIMD4<UInt32>, constantWidth: Bool
-    ) -> SIMD4<UInt32> {
-        var hits = SIMD4<UInt32>()
+        _ groups: UnsafeRawBufferPointer, count: Int, width: Int, lo: UInt32, span: UInt32, constantWidth: Bool
+    ) -> Int {
+        var hits = 0
         let done: Int
         if constantWidth {
             done = (count / 128) & ~1
-            hits[0] = UInt32(truncatingIfNeeded: countGroupPairsOfConstantWidth(groups, groups: done, width: width, lo: lo[0], span: span[0]))
+            hits = countGroupPairsOfConstantWidth(groups, groups: done, width: width, lo: lo, span: span)
         } else {
-            let lo16 = SIMD16<UInt32>(repeating: lo[0]), span16 = SIMD16<UInt32>(repeating: span[0])
+            let lo16 = SIMD16<UInt32>(repeating: lo), span16 = SIMD16<UInt32>(repeating: span)
             let one16 = SIMD16<UInt32>(repeating: 1)
             var wide = SIMD16<UInt32>()
             done = forEachRowOfFourGroups(groups, count: count, width: width) { _, _, v in
                 wide &+= one16.replacing(with: 0, where: (v &- lo16) .> span16)
             }
-            hits = wide.lowHalf.lowHalf &+ wide.lowHalf.highHalf &+ wide.highHalf.lowHalf &+ wide.highHalf.highHalf
+            hits = Int(wide.wrappedSum())
         }
-        let one = SIMD4<UInt32>(repeating: 1)
+        // The groups after the last pair (or four), four lanes at a time.
+        let lo4 = SIMD4<UInt32>(repeating: lo), span4 = SIMD4<UInt32>(repeating: span), one = SIMD4<UInt32>(repeating: 1)
+        var rest = SIMD4<UInt32>()
         forEachRow(groups, count: count, width: width, from: done) { _, v in
-            hits &+= one.replacing(with: 0, where: (v &- lo) .> span)
+            rest &+= one.replacing(with: 0, where: (v &- lo4) .> span4)
         }
-        return hits
+        return hits &+ Int(rest.wrappedSum())
     }
 
     /// The range count of ``countRows`` over the first `groups` groups (an even number), by a kernel compiled for
@@ -382,7 +384,7 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
     }
 }
 
-/// A bit width as a type, so that ``VerticalFrameOfReferenceCodec/countFourGroups(_:groups:_:lo:span:)`` is compiled once
+/// A bit width as a type, so that ``VerticalFrameOfReferenceCodec/countGroupPairs(_:groups:_:lo:span:)`` is compiled once
 /// per width with the width a constant.
 private protocol PackedWidth { static var width: Int { get } }
 private enum W1: PackedWidth { static var width: Int { 1 } }
