@@ -209,6 +209,21 @@ import Testing
         #expect(grouped == groups.keys.sorted { ($0 ?? .max) < ($1 ?? .max) }.map { [$0.map { .bigint($0) } ?? .null, .bigint(Int64(groups[$0]!))] })
     }
 
+    /// A scan that reads no column hands on its rows as a few large placeholder batches (not one per block): the
+    /// consumers still see every row, also where the total is not a multiple of a batch's rows.
+    @Test(arguments: [1, 2])
+    func aScanReadingNoColumnCountsEveryRow(threads: Int) throws {
+        let n = 2 * Executor.placeholderRows + 4097
+        let rows: [[Value]] = (0..<n).map { [.integer(Int32($0 % 7))] }
+        let store = try EngineFixture.store(table: "c", schema: Schema([Field("x", .integer)]), rows: rows, blockRows: 4096)
+        let engine = try QueryEngine(store: store, options: QueryOptions(threads: threads))
+        #expect(try engine.query("SELECT count(*) FROM c").rows == [[.bigint(Int64(n))]])
+        #expect(try engine.query("SELECT count(*), count(*) FILTER (WHERE true), sum(2) FROM c").rows
+            == [[.bigint(Int64(n)), .bigint(Int64(n)), .bigint(2 * Int64(n))]])
+        #expect(try engine.query("SELECT count(*) FROM (SELECT 1 AS one FROM c) t WHERE one = 1").rows == [[.bigint(Int64(n))]])
+        #expect(try engine.query("SELECT 5 AS five FROM c LIMIT 3").rows == [[.integer(5)], [.integer(5)], [.integer(5)]])
+    }
+
     /// Planning judges a range on an integer column from the block's plain summary; it keeps and skips the blocks the
     /// expression walk over zone maps does, for every comparison, edge constants, all-NULL blocks and blocks without an
     /// integer zone; a range no value can satisfy skips every block.

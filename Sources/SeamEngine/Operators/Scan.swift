@@ -85,6 +85,19 @@ extension Executor {
             let read = s.columns.indices.filter { needed.contains($0) }
             if read.count < s.columns.count { scanColumnsRead.withLock { $0[path] = read } }
         }
+        if needed?.isEmpty == true, stop == nil {
+            // No column is read (`count(*)` over a table): the rows are the footers' counts, handed on as
+            // placeholder batches of the largest size rather than one batch per block.
+            let t0 = Executor.nanos()
+            let rows = morsels.reduce(0) { $0 + $1.rows }
+            let size = Executor.placeholderRows
+            profile?.add(path, rows: rows, nanos: Executor.nanos() - t0)
+            try parallelFor((rows + size - 1) / size, threads: threads, token: token) { w, b in
+                let n = min(size, rows - b * size)
+                try sink(w, b, Batch(columns: s.columns.indices.map { Executor.placeholder(s.schema[$0].type, n) }, count: n))
+            }
+            return
+        }
         let mapping = try keyMapping(s)
         try parallelFor(morsels.count, threads: threads, token: token) { w, i in
             if let stop, stop.skip(i) { return }
@@ -306,14 +319,18 @@ extension Executor {
         /// count(*) of a block without its rows when the zone map and the codec allow: no conjunct left open (the
         /// zone map proves them all), or one range conjunct counted on the packed or run-length values; nil otherwise.
         /// `bytesRead` grows by the stored bytes the count read.
+        /// The count of a block under `singleRange` when its zone map decides it (no value or every value in range).
+        func countedByZone(_ morsel: ScanMorsel, _ r: (column: Int, lo: Int64, hi: Int64)) -> Int? {
+            let z = morsel.reader.summary(column: r.column, block: morsel.block)
+            guard let zone = z.integerZone, z.rows > z.nulls else { return nil }
+            // A comparison is NULL on a NULL row: the block counts its non-NULL rows when every one passes.
+            if zone.max < r.lo || zone.min > r.hi { return 0 }
+            if zone.min >= r.lo && zone.max <= r.hi { return z.rows - z.nulls }
+            return nil
+        }
         func countInPlace(_ morsel: ScanMorsel, bytesRead: inout Int) throws -> Int? {
             if let r = singleRange {
-                let z = morsel.reader.summary(column: r.column, block: morsel.block)
-                if let zone = z.integerZone, z.rows > z.nulls {
-                    // A comparison is NULL on a NULL row: the block counts its non-NULL rows when every one passes.
-                    if zone.max < r.lo || zone.min > r.hi { return 0 }
-                    if zone.min >= r.lo && zone.max <= r.hi { return z.rows - z.nulls }
-                }
+                if let n = countedByZone(morsel, r) { return n }
                 return try countInRange(morsel, column: r.column, lo: r.lo, hi: r.hi, bytesRead: &bytesRead)
             }
             let zone = { (col: Int) in zone(morsel, col) }
@@ -468,8 +485,11 @@ extension Executor {
             var selected = 0, rows = 0, inPlace = 0, bytesRead = 0, bytesStored = 0
             let end = min(morsels.count, (chunk + 1) * perChunk)
             for i in chunk * perChunk..<end {
-                // The next block's first lines load while this one is counted (each block's start was a miss).
-                if let r = singleRange, i + 1 < end { morsels[i + 1].reader.prefetch(column: r.column, block: morsels[i + 1].block) }
+                // The next block's first lines load while this one is counted (each block's start was a miss), unless
+                // its zone map answers for it (then its bytes are not read, and the hint cost a page walk per block).
+                if let r = singleRange, i + 1 < end, countedByZone(morsels[i + 1], r) == nil {
+                    morsels[i + 1].reader.prefetch(column: r.column, block: morsels[i + 1].block)
+                }
                 if let n = try countInPlace(morsels[i], bytesRead: &bytesRead) {
                     selected += n
                     bytesStored &+= storedBytes(morsels[i])
