@@ -1,13 +1,15 @@
 /// CSV fields (RFC 4180): one implementation for every CSV writer (generator exports, query results).
 public enum CSVText {
     /// Appends `s` to `out`, quoted when it holds the delimiter, a quote or a line break.
-    public static func appendField(_ s: String, to out: inout [UInt8], delimiter: UInt8 = 0x2C) {
+    @inlinable
+    public static func appendField<Output: ByteOutput>(_ s: String, to out: inout Output, delimiter: UInt8 = 0x2C) {
         var s = s
         s.withUTF8 { appendField(bytes: UnsafeRawBufferPointer($0), to: &out, delimiter: delimiter) }
     }
 
     /// `appendField` for text already in UTF-8 bytes (a VARCHAR row), without making a String of it.
-    public static func appendField(bytes: UnsafeRawBufferPointer, to out: inout [UInt8], delimiter: UInt8 = 0x2C) {
+    @inlinable
+    public static func appendField<Output: ByteOutput>(bytes: UnsafeRawBufferPointer, to out: inout Output, delimiter: UInt8 = 0x2C) {
         if bytes.contains(where: { $0 == delimiter || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
             out.append(0x22)
             for b in bytes {
@@ -16,7 +18,7 @@ public enum CSVText {
             }
             out.append(0x22)
         } else {
-            out.append(contentsOf: bytes)
+            out.append(bytes: bytes)
         }
     }
 

@@ -3,17 +3,19 @@
 public enum JSONText {
     /// Appends `s` as a quoted JSON string to `out`. Runs of bytes that need no escape are copied whole: a byte at a
     /// time, quoting took a fortieth of an ingest's instructions (its CSV rows' properties).
-    public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+    @inlinable
+    public static func appendQuoted<Output: ByteOutput>(_ s: String, to out: inout Output) {
         var s = s
         s.withUTF8 { appendQuoted(UnsafeRawBufferPointer($0), to: &out) }
     }
 
     /// Appends the UTF-8 text `utf8` as a quoted JSON string to `out`.
-    public static func appendQuoted(_ utf8: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    @inlinable
+    public static func appendQuoted<Output: ByteOutput>(_ utf8: UnsafeRawBufferPointer, to out: inout Output) {
         out.append(0x22)
         var run = 0
         for (i, b) in utf8.enumerated() where b == 0x22 || b == 0x5C || b < 0x20 {
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[run..<i]))
+            out.append(bytes: UnsafeRawBufferPointer(rebasing: utf8[run..<i]))
             run = i + 1
             switch b {
             case 0x22: out.append(0x5C); out.append(0x22)
@@ -23,12 +25,12 @@ public enum JSONText {
             case 0x09: out.append(0x5C); out.append(0x74)
             default:
                 let hex: StaticString = "0123456789abcdef"
-                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30])  // \u00
+                out.append("\\u00")
                 out.append(hex.utf8Start[Int(b >> 4)])
                 out.append(hex.utf8Start[Int(b & 15)])
             }
         }
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[run...]))
+        out.append(bytes: UnsafeRawBufferPointer(rebasing: utf8[run...]))
         out.append(0x22)
     }
 

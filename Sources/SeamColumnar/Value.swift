@@ -90,7 +90,8 @@ public enum Decimal2 {
     }
 
     /// Appends ``format(_:)``'s text as UTF-8.
-    public static func append(_ minor: Int64, to out: inout [UInt8]) {
+    @inlinable
+    public static func append<Output: ByteOutput>(_ minor: Int64, to out: inout Output) {
         if minor < 0 { out.append(0x2D) }
         let magnitude = minor.magnitude
         DecimalText.append(magnitude / 100, to: &out)
@@ -183,14 +184,15 @@ public enum Timestamp {
 
     /// Appends ``format(_:)``'s text as UTF-8, for exports that write bytes (a String built of padded pieces per
     /// timestamp took a third of a 1.69M-row CSV export).
-    public static func append(_ micros: Int64, to out: inout [UInt8]) {
+    @inlinable
+    public static func append<Output: ByteOutput>(_ micros: Int64, to out: inout Output) {
         let p = parts(micros)
         appendPadded(p.year > 0 ? p.year : 1 - p.year, 4, to: &out)
         out.append(0x2D)
         appendPadded(p.month, 2, to: &out)
         out.append(0x2D)
         appendPadded(p.day, 2, to: &out)
-        if p.year > 0 { out.append(0x20) } else { out.append(contentsOf: " (BC) ".utf8) }
+        if p.year > 0 { out.append(0x20) } else { out.append(" (BC) ") }
         appendPadded(p.hour, 2, to: &out)
         out.append(0x3A)
         appendPadded(p.minute, 2, to: &out)
@@ -207,7 +209,8 @@ public enum Timestamp {
         }
     }
 
-    static func appendPadded(_ v: Int, _ width: Int, to out: inout [UInt8]) {
+    @inlinable
+    static func appendPadded<Output: ByteOutput>(_ v: Int, _ width: Int, to out: inout Output) {
         DecimalText.append(UInt64(v.magnitude), width: width, to: &out)
     }
 
@@ -223,7 +226,8 @@ public enum Timestamp {
 /// Integers as decimal digits written straight into a byte array (exports write millions of them).
 public enum DecimalText {
     /// `v` in decimal, left-padded with zeros to `width` digits.
-    public static func append(_ v: UInt64, width: Int = 1, to out: inout [UInt8]) {
+    @inlinable
+    public static func append<Output: ByteOutput>(_ v: UInt64, width: Int = 1, to out: inout Output) {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits: UInt64.max has 20
         withUnsafeMutableBytes(of: &digits) { buf in
             var m = v, n = 0
@@ -236,12 +240,13 @@ public enum DecimalText {
                 buf[23 - n] = 0x30
                 n += 1
             }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[(24 - n)...]))
+            out.append(bytes: UnsafeRawBufferPointer(rebasing: buf[(24 - n)...]))
         }
     }
 
     /// `v` in decimal, with a minus sign when negative.
-    public static func append(signed v: Int64, to out: inout [UInt8]) {
+    @inlinable
+    public static func append<Output: ByteOutput>(signed v: Int64, to out: inout Output) {
         if v < 0 { out.append(0x2D) }
         append(v.magnitude, to: &out)
     }

@@ -39,28 +39,9 @@ public enum ResultRenderer {
             writeCSV(r) { out += $0 }
             return String(decoding: out, as: UTF8.self)
         case .json:
-            var bytes: [UInt8] = Array("[".utf8)
-            // Each member's name with its quotes and colon, written once.
-            let names: [[UInt8]] = r.schema.fields.map { f in
-                var name: [UInt8] = []
-                JSONText.appendQuoted(f.name, to: &name)
-                return name + [UInt8(ascii: ":")]
-            }
-            var first = true
-            for b in r.batches {
-                for row in 0..<b.count {
-                    bytes.append(contentsOf: first ? "{".utf8 : ",\n{".utf8)
-                    first = false
-                    for (k, c) in b.columns.enumerated() {
-                        if k > 0 { bytes.append(UInt8(ascii: ",")) }
-                        bytes += names[k]
-                        appendJSONValue(c, row, to: &bytes)
-                    }
-                    bytes.append(UInt8(ascii: "}"))
-                }
-            }
-            bytes += Array("]\n".utf8)
-            return String(decoding: bytes, as: UTF8.self)
+            var out: [UInt8] = []
+            writeJSON(r) { out += $0 }
+            return String(decoding: out, as: UTF8.self)
         case .line:
             let width = r.schema.fields.map { $0.name.count }.max() ?? 0
             var out = ""
@@ -76,65 +57,51 @@ public enum ResultRenderer {
         }
     }
 
-    /// The result as CSV, handed to `write` one batch at a time so a large export never sits in memory twice.
-    /// NULL is an empty field and the empty string is `""`, as DuckDB's `COPY … (FORMAT csv)` writes them.
+    /// The result as CSV, handed to `write` a few batches at a time (formatted on every core) so a large export
+    /// never sits in memory twice. NULL is an empty field and the empty string is `""`, as DuckDB's
+    /// `COPY … (FORMAT csv)` writes them.
     public static func writeCSV(_ r: QueryResult, _ write: ([UInt8]) -> Void) {
         write(Array((CSVText.row(r.schema.fields.map(\.name)) + "\n").utf8))
-        var out: [UInt8] = []
-        for b in r.batches {
-            out.removeAll(keepingCapacity: true)
-            for row in 0..<b.count {
-                for (k, c) in b.columns.enumerated() {
+        writeBatches(r, write) { columns, batch, _, out in
+            for row in 0..<batch.count {
+                for k in 0..<columns.count {
                     if k > 0 { out.append(0x2C) }
-                    appendCSVField(c, row, to: &out)
+                    columns[k].appendCSV(row, of: batch, to: &out)
                 }
                 out.append(0x0A)
             }
-            write(out)
         }
     }
 
-    /// Row `row` of `c` as a CSV field. Integers, timestamps, decimals and text are written from the column itself;
-    /// other types go through their ``Value`` (a 1.45M-row export spent most of its time making a Value and a String
-    /// per field).
-    @inline(__always)
-    private static func appendCSVField(_ c: ColumnVector, _ row: Int, to out: inout [UInt8]) {
-        if c.isNull(row) { return }
-        switch c.type {
-        case .bigint: c.withValues(Int64.self) { DecimalText.append(signed: $0[row], to: &out) }
-        case .integer: c.withValues(Int32.self) { DecimalText.append(signed: Int64($0[row]), to: &out) }
-        case .timestamp: c.withValues(Int64.self) { Timestamp.append($0[row], to: &out) }
-        case .decimal: c.withValues(Int64.self) { Decimal2.append($0[row], to: &out) }
-        case .varchar:
-            let bytes = c.stringBytes(row)
-            if bytes.isEmpty { out.append(contentsOf: "\"\"".utf8) } else { CSVText.appendField(bytes: bytes, to: &out) }
-        default: CSVText.appendField(text(c.value(at: row)), to: &out)
+    /// The result as JSON (an array of objects, one per line), handed to `write` as ``writeCSV(_:_:)`` does:
+    /// numbers bare (DECIMAL too), non-finite doubles and every other type as quoted text.
+    public static func writeJSON(_ r: QueryResult, _ write: ([UInt8]) -> Void) {
+        // Each member's name with its quotes and colon, written once, all in one array (`starts[k]` on) that a
+        // batch reads through one pointer: an array per name cost a retain and release per field.
+        var nameBytes: [UInt8] = [], nameStarts = [0]
+        for f in r.schema.fields {
+            JSONText.appendQuoted(f.name, to: &nameBytes)
+            nameBytes.append(UInt8(ascii: ":"))
+            nameStarts.append(nameBytes.count)
         }
-    }
-
-    /// Row `row` of `c` as a JSON value: numbers bare (DECIMAL too), non-finite doubles and every other type as
-    /// quoted text. Integers, decimals, timestamps and text are written from the column, as for CSV.
-    private static func appendJSONValue(_ c: ColumnVector, _ row: Int, to out: inout [UInt8]) {
-        if c.isNull(row) {
-            out.append(contentsOf: "null".utf8)
-            return
-        }
-        switch c.type {
-        case .bigint: c.withValues(Int64.self) { DecimalText.append(signed: $0[row], to: &out) }
-        case .integer: c.withValues(Int32.self) { DecimalText.append(signed: Int64($0[row]), to: &out) }
-        case .decimal: c.withValues(Int64.self) { Decimal2.append($0[row], to: &out) }
-        case .timestamp:
-            out.append(0x22)
-            c.withValues(Int64.self) { Timestamp.append($0[row], to: &out) }
-            out.append(0x22)
-        case .varchar: JSONText.appendQuoted(c.stringBytes(row), to: &out)
-        default:
-            switch c.value(at: row) {
-            case .boolean(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-            case .double(let d) where d.isFinite: out.append(contentsOf: ValueCast.formatDouble(d).utf8)
-            case let v: JSONText.appendQuoted(text(v), to: &out)
+        let (names, starts) = (nameBytes, nameStarts)
+        write(Array("[".utf8))
+        writeBatches(r, write) { columns, batch, first, out in
+            names.withUnsafeBytes { names in
+                starts.withUnsafeBufferPointer { starts in
+                    for row in 0..<batch.count {
+                        if first && row == 0 { out.append(UInt8(ascii: "{")) } else { out.append(",\n{") }
+                        for k in 0..<columns.count {
+                            if k > 0 { out.append(UInt8(ascii: ",")) }
+                            out.append(bytes: UnsafeRawBufferPointer(rebasing: names[starts[k]..<starts[k + 1]]))
+                            columns[k].appendJSON(row, of: batch, to: &out)
+                        }
+                        out.append(UInt8(ascii: "}"))
+                    }
+                }
             }
         }
+        write(Array("]\n".utf8))
     }
 
     /// Rows `range` of the result (in batch order) as values.

@@ -58,6 +58,15 @@ public final class Shell {
         defer { current.end() }
         do {
             let r = try engine.query(sql, token: token)
+            if let outputPath, mode == .csv || mode == .json, let h = FileHandle(forWritingAtPath: outputPath) {
+                // An export to a file is written a few batches at a time, never as one string of the whole result.
+                h.seekToEndOfFile()
+                let write: ([UInt8]) -> Void = { h.write(Data($0)) }
+                if mode == .csv { ResultRenderer.writeCSV(r, write) } else { ResultRenderer.writeJSON(r, write) }
+                if timer { h.write(Data(String(format: "Run Time: %.3f s, %d rows\n", r.elapsed, r.rowCount).utf8)) }
+                h.closeFile()
+                return ""
+            }
             var out = ResultRenderer.render(r, mode: mode, maxRows: maxRows)
             if timer { out += String(format: "Run Time: %.3f s, %d rows\n", r.elapsed, r.rowCount) }
             return deliver(out)

@@ -62,6 +62,8 @@ extension SeamCommand {
                     }
                     if shell.mode == .csv {
                         ResultRenderer.writeCSV(r) { FileHandle.standardOutput.write(Data($0)) }
+                    } else if shell.mode == .json {
+                        ResultRenderer.writeJSON(r) { FileHandle.standardOutput.write(Data($0)) }
                     } else {
                         FileHandle.standardOutput.write(Data(ResultRenderer.render(r, mode: shell.mode, maxRows: maxRows).utf8))
                     }

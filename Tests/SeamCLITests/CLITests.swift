@@ -188,6 +188,14 @@ import Testing
         #expect(script.status == 0)
         #expect(script.stdout.contains("a\n1\n") && script.stdout.contains("b\nx\n") && script.stdout.contains("c\n2\n") && script.stdout.contains("identities\n"), "\(script.stdout)")
         #expect(script.stdout.contains("Referenced column \"nope\" not found"), "\(script.stdout)")
+        // `.output FILE` in csv and json mode: results appended to the file (written batch by batch), the screen
+        // gets the rest.
+        let exportPath = NSTemporaryDirectory() + "seam-cli-output-\(UUID().uuidString).txt"
+        defer { try? FileManager.default.removeItem(atPath: exportPath) }
+        let exported = try Self.seam(
+            ["sql", "--store", store], stdin: ".mode csv\n.output \(exportPath)\nSELECT 1 AS a, 'x,y' AS b;\n.mode json\nSELECT 2 AS c;\n.output\nSELECT 3 AS d;")
+        #expect(exported.status == 0 && exported.stdout.contains("[{\"d\":3}]") && !exported.stdout.contains("x,y"), "\(exported.stdout)")
+        #expect(try String(contentsOfFile: exportPath, encoding: .utf8) == "a,b\n1,\"x,y\"\n[{\"c\":2}]\n")
 
         let bad = try Self.seam(["sql", "--store", store, "SELECT channel FROM events WHERE amount > 'many'"])
         #expect(bad.status == 1)
@@ -225,6 +233,21 @@ import Testing
         #expect(typedJSON.stdout == "[{\"lo\":-9223372036854775808,\"i\":-7,\"d\":-0.05,\"big\":1234567.50,"
             + "\"us\":\"2024-01-02 03:04:05.00012\",\"whole\":\"2024-02-29 13:05:09\",\"quoted\":\"say \\\"hi\\\"\","
             + "\"nb\":null,\"nt\":null,\"nd\":null,\"t\":true}]\n", "\(typedJSON.stdout) \(typedJSON.stderr)")
+
+        // The types still written through their Value, in both formats.
+        let others = "SELECT 2.5::DOUBLE AS x, 1.0 / 0 AS inf, DATE '2024-03-01' AS dt, INTERVAL 3 DAY AS iv, false AS f"
+        #expect(try Self.seam(["sql", "--store", store, "--format", "csv", others]).stdout == "x,inf,dt,iv,f\n2.5,inf,2024-03-01,3 days,false\n")
+        #expect(try Self.seam(["sql", "--store", store, "--format", "json", others]).stdout
+            == "[{\"x\":2.5,\"inf\":\"inf\",\"dt\":\"2024-03-01\",\"iv\":\"3 days\",\"f\":false}]\n")
+        // A whole table, formatted a few batches at a time on every core: every row once, in order.
+        let n = Int(r.stdout.split(separator: "\n")[1]) ?? -1
+        let all = "SELECT event_id, ts, channel, amount, properties FROM events ORDER BY ts, event_id"
+        let allCSV = try Self.seam(["sql", "--store", store, "--format", "csv", all])
+        #expect(allCSV.status == 0 && allCSV.stdout.split(separator: "\n", omittingEmptySubsequences: false).count == n + 2, "\(allCSV.stderr)")
+        let allJSON = try JSONSerialization.jsonObject(with: Data(try Self.seam(["sql", "--store", store, "--format", "json", all]).stdout.utf8))
+        let objects = allJSON as? [[String: Any]] ?? []
+        let stamps = objects.compactMap { $0["ts"] as? String }
+        #expect(objects.count == n && stamps.count == n && stamps == stamps.sorted())
 
         let stats = try Self.seam(["stats", "--store", store, "--columns"])
         #expect(stats.status == 0)
