@@ -33,6 +33,36 @@ public final class QueryEngine: @unchecked Sendable {
         self.options = options
     }
 
+    /// Runs one statement and hands its result on as it is produced, in result order, instead of collecting it: a
+    /// result that streams (scans, filters, projections, the probe side of a join) is never held whole, so an export
+    /// of a large table needs memory for a few batches. `start` gets the result's schema before any row and returns
+    /// the transform each batch goes through on the worker that made it (formatting it, say); `consume` gets the
+    /// transformed batches one at a time, in order. Returns the rows and the time taken, `consume` included.
+    public func stream<T: Sendable>(
+        _ sql: String, token: CancellationToken = CancellationToken(),
+        start: (Schema) -> @Sendable (Batch) -> T, consume: (T) -> Void
+    ) throws -> (rows: Int, elapsed: Double) {
+        let began = Date()
+        do {
+            let statement = try Parser.parse(sql)
+            let catalog = StoreCatalog(store: store)
+            var opts = options
+            opts.now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+            guard case .query(let plan) = try Binder(catalog: catalog).bind(statement) else {
+                let r = try query(sql, token: token)  // EXPLAIN: a few rows
+                let transform = start(r.schema)
+                for b in r.batches { consume(transform(b)) }
+                return (r.rowCount, Date().timeIntervalSince(began))
+            }
+            let executor = Executor(catalog: catalog, options: opts, token: token, profile: nil)
+            let optimized = try executor.resolveSubqueries(Optimizer.optimize(plan))
+            let rows = try executor.deliver(optimized, "0", transform: start(plan.schema), consume: consume)
+            return (rows, Date().timeIntervalSince(began))
+        } catch let e as StorageError {
+            throw SQLError(.runtime, "IO Error: \(e)")
+        }
+    }
+
     /// Runs one statement. Errors are ``SQLError``s (render them with ``SQLError/render(sql:)``).
     public func query(_ sql: String, token: CancellationToken = CancellationToken()) throws -> QueryResult {
         let start = Date()

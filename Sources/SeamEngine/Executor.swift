@@ -7,17 +7,30 @@ import Synchronization
 
 /// Where a query is allowed to stop reading early: `LIMIT n` over a stream stops once the first morsels,
 /// in table order, have produced `n` rows.
+///
+/// With `onFinished` it stops nothing and tells which morsels are complete instead (``OrderedDelivery`` hands a
+/// streamed result on in table order with it).
 final class EarlyStop: @unchecked Sendable {
     let needed: Int
+    private let onFinished: (@Sendable (Int) -> Void)?
     private let state = Mutex<(rows: [Int: Int], finished: Set<Int>, cutoff: Int)>(([:], [], Int.max))
 
-    init(needed: Int) { self.needed = needed }
+    init(needed: Int) {
+        self.needed = needed
+        onFinished = nil
+    }
+
+    init(onFinished: @escaping @Sendable (Int) -> Void) {
+        needed = .max
+        self.onFinished = onFinished
+    }
 
     func skip(_ morsel: Int) -> Bool { state.withLock { morsel > $0.cutoff } }
 
     func produced(_ morsel: Int, rows: Int) { state.withLock { $0.rows[morsel, default: 0] += rows } }
 
     func finished(_ morsel: Int) {
+        if let onFinished { return onFinished(morsel) }
         state.withLock { s in
             s.finished.insert(morsel)
             var total = 0
@@ -112,6 +125,41 @@ final class Executor: @unchecked Sendable {
             parts.withLock { $0[morsel, default: []].append(batch) }
         }
         return parts.withLock { p in p.keys.sorted().flatMap { p[$0]! } }
+    }
+
+    /// Runs `plan` and hands its batches on in table order as they are produced, without collecting the result:
+    /// `transform` runs on the worker that made a batch (formatting an export, say), `consume` gets the results one
+    /// at a time in order. A pipeline breaker at the top is collected first, then transformed a few batches at a time
+    /// on every core. Returns the rows.
+    func deliver<T: Sendable>(
+        _ plan: LogicalPlan, _ path: String, transform: @escaping @Sendable (Batch) -> T, consume: (T) -> Void
+    ) throws -> Int {
+        if isBreaker(plan) {
+            let batches = try materialize(plan, path)
+            var start = 0
+            while start < batches.count {
+                try token.check()
+                let end = min(batches.count, start + 2 * threads)
+                let from = start
+                let done = Mutex<[Int: T]>([:])
+                try parallelFor(end - start, threads: threads, token: token) { _, j in
+                    let t = transform(batches[from + j])
+                    done.withLock { $0[j] = t }
+                }
+                done.withLock { d in for j in 0..<(end - start) { consume(d[j]!) } }
+                start = end
+            }
+            return batches.reduce(0) { $0 + $1.count }
+        }
+        return try withoutActuallyEscaping(consume) { consume in
+            let delivery = OrderedDelivery<T>(UncheckedSendable(value: consume))
+            let stop = EarlyStop(onFinished: { delivery.finished($0) })
+            try stream(plan, path, stop: stop) { _, morsel, batch in
+                guard batch.count > 0 else { return }
+                delivery.add(transform(batch), rows: batch.count, of: morsel)
+            }
+            return delivery.finish()
+        }
     }
 
     private func isBreaker(_ plan: LogicalPlan) -> Bool {
@@ -254,4 +302,47 @@ struct CountedInPlace: Sendable {
     let blocks: Int
     let bytesRead: Int
     let bytesStored: Int
+}
+
+/// Puts the per-batch results of a streamed plan back in table order: a morsel's results are consumed once every
+/// earlier morsel has finished (those of the next morsel at once, the others held until then). Workers consume under
+/// the lock, one at a time.
+final class OrderedDelivery<T: Sendable>: @unchecked Sendable {
+    private struct State {
+        var next = 0
+        var held: [Int: [T]] = [:]
+        var finished: Set<Int> = []
+        var rows = 0
+    }
+    private let state = Mutex(State())
+    /// Safety: called only under `state`'s lock, while the caller of ``Executor/deliver`` waits.
+    private let consume: UncheckedSendable<(T) -> Void>
+
+    init(_ consume: UncheckedSendable<(T) -> Void>) { self.consume = consume }
+
+    func add(_ t: T, rows: Int, of morsel: Int) {
+        state.withLock { s in
+            s.rows += rows
+            if morsel == s.next { consume.value(t) } else { s.held[morsel, default: []].append(t) }
+        }
+    }
+
+    func finished(_ morsel: Int) {
+        state.withLock { s in
+            s.finished.insert(morsel)
+            while s.finished.remove(s.next) != nil {
+                s.next += 1
+                for t in s.held.removeValue(forKey: s.next) ?? [] { consume.value(t) }
+            }
+        }
+    }
+
+    /// After the stream: what is still held (morsels the scan skipped never finish), in order; the rows.
+    func finish() -> Int {
+        state.withLock { s in
+            for m in s.held.keys.sorted() { for t in s.held[m]! { consume.value(t) } }
+            s.held = [:]
+            return s.rows
+        }
+    }
 }

@@ -110,42 +110,106 @@ struct ColumnText {
 }
 
 extension ResultRenderer {
-    /// Formats the batches of `r` on every core, a few at a time, and hands their bytes to `write` in order: `text`
-    /// appends the rows of one batch (`first` is the result's first row there) through its columns' views.
-    static func writeBatches(
-        _ r: QueryResult, _ write: ([UInt8]) -> Void,
-        _ text: @Sendable (_ columns: UnsafeBufferPointer<ColumnText>, _ batch: Batch, _ first: Bool, _ out: inout TextBuffer) -> Void
-    ) {
-        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let batches = r.batches
-        var firstRow = 0
-        while firstRow < batches.count && batches[firstRow].count == 0 { firstRow += 1 }
-        var start = 0
-        // Two batches per core at a time: output in order, memory bounded by those batches' text.
-        let step = 2 * threads
-        while start < batches.count {
-            let end = min(batches.count, start + step)
-            var texts = [[UInt8]](repeating: [], count: end - start)
-            let (from, firstRow) = (start, firstRow)
-            texts.withUnsafeMutableBufferPointer { slots in
-                let out = UncheckedSlots(slots: slots)
-                DispatchQueue.concurrentPerform(iterations: end - start) { j in
-                    let b = batches[from + j]
-                    var bytes = TextBuffer(capacity: b.count * 16 * max(1, b.columns.count))
-                    withExtendedLifetime(b) {
-                        let views = b.columns.enumerated().map { ColumnText($1, index: $0) }
-                        views.withUnsafeBufferPointer { text($0, b, from + j == firstRow, &bytes) }
+    /// A batch's rows as CSV lines.
+    @Sendable static func csvText(_ batch: Batch) -> [UInt8] {
+        withViews(batch) { columns, out in
+            for row in 0..<batch.count {
+                for k in 0..<columns.count {
+                    if k > 0 { out.append(0x2C) }
+                    columns[k].appendCSV(row, of: batch, to: &out)
+                }
+                out.append(0x0A)
+            }
+        }
+    }
+
+    /// A batch's rows as JSON objects separated by `,` and a line break (none before the first).
+    static func jsonText(_ batch: Batch, _ names: JSONMemberNames) -> [UInt8] {
+        withViews(batch) { columns, out in
+            names.bytes.withUnsafeBytes { bytes in
+                names.starts.withUnsafeBufferPointer { starts in
+                    for row in 0..<batch.count {
+                        if row > 0 { out.append(",\n") }
+                        out.append(UInt8(ascii: "{"))
+                        for k in 0..<columns.count {
+                            if k > 0 { out.append(UInt8(ascii: ",")) }
+                            out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[starts[k]..<starts[k + 1]]))
+                            columns[k].appendJSON(row, of: batch, to: &out)
+                        }
+                        out.append(UInt8(ascii: "}"))
                     }
-                    out.slots[j] = bytes.bytes
-                    bytes.deallocate()
                 }
             }
-            for t in texts where !t.isEmpty { write(t) }
+        }
+    }
+
+    /// The text `body` writes for `batch` through its columns' views.
+    private static func withViews(_ batch: Batch, _ body: (UnsafeBufferPointer<ColumnText>, inout TextBuffer) -> Void) -> [UInt8] {
+        var out = TextBuffer(capacity: batch.count * 16 * max(1, batch.columns.count))
+        defer { out.deallocate() }
+        withExtendedLifetime(batch) {
+            let views = batch.columns.enumerated().map { ColumnText($1, index: $0) }
+            views.withUnsafeBufferPointer { body($0, &out) }
+        }
+        return out.bytes
+    }
+
+    /// Formats the batches of `r` on every core, two per core at a time, and hands their text to `write` in order.
+    static func writeBatches(_ r: QueryResult, _ write: ([UInt8]) -> Void, _ text: @escaping @Sendable (Batch) -> [UInt8]) {
+        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let batches = r.batches
+        var start = 0
+        while start < batches.count {
+            let end = min(batches.count, start + 2 * threads)
+            var texts = [[UInt8]](repeating: [], count: end - start)
+            let from = start
+            texts.withUnsafeMutableBufferPointer { slots in
+                let out = UncheckedSlots(slots: slots)
+                DispatchQueue.concurrentPerform(iterations: end - from) { j in out.slots[j] = text(batches[from + j]) }
+            }
+            for t in texts { write(t) }
             start = end
         }
     }
 }
 
+/// Each member's name of a JSON object with its quotes and colon, all in one array (`starts[k]` on): a batch reads
+/// them through one pointer (an array per name cost a retain and release per field).
+struct JSONMemberNames: Sendable {
+    let bytes: [UInt8]
+    let starts: [Int]
+
+    init(_ schema: Schema) {
+        var bytes: [UInt8] = [], starts = [0]
+        for f in schema.fields {
+            JSONText.appendQuoted(f.name, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            starts.append(bytes.count)
+        }
+        (self.bytes, self.starts) = (bytes, starts)
+    }
+}
+
+/// Joins the JSON text of batches into one array: `[`, the batches' objects separated by `,` and a line break,
+/// `]` and a line break.
+struct JSONArrayWriter {
+    let write: ([UInt8]) -> Void
+    private var wroteObject = false
+
+    init(_ write: @escaping ([UInt8]) -> Void) {
+        self.write = write
+        write(Array("[".utf8))
+    }
+
+    mutating func add(_ objects: [UInt8]) {
+        guard !objects.isEmpty else { return }
+        if wroteObject { write(Array(",\n".utf8)) }
+        wroteObject = true
+        write(objects)
+    }
+
+    func close() { write(Array("]\n".utf8)) }
+}
 /// Result slots each written by one worker of `concurrentPerform`.
 private struct UncheckedSlots: @unchecked Sendable {
     let slots: UnsafeMutableBufferPointer<[UInt8]>

@@ -62,46 +62,45 @@ public enum ResultRenderer {
     /// `COPY … (FORMAT csv)` writes them.
     public static func writeCSV(_ r: QueryResult, _ write: ([UInt8]) -> Void) {
         write(Array((CSVText.row(r.schema.fields.map(\.name)) + "\n").utf8))
-        writeBatches(r, write) { columns, batch, _, out in
-            for row in 0..<batch.count {
-                for k in 0..<columns.count {
-                    if k > 0 { out.append(0x2C) }
-                    columns[k].appendCSV(row, of: batch, to: &out)
-                }
-                out.append(0x0A)
-            }
-        }
+        writeBatches(r, write, csvText)
     }
 
     /// The result as JSON (an array of objects, one per line), handed to `write` as ``writeCSV(_:_:)`` does:
     /// numbers bare (DECIMAL too), non-finite doubles and every other type as quoted text.
     public static func writeJSON(_ r: QueryResult, _ write: ([UInt8]) -> Void) {
-        // Each member's name with its quotes and colon, written once, all in one array (`starts[k]` on) that a
-        // batch reads through one pointer: an array per name cost a retain and release per field.
-        var nameBytes: [UInt8] = [], nameStarts = [0]
-        for f in r.schema.fields {
-            JSONText.appendQuoted(f.name, to: &nameBytes)
-            nameBytes.append(UInt8(ascii: ":"))
-            nameStarts.append(nameBytes.count)
+        let names = JSONMemberNames(r.schema)
+        withoutActuallyEscaping(write) { write in
+            var array = JSONArrayWriter(write)
+            writeBatches(r, { array.add($0) }) { jsonText($0, names) }
+            array.close()
         }
-        let (names, starts) = (nameBytes, nameStarts)
-        write(Array("[".utf8))
-        writeBatches(r, write) { columns, batch, first, out in
-            names.withUnsafeBytes { names in
-                starts.withUnsafeBufferPointer { starts in
-                    for row in 0..<batch.count {
-                        if first && row == 0 { out.append(UInt8(ascii: "{")) } else { out.append(",\n{") }
-                        for k in 0..<columns.count {
-                            if k > 0 { out.append(UInt8(ascii: ",")) }
-                            out.append(bytes: UnsafeRawBufferPointer(rebasing: names[starts[k]..<starts[k + 1]]))
-                            columns[k].appendJSON(row, of: batch, to: &out)
-                        }
-                        out.append(UInt8(ascii: "}"))
-                    }
-                }
-            }
+    }
+
+    /// Runs `sql` and writes its result as CSV while it is produced (``QueryEngine/stream(_:token:start:consume:)``):
+    /// a result that streams is never held whole. Returns the rows and the time taken.
+    public static func exportCSV(
+        _ sql: String, on engine: QueryEngine, token: CancellationToken = CancellationToken(), _ write: ([UInt8]) -> Void
+    ) throws -> (rows: Int, elapsed: Double) {
+        try engine.stream(sql, token: token, start: { schema in
+            write(Array((CSVText.row(schema.fields.map(\.name)) + "\n").utf8))
+            return csvText
+        }, consume: write)
+    }
+
+    /// ``exportCSV(_:on:token:_:)`` as JSON, written as ``writeJSON(_:_:)`` writes it.
+    public static func exportJSON(
+        _ sql: String, on engine: QueryEngine, token: CancellationToken = CancellationToken(), _ write: ([UInt8]) -> Void
+    ) throws -> (rows: Int, elapsed: Double) {
+        try withoutActuallyEscaping(write) { write in
+            var array: JSONArrayWriter? = nil
+            let done = try engine.stream(sql, token: token, start: { schema in
+                array = JSONArrayWriter(write)
+                let names = JSONMemberNames(schema)
+                return { jsonText($0, names) }
+            }, consume: { array?.add($0) })
+            array?.close()
+            return done
         }
-        write(Array("]\n".utf8))
     }
 
     /// Rows `range` of the result (in batch order) as values.

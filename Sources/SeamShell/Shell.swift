@@ -57,16 +57,18 @@ public final class Shell {
         let token = current.start()
         defer { current.end() }
         do {
-            let r = try engine.query(sql, token: token)
             if let outputPath, mode == .csv || mode == .json, let h = FileHandle(forWritingAtPath: outputPath) {
-                // An export to a file is written a few batches at a time, never as one string of the whole result.
+                // An export to a file is written while the query runs, never as one string of the whole result.
+                defer { h.closeFile() }
                 h.seekToEndOfFile()
                 let write: ([UInt8]) -> Void = { h.write(Data($0)) }
-                if mode == .csv { ResultRenderer.writeCSV(r, write) } else { ResultRenderer.writeJSON(r, write) }
-                if timer { h.write(Data(String(format: "Run Time: %.3f s, %d rows\n", r.elapsed, r.rowCount).utf8)) }
-                h.closeFile()
+                let done = mode == .csv
+                    ? try ResultRenderer.exportCSV(sql, on: engine, token: token, write)
+                    : try ResultRenderer.exportJSON(sql, on: engine, token: token, write)
+                if timer { h.write(Data(String(format: "Run Time: %.3f s, %d rows\n", done.elapsed, done.rows).utf8)) }
                 return ""
             }
+            let r = try engine.query(sql, token: token)
             var out = ResultRenderer.render(r, mode: mode, maxRows: maxRows)
             if timer { out += String(format: "Run Time: %.3f s, %d rows\n", r.elapsed, r.rowCount) }
             return deliver(out)

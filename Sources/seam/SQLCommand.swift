@@ -50,6 +50,16 @@ extension SeamCommand {
             shell.maxRows = maxRows
             if let query {
                 do {
+                    if runs == 1 && (shell.mode == .csv || shell.mode == .json) {
+                        // An export is written while the query runs: a streaming result is never held whole.
+                        let write: ([UInt8]) -> Void = { FileHandle.standardOutput.write(Data($0)) }
+                        if shell.mode == .csv {
+                            _ = try ResultRenderer.exportCSV(query, on: engine, write)
+                        } else {
+                            _ = try ResultRenderer.exportJSON(query, on: engine, write)
+                        }
+                        return
+                    }
                     var r = try engine.query(query)
                     if runs > 1 {
                         // Each run plans and executes afresh; the printed figure is the engine's own elapsed time
