@@ -43,17 +43,14 @@ public final class QueryEngine: @unchecked Sendable {
         start: (Schema) -> @Sendable (Batch) -> T, consume: (T) -> Void
     ) throws -> (rows: Int, elapsed: Double) {
         let began = Date()
+        let (bound, catalog, opts) = try prepare(sql)
+        guard case .query(let plan) = bound else {
+            let r = try query(sql, token: token)  // EXPLAIN: a few rows
+            let transform = start(r.schema)
+            for b in r.batches { consume(transform(b)) }
+            return (r.rowCount, Date().timeIntervalSince(began))
+        }
         do {
-            let statement = try Parser.parse(sql)
-            let catalog = StoreCatalog(store: store)
-            var opts = options
-            opts.now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-            guard case .query(let plan) = try Binder(catalog: catalog).bind(statement) else {
-                let r = try query(sql, token: token)  // EXPLAIN: a few rows
-                let transform = start(r.schema)
-                for b in r.batches { consume(transform(b)) }
-                return (r.rowCount, Date().timeIntervalSince(began))
-            }
             let executor = Executor(catalog: catalog, options: opts, token: token, profile: nil)
             let optimized = try executor.resolveSubqueries(Optimizer.optimize(plan))
             let rows = try executor.deliver(optimized, "0", transform: start(plan.schema), consume: consume)
@@ -63,15 +60,25 @@ public final class QueryEngine: @unchecked Sendable {
         }
     }
 
-    /// Runs one statement. Errors are ``SQLError``s (render them with ``SQLError/render(sql:)``).
-    public func query(_ sql: String, token: CancellationToken = CancellationToken()) throws -> QueryResult {
-        let start = Date()
+    /// Parses and binds a statement against a snapshot of the store's tables, with the statement's `now()`.
+    private func prepare(_ sql: String) throws -> (BoundStatement, StoreCatalog, QueryOptions) {
         do {
             let statement = try Parser.parse(sql)
             let catalog = StoreCatalog(store: store)
             var opts = options
             opts.now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-            switch try Binder(catalog: catalog).bind(statement) {
+            return (try Binder(catalog: catalog).bind(statement), catalog, opts)
+        } catch let e as StorageError {
+            throw SQLError(.runtime, "IO Error: \(e)")
+        }
+    }
+
+    /// Runs one statement. Errors are ``SQLError``s (render them with ``SQLError/render(sql:)``).
+    public func query(_ sql: String, token: CancellationToken = CancellationToken()) throws -> QueryResult {
+        let start = Date()
+        let (bound, catalog, opts) = try prepare(sql)
+        do {
+            switch bound {
             case .query(let plan):
                 let executor = Executor(catalog: catalog, options: opts, token: token, profile: nil)
                 let optimized = try executor.resolveSubqueries(Optimizer.optimize(plan))

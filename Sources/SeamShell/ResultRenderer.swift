@@ -1,5 +1,8 @@
 public import Seam
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How results print: DuckDB's box table, CSV, JSON (an array of objects) or one `column = value` per line.
 public enum OutputMode: String, Sendable, CaseIterable {
@@ -164,5 +167,19 @@ public enum ResultRenderer {
         out += line("└", "┴", "┘")
         if gapAt != nil { out += "  \(total) rows (\(maxRows) shown)  \(fields.count) columns\n" }
         return out
+    }
+}
+
+extension ResultRenderer {
+    /// Writes all of `bytes` to the file descriptor `fd` (straight from the array: wrapping each batch's text in a
+    /// `Data` for `FileHandle` copied gigabytes once more). Stops at an error other than an interrupted call.
+    public static func writeAll(_ bytes: [UInt8], to fd: Int32) {
+        bytes.withUnsafeBytes { p in
+            var done = 0
+            while done < p.count {
+                let n = Glibc.write(fd, p.baseAddress! + done, p.count - done)
+                if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { return }
+            }
+        }
     }
 }

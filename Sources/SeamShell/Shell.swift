@@ -61,7 +61,7 @@ public final class Shell {
                 // An export to a file is written while the query runs, never as one string of the whole result.
                 defer { h.closeFile() }
                 h.seekToEndOfFile()
-                let write: ([UInt8]) -> Void = { h.write(Data($0)) }
+                let write: ([UInt8]) -> Void = { ResultRenderer.writeAll($0, to: h.fileDescriptor) }
                 let done = mode == .csv
                     ? try ResultRenderer.exportCSV(sql, on: engine, token: token, write)
                     : try ResultRenderer.exportJSON(sql, on: engine, token: token, write)

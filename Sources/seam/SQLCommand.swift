@@ -52,7 +52,7 @@ extension SeamCommand {
                 do {
                     if runs == 1 && (shell.mode == .csv || shell.mode == .json) {
                         // An export is written while the query runs: a streaming result is never held whole.
-                        let write: ([UInt8]) -> Void = { FileHandle.standardOutput.write(Data($0)) }
+                        let write: ([UInt8]) -> Void = { ResultRenderer.writeAll($0, to: FileHandle.standardOutput.fileDescriptor) }
                         if shell.mode == .csv {
                             _ = try ResultRenderer.exportCSV(query, on: engine, write)
                         } else {
@@ -71,9 +71,9 @@ extension SeamCommand {
                         }
                     }
                     if shell.mode == .csv {
-                        ResultRenderer.writeCSV(r) { FileHandle.standardOutput.write(Data($0)) }
+                        ResultRenderer.writeCSV(r) { ResultRenderer.writeAll($0, to: FileHandle.standardOutput.fileDescriptor) }
                     } else if shell.mode == .json {
-                        ResultRenderer.writeJSON(r) { FileHandle.standardOutput.write(Data($0)) }
+                        ResultRenderer.writeJSON(r) { ResultRenderer.writeAll($0, to: FileHandle.standardOutput.fileDescriptor) }
                     } else {
                         FileHandle.standardOutput.write(Data(ResultRenderer.render(r, mode: shell.mode, maxRows: maxRows).utf8))
                     }
