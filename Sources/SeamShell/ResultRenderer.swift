@@ -125,18 +125,53 @@ public enum ResultRenderer {
 
     /// A box table; beyond `maxRows` rows, the first and last halves with a `·` gap (as DuckDB does).
     static func table(_ r: QueryResult, maxRows: Int) -> String {
-        let fields = r.schema.fields
         let total = r.rowCount
-        var shown: [[String]] = []
-        var gapAt: Int? = nil
         // Only the rows shown become Values (a 1.45M-row result had every row made into Values to show 40).
         if total > maxRows {
             let head = maxRows / 2
-            shown = rows(r, 0..<head).map { $0.map { text($0) } } + rows(r, (total - (maxRows - head))..<total).map { $0.map { text($0) } }
-            gapAt = head
-        } else {
-            shown = rows(r, 0..<total).map { $0.map { text($0) } }
+            return table(r.schema, head: rows(r, 0..<head), tail: rows(r, (total - (maxRows - head))..<total), total: total, maxRows: maxRows)
         }
+        return table(r.schema, head: rows(r, 0..<total), tail: [], total: total, maxRows: maxRows)
+    }
+
+    /// Runs `sql` and renders it as ``table(_:maxRows:)`` does, keeping only the rows shown while the result streams
+    /// past (``QueryEngine/stream(_:token:start:consume:)``): `SELECT * FROM events` in the REPL no longer holds the
+    /// whole table to show forty rows of it. Returns the text, the rows and the time taken.
+    public static func streamTable(
+        _ sql: String, on engine: QueryEngine, token: CancellationToken = CancellationToken(), maxRows: Int
+    ) throws -> (text: String, rows: Int, elapsed: Double) {
+        var schema = Schema([])
+        var first: [[Value]] = []  // up to maxRows rows: all of them when the result is no longer
+        var recent: [(batch: Batch, start: Int)] = []  // the last batches, covering the last rows shown
+        var seen = 0
+        let tailRows = maxRows - maxRows / 2
+        let done = try engine.stream(sql, token: token, start: { s in
+            schema = s
+            return { $0 }
+        }, consume: { (b: Batch) in
+            var r = 0
+            while first.count < maxRows && r < b.count {
+                first.append(b.columns.map { $0.value(at: r) })
+                r += 1
+            }
+            recent.append((b, seen))
+            seen += b.count
+            while recent.count > 1 && seen - recent[1].start >= tailRows { recent.removeFirst() }
+        })
+        guard seen > maxRows else { return (table(schema, head: first, tail: [], total: seen, maxRows: maxRows), seen, done.elapsed) }
+        var tail: [[Value]] = []
+        for (b, start) in recent {
+            for r in max(0, seen - tailRows - start)..<b.count { tail.append(b.columns.map { $0.value(at: r) }) }
+        }
+        let text = table(schema, head: Array(first.prefix(maxRows / 2)), tail: tail, total: seen, maxRows: maxRows)
+        return (text, seen, done.elapsed)
+    }
+
+    /// The box table of `head` and, when the result had more than `maxRows` rows, a gap and `tail`.
+    static func table(_ schema: Schema, head: [[Value]], tail: [[Value]], total: Int, maxRows: Int) -> String {
+        let fields = schema.fields
+        let shown = (head + tail).map { $0.map { text($0) } }
+        let gapAt: Int? = total > maxRows ? head.count : nil
         var widths = fields.map { max($0.name.count, typeName($0.type).count) }
         for row in shown { for (k, s) in row.enumerated() { widths[k] = max(widths[k], s.count) } }
         if fields.isEmpty { return "(no columns)\n" }

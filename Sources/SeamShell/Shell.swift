@@ -68,6 +68,13 @@ public final class Shell {
                 if timer { h.write(Data(String(format: "Run Time: %.3f s, %d rows\n", done.elapsed, done.rows).utf8)) }
                 return ""
             }
+            if mode == .table {
+                // Only the rows shown are kept while the result streams past.
+                let shown = try ResultRenderer.streamTable(sql, on: engine, token: token, maxRows: maxRows)
+                var out = shown.text
+                if timer { out += String(format: "Run Time: %.3f s, %d rows\n", shown.elapsed, shown.rows) }
+                return deliver(out)
+            }
             let r = try engine.query(sql, token: token)
             var out = ResultRenderer.render(r, mode: mode, maxRows: maxRows)
             if timer { out += String(format: "Run Time: %.3f s, %d rows\n", r.elapsed, r.rowCount) }

@@ -60,6 +60,12 @@ extension SeamCommand {
                         }
                         return
                     }
+                    if runs == 1 && shell.mode == .table {
+                        // Only the rows shown are kept while the result streams past.
+                        let shown = try ResultRenderer.streamTable(query, on: engine, maxRows: maxRows)
+                        FileHandle.standardOutput.write(Data(shown.text.utf8))
+                        return
+                    }
                     var r = try engine.query(query)
                     if runs > 1 {
                         // Each run plans and executes afresh; the printed figure is the engine's own elapsed time

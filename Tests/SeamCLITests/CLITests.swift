@@ -249,6 +249,17 @@ import Testing
         let stamps = objects.compactMap { $0["ts"] as? String }
         #expect(objects.count == n && stamps.count == n && stamps == stamps.sorted())
 
+        // The table of a streamed result keeps only the rows it shows: the first and last two of the same rows.
+        let streamed = "SELECT event_id FROM events WHERE amount IS NULL OR amount >= 0"
+        let ids = try Self.seam(["sql", "--store", store, "--format", "csv", streamed]).stdout.split(separator: "\n").dropFirst().map(String.init)
+        let boxed = try Self.seam(["sql", "--store", store, "--max-rows", "4", streamed]).stdout
+        let boxedIDs = boxed.split(separator: "\n").compactMap { line -> String? in
+            let cell = line.split(separator: "│").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            return Int64(cell) != nil ? cell : nil
+        }
+        #expect(ids.count > 4 && boxedIDs == Array(ids.prefix(2) + ids.suffix(2)), "\(boxed)")
+        #expect(boxed.contains("\(ids.count) rows (4 shown)"), "\(boxed)")
+
         let stats = try Self.seam(["stats", "--store", store, "--columns"])
         #expect(stats.status == 0)
         var table = "", columns: [String: [String: (decoded: Int, stored: Int)]] = [:]
