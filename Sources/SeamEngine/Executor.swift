@@ -136,19 +136,7 @@ final class Executor: @unchecked Sendable {
     ) throws -> Int {
         if isBreaker(plan) {
             let batches = try materialize(plan, path)
-            var start = 0
-            while start < batches.count {
-                try token.check()
-                let end = min(batches.count, start + 2 * threads)
-                let from = start
-                let done = Mutex<[Int: T]>([:])
-                try parallelFor(end - start, threads: threads, token: token) { _, j in
-                    let t = transform(batches[from + j])
-                    done.withLock { $0[j] = t }
-                }
-                done.withLock { d in for j in 0..<(end - start) { consume(d[j]!) } }
-                start = end
-            }
+            try transformInOrder(batches, threads: threads, token: token, transform, consume)
             return batches.reduce(0) { $0 + $1.count }
         }
         return try withoutActuallyEscaping(consume) { consume in

@@ -70,3 +70,34 @@ func parallelFor(_ count: Int, threads: Int, token: CancellationToken, _ body: (
     }
     if let e = firstError.withLock({ $0 }) { throw e.error }
 }
+
+/// Transforms `batches` on up to `threads` workers, two batches per worker at a time, and hands the results to
+/// `consume` in order: what a collected result goes through on its way to an export (memory bounded by those few
+/// batches' results).
+func transformInOrder<T: Sendable>(
+    _ batches: [Batch], threads: Int, token: CancellationToken, _ transform: @Sendable (Batch) -> T, _ consume: (T) -> Void
+) throws {
+    var start = 0
+    while start < batches.count {
+        let end = min(batches.count, start + 2 * max(1, threads))
+        let from = start
+        let done = Mutex<[Int: T]>([:])
+        try parallelFor(end - start, threads: threads, token: token) { _, j in
+            let t = transform(batches[from + j])
+            done.withLock { $0[j] = t }
+        }
+        done.withLock { d in for j in 0..<(end - from) { consume(d[j]!) } }
+        start = end
+    }
+}
+
+extension QueryResult {
+    /// This result's batches through `transform` on every core, handed to `consume` in order (see
+    /// ``QueryEngine/stream(_:token:start:consume:)`` for a result not yet collected).
+    public func deliver<T: Sendable>(
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, transform: @Sendable (Batch) -> T, consume: (T) -> Void
+    ) {
+        // A fresh token: nothing cancels a collected result's formatting, so this cannot throw.
+        try! transformInOrder(batches, threads: threads, token: CancellationToken(), transform, consume)
+    }
+}

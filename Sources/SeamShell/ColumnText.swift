@@ -1,5 +1,3 @@
-import Dispatch
-import Foundation
 public import Seam
 
 /// One column of a result batch seen through raw pointers, to write its rows as CSV fields or JSON values.
@@ -153,24 +151,6 @@ extension ResultRenderer {
         }
         return out.bytes
     }
-
-    /// Formats the batches of `r` on every core, two per core at a time, and hands their text to `write` in order.
-    static func writeBatches(_ r: QueryResult, _ write: ([UInt8]) -> Void, _ text: @escaping @Sendable (Batch) -> [UInt8]) {
-        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let batches = r.batches
-        var start = 0
-        while start < batches.count {
-            let end = min(batches.count, start + 2 * threads)
-            var texts = [[UInt8]](repeating: [], count: end - start)
-            let from = start
-            texts.withUnsafeMutableBufferPointer { slots in
-                let out = UncheckedSlots(slots: slots)
-                DispatchQueue.concurrentPerform(iterations: end - from) { j in out.slots[j] = text(batches[from + j]) }
-            }
-            for t in texts { write(t) }
-            start = end
-        }
-    }
 }
 
 /// Each member's name of a JSON object with its quotes and colon, all in one array (`starts[k]` on): a batch reads
@@ -210,7 +190,28 @@ struct JSONArrayWriter {
 
     func close() { write(Array("]\n".utf8)) }
 }
-/// Result slots each written by one worker of `concurrentPerform`.
-private struct UncheckedSlots: @unchecked Sendable {
-    let slots: UnsafeMutableBufferPointer<[UInt8]>
+
+/// Export text written to a file descriptor straight from its arrays. The first failed write (a full disk, a closed
+/// pipe) is kept, later text is dropped, and `token` is cancelled so the query stops; ``check()`` throws it.
+final class DescriptorOutput {
+    let fd: Int32
+    let name: String
+    let token: CancellationToken
+    private(set) var failure: StorageError?
+
+    init(_ fd: Int32, name: String, token: CancellationToken) {
+        (self.fd, self.name, self.token) = (fd, name, token)
+    }
+
+    func write(_ bytes: [UInt8]) {
+        guard failure == nil else { return }
+        do throws(StorageError) {
+            try FileIO.writeAll(fd, bytes, name)
+        } catch {
+            failure = error
+            token.cancel("cannot write to \(name)")
+        }
+    }
+
+    func check() throws(StorageError) { if let failure { throw failure } }
 }

@@ -1,8 +1,5 @@
 public import Seam
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// How results print: DuckDB's box table, CSV, JSON (an array of objects) or one `column = value` per line.
 public enum OutputMode: String, Sendable, CaseIterable {
@@ -65,7 +62,7 @@ public enum ResultRenderer {
     /// `COPY … (FORMAT csv)` writes them.
     public static func writeCSV(_ r: QueryResult, _ write: ([UInt8]) -> Void) {
         write(Array((CSVText.row(r.schema.fields.map(\.name)) + "\n").utf8))
-        writeBatches(r, write, csvText)
+        r.deliver(transform: csvText, consume: write)
     }
 
     /// The result as JSON (an array of objects, one per line), handed to `write` as ``writeCSV(_:_:)`` does:
@@ -74,7 +71,7 @@ public enum ResultRenderer {
         let names = JSONMemberNames(r.schema)
         withoutActuallyEscaping(write) { write in
             var array = JSONArrayWriter(write)
-            writeBatches(r, { array.add($0) }) { jsonText($0, names) }
+            r.deliver(transform: { jsonText($0, names) }, consume: { array.add($0) })
             array.close()
         }
     }
@@ -206,15 +203,32 @@ public enum ResultRenderer {
 }
 
 extension ResultRenderer {
-    /// Writes all of `bytes` to the file descriptor `fd` (straight from the array: wrapping each batch's text in a
-    /// `Data` for `FileHandle` copied gigabytes once more). Stops at an error other than an interrupted call.
-    public static func writeAll(_ bytes: [UInt8], to fd: Int32) {
-        bytes.withUnsafeBytes { p in
-            var done = 0
-            while done < p.count {
-                let n = Glibc.write(fd, p.baseAddress! + done, p.count - done)
-                if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { return }
-            }
+    /// Runs `sql` and writes its result in `mode` (csv or json) to the file descriptor `fd` while it is produced
+    /// (``exportCSV(_:on:token:_:)``). A failed write (`name` says where) stops the query and is the error thrown.
+    public static func export(
+        _ sql: String, as mode: OutputMode, on engine: QueryEngine, token: CancellationToken = CancellationToken(),
+        to fd: Int32, name: String
+    ) throws -> (rows: Int, elapsed: Double) {
+        precondition(mode == .csv || mode == .json, "exports are csv or json")
+        let out = DescriptorOutput(fd, name: name, token: token)
+        let done: (rows: Int, elapsed: Double)
+        do {
+            done = mode == .csv
+                ? try exportCSV(sql, on: engine, token: token, out.write)
+                : try exportJSON(sql, on: engine, token: token, out.write)
+        } catch {
+            try out.check()  // the write failure, not the cancellation it caused
+            throw error
         }
+        try out.check()
+        return done
+    }
+
+    /// A collected result in `mode` (csv or json) to the file descriptor `fd`; a failed write is thrown.
+    public static func write(_ r: QueryResult, as mode: OutputMode, to fd: Int32, name: String) throws {
+        precondition(mode == .csv || mode == .json, "exports are csv or json")
+        let out = DescriptorOutput(fd, name: name, token: CancellationToken())
+        if mode == .csv { writeCSV(r, out.write) } else { writeJSON(r, out.write) }
+        try out.check()
     }
 }

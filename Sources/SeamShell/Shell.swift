@@ -61,10 +61,7 @@ public final class Shell {
                 // An export to a file is written while the query runs, never as one string of the whole result.
                 defer { h.closeFile() }
                 h.seekToEndOfFile()
-                let write: ([UInt8]) -> Void = { ResultRenderer.writeAll($0, to: h.fileDescriptor) }
-                let done = mode == .csv
-                    ? try ResultRenderer.exportCSV(sql, on: engine, token: token, write)
-                    : try ResultRenderer.exportJSON(sql, on: engine, token: token, write)
+                let done = try ResultRenderer.export(sql, as: mode, on: engine, token: token, to: h.fileDescriptor, name: outputPath)
                 if timer { h.write(Data(String(format: "Run Time: %.3f s, %d rows\n", done.elapsed, done.rows).utf8)) }
                 return ""
             }

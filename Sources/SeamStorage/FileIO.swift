@@ -38,7 +38,8 @@ package enum FileIO {
         try sync(dir.isEmpty ? "." : dir, directory: true)
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], _ path: String) throws(StorageError) {
+    /// Writes all of `bytes` to `fd` (retrying interrupted calls); a failure names `path`.
+    package static func writeAll(_ fd: Int32, _ bytes: [UInt8], _ path: String) throws(StorageError) {
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }

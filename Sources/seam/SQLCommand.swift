@@ -52,12 +52,7 @@ extension SeamCommand {
                 do {
                     if runs == 1 && (shell.mode == .csv || shell.mode == .json) {
                         // An export is written while the query runs: a streaming result is never held whole.
-                        let write: ([UInt8]) -> Void = { ResultRenderer.writeAll($0, to: FileHandle.standardOutput.fileDescriptor) }
-                        if shell.mode == .csv {
-                            _ = try ResultRenderer.exportCSV(query, on: engine, write)
-                        } else {
-                            _ = try ResultRenderer.exportJSON(query, on: engine, write)
-                        }
+                        _ = try ResultRenderer.export(query, as: shell.mode, on: engine, to: 1, name: "standard output")
                         return
                     }
                     if runs == 1 && shell.mode == .table {
@@ -76,15 +71,16 @@ extension SeamCommand {
                             printError(String(format: "run %d: %.6f s", i, r.elapsed))
                         }
                     }
-                    if shell.mode == .csv {
-                        ResultRenderer.writeCSV(r) { ResultRenderer.writeAll($0, to: FileHandle.standardOutput.fileDescriptor) }
-                    } else if shell.mode == .json {
-                        ResultRenderer.writeJSON(r) { ResultRenderer.writeAll($0, to: FileHandle.standardOutput.fileDescriptor) }
+                    if shell.mode == .csv || shell.mode == .json {
+                        try ResultRenderer.write(r, as: shell.mode, to: 1, name: "standard output")
                     } else {
                         FileHandle.standardOutput.write(Data(ResultRenderer.render(r, mode: shell.mode, maxRows: maxRows).utf8))
                     }
                 } catch let e as SQLError {
                     printError(e.render(sql: query))
+                    throw ExitCode(1)
+                } catch let e as StorageError {
+                    printError("Error: \(e)")
                     throw ExitCode(1)
                 }
                 return

@@ -196,6 +196,18 @@ import Testing
             ["sql", "--store", store], stdin: ".mode csv\n.output \(exportPath)\nSELECT 1 AS a, 'x,y' AS b;\n.mode json\nSELECT 2 AS c;\n.output\nSELECT 3 AS d;")
         #expect(exported.status == 0 && exported.stdout.contains("[{\"d\":3}]") && !exported.stdout.contains("x,y"), "\(exported.stdout)")
         #expect(try String(contentsOfFile: exportPath, encoding: .utf8) == "a,b\n1,\"x,y\"\n[{\"c\":2}]\n")
+        // A write that fails (a full disk: /dev/full) is reported with where, in the REPL and from the command line.
+        let full = try Self.seam(["sql", "--store", store], stdin: ".mode csv\n.output /dev/full\nSELECT 1 AS a;\n.output\nSELECT 2 AS b;")
+        #expect(full.stdout.contains("/dev/full: write failed: No space left on device") && full.stdout.contains("b\n2"), "\(full.stdout)")
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "\"$0\" sql --store \"$1\" --format csv 'SELECT * FROM events' > /dev/full", Self.binary, store]
+        let shellErr = Pipe()
+        shell.standardError = shellErr
+        try shell.run()
+        let shellMessage = String(decoding: shellErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 1 && shellMessage.contains("standard output: write failed: No space left on device"), "\(shellMessage)")
 
         let bad = try Self.seam(["sql", "--store", store, "SELECT channel FROM events WHERE amount > 'many'"])
         #expect(bad.status == 1)

@@ -316,9 +316,6 @@ extension Executor {
             }
             return nil
         }
-        /// count(*) of a block without its rows when the zone map and the codec allow: no conjunct left open (the
-        /// zone map proves them all), or one range conjunct counted on the packed or run-length values; nil otherwise.
-        /// `bytesRead` grows by the stored bytes the count read.
         /// The count of a block under `singleRange` when its zone map decides it (no value or every value in range).
         func countedByZone(_ morsel: ScanMorsel, _ r: (column: Int, lo: Int64, hi: Int64)) -> Int? {
             let z = morsel.reader.summary(column: r.column, block: morsel.block)
@@ -328,6 +325,9 @@ extension Executor {
             if zone.min >= r.lo && zone.max <= r.hi { return z.rows - z.nulls }
             return nil
         }
+        /// count(*) of a block without its rows when the zone map and the codec allow: no conjunct left open (the
+        /// zone map proves them all), or one range conjunct counted on the packed or run-length values; nil otherwise.
+        /// `bytesRead` grows by the stored bytes the count read.
         func countInPlace(_ morsel: ScanMorsel, bytesRead: inout Int) throws -> Int? {
             if let r = singleRange {
                 if let n = countedByZone(morsel, r) { return n }
