@@ -128,6 +128,12 @@ public struct ColumnBuilder: Sendable {
         markValid(true)
     }
 
+    /// Appends a text's UTF-8 bytes or, for nil, a null.
+    @inlinable
+    public mutating func append(utf8 v: UnsafeRawBufferPointer?) {
+        if let v { append(utf8: v) } else { appendNull() }
+    }
+
     /// Appends a value or, for nil, a null.
     @inlinable
     public mutating func append(int64 v: Int64?) {

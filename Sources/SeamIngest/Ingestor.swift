@@ -761,9 +761,10 @@ public final class Ingestor {
                     DispatchQueue.concurrentPerform(iterations: workers) { w in
                         let lo = records.count * w / workers, hi = records.count * (w + 1) / workers
                         var out = PieceBuilder(piece: w, capacity: hi - lo)
+                        var scratch: [UInt8] = []
                         for r in records[lo..<hi] {
                             let view = CSVRecordView(window: buf, quote: quote, fields: fieldSpans[r.fieldStart..<r.fieldStart + r.count], start: r.start, end: r.end)
-                            out.add(line: r.line, sub: 0, outcome: src.record(view, occurrence: r.occurrence), rawStart: r.start, rawEnd: r.end)
+                            out.addRecord(view, of: src, occurrence: r.occurrence, line: r.line, scratch: &scratch)
                         }
                         results.withLock { $0[w] = out }
                     }

@@ -94,6 +94,19 @@ extension Ingestor {
             }
         }
 
+        /// One CSV record of `source`, its parts written straight into the piece (`scratch`: room for its properties).
+        mutating func addRecord(
+            _ view: CSVRecordView, of source: CSVSource, occurrence: Int, line: Int, scratch: inout [UInt8]
+        ) {
+            let start = marks
+            if let issue = source.record(view, occurrence: occurrence, into: &self, scratch: &scratch) {
+                drop(to: start)
+                add(line: line, sub: 0, outcome: .rejected(issue), rawStart: view.start, rawEnd: view.end)
+            } else {
+                addParsed(line: line, sub: 0, rawStart: view.start, rawEnd: view.end, since: start)
+            }
+        }
+
         /// One Segment message given as JSON text (parsed into `scratch`); a text that does not parse is quarantined.
         mutating func addMessage(parsing text: UnsafeRawBufferPointer, scratch: inout JSONDocument, line: Int, sub: Int, rawStart: Int, rawEnd: Int) {
             do {
@@ -232,6 +245,11 @@ extension Ingestor.PieceBuilder: RecordSink {
 
     mutating func row(_ r: SegmentRow, of doc: JSONDocument, properties: KeptMembers?) {
         rows.addEvent(r, of: doc, properties: properties)
+        added(eventID: r.eventID, ts: r.ts, eventType: r.eventType, amount: r.amount, channel: r.channel)
+    }
+
+    mutating func row(_ r: CSVRow) {
+        rows.addEvent(r)
         added(eventID: r.eventID, ts: r.ts, eventType: r.eventType, amount: r.amount, channel: r.channel)
     }
 

@@ -82,11 +82,7 @@ struct RowBuilder {
     mutating func addEvent(_ r: EventRow, customer: Int64?, properties: KeptMembers? = nil) {
         // One uniqueness check of the column list per row, not one per column.
         columns.withUnsafeMutableBufferPointer { c in
-            c[0].append(int64: r.eventID)
-            c[1].append(int64: r.ts)
-            c[IngestTables.eventsCustomerColumn].append(int64: customer)
-            c[3].append(string: r.channel)
-            c[4].append(string: r.eventType)
+            Self.addHead(c, r.eventID, r.ts, customer, r.channel, r.eventType)
             c[5].append(string: r.productID)
             c[6].append(string: r.category)
             c[7].append(int32: r.quantity)
@@ -106,11 +102,7 @@ struct RowBuilder {
     /// id is NULL (landing fills it in), as is the store id (messages have none).
     mutating func addEvent(_ r: SegmentRow, of doc: JSONDocument, properties: KeptMembers?) {
         columns.withUnsafeMutableBufferPointer { c in
-            c[0].append(int64: r.eventID)
-            c[1].append(int64: r.ts)
-            c[IngestTables.eventsCustomerColumn].appendNull()
-            c[3].append(string: r.channel)
-            c[4].append(string: r.eventType)
+            Self.addHead(c, r.eventID, r.ts, nil, r.channel, r.eventType)
             Self.append(r.productID, of: doc, to: &c[5])
             Self.append(r.category, of: doc, to: &c[6])
             c[7].append(int32: r.quantity)
@@ -124,6 +116,35 @@ struct RowBuilder {
                 c[12].appendNull()
             }
         }
+    }
+
+    /// One `events` row of a CSV record, its texts copied from the record as bytes. The customer id is NULL
+    /// (landing fills it in).
+    mutating func addEvent(_ r: CSVRow) {
+        columns.withUnsafeMutableBufferPointer { c in
+            Self.addHead(c, r.eventID, r.ts, nil, r.channel, r.eventType)
+            c[5].append(utf8: r.productID)
+            c[6].append(utf8: r.category)
+            c[7].append(int32: r.quantity)
+            c[8].append(int64: r.amount)
+            c[9].append(string: r.currency)
+            c[10].append(utf8: r.campaign)
+            c[11].append(utf8: r.storeID)
+            c[12].append(utf8: r.properties)
+        }
+    }
+
+    /// The first five columns of an `events` row: its id, time, customer (NULL until landing fills it in), channel
+    /// and type.
+    @inline(__always)
+    private static func addHead(
+        _ c: UnsafeMutableBufferPointer<ColumnBuilder>, _ eventID: Int64, _ ts: Int64, _ customer: Int64?, _ channel: String, _ eventType: String
+    ) {
+        c[0].append(int64: eventID)
+        c[1].append(int64: ts)
+        c[IngestTables.eventsCustomerColumn].append(int64: customer)
+        c[3].append(string: channel)
+        c[4].append(string: eventType)
     }
 
     /// The text of value `r` (``JSONDocument/text(_:)``), or NULL; `upperCase`: as ``Text/upper(_:)`` gives it.

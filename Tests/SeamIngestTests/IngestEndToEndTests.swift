@@ -205,6 +205,39 @@ import Testing
         #expect(rows.count == 3)
     }
 
+    /// A CSV field goes to the tables as its bytes when it can; quoting, case and bad bytes still come out right.
+    @Test func csvFieldsLandAsTheirTextsWhateverTheQuotingCaseOrBytes() throws {
+        let dir = VectorFixtures.temporaryDirectory("csvtext")
+        try FileManager.default.createDirectory(atPath: dir + "-in", withIntermediateDirectories: true)
+        let rows: [[UInt8]] = [
+            Array("email,event,campaign_id,campaign_name,event_time".utf8),
+            Array("ann@x.com,sent,cmp_1,\"Big \"\"Sale\"\" now\",2025-01-01T09:00:00.000Z".utf8),
+            Array("  ANN@X.com ,open,cmp_1,Plain,2025-01-01T09:01:00.000Z".utf8),
+            Array("élise@x.fr,click,cmp_2,Café – news,2025-01-01T09:02:00.000Z".utf8),
+            Array("bob@x.com,sent,cmp_3,Bad ".utf8) + [0xFF] + Array(" byte,2025-01-01T09:03:00.000Z".utf8),
+            Array("\"bob@x.com\",\"SENT\",cmp_4,\"a, b\",2025-01-01T09:04:00.000Z".utf8),
+            Array("not-an-email,sent,cmp_5,,2025-01-01T09:05:00.000Z".utf8),
+        ]
+        try Data(Array(rows.joined(separator: [0x0D, 0x0A]))).write(to: URL(fileURLWithPath: dir + "-in/email_activity.csv"))
+        let store = try Store(path: dir, create: true)
+        let s = try Ingestor(store: store, options: try Self.options()).run([dir + "-in"])
+        #expect(s.sources.first?.landed == 6)
+        let events = try store.readAll("events", columns: ["ts", "event_type", "campaign", "properties"]).rows.sorted { "\($0[0])" < "\($1[0])" }
+        #expect(events.map { $0[1] } == ["email_sent", "email_open", "email_click", "email_sent", "email_sent", "email_sent"].map { .varchar($0) })
+        #expect(events.map { $0[2] } == ["cmp_1", "cmp_1", "cmp_2", "cmp_3", "cmp_4", "cmp_5"].map { .varchar($0) })
+        #expect(events.map { $0[3] } == [
+            .varchar(#"{"campaign_name":"Big \"Sale\" now"}"#), .varchar(#"{"campaign_name":"Plain"}"#),
+            .varchar(#"{"campaign_name":"Café – news"}"#), .varchar("{\"campaign_name\":\"Bad \u{FFFD} byte\"}"),
+            .varchar(#"{"campaign_name":"a, b"}"#), .null,
+        ])
+        let ids = try store.readAll("identities", columns: ["identifier_type", "identifier"]).rows
+        #expect(Set(ids.map { $0[1] }) == Set(["ann@x.com", "élise@x.fr", "bob@x.com", "not-an-email"].map { Value.varchar($0) }))
+        let issues = try store.readAll("quality_issues", columns: ["location", "severity", "rule"]).rows
+        #expect(issues.contains([.varchar("email_activity.csv:5"), .varchar("info"), .varchar("invalid_utf8")]))
+        #expect(issues.contains([.varchar("email_activity.csv:7"), .varchar("warning"), .varchar("invalid_email")]))
+        #expect(issues.count == 2)
+    }
+
     @Test func aNewExportShapeIsAMappingFile() throws {
         let dir = VectorFixtures.temporaryDirectory("kasse")
         let file = dir + "-kasse.csv"

@@ -11,18 +11,48 @@ public enum Text {
 
     /// One `@`, something before it, a dotted domain after it, no spaces.
     public static func isPlausibleEmail(_ e: String) -> Bool {
-        var at = 0, atIndex = -1, i = 0
-        for c in e.utf8 {
+        var e = e
+        return e.withUTF8 { isPlausibleEmail(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``isPlausibleEmail(_:)`` of an address's UTF-8 bytes.
+    static func isPlausibleEmail(_ e: UnsafeRawBufferPointer) -> Bool {
+        var at = 0, atIndex = -1
+        for i in 0..<e.count {
+            let c = e[i]
             if c == UInt8(ascii: "@") {
                 at += 1
                 atIndex = i
             }
-            if c == 0x20 || c < 0x20 { return false }
-            i += 1
+            if c <= 0x20 { return false }
         }
-        guard at == 1, atIndex > 0, atIndex < i - 3 else { return false }
-        let domain = e.utf8.suffix(i - atIndex - 1)
+        guard at == 1, atIndex > 0, atIndex < e.count - 3 else { return false }
+        let domain = UnsafeRawBufferPointer(rebasing: e[(atIndex + 1)...])
         return domain.contains(UInt8(ascii: ".")) && domain.first != UInt8(ascii: ".") && domain.last != UInt8(ascii: ".")
+    }
+
+    /// Whether ``email(_:)`` leaves these bytes as they are (once trimmed): ASCII without an upper-case letter.
+    static func isLowerCaseASCII(_ utf8: UnsafeRawBufferPointer) -> Bool {
+        for c in utf8 where c >= 0x80 || (c >= 0x41 && c <= 0x5A) { return false }
+        return true
+    }
+
+    /// Whether `bytes` are UTF-8: ASCII eight bytes at a time, other sequences through ``UTF8Sequence``.
+    static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            if i &+ 8 <= n, bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i &+= 8
+            } else if bytes[i] < 0x80 {
+                i &+= 1
+            } else if case .valid(let length) = UTF8Sequence.check(bytes, at: i) {
+                i &+= length
+            } else {
+                return false
+            }
+        }
+        return true
     }
 
     /// Trimmed, inner runs of white space collapsed to one space, Unicode NFC (so `Zoe\u{308}` equals `Zoë`).

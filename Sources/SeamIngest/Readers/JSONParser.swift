@@ -216,28 +216,14 @@ struct JSONParser {
         return v
     }
 
-    /// Validates one multi-byte UTF-8 sequence (no overlongs, no surrogates, nothing past U+10FFFF).
+    /// Validates one multi-byte UTF-8 sequence.
     mutating func skipUTF8Sequence() throws(JSONError) {
-        let c = bytes[pos]
-        let len: Int
-        var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
-        switch c {
-        case 0xC2...0xDF: len = 2
-        case 0xE0: len = 3; lo = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: len = 3
-        case 0xED: len = 3; hi = 0x9F
-        case 0xF0: len = 4; lo = 0x90
-        case 0xF1...0xF3: len = 4
-        case 0xF4: len = 4; hi = 0x8F
-        default: throw JSONError(offset: pos, "invalid UTF-8 byte 0x\(Self.hex2(c))")
+        switch UTF8Sequence.check(bytes, at: pos) {
+        case .valid(let length): pos += length
+        case .badLead: throw JSONError(offset: pos, "invalid UTF-8 byte 0x\(Self.hex2(bytes[pos]))")
+        case .truncated: throw JSONError(offset: pos, "truncated UTF-8 sequence")
+        case .bad(let at): throw JSONError(offset: at, "invalid UTF-8 sequence")
         }
-        guard pos + len <= bytes.count else { throw JSONError(offset: pos, "truncated UTF-8 sequence") }
-        let b1 = bytes[pos + 1]
-        guard b1 >= lo && b1 <= hi else { throw JSONError(offset: pos + 1, "invalid UTF-8 sequence") }
-        for k in 2..<len where bytes[pos + k] & 0xC0 != 0x80 {
-            throw JSONError(offset: pos + k, "invalid UTF-8 sequence")
-        }
-        pos += len
     }
 
     mutating func parseNumber() throws(JSONError) {

@@ -10,6 +10,9 @@ public struct CSVSource: Sendable {
     let zone: TimeZoneRule
     let timeColumn: Int
     let typeColumn: Int?
+    /// The event type map's entries as bytes, looked up before the map itself (a String and a hash per row);
+    /// empty for a map too large to scan.
+    let typeValues: [(key: [UInt8], value: String)]
     let identifierColumns: [(IdentifierType, Int)]
     let traitColumns: [(String, Int)]
     let consentColumns: [(String, Int)]
@@ -46,6 +49,8 @@ public struct CSVSource: Sendable {
         zone = try TimeZoneRule(m.time.timezone ?? "UTC")
         timeColumn = try col(m.time.column, "time")!
         typeColumn = try col(m.eventType.column, "event_type")
+        let values = m.eventType.values ?? [:]
+        typeValues = values.count <= 32 ? values.sorted { $0.key < $1.key }.map { (Array($0.key.utf8), $0.value) } : []
         var ids: [(IdentifierType, Int)] = []
         for (k, c) in m.identifiers.sorted(by: { $0.key < $1.key }) {
             ids.append((IdentifierType(rawValue: k)!, try col(c, "identifier \(k)")!))
@@ -100,33 +105,19 @@ public struct CSVSource: Sendable {
 
     /// One record. `occurrence` counts earlier identical rows in the file, so exact repeats keep distinct ids.
     public func record(_ row: CSVRecordView, occurrence: Int) -> RecordOutcome {
-        guard row.count == header.count else {
-            return .rejected(QualityIssue(.error, "wrong_column_count", "\(row.count) fields where the header has \(header.count)"))
-        }
-        func text(_ i: Int) -> String { Text.trim(row.text(i)) }
-        func opt(_ i: Int?) -> String? {
-            guard let i else { return nil }
-            let t = text(i)
-            return t.isEmpty ? nil : t
-        }
         var rec = ParsedRecord()
-        guard let ts = time.parse(row.bytes(timeColumn), zone: zone) ?? opt(timeColumn).flatMap({ time.parse($0, zone: zone) }) else {
-            return .rejected(QualityIssue(.error, "unparseable_date", "\(header[timeColumn]) '\(text(timeColumn))' does not match \(time.pattern)"))
+        var scratch: [UInt8] = []
+        if let issue = record(row, occurrence: occurrence, into: &rec, scratch: &scratch) { return .rejected(issue) }
+        return .parsed(rec)
+    }
+
+    /// One record, its parts written into `sink`; nil when it parsed, else the issue that keeps it out (the sink's
+    /// owner drops what it was given). `scratch` is room for the properties text, reused from record to record.
+    func record<Sink: RecordSink>(_ row: CSVRecordView, occurrence: Int, into sink: inout Sink, scratch: inout [UInt8]) -> QualityIssue? {
+        guard row.count == header.count else {
+            return QualityIssue(.error, "wrong_column_count", "\(row.count) fields where the header has \(header.count)")
         }
-        var eventType = mapping.eventType.constant ?? ""
-        if let c = typeColumn {
-            let raw = text(c)
-            if let mapped = mapping.eventType.values?[raw] ?? mapping.eventType.values?[raw.lowercased()] {
-                eventType = mapped
-            } else {
-                eventType = raw.lowercased()
-                rec.notes.append(QualityIssue(.warning, "unmapped_event_type", "\(header[c]) '\(raw)' has no mapping; kept as '\(eventType)'"))
-            }
-            guard !eventType.isEmpty else {
-                return .rejected(QualityIssue(.error, "missing_event_type", "\(header[c]) is empty"))
-            }
-        }
-        // Stable id: the key columns or the whole row, seeded by the mapping's name.
+        // Stable id from the bytes as written: the key columns or the whole row, seeded by the mapping's name.
         var h: UInt64
         if keyColumns.isEmpty {
             h = Hash64.hash(row.recordBytes, seed: seed)
@@ -134,102 +125,192 @@ public struct CSVSource: Sendable {
             h = seed
             for k in keyColumns { h = Hash64.combine(h, Hash64.hash(row.bytes(k))) }
         }
-        h = Hash64.combine(h, UInt64(occurrence))
-        var row = EventRow(eventID: Int64(bitPattern: h), ts: ts, channel: mapping.channel, eventType: eventType)
-        row.productID = opt(product)
-        row.category = opt(category)
-        row.campaign = opt(campaign)
-        row.storeID = opt(store)
-        row.currency = opt(currency).map(Text.upper) ?? mapping.fields?.defaultCurrency
+        let eventID = Int64(bitPattern: Hash64.combine(h, UInt64(occurrence)))
+        if row.isPlainUTF8 { return fill(row, eventID: eventID, into: &sink, scratch: &scratch) }
+        // A field with doubled quotes, or bytes that are not UTF-8: the fields' texts (quotes undoubled, bad bytes
+        // as U+FFFD) copied into a record of their own, so the rest reads every field as its bytes.
+        if !Text.isUTF8(row.recordBytes) {
+            sink.note(QualityIssue(.info, "invalid_utf8", "bytes that are not UTF-8 replaced by U+FFFD"))
+        }
+        var clean: [UInt8] = []
+        var fields: [CSVField] = []
+        for i in 0..<row.count {
+            let start = clean.count
+            clean.append(contentsOf: row.text(i).utf8)
+            fields.append(CSVField(start: start, end: clean.count, doubledQuotes: false))
+        }
+        return clean.withUnsafeBytes { buf in
+            let view = CSVRecordView(window: buf, quote: row.quote, fields: fields[...], start: 0, end: buf.count)
+            return fill(view, eventID: eventID, into: &sink, scratch: &scratch)
+        }
+    }
+
+    /// The record's parts from fields that are their texts as bytes (``CSVRecordView/isPlainUTF8``). A String is made
+    /// only where a value needs one (a name, a phone, a trait, a message); the event row's texts go to the sink as bytes.
+    private func fill<Sink: RecordSink>(_ row: CSVRecordView, eventID: Int64, into sink: inout Sink, scratch: inout [UInt8]) -> QualityIssue? {
+        func field(_ i: Int) -> UnsafeRawBufferPointer { Text.trim(row.bytes(i)) }
+        func opt(_ i: Int?) -> UnsafeRawBufferPointer? {
+            guard let i else { return nil }
+            let t = field(i)
+            return t.isEmpty ? nil : t
+        }
+        func string(_ b: UnsafeRawBufferPointer) -> String { String(decoding: b, as: UTF8.self) }
+        func text(_ i: Int) -> String { string(field(i)) }
+        guard let ts = time.parse(row.bytes(timeColumn), zone: zone) ?? opt(timeColumn).flatMap({ time.parse($0, zone: zone) }) else {
+            return QualityIssue(.error, "unparseable_date", "\(header[timeColumn]) '\(text(timeColumn))' does not match \(time.pattern)")
+        }
+        var eventType = mapping.eventType.constant ?? ""
+        if let c = typeColumn {
+            let raw = field(c)
+            if let mapped = typeValues.first(where: { e in e.key.withUnsafeBytes { StringSpans.equal($0, raw) } })?.value {
+                eventType = mapped
+            } else {
+                let raw = string(raw)
+                if let mapped = mapping.eventType.values?[raw] ?? mapping.eventType.values?[raw.lowercased()] {
+                    eventType = mapped
+                } else {
+                    eventType = raw.lowercased()
+                    sink.note(QualityIssue(.warning, "unmapped_event_type", "\(header[c]) '\(raw)' has no mapping; kept as '\(eventType)'"))
+                }
+            }
+            guard !eventType.isEmpty else { return QualityIssue(.error, "missing_event_type", "\(header[c]) is empty") }
+        }
+        var out = CSVRow(eventID: eventID, ts: ts, channel: mapping.channel, eventType: eventType)
+        out.productID = opt(product)
+        out.category = opt(category)
+        out.campaign = opt(campaign)
+        out.storeID = opt(store)
+        out.currency = opt(currency).map { Text.upper(string($0)) } ?? mapping.fields?.defaultCurrency
         var qty: Int64 = 1
         if let q = opt(quantity) {
-            guard let v = Int64(q), abs(v) <= Int64(Int32.max) else {
-                return .rejected(QualityIssue(.critical, "bad_quantity", "\(header[quantity!]) '\(q)' is not a whole number"))
+            guard let v = Int64(string(q)), abs(v) <= Int64(Int32.max) else {
+                return QualityIssue(.critical, "bad_quantity", "\(header[quantity!]) '\(string(q))' is not a whole number")
             }
             qty = v
-            row.quantity = Int32(v)
+            out.quantity = Int32(v)
             if v < 0, mapping.positiveQuantity?.contains(eventType) == true {
-                return .rejected(QualityIssue(.critical, "negative_quantity", "\(header[quantity!]) is \(v) on a \(eventType) row"))
+                return QualityIssue(.critical, "negative_quantity", "\(header[quantity!]) is \(v) on a \(eventType) row")
             }
         }
-        for (col, multiply) in [(amount, false), (unitPrice, true)] {
-            guard let c = col, let raw = opt(c) else { continue }
+        // The amount column, then the unit price (× quantity), the later one winning. (Not a loop over an array of
+        // the two: that array was an allocation per row.)
+        func money(_ col: Int?, multiply: Bool) -> QualityIssue? {
+            guard let c = col, let raw = opt(c) else { return nil }
             let parsed = Money.parse(raw, decimal: decimal, thousands: thousands)
             switch parsed {
             case .exact(let v), .rounded(let v):
                 // A unit price × quantity past Int64's minor units is no amount at all.
                 let (product, overflow) = multiply ? v.multipliedReportingOverflow(by: qty) : (v, false)
                 guard !overflow else {
-                    return .rejected(QualityIssue(.critical, "bad_amount", "\(header[c]) '\(raw)' × quantity \(qty) is out of range"))
+                    return QualityIssue(.critical, "bad_amount", "\(header[c]) '\(string(raw))' × quantity \(qty) is out of range")
                 }
-                row.amount = product
-                if case .rounded = parsed { rec.notes.append(QualityIssue(.info, "amount_rounded", "\(header[c]) '\(raw)' rounded to cents")) }
+                out.amount = product
+                if case .rounded = parsed { sink.note(QualityIssue(.info, "amount_rounded", "\(header[c]) '\(string(raw))' rounded to cents")) }
+                return nil
             case .invalid:
-                return .rejected(QualityIssue(.critical, "bad_amount", "\(header[c]) '\(raw)' is not an amount"))
+                return QualityIssue(.critical, "bad_amount", "\(header[c]) '\(string(raw))' is not an amount")
             }
         }
-        if row.amount != nil && row.currency == nil {
-            return .rejected(QualityIssue(.critical, "missing_currency", "an amount without a currency"))
+        if let issue = money(amount, multiply: false) ?? money(unitPrice, multiply: true) { return issue }
+        if out.amount != nil && out.currency == nil {
+            return QualityIssue(.critical, "missing_currency", "an amount without a currency")
         }
         // Identity.
         var region = mapping.phoneRegion ?? "US"
         if let rc = regionColumn, let r = opt(rc) {
-            let code = String(r.uppercased().prefix(2))
+            let code = String(string(r).uppercased().prefix(2))
             if Phone.isKnownRegion(code) { region = code }
         }
         for (type, c) in identifierColumns {
             guard let raw = opt(c) else { continue }
             switch type {
             case .email:
-                let e = Text.email(raw)
-                rec.identifiers.append(Identifier(.email, e))
-                if !Text.isPlausibleEmail(e) { rec.notes.append(QualityIssue(.warning, "invalid_email", "\(header[c]) '\(raw)' is not a valid address")) }
-            case .phone:
-                if let e = Phone.e164(raw, region: region) {
-                    rec.identifiers.append(Identifier(.phone, e))
+                // Most addresses are lower-case ASCII already and go as their bytes; others through Text.email.
+                if Text.isLowerCaseASCII(raw) {
+                    sink.identifier(.email, utf8: raw)
+                    if !Text.isPlausibleEmail(raw) {
+                        sink.note(QualityIssue(.warning, "invalid_email", "\(header[c]) '\(string(raw))' is not a valid address"))
+                    }
                 } else {
-                    rec.notes.append(QualityIssue(.warning, "invalid_phone", "\(header[c]) '\(raw)' is not a phone number"))
+                    let e = Text.email(string(raw))
+                    sink.identifier(Identifier(.email, e))
+                    if !Text.isPlausibleEmail(e) { sink.note(QualityIssue(.warning, "invalid_email", "\(header[c]) '\(string(raw))' is not a valid address")) }
+                }
+            case .phone:
+                if let e = Phone.e164(string(raw), region: region) {
+                    sink.identifier(Identifier(.phone, e))
+                } else {
+                    sink.note(QualityIssue(.warning, "invalid_phone", "\(header[c]) '\(string(raw))' is not a phone number"))
                 }
             default:
-                rec.identifiers.append(Identifier(type, raw))
+                sink.identifier(type, utf8: raw)
             }
         }
         for (trait, c) in traitColumns {
-            guard let raw = opt(c) else { continue }
+            guard let raw = opt(c).map(string) else { continue }
             switch trait {
-            case "email": rec.traits.append((trait, Text.email(raw)))
-            case "phone": if let e = Phone.e164(raw, region: region) { rec.traits.append((trait, e)) }
-            case "country": rec.traits.append((trait, Text.upper(raw)))
-            default: rec.traits.append((trait, Text.name(raw)))
+            case "email": sink.trait(trait, Text.email(raw))
+            case "phone": if let e = Phone.e164(raw, region: region) { sink.trait(trait, e) }
+            case "country": sink.trait(trait, Text.upper(raw))
+            default: sink.trait(trait, Text.name(raw))
             }
         }
         for (purpose, c) in consentColumns {
             let raw = text(c).lowercased()
             if yes.contains(raw) {
-                rec.consents.append((purpose, true))
+                sink.consent(purpose, true)
             } else if no.contains(raw) {
-                rec.consents.append((purpose, false))
+                sink.consent(purpose, false)
             } else if !raw.isEmpty {
-                return .rejected(QualityIssue(.critical, "bad_consent", "\(header[c]) '\(text(c))' is neither yes nor no"))
+                return QualityIssue(.critical, "bad_consent", "\(header[c]) '\(text(c))' is neither yes nor no")
             }
         }
-        if let ce = mapping.consent?.events?[eventType] { rec.consents.append((ce.purpose, ce.granted)) }
-        if !propertyColumns.isEmpty {
-            // Written as bytes, one String at the end (appending Strings per column cost more than the rest of a row).
-            var p: [UInt8] = [UInt8(ascii: "{")]
-            p.reserveCapacity(256)
-            for c in propertyColumns {
-                guard let v = opt(c) else { continue }
-                if p.count > 1 { p.append(UInt8(ascii: ",")) }
-                p.append(contentsOf: propertyKeys[c])
-                JSONText.appendQuoted(v, to: &p)
-            }
-            if p.count > 1 {
-                p.append(UInt8(ascii: "}"))
-                row.properties = String(decoding: p, as: UTF8.self)
-            }
+        if let ce = mapping.consent?.events?[eventType] { sink.consent(ce.purpose, ce.granted) }
+        scratch.removeAll(keepingCapacity: true)
+        for c in propertyColumns {
+            guard let v = opt(c) else { continue }
+            scratch.append(UInt8(ascii: scratch.isEmpty ? "{" : ","))
+            scratch.append(contentsOf: propertyKeys[c])
+            JSONText.appendQuoted(v, to: &scratch)
         }
-        rec.rows.append(row)
-        return .parsed(rec)
+        guard !scratch.isEmpty else {
+            sink.row(out)
+            return nil
+        }
+        scratch.append(UInt8(ascii: "}"))
+        scratch.withUnsafeBytes { out.properties = $0; sink.row(out) }
+        return nil
+    }
+}
+
+/// An event row of a CSV record whose texts are still the record's bytes (trimmed, quotes undoubled, UTF-8): an
+/// ingest worker's piece copies them straight into its columns (``RowBuilder/addEvent(_:)``), without a String per
+/// field. Valid while the record (and the properties text) is.
+struct CSVRow {
+    var eventID: Int64
+    var ts: Int64
+    var channel: String
+    var eventType: String
+    var productID: UnsafeRawBufferPointer?
+    var category: UnsafeRawBufferPointer?
+    var campaign: UnsafeRawBufferPointer?
+    var storeID: UnsafeRawBufferPointer?
+    var currency: String?
+    var quantity: Int32?
+    var amount: Int64?
+    /// The JSON object of the record's other columns.
+    var properties: UnsafeRawBufferPointer?
+
+    init(eventID: Int64, ts: Int64, channel: String, eventType: String) {
+        (self.eventID, self.ts, self.channel, self.eventType) = (eventID, ts, channel, eventType)
+    }
+
+    /// The row with its texts as Strings, as ``ParsedRecord`` keeps them.
+    var eventRow: EventRow {
+        func string(_ b: UnsafeRawBufferPointer?) -> String? { b.map { String(decoding: $0, as: UTF8.self) } }
+        var r = EventRow(eventID: eventID, ts: ts, channel: channel, eventType: eventType)
+        (r.productID, r.category, r.campaign, r.storeID) = (string(productID), string(category), string(campaign), string(storeID))
+        (r.currency, r.quantity, r.amount, r.properties) = (currency, quantity, amount, string(properties))
+        return r
     }
 }

@@ -307,6 +307,8 @@ protocol RecordSink {
     mutating func row(_ r: EventRow, properties: KeptMembers?)
     /// One event row of a Segment message, its texts still values of `doc`.
     mutating func row(_ r: SegmentRow, of doc: JSONDocument, properties: KeptMembers?)
+    /// One event row of a CSV record, its texts still the record's bytes.
+    mutating func row(_ r: CSVRow)
 }
 
 extension RecordSink {
@@ -317,6 +319,8 @@ extension RecordSink {
     mutating func row(_ r: SegmentRow, of doc: JSONDocument, properties: KeptMembers?) {
         row(r.eventRow(doc), properties: properties)
     }
+
+    mutating func row(_ r: CSVRow) { row(r.eventRow, properties: nil) }
 }
 
 /// An event row of a Segment message whose texts stay values of the message (``JSONDocument/Ref``) until a sink takes
