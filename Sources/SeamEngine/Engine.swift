@@ -45,7 +45,7 @@ public final class QueryEngine: @unchecked Sendable {
         let began = Date()
         let (bound, catalog, opts) = try prepare(sql)
         guard case .query(let plan) = bound else {
-            let r = try query(sql, token: token)  // EXPLAIN: a few rows
+            let r = try execute(bound, catalog, opts, token: token, began: began)  // EXPLAIN: a few rows
             let transform = start(r.schema)
             for b in r.batches { consume(transform(b)) }
             return (r.rowCount, Date().timeIntervalSince(began))
@@ -77,6 +77,13 @@ public final class QueryEngine: @unchecked Sendable {
     public func query(_ sql: String, token: CancellationToken = CancellationToken()) throws -> QueryResult {
         let start = Date()
         let (bound, catalog, opts) = try prepare(sql)
+        return try execute(bound, catalog, opts, token: token, began: start)
+    }
+
+    /// Runs a prepared statement and collects its result; `began`: when the statement's clock started.
+    private func execute(
+        _ bound: BoundStatement, _ catalog: StoreCatalog, _ opts: QueryOptions, token: CancellationToken, began start: Date
+    ) throws -> QueryResult {
         do {
             switch bound {
             case .query(let plan):
