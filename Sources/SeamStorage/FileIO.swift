@@ -113,16 +113,21 @@ package enum FileIO {
         guard fd >= 0 else { throw error("open", path) }
         defer { close(fd) }
         var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw error("read", path)
+        var st = stat()
+        if fstat(fd, &st) == 0 { out.reserveCapacity(Int(st.st_size)) }
+        // Read through a buffer on the stack: a zeroed 64 KiB array per call cost more than a small file's read.
+        let failed = withUnsafeTemporaryAllocation(byteCount: 1 << 16, alignment: 16) { buf -> Bool in
+            while true {
+                let n = read(fd, buf.baseAddress!, buf.count)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return true
+                }
+                if n == 0 { return false }
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[0..<n]))
             }
-            if n == 0 { break }
-            out.append(contentsOf: buf[0..<n])
         }
+        if failed { throw error("read", path) }
         return out
     }
 }
