@@ -61,20 +61,43 @@ struct ColumnText {
         return UnsafeRawBufferPointer(start: textBytes! + start, count: Int(textOffsets![k + 1]) - start)
     }
 
-    /// Row `row` as a CSV field: NULL is an empty field and the empty string `""`, as DuckDB's `COPY … (FORMAT csv)`
-    /// writes them.
-    @inline(__always) func appendCSV(_ row: Int, of batch: Batch, to out: inout TextBuffer) {
-        if isNull(row) { return }
+    /// Row `row` of a number, timestamp or boolean column, as CSV, tables and lines all print it; false (nothing
+    /// written) for text and other kinds.
+    @inline(__always) func appendPlain(_ row: Int, to out: inout TextBuffer) -> Bool {
         switch kind {
         case .bigint: DecimalText.append(signed: values.load(fromByteOffset: row &* 8, as: Int64.self), to: &out)
         case .integer: DecimalText.append(signed: Int64(values.load(fromByteOffset: row &* 4, as: Int32.self)), to: &out)
         case .timestamp: Timestamp.append(values.load(fromByteOffset: row &* 8, as: Int64.self), to: &out)
         case .decimal: Decimal2.append(values.load(fromByteOffset: row &* 8, as: Int64.self), to: &out)
         case .boolean: out.append(values.load(fromByteOffset: row, as: UInt8.self) != 0 ? "true" : "false")
-        case .flatText, .dictionaryText:
+        case .flatText, .dictionaryText, .other: return false
+        }
+        return true
+    }
+
+    /// Row `row` as a CSV field: NULL is an empty field and the empty string `""`, as DuckDB's `COPY … (FORMAT csv)`
+    /// writes them.
+    @inline(__always) func appendCSV(_ row: Int, of batch: Batch, to out: inout TextBuffer) {
+        if isNull(row) || appendPlain(row, to: &out) { return }
+        if kind == .other {
+            CSVText.appendField(ResultRenderer.text(batch.columns[index].value(at: row)), to: &out)
+        } else {
             let bytes = text(row)
             if bytes.isEmpty { out.append("\"\"") } else { CSVText.appendField(bytes: bytes, to: &out) }
-        case .other: CSVText.appendField(ResultRenderer.text(batch.columns[index].value(at: row)), to: &out)
+        }
+    }
+
+    /// Row `row` as the line view prints it (``ResultRenderer/text(_:csv:)``): NULL as `NULL`, text as it is.
+    @inline(__always) func appendText(_ row: Int, of batch: Batch, to out: inout TextBuffer) {
+        if isNull(row) {
+            out.append("NULL")
+        } else if appendPlain(row, to: &out) {
+            return
+        } else if kind == .other {
+            var s = ResultRenderer.text(batch.columns[index].value(at: row))
+            s.withUTF8 { out.append(bytes: UnsafeRawBufferPointer($0)) }
+        } else {
+            out.append(bytes: text(row))
         }
     }
 
@@ -86,14 +109,11 @@ struct ColumnText {
             return
         }
         switch kind {
-        case .bigint: DecimalText.append(signed: values.load(fromByteOffset: row &* 8, as: Int64.self), to: &out)
-        case .integer: DecimalText.append(signed: Int64(values.load(fromByteOffset: row &* 4, as: Int32.self)), to: &out)
-        case .decimal: Decimal2.append(values.load(fromByteOffset: row &* 8, as: Int64.self), to: &out)
+        case .bigint, .integer, .decimal, .boolean: _ = appendPlain(row, to: &out)
         case .timestamp:
             out.append(0x22)
-            Timestamp.append(values.load(fromByteOffset: row &* 8, as: Int64.self), to: &out)
+            _ = appendPlain(row, to: &out)
             out.append(0x22)
-        case .boolean: out.append(values.load(fromByteOffset: row, as: UInt8.self) != 0 ? "true" : "false")
         case .flatText, .dictionaryText: JSONText.appendQuoted(text(row), to: &out)
         case .other:
             switch batch.columns[index].value(at: row) {
@@ -122,7 +142,7 @@ extension ResultRenderer {
     }
 
     /// A batch's rows as JSON objects separated by `,` and a line break (none before the first).
-    static func jsonText(_ batch: Batch, _ names: JSONMemberNames) -> [UInt8] {
+    static func jsonText(_ batch: Batch, _ names: FieldLabels) -> [UInt8] {
         withViews(batch) { columns, out in
             names.bytes.withUnsafeBytes { bytes in
                 names.starts.withUnsafeBufferPointer { starts in
@@ -141,6 +161,25 @@ extension ResultRenderer {
         }
     }
 
+    /// A batch's rows in the line view: each field as `name = value` on a line of its own, names right-aligned, and
+    /// a blank line before each row (the consumer drops the first one of the result).
+    static func lineText(_ batch: Batch, _ labels: FieldLabels) -> [UInt8] {
+        withViews(batch) { columns, out in
+            labels.bytes.withUnsafeBytes { bytes in
+                labels.starts.withUnsafeBufferPointer { starts in
+                    for row in 0..<batch.count {
+                        out.append(0x0A)
+                        for k in 0..<columns.count {
+                            out.append(bytes: UnsafeRawBufferPointer(rebasing: bytes[starts[k]..<starts[k + 1]]))
+                            columns[k].appendText(row, of: batch, to: &out)
+                            out.append(0x0A)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The text `body` writes for `batch` through its columns' views.
     private static func withViews(_ batch: Batch, _ body: (UnsafeBufferPointer<ColumnText>, inout TextBuffer) -> Void) -> [UInt8] {
         var out = TextBuffer(capacity: batch.count * 16 * max(1, batch.columns.count))
@@ -153,17 +192,32 @@ extension ResultRenderer {
     }
 }
 
-/// Each member's name of a JSON object with its quotes and colon, all in one array (`starts[k]` on): a batch reads
-/// them through one pointer (an array per name cost a retain and release per field).
-struct JSONMemberNames: Sendable {
+/// The text before each field of a row, all in one array (`starts[k]` on): a batch reads them through one pointer
+/// (an array per name cost a retain and release per field).
+struct FieldLabels: Sendable {
     let bytes: [UInt8]
     let starts: [Int]
 
+    /// Each member's name of a JSON object with its quotes and colon.
     init(_ schema: Schema) {
+        self.init(schema) { name, bytes in
+            JSONText.appendQuoted(name, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+        }
+    }
+
+    /// The line view's `name = `, names right-aligned to the longest.
+    init(lineOf schema: Schema) {
+        let width = schema.fields.map { $0.name.count }.max() ?? 0
+        self.init(schema) { name, bytes in
+            bytes += Array((String(repeating: " ", count: width - name.count) + name + " = ").utf8)
+        }
+    }
+
+    private init(_ schema: Schema, _ label: (String, inout [UInt8]) -> Void) {
         var bytes: [UInt8] = [], starts = [0]
         for f in schema.fields {
-            JSONText.appendQuoted(f.name, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
+            label(f.name, &bytes)
             starts.append(bytes.count)
         }
         (self.bytes, self.starts) = (bytes, starts)
@@ -189,6 +243,20 @@ struct JSONArrayWriter {
     }
 
     func close() { write(Array("]\n".utf8)) }
+}
+
+/// Joins the line view of batches: their text less the blank line before the very first row.
+struct LineWriter {
+    let write: ([UInt8]) -> Void
+    private var wroteRow = false
+
+    init(_ write: @escaping ([UInt8]) -> Void) { self.write = write }
+
+    mutating func add(_ rows: [UInt8]) {
+        guard !rows.isEmpty else { return }
+        write(wroteRow ? rows : Array(rows.dropFirst()))
+        wroteRow = true
+    }
 }
 
 /// Export text written to a file descriptor straight from its arrays. The first failed write (a full disk, a closed

@@ -43,15 +43,9 @@ public enum ResultRenderer {
             writeJSON(r) { out += $0 }
             return String(decoding: out, as: UTF8.self)
         case .line:
-            let width = r.schema.fields.map { $0.name.count }.max() ?? 0
-            var out = ""
-            for (i, row) in r.rows.enumerated() {
-                if i > 0 { out += "\n" }
-                for (k, f) in r.schema.fields.enumerated() {
-                    out += String(repeating: " ", count: width - f.name.count) + f.name + " = " + text(row[k]) + "\n"
-                }
-            }
-            return out
+            var out: [UInt8] = []
+            writeLines(r) { out += $0 }
+            return String(decoding: out, as: UTF8.self)
         case .table:
             return table(r, maxRows: maxRows)
         }
@@ -68,11 +62,34 @@ public enum ResultRenderer {
     /// The result as JSON (an array of objects, one per line), handed to `write` as ``writeCSV(_:_:)`` does:
     /// numbers bare (DECIMAL too), non-finite doubles and every other type as quoted text.
     public static func writeJSON(_ r: QueryResult, _ write: ([UInt8]) -> Void) {
-        let names = JSONMemberNames(r.schema)
+        let names = FieldLabels(r.schema)
         withoutActuallyEscaping(write) { write in
             var array = JSONArrayWriter(write)
             r.deliver(transform: { jsonText($0, names) }, consume: { array.add($0) })
             array.close()
+        }
+    }
+
+    /// The result in the line view (`name = value` per field, a blank line between rows), handed to `write` as
+    /// ``writeCSV(_:_:)`` does.
+    public static func writeLines(_ r: QueryResult, _ write: ([UInt8]) -> Void) {
+        let labels = FieldLabels(lineOf: r.schema)
+        withoutActuallyEscaping(write) { write in
+            var lines = LineWriter(write)
+            r.deliver(transform: { lineText($0, labels) }, consume: { lines.add($0) })
+        }
+    }
+
+    /// ``exportCSV(_:on:token:_:)`` in the line view, written as ``writeLines(_:_:)`` writes it.
+    public static func exportLines(
+        _ sql: String, on engine: QueryEngine, token: CancellationToken = CancellationToken(), _ write: ([UInt8]) -> Void
+    ) throws -> (rows: Int, elapsed: Double) {
+        try withoutActuallyEscaping(write) { write in
+            var lines = LineWriter(write)
+            return try engine.stream(sql, token: token, start: { schema in
+                let labels = FieldLabels(lineOf: schema)
+                return { lineText($0, labels) }
+            }, consume: { lines.add($0) })
         }
     }
 
@@ -95,7 +112,7 @@ public enum ResultRenderer {
             var array: JSONArrayWriter? = nil
             let done = try engine.stream(sql, token: token, start: { schema in
                 array = JSONArrayWriter(write)
-                let names = JSONMemberNames(schema)
+                let names = FieldLabels(schema)
                 return { jsonText($0, names) }
             }, consume: { array?.add($0) })
             array?.close()
@@ -203,19 +220,21 @@ public enum ResultRenderer {
 }
 
 extension ResultRenderer {
-    /// Runs `sql` and writes its result in `mode` (csv or json) to the file descriptor `fd` while it is produced
+    /// Runs `sql` and writes its result in `mode` (csv, json or line) to the file descriptor `fd` while it is produced
     /// (``exportCSV(_:on:token:_:)``). A failed write (`name` says where) stops the query and is the error thrown.
     public static func export(
         _ sql: String, as mode: OutputMode, on engine: QueryEngine, token: CancellationToken = CancellationToken(),
         to fd: Int32, name: String
     ) throws -> (rows: Int, elapsed: Double) {
-        precondition(mode == .csv || mode == .json, "exports are csv or json")
+        precondition(mode != .table, "exports are csv, json or lines")
         let out = DescriptorOutput(fd, name: name, token: token)
         let done: (rows: Int, elapsed: Double)
         do {
-            done = mode == .csv
-                ? try exportCSV(sql, on: engine, token: token, out.write)
-                : try exportJSON(sql, on: engine, token: token, out.write)
+            switch mode {
+            case .csv: done = try exportCSV(sql, on: engine, token: token, out.write)
+            case .json: done = try exportJSON(sql, on: engine, token: token, out.write)
+            default: done = try exportLines(sql, on: engine, token: token, out.write)
+            }
         } catch {
             try out.check()  // the write failure, not the cancellation it caused
             throw error

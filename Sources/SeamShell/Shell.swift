@@ -57,7 +57,7 @@ public final class Shell {
         let token = current.start()
         defer { current.end() }
         do {
-            if let outputPath, mode == .csv || mode == .json, let h = FileHandle(forWritingAtPath: outputPath) {
+            if let outputPath, mode != .table, let h = FileHandle(forWritingAtPath: outputPath) {
                 // An export to a file is written while the query runs, never as one string of the whole result.
                 defer { h.closeFile() }
                 h.seekToEndOfFile()

@@ -50,7 +50,7 @@ extension SeamCommand {
             shell.maxRows = maxRows
             if let query {
                 do {
-                    if runs == 1 && (shell.mode == .csv || shell.mode == .json) {
+                    if runs == 1 && shell.mode != .table {
                         // An export is written while the query runs: a streaming result is never held whole.
                         _ = try ResultRenderer.export(query, as: shell.mode, on: engine, to: 1, name: "standard output")
                         return

@@ -251,6 +251,13 @@ import Testing
         #expect(try Self.seam(["sql", "--store", store, "--format", "csv", others]).stdout == "x,inf,dt,iv,f\n2.5,inf,2024-03-01,3 days,false\n")
         #expect(try Self.seam(["sql", "--store", store, "--format", "json", others]).stdout
             == "[{\"x\":2.5,\"inf\":\"inf\",\"dt\":\"2024-03-01\",\"iv\":\"3 days\",\"f\":false}]\n")
+        // The line view, streamed: every type, names right-aligned, NULL as NULL, a blank line between rows only.
+        let lines = try Self.seam(["sql", "--store", store, "--format", "line", typedQuery + " UNION ALL " + typedQuery])
+        let record = "    lo = -9223372036854775808\n     i = -7\n     d = -0.05\n   big = 1234567.50\n    us = 2024-01-02 03:04:05.00012\n"
+            + " whole = 2024-02-29 13:05:09\nquoted = say \"hi\"\n    nb = NULL\n    nt = NULL\n    nd = NULL\n     t = true\n"
+        #expect(lines.stdout == record + "\n" + record, "\(lines.stdout) \(lines.stderr)")
+        #expect(try Self.seam(["sql", "--store", store, "--format", "line", others]).stdout
+            == "  x = 2.5\ninf = inf\n dt = 2024-03-01\n iv = 3 days\n  f = false\n")
         // A whole table, formatted a few batches at a time on every core: every row once, in order.
         let n = Int(r.stdout.split(separator: "\n")[1]) ?? -1
         let all = "SELECT event_id, ts, channel, amount, properties FROM events ORDER BY ts, event_id"
