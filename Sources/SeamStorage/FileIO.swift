@@ -115,19 +115,23 @@ package enum FileIO {
         var out: [UInt8] = []
         var st = stat()
         if fstat(fd, &st) == 0 { out.reserveCapacity(Int(st.st_size)) }
-        // Read through a buffer on the stack: a zeroed 64 KiB array per call cost more than a small file's read.
-        let failed = withUnsafeTemporaryAllocation(byteCount: 1 << 16, alignment: 16) { buf -> Bool in
+        // Read through an uninitialized temporary buffer: zeroing a 64 KiB array per call cost more than a small
+        // file's read (the manifest, read by every query).
+        let failure = withUnsafeTemporaryAllocation(byteCount: 1 << 16, alignment: 16) { buf -> Int32? in
             while true {
                 let n = read(fd, buf.baseAddress!, buf.count)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    return true
+                    return errno  // taken before the buffer is freed
                 }
-                if n == 0 { return false }
+                if n == 0 { return nil }
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[0..<n]))
             }
         }
-        if failed { throw error("read", path) }
+        if let failure {
+            errno = failure
+            throw error("read", path)
+        }
         return out
     }
 }

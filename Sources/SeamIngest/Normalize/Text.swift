@@ -4,9 +4,9 @@ import Foundation
 public enum Text {
     /// Trimmed, lower case. The caller decides what an invalid address means; see ``isPlausibleEmail(_:)``.
     public static func email(_ raw: String) -> String {
-        let t = trim(raw)
+        var t = trim(raw)
         // Most addresses are already lower case ASCII: skip the Unicode case mapping then.
-        return t.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A || $0 >= 0x80 }) ? t.lowercased() : t
+        return t.withUTF8 { isLowerCaseASCII(UnsafeRawBufferPointer($0)) } ? t : t.lowercased()
     }
 
     /// One `@`, something before it, a dotted domain after it, no spaces.

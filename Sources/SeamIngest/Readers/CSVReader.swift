@@ -183,10 +183,6 @@ public struct CSVRecordView {
 
     public var recordBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: window[start..<end]) }
 
-    /// Whether each field's text (``text(_:)``) is its bytes as they stand: no doubled quotes to undo, and the
-    /// record is UTF-8 (a field is cut from it at ASCII delimiters, so it is UTF-8 too).
-    var isPlainUTF8: Bool {
-        for f in fields where f.doubledQuotes { return false }
-        return Text.isUTF8(recordBytes)
-    }
+    /// Whether a field holds doubled quotes, so its text (``text(_:)``) differs from its bytes.
+    var hasDoubledQuotes: Bool { fields.contains { $0.doubledQuotes } }
 }

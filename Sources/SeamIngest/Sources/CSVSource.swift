@@ -126,12 +126,13 @@ public struct CSVSource: Sendable {
             for k in keyColumns { h = Hash64.combine(h, Hash64.hash(row.bytes(k))) }
         }
         let eventID = Int64(bitPattern: Hash64.combine(h, UInt64(occurrence)))
-        if row.isPlainUTF8 { return fill(row, eventID: eventID, into: &sink, scratch: &scratch) }
-        // A field with doubled quotes, or bytes that are not UTF-8: the fields' texts (quotes undoubled, bad bytes
-        // as U+FFFD) copied into a record of their own, so the rest reads every field as its bytes.
-        if !Text.isUTF8(row.recordBytes) {
-            sink.note(QualityIssue(.info, "invalid_utf8", "bytes that are not UTF-8 replaced by U+FFFD"))
-        }
+        // Each field's text is its bytes when no field has doubled quotes and the record is UTF-8 (a field is cut
+        // from it at ASCII delimiters, so it is UTF-8 too).
+        let utf8 = Text.isUTF8(row.recordBytes)
+        if utf8 && !row.hasDoubledQuotes { return fill(row, eventID: eventID, into: &sink, scratch: &scratch) }
+        // Otherwise the fields' texts (quotes undoubled, bad bytes as U+FFFD) are copied into a record of their own,
+        // so the rest reads every field as its bytes.
+        if !utf8 { sink.note(QualityIssue(.info, "invalid_utf8", "bytes that are not UTF-8 replaced by U+FFFD")) }
         var clean: [UInt8] = []
         var fields: [CSVField] = []
         for i in 0..<row.count {
@@ -145,7 +146,7 @@ public struct CSVSource: Sendable {
         }
     }
 
-    /// The record's parts from fields that are their texts as bytes (``CSVRecordView/isPlainUTF8``). A String is made
+    /// The record's parts from fields whose texts are their bytes (UTF-8, no doubled quotes). A String is made
     /// only where a value needs one (a name, a phone, a trait, a message); the event row's texts go to the sink as bytes.
     private func fill<Sink: RecordSink>(_ row: CSVRecordView, eventID: Int64, into sink: inout Sink, scratch: inout [UInt8]) -> QualityIssue? {
         func field(_ i: Int) -> UnsafeRawBufferPointer { Text.trim(row.bytes(i)) }
