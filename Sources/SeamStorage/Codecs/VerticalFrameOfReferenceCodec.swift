@@ -270,8 +270,16 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         var hits = 0
         let done: Int
         if constantWidth {
-            done = (count / 128) & ~1
-            hits = countGroupPairsOfConstantWidth(groups, groups: done, width: width, lo: lo, span: span)
+            let full = count / 128, pairs = full & ~1, stride = 16 &* width
+            hits = countGroupPairsOfConstantWidth(groups, groups: pairs, second: stride, width: width, lo: lo, span: span)
+            if full != pairs {
+                // The last group alone, through the same kernel as a pair with itself (its second half 0 bytes on),
+                // so counted twice: a quarter of the instructions of the four-lane loop below (half of a block's
+                // odd groups, about a tenth of a filtered count's instructions).
+                let last = UnsafeRawBufferPointer(rebasing: groups[(pairs &* stride)...])
+                hits &+= countGroupPairsOfConstantWidth(last, groups: 2, second: 0, width: width, lo: lo, span: span) / 2
+            }
+            done = full
         } else {
             let lo16 = SIMD16<UInt32>(repeating: lo), span16 = SIMD16<UInt32>(repeating: span)
             let one16 = SIMD16<UInt32>(repeating: 1)
@@ -294,45 +302,46 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
     /// each width: with the width a constant and the 32 rows of a group written out, every shift is an immediate,
     /// the crossing tests vanish, and a row's upper word is the next row's lower word, loaded once. Two groups share
     /// one 8-lane register: with four groups in two registers per row, the compiler hoisted the loads and shifts of
-    /// all 32 rows and spilled most of them to the stack. (Under SSE alone the compiler turned the constant shifts of
-    /// a crossing value into a funnel shift it then did lane by lane: no faster than the loop with shifts by a
-    /// register, which SSE builds keep.)
+    /// all 32 rows and spilled most of them to the stack. A pair's second group lies `second` bytes after its
+    /// first: `16 * width` (the next group), or 0 to count one group twice. (Under SSE alone the compiler turned the
+    /// constant shifts of a crossing value into a funnel shift it then did lane by lane: no faster than the loop with
+    /// shifts by a register, which SSE builds keep.)
     static func countGroupPairsOfConstantWidth(
-        _ payload: UnsafeRawBufferPointer, groups: Int, width: Int, lo: UInt32, span: UInt32
+        _ payload: UnsafeRawBufferPointer, groups: Int, second: Int, width: Int, lo: UInt32, span: UInt32
     ) -> Int {
         switch width {
-        case 1: return countGroupPairs(payload, groups: groups, W1.self, lo: lo, span: span)
-        case 2: return countGroupPairs(payload, groups: groups, W2.self, lo: lo, span: span)
-        case 3: return countGroupPairs(payload, groups: groups, W3.self, lo: lo, span: span)
-        case 4: return countGroupPairs(payload, groups: groups, W4.self, lo: lo, span: span)
-        case 5: return countGroupPairs(payload, groups: groups, W5.self, lo: lo, span: span)
-        case 6: return countGroupPairs(payload, groups: groups, W6.self, lo: lo, span: span)
-        case 7: return countGroupPairs(payload, groups: groups, W7.self, lo: lo, span: span)
-        case 8: return countGroupPairs(payload, groups: groups, W8.self, lo: lo, span: span)
-        case 9: return countGroupPairs(payload, groups: groups, W9.self, lo: lo, span: span)
-        case 10: return countGroupPairs(payload, groups: groups, W10.self, lo: lo, span: span)
-        case 11: return countGroupPairs(payload, groups: groups, W11.self, lo: lo, span: span)
-        case 12: return countGroupPairs(payload, groups: groups, W12.self, lo: lo, span: span)
-        case 13: return countGroupPairs(payload, groups: groups, W13.self, lo: lo, span: span)
-        case 14: return countGroupPairs(payload, groups: groups, W14.self, lo: lo, span: span)
-        case 15: return countGroupPairs(payload, groups: groups, W15.self, lo: lo, span: span)
-        case 16: return countGroupPairs(payload, groups: groups, W16.self, lo: lo, span: span)
-        case 17: return countGroupPairs(payload, groups: groups, W17.self, lo: lo, span: span)
-        case 18: return countGroupPairs(payload, groups: groups, W18.self, lo: lo, span: span)
-        case 19: return countGroupPairs(payload, groups: groups, W19.self, lo: lo, span: span)
-        case 20: return countGroupPairs(payload, groups: groups, W20.self, lo: lo, span: span)
-        case 21: return countGroupPairs(payload, groups: groups, W21.self, lo: lo, span: span)
-        case 22: return countGroupPairs(payload, groups: groups, W22.self, lo: lo, span: span)
-        case 23: return countGroupPairs(payload, groups: groups, W23.self, lo: lo, span: span)
-        case 24: return countGroupPairs(payload, groups: groups, W24.self, lo: lo, span: span)
-        case 25: return countGroupPairs(payload, groups: groups, W25.self, lo: lo, span: span)
-        case 26: return countGroupPairs(payload, groups: groups, W26.self, lo: lo, span: span)
-        case 27: return countGroupPairs(payload, groups: groups, W27.self, lo: lo, span: span)
-        case 28: return countGroupPairs(payload, groups: groups, W28.self, lo: lo, span: span)
-        case 29: return countGroupPairs(payload, groups: groups, W29.self, lo: lo, span: span)
-        case 30: return countGroupPairs(payload, groups: groups, W30.self, lo: lo, span: span)
-        case 31: return countGroupPairs(payload, groups: groups, W31.self, lo: lo, span: span)
-        case 32: return countGroupPairs(payload, groups: groups, W32.self, lo: lo, span: span)
+        case 1: return countGroupPairs(payload, groups: groups, second: second, W1.self, lo: lo, span: span)
+        case 2: return countGroupPairs(payload, groups: groups, second: second, W2.self, lo: lo, span: span)
+        case 3: return countGroupPairs(payload, groups: groups, second: second, W3.self, lo: lo, span: span)
+        case 4: return countGroupPairs(payload, groups: groups, second: second, W4.self, lo: lo, span: span)
+        case 5: return countGroupPairs(payload, groups: groups, second: second, W5.self, lo: lo, span: span)
+        case 6: return countGroupPairs(payload, groups: groups, second: second, W6.self, lo: lo, span: span)
+        case 7: return countGroupPairs(payload, groups: groups, second: second, W7.self, lo: lo, span: span)
+        case 8: return countGroupPairs(payload, groups: groups, second: second, W8.self, lo: lo, span: span)
+        case 9: return countGroupPairs(payload, groups: groups, second: second, W9.self, lo: lo, span: span)
+        case 10: return countGroupPairs(payload, groups: groups, second: second, W10.self, lo: lo, span: span)
+        case 11: return countGroupPairs(payload, groups: groups, second: second, W11.self, lo: lo, span: span)
+        case 12: return countGroupPairs(payload, groups: groups, second: second, W12.self, lo: lo, span: span)
+        case 13: return countGroupPairs(payload, groups: groups, second: second, W13.self, lo: lo, span: span)
+        case 14: return countGroupPairs(payload, groups: groups, second: second, W14.self, lo: lo, span: span)
+        case 15: return countGroupPairs(payload, groups: groups, second: second, W15.self, lo: lo, span: span)
+        case 16: return countGroupPairs(payload, groups: groups, second: second, W16.self, lo: lo, span: span)
+        case 17: return countGroupPairs(payload, groups: groups, second: second, W17.self, lo: lo, span: span)
+        case 18: return countGroupPairs(payload, groups: groups, second: second, W18.self, lo: lo, span: span)
+        case 19: return countGroupPairs(payload, groups: groups, second: second, W19.self, lo: lo, span: span)
+        case 20: return countGroupPairs(payload, groups: groups, second: second, W20.self, lo: lo, span: span)
+        case 21: return countGroupPairs(payload, groups: groups, second: second, W21.self, lo: lo, span: span)
+        case 22: return countGroupPairs(payload, groups: groups, second: second, W22.self, lo: lo, span: span)
+        case 23: return countGroupPairs(payload, groups: groups, second: second, W23.self, lo: lo, span: span)
+        case 24: return countGroupPairs(payload, groups: groups, second: second, W24.self, lo: lo, span: span)
+        case 25: return countGroupPairs(payload, groups: groups, second: second, W25.self, lo: lo, span: span)
+        case 26: return countGroupPairs(payload, groups: groups, second: second, W26.self, lo: lo, span: span)
+        case 27: return countGroupPairs(payload, groups: groups, second: second, W27.self, lo: lo, span: span)
+        case 28: return countGroupPairs(payload, groups: groups, second: second, W28.self, lo: lo, span: span)
+        case 29: return countGroupPairs(payload, groups: groups, second: second, W29.self, lo: lo, span: span)
+        case 30: return countGroupPairs(payload, groups: groups, second: second, W30.self, lo: lo, span: span)
+        case 31: return countGroupPairs(payload, groups: groups, second: second, W31.self, lo: lo, span: span)
+        case 32: return countGroupPairs(payload, groups: groups, second: second, W32.self, lo: lo, span: span)
         default: return 0
         }
     }
@@ -340,25 +349,33 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
     /// One specialization per width (a generic over the width's type, so the optimizer cannot fold the 32 calls of
     /// the switch above back into one call with the width as an argument, as it did with plain integer arguments).
     ///
+    /// Each code is compared left-justified, where it lies: its `width` bits are moved to the top of the lane and the
+    /// bits below them are left as they are (the neighbouring code's, or zero). Against bounds moved up alike, the low
+    /// bits cannot change the outcome: `lo << (32 - width)` has zeros there and `hi << (32 - width)` ones, so a code of
+    /// `lo` passes whatever lies below it and one of `lo - 1` fails. That takes one shift for a code within a word
+    /// (none for one at its top) and no mask, where right-justifying took a shift and a mask.
+    ///
     /// A code is out of range when `code &- lo > span` unsigned. AVX2 compares only signed, so both sides are moved by
     /// 2^31: `(code &- lo) ^ 2^31 == code &- (lo ^ 2^31)`, compared signed against `span ^ 2^31`. That is one subtract
     /// and one signed compare per row.
     @inline(__always)
     private static func countGroupPairs<W: PackedWidth>(
-        _ payload: UnsafeRawBufferPointer, groups n: Int, _: W.Type, lo: UInt32, span: UInt32
+        _ payload: UnsafeRawBufferPointer, groups n: Int, second: Int, _: W.Type, lo: UInt32, span: UInt32
     ) -> Int {
         guard n > 0 else { return 0 }
         let width = W.width
         let base = payload.baseAddress!
         let stride = 16 &* width
-        let mask = SIMD8<UInt32>(repeating: width == 32 ? ~0 : (1 << UInt32(width)) &- 1)
-        let movedLo = SIMD8<UInt32>(repeating: lo ^ 0x8000_0000)
-        let movedSpan = SIMD8<Int32>(repeating: Int32(bitPattern: span ^ 0x8000_0000))
+        let below = UInt32(32 &- width)
+        let low: UInt32 = below == 0 ? 0 : (1 << below) &- 1
+        let justifiedLo = lo << below, justifiedSpan = ((lo &+ span) << below | low) &- justifiedLo
+        let movedLo = SIMD8<UInt32>(repeating: justifiedLo ^ 0x8000_0000)
+        let movedSpan = SIMD8<Int32>(repeating: Int32(bitPattern: justifiedSpan ^ 0x8000_0000))
         let one = SIMD8<Int32>(repeating: 1)
         var hits = SIMD8<Int32>()
         @inline(__always) func load(_ at: UnsafeRawPointer, _ offset: Int) -> SIMD8<UInt32> {
             SIMD8(lowHalf: at.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt32>.self),
-                  highHalf: at.loadUnaligned(fromByteOffset: offset &+ stride, as: SIMD4<UInt32>.self))
+                  highHalf: at.loadUnaligned(fromByteOffset: offset &+ second, as: SIMD4<UInt32>.self))
         }
         // Hints as in forEachRowOfFourGroups.
         let hintEnd = UnsafeRawPointer(base + n &* stride) - 2 &* stride
@@ -366,18 +383,29 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         while g < n {
             let at = UnsafeRawPointer(base + g &* stride)
             if at + prefetchDistance <= hintEnd { Prefetch.read(at + prefetchDistance, bytes: 2 &* stride) }
-            @inline(__always) func row(_ k: Int) {
+            @inline(__always) func row(_ k: Int, _ hits: inout SIMD8<Int32>) {
                 let bit = k &* width
-                let r = bit >> 5, shift = UInt32(bit & 31)
-                var v = load(at, r << 4) &>> shift
-                if shift &+ UInt32(width) > 32 { v |= load(at, (r &+ 1) << 4) &<< (32 &- shift) }
-                let moved = SIMD8<Int32>(truncatingIfNeeded: (v & mask) &- movedLo)
+                let r = bit >> 5, end = UInt32(bit & 31) &+ UInt32(width)
+                let v: SIMD8<UInt32>
+                if end > 32 {
+                    v = load(at, r << 4) &>> (end &- 32) | load(at, (r &+ 1) << 4) &<< (64 &- end)
+                } else if end < 32 {
+                    v = load(at, r << 4) &<< (32 &- end)
+                } else {
+                    v = load(at, r << 4)
+                }
+                let moved = SIMD8<Int32>(truncatingIfNeeded: v &- movedLo)
                 hits &+= one.replacing(with: 0, where: moved .> movedSpan)
             }
-            row(0); row(1); row(2); row(3); row(4); row(5); row(6); row(7)
-            row(8); row(9); row(10); row(11); row(12); row(13); row(14); row(15)
-            row(16); row(17); row(18); row(19); row(20); row(21); row(22); row(23)
-            row(24); row(25); row(26); row(27); row(28); row(29); row(30); row(31)
+            // Four sums of eight rows each: the compiler rebuilds a chain of adds into one sum where its last add
+            // stands, so with one sum of all 32 rows every row's result was live until the end of the body and a
+            // third of them went to the stack.
+            var h0 = SIMD8<Int32>(), h1 = SIMD8<Int32>(), h2 = SIMD8<Int32>(), h3 = SIMD8<Int32>()
+            row(0, &h0); row(1, &h0); row(2, &h0); row(3, &h0); row(4, &h0); row(5, &h0); row(6, &h0); row(7, &h0)
+            row(8, &h1); row(9, &h1); row(10, &h1); row(11, &h1); row(12, &h1); row(13, &h1); row(14, &h1); row(15, &h1)
+            row(16, &h2); row(17, &h2); row(18, &h2); row(19, &h2); row(20, &h2); row(21, &h2); row(22, &h2); row(23, &h2)
+            row(24, &h3); row(25, &h3); row(26, &h3); row(27, &h3); row(28, &h3); row(29, &h3); row(30, &h3); row(31, &h3)
+            hits &+= (h0 &+ h1) &+ (h2 &+ h3)
             g &+= 2
         }
         return Int(hits.wrappedSum())
