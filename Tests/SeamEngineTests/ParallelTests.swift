@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import SeamEngine
@@ -20,5 +21,37 @@ import Testing
                 }
             }
         }
+    }
+
+    /// Every index runs once, on a worker numbered below the loop's worker count: loops back to back (the pool's
+    /// helpers still awake, or asleep after a pause), a loop inside a loop's body, and loops from several threads at
+    /// once (the pool runs one loop at a time; the others take Dispatch's threads).
+    @Test func everyIndexRunsOnceWhateverTheNestingOrConcurrency() throws {
+        @Sendable func check(_ count: Int, threads: Int) throws {
+            let runs = Mutex([Int](repeating: 0, count: count))
+            let workers = Mutex(Set<Int>())
+            try parallelFor(count, threads: threads, token: CancellationToken()) { w, i in
+                runs.withLock { $0[i] += 1 }
+                _ = workers.withLock { $0.insert(w) }
+            }
+            #expect(runs.withLock { $0 } == [Int](repeating: 1, count: count), "\(count) indices on \(threads) threads")
+            #expect(workers.withLock { $0 }.allSatisfy { $0 >= 0 && $0 < min(threads, count) })
+        }
+        for k in 0..<300 {
+            try check(k % 37 + 1, threads: 1 + k % 4)
+            if k % 100 == 99 { Thread.sleep(forTimeInterval: 0.01) }  // past the helpers' linger: they sleep
+        }
+        let inner = Mutex(0)
+        try parallelFor(8, threads: 2, token: CancellationToken()) { _, _ in
+            try parallelFor(10, threads: 2, token: CancellationToken()) { _, _ in inner.withLock { $0 += 1 } }
+        }
+        #expect(inner.withLock { $0 } == 80)
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 3) { _ in
+            for k in 0..<100 {
+                do { try check(k % 20 + 1, threads: 2) } catch { failures.withLock { $0 += 1 } }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
     }
 }
