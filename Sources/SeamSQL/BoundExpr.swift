@@ -75,6 +75,28 @@ public indirect enum BoundExpr: Sendable, Hashable {
         }
     }
 
+    /// Calls `body` on each direct child, in the order of ``children``, without building that array (the column
+    /// walks of planning ran once per node per query).
+    @inline(__always)
+    public func forEachChild(_ body: (BoundExpr) -> Void) {
+        switch self {
+        case .column, .constant, .subquery, .aggregateSlot, .windowSlot: return
+        case .cast(let e, _), .negate(let e), .not(let e), .isNull(let e, _), .inList(let e, _, _, _), .like(let e, _, _, _, _),
+            .addInterval(let e, _, _):
+            body(e)
+        case .arithmetic(_, let a, let b, _), .compare(_, let a, let b), .isDistinctFrom(let a, let b, _):
+            body(a)
+            body(b)
+        case .and(let es), .or(let es), .function(_, let es, _): for e in es { body(e) }
+        case .caseWhen(let ws, let o, _):
+            for w in ws {
+                body(w.condition)
+                body(w.result)
+            }
+            if let o { body(o) }
+        }
+    }
+
     /// This expression with each direct child replaced by `f(child)`.
     public func mapChildren(_ f: (BoundExpr) throws(SQLError) -> BoundExpr) throws(SQLError) -> BoundExpr {
         switch self {
@@ -129,7 +151,7 @@ public indirect enum BoundExpr: Sendable, Hashable {
         var out = Set<Int>()
         func walk(_ e: BoundExpr) {
             if case .column(let i, _) = e { out.insert(i) }
-            e.children.forEach(walk)
+            e.forEachChild(walk)
         }
         walk(self)
         return out
