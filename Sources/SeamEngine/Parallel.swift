@@ -132,8 +132,14 @@ final class WorkerPool: @unchecked Sendable {
             lock.lock()
             self.job = nil
             lock.unlock()
-            // No helper joins from here on; those that did finish their last morsel.
-            while active.load(ordering: .acquiring) > 0 { Spin.relax() }
+            // No helper joins from here on; those that did finish their last morsel. A helper the system has
+            // descheduled could hold this core for a whole time slice: past 2,000 pauses (tens of µs) the wait yields.
+            var turns = 0
+            while active.load(ordering: .acquiring) > 0 {
+                Spin.relax()
+                turns &+= 1
+                if turns > 2_000 { sched_yield() }
+            }
         }
     }
 
