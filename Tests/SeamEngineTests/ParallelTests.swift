@@ -27,20 +27,29 @@ import Testing
     /// helpers still awake, or asleep after a pause), a loop inside a loop's body, and loops from several threads at
     /// once (the pool runs one loop at a time; the others take Dispatch's threads).
     @Test func everyIndexRunsOnceWhateverTheNestingOrConcurrency() throws {
-        @Sendable func check(_ count: Int, threads: Int) throws {
+        /// Returns the workers that ran an index. `slow`: each index takes 0.2 ms, long enough for helpers to join
+        /// and still be busy when the caller runs out of indices (a loop that returned before they finished fails).
+        @Sendable @discardableResult func check(_ count: Int, threads: Int, slow: Bool = false) throws -> Set<Int> {
             let runs = Mutex([Int](repeating: 0, count: count))
             let workers = Mutex(Set<Int>())
             try parallelFor(count, threads: threads, token: CancellationToken()) { w, i in
+                if slow { usleep(200) }
                 runs.withLock { $0[i] += 1 }
                 _ = workers.withLock { $0.insert(w) }
             }
             #expect(runs.withLock { $0 } == [Int](repeating: 1, count: count), "\(count) indices on \(threads) threads")
-            #expect(workers.withLock { $0 }.allSatisfy { $0 >= 0 && $0 < min(threads, count) })
+            let seen = workers.withLock { $0 }
+            #expect(seen.allSatisfy { $0 >= 0 && $0 < min(threads, count) })
+            return seen
         }
         for k in 0..<300 {
             try check(k % 37 + 1, threads: 1 + k % 4)
             if k % 100 == 99 { Thread.sleep(forTimeInterval: 0.01) }  // past the helpers' linger: they sleep
         }
+        // Helpers take part: across slow loops on two threads, worker 1 ran some index.
+        var helped = Set<Int>()
+        for _ in 0..<20 { helped.formUnion(try check(40, threads: 2, slow: true)) }
+        #expect(helped == [0, 1])
         let inner = Mutex(0)
         try parallelFor(8, threads: 2, token: CancellationToken()) { _, _ in
             try parallelFor(10, threads: 2, token: CancellationToken()) { _, _ in inner.withLock { $0 += 1 } }
