@@ -71,7 +71,7 @@ func parallelFor(_ count: Int, threads: Int, token: CancellationToken, _ body: (
 ///
 /// Waking a sleeping thread takes 36-230 µs on this machine (a C condition-variable round trip, median 119 µs), as long
 /// as a whole small query: so the caller works from the start instead of waiting for its helpers, never sleeps while
-/// they finish their last morsel (it spins: a morsel is one block), and a helper spins ``lingerNanos`` after a loop
+/// they finish their last morsel (it spins: a morsel is a few blocks at most), and a helper spins ``lingerNanos`` after a loop
 /// before it sleeps, for the next loop of the same query. One loop runs on the pool at a time; a loop started while
 /// another runs (a second query in the same process) takes Dispatch's threads instead.
 final class WorkerPool: @unchecked Sendable {

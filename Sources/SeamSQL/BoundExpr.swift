@@ -64,18 +64,12 @@ public indirect enum BoundExpr: Sendable, Hashable {
 
     /// Child expressions, in order.
     public var children: [BoundExpr] {
-        switch self {
-        case .column, .constant, .subquery, .aggregateSlot, .windowSlot: return []
-        case .cast(let e, _), .negate(let e), .not(let e), .isNull(let e, _), .inList(let e, _, _, _), .like(let e, _, _, _, _),
-            .addInterval(let e, _, _):
-            return [e]
-        case .arithmetic(_, let a, let b, _), .compare(_, let a, let b), .isDistinctFrom(let a, let b, _): return [a, b]
-        case .and(let es), .or(let es), .function(_, let es, _): return es
-        case .caseWhen(let ws, let o, _): return ws.flatMap { [$0.condition, $0.result] } + (o.map { [$0] } ?? [])
-        }
+        var out: [BoundExpr] = []
+        forEachChild { out.append($0) }
+        return out
     }
 
-    /// Calls `body` on each direct child, in the order of ``children``, without building that array (the column
+    /// Calls `body` on each direct child, in order, without building an array of them (``children`` does; the column
     /// walks of planning ran once per node per query).
     @inline(__always)
     public func forEachChild(_ body: (BoundExpr) -> Void) {

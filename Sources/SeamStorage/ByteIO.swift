@@ -47,9 +47,13 @@ package struct ByteReader {
     package var remaining: Int { bytes.count - position }
 
     private mutating func need(_ n: Int) throws(StorageError) {
-        guard n >= 0, n <= bytes.count - position else {
-            throw StorageError(.corrupt, "unexpected end of data (need \(n) bytes, \(remaining) left)", offset: position)
-        }
+        guard n >= 0, n <= bytes.count - position else { throw Self.endOfData(need: n, left: remaining, at: position) }
+    }
+
+    /// The error of a read of `need` bytes at `offset` with only `left` there (also for codecs that read a header in
+    /// place instead of through a reader).
+    package static func endOfData(need: Int, left: Int, at offset: Int) -> StorageError {
+        StorageError(.corrupt, "unexpected end of data (need \(need) bytes, \(left) left)", offset: offset)
     }
 
     package mutating func u8() throws(StorageError) -> UInt8 {

@@ -66,25 +66,19 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
     private func parts(
         _ payload: UnsafeRawBufferPointer, count: Int
     ) throws(StorageError) -> (reference: UInt64, width: Int, groups: UnsafeRawBufferPointer, tail: UnsafeRawBufferPointer) {
-        guard payload.count >= 16 else { throw Self.endOfData(need: 16, left: payload.count, at: 0) }
+        guard payload.count >= 16 else { throw ByteReader.endOfData(need: 16, left: payload.count, at: 0) }
         let reference = UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
         let width = Int(payload[8])
         guard width <= 32 else { throw StorageError(.corrupt, "vertical bit width \(width) is over 32") }
         let groupBytes = (count / Self.group) &* 16 &* width
         let tailBytes = BitPacking.byteCount(count: count % Self.group, width: width)
-        guard groupBytes <= payload.count &- 16 else { throw Self.endOfData(need: groupBytes, left: payload.count &- 16, at: 16) }
+        guard groupBytes <= payload.count &- 16 else { throw ByteReader.endOfData(need: groupBytes, left: payload.count &- 16, at: 16) }
         guard tailBytes <= payload.count &- 16 &- groupBytes else {
-            throw Self.endOfData(need: tailBytes, left: payload.count &- 16 &- groupBytes, at: 16 &+ groupBytes)
+            throw ByteReader.endOfData(need: tailBytes, left: payload.count &- 16 &- groupBytes, at: 16 &+ groupBytes)
         }
         let body = payload.baseAddress! + 16
         return (reference, width, UnsafeRawBufferPointer(start: body, count: groupBytes),
                 UnsafeRawBufferPointer(start: body + groupBytes, count: tailBytes))
-    }
-
-    /// The error ``ByteReader`` gives for a short read, built out of line.
-    @inline(never)
-    private static func endOfData(need: Int, left: Int, at offset: Int) -> StorageError {
-        StorageError(.corrupt, "unexpected end of data (need \(need) bytes, \(left) left)", offset: offset)
     }
 
     /// Calls `body(k, codes)` for each row `k` of four codes of the full groups from `firstGroup` on (row `k` holds
