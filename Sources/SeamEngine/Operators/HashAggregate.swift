@@ -1,3 +1,4 @@
+import Foundation
 import SeamColumnar
 import SeamKernels
 import SeamSQL
@@ -20,8 +21,8 @@ struct HashAggregate {
         var dense: DenseKeys
         /// Packed path for two to four small keys (see ``PackedKeys``), the same way.
         var packed: PackedKeys
-        /// Group ids of a batch without GROUP BY: all zero, kept across batches (zeroing a fresh array per batch was
-        /// 70 % of `count(*)` over 100M rows).
+        /// Group ids of a batch without GROUP BY longer than ``sharedZeros``: all zero, kept across batches (zeroing a
+        /// fresh array per batch was 70 % of `count(*)` over 100M rows).
         var zeros: [Int32] = []
 
         init(_ aggs: [AggregateCall], denseKey: LogicalType?, keyTypes: [LogicalType]) {
@@ -180,6 +181,10 @@ struct HashAggregate {
             if p.table.count == 0 {
                 _ = p.table.findOrInsert(UnsafeRawBufferPointer(start: nil, count: 0), Hash64.hash(UnsafeRawBufferPointer(start: nil, count: 0)))
             }
+            if n <= Self.sharedZeros.count {
+                try update(p, b, Self.sharedZeros.baseAddress!)
+                return
+            }
             if p.zeros.count < n { p.zeros = [Int32](repeating: 0, count: n) }
             gids = p.zeros
         } else {
@@ -213,19 +218,31 @@ struct HashAggregate {
             p.table = table
             }
         }
+        try gids.withUnsafeBufferPointer { g in try update(p, b, g.baseAddress!) }
+    }
+
+    /// Group ids of a batch without GROUP BY (every row in group 0), for batches up to a placeholder batch's length:
+    /// one zeroed allocation for the process, read only. A fresh 512 KiB per query (per `Partial`) came from the
+    /// system as new pages each time: with it, what follows the scan of a 10M-event `count(*) WHERE amount > 100`
+    /// took 31 µs (median, 2 threads), without it 9 µs, of a query of about 0.15 ms.
+    nonisolated(unsafe) static let sharedZeros = UnsafeBufferPointer(
+        start: UnsafeMutablePointer<Int32>(OpaquePointer(calloc(Executor.placeholderRows, MemoryLayout<Int32>.stride)!)),
+        count: Executor.placeholderRows)
+
+    /// Every aggregate's state takes the batch's rows, row `i` into group `gids[i]`.
+    private func update(_ p: Partial, _ b: Batch, _ gids: UnsafePointer<Int32>) throws {
+        let n = b.count
         let groupCount = p.groupCount
         let memo = aggregates.lazy.filter { $0.filter != nil }.count > 1 ? MaskMemo() : nil
         for (k, a) in aggregates.enumerated() {
             let arg = try a.argument.map { e in try executor.locate(e, inputSchema) { try executor.evaluator.evaluate(e, b) } }
             let maskVec = try a.filter.map { f in try executor.evaluator.mask(f, b, memo: memo) }
             let key = try a.key.map { e in try executor.locate(e, inputSchema) { try executor.evaluator.evaluate(e, b) } }
-            try gids.withUnsafeBufferPointer { g in
-                let mask = maskVec.map { Vectors.pointer($0, UInt8.self) }
-                if let key, let arg, let state = p.states[k] as? ArgState {
-                    state.update(arg, key: key, g.baseAddress!, mask, n, groups: groupCount)
-                } else {
-                    try p.states[k].update(arg, g.baseAddress!, mask, n, groups: groupCount)
-                }
+            let mask = maskVec.map { Vectors.pointer($0, UInt8.self) }
+            if let key, let arg, let state = p.states[k] as? ArgState {
+                state.update(arg, key: key, gids, mask, n, groups: groupCount)
+            } else {
+                try p.states[k].update(arg, gids, mask, n, groups: groupCount)
             }
         }
     }
