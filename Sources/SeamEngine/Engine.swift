@@ -117,6 +117,8 @@ public final class QueryEngine: @unchecked Sendable {
 extension Executor {
     /// Runs each uncorrelated subquery once and puts its result into the plan as constants.
     func resolveSubqueries(_ plan: LogicalPlan) throws -> LogicalPlan {
+        // Most plans have none: looking is cheaper than rebuilding every node.
+        guard plan.containsSubquery else { return plan }
         func fix(_ e: BoundExpr) throws -> BoundExpr {
             guard e.contains(where: { if case .subquery = $0 { return true } else { return false } }) else { return e }
             return try e.transformed { x throws(SQLError) in

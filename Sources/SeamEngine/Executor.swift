@@ -164,9 +164,11 @@ final class Executor: @unchecked Sendable {
         switch plan {
         case .scan(let s):
             try streamScan(s, path, stop: stop, needed: needed, sink)
-        case .filter(.scan(let s), let pred) where FilteredScan(s, pred, needed: needed) != nil:
-            try streamFilteredScan(FilteredScan(s, pred, needed: needed)!, path, stop: stop, sink)
         case .filter(let child, let pred):
+            if case .scan(let s) = child, let f = FilteredScan(s, pred, needed: needed) {
+                try streamFilteredScan(f, path, stop: stop, sink)
+                return
+            }
             try stream(child, path + ".0", stop: stop) { w, m, b in
                 let t0 = Executor.nanos()
                 let out = try locate(pred, child.schema) { try filter(b, pred) }

@@ -22,13 +22,34 @@ struct Scope {
 
     /// Positions of the columns a reference `[qualifier.]name` (its last two parts) names, ignoring case.
     func matches(_ parts: [String]) -> [Int] {
-        let name = parts.last!.lowercased()
-        let qualifier = parts.count >= 2 ? parts[parts.count - 2].lowercased() : nil
+        let name = parts.last!
+        let qualifier = parts.count >= 2 ? parts[parts.count - 2] : nil
         return columns.indices.filter { i in
             let c = columns[i]
-            guard c.name.lowercased() == name else { return false }
-            if let qualifier { return c.qualifier?.lowercased() == qualifier }
+            guard c.name.equalsIgnoringCase(name) else { return false }
+            if let qualifier { return c.qualifier?.equalsIgnoringCase(qualifier) ?? false }
             return !c.hiddenUnqualified
+        }
+    }
+}
+
+extension String {
+    /// `lowercased() == other.lowercased()`, without building either string when both are ASCII (names almost
+    /// always are: lower-casing every column's name for each reference was most of resolving it).
+    func equalsIgnoringCase(_ other: String) -> Bool {
+        var a = utf8.makeIterator(), b = other.utf8.makeIterator()
+        while true {
+            switch (a.next(), b.next()) {
+            case (nil, nil): return true
+            case (let x?, let y?) where x < 0x80 && y < 0x80:
+                if x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A) { continue }
+                return false
+            case (nil, _?), (_?, nil):
+                // Lengths differ in bytes; with non-ASCII text case mapping can change lengths.
+                return !(self.utf8.allSatisfy { $0 < 0x80 } && other.utf8.allSatisfy { $0 < 0x80 }) && lowercased() == other.lowercased()
+            default:
+                return lowercased() == other.lowercased()
+            }
         }
     }
 }

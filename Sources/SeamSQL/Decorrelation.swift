@@ -394,18 +394,6 @@ extension Binder {
 
     /// Whether any expression of `plan` still holds a marker (an outer reference unnesting could not place).
     static func containsMarker(_ plan: LogicalPlan) -> Bool {
-        func any(_ es: [BoundExpr]) -> Bool { es.contains { $0.contains(where: isMarker) } }
-        let here: Bool
-        switch plan {
-        case .scan(let s): here = any(s.zoneFilters)
-        case .values, .distinct, .limit, .union: here = false
-        case .filter(_, let p): here = any([p])
-        case .project(_, let es, _): here = any(es)
-        case .aggregate(_, let g, let a, _): here = any(g + a.compactMap(\.argument) + a.compactMap(\.filter) + a.compactMap(\.key))
-        case .window(_, let ws, _): here = any(ws.flatMap { $0.arguments + $0.partitionBy + $0.orderBy.map(\.expr) })
-        case .join(_, _, _, let lk, let rk, let res, _): here = any(lk + rk + (res.map { [$0] } ?? []))
-        case .sort(_, let keys, _): here = any(keys.map(\.expr))
-        }
-        return here || plan.children.contains(where: containsMarker)
+        plan.containsExpression(where: isMarker)
     }
 }

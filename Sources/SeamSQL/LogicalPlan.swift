@@ -41,6 +41,30 @@ public indirect enum LogicalPlan: Sendable {
         }
     }
 
+    /// Whether an expression of this plan or of a plan below it has a part for which `pred` holds (subqueries' own
+    /// plans are not looked into).
+    public func containsExpression(where pred: (BoundExpr) -> Bool) -> Bool {
+        func any(_ es: [BoundExpr]) -> Bool { es.contains { $0.contains(where: pred) } }
+        func any(_ e: BoundExpr?) -> Bool { e?.contains(where: pred) ?? false }
+        let here: Bool
+        switch self {
+        case .scan(let s): here = any(s.zoneFilters)
+        case .values, .distinct, .limit, .union: here = false
+        case .filter(_, let p): here = any(p)
+        case .project(_, let es, _): here = any(es)
+        case .aggregate(_, let g, let a, _): here = any(g) || a.contains { any($0.argument) || any($0.filter) || any($0.key) }
+        case .window(_, let ws, _): here = ws.contains { any($0.arguments) || any($0.partitionBy) || $0.orderBy.contains { any($0.expr) } }
+        case .join(_, _, _, let lk, let rk, let res, _): here = any(lk) || any(rk) || any(res)
+        case .sort(_, let keys, _): here = keys.contains { any($0.expr) }
+        }
+        return here || children.contains { $0.containsExpression(where: pred) }
+    }
+
+    /// Whether some expression of the plan holds a subquery (see ``containsExpression(where:)``).
+    public var containsSubquery: Bool {
+        containsExpression { if case .subquery = $0 { return true } else { return false } }
+    }
+
     public var children: [LogicalPlan] {
         switch self {
         case .scan, .values: return []

@@ -60,6 +60,28 @@ struct TestCatalog: Catalog {
         #expect(Lexer.splitStatements("SELECT 1;").complete)
     }
 
+    @Test func operatorsTokenizeLongestFirst() throws {
+        let ops = try Lexer.tokenize("a::b//c<=d>=e<>f!=g==h||i->>j+-*/%=<>(),.;[]").filter { $0.kind == .op }.map(\.text)
+        #expect(ops == ["::", "//", "<=", ">=", "<>", "!=", "==", "||", "->>", "+", "-", "*", "/", "%", "=", "<>", "(", ")", ",", ".", ";", "[", "]"])
+        // `->` is not an operator: a minus, then a greater-than; `< =` apart are two.
+        #expect(try Lexer.tokenize("a->b < = c").filter { $0.kind == .op }.map(\.text) == ["-", ">", "<", "="])
+        for bad in ["a : b", "a ! b", "a | b", "a ? b"] {
+            let e = error("SELECT \(bad) FROM events")
+            #expect(e?.kind == .syntax && e?.message.contains("unexpected character") == true, "\(bad)")
+        }
+    }
+
+    @Test func namesMatchInAnyCase() throws {
+        #expect(error("SELECT AmOuNt, E.CHANNEL FROM events e WHERE Event_Type = 'x'") == nil)
+        let c = try #require(error("SELECT amounts FROM events"))
+        #expect(c.message.contains("amounts"))
+        #expect(error("SELECT \"EVENT_TYPE\" FROM events") == nil)
+        // A prefix, a longer name, and names with non-ASCII letters (compared lower-cased) do not match.
+        for name in ["\"event_typ\"", "\"event_types\"", "\"ÉVENT_TYPE\"", "\"amöunt\""] {
+            #expect(error("SELECT \(name) FROM events")?.message.contains("not found") == true, "\(name)")
+        }
+    }
+
     @Test func optimizerPrunesColumnsAndPushesFilters() throws {
         let sql = "SELECT c.email FROM events e JOIN customers c ON e.customer_id = c.customer_id WHERE e.channel = 'web' AND c.orders > 2"
         guard case .query(let plan) = try Binder(catalog: TestCatalog()).bind(try Parser.parse(sql)) else { return }

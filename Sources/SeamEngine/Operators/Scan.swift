@@ -225,21 +225,28 @@ struct FilteredScan {
     init?(_ scan: TableScan, _ predicate: BoundExpr, needed: Set<Int>? = nil) {
         let used = predicate.columnsUsed.sorted()
         guard used.count < scan.columns.count || needed != nil else { return nil }
-        var position = [Int: Int]()
+        // Column -> its place among the predicate's columns (an array: the columns are a table's, a few dozen).
+        var position = [Int](repeating: -1, count: (used.last ?? -1) + 1)
         for (k, c) in used.enumerated() { position[c] = k }
         if case .and(let xs) = predicate { conjuncts = xs } else { conjuncts = [predicate] }
         var compact: [BoundExpr] = []
+        var conjunctColumns: [[Int]] = []
         for c in conjuncts {
+            var columns: [Int] = []
             guard let e = try? c.transformed({ e throws(SQLError) in
-                if case .column(let i, let t) = e { return .column(position[i]!, t) }
+                if case .column(let i, let t) = e {
+                    if !columns.contains(position[i]) { columns.append(position[i]) }
+                    return .column(position[i], t)
+                }
                 return e
             }) else { return nil }
             compact.append(e)
+            conjunctColumns.append(columns)
         }
         self.scan = scan
         self.predicate = predicate
         self.compactConjuncts = compact
-        self.conjunctColumns = conjuncts.map { $0.columnsUsed.map { position[$0]! } }
+        self.conjunctColumns = conjunctColumns
         self.predicateColumns = used
         self.needed = needed
         self.ranges = conjuncts.map(FilteredScan.acceptedRange)
