@@ -365,16 +365,26 @@ def sizes(store, db, work):
 
 # --------------------------------------------------------------------------------------------------------- report
 
+def source_state():
+    """The commit the sources are at, "+changes" when they differ from it (the results this script writes between
+    its phases do not count)."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!Benchmarks/results"],
+                           capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    return commit + ("+changes" if dirty else "")
+
+
+# Taken when the script starts, right after `make compare` built the binary it times: a run takes minutes (the 100M
+# one about ten), and sources edited or committed meanwhile are not what was measured.
+SOURCE_STATE = source_state()
+
+
 def machine():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     mem = next((int(l.split()[1]) * 1024 for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
     swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.strip().split("\n")[0]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    # The results this script writes between its phases do not make the build's sources dirty.
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!Benchmarks/results"],
-                           capture_output=True, text=True, cwd=ROOT).stdout.strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / 2**30, 1), "os": platform.platform(),
-            "swift": swift, "duckdb": DUCKDB_VERSION, "seam_commit": commit + ("+changes" if dirty else ""),
+            "swift": swift, "duckdb": DUCKDB_VERSION, "seam_commit": SOURCE_STATE,
             "seam_build": os.environ.get("SEAM_BUILD", "swift build -c release"),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
