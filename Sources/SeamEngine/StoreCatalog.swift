@@ -3,11 +3,12 @@ public import SeamSQL
 public import SeamStorage
 import Synchronization
 
-/// The tables of a store as the binder sees them. Manifests are read once per statement (a snapshot): the
-/// binder and the executor see the same segments even while a writer commits.
+/// The tables of a store as the binder sees them. Manifests are read once per statement (a snapshot), and their
+/// segments opened with them: the binder and the executor see the same segments even while a writer commits, and a
+/// compaction that removes segment files meanwhile leaves them readable (mapped) until the statement ends.
 public final class StoreCatalog: Catalog, @unchecked Sendable {
     public let store: Store
-    private let manifests = Mutex<[String: Manifest]>([:])
+    private let snapshots = Mutex<[String: (manifest: Manifest, readers: [SegmentReader])]>([:])
 
     public init(store: Store) {
         self.store = store
@@ -23,9 +24,29 @@ public final class StoreCatalog: Catalog, @unchecked Sendable {
 
     /// The manifest of `table` as of this statement's first look at it.
     func manifest(_ table: String) throws -> Manifest {
-        if let m = manifests.withLock({ $0[table] }) { return m }
-        let m = try store.manifest(table)
-        manifests.withLock { $0[table] = m }
-        return m
+        try snapshot(table).manifest
+    }
+
+    /// Readers of the segments of ``manifest(_:)``.
+    func readers(_ table: String) throws -> [SegmentReader] {
+        try snapshot(table).readers
+    }
+
+    private func snapshot(_ table: String) throws -> (manifest: Manifest, readers: [SegmentReader]) {
+        if let s = snapshots.withLock({ $0[table] }) { return s }
+        var m = try store.manifest(table)
+        let readers: [SegmentReader]
+        do {
+            readers = try store.readers(m)
+        } catch {
+            // A commit between reading the manifest and opening its segments may have removed some: its manifest
+            // names the files there are.
+            let newer = try store.manifest(table)
+            guard newer.version != m.version else { throw error }
+            m = newer
+            readers = try store.readers(m)
+        }
+        snapshots.withLock { $0[table] = (m, readers) }
+        return (m, readers)
     }
 }

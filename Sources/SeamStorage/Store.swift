@@ -127,15 +127,21 @@ public final class Store: @unchecked Sendable {
     }
 
     /// Open readers for the segments of a manifest (cached: a block's checksum is checked once per process).
+    ///
+    /// The cache follows each table's newest manifest asked about: readers of segments it no longer lists (a
+    /// compaction replaced and removed them) leave the cache, so their mappings, and the disk space of their removed
+    /// files, go when the last statement holding them ends. A manifest older than that gets readers that are not
+    /// cached (its replaced files may be gone already: hold readers with the manifest, as a statement's catalog does).
     public func readers(_ m: Manifest) throws(StorageError) -> [SegmentReader] {
-        if let hit = readerLists.withLock({ $0[m.table] }), hit.version == m.version,
-            hit.files.elementsEqual(m.segments.lazy.map(\.file))
-        {
+        let newest = readerLists.withLock { $0[m.table] }
+        if let hit = newest, hit.version == m.version, hit.files.elementsEqual(m.segments.lazy.map(\.file)) {
             return hit.readers
         }
+        let current = newest.map { m.version >= $0.version } ?? true
+        let dir = tableDir(m.table) + "/"
         var out: [SegmentReader] = []
         for s in m.segments {
-            let full = tableDir(m.table) + "/" + s.file
+            let full = dir + s.file
             if let r = readers.withLock({ $0[full] }) {
                 out.append(r)
                 continue
@@ -144,10 +150,16 @@ public final class Store: @unchecked Sendable {
             guard r.rowCount == s.rows, r.schema == m.schema else {
                 throw StorageError(.corrupt, "segment holds \(r.rowCount) rows of another shape than the manifest says", file: full)
             }
-            readers.withLock { $0[full] = r }
+            if current { readers.withLock { $0[full] = r } }
             out.append(r)
         }
-        readerLists.withLock { $0[m.table] = (m.version, m.segments.map(\.file), out) }
+        if current {
+            let listed = Set(m.segments.map { dir + $0.file })
+            readers.withLock { cache in
+                for path in cache.keys.filter({ $0.hasPrefix(dir) && !listed.contains($0) }) { cache[path] = nil }
+            }
+            readerLists.withLock { $0[m.table] = (m.version, m.segments.map(\.file), out) }
+        }
         return out
     }
 

@@ -230,6 +230,37 @@ import Synchronization
         #expect(try s.compact("events").partitions == 0)
     }
 
+    @Test func readersHeldAcrossACompactionStillRead() throws {
+        let dir = VectorFixtures.temporaryDirectory()
+        let s = try Store(path: dir, create: true)
+        try s.createTable("events", schema: StoreCommitTests.schema, layout: StoreCommitTests.layout)
+        for base in [31, 32] as [Int64] { try s.append(StoreCommitTests.rows(500, base: base), to: "events") }
+        let held = try s.readers(try s.manifest("events"))
+        _ = try s.compact("events")
+        let after = try s.readers(try s.manifest("events"))
+        #expect(after.count == 3 && !after.contains { r in held.contains { $0 === r } })
+        #expect(try FileIO.list(dir + "/tables/events/data").count == 3)
+        // The replaced segments' files are gone; readers opened before still read them (mapped).
+        #expect(held.count == 6 && held.reduce(0) { $0 + $1.rowCount } == 1000)
+        for r in held { #expect(try r.readColumn(0).reduce(0) { $0 + $1.count } == r.rowCount) }
+    }
+
+    @Test func readersOfAReplacedSegmentAreNotCachedAgain() throws {
+        let dir = VectorFixtures.temporaryDirectory()
+        let s = try Store(path: dir, create: true)
+        try s.createTable("events", schema: StoreCommitTests.schema, layout: StoreCommitTests.layout)
+        for base in [41, 42] as [Int64] { try s.append(StoreCommitTests.rows(300, base: base), to: "events") }
+        weak var old: SegmentReader? = nil
+        do {
+            let before = try s.manifest("events")
+            old = try s.readers(before).first
+            #expect(old != nil)
+            _ = try s.compact("events")
+            _ = try s.readers(try s.manifest("events"))
+        }
+        #expect(old == nil, "a reader of a segment the newest manifest no longer lists stayed in the cache")
+    }
+
     @Test func appendingChosenRowsOfSeveralChunksEqualsAppendingThemGathered() throws {
         let a = StoreCommitTests.rows(900, base: 21), b = StoreCommitTests.rows(400, base: 22), c = StoreCommitTests.rows(50, base: 23)
         let pickA: [Int32] = (0..<900).filter { $0 % 3 != 1 }.map { Int32($0) }.reversed()

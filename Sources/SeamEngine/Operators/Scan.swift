@@ -25,7 +25,7 @@ extension Executor {
     /// The morsels of a scan after zone-map pruning, and what was skipped.
     func planScan(_ s: TableScan) throws -> (morsels: [ScanMorsel], stats: ScanStats) {
         let m = try catalog.manifest(s.table)
-        let readers = try catalog.store.readers(m)
+        let readers = try catalog.readers(s.table)
         // Zone maps describe stored values; a key-mapped column is read through its map, so its zones say
         // nothing about the values the query sees.
         let mappedColumn = m.layout.keyMap.flatMap { km in m.schema.index(of: km.column) }

@@ -37,7 +37,7 @@ extension Executor {
         for c in columns {
             guard m.schema[c].type.physical == .int64 || m.schema[c].type.physical == .int32 else { return false }
         }
-        let readers = try catalog.store.readers(m).filter { $0.footer.columns.first.map { $0.reduce(0) { $0 + $1.rows } } ?? 0 > 0 }
+        let readers = try catalog.readers(s.table).filter { $0.footer.columns.first.map { $0.reduce(0) { $0 + $1.rows } } ?? 0 > 0 }
         guard readers.count <= Self.storedOrderSegmentLimit else { return false }
         // Each segment's range of every sort column, from its blocks' zone maps.
         var ranges: [[(lo: Int64, hi: Int64)]] = []
