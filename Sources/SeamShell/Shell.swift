@@ -10,6 +10,10 @@ public final class Shell {
     public var maxRows = 40
     /// Where results go (`.output FILE`); `nil` for standard output.
     public private(set) var outputPath: String? = nil
+    /// Standard output when there is no `.output` file: `nil` to hand results back as text (tests, embedding), or a
+    /// file descriptor (`seam sql` sets 1) that csv, json and line results are written to while the query runs (a
+    /// large result is never held whole) and everything else as it comes, in order.
+    public var screen: Int32? = nil
     private var pending = ""
     /// The running query's token, for Ctrl-C.
     public let current = CurrentQuery()
@@ -65,6 +69,10 @@ public final class Shell {
                 if timer { h.write(Data(String(format: "Run Time: %.3f s, %d rows\n", done.elapsed, done.rows).utf8)) }
                 return ""
             }
+            if outputPath == nil, mode != .table, let screen {
+                let done = try ResultRenderer.export(sql, as: mode, on: engine, token: token, to: screen, name: "standard output")
+                return timer ? emit(String(format: "Run Time: %.3f s, %d rows\n", done.elapsed, done.rows)) : ""
+            }
             if mode == .table {
                 // Only the rows shown are kept while the result streams past.
                 let shown = try ResultRenderer.streamTable(sql, on: engine, token: token, maxRows: maxRows)
@@ -77,14 +85,27 @@ public final class Shell {
             if timer { out += String(format: "Run Time: %.3f s, %d rows\n", r.elapsed, r.rowCount) }
             return deliver(out)
         } catch let e as SQLError {
-            return e.render(sql: sql) + "\n"
+            return emit(e.render(sql: sql) + "\n")
         } catch {
-            return "Error: \(error)\n"
+            return emit("Error: \(error)\n")
         }
     }
 
+    /// `s` written to ``screen`` (then "" is left to print), or handed back when there is none.
+    private func emit(_ s: String) -> String {
+        guard let screen, !s.isEmpty else { return s }
+        var bytes = Array(s.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(screen, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }  // standard output closed: nothing left to show the rest to
+            bytes = bytes.dropFirst(n)
+        }
+        return ""
+    }
+
     private func deliver(_ s: String) -> String {
-        guard let outputPath else { return s }
+        guard let outputPath else { return emit(s) }
         if let h = FileHandle(forWritingAtPath: outputPath) {
             h.seekToEndOfFile()
             h.write(Data(s.utf8))
@@ -155,7 +176,7 @@ public final class Shell {
         var out = ""
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             switch feed(String(line)) {
-            case .output(let s): out += s
+            case .output(let s): out += emit(s)
             case .quit: return out
             case .more: continue
             }

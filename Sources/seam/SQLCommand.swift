@@ -85,6 +85,8 @@ extension SeamCommand {
                 }
                 return
             }
+            // Results stream to standard output as they come (a script's csv of a whole table is never one string).
+            shell.screen = 1
             if isatty(0) == 0 {
                 let data = FileHandle.standardInput.readDataToEndOfFile()
                 let out = shell.runScript(String(decoding: data, as: UTF8.self))

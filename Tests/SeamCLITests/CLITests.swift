@@ -188,6 +188,15 @@ import Testing
         #expect(script.status == 0)
         #expect(script.stdout.contains("a\n1\n") && script.stdout.contains("b\nx\n") && script.stdout.contains("c\n2\n") && script.stdout.contains("identities\n"), "\(script.stdout)")
         #expect(script.stdout.contains("Referenced column \"nope\" not found"), "\(script.stdout)")
+        // A script's csv result streams to standard output, in order with what comes before and after it: held
+        // whole, 40 copies of the events do not fit an 8 MiB memory limit (that script failed so before 2026-11-28).
+        let big = try Self.seam(
+            ["sql", "--store", store, "--memory-limit", "8MiB"],
+            stdin: ".mode line\nSELECT 1 AS first;\n.mode csv\nSELECT a.* FROM events a, (SELECT 1 AS one FROM events LIMIT 40) b;\n.mode json\nSELECT 2 AS last;")
+        let bigLines = big.stdout.split(separator: "\n")
+        #expect(big.status == 0 && bigLines.count == 1 + 1 + 40 * n + 1, "\(big.stdout.suffix(500))")
+        #expect(bigLines.first == "first = 1" && bigLines.dropFirst().first?.hasPrefix("event_id,ts,customer_id") == true)
+        #expect(bigLines.last == "[{\"last\":2}]" && !big.stdout.contains("Out of Memory"))
         // `.output FILE` in csv and json mode: results appended to the file (written batch by batch), the screen
         // gets the rest.
         let exportPath = NSTemporaryDirectory() + "seam-cli-output-\(UUID().uuidString).txt"
