@@ -161,9 +161,22 @@ public enum Timestamp {
 
     /// Formats a DATE (days since the epoch) as DuckDB prints it: `2024-03-01`; years before 1 as `0045-03-15 (BC)`.
     public static func formatDate(_ days: Int32) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        appendDate(days, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends ``formatDate(_:)``'s text as UTF-8 (exports write one per row).
+    @inlinable
+    public static func appendDate<Output: ByteOutput>(_ days: Int32, to out: inout Output) {
         let (y, m, d) = civil(days: Int64(days))
-        let body = "-" + zeroPad(m, 2) + "-" + zeroPad(d, 2)
-        return y > 0 ? zeroPad(y, 4) + body : zeroPad(1 - y, 4) + body + " (BC)"
+        appendPadded(y > 0 ? y : 1 - y, 4, to: &out)
+        out.append(0x2D)
+        appendPadded(m, 2, to: &out)
+        out.append(0x2D)
+        appendPadded(d, 2, to: &out)
+        if y <= 0 { out.append(" (BC)") }
     }
 
     /// The day of a timestamp (floor, so times before the epoch fall on the day they are in).

@@ -7,7 +7,7 @@ public import Seam
 /// of a CSV export. This view holds no reference (the batch it was made from must outlive it), so a row's fields are
 /// read from a plain array of them.
 struct ColumnText {
-    enum Kind { case bigint, integer, timestamp, decimal, boolean, flatText, dictionaryText, other }
+    enum Kind { case bigint, integer, timestamp, date, double, decimal, boolean, flatText, dictionaryText, other }
     let kind: Kind
     /// The column's position in its batch (the slow path reads the vector's `Value`).
     let index: Int
@@ -36,6 +36,8 @@ struct ColumnText {
         case .bigint: kind = .bigint
         case .integer: kind = .integer
         case .timestamp: kind = .timestamp
+        case .date: kind = .date
+        case .double: kind = .double
         case .decimal: kind = .decimal
         case .boolean: kind = .boolean
         case .varchar: kind = .flatText
@@ -61,13 +63,19 @@ struct ColumnText {
         return UnsafeRawBufferPointer(start: textBytes! + start, count: Int(textOffsets![k + 1]) - start)
     }
 
-    /// Row `row` of a number, timestamp or boolean column, as CSV, tables and lines all print it; false (nothing
-    /// written) for text and other kinds.
+    /// Row `row` of a number, timestamp, date or boolean column, as CSV and lines print it; false (nothing written)
+    /// for text and other kinds.
     @inline(__always) func appendPlain(_ row: Int, to out: inout TextBuffer) -> Bool {
         switch kind {
         case .bigint: DecimalText.append(signed: values.load(fromByteOffset: row &* 8, as: Int64.self), to: &out)
         case .integer: DecimalText.append(signed: Int64(values.load(fromByteOffset: row &* 4, as: Int32.self)), to: &out)
         case .timestamp: Timestamp.append(values.load(fromByteOffset: row &* 8, as: Int64.self), to: &out)
+        case .date: Timestamp.appendDate(values.load(fromByteOffset: row &* 4, as: Int32.self), to: &out)
+        case .double:
+            // The shortest text that reads back as the same double (at most 24 bytes: a String without storage of
+            // its own), as ``ResultRenderer/text(_:csv:)`` writes it.
+            var text = ValueCast.formatDouble(values.load(fromByteOffset: row &* 8, as: Double.self))
+            text.withUTF8 { out.append(bytes: UnsafeRawBufferPointer($0)) }
         case .decimal: Decimal2.append(values.load(fromByteOffset: row &* 8, as: Int64.self), to: &out)
         case .boolean: out.append(values.load(fromByteOffset: row, as: UInt8.self) != 0 ? "true" : "false")
         case .flatText, .dictionaryText, .other: return false
@@ -110,18 +118,18 @@ struct ColumnText {
         }
         switch kind {
         case .bigint, .integer, .decimal, .boolean: _ = appendPlain(row, to: &out)
-        case .timestamp:
+        case .double:
+            // Non-finite doubles (nan, inf) are not JSON numbers: quoted.
+            let finite = values.load(fromByteOffset: row &* 8, as: Double.self).isFinite
+            if !finite { out.append(0x22) }
+            _ = appendPlain(row, to: &out)
+            if !finite { out.append(0x22) }
+        case .timestamp, .date:
             out.append(0x22)
             _ = appendPlain(row, to: &out)
             out.append(0x22)
         case .flatText, .dictionaryText: JSONText.appendQuoted(text(row), to: &out)
-        case .other:
-            switch batch.columns[index].value(at: row) {
-            case .double(let d) where d.isFinite:
-                var text = ValueCast.formatDouble(d)
-                text.withUTF8 { out.append(bytes: UnsafeRawBufferPointer($0)) }
-            case let v: JSONText.appendQuoted(ResultRenderer.text(v), to: &out)
-            }
+        case .other: JSONText.appendQuoted(ResultRenderer.text(batch.columns[index].value(at: row)), to: &out)
         }
     }
 

@@ -218,6 +218,22 @@ import Testing
         shell.waitUntilExit()
         #expect(shell.terminationStatus == 1 && shellMessage.contains("standard output: write failed: No space left on device"), "\(shellMessage)")
 
+        // Dates and doubles in every text format, NULLs, a date before year 1 and non-finite doubles among them.
+        let typed = "SELECT DATE '2024-02-29' AS d, 0.1 + 0.2 AS x UNION ALL SELECT DATE '0044-03-15 (BC)', CAST('nan' AS DOUBLE) "
+            + "UNION ALL SELECT CAST(NULL AS DATE), CAST('-inf' AS DOUBLE) UNION ALL SELECT DATE '1969-12-31', CAST(NULL AS DOUBLE) "
+            + "UNION ALL SELECT DATE '9999-12-31', 1e-7"
+        let expected = [
+            "csv": "d,x\n2024-02-29,0.3\n0044-03-15 (BC),nan\n,-inf\n1969-12-31,\n9999-12-31,1e-07\n",
+            "json": "[{\"d\":\"2024-02-29\",\"x\":0.3},\n{\"d\":\"0044-03-15 (BC)\",\"x\":\"nan\"},\n{\"d\":null,\"x\":\"-inf\"},\n"
+                + "{\"d\":\"1969-12-31\",\"x\":null},\n{\"d\":\"9999-12-31\",\"x\":1e-07}]\n",
+            "line": "d = 2024-02-29\nx = 0.3\n\nd = 0044-03-15 (BC)\nx = nan\n\nd = NULL\nx = -inf\n\nd = 1969-12-31\nx = NULL\n\n"
+                + "d = 9999-12-31\nx = 1e-07\n",
+        ]
+        for (format, text) in expected {
+            let out = try Self.seam(["sql", "--store", store, "--format", format, typed])
+            #expect(out.status == 0 && out.stdout == text, "\(format): \(out.stdout)\(out.stderr)")
+        }
+
         let bad = try Self.seam(["sql", "--store", store, "SELECT channel FROM events WHERE amount > 'many'"])
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("Could not convert string 'many'") && bad.stderr.contains("LINE 1:") && bad.stderr.contains("^"), "\(bad.stderr)")
