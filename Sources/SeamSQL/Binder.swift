@@ -164,15 +164,32 @@ public final class Binder {
             arms.append(p)
             if op == .union { all = false }
         }
-        // Unify column types across arms.
-        var types = scope.columns.map(\.type)
-        for arm in arms.dropFirst() {
-            for (i, f) in arm.schema.fields.enumerated() {
-                guard let t = commonNumericOrSame(types[i], f.type) else {
-                    throw SQLError(.type, "UNION arms disagree on the type of column \(i + 1): \(types[i]) and \(f.type)", at: s.core.items.first?.expr.location ?? .unknown)
+        // Unify column types across arms. A bare NULL takes the type of the other arms' column, as in DuckDB
+        // (`SELECT DATE '2024-01-01' UNION ALL SELECT NULL` is a DATE column); a column NULL in every arm keeps the
+        // literal's type.
+        func bareNulls(_ arm: LogicalPlan) -> [Bool] {
+            guard case .project(_, let es, _) = arm else { return Array(repeating: false, count: arm.schema.count) }
+            return es.map(isNullConstant)
+        }
+        var unified: [LogicalType?] = Array(repeating: nil, count: scope.columns.count)
+        for arm in arms {
+            let nulls = bareNulls(arm)
+            for (i, f) in arm.schema.fields.enumerated() where !nulls[i] {
+                guard let u = unified[i] else {
+                    unified[i] = f.type
+                    continue
                 }
-                types[i] = t
+                guard let t = commonNumericOrSame(u, f.type) else {
+                    throw SQLError(.type, "UNION arms disagree on the type of column \(i + 1): \(u) and \(f.type)", at: s.core.items.first?.expr.location ?? .unknown)
+                }
+                unified[i] = t
             }
+        }
+        let types = unified.enumerated().map { i, t in t ?? scope.columns[i].type }
+        arms = arms.map { arm in
+            guard case .project(let child, var es, _) = arm else { return arm }
+            for i in es.indices where isNullConstant(es[i]) { es[i] = .constant(.null, types[i]) }
+            return .project(child, es, Schema(zip(arm.schema.fields, es).map { Field($0.name, $1.type) }))
         }
         arms = arms.map { arm in
             let casts = arm.schema.fields.enumerated().map { i, f -> BoundExpr in
