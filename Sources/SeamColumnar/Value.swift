@@ -170,7 +170,13 @@ public enum Timestamp {
     /// Appends ``formatDate(_:)``'s text as UTF-8 (exports write one per row).
     @inlinable
     public static func appendDate<Output: ByteOutput>(_ days: Int32, to out: inout Output) {
-        let (y, m, d) = civil(days: Int64(days))
+        appendDay(Int64(days), to: &out)
+    }
+
+    /// A day's civil date as DATE and TIMESTAMP text begin: `2024-03-01`, or `0044-03-15 (BC)`.
+    @inlinable
+    static func appendDay<Output: ByteOutput>(_ days: Int64, to out: inout Output) {
+        let (y, m, d) = civil(days: days)
         appendPadded(y > 0 ? y : 1 - y, 4, to: &out)
         out.append(0x2D)
         appendPadded(m, 2, to: &out)
@@ -199,20 +205,18 @@ public enum Timestamp {
     /// timestamp took a third of a 1.69M-row CSV export).
     @inlinable
     public static func append<Output: ByteOutput>(_ micros: Int64, to out: inout Output) {
-        let p = parts(micros)
-        appendPadded(p.year > 0 ? p.year : 1 - p.year, 4, to: &out)
-        out.append(0x2D)
-        appendPadded(p.month, 2, to: &out)
-        out.append(0x2D)
-        appendPadded(p.day, 2, to: &out)
-        if p.year > 0 { out.append(0x20) } else { out.append(" (BC) ") }
-        appendPadded(p.hour, 2, to: &out)
+        let d = Self.day(ofMicros: micros)
+        let rem = micros &- d &* microsPerDay
+        appendDay(d, to: &out)
+        out.append(0x20)
+        let secs = Int(rem / microsPerSecond)
+        appendPadded(secs / 3600, 2, to: &out)
         out.append(0x3A)
-        appendPadded(p.minute, 2, to: &out)
+        appendPadded(secs / 60 % 60, 2, to: &out)
         out.append(0x3A)
-        appendPadded(p.second, 2, to: &out)
-        if p.micro != 0 {
-            var micro = p.micro, digits = 6
+        appendPadded(secs % 60, 2, to: &out)
+        if rem % microsPerSecond != 0 {
+            var micro = Int(rem % microsPerSecond), digits = 6
             while micro % 10 == 0 {
                 micro /= 10
                 digits -= 1
