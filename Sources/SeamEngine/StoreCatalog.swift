@@ -8,7 +8,9 @@ import Synchronization
 /// compaction that removes segment files meanwhile leaves them readable (mapped) until the statement ends.
 public final class StoreCatalog: Catalog, @unchecked Sendable {
     public let store: Store
-    private let snapshots = Mutex<[String: (manifest: Manifest, readers: [SegmentReader])]>([:])
+    /// Per table: the manifest, and its segments' readers or the error opening them met (a damaged segment fails
+    /// the statement when it reads the table, with the file and offset, not its binding as an unknown table).
+    private let snapshots = Mutex<[String: (manifest: Manifest, readers: Result<[SegmentReader], any Error>)]>([:])
 
     public init(store: Store) {
         self.store = store
@@ -27,24 +29,20 @@ public final class StoreCatalog: Catalog, @unchecked Sendable {
         try snapshot(table).manifest
     }
 
-    /// Readers of the segments of ``manifest(_:)``.
+    /// Readers of the segments of ``manifest(_:)``, opened with it.
     func readers(_ table: String) throws -> [SegmentReader] {
-        try snapshot(table).readers
+        try snapshot(table).readers.get()
     }
 
-    private func snapshot(_ table: String) throws -> (manifest: Manifest, readers: [SegmentReader]) {
+    private func snapshot(_ table: String) throws -> (manifest: Manifest, readers: Result<[SegmentReader], any Error>) {
         if let s = snapshots.withLock({ $0[table] }) { return s }
         var m = try store.manifest(table)
-        let readers: [SegmentReader]
-        do {
-            readers = try store.readers(m)
-        } catch {
+        var readers = Result { () throws -> [SegmentReader] in try store.readers(m) }
+        if case .failure = readers, let newer = try? store.manifest(table), newer.version != m.version {
             // A commit between reading the manifest and opening its segments may have removed some: its manifest
             // names the files there are.
-            let newer = try store.manifest(table)
-            guard newer.version != m.version else { throw error }
             m = newer
-            readers = try store.readers(m)
+            readers = Result { () throws -> [SegmentReader] in try store.readers(m) }
         }
         snapshots.withLock { $0[table] = (m, readers) }
         return (m, readers)

@@ -1,3 +1,4 @@
+import Foundation
 import SeamColumnar
 import SeamSQL
 import SeamStorage
@@ -27,5 +28,25 @@ import Testing
         #expect(readers.count == 2)
         let ids = try readers.flatMap { try $0.readColumn(0).flatMap(\.allValues) }
         #expect(ids == (0..<250).map { Value.bigint(Int64($0)) })
+    }
+
+    /// Opening the segments with the manifest must not turn a damaged segment into an unknown table.
+    @Test func aDamagedSegmentIsReportedWhereItIsNotAsAMissingTable() throws {
+        let schema = Schema([Field("id", .bigint)])
+        let store = try EngineFixture.store(table: "t", schema: schema, rows: (0..<100).map { [.bigint(Int64($0))] }, blockRows: 16)
+        let data = store.path + "/tables/t/data"
+        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: data).first { $0.hasSuffix(".seg") })
+        let h = try #require(FileHandle(forWritingAtPath: data + "/" + segment))
+        h.write(Data("XXXXXXXX".utf8))
+        h.closeFile()
+        let engine = QueryEngine(store: store)
+        #expect(throws: SQLError.self) { try engine.query("SELECT count(*) FROM t") }
+        do {
+            _ = try engine.query("SELECT count(*) FROM t")
+        } catch let e as SQLError {
+            #expect(e.kind == .runtime && e.message.contains(segment) && e.message.contains("bad magic"), "\(e.message)")
+        }
+        // The schema is still there to describe.
+        #expect(try engine.query("DESCRIBE t").rowCount == 1)
     }
 }
