@@ -164,12 +164,16 @@ public final class Binder {
             arms.append(p)
             if op == .union { all = false }
         }
-        // Unify column types across arms. A bare NULL takes the type of the other arms' column, as in DuckDB
-        // (`SELECT DATE '2024-01-01' UNION ALL SELECT NULL` is a DATE column); a column NULL in every arm keeps the
-        // literal's type.
+        // Unify column types across arms. A bare NULL (the literal, bound as an INTEGER NULL; not a NULL cast to a
+        // type) takes the type of the other arms' column, as in DuckDB (`SELECT DATE '2024-01-01' UNION ALL SELECT
+        // NULL` is a DATE column); a column NULL in every arm keeps the literal's type.
+        func isBareNull(_ e: BoundExpr) -> Bool {
+            if case .constant(.null, .integer) = e { return true }
+            return false
+        }
         func bareNulls(_ arm: LogicalPlan) -> [Bool] {
             guard case .project(_, let es, _) = arm else { return Array(repeating: false, count: arm.schema.count) }
-            return es.map(isNullConstant)
+            return es.map(isBareNull)
         }
         var unified: [LogicalType?] = Array(repeating: nil, count: scope.columns.count)
         for arm in arms {
@@ -188,7 +192,7 @@ public final class Binder {
         let types = unified.enumerated().map { i, t in t ?? scope.columns[i].type }
         arms = arms.map { arm in
             guard case .project(let child, var es, _) = arm else { return arm }
-            for i in es.indices where isNullConstant(es[i]) { es[i] = .constant(.null, types[i]) }
+            for i in es.indices where isBareNull(es[i]) { es[i] = .constant(.null, types[i]) }
             return .project(child, es, Schema(zip(arm.schema.fields, es).map { Field($0.name, $1.type) }))
         }
         arms = arms.map { arm in
