@@ -72,8 +72,8 @@ struct ColumnText {
         case .timestamp: Timestamp.append(values.load(fromByteOffset: row &* 8, as: Int64.self), to: &out)
         case .date: Timestamp.appendDate(values.load(fromByteOffset: row &* 4, as: Int32.self), to: &out)
         case .double:
-            // The shortest text that reads back as the same double (at most 24 bytes: a String without storage of
-            // its own), as ``ResultRenderer/text(_:csv:)`` writes it.
+            // The shortest text that reads back as the same double, as ``ResultRenderer/text(_:csv:)`` writes it:
+            // still a String per field (one of more than 15 bytes has storage of its own), but no Value.
             var text = ValueCast.formatDouble(values.load(fromByteOffset: row &* 8, as: Double.self))
             text.withUTF8 { out.append(bytes: UnsafeRawBufferPointer($0)) }
         case .decimal: Decimal2.append(values.load(fromByteOffset: row &* 8, as: Int64.self), to: &out)
