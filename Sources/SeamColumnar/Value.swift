@@ -161,9 +161,14 @@ public enum Timestamp {
 
     /// Formats a DATE (days since the epoch) as DuckDB prints it: `2024-03-01`; years before 1 as `0045-03-15 (BC)`.
     public static func formatDate(_ days: Int32) -> String {
+        text(capacity: 16) { appendDate(days, to: &$0) }
+    }
+
+    /// A String of the UTF-8 bytes `fill` appends (the String forms of the `append` functions here).
+    static func text(capacity: Int, _ fill: (inout [UInt8]) -> Void) -> String {
         var out: [UInt8] = []
-        out.reserveCapacity(16)
-        appendDate(days, to: &out)
+        out.reserveCapacity(capacity)
+        fill(&out)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -195,10 +200,7 @@ public enum Timestamp {
     /// Formats as DuckDB prints a TIMESTAMP: `2024-03-01 12:30:00` or `2024-03-01 12:30:00.123456`; before 1 AD
     /// `0044-03-15 (BC) 10:00:00`.
     public static func format(_ micros: Int64) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        append(micros, to: &out)
-        return String(decoding: out, as: UTF8.self)
+        text(capacity: 32) { append(micros, to: &$0) }
     }
 
     /// Appends ``format(_:)``'s text as UTF-8, for exports that write bytes (a String built of padded pieces per

@@ -91,15 +91,14 @@ public final class Shell {
         }
     }
 
-    /// `s` written to ``screen`` (then "" is left to print), or handed back when there is none.
+    /// `s` written to ``screen`` (then "" is left to print), or handed back when there is none. When the screen
+    /// cannot be written (a full disk, a closed pipe), the failure and the text go to standard error instead.
     private func emit(_ s: String) -> String {
         guard let screen, !s.isEmpty else { return s }
-        var bytes = Array(s.utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { write(screen, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }  // standard output closed: nothing left to show the rest to
-            bytes = bytes.dropFirst(n)
+        do throws(StorageError) {
+            try FileIO.writeAll(screen, Array(s.utf8), "standard output")
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n\(s)".utf8))
         }
         return ""
     }

@@ -20,6 +20,20 @@ import Testing
     }
 
     @discardableResult
+    /// Runs `command` with /bin/sh, the binary as `$0` and `store` as `$1` (for redirections the `seam` helper cannot
+    /// make); its exit status and standard error.
+    static func shell(_ command: String, _ store: String) throws -> (status: Int32, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command, binary, store]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+
     static func seam(_ args: [String], env: [String: String] = [:], stdin: String? = nil, in directory: String? = nil) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
@@ -208,15 +222,12 @@ import Testing
         // A write that fails (a full disk: /dev/full) is reported with where, in the REPL and from the command line.
         let full = try Self.seam(["sql", "--store", store], stdin: ".mode csv\n.output /dev/full\nSELECT 1 AS a;\n.output\nSELECT 2 AS b;")
         #expect(full.stdout.contains("/dev/full: write failed: No space left on device") && full.stdout.contains("b\n2"), "\(full.stdout)")
-        let shell = Process()
-        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-        shell.arguments = ["-c", "\"$0\" sql --store \"$1\" --format csv 'SELECT * FROM events' > /dev/full", Self.binary, store]
-        let shellErr = Pipe()
-        shell.standardError = shellErr
-        try shell.run()
-        let shellMessage = String(decoding: shellErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        shell.waitUntilExit()
-        #expect(shell.terminationStatus == 1 && shellMessage.contains("standard output: write failed: No space left on device"), "\(shellMessage)")
+        let direct = try Self.shell("\"$0\" sql --store \"$1\" --format csv 'SELECT * FROM events' > /dev/full", store)
+        #expect(direct.status == 1 && direct.stderr.contains("standard output: write failed: No space left on device"), "\(direct.stderr)")
+        // A script whose standard output cannot be written says so on standard error (the streamed csv and the
+        // table after it both fail).
+        let script2 = try Self.shell("printf '.mode csv\\nSELECT 1 AS a;\\n.mode table\\nSELECT 2 AS b;\\n' | \"$0\" sql --store \"$1\" > /dev/full", store)
+        #expect(script2.stderr.contains("standard output: write failed: No space left on device") && script2.stderr.contains("int32"), "\(script2.stderr)")
 
         // Dates and doubles in every text format, NULLs, a date before year 1 and non-finite doubles among them.
         let typed = "SELECT DATE '2024-02-29' AS d, 0.1 + 0.2 AS x UNION ALL SELECT DATE '0044-03-15 (BC)', CAST('nan' AS DOUBLE) "
