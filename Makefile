@@ -63,6 +63,11 @@ demo: build
 		AND e.ts > c.first_seen + INTERVAL 30 DAY) \
 		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND e.event_type = 'return') \
 		AND c.consent_email ORDER BY last_purchase_day DESC NULLS LAST, c.customer_id LIMIT 5"
+	@echo; echo "== a script on standard input: dot commands and statements, csv written while the query runs"
+	printf '%s\n' '.mode csv' "SELECT ts::DATE AS day, count(*) AS purchases, round(avg(amount::DOUBLE), 2) AS avg_amount \
+		FROM events WHERE event_type = 'purchase' GROUP BY 1 ORDER BY 1 DESC LIMIT 5;" '.mode line' \
+		"SELECT count(*) AS events, min(ts)::DATE AS first_day, max(ts)::DATE AS last_day FROM events;" \
+		| $(SEAM) sql --store $(STORE)
 	@echo; echo "== the quarantine"
 	$(SEAM) quarantine list --store $(STORE) --limit 1
 	@echo
