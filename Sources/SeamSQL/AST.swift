@@ -117,12 +117,32 @@ public struct CommonTableExpression: Sendable {
     public var location: SourceLocation
 }
 
-public enum SetOperator: String, Sendable { case unionAll = "UNION ALL", union = "UNION" }
+/// How two SELECTs combine. `UNION`, `INTERSECT` and `EXCEPT` compare whole rows with NULL equal to NULL and return
+/// distinct rows; their `ALL` forms keep duplicates (`INTERSECT ALL`: a row as often as in both, `EXCEPT ALL`: as often
+/// as in the left beyond the right). INTERSECT binds tighter than UNION and EXCEPT, which go left to right.
+public enum SetOperator: String, Sendable {
+    case unionAll = "UNION ALL", union = "UNION"
+    case intersectAll = "INTERSECT ALL", intersect = "INTERSECT"
+    case exceptAll = "EXCEPT ALL", except = "EXCEPT"
+
+    /// The operator of `word` (UNION, INTERSECT or EXCEPT) with or without ALL; nil for another word.
+    public init?(word: String, all: Bool) {
+        switch word {
+        case "UNION": self = all ? .unionAll : .union
+        case "INTERSECT": self = all ? .intersectAll : .intersect
+        case "EXCEPT": self = all ? .exceptAll : .except
+        default: return nil
+        }
+    }
+
+    public var keepsDuplicates: Bool { self == .unionAll || self == .intersectAll || self == .exceptAll }
+    public var isIntersect: Bool { self == .intersect || self == .intersectAll }
+}
 
 public struct SelectStatement: Sendable {
     public var ctes: [CommonTableExpression] = []
     public var core: SelectCore
-    /// `UNION [ALL]` arms after `core`, in order.
+    /// `UNION | INTERSECT | EXCEPT [ALL]` arms after `core`, in order (``SetOperator`` says how they group).
     public var setOperations: [(SetOperator, SelectCore)] = []
     public var orderBy: [OrderItem] = []
     /// `ORDER BY ALL [ASC|DESC] [NULLS FIRST|LAST]`: every output column, left to right, in this direction (its `expr`

@@ -137,6 +137,68 @@ public final class Binder {
 
     // MARK: SELECT
 
+    /// Arms (bound, of one schema) joined by `ops` (`ops[i]` between arm i and i + 1): INTERSECT first, then UNION and
+    /// EXCEPT left to right, as in DuckDB and the SQL standard.
+    static func combine(_ arms: [LogicalPlan], _ ops: [SetOperator], _ schema: Schema) -> LogicalPlan {
+        var terms: [LogicalPlan] = [arms[0]]
+        var between: [SetOperator] = []
+        for (op, arm) in zip(ops, arms.dropFirst()) {
+            if op.isIntersect {
+                terms[terms.count - 1] = setOperation(terms[terms.count - 1], op, arm, schema)
+            } else {
+                terms.append(arm)
+                between.append(op)
+            }
+        }
+        var plan = terms[0]
+        for (op, term) in zip(between, terms.dropFirst()) { plan = setOperation(plan, op, term, schema) }
+        return plan
+    }
+
+    /// `left op right`. UNION is the union node; INTERSECT and EXCEPT count each distinct row in both inputs
+    /// (a UNION ALL of the two with a tag per side, grouped by every column, so NULLs match as they do in set
+    /// operations) and keep the rows whose counts say so. Their ALL forms first number each row among its duplicates
+    /// on its side (row_number over a partition by every column): the k-th copy of a row is then in the result of the
+    /// distinct operation exactly when there are at least k copies on the left and, for INTERSECT ALL, at least k on
+    /// the right or, for EXCEPT ALL, fewer than k there; the numbers are dropped after.
+    static func setOperation(_ left: LogicalPlan, _ op: SetOperator, _ right: LogicalPlan, _ schema: Schema) -> LogicalPlan {
+        switch op {
+        case .union, .unionAll:
+            let all = op == .unionAll
+            if case .union(let arms, all, _) = left { return .union(arms + [right], all: all, schema: schema) }
+            return .union([left, right], all: all, schema: schema)
+        case .intersect, .intersectAll, .except, .exceptAll:
+            break
+        }
+        let n = schema.count
+        let columns = (0..<n).map { BoundExpr.column($0, schema[$0].type) }
+        var rowSchema = schema
+        var numbered = (left, right)
+        if op.keepsDuplicates {
+            rowSchema = Schema(schema.fields + [Field("#copy", .bigint)])
+            let number = WindowCall(kind: .function(.rowNumber), arguments: [], partitionBy: columns, orderBy: [], type: .bigint)
+            numbered = (.window(left, [number], schema: rowSchema), .window(right, [number], schema: rowSchema))
+        }
+        let width = rowSchema.count
+        let keys = (0..<width).map { BoundExpr.column($0, rowSchema[$0].type) }
+        let taggedSchema = Schema(rowSchema.fields + [Field("#side", .integer)])
+        func tagged(_ p: LogicalPlan, _ side: Int32) -> LogicalPlan {
+            .project(p, keys + [.constant(.integer(side), .integer)], taggedSchema)
+        }
+        let both = LogicalPlan.union([tagged(numbered.0, 0), tagged(numbered.1, 1)], all: true, schema: taggedSchema)
+        func rowsOn(_ side: Int32) -> AggregateCall {
+            AggregateCall(
+                function: .countStar, argument: nil, distinct: false,
+                filter: .compare(.equal, .column(width, .integer), .constant(.integer(side), .integer)), type: .bigint)
+        }
+        let counted = Schema(rowSchema.fields + [Field("#left", .bigint), Field("#right", .bigint)])
+        let grouped = LogicalPlan.aggregate(both, groups: keys, aggregates: [rowsOn(0), rowsOn(1)], schema: counted)
+        let zero = BoundExpr.constant(.bigint(0), .bigint)
+        let onLeft = BoundExpr.compare(.greater, .column(width, .bigint), zero)
+        let onRight = BoundExpr.compare(op.isIntersect ? .greater : .equal, .column(width + 1, .bigint), zero)
+        return .project(.filter(grouped, .and([onLeft, onRight])), columns, schema)
+    }
+
     func bindSelect(_ s: SelectStatement) throws(SQLError) -> (plan: LogicalPlan, scope: Scope) {
         // Only a subquery body's own core may refer to the enclosing query: not its CTEs, not the arms of a UNION.
         let capture = captureScope
@@ -153,8 +215,7 @@ public final class Binder {
         }
         var (plan, scope) = try bindCore(s.core, orderBy: [], limit: nil, offset: nil)
         var arms = [plan]
-        var all = true
-        for (op, core) in s.setOperations {
+        for (_, core) in s.setOperations {
             let (p, sc) = try bindCore(core, orderBy: [], limit: nil, offset: nil)
             guard sc.columns.count == scope.columns.count else {
                 throw SQLError(
@@ -162,7 +223,6 @@ public final class Binder {
                     at: core.items.first?.expr.location ?? .unknown)
             }
             arms.append(p)
-            if op == .union { all = false }
         }
         // Unify column types across arms. A bare NULL (the literal, bound as an INTEGER NULL; not a NULL cast to a
         // type) takes the type of the other arms' column, as in DuckDB (`SELECT DATE '2024-01-01' UNION ALL SELECT
@@ -203,7 +263,7 @@ public final class Binder {
             return .project(arm, casts, schema)
         }
         let schema = Schema(zip(scope.columns, types).map { Field($0.name, $1) })
-        plan = .union(arms, all: all, schema: schema)
+        plan = Self.combine(arms, s.setOperations.map(\.0), schema)
         scope = Scope(columns: schema.fields.map { ScopeColumn(qualifier: nil, name: $0.name, type: $0.type) })
         let orderBy = s.orderByAll.map { Self.allColumns($0, schema.count) } ?? s.orderBy
         if !orderBy.isEmpty {

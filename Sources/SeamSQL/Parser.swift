@@ -141,15 +141,16 @@ public struct Parser {
         } else {
             stmt = SelectStatement(ctes: ctes, core: try selectCore())
         }
-        while peek.isWord("UNION") {
+        while peek.kind == .word, let word = ["UNION", "INTERSECT", "EXCEPT"].first(where: { peek.isWord($0) }) {
             pos += 1
-            let op: SetOperator = accept("ALL") ? .unionAll : .union
+            let op: SetOperator = SetOperator(word: word, all: accept("ALL"))!
+            if !op.keepsDuplicates { _ = accept("DISTINCT") }
             if peek.isOp("(") {
                 pos += 1
                 let inner = try select()
                 try expectOp(")")
                 guard inner.orderBy.isEmpty, inner.limit == nil, inner.setOperations.isEmpty, inner.ctes.isEmpty else {
-                    throw SQLError(.unsupported, "a parenthesized UNION arm with ORDER BY, LIMIT or WITH is not supported", at: peek.location)
+                    throw SQLError(.unsupported, "a parenthesized \(word) arm with ORDER BY, LIMIT, WITH or a set operation of its own is not supported", at: peek.location)
                 }
                 stmt.setOperations.append((op, inner.core))
             } else {

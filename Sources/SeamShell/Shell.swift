@@ -201,7 +201,7 @@ public final class Shell {
     static let keywords = [
         "SELECT", "FROM", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "LIMIT", "OFFSET", "JOIN", "LEFT", "INNER", "ON", "USING", "AS",
         "AND", "OR", "NOT", "CASE", "WHEN", "THEN", "ELSE", "END", "IS", "NULL", "IN", "BETWEEN", "LIKE", "ILIKE", "DISTINCT", "WITH",
-        "FILTER", "OVER", "PARTITION", "ASC", "DESC", "NULLS", "FIRST", "LAST", "CAST", "INTERVAL", "TIMESTAMP", "UNION", "ALL",
+        "FILTER", "OVER", "PARTITION", "ASC", "DESC", "NULLS", "FIRST", "LAST", "CAST", "INTERVAL", "TIMESTAMP", "UNION", "INTERSECT", "EXCEPT", "ALL",
         "EXPLAIN", "ANALYZE", "DESCRIBE", "SHOW", "TABLES", "count", "sum", "avg", "min", "max", "date_trunc", "date_diff",
         "date_part", "extract", "coalesce", "row_number", "rank", "dense_rank", "ntile", "lag", "lead", "json_extract_string",
     ]
