@@ -1246,8 +1246,17 @@ public final class Binder {
                 guard call.arguments.count == 2 else { throw SQLError(.binder, "\(name)(x, key) takes two arguments", at: at) }
                 return try aggregate(a, call.arguments[0], call, scope, key: call.arguments[1])
             }
+            if a.takesFraction {
+                guard call.arguments.count == 2 else { throw SQLError(.binder, "\(name)(x, q) takes two arguments", at: at) }
+                let q = call.arguments[1]
+                let bound = try bindExpr(q, scope)
+                guard case .constant(let v, _) = bound, let fraction = Self.number(v), fraction >= 0, fraction <= 1 else {
+                    throw SQLError(.binder, "\(name)(x, q): q must be a constant number between 0 and 1", at: q.location)
+                }
+                return try aggregate(a, call.arguments[0], call, scope, fraction: fraction)
+            }
             guard call.arguments.count == 1 else { throw SQLError(.binder, "\(name) takes exactly one argument", at: at) }
-            return try aggregate(a, call.arguments[0], call, scope)
+            return try aggregate(a, call.arguments[0], call, scope, fraction: a == .median ? 0.5 : nil)
         }
         if call.filter != nil { throw SQLError(.binder, "FILTER is only allowed with aggregate functions", at: at) }
         if call.distinct { throw SQLError(.binder, "DISTINCT is only allowed with aggregate functions", at: at) }
@@ -1278,17 +1287,31 @@ public final class Binder {
                 throw SQLError(.type, "No function matches 'sum(\(arg?.type.description ?? ""))'; sum needs a number", at: at)
             }
             return t == .integer || t == .boolean ? .bigint : t
-        case .avg, .stddevSamp:
+        case .avg, .stddevSamp, .stddevPop, .varSamp, .varPop:
             guard let t = arg?.type, t.isNumeric else {
                 throw SQLError(.type, "No function matches '\(a.rawValue)(\(arg?.type.description ?? ""))'; it needs a number", at: at)
             }
             return .double
+        case .median, .quantileCont, .quantileDisc:
+            guard let t = arg?.type, t.isNumeric || t == .timestamp || t == .date else {
+                throw SQLError(
+                    .type, "No function matches '\(a.rawValue)(\(arg?.type.description ?? ""))'; it needs a number, a DATE or a TIMESTAMP",
+                    at: at)
+            }
+            if a == .quantileDisc { return t }
+            switch t {
+            case .decimal, .timestamp: return t
+            case .date: return .timestamp
+            default: return .double
+            }
         case .min, .max, .anyValue, .argMin, .argMax: return arg?.type ?? .integer
         case .boolAnd, .boolOr: return .boolean
         }
     }
 
-    private func aggregate(_ fn: AggregateFunction, _ argExpr: Expr?, _ call: FunctionCall, _ scope: Scope, key keyExpr: Expr? = nil) throws(SQLError) -> BoundExpr {
+    private func aggregate(
+        _ fn: AggregateFunction, _ argExpr: Expr?, _ call: FunctionCall, _ scope: Scope, key keyExpr: Expr? = nil, fraction: Double? = nil
+    ) throws(SQLError) -> BoundExpr {
         guard let c = collector, c.allowAggregates else {
             throw SQLError(.binder, "aggregate functions are not allowed in \(whereClause)", at: call.location)
         }
@@ -1316,10 +1339,21 @@ public final class Binder {
             distinct = true
         }
         if distinct && (fn == .min || fn == .max || fn == .anyValue) { distinct = false }
-        let agg = AggregateCall(function: f, argument: arg, distinct: distinct, filter: filter, type: type, key: key)
+        let agg = AggregateCall(function: f, argument: arg, distinct: distinct, filter: filter, type: type, key: key, fraction: fraction)
         if let i = c.aggregates.firstIndex(of: agg) { return .aggregateSlot(i, type) }
         c.aggregates.append(agg)
         return .aggregateSlot(c.aggregates.count - 1, type)
+    }
+
+    /// A numeric constant's value as a Double; nil for other values.
+    static func number(_ v: Value) -> Double? {
+        switch v {
+        case .integer(let x): return Double(x)
+        case .bigint(let x): return Double(x)
+        case .decimal(let x): return Double(x) / 100
+        case .double(let x): return x
+        default: return nil
+        }
     }
 
     private func constantString(_ e: BoundExpr, _ what: String, at: SourceLocation) throws(SQLError) -> String {

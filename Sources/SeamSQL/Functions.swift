@@ -31,14 +31,25 @@ public enum ScalarFunction: String, Sendable, Hashable, CaseIterable {
 /// Aggregate functions.
 public enum AggregateFunction: String, Sendable, Hashable, CaseIterable {
     case countStar = "count_star", count, sum, avg, min, max, approxCountDistinct = "approx_count_distinct"
-    case anyValue = "any_value", boolAnd = "bool_and", boolOr = "bool_or", stddevSamp = "stddev_samp"
+    case anyValue = "any_value", boolAnd = "bool_and", boolOr = "bool_or"
+    /// Spread: sample and population standard deviation and variance (DOUBLE; NULL for fewer than two rows in the
+    /// sample forms, for none in the population forms).
+    case stddevSamp = "stddev_samp", stddevPop = "stddev_pop", varSamp = "var_samp", varPop = "var_pop"
+    /// `median(x)`, `quantile_cont(x, q)`: the value at fraction q of the sorted values, interpolated between the two
+    /// nearest (DOUBLE for integers and doubles, DECIMAL for DECIMAL, TIMESTAMP for TIMESTAMP and DATE);
+    /// `quantile_disc(x, q)`: the first value at or past fraction q, of x's type. `q` is a constant in [0, 1].
+    case median, quantileCont = "quantile_cont", quantileDisc = "quantile_disc"
     /// `arg_min(x, key)` / `arg_max(x, key)`: x at the row with the least (greatest) key, over rows where neither is NULL.
     case argMin = "arg_min", argMax = "arg_max"
 
     static let aliases: [String: AggregateFunction] = [
         "mean": .avg, "first": .anyValue, "arbitrary": .anyValue, "stddev": .stddevSamp, "every": .boolAnd,
-        "min_by": .argMin, "max_by": .argMax, "argmin": .argMin, "argmax": .argMax,
+        "min_by": .argMin, "max_by": .argMax, "argmin": .argMin, "argmax": .argMax, "variance": .varSamp,
+        "quantile": .quantileDisc,
     ]
+
+    /// Whether the call takes a fraction after its argument (`quantile_cont(x, 0.9)`).
+    public var takesFraction: Bool { self == .quantileCont || self == .quantileDisc }
 
     public static func named(_ name: String) -> AggregateFunction? {
         if name == "count_star" { return nil }
@@ -58,11 +69,14 @@ public struct AggregateCall: Sendable, Hashable {
     /// Set for the first row by an order (a correlated `ORDER BY key LIMIT 1`, unnested), not a user's arg_min /
     /// arg_max: every row counts, NULL arguments too, and rows with a NULL key come first (true) or last (false).
     public var keyNullsFirst: Bool?
+    /// The fraction of quantile_cont / quantile_disc (0.5 for median).
+    public var fraction: Double?
 
     public init(
         function: AggregateFunction, argument: BoundExpr?, distinct: Bool, filter: BoundExpr?, type: LogicalType, key: BoundExpr? = nil,
-        keyNullsFirst: Bool? = nil
+        keyNullsFirst: Bool? = nil, fraction: Double? = nil
     ) {
+        self.fraction = fraction
         self.function = function
         self.argument = argument
         self.distinct = distinct

@@ -173,7 +173,8 @@ extension AggregateCall {
         var name = function == .countStar ? "count_star" : function.rawValue
         if let nullsFirst = keyNullsFirst { name = "first_by_\(function == .argMin ? "asc" : "desc")_nulls_\(nullsFirst ? "first" : "last")" }
         let arg = argument.map { (distinct ? "DISTINCT " : "") + $0.sql(schema) } ?? ""
-        let key = key.map { ", " + $0.sql(schema) } ?? ""
+        var key = key.map { ", " + $0.sql(schema) } ?? ""
+        if function.takesFraction, let fraction { key = ", \(fraction)" }
         return "\(name)(\(arg)\(key))" + (filter.map { " FILTER (WHERE \($0.sql(schema)))" } ?? "")
     }
 }

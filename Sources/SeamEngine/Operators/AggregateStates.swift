@@ -23,7 +23,7 @@ enum AggregateStates {
     static func make(_ call: AggregateCall) -> any AggregateState {
         let argType = call.argument?.type ?? .bigint
         if call.distinct {
-            return DistinctState(call.function, argType: argType, outType: call.type)
+            return DistinctState(call.function, argType: argType, outType: call.type, fraction: call.fraction)
         }
         switch call.function {
         case .countStar: return CountState(star: true)
@@ -40,8 +40,10 @@ enum AggregateStates {
             return MinMaxState(isMin: true, type: argType, first: true)
         case .boolAnd, .boolOr:
             return BoolState(isAnd: call.function == .boolAnd)
-        case .stddevSamp:
-            return StddevState()
+        case .stddevSamp, .stddevPop, .varSamp, .varPop:
+            return SpreadState(call.function)
+        case .median, .quantileCont, .quantileDisc:
+            return QuantileState(argType: argType, outType: call.type, fraction: call.fraction ?? 0.5, interpolate: call.function != .quantileDisc)
         case .argMin, .argMax:
             return ArgState(isMin: call.function == .argMin, argType: argType, keyType: call.key?.type ?? .bigint, nullKeysFirst: call.keyNullsFirst)
         }
@@ -542,10 +544,14 @@ final class BoolState: AggregateState {
 }
 
 /// Sample standard deviation (Welford's running mean and squared deviations; Chan's formula to merge).
-final class StddevState: AggregateState {
+/// Standard deviation and variance (Welford's update per row, Chan's formula to merge workers' partials).
+final class SpreadState: AggregateState {
+    let function: AggregateFunction
     var n: [Double] = []
     var mean: [Double] = []
     var m2: [Double] = []
+
+    init(_ function: AggregateFunction) { self.function = function }
 
     private func grow(_ groups: Int) {
         n.pad(to: groups, with: 0)
@@ -569,7 +575,7 @@ final class StddevState: AggregateState {
     }
 
     func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
-        let o = other as! StddevState
+        let o = other as! SpreadState
         grow(groups)
         for g in o.n.indices where o.n[g] > 0 {
             let t = Int(map[g])
@@ -583,8 +589,16 @@ final class StddevState: AggregateState {
 
     func finish(groups: Int) -> ColumnVector {
         grow(groups)
-        let out = (0..<groups).map { n[$0] > 1 ? (m2[$0] / (n[$0] - 1)).squareRoot() : 0 }
-        return ColumnVector(type: .double, count: groups, values: Buffer(copying: out), validity: AggregateStates.validity((0..<groups).map { n[$0] > 1 }))
+        // The sample forms need two rows, the population forms one.
+        let sample = function == .stddevSamp || function == .varSamp
+        let root = function == .stddevSamp || function == .stddevPop
+        let least: Double = sample ? 2 : 1
+        let out = (0..<groups).map { g -> Double in
+            guard n[g] >= least else { return 0 }
+            let variance = m2[g] / (sample ? n[g] - 1 : n[g])
+            return root ? variance.squareRoot() : variance
+        }
+        return ColumnVector(type: .double, count: groups, values: Buffer(copying: out), validity: AggregateStates.validity((0..<groups).map { n[$0] >= least }))
     }
 }
 
@@ -601,8 +615,12 @@ final class DistinctState: AggregateState {
     /// Distinct VARCHAR values per group (integer-like values are counted from `pairs` at the end).
     var counts: [Int64] = []
 
-    init(_ function: AggregateFunction, argType: LogicalType, outType: LogicalType) {
+    /// quantile_cont / quantile_disc's fraction (median's 0.5).
+    let fraction: Double?
+
+    init(_ function: AggregateFunction, argType: LogicalType, outType: LogicalType, fraction: Double? = nil) {
         self.function = function
+        self.fraction = fraction
         self.argType = argType
         self.outType = outType
     }
@@ -723,7 +741,8 @@ final class DistinctState: AggregateState {
                 }
             default:
                 // bool_and/or and stddev_samp with DISTINCT: the same aggregate over the distinct values.
-                let st = AggregateStates.make(AggregateCall(function: function, argument: .column(0, argType), distinct: false, filter: nil, type: outType))
+                let st = AggregateStates.make(
+                    AggregateCall(function: function, argument: .column(0, argType), distinct: false, filter: nil, type: outType, fraction: fraction))
                 var col = ColumnBuilder(argType, capacity: set.count)
                 for x in set { col.append(value(x)) }
                 let vec = col.finish()

@@ -1,0 +1,147 @@
+import SeamColumnar
+import SeamSQL
+
+/// `median`, `quantile_cont` and `quantile_disc`: every counted value per group, kept as (group, key) pairs whose keys
+/// order as the values do (integers, DECIMAL minor units, dates and timestamps as they are; a DOUBLE's bits turned so
+/// that integer order is numeric order, NaN last as DuckDB orders it). At the end the pairs are bucketed by group
+/// (a count and a scatter, no array per group), each group's keys sorted, and the value at the fraction picked.
+///
+/// As in DuckDB: `quantile_disc` takes the first value whose position reaches the fraction, index
+/// `ceil(n * q) - 1` (at least 0), computed exactly for a fraction written with up to nine decimals (0.3 of 10 values
+/// is the third, where `10 * 0.3` in floating point is past 3); `quantile_cont` interpolates linearly at `(n - 1) * q`,
+/// a DECIMAL or TIMESTAMP result truncated toward zero to its unit.
+final class QuantileState: AggregateState {
+    let argType: LogicalType
+    let outType: LogicalType
+    let fraction: Double
+    let interpolate: Bool
+    private var pairs = GroupValuePairs()
+    /// The fraction as an exact decimal `numerator / denominator`, when it has at most nine decimals.
+    private let exact: (numerator: Int64, denominator: Int64)?
+
+    init(argType: LogicalType, outType: LogicalType, fraction: Double, interpolate: Bool) {
+        self.argType = argType
+        self.outType = outType
+        self.fraction = fraction
+        self.interpolate = interpolate
+        exact = Self.decimalFraction(fraction)
+        pairs.keepsRepeats = true
+    }
+
+    var byteCount: Int { pairs.count * MemoryLayout<GroupValuePairs.Pair>.stride }
+
+    /// `q` as numerator / 10^k from its shortest decimal text ("0.3" -> 3 / 10); nil past nine decimals.
+    static func decimalFraction(_ q: Double) -> (numerator: Int64, denominator: Int64)? {
+        let text = "\(q)"
+        guard !text.contains("e"), let dot = text.firstIndex(of: ".") else { return nil }
+        let decimals = text[text.index(after: dot)...]
+        guard decimals.count <= 9, let whole = Int64(text[..<dot]), let part = Int64(decimals) else { return nil }
+        var denominator: Int64 = 1
+        for _ in 0..<decimals.count { denominator *= 10 }
+        return (whole * denominator + part, denominator)
+    }
+
+    /// A DOUBLE's order-preserving key: non-negative numbers keep their bits, negative ones have all but the sign
+    /// flipped; every NaN becomes the one positive quiet NaN, past +inf.
+    @inline(__always)
+    static func key(_ d: Double) -> Int64 {
+        let bits = Int64(bitPattern: (d.isNaN ? Double.nan : d).bitPattern)
+        return bits < 0 ? bits ^ Int64.max : bits
+    }
+
+    @inline(__always)
+    static func double(_ key: Int64) -> Double {
+        Double(bitPattern: UInt64(bitPattern: key < 0 ? key ^ Int64.max : key))
+    }
+
+    func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
+        guard let arg else { return }
+        let validity = Vectors.validity(arg)
+        switch arg.type.physical {
+        case .double:
+            let p = Vectors.pointer(arg, Double.self)
+            for i in 0..<n where AggregateStates.counts(mask, validity, i) { pairs.append(gids[i], Self.key(p[i])) }
+        case .int32:
+            let p = Vectors.pointer(arg, Int32.self)
+            for i in 0..<n where AggregateStates.counts(mask, validity, i) { pairs.append(gids[i], Int64(p[i])) }
+        default:
+            let p = Vectors.pointer(arg, Int64.self)
+            for i in 0..<n where AggregateStates.counts(mask, validity, i) { pairs.append(gids[i], p[i]) }
+        }
+    }
+
+    func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
+        pairs.append(contentsOf: (other as! QuantileState).pairs, groups: map)
+    }
+
+    /// The 0-based position quantile_disc picks among `n` sorted values.
+    func discreteIndex(_ n: Int) -> Int {
+        if let (numerator, denominator) = exact {
+            let (product, overflow) = Int64(n).multipliedReportingOverflow(by: numerator)
+            if !overflow { return max(1, Int((product + denominator - 1) / denominator)) - 1 }
+        }
+        return max(1, Int((Double(n) * fraction).rounded(.up))) - 1
+    }
+
+    func finish(groups: Int) throws -> ColumnVector {
+        // Bucket the keys by group: counts, then starts, then a scatter into one array.
+        var starts = [Int](repeating: 0, count: groups + 1)
+        pairs.forEach { g, _ in starts[Int(g) + 1] += 1 }
+        for g in 0..<groups { starts[g + 1] += starts[g] }
+        var keys = [Int64](repeating: 0, count: starts[groups])
+        var next = starts
+        pairs.forEach { g, v in
+            keys[next[Int(g)]] = v
+            next[Int(g)] += 1
+        }
+        pairs = GroupValuePairs()
+        pairs.keepsRepeats = true
+        var b = ColumnBuilder(outType, capacity: groups)
+        let isDouble = argType.physical == .double
+        // Dates become timestamps (microseconds) when interpolated.
+        let unit: Int64 = argType == .date && interpolate ? 86_400_000_000 : 1
+        keys.withUnsafeMutableBufferPointer { all in
+            for g in 0..<groups {
+                let n = starts[g + 1] - starts[g]
+                guard n > 0 else {
+                    b.appendNull()
+                    continue
+                }
+                var group = UnsafeMutableBufferPointer(rebasing: all[starts[g]..<starts[g + 1]])
+                group.sort()
+                if !interpolate {
+                    b.append(value(group[discreteIndex(n)]))
+                    continue
+                }
+                let position = Double(n - 1) * fraction
+                let lo = Int(position.rounded(.down)), hi = Int(position.rounded(.up))
+                let delta = position - Double(lo)
+                if isDouble {
+                    let a = Self.double(group[lo]), z = Self.double(group[hi])
+                    b.append(double: lo == hi ? a : a + delta * (z - a))
+                } else if outType == .double {
+                    let a = Double(group[lo]), z = Double(group[hi])
+                    b.append(double: lo == hi ? a : a + delta * (z - a))
+                } else {
+                    // DECIMAL minor units or microseconds: interpolated in floating point, truncated toward zero.
+                    let a = group[lo] &* unit, z = group[hi] &* unit
+                    let v = lo == hi ? a : Int64(Double(a) + delta * Double(z &- a))
+                    b.append(outType == .decimal ? .decimal(v) : .timestamp(v))
+                }
+            }
+        }
+        return b.finish()
+    }
+
+    /// A stored key as a value of the argument's type (quantile_disc returns one of the values).
+    private func value(_ key: Int64) -> Value {
+        switch argType {
+        case .double: return .double(Self.double(key))
+        case .integer: return .integer(Int32(truncatingIfNeeded: key))
+        case .date: return .date(Int32(truncatingIfNeeded: key))
+        case .decimal: return .decimal(key)
+        case .timestamp: return .timestamp(key)
+        default: return .bigint(key)
+        }
+    }
+}
