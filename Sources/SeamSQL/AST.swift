@@ -88,6 +88,10 @@ public struct OrderItem: Sendable {
 public struct SelectItem: Sendable {
     public var expr: Expr
     public var alias: String?
+    /// `* EXCLUDE (a, b)`: columns the star leaves out.
+    public var exclude: [(name: String, at: SourceLocation)] = []
+    /// `* REPLACE (expr AS a)`: columns the star shows as an expression, in their place and under their name.
+    public var replace: [(expr: Expr, name: String)] = []
 }
 
 public enum JoinKind: String, Sendable { case inner = "INNER", left = "LEFT", right = "RIGHT", full = "FULL", cross = "CROSS" }

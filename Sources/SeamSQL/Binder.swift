@@ -346,13 +346,33 @@ public final class Binder {
         for item in core.items {
             if case .star(let table, let at) = item.expr {
                 var any = false
+                var excluded = Set<String>(), replaced = Set<String>()
                 for (i, col) in scope.columns.enumerated() where !col.hiddenUnqualified || table != nil {
                     if let table, col.qualifier?.lowercased() != table.lowercased() { continue }
-                    items.append((.column(i, col.type), col.name, at, nil))
                     any = true
+                    let name = col.name.lowercased()
+                    if item.exclude.contains(where: { $0.name.lowercased() == name }) {
+                        excluded.insert(name)
+                        continue
+                    }
+                    if let r = item.replace.first(where: { $0.name.lowercased() == name }) {
+                        replaced.insert(name)
+                        collector = c
+                        let e = try bindExpr(r.expr, scope)
+                        collector = nil
+                        items.append((e, col.name, r.expr.location, r.expr))
+                        continue
+                    }
+                    items.append((.column(i, col.type), col.name, at, nil))
                 }
                 if !any {
                     throw SQLError(.binder, table.map { "Referenced table \"\($0)\" not found in FROM clause" } ?? "SELECT * with no FROM clause", at: at)
+                }
+                for x in item.exclude where !excluded.contains(x.name.lowercased()) {
+                    throw SQLError(.binder, "Column \"\(x.name)\" in EXCLUDE list not found in FROM clause", at: x.at)
+                }
+                for r in item.replace where !replaced.contains(r.name.lowercased()) {
+                    throw SQLError(.binder, "Column \"\(r.name)\" in REPLACE list not found in FROM clause", at: r.expr.location)
                 }
                 continue
             }
@@ -360,6 +380,9 @@ public final class Binder {
             let e = try bindExpr(item.expr, scope)
             collector = nil
             items.append((e, item.alias ?? displayName(item.expr), item.expr.location, item.expr))
+        }
+        if items.isEmpty, let first = core.items.first {
+            throw SQLError(.binder, "SELECT list is empty after resolving * expressions!", at: first.expr.location)
         }
         for it in items where it.ast != nil { aliases[it.name.lowercased()] = it.expr }
 
@@ -1371,15 +1394,18 @@ public final class Binder {
             }
         }
         func text(_ i: Int) throws(SQLError) { args[i] = try coerce(args[i], to: .varchar, at: at) }
+        /// Exactly these arguments, each coerced to its type, and this result.
+        func typed(_ parameters: [LogicalType], _ result: LogicalType) throws(SQLError) -> BoundExpr {
+            try arity(parameters.count...parameters.count)
+            for (i, t) in parameters.enumerated() { args[i] = try coerce(args[i], to: t, at: at) }
+            return .function(f, args, result)
+        }
         switch f {
         case .lower, .upper, .trim, .ltrim, .rtrim:
             try arity(1...2)
             for i in args.indices { try text(i) }
             return .function(f, args, .varchar)
-        case .length:
-            try arity(1...1)
-            try text(0)
-            return .function(f, args, .bigint)
+        case .length: return try typed([.varchar], .bigint)
         case .substring:
             try arity(2...3)
             try text(0)
@@ -1389,14 +1415,15 @@ public final class Binder {
             guard !args.isEmpty else { throw SQLError(.binder, "concat() needs at least one argument", at: at) }
             for i in args.indices { args[i] = try coerce(args[i], to: .varchar, at: at, explicit: true) }
             return .function(.concat, args + [.constant(.boolean(false), .boolean)], .varchar)
-        case .replace:
-            try arity(3...3)
-            for i in args.indices { try text(i) }
-            return .function(f, args, .varchar)
-        case .startsWith, .contains:
-            try arity(2...2)
-            for i in args.indices { try text(i) }
-            return .function(f, args, .boolean)
+        case .replace: return try typed([.varchar, .varchar, .varchar], .varchar)
+        case .startsWith, .contains, .endsWith: return try typed([.varchar, .varchar], .boolean)
+        case .left, .right, .repeat: return try typed([.varchar, .bigint], .varchar)
+        case .lpad, .rpad: return try typed([.varchar, .bigint, .varchar], .varchar)
+        case .splitPart: return try typed([.varchar, .varchar, .bigint], .varchar)
+        case .reverse: return try typed([.varchar], .varchar)
+        case .strpos: return try typed([.varchar, .varchar], .bigint)
+        case .ascii: return try typed([.varchar], .integer)
+        case .chr: return try typed([.integer], .varchar)
         case .jsonExtractString:
             try arity(2...2)
             try text(0)

@@ -4,6 +4,7 @@ public import SeamColumnar
 /// each one (a file per family in `SeamEngine/Functions`).
 public enum ScalarFunction: String, Sendable, Hashable, CaseIterable {
     case lower, upper, length, substring, concat, trim, ltrim, rtrim, replace, startsWith = "starts_with", contains
+    case left, right, splitPart = "split_part", lpad, rpad, `repeat`, reverse, strpos, endsWith = "ends_with", ascii, chr
     case jsonExtractString = "json_extract_string"
     case round, abs, floor, ceil, sqrt, ln, log10, power
     case coalesce, nullif, greatest, least
@@ -14,7 +15,7 @@ public enum ScalarFunction: String, Sendable, Hashable, CaseIterable {
     static let aliases: [String: ScalarFunction] = [
         "substr": .substring, "datediff": .dateDiff, "datepart": .datePart, "current_timestamp": .now, "get_current_timestamp": .now,
         "ifnull": .coalesce, "pow": .power, "ceiling": .ceil, "prefix": .startsWith, "char_length": .length, "len": .length,
-        "strlen": .length,
+        "strlen": .length, "instr": .strpos, "suffix": .endsWith,
     ]
 
     public static func named(_ name: String) -> ScalarFunction? {

@@ -199,6 +199,10 @@ public struct Parser {
         repeat {
             if peek.isWord("FROM") { throw SQLError(.syntax, "SELECT list is empty", at: peek.location) }
             let e = try expression()
+            if case .star = e {
+                core.items.append(try starModifiers(SelectItem(expr: e, alias: nil)))
+                continue
+            }
             var alias: String? = nil
             if accept("AS") {
                 alias = try name("an alias")
@@ -220,6 +224,31 @@ public struct Parser {
         if accept("HAVING") { core.having = try expression() }
         if accept("QUALIFY") { core.qualify = try expression() }
         return core
+    }
+
+    /// `EXCLUDE (a, b)` / `EXCLUDE a` and `REPLACE (expr AS a, …)` after a star, in either order.
+    private mutating func starModifiers(_ star: SelectItem) throws(SQLError) -> SelectItem {
+        var item = star
+        while true {
+            if accept("EXCLUDE") {
+                let parenthesized = acceptOp("(")
+                repeat {
+                    let at = peek.location
+                    item.exclude.append((try name("a column name"), at))
+                } while parenthesized && acceptOp(",")
+                if parenthesized { try expectOp(")") }
+            } else if accept("REPLACE") {
+                let parenthesized = acceptOp("(")
+                repeat {
+                    let e = try expression()
+                    try expect("AS")
+                    item.replace.append((e, try name("a column name")))
+                } while parenthesized && acceptOp(",")
+                if parenthesized { try expectOp(")") }
+            } else {
+                return item
+            }
+        }
     }
 
     private mutating func tableRef() throws(SQLError) -> TableRef {
@@ -553,7 +582,8 @@ public struct Parser {
         default:
             break
         }
-        if peek(1).isOp("(") && !Parser.reserved.contains(upper) { return try functionCall() }
+        // left(s, n) and right(s, n) are functions where an expression stands (LEFT and RIGHT are reserved for joins).
+        if peek(1).isOp("(") && (!Parser.reserved.contains(upper) || upper == "LEFT" || upper == "RIGHT") { return try functionCall() }
         if Parser.reserved.contains(upper) { throw unexpected("an expression") }
         return try columnRef()
     }
