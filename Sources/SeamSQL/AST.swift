@@ -35,6 +35,8 @@ public struct WindowSpec: Sendable {
     public var orderBy: [OrderItem]
     /// A `ROWS` frame; nil for the default frame.
     public var frame: WindowFrame? = nil
+    /// `OVER w` or `OVER (w ORDER BY …)`: the named window (the query's WINDOW clause) this one starts from.
+    public var base: (name: String, at: SourceLocation)? = nil
 }
 
 public indirect enum Expr: Sendable {
@@ -100,6 +102,10 @@ public indirect enum TableRef: Sendable {
     case table(name: String, alias: String?, at: SourceLocation)
     case subquery(SelectStatement, alias: String?, at: SourceLocation)
     case join(TableRef, TableRef, kind: JoinKind, on: Expr?, using: [String], at: SourceLocation)
+    /// `(VALUES (1, 'a'), (2, 'b')) AS t(x, y)`: literal rows (columns col0, col1, … unless named).
+    case values(rows: [[Expr]], alias: String?, columns: [String], at: SourceLocation)
+    /// `… AS t(x, y)` after a table or subquery: its first columns renamed.
+    case renamed(TableRef, columns: [String], at: SourceLocation)
 }
 
 /// `SELECT … FROM … WHERE … GROUP BY … HAVING …`
@@ -112,6 +118,8 @@ public struct SelectCore: Sendable {
     /// `GROUP BY ALL`
     public var groupByAll = false
     public var having: Expr?
+    /// `WINDOW w AS (…), …`: named windows for OVER clauses of this SELECT.
+    public var windows: [(name: String, spec: WindowSpec, at: SourceLocation)] = []
     public var qualify: Expr?
 }
 

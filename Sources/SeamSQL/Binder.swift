@@ -84,6 +84,8 @@ public final class Binder {
     private var whereClause = "WHERE"
     /// Select-list aliases usable by GROUP BY, HAVING, ORDER BY and WHERE when no column has the name.
     private var aliases: [String: BoundExpr] = [:]
+    /// The current SELECT's WINDOW clause, by lower-cased name.
+    private var namedWindows: [String: (spec: WindowSpec, at: SourceLocation)] = [:]
 
     public init(catalog: any Catalog) {
         self.catalog = catalog
@@ -332,6 +334,13 @@ public final class Binder {
             if frame.outer != nil { capturedReferences = frame.outerReferences }
         }
         let savedAliases = aliases
+        let savedWindows = namedWindows
+        defer { namedWindows = savedWindows }
+        namedWindows = [:]
+        for w in core.windows {
+            guard namedWindows[w.name.lowercased()] == nil else { throw SQLError(.binder, "window \"\(w.name)\" is already defined", at: w.at) }
+            namedWindows[w.name.lowercased()] = (w.spec, w.at)
+        }
         let savedCollector = collector
         defer {
             aliases = savedAliases
@@ -576,6 +585,63 @@ public final class Binder {
 
     // MARK: FROM
 
+    /// `(VALUES …)`: each row's expressions bound without columns; per column the type the rows share (a bare NULL
+    /// takes the others'). Rows of constants become a literal table; others a UNION ALL of one-row projections.
+    private func bindValues(_ rows: [[Expr]], alias: String?, columns: [String], at: SourceLocation) throws(SQLError) -> (LogicalPlan, Scope) {
+        let width = rows[0].count
+        let saved = (collector, whereClause)
+        collector = Collector(aggregates: false, windows: false)
+        whereClause = "VALUES"
+        defer { (collector, whereClause) = saved }
+        var bound: [[BoundExpr]] = []
+        for row in rows {
+            guard row.count == width else {
+                throw SQLError(.binder, "VALUES lists must all be the same length", at: row.first?.location ?? at)
+            }
+            bound.append(try row.map { e throws(SQLError) in try bindExpr(e, Scope(columns: [])) })
+        }
+        guard columns.count <= width else {
+            throw SQLError(.binder, "table has \(width) columns available but \(columns.count) columns specified", at: at)
+        }
+        var types: [LogicalType] = []
+        for c in 0..<width {
+            var unified: LogicalType? = nil
+            for (r, row) in bound.enumerated() {
+                if case .constant(.null, .integer) = row[c] { continue }
+                guard let u = unified else {
+                    unified = row[c].type
+                    continue
+                }
+                guard let t = commonNumericOrSame(u, row[c].type) else {
+                    throw SQLError(.type, "VALUES rows disagree on the type of column \(c + 1): \(u) and \(row[c].type)", at: rows[r][c].location)
+                }
+                unified = t
+            }
+            types.append(unified ?? .integer)
+        }
+        let schema = Schema((0..<width).map { c in Field(c < columns.count ? columns[c] : "col\(c)", types[c]) })
+        let scope = Scope(columns: schema.fields.map { ScopeColumn(qualifier: alias ?? "valueslist", name: $0.name, type: $0.type) })
+        var literal: [[Value]] = []
+        for (r, row) in bound.enumerated() {
+            var values: [Value] = []
+            for (c, e) in row.enumerated() {
+                guard case .constant(let v, _) = e else { break }
+                switch ValueCast.cast(v, to: types[c]) {
+                case .success(let x): values.append(x)
+                case .failure(let f): throw SQLError(.type, f.message, at: rows[r][c].location)
+                }
+            }
+            guard values.count == width else { break }
+            literal.append(values)
+        }
+        if literal.count == bound.count { return (.values(rows: literal, schema: schema), scope) }
+        let one = LogicalPlan.values(rows: [[]], schema: Schema([]))
+        let arms = bound.map { row in
+            LogicalPlan.project(one, row.enumerated().map { c, e in e.type == types[c] ? e : .cast(e, types[c]) }, schema)
+        }
+        return (arms.count == 1 ? arms[0] : .union(arms, all: true, schema: schema), scope)
+    }
+
     private func bindTableRef(_ ref: TableRef) throws(SQLError) -> (LogicalPlan, Scope) {
         switch ref {
         case .table(let name, let alias, let at):
@@ -594,6 +660,18 @@ public final class Binder {
             let (plan, scope) = try bindSelect(s)
             (aliases, collector) = saved
             return (plan, Scope(columns: scope.columns.map { ScopeColumn(qualifier: alias, name: $0.name, type: $0.type) }))
+        case .values(let rows, let alias, let columns, let at):
+            return try bindValues(rows, alias: alias, columns: columns, at: at)
+        case .renamed(let inner, let columns, let at):
+            var (plan, scope) = try bindTableRef(inner)
+            guard columns.count <= scope.columns.count else {
+                throw SQLError(.binder, "table has \(scope.columns.count) columns available but \(columns.count) columns specified", at: at)
+            }
+            for (i, name) in columns.enumerated() { scope.columns[i].name = name }
+            // The plan's own names follow, so `SELECT *` and EXPLAIN show the new ones.
+            let fields = scope.columns.indices.map { i in Field(i < columns.count ? columns[i] : plan.schema[i].name, plan.schema[i].type) }
+            plan = .project(plan, fields.indices.map { BoundExpr.column($0, fields[$0].type) }, Schema(fields))
+            return (plan, scope)
         case .join(let l, let r, let kind, let on, let using, let at):
             let (lp, ls) = try bindTableRef(l)
             let (rp, rs) = try bindTableRef(r)
@@ -1192,6 +1270,31 @@ public final class Binder {
 
     // MARK: functions
 
+    /// A window that names another (`OVER w`, `OVER (w ORDER BY ts)`) as that window with this one's additions, as
+    /// in DuckDB: it may add a PARTITION BY or ORDER BY the named one lacks, and a frame.
+    private func resolveWindow(_ spec: WindowSpec, depth: Int = 0) throws(SQLError) -> WindowSpec {
+        guard let base = spec.base else { return spec }
+        guard let named = namedWindows[base.name.lowercased()], depth < namedWindows.count else {
+            throw SQLError(.binder, "window \"\(base.name)\" not found", at: base.at)
+        }
+        var resolved = try resolveWindow(named.spec, depth: depth + 1)
+        if !spec.partitionBy.isEmpty {
+            guard resolved.partitionBy.isEmpty else {
+                throw SQLError(.binder, "cannot override PARTITION BY clause of window \"\(base.name)\"", at: base.at)
+            }
+            resolved.partitionBy = spec.partitionBy
+        }
+        if !spec.orderBy.isEmpty {
+            guard resolved.orderBy.isEmpty else { throw SQLError(.binder, "cannot override ORDER BY clause of window \"\(base.name)\"", at: base.at) }
+            resolved.orderBy = spec.orderBy
+        }
+        if let frame = spec.frame {
+            guard resolved.frame == nil else { throw SQLError(.binder, "cannot copy window \"\(base.name)\" because it has a frame clause", at: base.at) }
+            resolved.frame = frame
+        }
+        return resolved
+    }
+
     private func bindFunction(_ call: FunctionCall, _ scope: Scope) throws(SQLError) -> BoundExpr {
         let name = call.name
         let at = call.location
@@ -1210,6 +1313,7 @@ public final class Binder {
                 throw SQLError(.binder, "\(name) is not a window or aggregate function", at: at)
             }
             if call.distinct { throw SQLError(.unsupported, "DISTINCT in window aggregates is not supported", at: at) }
+            let over = try resolveWindow(over)
             c.allowWindows = false
             defer { c.allowWindows = true }
             var args = try call.arguments.map { a throws(SQLError) in try bindExpr(a, scope) }

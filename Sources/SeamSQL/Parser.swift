@@ -222,6 +222,16 @@ public struct Parser {
             }
         }
         if accept("HAVING") { core.having = try expression() }
+        if accept("WINDOW") {
+            repeat {
+                let at = peek.location
+                let n = try name("a window name")
+                try expect("AS")
+                try expectOp("(")
+                core.windows.append((n, try windowSpec(), at))
+                try expectOp(")")
+            } while acceptOp(",")
+        }
         if accept("QUALIFY") { core.qualify = try expression() }
         return core
     }
@@ -306,14 +316,42 @@ public struct Parser {
     private mutating func tablePrimary() throws(SQLError) -> TableRef {
         let at = peek.location
         if acceptOp("(") {
+            if accept("VALUES") {
+                var rows: [[Expr]] = []
+                repeat {
+                    try expectOp("(")
+                    var row = [try expression()]
+                    while acceptOp(",") { row.append(try expression()) }
+                    try expectOp(")")
+                    rows.append(row)
+                } while acceptOp(",")
+                try expectOp(")")
+                let a = try alias()
+                return .values(rows: rows, alias: a, columns: a == nil ? [] : try columnAliases(), at: at)
+            }
             let q = try select()
             try expectOp(")")
-            return .subquery(q, alias: try alias(), at: at)
+            let a = try alias()
+            return try renamed(.subquery(q, alias: a, at: at), a == nil ? [] : try columnAliases(), at)
         }
         var n = try name("a table name")
         // `main.events`: a schema qualifier is accepted and ignored (there is one schema).
         if acceptOp(".") { n = try name("a table name") }
-        return .table(name: n, alias: try alias(), at: at)
+        let a = try alias()
+        return try renamed(.table(name: n, alias: a, at: at), a == nil ? [] : try columnAliases(), at)
+    }
+
+    /// `(x, y)` after a table alias: names for the first columns; none when no parenthesis follows.
+    private mutating func columnAliases() throws(SQLError) -> [String] {
+        guard acceptOp("(") else { return [] }
+        var names = [try name("a column name")]
+        while acceptOp(",") { names.append(try name("a column name")) }
+        try expectOp(")")
+        return names
+    }
+
+    private func renamed(_ ref: TableRef, _ columns: [String], _ at: SourceLocation) throws(SQLError) -> TableRef {
+        columns.isEmpty ? ref : .renamed(ref, columns: columns, at: at)
     }
 
     // MARK: expressions (lowest precedence first)
@@ -647,23 +685,37 @@ public struct Parser {
             try expectOp(")")
         }
         if accept("OVER") {
-            try expectOp("(")
-            var spec = WindowSpec(partitionBy: [], orderBy: [])
-            if accept("PARTITION") {
-                try expect("BY")
-                repeat { spec.partitionBy.append(try expression()) } while acceptOp(",")
+            if peek.isOp("(") {
+                pos += 1
+                call.over = try windowSpec()
+                try expectOp(")")
+            } else {
+                let at = peek.location
+                call.over = WindowSpec(partitionBy: [], orderBy: [], base: (try name("a window name or ("), at))
             }
-            if accept("ORDER") {
-                try expect("BY")
-                spec.orderBy = try orderItems()
-            }
-            if peek.isWord("ROWS") || peek.isWord("RANGE") || peek.isWord("GROUPS") {
-                spec.frame = try windowFrame()
-            }
-            try expectOp(")")
-            call.over = spec
         }
         return .function(call)
+    }
+
+    /// The inside of `OVER (…)` or `WINDOW w AS (…)`: `[name] [PARTITION BY …] [ORDER BY …] [frame]`.
+    private mutating func windowSpec() throws(SQLError) -> WindowSpec {
+        var spec = WindowSpec(partitionBy: [], orderBy: [])
+        if peek.kind == .quotedName || (peek.kind == .word && !["PARTITION", "ORDER", "ROWS", "RANGE", "GROUPS"].contains { peek.isWord($0) }) {
+            let at = peek.location
+            spec.base = (try name("a window name"), at)
+        }
+        if accept("PARTITION") {
+            try expect("BY")
+            repeat { spec.partitionBy.append(try expression()) } while acceptOp(",")
+        }
+        if accept("ORDER") {
+            try expect("BY")
+            spec.orderBy = try orderItems()
+        }
+        if peek.isWord("ROWS") || peek.isWord("RANGE") || peek.isWord("GROUPS") {
+            spec.frame = try windowFrame()
+        }
+        return spec
     }
 
     /// `ROWS|RANGE|GROUPS BETWEEN a AND b`, or `… a` (through the current row). `RANGE UNBOUNDED PRECEDING AND
