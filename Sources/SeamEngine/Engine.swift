@@ -131,13 +131,7 @@ extension Executor {
         case .filter(let c, let p): return .filter(c, try fix(p))
         case .project(let c, let es, let s): return .project(c, try es.map(fix), s)
         case .aggregate(let c, let g, let a, let s):
-            let aggs = try a.map { call -> AggregateCall in
-                var x = call
-                x.argument = try call.argument.map(fix)
-                x.filter = try call.filter.map(fix)
-                x.key = try call.key.map(fix)
-                return x
-            }
+            let aggs = try a.map { call in try call.mapExpressions(fix) }
             return .aggregate(c, groups: try g.map(fix), aggregates: aggs, schema: s)
         case .join(let l, let r, let t, let lk, let rk, let res, let s):
             return .join(l, r, t, leftKeys: lk, rightKeys: rk, residual: try res.map(fix), schema: s)

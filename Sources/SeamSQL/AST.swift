@@ -78,6 +78,8 @@ public struct FunctionCall: Sendable {
     public var filter: Expr?
     public var over: WindowSpec?
     public var location: SourceLocation
+    /// `string_agg(x, ',' ORDER BY ts)`: the order an aggregate sees its rows in.
+    public var orderBy: [OrderItem] = []
 }
 
 public struct OrderItem: Sendable {

@@ -1313,6 +1313,7 @@ public final class Binder {
                 throw SQLError(.binder, "\(name) is not a window or aggregate function", at: at)
             }
             if call.distinct { throw SQLError(.unsupported, "DISTINCT in window aggregates is not supported", at: at) }
+            if !call.orderBy.isEmpty { throw SQLError(.unsupported, "ORDER BY inside a window aggregate's call is not supported", at: at) }
             let over = try resolveWindow(over)
             c.allowWindows = false
             defer { c.allowWindows = true }
@@ -1368,6 +1369,24 @@ public final class Binder {
         if name == "count" && (call.star || call.arguments.isEmpty) {
             return try aggregate(.countStar, nil, call, scope)
         }
+        if name == "count_if" || name == "countif" {
+            // As DuckDB has it: the sum of the condition as 0/1, so NULL when no row has a non-NULL condition.
+            guard call.arguments.count == 1 else { throw SQLError(.binder, "\(name)(condition) takes one argument", at: at) }
+            let condition = Expr.cast(call.arguments[0], typeName: "BOOLEAN", at: call.arguments[0].location)
+            return try aggregate(.sum, condition, call, scope)
+        }
+        if (name == "first" || name == "last") && !call.orderBy.isEmpty {
+            // first(x ORDER BY k): x at the first row in k's order (NULL keys last unless said), NULL x included;
+            // last(x ORDER BY k) is first in the reverse order.
+            guard call.arguments.count == 1, call.orderBy.count == 1, !call.distinct else {
+                throw SQLError(.unsupported, "\(name)(x ORDER BY k) takes one argument and one ORDER BY key", at: at)
+            }
+            let o = call.orderBy[0]
+            let descending = o.descending != (name == "last")
+            let nullsFirst = (o.nullsFirst ?? false) != (name == "last")
+            return try aggregate(descending ? .argMax : .argMin, call.arguments[0], call, scope, key: o.expr, keyNullsFirst: nullsFirst)
+        }
+        if name == "last" { throw SQLError(.unsupported, "last(x) needs an ORDER BY inside the call: last(x ORDER BY k)", at: at) }
         if let a = AggregateFunction.named(name) {
             if a == .argMin || a == .argMax {
                 guard call.arguments.count == 2 else { throw SQLError(.binder, "\(name)(x, key) takes two arguments", at: at) }
@@ -1381,6 +1400,23 @@ public final class Binder {
                     throw SQLError(.binder, "\(name)(x, q): q must be a constant number between 0 and 1", at: q.location)
                 }
                 return try aggregate(a, call.arguments[0], call, scope, fraction: fraction)
+            }
+            if a == .stringAgg {
+                guard (1...2).contains(call.arguments.count) else { throw SQLError(.binder, "\(name)(x [, separator]) takes one or two arguments", at: at) }
+                var separator = ","
+                if call.arguments.count == 2 {
+                    separator = try constantString(try bindExpr(call.arguments[1], scope), "string_agg's separator", at: call.arguments[1].location)
+                }
+                var order = call.orderBy
+                if call.distinct {
+                    // Distinct texts are found next to each other in the text's own order: ORDER BY may only name
+                    // the argument (as DuckDB requires), and without one the texts come sorted.
+                    guard order.count <= 1, order.allSatisfy({ displayName($0.expr) == displayName(call.arguments[0]) }) else {
+                        throw SQLError(.binder, "In a DISTINCT aggregate, ORDER BY expressions must appear in the argument list", at: at)
+                    }
+                    if order.isEmpty { order = [OrderItem(expr: call.arguments[0], descending: false, nullsFirst: nil)] }
+                }
+                return try aggregate(a, call.arguments[0], call, scope, separator: separator, order: order)
             }
             guard call.arguments.count == 1 else { throw SQLError(.binder, "\(name) takes exactly one argument", at: at) }
             return try aggregate(a, call.arguments[0], call, scope, fraction: a == .median ? 0.5 : nil)
@@ -1433,11 +1469,13 @@ public final class Binder {
             }
         case .min, .max, .anyValue, .argMin, .argMax: return arg?.type ?? .integer
         case .boolAnd, .boolOr: return .boolean
+        case .stringAgg: return .varchar
         }
     }
 
     private func aggregate(
-        _ fn: AggregateFunction, _ argExpr: Expr?, _ call: FunctionCall, _ scope: Scope, key keyExpr: Expr? = nil, fraction: Double? = nil
+        _ fn: AggregateFunction, _ argExpr: Expr?, _ call: FunctionCall, _ scope: Scope, key keyExpr: Expr? = nil, fraction: Double? = nil,
+        keyNullsFirst: Bool? = nil, separator: String? = nil, order orderItems: [OrderItem] = []
     ) throws(SQLError) -> BoundExpr {
         guard let c = collector, c.allowAggregates else {
             throw SQLError(.binder, "aggregate functions are not allowed in \(whereClause)", at: call.location)
@@ -1455,6 +1493,12 @@ public final class Binder {
         var arg = try argExpr.map { a throws(SQLError) in try bindExpr(a, scope) }
         let key = try keyExpr.map { k throws(SQLError) in try bindExpr(k, scope) }
         if call.distinct && key != nil { throw SQLError(.unsupported, "DISTINCT in \(fn.rawValue) is not supported", at: call.location) }
+        // ORDER BY inside the call matters to string_agg and first/last (handled by the callers); the others do not
+        // depend on the order of their rows, and ignore it as DuckDB does.
+        if fn == .stringAgg, let a = arg { arg = try coerce(a, to: .varchar, at: call.location, explicit: true) }
+        let order = try orderItems.map { o throws(SQLError) in
+            SortKey(expr: try bindExpr(o.expr, scope), descending: o.descending, nullsFirst: o.nullsFirst ?? false)
+        }
         if fn == .boolAnd || fn == .boolOr { arg = try arg.map { a throws(SQLError) in try coerce(a, to: .boolean, at: call.location) } }
         if fn == .sum, let a = arg, a.type == .boolean { arg = .cast(a, .bigint) }
         let type = try aggregateType(fn, arg, at: call.location)
@@ -1466,7 +1510,9 @@ public final class Binder {
             distinct = true
         }
         if distinct && (fn == .min || fn == .max || fn == .anyValue) { distinct = false }
-        let agg = AggregateCall(function: f, argument: arg, distinct: distinct, filter: filter, type: type, key: key, fraction: fraction)
+        let agg = AggregateCall(
+            function: f, argument: arg, distinct: distinct, filter: filter, type: type, key: key, keyNullsFirst: keyNullsFirst, fraction: fraction,
+            separator: separator, order: order)
         if let i = c.aggregates.firstIndex(of: agg) { return .aggregateSlot(i, type) }
         c.aggregates.append(agg)
         return .aggregateSlot(c.aggregates.count - 1, type)

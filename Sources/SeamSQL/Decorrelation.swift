@@ -154,7 +154,7 @@ extension Binder {
             // An aggregate of outer columns only belongs to the outer query (SQL's rule; DuckDB refuses it in a WHERE):
             // only one that also reads inner columns is computed per outer row.
             return aggregates.contains { a in
-                let used = [a.argument, a.filter, a.key].compactMap { $0 }.reduce(into: Set<Int>()) { $0.formUnion($1.columnsUsed) }
+                let used = a.expressions.reduce(into: Set<Int>()) { $0.formUnion($1.columnsUsed) }
                 return used.contains { $0 >= Self.markerBase } && used.contains { $0 < Self.markerBase }
             }
         }
@@ -243,10 +243,8 @@ extension Binder {
             let schema = Schema(keyFields + aggSchema.fields)
             keyedOf = { d in
                 guard let d else { return .aggregate(filtered, groups: innerKeys, aggregates: aggregates, schema: schema) }
-                let shifted = aggregates.map { a in
-                    AggregateCall(function: a.function, argument: a.argument?.remapped(joinedColumn), distinct: a.distinct,
-                                  filter: a.filter?.remapped(joinedColumn), type: a.type, key: a.key?.remapped(joinedColumn))
-                }
+                // Every field kept (fraction, separator, order, key's NULL placement), each expression renumbered.
+                let shifted = aggregates.map { a in a.mapExpressions { $0.remapped(joinedColumn) } }
                 return .aggregate(rowsPerOuter(d), groups: joinedKeys, aggregates: shifted, schema: schema)
             }
             let unmatched = BoundExpr.isNull(.column(base, keyFields[0].type), negated: false)

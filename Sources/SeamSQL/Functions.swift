@@ -40,13 +40,16 @@ public enum AggregateFunction: String, Sendable, Hashable, CaseIterable {
     /// nearest (DOUBLE for integers and doubles, DECIMAL for DECIMAL, TIMESTAMP for TIMESTAMP and DATE);
     /// `quantile_disc(x, q)`: the first value at or past fraction q, of x's type. `q` is a constant in [0, 1].
     case median, quantileCont = "quantile_cont", quantileDisc = "quantile_disc"
+    /// `string_agg(x [, separator] [ORDER BY k])`: the group's non-NULL texts joined (separator ',' by default), in the
+    /// key's order when there is one.
+    case stringAgg = "string_agg"
     /// `arg_min(x, key)` / `arg_max(x, key)`: x at the row with the least (greatest) key, over rows where neither is NULL.
     case argMin = "arg_min", argMax = "arg_max"
 
     static let aliases: [String: AggregateFunction] = [
         "mean": .avg, "first": .anyValue, "arbitrary": .anyValue, "stddev": .stddevSamp, "every": .boolAnd,
         "min_by": .argMin, "max_by": .argMax, "argmin": .argMin, "argmax": .argMax, "variance": .varSamp,
-        "quantile": .quantileDisc,
+        "quantile": .quantileDisc, "group_concat": .stringAgg, "listagg": .stringAgg,
     ]
 
     /// Whether the call takes a fraction after its argument (`quantile_cont(x, 0.9)`).
@@ -72,12 +75,17 @@ public struct AggregateCall: Sendable, Hashable {
     public var keyNullsFirst: Bool?
     /// The fraction of quantile_cont / quantile_disc (0.5 for median).
     public var fraction: Double?
+    /// string_agg: the separator, and the order of its rows (`ORDER BY` inside the call).
+    public var separator: String?
+    public var order: [SortKey] = []
 
     public init(
         function: AggregateFunction, argument: BoundExpr?, distinct: Bool, filter: BoundExpr?, type: LogicalType, key: BoundExpr? = nil,
-        keyNullsFirst: Bool? = nil, fraction: Double? = nil
+        keyNullsFirst: Bool? = nil, fraction: Double? = nil, separator: String? = nil, order: [SortKey] = []
     ) {
         self.fraction = fraction
+        self.separator = separator
+        self.order = order
         self.function = function
         self.argument = argument
         self.distinct = distinct
@@ -85,6 +93,21 @@ public struct AggregateCall: Sendable, Hashable {
         self.type = type
         self.key = key
         self.keyNullsFirst = keyNullsFirst
+    }
+}
+
+extension AggregateCall {
+    /// Every expression of the call: argument, FILTER, key and ORDER BY keys.
+    public var expressions: [BoundExpr] { [argument, filter, key].compactMap { $0 } + order.map(\.expr) }
+
+    /// The call with each of its expressions transformed by `f` (to renumber columns, say).
+    public func mapExpressions<E: Error>(_ f: (BoundExpr) throws(E) -> BoundExpr) throws(E) -> AggregateCall {
+        var c = self
+        c.argument = try argument.map(f)
+        c.filter = try filter.map(f)
+        c.key = try key.map(f)
+        for i in c.order.indices { c.order[i].expr = try f(order[i].expr) }
+        return c
     }
 }
 

@@ -52,7 +52,7 @@ public indirect enum LogicalPlan: Sendable {
         case .values, .distinct, .limit, .union: here = false
         case .filter(_, let p): here = any(p)
         case .project(_, let es, _): here = any(es)
-        case .aggregate(_, let g, let a, _): here = any(g) || a.contains { any($0.argument) || any($0.filter) || any($0.key) }
+        case .aggregate(_, let g, let a, _): here = any(g) || a.contains { any($0.expressions) }
         case .window(_, let ws, _): here = ws.contains { any($0.arguments) || any($0.partitionBy) || $0.orderBy.contains { any($0.expr) } }
         case .join(_, _, _, let lk, let rk, let res, _): here = any(lk) || any(rk) || any(res)
         case .sort(_, let keys, _): here = keys.contains { any($0.expr) }
@@ -175,6 +175,10 @@ extension AggregateCall {
         let arg = argument.map { (distinct ? "DISTINCT " : "") + $0.sql(schema) } ?? ""
         var key = key.map { ", " + $0.sql(schema) } ?? ""
         if function.takesFraction, let fraction { key = ", \(fraction)" }
+        if function == .stringAgg {
+            key = ", '\(separator ?? ",")'"
+                + (order.isEmpty ? "" : " ORDER BY " + order.map { $0.expr.sql(schema) + ($0.descending ? " DESC" : "") }.joined(separator: ", "))
+        }
         return "\(name)(\(arg)\(key))" + (filter.map { " FILTER (WHERE \($0.sql(schema)))" } ?? "")
     }
 }

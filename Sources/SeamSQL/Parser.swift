@@ -674,8 +674,9 @@ public struct Parser {
             if accept("DISTINCT") { call.distinct = true } else { _ = accept("ALL") }
             repeat { call.arguments.append(try expression()) } while acceptOp(",")
         }
-        if peek.isWord("ORDER") {
-            throw SQLError(.unsupported, "ORDER BY inside an aggregate call is not supported", at: peek.location)
+        if accept("ORDER") {
+            try expect("BY")
+            call.orderBy = try orderItems()
         }
         try expectOp(")")
         if accept("FILTER") {

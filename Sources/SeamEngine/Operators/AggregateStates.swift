@@ -22,7 +22,7 @@ extension AggregateState {
 enum AggregateStates {
     static func make(_ call: AggregateCall) -> any AggregateState {
         let argType = call.argument?.type ?? .bigint
-        if call.distinct {
+        if call.distinct && call.function != .stringAgg {
             return DistinctState(call.function, argType: argType, outType: call.type, fraction: call.fraction)
         }
         switch call.function {
@@ -42,6 +42,8 @@ enum AggregateStates {
             return BoolState(isAnd: call.function == .boolAnd)
         case .stddevSamp, .stddevPop, .varSamp, .varPop:
             return SpreadState(call.function)
+        case .stringAgg:
+            return StringAggState(separator: call.separator ?? ",", order: call.order, distinct: call.distinct)
         case .median, .quantileCont, .quantileDisc:
             return QuantileState(argType: argType, outType: call.type, fraction: call.fraction ?? 0.5, interpolate: call.function != .quantileDisc)
         case .argMin, .argMax:

@@ -57,11 +57,7 @@ struct HashAggregate {
         } else {
             var used = Set<Int>()
             for g in groups { used.formUnion(g.columnsUsed) }
-            for a in aggregates {
-                if let e = a.argument { used.formUnion(e.columnsUsed) }
-                if let f = a.filter { used.formUnion(f.columnsUsed) }
-                if let k = a.key { used.formUnion(k.columnsUsed) }
-            }
+            for a in aggregates { for e in a.expressions { used.formUnion(e.columnsUsed) } }
             try executor.stream(child, path, stop: nil, needed: used) { w, _, b in try consume(w, b) }
         }
         // Merge every worker's partial into the first: by key offset while every worker is on the dense path and the
@@ -241,6 +237,9 @@ struct HashAggregate {
             let mask = maskVec.map { Vectors.pointer($0, UInt8.self) }
             if let key, let arg, let state = p.states[k] as? ArgState {
                 state.update(arg, key: key, gids, mask, n, groups: groupCount)
+            } else if !a.order.isEmpty, let state = p.states[k] as? StringAggState {
+                let keys = try a.order.map { o in try executor.locate(o.expr, inputSchema) { try executor.evaluator.evaluate(o.expr, b) } }
+                try state.update(arg, keys: keys, gids, mask, n)
             } else {
                 try p.states[k].update(arg, gids, mask, n, groups: groupCount)
             }

@@ -41,19 +41,9 @@ enum PruneColumns {
         case .aggregate(let c, let groups, let aggs, let schema):
             var need = Set<Int>()
             for g in groups { need.formUnion(g.columnsUsed) }
-            for a in aggs {
-                if let x = a.argument { need.formUnion(x.columnsUsed) }
-                if let f = a.filter { need.formUnion(f.columnsUsed) }
-                if let k = a.key { need.formUnion(k.columnsUsed) }
-            }
+            for a in aggs { for e in a.expressions { need.formUnion(e.columnsUsed) } }
             let (nc, m) = prune(c, need)
-            let na = aggs.map { a -> AggregateCall in
-                var b = a
-                b.argument = a.argument?.remapped(m)
-                b.filter = a.filter?.remapped(m)
-                b.key = a.key?.remapped(m)
-                return b
-            }
+            let na = aggs.map { a in a.mapExpressions { $0.remapped(m) } }
             return (.aggregate(nc, groups: groups.map { $0.remapped(m) }, aggregates: na, schema: schema), identity(schema.count))
         case .window(let c, let calls, _):
             let nIn = c.schema.count
