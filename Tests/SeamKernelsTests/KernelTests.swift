@@ -4,6 +4,37 @@ import SeamTestSupport
 import Testing
 
 @Suite struct KernelTests {
+    /// Quickselect puts the value a sort would at every asked position, nothing larger before it and nothing smaller
+    /// after it: random values, few distinct values, sorted and reversed input (the median-of-three's easy and hard
+    /// cases), extremes of Int64, sizes around the cut-over to sorting small ranges.
+    @Test(arguments: ["random", "few", "sorted", "reversed", "extremes"])
+    func selectionAgreesWithSorting(shape: String) {
+        var rng = FixtureRandom(seed: UInt64(shape.utf8.count) &* 31)
+        for n in [1, 2, 3, 15, 16, 17, 100, 1000, 20000] {
+            let values: [Int64] = (0..<n).map { i in
+                switch shape {
+                case "few": return Int64(rng.next() % 3)
+                case "sorted": return Int64(i)
+                case "reversed": return Int64(n - i)
+                case "extremes": return [Int64.min, .max, 0, -1][Int(rng.next() % 4)]
+                default: return Int64(bitPattern: rng.next())
+                }
+            }
+            let sorted = values.sorted()
+            for k in Set([0, n / 3, n / 2, n - 1, Int(rng.next() % UInt64(n))]) {
+                var work = values
+                work.withUnsafeMutableBufferPointer { Select.nth($0, k) }
+                #expect(work[k] == sorted[k], "\(shape), \(n) values, position \(k)")
+                #expect(work[..<k].allSatisfy { $0 <= work[k] } && work[(k + 1)...].allSatisfy { $0 >= work[k] }, "\(shape), \(n), \(k)")
+                #expect(work.sorted() == sorted, "\(shape): the same values")
+                if k + 1 < n {
+                    let next = work.withUnsafeBufferPointer { Select.minimum(UnsafeBufferPointer(rebasing: $0[(k + 1)...])) }
+                    #expect(next == sorted[k + 1], "\(shape), \(n), after \(k)")
+                }
+            }
+        }
+    }
+
     /// Radix sorts equal the standard library's: values ascending, and positions in key order with ties in position
     /// order, over spans of 0 to 64 bits (digits every key shares skip their pass), few or no distinct keys, and
     /// keys at both ends of UInt64.

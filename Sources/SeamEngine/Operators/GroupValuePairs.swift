@@ -14,8 +14,6 @@ struct GroupValuePairs {
     }
 
     private var pairs = PairArray()
-    /// Keep every pair, repeats too (quantiles): no pass runs as pairs pile up.
-    var keepsRepeats = false
     /// Pairs at which the next pass runs.
     private var nextPass = 1 << 20
     /// Pairs per part a pass aims at (part and table fit in a core's cache).
@@ -26,7 +24,7 @@ struct GroupValuePairs {
     @inline(__always)
     mutating func append(_ group: Int32, _ value: Int64) {
         pairs.append(Pair(value: value, group: group))
-        if pairs.count >= nextPass && !keepsRepeats { makeDistinct(parallel: false) }
+        if pairs.count >= nextPass { makeDistinct(parallel: false) }
     }
 
     /// Adds another set's pairs with their groups renumbered through `groups`.

@@ -1,10 +1,11 @@
 import SeamColumnar
+import SeamKernels
 import SeamSQL
 
-/// `median`, `quantile_cont` and `quantile_disc`: every counted value per group, kept as (group, key) pairs whose keys
-/// order as the values do (integers, DECIMAL minor units, dates and timestamps as they are; a DOUBLE's bits turned so
+/// `median`, `quantile_cont` and `quantile_disc`: every counted value per group, kept as a group id and a key that
+/// orders as the value does (integers, DECIMAL minor units, dates and timestamps as they are; a DOUBLE's bits turned so
 /// that integer order is numeric order, NaN last as DuckDB orders it). At the end the pairs are bucketed by group
-/// (a count and a scatter, no array per group), each group's keys sorted, and the value at the fraction picked.
+/// (a count and a scatter, no array per group), and the value at the fraction selected in each (``Select``).
 ///
 /// As in DuckDB: `quantile_disc` takes the first value whose position reaches the fraction, index
 /// `ceil(n * q) - 1` (at least 0), computed exactly for a fraction written with up to nine decimals (0.3 of 10 values
@@ -15,7 +16,9 @@ final class QuantileState: AggregateState {
     let outType: LogicalType
     let fraction: Double
     let interpolate: Bool
-    private var pairs = GroupValuePairs()
+    /// Per counted row: its group and its key.
+    private var ids: [Int32] = []
+    private var values: [Int64] = []
     /// The fraction as an exact decimal `numerator / denominator`, when it has at most nine decimals.
     private let exact: (numerator: Int64, denominator: Int64)?
 
@@ -25,10 +28,9 @@ final class QuantileState: AggregateState {
         self.fraction = fraction
         self.interpolate = interpolate
         exact = Self.decimalFraction(fraction)
-        pairs.keepsRepeats = true
     }
 
-    var byteCount: Int { pairs.count * MemoryLayout<GroupValuePairs.Pair>.stride }
+    var byteCount: Int { values.count * 12 }
 
     /// `q` as numerator / 10^k from its shortest decimal text ("0.3" -> 3 / 10); nil past nine decimals.
     static func decimalFraction(_ q: Double) -> (numerator: Int64, denominator: Int64)? {
@@ -57,21 +59,38 @@ final class QuantileState: AggregateState {
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
         guard let arg else { return }
         let validity = Vectors.validity(arg)
+        // Appended through locals: a class's arrays paid an exclusivity check per access.
+        var ids = self.ids, values = self.values
+        (self.ids, self.values) = ([], [])
+        defer { (self.ids, self.values) = (ids, values) }
+        ids.reserveCapacity(ids.count + n)
+        values.reserveCapacity(values.count + n)
         switch arg.type.physical {
         case .double:
             let p = Vectors.pointer(arg, Double.self)
-            for i in 0..<n where AggregateStates.counts(mask, validity, i) { pairs.append(gids[i], Self.key(p[i])) }
+            for i in 0..<n where AggregateStates.counts(mask, validity, i) {
+                ids.append(gids[i])
+                values.append(Self.key(p[i]))
+            }
         case .int32:
             let p = Vectors.pointer(arg, Int32.self)
-            for i in 0..<n where AggregateStates.counts(mask, validity, i) { pairs.append(gids[i], Int64(p[i])) }
+            for i in 0..<n where AggregateStates.counts(mask, validity, i) {
+                ids.append(gids[i])
+                values.append(Int64(p[i]))
+            }
         default:
             let p = Vectors.pointer(arg, Int64.self)
-            for i in 0..<n where AggregateStates.counts(mask, validity, i) { pairs.append(gids[i], p[i]) }
+            for i in 0..<n where AggregateStates.counts(mask, validity, i) {
+                ids.append(gids[i])
+                values.append(p[i])
+            }
         }
     }
 
     func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
-        pairs.append(contentsOf: (other as! QuantileState).pairs, groups: map)
+        let o = other as! QuantileState
+        ids += o.ids.map { map[Int($0)] }
+        values += o.values
     }
 
     /// The 0-based position quantile_disc picks among `n` sorted values.
@@ -84,18 +103,25 @@ final class QuantileState: AggregateState {
     }
 
     func finish(groups: Int) throws -> ColumnVector {
-        // Bucket the keys by group: counts, then starts, then a scatter into one array.
+        // Bucket the keys by group: counts, then starts, then a scatter into one array (one group: as they are).
         var starts = [Int](repeating: 0, count: groups + 1)
-        pairs.forEach { g, _ in starts[Int(g) + 1] += 1 }
-        for g in 0..<groups { starts[g + 1] += starts[g] }
-        var keys = [Int64](repeating: 0, count: starts[groups])
-        var next = starts
-        pairs.forEach { g, v in
-            keys[next[Int(g)]] = v
-            next[Int(g)] += 1
+        var keys: [Int64]
+        if groups == 1 {
+            starts[1] = values.count
+            keys = values
+        } else {
+            for g in ids { starts[Int(g) + 1] += 1 }
+            for g in 0..<groups { starts[g + 1] += starts[g] }
+            keys = [Int64](repeating: 0, count: starts[groups])
+            var next = starts
+            keys.withUnsafeMutableBufferPointer { keys in
+                for (g, v) in zip(ids, values) {
+                    keys[next[Int(g)]] = v
+                    next[Int(g)] += 1
+                }
+            }
         }
-        pairs = GroupValuePairs()
-        pairs.keepsRepeats = true
+        (ids, values) = ([], [])
         var b = ColumnBuilder(outType, capacity: groups)
         let isDouble = argType.physical == .double
         // Dates become timestamps (microseconds) when interpolated.
@@ -107,24 +133,28 @@ final class QuantileState: AggregateState {
                     b.appendNull()
                     continue
                 }
-                var group = UnsafeMutableBufferPointer(rebasing: all[starts[g]..<starts[g + 1]])
-                group.sort()
+                let group = UnsafeMutableBufferPointer(rebasing: all[starts[g]..<starts[g + 1]])
                 if !interpolate {
-                    b.append(value(group[discreteIndex(n)]))
+                    let k = discreteIndex(n)
+                    Select.nth(group, k)
+                    b.append(value(group[k]))
                     continue
                 }
                 let position = Double(n - 1) * fraction
                 let lo = Int(position.rounded(.down)), hi = Int(position.rounded(.up))
                 let delta = position - Double(lo)
+                // The value at `lo`, and the next one up: the least of those after it once `lo` is in place.
+                Select.nth(group, lo)
+                let low = group[lo], high = hi == lo ? low : Select.minimum(UnsafeBufferPointer(rebasing: group[(lo + 1)...]))
                 if isDouble {
-                    let a = Self.double(group[lo]), z = Self.double(group[hi])
+                    let a = Self.double(low), z = Self.double(high)
                     b.append(double: lo == hi ? a : a + delta * (z - a))
                 } else if outType == .double {
-                    let a = Double(group[lo]), z = Double(group[hi])
+                    let a = Double(low), z = Double(high)
                     b.append(double: lo == hi ? a : a + delta * (z - a))
                 } else {
                     // DECIMAL minor units or microseconds: interpolated in floating point, truncated toward zero.
-                    let a = group[lo] &* unit, z = group[hi] &* unit
+                    let a = low &* unit, z = high &* unit
                     let v = lo == hi ? a : Int64(Double(a) + delta * Double(z &- a))
                     b.append(outType == .decimal ? .decimal(v) : .timestamp(v))
                 }

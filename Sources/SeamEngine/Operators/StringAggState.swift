@@ -2,38 +2,40 @@ import SeamColumnar
 import SeamSQL
 
 /// `string_agg(x, separator [ORDER BY k, …])`: each counted row's text in one byte arena (no String per row), with its
-/// group, its arrival number and, under ORDER BY, its keys: integer-like and DOUBLE keys as order-preserving 64-bit
-/// integers, text keys as bytes in an arena of their own (compared bytewise, DuckDB's default collation). At the end
-/// the rows are sorted by (group, keys, arrival) and each group's texts joined. Without ORDER BY the texts keep their
-/// arrival order, which across workers is no particular order (as in DuckDB). With DISTINCT the rows are ordered by
-/// the text itself (the binder makes it the key), so a repeat follows its first and is left out.
+/// group and, under ORDER BY, its keys, row-major: integer-like and DOUBLE keys as order-preserving 64-bit integers,
+/// text keys as a range of a second arena (compared bytewise, DuckDB's default collation). At the end the rows are
+/// bucketed by group in arrival order (a count and a scatter), each group's rows sorted by its keys (arrival breaking
+/// ties), and the texts joined. Without ORDER BY the texts keep their arrival order, which across workers is no
+/// particular order (as in DuckDB). With DISTINCT the rows are ordered by the text itself (the binder makes it the
+/// key), so a repeat follows its first and is left out.
 final class StringAggState: AggregateState {
-    /// One ORDER BY key's values, row by row.
-    private struct KeyColumn {
+    /// How one ORDER BY key sorts (plain values: no reference counting in the comparison).
+    private struct KeyOrder {
         let descending: Bool
         let nullsFirst: Bool
         let isText: Bool
-        var integers: [Int64] = []
-        var isNull: [Bool] = []
-        var starts: [Int] = [0]
-        var bytes: [UInt8] = []
     }
 
     let separator: [UInt8]
-    private var keys: [KeyColumn]
+    let distinct: Bool
+    private let order: [KeyOrder]
     private var groups: [Int32] = []
     private var starts: [Int] = [0]
     private var text: [UInt8] = []
-
-    let distinct: Bool
+    /// Per row, per key: the value's order-preserving integer, or for a text key the start of its bytes in `keyText`.
+    private var keys: [Int64] = []
+    /// Per row, per key: the end of a text key's bytes (0 for other keys).
+    private var keyEnds: [Int64] = []
+    private var keyNull: [Bool] = []
+    private var keyText: [UInt8] = []
 
     init(separator: String, order: [SortKey], distinct: Bool = false) {
         self.separator = Array(separator.utf8)
         self.distinct = distinct
-        keys = order.map { KeyColumn(descending: $0.descending, nullsFirst: $0.nullsFirst, isText: $0.expr.type.physical == .bytes) }
+        self.order = order.map { KeyOrder(descending: $0.descending, nullsFirst: $0.nullsFirst, isText: $0.expr.type.physical == .bytes) }
     }
 
-    var byteCount: Int { text.count + groups.count * 16 + keys.reduce(0) { $0 + $1.bytes.count + $1.isNull.count * 9 } }
+    var byteCount: Int { text.count + keyText.count + groups.count * 12 + keys.count * 17 }
 
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups count: Int) throws {
         try update(arg, keys: [], gids, mask, n)
@@ -45,18 +47,26 @@ final class StringAggState: AggregateState {
         let strings = StringSpans(arg)
         let keySpans = columns.map { $0.type.physical == .bytes ? StringSpans($0) : nil }
         let keyValidity = columns.map { Vectors.validity($0) }
+        // The arrays move into locals for the loop: appending to a class's properties row by row paid an exclusivity
+        // check and a retain per access.
+        var groups = self.groups, starts = self.starts, text = self.text
+        var keys = self.keys, keyEnds = self.keyEnds, keyNull = self.keyNull, keyText = self.keyText
+        (self.groups, self.starts, self.text, self.keys, self.keyEnds, self.keyNull, self.keyText) = ([], [], [], [], [], [], [])
+        defer { (self.groups, self.starts, self.text, self.keys, self.keyEnds, self.keyNull, self.keyText) = (groups, starts, text, keys, keyEnds, keyNull, keyText) }
         for i in 0..<n where AggregateStates.counts(mask, validity, i) {
             groups.append(gids[i])
             text.append(contentsOf: strings[i])
             starts.append(text.count)
             for k in columns.indices {
                 let isNull = !Vectors.isValid(keyValidity[k], i)
-                keys[k].isNull.append(isNull)
+                keyNull.append(isNull)
                 if let spans = keySpans[k] {
-                    if !isNull { keys[k].bytes.append(contentsOf: spans[i]) }
-                    keys[k].starts.append(keys[k].bytes.count)
+                    keys.append(Int64(keyText.count))
+                    if !isNull { keyText.append(contentsOf: spans[i]) }
+                    keyEnds.append(Int64(keyText.count))
                 } else {
-                    keys[k].integers.append(isNull ? 0 : Self.orderKey(columns[k], i))
+                    keys.append(isNull ? 0 : Self.orderKey(columns[k], i))
+                    keyEnds.append(0)
                 }
             }
         }
@@ -74,63 +84,82 @@ final class StringAggState: AggregateState {
 
     func merge(_ other: any AggregateState, _ map: [Int32], groups count: Int) throws {
         let o = other as! StringAggState
-        let base = text.count
+        let base = text.count, keyBase = Int64(keyText.count), width = order.count
         groups += o.groups.map { map[Int($0)] }
         text += o.text
         starts += o.starts.dropFirst().map { $0 + base }
-        for k in keys.indices {
-            let keyBase = keys[k].bytes.count
-            keys[k].integers += o.keys[k].integers
-            keys[k].isNull += o.keys[k].isNull
-            keys[k].bytes += o.keys[k].bytes
-            keys[k].starts += o.keys[k].starts.dropFirst().map { $0 + keyBase }
-        }
-    }
-
-    /// Row a's key k against row b's: negative, zero or positive, in the key's direction with its NULL placement.
-    private func compare(_ key: KeyColumn, _ a: Int, _ b: Int) -> Int {
-        if key.isNull[a] != key.isNull[b] { return key.isNull[a] == key.nullsFirst ? -1 : 1 }
-        if key.isNull[a] { return 0 }
-        let c: Int
-        if key.isText {
-            c = key.bytes.withUnsafeBytes { all in
-                Self.compareBytes(
-                    UnsafeRawBufferPointer(rebasing: all[key.starts[a]..<key.starts[a + 1]]),
-                    UnsafeRawBufferPointer(rebasing: all[key.starts[b]..<key.starts[b + 1]]))
-            }
-        } else {
-            c = key.integers[a] < key.integers[b] ? -1 : (key.integers[a] > key.integers[b] ? 1 : 0)
-        }
-        return key.descending ? -c : c
+        keyNull += o.keyNull
+        keyText += o.keyText
+        // Text keys' ranges move by the arena's length so far.
+        let moved = o.keys.indices.map { j in order[j % width].isText ? o.keys[j] + keyBase : o.keys[j] }
+        keys += moved
+        keyEnds += o.keyEnds.indices.map { j in order[j % width].isText ? o.keyEnds[j] + keyBase : 0 }
     }
 
     func finish(groups count: Int) throws -> ColumnVector {
-        // Group, then the keys in turn, then arrival.
-        let order = (0..<groups.count).sorted { a, b in
-            if groups[a] != groups[b] { return groups[a] < groups[b] }
-            for key in keys {
-                let c = compare(key, a, b)
-                if c != 0 { return c < 0 }
+        let groups = self.groups, starts = self.starts, text = self.text, keyNull = self.keyNull, keyText = self.keyText
+        let keys = self.keys, keyEnds = self.keyEnds
+        // Rows bucketed by group, in arrival order.
+        var first = [Int](repeating: 0, count: count + 1)
+        for g in groups { first[Int(g) + 1] += 1 }
+        for g in 0..<count { first[g + 1] += first[g] }
+        var rows = [Int](repeating: 0, count: groups.count)
+        var next = first
+        for (row, g) in groups.enumerated() {
+            rows[next[Int(g)]] = row
+            next[Int(g)] += 1
+        }
+        let width = order.count
+        if width > 0 {
+            keys.withUnsafeBufferPointer { keys in
+                keyEnds.withUnsafeBufferPointer { ends in
+                    keyNull.withUnsafeBufferPointer { nulls in
+                        keyText.withUnsafeBytes { arena in
+                            order.withUnsafeBufferPointer { order in
+                                func before(_ a: Int, _ b: Int) -> Bool {
+                                    for k in 0..<width {
+                                        let x = a &* width &+ k, y = b &* width &+ k
+                                        if nulls[x] != nulls[y] { return nulls[x] == order[k].nullsFirst }
+                                        if nulls[x] { continue }
+                                        let c: Int
+                                        if order[k].isText {
+                                            c = Self.compareBytes(
+                                                UnsafeRawBufferPointer(rebasing: arena[Int(keys[x])..<Int(ends[x])]),
+                                                UnsafeRawBufferPointer(rebasing: arena[Int(keys[y])..<Int(ends[y])]))
+                                        } else {
+                                            c = keys[x] < keys[y] ? -1 : (keys[x] > keys[y] ? 1 : 0)
+                                        }
+                                        if c != 0 { return order[k].descending ? c > 0 : c < 0 }
+                                    }
+                                    return a < b
+                                }
+                                for g in 0..<count where first[g + 1] - first[g] > 1 { rows[first[g]..<first[g + 1]].sort(by: before) }
+                            }
+                        }
+                    }
+                }
             }
-            return a < b
         }
         var b = ColumnBuilder(.varchar, capacity: count)
         var joined: [UInt8] = []
-        var k = 0
-        for g in 0..<count {
-            joined.removeAll(keepingCapacity: true)
-            var any = false
-            var last: Range<Int>? = nil
-            while k < order.count && Int(groups[order[k]]) == g {
-                let piece = starts[order[k]]..<starts[order[k] + 1]
-                k += 1
-                if distinct, let last, text[last] == text[piece] { continue }
-                if any { joined += separator }
-                joined += text[piece]
-                any = true
-                last = piece
+        text.withUnsafeBufferPointer { text in
+            starts.withUnsafeBufferPointer { starts in
+                rows.withUnsafeBufferPointer { rows in
+                    for g in 0..<count {
+                        joined.removeAll(keepingCapacity: true)
+                        var last: Range<Int>? = nil
+                        for r in first[g]..<first[g + 1] {
+                            let piece = starts[rows[r]]..<starts[rows[r] + 1]
+                            let bytes = UnsafeBufferPointer(rebasing: text[piece])
+                            if distinct, let last, UnsafeBufferPointer(rebasing: text[last]).elementsEqual(bytes) { continue }
+                            if last != nil { joined.append(contentsOf: separator) }
+                            joined.append(contentsOf: bytes)
+                            last = piece
+                        }
+                        if last != nil { joined.withUnsafeBytes { b.append(utf8: $0) } } else { b.appendNull() }
+                    }
+                }
             }
-            if any { joined.withUnsafeBytes { b.append(utf8: $0) } } else { b.appendNull() }
         }
         return b.finish()
     }
