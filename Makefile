@@ -17,11 +17,11 @@ RELEASE_FLAGS = $(if $(filter x86_64,$(shell uname -m)),-Xcc -march=$(MARCH))
 .PHONY: deps build demo test bench compare sample clean
 
 ## deps: install the system libraries Seam links (liblz4-dev; zlib1g-dev for gzip input; libedit-dev for the SQL
-## prompt), once.
+## prompt; libpcre2-dev for regular expressions in SQL), once.
 deps:
-	@if ! pkg-config --exists liblz4 zlib libedit 2>/dev/null; then \
-		echo "installing liblz4-dev, zlib1g-dev, libedit-dev and pkg-config"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblz4-dev zlib1g-dev libedit-dev pkg-config >/dev/null; \
+	@if ! pkg-config --exists liblz4 zlib libedit libpcre2-8 2>/dev/null; then \
+		echo "installing liblz4-dev, zlib1g-dev, libedit-dev, libpcre2-dev and pkg-config"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblz4-dev zlib1g-dev libedit-dev libpcre2-dev pkg-config >/dev/null; \
 	fi
 
 build: deps

@@ -24,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         // gzip-compressed input files (ingest)
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // regular expressions in SQL (regexp_matches, regexp_extract, regexp_replace), JIT-compiled
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         // CPU instructions Swift cannot emit: CRC-32C for block checksums, prefetch ahead of hash-table probes; and
         // the check that the CPU has the extensions the build was compiled for (cpu_features.c)
         .target(name: "CCPU"),
@@ -36,7 +38,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         // Layer 3
         .target(
-            name: "SeamEngine", dependencies: ["SeamSQL", "SeamStorage", "SeamKernels", "SeamColumnar"],
+            name: "SeamEngine", dependencies: ["SeamSQL", "SeamStorage", "SeamKernels", "SeamColumnar", "CPCRE2"],
             swiftSettings: swiftSettings),
         // Layer 4
         .target(

@@ -109,6 +109,7 @@ struct Evaluator: Sendable {
         case .caseWhen(let whens, let otherwise, let t):
             return try caseWhen(whens, otherwise, t, b)
         case .function(let f, let args, let t):
+            if let out = try functionOnDictionaryEntries(f, args, t, b) { return out }
             return try Functions.call(f, try args.map { try evaluate($0, b) }, t, n, self)
         case .addInterval(let x, let months, let micros):
             return try TimeFunctions.addInterval(try evaluate(x, b), months: months, micros: micros)
@@ -130,13 +131,7 @@ struct Evaluator: Sendable {
         let n = b.count
         let result = Vectors.pointer(onEntries, UInt8.self)
         let codes = d.codePointer
-        var validity = column.validity
-        if let entryValidity = Vectors.validity(onEntries) {
-            let rowValidity = Vectors.validity(column)
-            var flags = [UInt8](repeating: 0, count: n)
-            for i in 0..<n where Vectors.isValid(rowValidity, i) && Vectors.isValid(entryValidity, Int(codes[i])) { flags[i] = 1 }
-            validity = flags.withUnsafeBufferPointer { Vectors.validity(fromFlags: $0.baseAddress!, n) }
-        }
+        let validity = Self.rowValidity(column, d, onEntries)
         return Vectors.make(.boolean, n, validity: validity) { (o: UnsafeMutablePointer<UInt8>) in
             for i in 0..<n { o[i] = result[Int(codes[i])] }
         }
@@ -191,8 +186,66 @@ struct Evaluator: Sendable {
         }
     }
 
+    /// Functions whose result for a row depends on their first argument's value alone (the others constant), and is
+    /// NULL when it is NULL: over a dictionary-form column they run once per entry.
+    private static let entryWise: Set<ScalarFunction> = [
+        .lower, .upper, .length, .substring, .trim, .ltrim, .rtrim, .replace, .startsWith, .contains, .endsWith, .left, .right,
+        .splitPart, .lpad, .rpad, .repeat, .reverse, .strpos, .ascii, .jsonExtractString, .regexpMatches, .regexpFullMatch,
+        .regexpExtract, .regexpReplace,
+    ]
+
+    /// `f(column, constants…)` with `f` entry-wise: the column's position.
+    private static func entryWiseColumn(_ f: ScalarFunction, _ args: [BoundExpr]) -> Int? {
+        guard entryWise.contains(f), case .column(let k, _) = args.first,
+            args.dropFirst().allSatisfy({ if case .constant = $0 { return true } else { return false } })
+        else { return nil }
+        return k
+    }
+
+    /// A non-boolean entry-wise function over a dictionary-form column, computed once per entry: a VARCHAR result
+    /// keeps the rows' codes with the results as entries (`regexp_replace(product_id, …)` over 10M rows runs the
+    /// pattern over the block's few hundred entries), other types are gathered per row from the entries' results.
+    private func functionOnDictionaryEntries(_ f: ScalarFunction, _ args: [BoundExpr], _ t: LogicalType, _ b: Batch) throws -> ColumnVector? {
+        guard t != .boolean, let k = Self.entryWiseColumn(f, args) else { return nil }
+        let column = b.columns[k]
+        guard let d = column.dictionary, d.entries.count < b.count else { return nil }
+        let onEntries = try evaluate(.function(f, [.column(0, args[0].type)] + args.dropFirst(), t), Batch(columns: [d.entries], count: d.entries.count))
+        let n = b.count
+        let codes = d.codePointer
+        let validity = Self.rowValidity(column, d, onEntries)
+        if t == .varchar { return ColumnVector(codes: d.codes, entries: onEntries.withValidity(nil), count: n, validity: validity) }
+        return withExtendedLifetime((onEntries, d)) {
+            switch t.physical {
+            case .int32:
+                let r = Vectors.pointer(onEntries, Int32.self)
+                return Vectors.make(t, n, validity: validity) { (o: UnsafeMutablePointer<Int32>) in for i in 0..<n { o[i] = r[Int(codes[i])] } }
+            case .int64:
+                let r = Vectors.pointer(onEntries, Int64.self)
+                return Vectors.make(t, n, validity: validity) { (o: UnsafeMutablePointer<Int64>) in for i in 0..<n { o[i] = r[Int(codes[i])] } }
+            case .double:
+                let r = Vectors.pointer(onEntries, Double.self)
+                return Vectors.make(t, n, validity: validity) { (o: UnsafeMutablePointer<Double>) in for i in 0..<n { o[i] = r[Int(codes[i])] } }
+            default:
+                return nil
+            }
+        }
+    }
+
+    /// Which rows of a dictionary-form column have a result computed on its entries: the row is not NULL and its
+    /// entry's result is not either.
+    private static func rowValidity(_ column: ColumnVector, _ d: DictionaryForm, _ onEntries: ColumnVector) -> Buffer? {
+        guard let entryValidity = Vectors.validity(onEntries) else { return column.validity }
+        let n = column.count
+        let codes = d.codePointer
+        let rows = Vectors.validity(column)
+        var flags = [UInt8](repeating: 0, count: n)
+        for i in 0..<n where Vectors.isValid(rows, i) && Vectors.isValid(entryValidity, Int(codes[i])) { flags[i] = 1 }
+        return flags.withUnsafeBufferPointer { Vectors.validity(fromFlags: $0.baseAddress!, n) }
+    }
+
     private static func isEntryPredicate(_ e: BoundExpr) -> Bool {
         switch e {
+        case .function(let f, let args, .boolean): return entryWiseColumn(f, args) != nil
         case .compare(_, .column, .constant), .compare(_, .constant, .column): return true
         case .inList(.column, _, _, _), .like(.column, _, _, _, _): return true
         case .not(let x): return isEntryPredicate(x)

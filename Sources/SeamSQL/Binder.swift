@@ -1574,6 +1574,9 @@ public final class Binder {
         case .strpos: return try typed([.varchar, .varchar], .bigint)
         case .ascii: return try typed([.varchar], .integer)
         case .chr: return try typed([.integer], .varchar)
+        case .regexpMatches, .regexpFullMatch: return try typed(args.count == 3 ? [.varchar, .varchar, .varchar] : [.varchar, .varchar], .boolean)
+        case .regexpExtract: return try typed(args.count == 3 ? [.varchar, .varchar, .bigint] : [.varchar, .varchar], .varchar)
+        case .regexpReplace: return try typed(args.count == 4 ? [.varchar, .varchar, .varchar, .varchar] : [.varchar, .varchar, .varchar], .varchar)
         case .jsonExtractString:
             try arity(2...2)
             try text(0)

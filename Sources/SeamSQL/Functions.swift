@@ -5,6 +5,8 @@ public import SeamColumnar
 public enum ScalarFunction: String, Sendable, Hashable, CaseIterable {
     case lower, upper, length, substring, concat, trim, ltrim, rtrim, replace, startsWith = "starts_with", contains
     case left, right, splitPart = "split_part", lpad, rpad, `repeat`, reverse, strpos, endsWith = "ends_with", ascii, chr
+    case regexpMatches = "regexp_matches", regexpFullMatch = "regexp_full_match", regexpExtract = "regexp_extract"
+    case regexpReplace = "regexp_replace"
     case jsonExtractString = "json_extract_string"
     case round, abs, floor, ceil, sqrt, ln, log10, power
     case coalesce, nullif, greatest, least

@@ -85,6 +85,31 @@ import Testing
         #expect(matches == [.bigint(Int64(expected))])
     }
 
+    /// String functions of one dictionary-form column and constants run once per entry (a VARCHAR result keeps the
+    /// rows' codes): each row must get its own value's result, NULL for a NULL row, also after a filter that leaves
+    /// some entries unused, and in WHERE (the predicate path) as in SELECT.
+    @Test(arguments: ["d", "r"]) func functionsOfEntriesGiveEachRowItsOwnResult(column: String) throws {
+        let index = column == "d" ? 0 : 1
+        let got = try Self.engine.query(
+            "SELECT n, upper(\(column)), length(\(column)), regexp_replace(\(column), '[aeiou]', '*', 'g'), strpos(\(column), 'a'), "
+                + "regexp_matches(\(column), '^e', 'i'), lpad(\(column), 4, '.') FROM v WHERE n % 3 <> 1 ORDER BY n").rows
+        let expected = Self.rows.filter { ($0[2].int64 ?? 0) % 3 != 1 }.map { r -> [Value] in
+            guard let s = r[index].stringValue else { return [r[2], .null, .null, .null, .null, .null, .null] }
+            let vowels = String(s.map { "aeiou".contains($0) ? "*" : $0 })
+            let position = s.firstIndex(of: "a").map { Int64(s.distance(from: s.startIndex, to: $0) + 1) } ?? 0
+            let padded = s.count >= 4 ? String(s.prefix(4)) : String(repeating: ".", count: 4 - s.count) + s
+            return [r[2], .varchar(s.uppercased()), .bigint(Int64(s.count)), .varchar(vowels), .bigint(position),
+                    .boolean(s.lowercased().hasPrefix("e")), .varchar(padded)]
+        }
+        #expect(got.count == expected.count)
+        for (g, e) in zip(got, expected) where g != e {
+            Issue.record("\(column): got \(g), expected \(e)")
+            break
+        }
+        let starting = try Self.engine.query("SELECT count(*) FROM v WHERE regexp_matches(\(column), '^e', 'i') AND upper(\(column)) <> 'EMAIL'").rows[0]
+        #expect(starting == [.bigint(0)])
+    }
+
     @Test(arguments: ["d", "r"]) func groupingCountsEveryValueAndNull(column: String) throws {
         let index = column == "d" ? 0 : 1
         var expected: [Value: Int64] = [:]

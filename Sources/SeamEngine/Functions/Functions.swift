@@ -9,6 +9,8 @@ enum Functions {
             return try StringFunctions.call(f, args, n)
         case .left, .right, .splitPart, .lpad, .rpad, .repeat, .reverse, .strpos, .endsWith, .ascii, .chr:
             return try TextSlicing.call(f, args, n)
+        case .regexpMatches, .regexpFullMatch, .regexpExtract, .regexpReplace:
+            return try RegexFunctions.call(f, args, n)
         case .jsonExtractString:
             return JSONExtract.call(args[0], path: args[1].value(at: 0).description)
         case .round, .abs, .floor, .ceil, .sqrt, .ln, .log10, .power:
