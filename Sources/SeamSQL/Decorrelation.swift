@@ -154,7 +154,7 @@ extension Binder {
             // An aggregate of outer columns only belongs to the outer query (SQL's rule; DuckDB refuses it in a WHERE):
             // only one that also reads inner columns is computed per outer row.
             return aggregates.contains { a in
-                let used = a.expressions.reduce(into: Set<Int>()) { $0.formUnion($1.columnsUsed) }
+                let used = a.columnsUsed
                 return used.contains { $0 >= Self.markerBase } && used.contains { $0 < Self.markerBase }
             }
         }

@@ -99,8 +99,22 @@ public struct AggregateCall: Sendable, Hashable {
 }
 
 extension AggregateCall {
-    /// Every expression of the call: argument, FILTER, key and ORDER BY keys.
-    public var expressions: [BoundExpr] { [argument, filter, key].compactMap { $0 } + order.map(\.expr) }
+    /// Calls `body` with each expression of the call (argument, FILTER, key, ORDER BY keys), without collecting them:
+    /// planning visits every call.
+    @inlinable
+    public func forEachExpression(_ body: (BoundExpr) throws -> Void) rethrows {
+        if let argument { try body(argument) }
+        if let filter { try body(filter) }
+        if let key { try body(key) }
+        for o in order { try body(o.expr) }
+    }
+
+    /// The columns the call's expressions read.
+    public var columnsUsed: Set<Int> {
+        var used = Set<Int>()
+        forEachExpression { used.formUnion($0.columnsUsed) }
+        return used
+    }
 
     /// The call with each of its expressions transformed by `f` (to renumber columns, say).
     public func mapExpressions<E: Error>(_ f: (BoundExpr) throws(E) -> BoundExpr) throws(E) -> AggregateCall {

@@ -52,7 +52,12 @@ public indirect enum LogicalPlan: Sendable {
         case .values, .distinct, .limit, .union: here = false
         case .filter(_, let p): here = any(p)
         case .project(_, let es, _): here = any(es)
-        case .aggregate(_, let g, let a, _): here = any(g) || a.contains { any($0.expressions) }
+        case .aggregate(_, let g, let a, _):
+            here = any(g) || a.contains { call in
+                var found = false
+                call.forEachExpression { if !found && $0.contains(where: pred) { found = true } }
+                return found
+            }
         case .window(_, let ws, _): here = ws.contains { any($0.arguments) || any($0.partitionBy) || $0.orderBy.contains { any($0.expr) } }
         case .join(_, _, _, let lk, let rk, let res, _): here = any(lk) || any(rk) || any(res)
         case .sort(_, let keys, _): here = keys.contains { any($0.expr) }

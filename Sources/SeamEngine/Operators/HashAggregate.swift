@@ -57,7 +57,7 @@ struct HashAggregate {
         } else {
             var used = Set<Int>()
             for g in groups { used.formUnion(g.columnsUsed) }
-            for a in aggregates { for e in a.expressions { used.formUnion(e.columnsUsed) } }
+            for a in aggregates { a.forEachExpression { used.formUnion($0.columnsUsed) } }
             try executor.stream(child, path, stop: nil, needed: used) { w, _, b in try consume(w, b) }
         }
         // Merge every worker's partial into the first: by key offset while every worker is on the dense path and the

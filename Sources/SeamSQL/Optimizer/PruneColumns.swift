@@ -41,7 +41,7 @@ enum PruneColumns {
         case .aggregate(let c, let groups, let aggs, let schema):
             var need = Set<Int>()
             for g in groups { need.formUnion(g.columnsUsed) }
-            for a in aggs { for e in a.expressions { need.formUnion(e.columnsUsed) } }
+            for a in aggs { a.forEachExpression { need.formUnion($0.columnsUsed) } }
             let (nc, m) = prune(c, need)
             let na = aggs.map { a in a.mapExpressions { $0.remapped(m) } }
             return (.aggregate(nc, groups: groups.map { $0.remapped(m) }, aggregates: na, schema: schema), identity(schema.count))
