@@ -80,6 +80,8 @@ public struct FunctionCall: Sendable {
     public var location: SourceLocation
     /// `string_agg(x, ',' ORDER BY ts)`: the order an aggregate sees its rows in.
     public var orderBy: [OrderItem] = []
+    /// `percentile_cont(0.9) WITHIN GROUP (ORDER BY amount)`: the ordered-set aggregate's value and direction.
+    public var withinGroup: OrderItem? = nil
 }
 
 public struct OrderItem: Sendable {

@@ -1387,6 +1387,21 @@ public final class Binder {
             return try aggregate(descending ? .argMax : .argMin, call.arguments[0], call, scope, key: o.expr, keyNullsFirst: nullsFirst)
         }
         if name == "last" { throw SQLError(.unsupported, "last(x) needs an ORDER BY inside the call: last(x ORDER BY k)", at: at) }
+        if name == "percentile_cont" || name == "percentile_disc" {
+            // The SQL standard's ordered-set form: percentile_cont(q) WITHIN GROUP (ORDER BY x [DESC]) is
+            // quantile_cont(x, q), or at 1 - q when descending.
+            guard let within = call.withinGroup, call.arguments.count == 1 else {
+                throw SQLError(.binder, "\(name)(q) WITHIN GROUP (ORDER BY x) takes one fraction and an ORDER BY", at: at)
+            }
+            let q = call.arguments[0]
+            guard case .constant(let v, _) = try bindExpr(q, scope), let fraction = Self.number(v), fraction >= 0, fraction <= 1 else {
+                throw SQLError(.binder, "\(name)(q): q must be a constant number between 0 and 1", at: q.location)
+            }
+            return try aggregate(
+                name == "percentile_cont" ? .quantileCont : .quantileDisc, within.expr, call, scope, fraction: fraction,
+                fractionFromTop: within.descending)
+        }
+        if call.withinGroup != nil { throw SQLError(.binder, "WITHIN GROUP is only allowed with percentile_cont and percentile_disc", at: at) }
         if let a = AggregateFunction.named(name) {
             if a == .argMin || a == .argMax {
                 guard call.arguments.count == 2 else { throw SQLError(.binder, "\(name)(x, key) takes two arguments", at: at) }
@@ -1475,7 +1490,7 @@ public final class Binder {
 
     private func aggregate(
         _ fn: AggregateFunction, _ argExpr: Expr?, _ call: FunctionCall, _ scope: Scope, key keyExpr: Expr? = nil, fraction: Double? = nil,
-        keyNullsFirst: Bool? = nil, separator: String? = nil, order orderItems: [OrderItem] = []
+        keyNullsFirst: Bool? = nil, separator: String? = nil, order orderItems: [OrderItem] = [], fractionFromTop: Bool = false
     ) throws(SQLError) -> BoundExpr {
         guard let c = collector, c.allowAggregates else {
             throw SQLError(.binder, "aggregate functions are not allowed in \(whereClause)", at: call.location)
@@ -1510,9 +1525,10 @@ public final class Binder {
             distinct = true
         }
         if distinct && (fn == .min || fn == .max || fn == .anyValue) { distinct = false }
-        let agg = AggregateCall(
+        var agg = AggregateCall(
             function: f, argument: arg, distinct: distinct, filter: filter, type: type, key: key, keyNullsFirst: keyNullsFirst, fraction: fraction,
             separator: separator, order: order)
+        agg.fractionFromTop = fractionFromTop
         if let i = c.aggregates.firstIndex(of: agg) { return .aggregateSlot(i, type) }
         c.aggregates.append(agg)
         return .aggregateSlot(c.aggregates.count - 1, type)

@@ -75,8 +75,10 @@ public struct AggregateCall: Sendable, Hashable {
     /// Set for the first row by an order (a correlated `ORDER BY key LIMIT 1`, unnested), not a user's arg_min /
     /// arg_max: every row counts, NULL arguments too, and rows with a NULL key come first (true) or last (false).
     public var keyNullsFirst: Bool?
-    /// The fraction of quantile_cont / quantile_disc (0.5 for median).
+    /// The fraction of quantile_cont / quantile_disc (0.5 for median), counted from the largest value when
+    /// `fractionFromTop` (percentile_cont(q) WITHIN GROUP (ORDER BY x DESC)).
     public var fraction: Double?
+    public var fractionFromTop = false
     /// string_agg: the separator, and the order of its rows (`ORDER BY` inside the call).
     public var separator: String?
     public var order: [SortKey] = []

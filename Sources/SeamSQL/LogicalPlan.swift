@@ -179,7 +179,7 @@ extension AggregateCall {
         if let nullsFirst = keyNullsFirst { name = "first_by_\(function == .argMin ? "asc" : "desc")_nulls_\(nullsFirst ? "first" : "last")" }
         let arg = argument.map { (distinct ? "DISTINCT " : "") + $0.sql(schema) } ?? ""
         var key = key.map { ", " + $0.sql(schema) } ?? ""
-        if function.takesFraction, let fraction { key = ", \(fraction)" }
+        if function.takesFraction, let fraction { key = ", \(fraction)" + (fractionFromTop ? " from the top" : "") }
         if function == .stringAgg {
             key = ", '\(separator ?? ",")'"
                 + (order.isEmpty ? "" : " ORDER BY " + order.map { $0.expr.sql(schema) + ($0.descending ? " DESC" : "") }.joined(separator: ", "))

@@ -679,6 +679,14 @@ public struct Parser {
             call.orderBy = try orderItems()
         }
         try expectOp(")")
+        if accept("WITHIN") {
+            try expect("GROUP")
+            try expectOp("(")
+            try expect("ORDER")
+            try expect("BY")
+            call.withinGroup = try orderDirection(try expression())
+            try expectOp(")")
+        }
         if accept("FILTER") {
             try expectOp("(")
             try expect("WHERE")

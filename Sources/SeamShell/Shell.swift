@@ -14,6 +14,9 @@ public final class Shell {
     /// file descriptor (`seam sql` sets 1) that csv, json and line results are written to while the query runs (a
     /// large result is never held whole) and everything else as it comes, in order.
     public var screen: Int32? = nil
+    /// Statements and commands that failed (an SQL error, a bad dot command, output that could not be written): a
+    /// script runs on past them, and `seam sql` then exits with status 1.
+    public private(set) var failures = 0
     private var pending = ""
     /// The running query's token, for Ctrl-C.
     public let current = CurrentQuery()
@@ -85,9 +88,9 @@ public final class Shell {
             if timer { out += String(format: "Run Time: %.3f s, %d rows\n", r.elapsed, r.rowCount) }
             return deliver(out)
         } catch let e as SQLError {
-            return emit(e.render(sql: sql) + "\n")
+            return emit(failed(e.render(sql: sql) + "\n"))
         } catch {
-            return emit("Error: \(error)\n")
+            return emit(failed("Error: \(error)\n"))
         }
     }
 
@@ -98,9 +101,16 @@ public final class Shell {
         do throws(StorageError) {
             try FileIO.writeAll(screen, Array(s.utf8), "standard output")
         } catch {
+            failures += 1
             FileHandle.standardError.write(Data("Error: \(error)\n\(s)".utf8))
         }
         return ""
+    }
+
+    /// `message`, counted as a failure.
+    private func failed(_ message: String) -> String {
+        failures += 1
+        return message
     }
 
     private func deliver(_ s: String) -> String {
@@ -111,7 +121,7 @@ public final class Shell {
             h.closeFile()
             return ""
         }
-        return "Error: cannot write to \(outputPath)\n" + s
+        return failed("Error: cannot write to \(outputPath)\n") + s
     }
 
     static let help = """
@@ -140,33 +150,33 @@ public final class Shell {
             let names = engine.store.tableNames
             return .output(((try? names()) ?? []).map { run("DESCRIBE \"\($0)\"") }.joined())
         case ".mode":
-            guard let arg, let m = OutputMode(rawValue: arg) else { return .output("Error: .mode takes one of table, csv, json, line\n") }
+            guard let arg, let m = OutputMode(rawValue: arg) else { return .output(failed("Error: .mode takes one of table, csv, json, line\n")) }
             mode = m
             return .output("")
         case ".timer":
-            guard let arg, arg == "on" || arg == "off" else { return .output("Error: .timer takes on or off\n") }
+            guard let arg, arg == "on" || arg == "off" else { return .output(failed("Error: .timer takes on or off\n")) }
             timer = arg == "on"
             return .output("")
         case ".maxrows":
-            guard let arg, let n = Int(arg), n > 0 else { return .output("Error: .maxrows takes a positive number\n") }
+            guard let arg, let n = Int(arg), n > 0 else { return .output(failed("Error: .maxrows takes a positive number\n")) }
             maxRows = n
             return .output("")
         case ".output":
             if let arg {
                 if !FileManager.default.fileExists(atPath: arg) { FileManager.default.createFile(atPath: arg, contents: nil) }
-                guard FileManager.default.isWritableFile(atPath: arg) else { return .output("Error: cannot write to \(arg)\n") }
+                guard FileManager.default.isWritableFile(atPath: arg) else { return .output(failed("Error: cannot write to \(arg)\n")) }
                 outputPath = arg
             } else {
                 outputPath = nil
             }
             return .output("")
         case ".read":
-            guard let arg else { return .output("Error: .read takes a file name\n") }
-            guard let text = try? String(contentsOfFile: arg, encoding: .utf8) else { return .output("Error: cannot read \(arg)\n") }
+            guard let arg else { return .output(failed("Error: .read takes a file name\n")) }
+            guard let text = try? String(contentsOfFile: arg, encoding: .utf8) else { return .output(failed("Error: cannot read \(arg)\n")) }
             return .output(runScript(text))
         default:
             let near = nearNames(parts[0], in: [".tables", ".schema", ".mode", ".timer", ".output", ".read", ".help", ".quit", ".maxrows"])
-            return .output("Error: unknown command \(parts[0])" + (near.isEmpty ? "" : "; did you mean \(near[0])?") + " (.help lists them)\n")
+            return .output(failed("Error: unknown command \(parts[0])" + (near.isEmpty ? "" : "; did you mean \(near[0])?") + " (.help lists them)\n"))
         }
     }
 

@@ -12,7 +12,8 @@ extension SeamCommand {
             discussion: """
                 With a QUERY, runs it and prints the result. Without one, reads a script from standard input when it is
                 not a terminal, else opens the prompt: statements end with ';', .help lists the dot commands, Ctrl-C
-                cancels a running query, history is kept in ~/.seam_history.
+                cancels a running query, history is kept in ~/.seam_history. A script runs on past a failed statement
+                and exits with status 1 when any failed.
                 """)
         @OptionGroup var storeOption: StoreOption
         @Argument(help: "A statement to run.") var query: String?
@@ -91,6 +92,8 @@ extension SeamCommand {
                 let data = FileHandle.standardInput.readDataToEndOfFile()
                 let out = shell.runScript(String(decoding: data, as: UTF8.self))
                 FileHandle.standardOutput.write(Data(out.utf8))
+                // The script ran on past a failed statement, as DuckDB's shell does; its caller learns of it here.
+                if shell.failures > 0 { throw ExitCode(1) }
                 return
             }
             try Prompt(shell: shell).loop()

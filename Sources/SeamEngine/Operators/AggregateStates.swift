@@ -45,7 +45,9 @@ enum AggregateStates {
         case .stringAgg:
             return StringAggState(separator: call.separator ?? ",", order: call.order, distinct: call.distinct)
         case .median, .quantileCont, .quantileDisc:
-            return QuantileState(argType: argType, outType: call.type, fraction: call.fraction ?? 0.5, interpolate: call.function != .quantileDisc)
+            return QuantileState(
+                argType: argType, outType: call.type, fraction: call.fraction ?? 0.5, interpolate: call.function != .quantileDisc,
+                descending: call.fractionFromTop)
         case .argMin, .argMax:
             return ArgState(isMin: call.function == .argMin, argType: argType, keyType: call.key?.type ?? .bigint, nullKeysFirst: call.keyNullsFirst)
         }

@@ -16,13 +16,16 @@ final class QuantileState: AggregateState {
     let outType: LogicalType
     let fraction: Double
     let interpolate: Bool
+    /// `WITHIN GROUP (ORDER BY x DESC)`: the fraction counts from the largest value.
+    let descending: Bool
     /// Per counted row: its group and its key.
     private var ids: [Int32] = []
     private var values: [Int64] = []
     /// The fraction as an exact decimal `numerator / denominator`, when it has at most nine decimals.
     private let exact: (numerator: Int64, denominator: Int64)?
 
-    init(argType: LogicalType, outType: LogicalType, fraction: Double, interpolate: Bool) {
+    init(argType: LogicalType, outType: LogicalType, fraction: Double, interpolate: Bool, descending: Bool = false) {
+        self.descending = descending
         self.argType = argType
         self.outType = outType
         self.fraction = fraction
@@ -135,7 +138,8 @@ final class QuantileState: AggregateState {
                 }
                 let group = UnsafeMutableBufferPointer(rebasing: all[starts[g]..<starts[g + 1]])
                 if !interpolate {
-                    let k = discreteIndex(n)
+                    // Positions count from the largest value when descending.
+                    let k = descending ? n - 1 - discreteIndex(n) : discreteIndex(n)
                     Select.nth(group, k)
                     b.append(value(group[k]))
                     continue
@@ -143,9 +147,13 @@ final class QuantileState: AggregateState {
                 let position = Double(n - 1) * fraction
                 let lo = Int(position.rounded(.down)), hi = Int(position.rounded(.up))
                 let delta = position - Double(lo)
-                // The value at `lo`, and the next one up: the least of those after it once `lo` is in place.
-                Select.nth(group, lo)
-                let low = group[lo], high = hi == lo ? low : Select.minimum(UnsafeBufferPointer(rebasing: group[(lo + 1)...]))
+                // The two values to interpolate between sit next to each other in ascending order: select the lower
+                // one, the other is the least of those after it. Descending, `lo` counts from the top, so the value
+                // at `lo` is the higher of the two.
+                let below = descending ? n - 1 - hi : lo
+                Select.nth(group, below)
+                let under = group[below], over = hi == lo ? under : Select.minimum(UnsafeBufferPointer(rebasing: group[(below + 1)...]))
+                let (low, high) = descending ? (over, under) : (under, over)
                 if isDouble {
                     let a = Self.double(low), z = Self.double(high)
                     b.append(double: lo == hi ? a : a + delta * (z - a))
