@@ -121,6 +121,9 @@ public struct SelectCore: Sendable {
     public var groupBy: [Expr] = []
     /// `GROUP BY ALL`
     public var groupByAll = false
+    /// `ROLLUP (a, b)`, `CUBE (a, b)` and `GROUPING SETS ((a, b), (a), ())` in GROUP BY, each as its list of sets: the
+    /// query groups by every combination of one set from each, with the plain `groupBy` expressions in all of them.
+    public var groupingSets: [[[Expr]]] = []
     public var having: Expr?
     /// `WINDOW w AS (…), …`: named windows for OVER clauses of this SELECT.
     public var windows: [(name: String, spec: WindowSpec, at: SourceLocation)] = []

@@ -437,6 +437,30 @@ public final class Binder {
             if e.contains(where: isSlot) { throw SQLError(.binder, "GROUP BY clause cannot contain aggregates or window functions!", at: g.location) }
             if !groups.contains(e) { groups.append(e) }
         }
+        // ROLLUP / CUBE / GROUPING SETS: every combination of one set from each construct, the plain keys in all;
+        // per combination the positions in `groups` it keeps (the others are NULL in its rows).
+        var groupingSets: [Set<Int>]? = nil
+        if !core.groupingSets.isEmpty {
+            if core.groupByAll { throw SQLError(.unsupported, "GROUP BY ALL with grouping sets is not supported", at: core.items[0].expr.location) }
+            collector = Collector(aggregates: false, windows: false)
+            whereClause = "GROUP BY"
+            var combinations: [[BoundExpr]] = [groups]
+            for construct in core.groupingSets {
+                let sets = try construct.map { set throws(SQLError) in try set.map { e throws(SQLError) in try bindExpr(e, scope) } }
+                combinations = combinations.flatMap { c in sets.map { c + $0 } }
+                guard combinations.count <= 4096 else {
+                    throw SQLError(.unsupported, "more than 4,096 grouping sets", at: construct.first?.first?.location ?? core.items[0].expr.location)
+                }
+            }
+            collector = nil
+            for combination in combinations {
+                for e in combination where !groups.contains(e) {
+                    if e.contains(where: isSlot) { throw SQLError(.binder, "GROUP BY clause cannot contain aggregates or window functions!", at: core.items[0].expr.location) }
+                    groups.append(e)
+                }
+            }
+            groupingSets = combinations.map { c in Set(c.map { groups.firstIndex(of: $0)! }) }
+        }
 
         // HAVING, QUALIFY, ORDER BY share the select list's collector.
         var having: BoundExpr? = nil
@@ -492,7 +516,26 @@ public final class Binder {
                 return Field(g.sql(inputSchema), g.type)
             }
             fields += c.aggregates.map { Field($0.sql(inputSchema), $0.type) }
-            plan = .aggregate(plan, groups: groups, aggregates: c.aggregates, schema: Schema(fields))
+            if let groupingSets {
+                // One aggregate per grouping set over the same input, the keys it leaves out grouped as a NULL
+                // constant, so every arm has the same columns: the rest of the query reads their UNION ALL.
+                let input = plan, schema = Schema(fields)
+                let arms = groupingSets.map { kept -> LogicalPlan in
+                    guard kept.isEmpty else {
+                        return .aggregate(
+                            input, groups: groups.indices.map { kept.contains($0) ? groups[$0] : .constant(.null, groups[$0].type) },
+                            aggregates: c.aggregates, schema: schema)
+                    }
+                    // The grand total: no key at all, so one row even over no input, the keys' columns NULL beside it.
+                    let totals = LogicalPlan.aggregate(
+                        input, groups: [], aggregates: c.aggregates, schema: Schema(Array(fields.dropFirst(groups.count))))
+                    let keys = groups.map { BoundExpr.constant(.null, $0.type) }
+                    return .project(totals, keys + c.aggregates.indices.map { .column($0, c.aggregates[$0].type) }, schema)
+                }
+                plan = arms.count == 1 ? arms[0] : .union(arms, all: true, schema: schema)
+            } else {
+                plan = .aggregate(plan, groups: groups, aggregates: c.aggregates, schema: Schema(fields))
+            }
             func rewrite(_ e: BoundExpr, _ at: SourceLocation) throws(SQLError) -> BoundExpr {
                 try e.rewritten { x throws(SQLError) -> BoundExpr? in
                     if let gi = groups.firstIndex(of: x) { return .column(gi, x.type) }

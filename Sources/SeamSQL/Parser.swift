@@ -218,7 +218,9 @@ public struct Parser {
             if accept("ALL") {
                 core.groupByAll = true
             } else {
-                repeat { core.groupBy.append(try expression()) } while acceptOp(",")
+                repeat {
+                    if let sets = try groupingConstruct() { core.groupingSets.append(sets) } else { core.groupBy.append(try expression()) }
+                } while acceptOp(",")
             }
         }
         if accept("HAVING") { core.having = try expression() }
@@ -234,6 +236,36 @@ public struct Parser {
         }
         if accept("QUALIFY") { core.qualify = try expression() }
         return core
+    }
+
+    /// `ROLLUP (a, b)` (sets a,b / a / none), `CUBE (a, b)` (every subset) or `GROUPING SETS (…)` (sets written out:
+    /// `(a, b)`, `()` or one expression), as their sets; nil when the GROUP BY element is a plain expression.
+    private mutating func groupingConstruct() throws(SQLError) -> [[Expr]]? {
+        let at = peek.location
+        func list() throws(SQLError) -> [Expr] {
+            try expectOp("(")
+            if acceptOp(")") { return [] }
+            var es = [try expression()]
+            while acceptOp(",") { es.append(try expression()) }
+            try expectOp(")")
+            return es
+        }
+        if (peek.isWord("ROLLUP") || peek.isWord("CUBE")) && peek(1).isOp("(") {
+            let rollup = advance().text.uppercased() == "ROLLUP"
+            let es = try list()
+            if rollup { return (0...es.count).reversed().map { Array(es.prefix($0)) } }
+            guard es.count <= 12 else { throw SQLError(.unsupported, "CUBE over more than 12 expressions (4,096 grouping sets)", at: at) }
+            return (0..<(1 << es.count)).reversed().map { mask in es.indices.filter { mask & (1 << (es.count - 1 - $0)) != 0 }.map { es[$0] } }
+        }
+        guard peek.isWord("GROUPING"), peek(1).isWord("SETS") else { return nil }
+        pos += 2
+        try expectOp("(")
+        var sets: [[Expr]] = []
+        repeat {
+            if peek.isOp("(") { sets.append(try list()) } else { sets.append([try expression()]) }
+        } while acceptOp(",")
+        try expectOp(")")
+        return sets
     }
 
     /// `EXCLUDE (a, b)` / `EXCLUDE a` and `REPLACE (expr AS a, …)` after a star, in either order.
