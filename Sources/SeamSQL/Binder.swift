@@ -516,25 +516,46 @@ public final class Binder {
                 return Field(g.sql(inputSchema), g.type)
             }
             fields += c.aggregates.map { Field($0.sql(inputSchema), $0.type) }
-            if let groupingSets {
-                // One aggregate per grouping set over the same input, the keys it leaves out grouped as a NULL
-                // constant, so every arm has the same columns: the rest of the query reads their UNION ALL.
-                let input = plan, schema = Schema(fields)
-                let arms = groupingSets.map { kept -> LogicalPlan in
-                    guard kept.isEmpty else {
-                        return .aggregate(
-                            input, groups: groups.indices.map { kept.contains($0) ? groups[$0] : .constant(.null, groups[$0].type) },
-                            aggregates: c.aggregates, schema: schema)
+            // grouping() calls are no aggregates: per grouping set they are constants (a bit per argument, 1 where
+            // the set left that key out), and the aggregate node computes the others.
+            let computed = c.aggregates.indices.filter { c.aggregates[$0].function != .grouping }
+            var groupingBits: [Int: [Int]] = [:]
+            for k in c.aggregates.indices where c.aggregates[k].function == .grouping {
+                let call = c.aggregates[k]
+                groupingBits[k] = try call.groupingKeys.indices.map { j throws(SQLError) -> Int in
+                    guard let position = groups.firstIndex(of: call.groupingKeys[j]) else {
+                        throw SQLError(.binder, "GROUPING child \"\(call.groupingKeys[j].sql(inputSchema))\" must be a grouping column",
+                            at: call.groupingLocations[j])
                     }
-                    // The grand total: no key at all, so one row even over no input, the keys' columns NULL beside it.
-                    let totals = LogicalPlan.aggregate(
-                        input, groups: [], aggregates: c.aggregates, schema: Schema(Array(fields.dropFirst(groups.count))))
-                    let keys = groups.map { BoundExpr.constant(.null, $0.type) }
-                    return .project(totals, keys + c.aggregates.indices.map { .column($0, c.aggregates[$0].type) }, schema)
+                    return position
                 }
+            }
+            let input = plan, schema = Schema(fields)
+            let computedFields = computed.map { fields[groups.count + $0] }
+            /// The aggregate for one grouping set (every key kept when the query has no grouping sets): the keys it
+            /// leaves out grouped as NULL constants, so every set's rows have the same columns; the grand total (no
+            /// key kept) has no key at all, so it has its row even over no input.
+            func aggregate(keeping kept: Set<Int>) -> LogicalPlan {
+                let keys = groups.indices.map { kept.contains($0) ? groups[$0] : .constant(.null, groups[$0].type) }
+                let grand = kept.isEmpty && !groups.isEmpty
+                let node = LogicalPlan.aggregate(
+                    input, groups: grand ? [] : keys, aggregates: computed.map { c.aggregates[$0] },
+                    schema: Schema((grand ? [] : Array(fields.prefix(groups.count))) + computedFields))
+                guard grand || computed.count < c.aggregates.count else { return node }
+                let keyColumns = groups.indices.map { grand ? BoundExpr.constant(.null, groups[$0].type) : .column($0, groups[$0].type) }
+                let base = grand ? 0 : groups.count
+                let values = c.aggregates.indices.map { k -> BoundExpr in
+                    guard let bits = groupingBits[k] else { return .column(base + computed.firstIndex(of: k)!, c.aggregates[k].type) }
+                    let mask = bits.reduce(Int64(0)) { $0 << 1 | (kept.contains($1) ? 0 : 1) }
+                    return .constant(.bigint(mask), .bigint)
+                }
+                return .project(node, keyColumns + values, schema)
+            }
+            if let groupingSets {
+                let arms = groupingSets.map(aggregate(keeping:))
                 plan = arms.count == 1 ? arms[0] : .union(arms, all: true, schema: schema)
             } else {
-                plan = .aggregate(plan, groups: groups, aggregates: c.aggregates, schema: Schema(fields))
+                plan = aggregate(keeping: Set(groups.indices))
             }
             func rewrite(_ e: BoundExpr, _ at: SourceLocation) throws(SQLError) -> BoundExpr {
                 try e.rewritten { x throws(SQLError) -> BoundExpr? in
@@ -1350,7 +1371,7 @@ public final class Binder {
                 kind = .function(w)
             } else if name == "count" && (call.star || call.arguments.isEmpty) {
                 kind = .aggregate(.countStar)
-            } else if let a = AggregateFunction.named(name) {
+            } else if let a = AggregateFunction.named(name), a != .grouping {
                 kind = .aggregate(a)
             } else {
                 throw SQLError(.binder, "\(name) is not a window or aggregate function", at: at)
@@ -1411,6 +1432,21 @@ public final class Binder {
         }
         if name == "count" && (call.star || call.arguments.isEmpty) {
             return try aggregate(.countStar, nil, call, scope)
+        }
+        if let a = AggregateFunction.named(name), a == .grouping {
+            guard let c = collector, c.allowAggregates, !c.insideAggregate else {
+                throw SQLError(.binder, "\(name)() is only allowed in the select list, HAVING and ORDER BY of a grouped query", at: at)
+            }
+            guard !call.arguments.isEmpty else { throw SQLError(.binder, "\(name)() needs at least one group key", at: at) }
+            c.insideAggregate = true
+            defer { c.insideAggregate = false }
+            let keys = try call.arguments.map { e throws(SQLError) in try bindExpr(e, scope) }
+            var g = AggregateCall(function: .grouping, argument: nil, distinct: false, filter: nil, type: .bigint)
+            g.groupingKeys = keys
+            g.groupingLocations = call.arguments.map(\.location)
+            if let i = c.aggregates.firstIndex(of: g) { return .aggregateSlot(i, .bigint) }
+            c.aggregates.append(g)
+            return .aggregateSlot(c.aggregates.count - 1, .bigint)
         }
         if name == "count_if" || name == "countif" {
             // As DuckDB has it: the sum of the condition as 0/1, so NULL when no row has a non-NULL condition.
@@ -1528,6 +1564,7 @@ public final class Binder {
         case .min, .max, .anyValue, .argMin, .argMax: return arg?.type ?? .integer
         case .boolAnd, .boolOr: return .boolean
         case .stringAgg: return .varchar
+        case .grouping: return .bigint
         }
     }
 

@@ -45,13 +45,16 @@ public enum AggregateFunction: String, Sendable, Hashable, CaseIterable {
     /// `string_agg(x [, separator] [ORDER BY k])`: the group's non-NULL texts joined (separator ',' by default), in the
     /// key's order when there is one.
     case stringAgg = "string_agg"
+    /// `grouping(a, b)` (grouping_id): per row, a bit per argument, 1 where the row's grouping set left that key out
+    /// (a ROLLUP subtotal). Resolved by the binder into constants per grouping set; never executed.
+    case grouping
     /// `arg_min(x, key)` / `arg_max(x, key)`: x at the row with the least (greatest) key, over rows where neither is NULL.
     case argMin = "arg_min", argMax = "arg_max"
 
     static let aliases: [String: AggregateFunction] = [
         "mean": .avg, "first": .anyValue, "arbitrary": .anyValue, "stddev": .stddevSamp, "every": .boolAnd,
         "min_by": .argMin, "max_by": .argMax, "argmin": .argMin, "argmax": .argMax, "variance": .varSamp,
-        "quantile": .quantileDisc, "group_concat": .stringAgg, "listagg": .stringAgg,
+        "quantile": .quantileDisc, "group_concat": .stringAgg, "listagg": .stringAgg, "grouping_id": .grouping,
     ]
 
     /// Whether the call takes a fraction after its argument (`quantile_cont(x, 0.9)`).
@@ -82,6 +85,9 @@ public struct AggregateCall: Sendable, Hashable {
     /// string_agg: the separator, and the order of its rows (`ORDER BY` inside the call).
     public var separator: String?
     public var order: [SortKey] = []
+    /// grouping(…)'s arguments (group keys), and where they stand in the statement (for errors).
+    public var groupingKeys: [BoundExpr] = []
+    public var groupingLocations: [SourceLocation] = []
 
     public init(
         function: AggregateFunction, argument: BoundExpr?, distinct: Bool, filter: BoundExpr?, type: LogicalType, key: BoundExpr? = nil,
@@ -109,6 +115,7 @@ extension AggregateCall {
         if let filter { try body(filter) }
         if let key { try body(key) }
         for o in order { try body(o.expr) }
+        for g in groupingKeys { try body(g) }
     }
 
     /// The columns the call's expressions read.
@@ -125,6 +132,7 @@ extension AggregateCall {
         c.filter = try filter.map(f)
         c.key = try key.map(f)
         for i in c.order.indices { c.order[i].expr = try f(order[i].expr) }
+        for i in c.groupingKeys.indices { c.groupingKeys[i] = try f(groupingKeys[i]) }
         return c
     }
 }

@@ -42,6 +42,8 @@ enum AggregateStates {
             return BoolState(isAnd: call.function == .boolAnd)
         case .stddevSamp, .stddevPop, .varSamp, .varPop:
             return SpreadState(call.function)
+        case .grouping:
+            preconditionFailure("grouping() is resolved into constants by the binder")
         case .stringAgg:
             return StringAggState(separator: call.separator ?? ",", order: call.order, distinct: call.distinct)
         case .median, .quantileCont, .quantileDisc:
