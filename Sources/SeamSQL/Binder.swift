@@ -245,7 +245,8 @@ public final class Binder {
                     unified[i] = f.type
                     continue
                 }
-                guard let t = commonNumericOrSame(u, f.type) else {
+                // As in DuckDB, text absorbs any other type (the other arms' values become their text).
+                guard let t = commonNumericOrSame(u, f.type) ?? (u == .varchar || f.type == .varchar ? .varchar : nil) else {
                     throw SQLError(.type, "UNION arms disagree on the type of column \(i + 1): \(u) and \(f.type)", at: s.core.items.first?.expr.location ?? .unknown)
                 }
                 unified[i] = t
@@ -670,8 +671,16 @@ public final class Binder {
         var types: [LogicalType] = []
         for c in 0..<width {
             var unified: LogicalType? = nil
+            // A string literal takes the type the other rows agree on, as in DuckDB (VALUES (1), ('2') is INTEGER):
+            // it is converted below; only strings make a VARCHAR column.
+            let typed = bound.contains { row in
+                if case .constant(.null, .integer) = row[c] { return false }
+                if case .constant(.varchar, .varchar) = row[c] { return false }
+                return true
+            }
             for (r, row) in bound.enumerated() {
                 if case .constant(.null, .integer) = row[c] { continue }
+                if typed, case .constant(.varchar, .varchar) = row[c] { continue }
                 guard let u = unified else {
                     unified = row[c].type
                     continue
@@ -1519,6 +1528,12 @@ public final class Binder {
         if call.distinct { throw SQLError(.binder, "DISTINCT is only allowed with aggregate functions", at: at) }
         if WindowFunction(rawValue: name) != nil { throw SQLError(.binder, "\(name)() needs an OVER clause", at: at) }
         let args = try call.arguments.map { a throws(SQLError) in try bindExpr(a, scope) }
+        if name == "typeof" {
+            // The argument's type, known when binding (DuckDB's names): a constant.
+            guard args.count == 1 else { throw SQLError(.binder, "typeof(x) takes one argument", at: at) }
+            if case .constant(.null, .integer) = args[0] { return .constant(.varchar("\"NULL\""), .varchar) }
+            return .constant(.varchar(args[0].type.description), .varchar)
+        }
         if ["today", "current_date"].contains(name) {
             guard args.isEmpty else { throw SQLError(.binder, "\(name)() takes no arguments", at: at) }
             return .cast(.function(.now, [], .timestamp), .date)

@@ -27,7 +27,7 @@ public enum ScalarFunction: String, Sendable, Hashable, CaseIterable {
     /// Names a user may call, for "did you mean" hints.
     static var callableNames: [String] {
         allCases.filter { $0 != .inSubquery }.map(\.rawValue) + aliases.keys + AggregateFunction.allCases.map(\.rawValue)
-            + WindowFunction.allCases.map(\.rawValue) + ["year", "month", "day", "hour", "minute", "second", "dayofweek"]
+            + WindowFunction.allCases.map(\.rawValue) + ["year", "month", "day", "hour", "minute", "second", "dayofweek", "typeof"]
     }
 }
 
