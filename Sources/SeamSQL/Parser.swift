@@ -638,6 +638,16 @@ public struct Parser {
         case "INTERVAL":
             pos += 1
             return try intervalLiteral(t.location)
+        case "POSITION" where peek(1).isOp("("):
+            // position(needle IN haystack): strpos(haystack, needle). The needle is read below comparisons, so its IN
+            // is this syntax's, not a list's.
+            pos += 2
+            let needle = try concatExpr()
+            try expect("IN")
+            let haystack = try expression()
+            try expectOp(")")
+            return .function(
+                FunctionCall(name: "strpos", arguments: [haystack, needle], distinct: false, star: false, filter: nil, over: nil, location: t.location))
         case "EXTRACT" where peek(1).isOp("("):
             pos += 2
             guard peek.kind == .word || peek.kind == .string else { throw unexpected("a date part") }

@@ -981,4 +981,11 @@ extension Array {
         append(contentsOf: repeatElement(value, count: k))
         return k
     }
+
+    /// Room for `extra` more elements, growing at least twofold: `reserveCapacity(count + n)` per batch reallocates to
+    /// exactly that and copies everything each time.
+    mutating func reserveGrowing(_ extra: Int) {
+        let needed = count + extra
+        if needed > capacity { reserveCapacity(Swift.max(needed, capacity * 2)) }
+    }
 }

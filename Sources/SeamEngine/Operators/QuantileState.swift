@@ -66,8 +66,8 @@ final class QuantileState: AggregateState {
         var ids = self.ids, values = self.values
         (self.ids, self.values) = ([], [])
         defer { (self.ids, self.values) = (ids, values) }
-        ids.reserveCapacity(ids.count + n)
-        values.reserveCapacity(values.count + n)
+        ids.reserveGrowing(n)
+        values.reserveGrowing(n)
         switch arg.type.physical {
         case .double:
             let p = Vectors.pointer(arg, Double.self)
