@@ -442,12 +442,20 @@ public final class Binder {
         // per combination the positions in `groups` it keeps (the others are NULL in its rows).
         var groupingSets: [Set<Int>]? = nil
         if !core.groupingSets.isEmpty {
-            if core.groupByAll { throw SQLError(.unsupported, "GROUP BY ALL with grouping sets is not supported", at: core.items[0].expr.location) }
+            // (GROUP BY ALL and grouping sets exclude each other in the grammar.)
             collector = Collector(aggregates: false, windows: false)
             whereClause = "GROUP BY"
             var combinations: [[BoundExpr]] = [groups]
             for construct in core.groupingSets {
-                let sets = try construct.map { set throws(SQLError) in try set.map { e throws(SQLError) in try bindExpr(e, scope) } }
+                let sets = try construct.map { set throws(SQLError) in
+                    try set.map { e throws(SQLError) -> BoundExpr in
+                        let bound = try bindExpr(e, scope)
+                        if bound.contains(where: isSlot) {
+                            throw SQLError(.binder, "GROUP BY clause cannot contain aggregates or window functions!", at: e.location)
+                        }
+                        return bound
+                    }
+                }
                 combinations = combinations.flatMap { c in sets.map { c + $0 } }
                 guard combinations.count <= 4096 else {
                     throw SQLError(.unsupported, "more than 4,096 grouping sets", at: construct.first?.first?.location ?? core.items[0].expr.location)
@@ -455,10 +463,7 @@ public final class Binder {
             }
             collector = nil
             for combination in combinations {
-                for e in combination where !groups.contains(e) {
-                    if e.contains(where: isSlot) { throw SQLError(.binder, "GROUP BY clause cannot contain aggregates or window functions!", at: core.items[0].expr.location) }
-                    groups.append(e)
-                }
+                for e in combination where !groups.contains(e) { groups.append(e) }
             }
             groupingSets = combinations.map { c in Set(c.map { groups.firstIndex(of: $0)! }) }
         }

@@ -16,6 +16,8 @@ enum RegexFunctions {
         }
         var cache = PatternCache()
         let subjects = StringSpans(args[0]), patterns = StringSpans(args[1])
+        // Taken once per batch: a view per row cost reference counting (and a lock for a dictionary vector's text).
+        let options = optionsAt.map { StringSpans(args[$0]) }
         switch f {
         case .regexpMatches, .regexpFullMatch:
             var b = ColumnBuilder(.boolean, capacity: n)
@@ -24,7 +26,7 @@ enum RegexFunctions {
                     b.appendNull()
                     continue
                 }
-                let re = try cache.regex(patterns[i], options: optionsAt.map { StringSpans(args[$0])[i] }, full: f == .regexpFullMatch)
+                let re = try cache.regex(patterns[i], options: options?[i], full: f == .regexpFullMatch)
                 b.append(bool: try re.match(subjects[i], from: 0))
             }
             return b.finish()
@@ -59,8 +61,7 @@ enum RegexFunctions {
                     b.appendNull()
                     continue
                 }
-                let options = args.count == 4 ? StringSpans(args[3])[i] : nil
-                let re = try cache.regex(patterns[i], options: options, full: false)
+                let re = try cache.regex(patterns[i], options: options?[i], full: false)
                 out.removeAll(keepingCapacity: true)
                 try replace(subjects[i], re, with: replacements[i], global: cache.global, into: &out)
                 out.withUnsafeBytes { b.append(utf8: $0) }

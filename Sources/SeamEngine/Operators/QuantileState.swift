@@ -47,10 +47,10 @@ final class QuantileState: AggregateState {
     }
 
     /// A DOUBLE's order-preserving key: non-negative numbers keep their bits, negative ones have all but the sign
-    /// flipped; every NaN becomes the one positive quiet NaN, past +inf.
+    /// flipped; every NaN becomes the one positive quiet NaN, past +inf, and -0.0 is 0.0 (as the sort's keys have them).
     @inline(__always)
     static func key(_ d: Double) -> Int64 {
-        let bits = Int64(bitPattern: (d.isNaN ? Double.nan : d).bitPattern)
+        let bits = Int64(bitPattern: (d.isNaN ? Double.nan : (d == 0 ? 0 : d)).bitPattern)
         return bits < 0 ? bits ^ Int64.max : bits
     }
 

@@ -123,7 +123,7 @@ final class StringAggState: AggregateState {
                                         if nulls[x] { continue }
                                         let c: Int
                                         if order[k].isText {
-                                            c = Self.compareBytes(
+                                            c = Compare.compareBytes(
                                                 UnsafeRawBufferPointer(rebasing: arena[Int(keys[x])..<Int(ends[x])]),
                                                 UnsafeRawBufferPointer(rebasing: arena[Int(keys[y])..<Int(ends[y])]))
                                         } else {
@@ -163,19 +163,4 @@ final class StringAggState: AggregateState {
         }
         return b.finish()
     }
-
-    private static func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        let n = min(a.count, b.count)
-        if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
-            let c = memcmp(pa, pb, n)
-            if c != 0 { return c < 0 ? -1 : 1 }
-        }
-        return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
-    }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
