@@ -67,6 +67,92 @@ func parallelFor(_ count: Int, threads: Int, token: CancellationToken, _ body: (
     if let e = firstError.withLock({ $0 }) { throw e.error }
 }
 
+/// ``parallelFor(_:threads:token:_:)`` for loops whose indices may begin in any order: worker `w` first takes the
+/// indices of its own share, the `w`-th contiguous part of `0..<count`, from the front; a worker whose share is done
+/// takes from the back of another's. The same loop run again over the same data gives each worker nearly the same
+/// indices as the time before, whose bytes its core's cache may still hold: a count over 10M events reads 2.44 MB,
+/// 1.2 MB a core, which a core's 2 MB L2 keeps between statements, where indices handed out first come first served
+/// went to either core by timing and came from L3 each time. Errors are reported as parallelFor reports them.
+func parallelForInShares(_ count: Int, threads: Int, token: CancellationToken, _ body: (_ worker: Int, _ index: Int) throws -> Void) throws {
+    let workers = max(1, min(threads, count))
+    if workers <= 1 {
+        try parallelFor(count, threads: 1, token: token, body)
+        return
+    }
+    let shares = ShareRanges(count: count, workers: workers)
+    defer { shares.release() }
+    let firstError = Mutex<(index: Int, error: any Error)?>(nil)
+    WorkerPool.shared.run(workers: workers) { w in
+        var victim = w
+        while true {
+            let taken = victim == w ? shares.takeFront(w) : shares.takeBack(victim)
+            guard let i = taken else {
+                victim = (victim + 1) % workers
+                if victim == w { return }
+                continue
+            }
+            do {
+                try token.check()
+                try body(w, i)
+            } catch {
+                firstError.withLock { if $0 == nil || i < $0!.index { $0 = (i, error) } }
+                shares.stopAll()
+                return
+            }
+        }
+    }
+    if let e = firstError.withLock({ $0 }) { throw e.error }
+}
+
+/// The remaining indices of each worker's share as one atomic word, `front | back << 32` (front ..< back): its owner
+/// takes from the front, others from the back, each by compare-and-exchange, so every index is taken once.
+private struct ShareRanges {
+    let words: UnsafeMutablePointer<Atomic<UInt64>>
+    let workers: Int
+
+    init(count: Int, workers: Int) {
+        precondition(count < Int(UInt32.max), "parallelForInShares counts up to 2^32 - 1 indices")
+        self.workers = workers
+        words = .allocate(capacity: workers)
+        for w in 0..<workers {
+            let lo = UInt64(count * w / workers), hi = UInt64(count * (w + 1) / workers)
+            (words + w).initialize(to: Atomic(lo | hi << 32))
+        }
+    }
+
+    func release() {
+        words.deinitialize(count: workers)
+        words.deallocate()
+    }
+
+    func takeFront(_ w: Int) -> Int? {
+        var old = words[w].load(ordering: .relaxed)
+        while true {
+            let lo = old & 0xFFFF_FFFF, hi = old >> 32
+            if lo >= hi { return nil }
+            let (done, seen) = words[w].compareExchange(expected: old, desired: (lo + 1) | hi << 32, ordering: .relaxed)
+            if done { return Int(lo) }
+            old = seen
+        }
+    }
+
+    func takeBack(_ w: Int) -> Int? {
+        var old = words[w].load(ordering: .relaxed)
+        while true {
+            let lo = old & 0xFFFF_FFFF, hi = old >> 32
+            if lo >= hi { return nil }
+            let (done, seen) = words[w].compareExchange(expected: old, desired: lo | (hi - 1) << 32, ordering: .relaxed)
+            if done { return Int(hi - 1) }
+            old = seen
+        }
+    }
+
+    /// Leaves nothing to take (after an error).
+    func stopAll() {
+        for w in 0..<workers { words[w].store(0, ordering: .relaxed) }
+    }
+}
+
 /// Threads kept for the life of the process to run the other workers' share of ``parallelFor(_:threads:token:_:)``.
 ///
 /// Waking a sleeping thread takes 36-230 µs on this machine (a C condition-variable round trip, median 119 µs), as long

@@ -489,7 +489,7 @@ extension Executor {
         // chunks at 10M events were as uneven as six to five). Blocks not counted in place run as above.
         let perChunk = 4
         let countedInPlace = Atomic<Int>(0)
-        try parallelFor((morsels.count + perChunk - 1) / perChunk, threads: threads, token: token) { w, chunk in
+        try parallelForInShares((morsels.count + perChunk - 1) / perChunk, threads: threads, token: token) { w, chunk in
             let t0 = Executor.nanos()
             var selected = 0, rows = 0, inPlace = 0, bytesRead = 0, bytesStored = 0
             let end = min(morsels.count, (chunk + 1) * perChunk)
