@@ -72,7 +72,11 @@ func parallelFor(_ count: Int, threads: Int, token: CancellationToken, _ body: (
 /// takes from the back of another's. The same loop run again over the same data gives each worker nearly the same
 /// indices as the time before, whose bytes its core's cache may still hold: a count over 10M events reads 2.44 MB,
 /// 1.2 MB a core, which a core's 2 MB L2 keeps between statements, where indices handed out first come first served
-/// went to either core by timing and came from L3 each time. Errors are reported as parallelFor reports them.
+/// went to either core by timing and came from L3 each time.
+///
+/// Errors are reported as parallelFor reports them, the lowest failing index's: as indices do not begin in order, an
+/// index below a failed one may not have begun yet, so after a failure the indices below it still run (one of them may
+/// fail too) and those above it are skipped.
 func parallelForInShares(_ count: Int, threads: Int, token: CancellationToken, _ body: (_ worker: Int, _ index: Int) throws -> Void) throws {
     let workers = max(1, min(threads, count))
     if workers <= 1 {
@@ -82,6 +86,8 @@ func parallelForInShares(_ count: Int, threads: Int, token: CancellationToken, _
     let shares = ShareRanges(count: count, workers: workers)
     defer { shares.release() }
     let firstError = Mutex<(index: Int, error: any Error)?>(nil)
+    /// Indices from here on are skipped: the lowest that failed.
+    let limit = Atomic<Int>(count)
     WorkerPool.shared.run(workers: workers) { w in
         var victim = w
         while true {
@@ -91,13 +97,18 @@ func parallelForInShares(_ count: Int, threads: Int, token: CancellationToken, _
                 if victim == w { return }
                 continue
             }
+            if i >= limit.load(ordering: .relaxed) { continue }
             do {
                 try token.check()
                 try body(w, i)
             } catch {
                 firstError.withLock { if $0 == nil || i < $0!.index { $0 = (i, error) } }
-                shares.stopAll()
-                return
+                var seen = limit.load(ordering: .relaxed)
+                while i < seen {
+                    let (done, now) = limit.compareExchange(expected: seen, desired: i, ordering: .relaxed)
+                    if done { break }
+                    seen = now
+                }
             }
         }
     }
@@ -145,11 +156,6 @@ private struct ShareRanges {
             if done { return Int(hi - 1) }
             old = seen
         }
-    }
-
-    /// Leaves nothing to take (after an error).
-    func stopAll() {
-        for w in 0..<workers { words[w].store(0, ordering: .relaxed) }
     }
 }
 

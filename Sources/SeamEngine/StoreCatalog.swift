@@ -36,6 +36,11 @@ public final class StoreCatalog: Catalog, @unchecked Sendable {
 
     private func snapshot(_ table: String) throws -> (manifest: Manifest, readers: Result<[SegmentReader], any Error>) {
         if let s = snapshots.withLock({ $0[table] }) { return s }
+        if let fresh = try? store.snapshot(table) {
+            snapshots.withLock { $0[table] = (fresh.manifest, .success(fresh.readers)) }
+            return (fresh.manifest, .success(fresh.readers))
+        }
+        // The manifest or a segment could not be had: again step by step, for the error to report and the retry.
         var m = try store.manifest(table)
         var readers = Result { () throws -> [SegmentReader] in try store.readers(m) }
         if case .failure = readers, let newer = try? store.manifest(table), newer.version != m.version {

@@ -109,12 +109,23 @@ package enum FileIO {
     }
 
     package static func readAll(_ path: String) throws(StorageError) -> [UInt8] {
+        try readAllStamped(path).bytes
+    }
+
+    /// ``readAll(_:)``, and the stamp of the file those bytes were read from (nil when it could not be had).
+    package static func readAllStamped(_ path: String) throws(StorageError) -> (bytes: [UInt8], stamp: FileStamp?) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw error("open", path) }
         defer { close(fd) }
         var out: [UInt8] = []
         var st = stat()
-        if fstat(fd, &st) == 0 { out.reserveCapacity(Int(st.st_size)) }
+        let stamp: FileStamp?
+        if fstat(fd, &st) == 0 {
+            out.reserveCapacity(Int(st.st_size))
+            stamp = FileStamp(st)
+        } else {
+            stamp = nil
+        }
         // Read through an uninitialized temporary buffer: zeroing a 64 KiB array per call cost more than a small
         // file's read (the manifest, read by every query).
         let failure = withUnsafeTemporaryAllocation(byteCount: 1 << 16, alignment: 16) { buf -> Int32? in
@@ -132,7 +143,46 @@ package enum FileIO {
             errno = failure
             throw error("read", path)
         }
-        return out
+        return (out, stamp)
+    }
+
+    /// The stamp of the file now at `path`, nil when there is none (one stat).
+    package static func stamp(_ path: String) -> FileStamp? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return FileStamp(st)
+    }
+
+    /// Sets the access and modification times of the file at `path` to this second, with `nanoseconds`.
+    package static func setTimes(_ path: String, nanoseconds: Int) throws(StorageError) {
+        let now = timespec(tv_sec: time(nil), tv_nsec: nanoseconds)
+        var times = [now, now]
+        guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw error("utimensat", path) }
+    }
+}
+
+/// What tells one file at a path from another: device, inode, size, and the modification and change times to the
+/// nanosecond. A file that is only ever replaced by rename, never written in place, has the same stamp for as long
+/// as the same file is there; a new file could repeat every field only by taking the old one's freed inode, its size
+/// and its times to the clock tick, which ``Store`` rules out for manifests by writing the version into the
+/// nanoseconds of each manifest's modification time.
+package struct FileStamp: Equatable, Sendable {
+    let device: UInt64, inode: UInt64, size: Int64
+    let modifiedSeconds: Int, modifiedNanoseconds: Int, changedSeconds: Int, changedNanoseconds: Int
+
+    init(_ st: stat) {
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        size = Int64(st.st_size)
+        #if canImport(Darwin)
+        let (m, c) = (st.st_mtimespec, st.st_ctimespec)
+        #else
+        let (m, c) = (st.st_mtim, st.st_ctim)
+        #endif
+        modifiedSeconds = Int(m.tv_sec)
+        modifiedNanoseconds = Int(m.tv_nsec)
+        changedSeconds = Int(c.tv_sec)
+        changedNanoseconds = Int(c.tv_nsec)
     }
 }
 

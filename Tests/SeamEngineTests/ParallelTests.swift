@@ -27,6 +27,15 @@ import Testing
                     if i == 7 { throw Failure(index: 7) }
                 }
             }
+            // Morsel 3 has not begun when morsel 7 fails: its worker is held up at morsel 0 (in shares, the other
+            // worker has meanwhile gone through its own share and down the first from its back to 7).
+            #expect(throws: Failure(index: 3)) {
+                try parallelFor(40, 2, CancellationToken()) { _, i in
+                    if i == 0 { Thread.sleep(forTimeInterval: 0.05) }
+                    if i == 3 { throw Failure(index: 3) }
+                    if i == 7 { throw Failure(index: 7) }
+                }
+            }
         }
     }
 
