@@ -137,7 +137,10 @@ public indirect enum BoundExpr: Sendable, Hashable {
     /// True when `pred` holds for this node or any node below it.
     public func contains(where pred: (BoundExpr) -> Bool) -> Bool {
         if pred(self) { return true }
-        return children.contains { $0.contains(where: pred) }
+        // Through forEachChild: `children` built an array per node, and planning asks this of every expression.
+        var found = false
+        forEachChild { if !found && $0.contains(where: pred) { found = true } }
+        return found
     }
 
     /// Input columns this expression reads.

@@ -62,12 +62,30 @@ public indirect enum LogicalPlan: Sendable {
         case .join(_, _, _, let lk, let rk, let res, _): here = any(lk) || any(rk) || any(res)
         case .sort(_, let keys, _): here = keys.contains { any($0.expr) }
         }
-        return here || children.contains { $0.containsExpression(where: pred) }
+        if here { return true }
+        var found = false
+        forEachChild { if !found && $0.containsExpression(where: pred) { found = true } }
+        return found
     }
 
     /// Whether some expression of the plan holds a subquery (see ``containsExpression(where:)``).
     public var containsSubquery: Bool {
         containsExpression { if case .subquery = $0 { return true } else { return false } }
+    }
+
+    /// Calls `body` on each input, in order, without building an array of them as ``children`` does.
+    @inline(__always)
+    public func forEachChild(_ body: (LogicalPlan) -> Void) {
+        switch self {
+        case .scan, .values: return
+        case .filter(let c, _), .project(let c, _, _), .aggregate(let c, _, _, _), .window(let c, _, _), .sort(let c, _, _),
+            .limit(let c, _, _), .distinct(let c):
+            body(c)
+        case .join(let l, let r, _, _, _, _, _):
+            body(l)
+            body(r)
+        case .union(let cs, _, _): for c in cs { body(c) }
+        }
     }
 
     public var children: [LogicalPlan] {
