@@ -1527,6 +1527,18 @@ public final class Binder {
                 return try aggregate(a, call.arguments[0], call, scope, separator: separator, order: order)
             }
             guard call.arguments.count == 1 else { throw SQLError(.binder, "\(name) takes exactly one argument", at: at) }
+            if a == .mode && call.distinct {
+                // Every distinct value is as frequent as the others: DuckDB's answer is then its hash table's choice.
+                throw SQLError(.unsupported, "mode(DISTINCT x) is not supported: every value would tie", at: at)
+            }
+            if a == .mode, let o = call.orderBy.first {
+                // DuckDB breaks ties by the ORDER BY: over x itself that is the least (ascending, as without it
+                // here) or the greatest value; other keys would need the rows' order, which is not kept.
+                guard call.orderBy.count == 1, displayName(o.expr) == displayName(call.arguments[0]) else {
+                    throw SQLError(.unsupported, "mode(x ORDER BY ...) may only order by x itself", at: at)
+                }
+                return try aggregate(a, call.arguments[0], call, scope, fractionFromTop: o.descending)
+            }
             return try aggregate(a, call.arguments[0], call, scope, fraction: a == .median ? 0.5 : nil)
         }
         if call.filter != nil { throw SQLError(.binder, "FILTER is only allowed with aggregate functions", at: at) }
@@ -1581,7 +1593,7 @@ public final class Binder {
             case .date: return .timestamp
             default: return .double
             }
-        case .min, .max, .anyValue, .argMin, .argMax: return arg?.type ?? .integer
+        case .min, .max, .anyValue, .argMin, .argMax, .mode: return arg?.type ?? .integer
         case .boolAnd, .boolOr: return .boolean
         case .stringAgg: return .varchar
         case .grouping: return .bigint

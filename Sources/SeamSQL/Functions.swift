@@ -50,6 +50,8 @@ public enum AggregateFunction: String, Sendable, Hashable, CaseIterable {
     case grouping
     /// `arg_min(x, key)` / `arg_max(x, key)`: x at the row with the least (greatest) key, over rows where neither is NULL.
     case argMin = "arg_min", argMax = "arg_max"
+    /// `mode(x)`: the most frequent non-NULL value, of x's type; among equally frequent values the least.
+    case mode
 
     static let aliases: [String: AggregateFunction] = [
         "mean": .avg, "first": .anyValue, "arbitrary": .anyValue, "stddev": .stddevSamp, "every": .boolAnd,

@@ -214,7 +214,7 @@ public final class Shell {
         "FILTER", "OVER", "PARTITION", "ASC", "DESC", "NULLS", "FIRST", "LAST", "CAST", "INTERVAL", "TIMESTAMP", "UNION", "INTERSECT", "EXCEPT", "ALL",
         "EXPLAIN", "ANALYZE", "DESCRIBE", "SHOW", "TABLES", "count", "sum", "avg", "min", "max", "date_trunc", "date_diff",
         "date_part", "extract", "coalesce", "row_number", "rank", "dense_rank", "ntile", "lag", "lead", "json_extract_string",
-        "QUALIFY", "WINDOW", "VALUES", "EXCLUDE", "REPLACE", "median", "quantile_cont", "quantile_disc", "split_part",
+        "QUALIFY", "WINDOW", "VALUES", "EXCLUDE", "REPLACE", "median", "mode", "quantile_cont", "quantile_disc", "split_part",
     ]
 }
 

@@ -50,6 +50,8 @@ enum AggregateStates {
             return QuantileState(
                 argType: argType, outType: call.type, fraction: call.fraction ?? 0.5, interpolate: call.function != .quantileDisc,
                 descending: call.fractionFromTop)
+        case .mode:
+            return ModeState(type: argType, greatestOnTies: call.fractionFromTop)
         case .argMin, .argMax:
             return ArgState(isMin: call.function == .argMin, argType: argType, keyType: call.key?.type ?? .bigint, nullKeysFirst: call.keyNullsFirst)
         }

@@ -61,32 +61,31 @@ final class QuantileState: AggregateState {
 
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
         guard let arg else { return }
-        let validity = Vectors.validity(arg)
         // Appended through locals: a class's arrays paid an exclusivity check per access.
         var ids = self.ids, values = self.values
         (self.ids, self.values) = ([], [])
         defer { (self.ids, self.values) = (ids, values) }
+        Self.appendKeyed(arg, gids, mask, n, ids: &ids, keys: &values)
+    }
+
+    /// Appends each counted row's group and order-preserving key (a number, date, timestamp or boolean's).
+    static func appendKeyed(
+        _ arg: ColumnVector, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, ids: inout [Int32], keys: inout [Int64]
+    ) {
+        let validity = Vectors.validity(arg)
         ids.reserveGrowing(n)
-        values.reserveGrowing(n)
+        keys.reserveGrowing(n)
+        @inline(__always) func append<T>(_ p: UnsafePointer<T>, _ key: (T) -> Int64) {
+            for i in 0..<n where AggregateStates.counts(mask, validity, i) {
+                ids.append(gids[i])
+                keys.append(key(p[i]))
+            }
+        }
         switch arg.type.physical {
-        case .double:
-            let p = Vectors.pointer(arg, Double.self)
-            for i in 0..<n where AggregateStates.counts(mask, validity, i) {
-                ids.append(gids[i])
-                values.append(Self.key(p[i]))
-            }
-        case .int32:
-            let p = Vectors.pointer(arg, Int32.self)
-            for i in 0..<n where AggregateStates.counts(mask, validity, i) {
-                ids.append(gids[i])
-                values.append(Int64(p[i]))
-            }
-        default:
-            let p = Vectors.pointer(arg, Int64.self)
-            for i in 0..<n where AggregateStates.counts(mask, validity, i) {
-                ids.append(gids[i])
-                values.append(p[i])
-            }
+        case .double: append(Vectors.pointer(arg, Double.self), Self.key)
+        case .int32: append(Vectors.pointer(arg, Int32.self)) { Int64($0) }
+        case .uint8: append(Vectors.pointer(arg, UInt8.self)) { Int64($0) }
+        default: append(Vectors.pointer(arg, Int64.self)) { $0 }
         }
     }
 
@@ -105,25 +104,29 @@ final class QuantileState: AggregateState {
         return max(1, Int((Double(n) * fraction).rounded(.up))) - 1
     }
 
-    func finish(groups: Int) throws -> ColumnVector {
-        // Bucket the keys by group: counts, then starts, then a scatter into one array (one group: as they are).
+    /// `values` bucketed by their group in `ids`: group g's lie at `starts[g]..<starts[g + 1]` of `keys` (counts, then
+    /// starts, then a scatter into one array, no array per group; one group: as they are).
+    static func bucketed(_ ids: [Int32], _ values: [Int64], groups: Int) -> (starts: [Int], keys: [Int64]) {
         var starts = [Int](repeating: 0, count: groups + 1)
-        var keys: [Int64]
         if groups == 1 {
             starts[1] = values.count
-            keys = values
-        } else {
-            for g in ids { starts[Int(g) + 1] += 1 }
-            for g in 0..<groups { starts[g + 1] += starts[g] }
-            keys = [Int64](repeating: 0, count: starts[groups])
-            var next = starts
-            keys.withUnsafeMutableBufferPointer { keys in
-                for (g, v) in zip(ids, values) {
-                    keys[next[Int(g)]] = v
-                    next[Int(g)] += 1
-                }
+            return (starts, values)
+        }
+        for g in ids { starts[Int(g) + 1] += 1 }
+        for g in 0..<groups { starts[g + 1] += starts[g] }
+        var keys = [Int64](repeating: 0, count: starts[groups])
+        var next = starts
+        keys.withUnsafeMutableBufferPointer { keys in
+            for (g, v) in zip(ids, values) {
+                keys[next[Int(g)]] = v
+                next[Int(g)] += 1
             }
         }
+        return (starts, keys)
+    }
+
+    func finish(groups: Int) throws -> ColumnVector {
+        var (starts, keys) = Self.bucketed(ids, values, groups: groups)
         (ids, values) = ([], [])
         var b = ColumnBuilder(outType, capacity: groups)
         let isDouble = argType.physical == .double
