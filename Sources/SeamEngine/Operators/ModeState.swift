@@ -12,6 +12,10 @@ import SeamSQL
 /// (``QuantileState``), texts as their number in a table of the distinct texts seen, which a dictionary-coded batch
 /// looks up once per entry rather than per row (over 10M events, `mode(channel)` per customer took 0.75-0.8 s with
 /// a hash of (group, text) per row, DuckDB 0.14-0.21 s).
+///
+/// Texts are first counted in place, a count per group and text in a dense table, while groups times distinct texts
+/// stay under `denseCells` (a channel per customer: 169K x 7); past that the counts become pairs as above. Collecting
+/// every row's pair, `mode(channel)` over 10M events took 0.48 s per customer and 0.58 s over all rows (with a date).
 final class ModeState: AggregateState {
     let type: LogicalType
     /// `mode(x ORDER BY x DESC)`: the greatest of equally frequent values.
@@ -20,15 +24,21 @@ final class ModeState: AggregateState {
     private var keys: [Int64] = []
     /// The distinct texts seen: a text's key is its id here.
     private var texts = KeyTable()
+    /// Texts while counted in place: group g's count of text k at `g * stride + k`; nil once they are pairs.
+    private var dense: [Int32]? = []
+    private var stride = 8
+    /// The most cells the dense counts may take (16 MiB of counts by default).
+    let denseCells: Int
 
-    init(type: LogicalType, greatestOnTies: Bool = false) {
+    init(type: LogicalType, greatestOnTies: Bool = false, denseCells: Int = 1 << 22) {
         self.type = type
         self.greatestOnTies = greatestOnTies
+        self.denseCells = denseCells
     }
 
     private var isText: Bool { type.physical == .bytes }
 
-    var byteCount: Int { keys.count * 12 + texts.byteCount }
+    var byteCount: Int { keys.count * 12 + texts.byteCount + (dense?.count ?? 0) * 4 }
 
     func update(_ arg: ColumnVector?, _ gids: UnsafePointer<Int32>, _ mask: UnsafePointer<UInt8>?, _ n: Int, groups: Int) throws {
         guard let arg else { return }
@@ -41,21 +51,65 @@ final class ModeState: AggregateState {
             QuantileState.appendKeyed(arg, gids, mask, n, ids: &ids, keys: &keys)
             return
         }
-        ids.reserveGrowing(n)
-        keys.reserveGrowing(n)
+        // Each counted row's text number, then counted in place or appended as pairs.
+        var numbers = [Int64](repeating: -1, count: n)
         if let d = arg.dictionary {
             let entries = StringSpans(d.entries)
             let number = (0..<entries.count).map { textNumber(entries[$0]) }
             let codes = d.codePointer
-            for i in 0..<n where AggregateStates.counts(mask, validity, i) {
-                ids.append(gids[i])
-                keys.append(number[Int(codes[i])])
-            }
+            for i in 0..<n where AggregateStates.counts(mask, validity, i) { numbers[i] = number[Int(codes[i])] }
         } else {
             let strings = StringSpans(arg)
-            for i in 0..<n where AggregateStates.counts(mask, validity, i) {
-                ids.append(gids[i])
-                keys.append(textNumber(strings[i]))
+            for i in 0..<n where AggregateStates.counts(mask, validity, i) { numbers[i] = textNumber(strings[i]) }
+        }
+        if dense != nil && fitDense(groups: groups) {
+            var counts = dense!
+            dense = nil
+            defer { dense = counts }
+            counts.withUnsafeMutableBufferPointer { c in
+                for i in 0..<n where numbers[i] >= 0 { c[Int(gids[i]) &* stride &+ Int(numbers[i])] &+= 1 }
+            }
+            return
+        }
+        if dense != nil { spill(into: &ids, &keys) }
+        ids.reserveGrowing(n)
+        keys.reserveGrowing(n)
+        for i in 0..<n where numbers[i] >= 0 {
+            ids.append(gids[i])
+            keys.append(numbers[i])
+        }
+    }
+
+    /// Makes the dense counts hold `groups` groups and every text seen, re-laid when the texts outgrow the stride;
+    /// false when that would pass `denseCells` (the counts stay as they are, for ``spill(into:_:)``).
+    private func fitDense(groups: Int) -> Bool {
+        guard var counts = dense else { return false }
+        var wide = stride
+        while wide < texts.count { wide *= 2 }
+        guard groups * wide <= denseCells else { return false }
+        dense = nil
+        defer { dense = counts }
+        if wide != stride {
+            var laid = [Int32](repeating: 0, count: groups * wide)
+            for g in 0..<(counts.count / stride) {
+                for k in 0..<stride { laid[g * wide + k] = counts[g * stride + k] }
+            }
+            counts = laid
+            stride = wide
+        } else if counts.count < groups * stride {
+            counts.append(contentsOf: repeatElement(0, count: groups * stride - counts.count))
+        }
+        return true
+    }
+
+    /// Turns the dense counts into pairs: `count` copies of (group, text number) each.
+    private func spill(into ids: inout [Int32], _ keys: inout [Int64]) {
+        guard let counts = dense else { return }
+        dense = nil
+        for (cell, c) in counts.enumerated() where c > 0 {
+            for _ in 0..<c {
+                ids.append(Int32(cell / stride))
+                keys.append(Int64(cell % stride))
             }
         }
     }
@@ -67,17 +121,38 @@ final class ModeState: AggregateState {
 
     func merge(_ other: any AggregateState, _ map: [Int32], groups: Int) throws {
         let o = other as! ModeState
-        ids += o.ids.map { map[Int($0)] }
-        if isText {
-            // The other state's text numbers, as this one numbers the same texts.
-            let number = (0..<o.texts.count).map { id in o.texts.key(id).withUnsafeBytes { textNumber($0) } }
-            keys += o.keys.map { number[Int($0)] }
-        } else {
+        guard isText else {
+            ids += o.ids.map { map[Int($0)] }
             keys += o.keys
+            return
         }
+        // The other state's text numbers, as this one numbers the same texts. A text state is dense or pairs, never
+        // both: two dense ones add their counts while they fit, else both become pairs.
+        let number = (0..<o.texts.count).map { id in o.texts.key(id).withUnsafeBytes { textNumber($0) } }
+        if let theirs = o.dense, dense != nil, fitDense(groups: groups) {
+            var counts = dense!
+            dense = nil
+            defer { dense = counts }
+            for (cell, c) in theirs.enumerated() where c > 0 {
+                counts[Int(map[cell / o.stride]) * stride + Int(number[cell % o.stride])] &+= c
+            }
+            return
+        }
+        spill(into: &ids, &keys)
+        if let theirs = o.dense {
+            for (cell, c) in theirs.enumerated() where c > 0 {
+                for _ in 0..<c {
+                    ids.append(map[cell / o.stride])
+                    keys.append(number[cell % o.stride])
+                }
+            }
+        }
+        ids += o.ids.map { map[Int($0)] }
+        keys += o.keys.map { number[Int($0)] }
     }
 
     func finish(groups: Int) throws -> ColumnVector {
+        if isText, let counts = dense { return finishDense(counts, groups) }
         if let out = finishByRadixSort(groups) { return out }
         // Keys too wide to pair with the group in 64 bits: bucketed by group, each group sorted.
         var (starts, sorted) = QuantileState.bucketed(ids, keys, groups: groups)
@@ -167,6 +242,31 @@ final class ModeState: AggregateState {
         while next < groups {
             out.appendNull()
             next += 1
+        }
+        return out.finish()
+    }
+
+    /// Texts counted in place: per group the most counted, ties to the least (greatest) text.
+    private func finishDense(_ counts: [Int32], _ groups: Int) -> ColumnVector {
+        var out = ColumnBuilder(type, capacity: groups)
+        let have = counts.count / stride, known = min(stride, texts.count)
+        for g in 0..<groups {
+            var best = -1
+            var most: Int32 = 0
+            if g < have {
+                for k in 0..<known {
+                    let c = counts[g * stride + k]
+                    if c > most || (c == most && c > 0 && textLess(Int64(k), Int64(best)) != greatestOnTies) {
+                        best = k
+                        most = c
+                    }
+                }
+            }
+            if best < 0 {
+                out.appendNull()
+            } else {
+                texts.key(best).withUnsafeBytes { out.append(utf8: $0) }
+            }
         }
         return out.finish()
     }
