@@ -63,13 +63,13 @@ demo: build
 		AND e.ts > c.first_seen + INTERVAL 30 DAY) \
 		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND e.event_type = 'return') \
 		AND c.consent_email ORDER BY last_purchase_day DESC NULLS LAST, c.customer_id LIMIT 5"
-	@echo; echo "== subtotals (ROLLUP), medians, regular expressions, a customer's journey as text (string_agg)"
+	@echo; echo "== subtotals (ROLLUP), medians, regular expressions, a customer's usual channel (mode) and journey (string_agg)"
 	$(SEAM) sql --store $(STORE) "SELECT CASE WHEN grouping(channel) = 1 THEN 'all channels' ELSE channel END AS channel, \
 		count(*) AS purchases, median(amount) AS median_amount, quantile_cont(amount, 0.9) AS p90_amount FROM events \
 		WHERE event_type = 'purchase' GROUP BY ROLLUP (channel) ORDER BY grouping(channel), purchases DESC"
 	$(SEAM) sql --store $(STORE) "SELECT regexp_extract(email, '@(.+)$$', 1) AS email_domain, count(*) AS customers \
 		FROM customers WHERE email IS NOT NULL GROUP BY 1 ORDER BY customers DESC, 1 LIMIT 3"
-	$(SEAM) sql --store $(STORE) "SELECT customer_id, string_agg(DISTINCT channel, ', ' ORDER BY channel) AS channels, \
+	$(SEAM) sql --store $(STORE) "SELECT customer_id, mode(channel) AS usual_channel, string_agg(DISTINCT channel, ', ' ORDER BY channel) AS channels, \
 		left(string_agg(event_type, ' > ' ORDER BY ts, event_id), 60) AS journey_start FROM events \
 		WHERE customer_id IS NOT NULL GROUP BY 1 ORDER BY count(DISTINCT channel) DESC, customer_id LIMIT 3"
 	@echo; echo "== a script on standard input: dot commands and statements, csv written while the query runs"

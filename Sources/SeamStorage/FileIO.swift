@@ -153,11 +153,13 @@ package enum FileIO {
         return FileStamp(st)
     }
 
-    /// Sets the access and modification times of the file at `path` to this second, with `nanoseconds`.
-    package static func setTimes(_ path: String, nanoseconds: Int) throws(StorageError) {
+    /// Sets the access and modification times of the file at `path` to this second, with `nanoseconds`; false when
+    /// the file system refused.
+    @discardableResult
+    package static func setTimes(_ path: String, nanoseconds: Int) -> Bool {
         let now = timespec(tv_sec: time(nil), tv_nsec: nanoseconds)
         var times = [now, now]
-        guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw error("utimensat", path) }
+        return utimensat(AT_FDCWD, path, &times, 0) == 0
     }
 }
 

@@ -332,8 +332,9 @@ public final class Store: @unchecked Sendable {
         try step(faults, .writeManifest) { () throws(StorageError) in
             try FileIO.writeNew(tmp, m.serialized())
             // The version in the nanoseconds of its modification time tells this manifest file from every other of
-            // the table even when it reuses a freed inode in the same clock tick (see ``snapshot(_:)``).
-            try FileIO.setTimes(tmp, nanoseconds: Store.stampNanoseconds(m.version))
+            // the table even when it reuses a freed inode in the same clock tick (see ``snapshot(_:)``). Only a hint:
+            // where the file system refuses it, the commit stands and readers read the manifest every time.
+            FileIO.setTimes(tmp, nanoseconds: Store.stampNanoseconds(m.version))
         }
         try step(faults, .syncManifest) { () throws(StorageError) in try FileIO.sync(tmp) }
         try step(faults, .renameManifest) { () throws(StorageError) in try FileIO.rename(tmp, final) }

@@ -276,17 +276,5 @@ final class ModeState: AggregateState {
         texts.key(Int(a)).withUnsafeBytes { x in texts.key(Int(b)).withUnsafeBytes { y in Compare.compareBytes(x, y) < 0 } }
     }
 
-    /// A stored key as a value of the argument's type.
-    private func value(_ key: Int64) -> Value {
-        switch type {
-        case .double: return .double(QuantileState.double(key))
-        case .integer: return .integer(Int32(truncatingIfNeeded: key))
-        case .date: return .date(Int32(truncatingIfNeeded: key))
-        case .decimal: return .decimal(key)
-        case .timestamp: return .timestamp(key)
-        case .boolean: return .boolean(key != 0)
-        case .interval: return .interval(key)
-        default: return .bigint(key)
-        }
-    }
+    private func value(_ key: Int64) -> Value { QuantileState.value(key, type) }
 }

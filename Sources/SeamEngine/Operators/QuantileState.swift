@@ -175,13 +175,18 @@ final class QuantileState: AggregateState {
     }
 
     /// A stored key as a value of the argument's type (quantile_disc returns one of the values).
-    private func value(_ key: Int64) -> Value {
-        switch argType {
-        case .double: return .double(Self.double(key))
+    private func value(_ key: Int64) -> Value { Self.value(key, argType) }
+
+    /// A key made by ``appendKeyed`` as the value of `type` it was made from.
+    static func value(_ key: Int64, _ type: LogicalType) -> Value {
+        switch type {
+        case .double: return .double(double(key))
         case .integer: return .integer(Int32(truncatingIfNeeded: key))
         case .date: return .date(Int32(truncatingIfNeeded: key))
         case .decimal: return .decimal(key)
         case .timestamp: return .timestamp(key)
+        case .boolean: return .boolean(key != 0)
+        case .interval: return .interval(key)
         default: return .bigint(key)
         }
     }
