@@ -366,6 +366,18 @@ public enum BlockCodec {
         return flags
     }
 
+    /// For a dictionary block whose rows are all valid or stored sparse, how many valid rows pass a NULL-rejecting
+    /// predicate decided per entry (`entryFlags`, given the block's entries), counted on the packed codes; nil for
+    /// other codecs and for a block that stores codes for its NULL rows.
+    public static func countDictionaryFlags(
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, valid: Int, entryFlags: (ColumnVector) throws -> [UInt8]
+    ) throws -> Int? {
+        guard bytes.count > 0, bytes[0] == CodecID.dictionary.rawValue else { return nil }
+        let b = try open(bytes, type: type, owner: owner, knownValid: valid)
+        guard b.sparse || b.validity == nil, let dictionary = b.codec as? DictionaryCodec else { return nil }
+        return try dictionary.countFlagged(b.payload, type: type, count: b.stored, entryFlags: entryFlags)
+    }
+
     /// The bits of `bitmap` at `rows`, packed.
     private static func gatherBits(_ bitmap: Buffer, _ rows: UnsafeBufferPointer<Int32>) -> Buffer {
         Buffer(uninitializedByteCount: Bitmap.wordCount(rows.count) * 8) { raw in

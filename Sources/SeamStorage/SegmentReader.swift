@@ -234,6 +234,19 @@ public final class SegmentReader: @unchecked Sendable {
         }
     }
 
+    /// The valid rows of a dictionary block that pass a NULL-rejecting predicate decided per entry, counted on the
+    /// packed codes (see ``BlockCodec/countDictionaryFlags``); nil when the block cannot be counted so.
+    public func countDictionaryFlags(column: Int, block: Int, entryFlags: (ColumnVector) throws -> [UInt8]) throws -> Int? {
+        precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
+        let bytes = try blockBytes(column: column, block: block)
+        do {
+            let info = entry(column, block)
+            return try BlockCodec.countDictionaryFlags(bytes, type: types[column], owner: self, valid: info.rows - info.nulls, entryFlags: entryFlags)
+        } catch let e as StorageError {
+            throw e.at(file: path, column: footer.schema[column].name, block: block)
+        }
+    }
+
     /// Row flags of a dictionary block from flags of its entries (see ``BlockCodec/decodeDictionaryFlags``); nil
     /// when the block has another codec.
     public func readDictionaryFlags(column: Int, block: Int, entryFlags: (ColumnVector) throws -> [UInt8]) throws -> [UInt8]? {

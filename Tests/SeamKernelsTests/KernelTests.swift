@@ -227,4 +227,49 @@ import Testing
         let empty = ColumnBuilder(.bigint).finish()
         #expect(empty.withValues(Int64.self) { MinMax.of($0, validity: nil) } == nil)
     }
+
+    /// Expanding compact values over a validity bitmap puts each valid row's value in place and, in a NULL row, the
+    /// value of the next valid row (the last value after it, 0 when none is valid), as the row-by-row definition says:
+    /// densities from none to all, runs of full and empty words, row counts off a word's end, and bits set past the
+    /// last row (not promised clear).
+    @Test(arguments: ["none", "sparse", "half", "dense", "all", "words"])
+    func expandAgreesWithTheRowByRowDefinition(density: String) {
+        var rng = FixtureRandom(seed: UInt64(density.utf8.count) &* 97)
+        for rows in [1, 63, 64, 65, 130, 1000, 4096, 5000] {
+            let words = (rows + 63) / 64 + 1
+            var bits = [UInt64](repeating: 0, count: words)
+            for r in 0..<rows {
+                let on: Bool
+                switch density {
+                case "none": on = false
+                case "sparse": on = rng.next() % 9 == 0
+                case "half": on = rng.next() % 2 == 0
+                case "dense": on = rng.next() % 20 != 0
+                case "all": on = true
+                default: on = (r / 64) % 3 == 0 || ((r / 64) % 3 == 1 && rng.next() % 4 == 0)
+                }
+                if on { bits[r >> 6] |= 1 << UInt64(r & 63) }
+            }
+            // Garbage past the last row.
+            bits[rows >> 6] |= ~0 << UInt64(rows & 63)
+            bits[words - 1] = ~0
+            let valid = (0..<rows).filter { bits[$0 >> 6] >> UInt64($0 & 63) & 1 == 1 }.count
+            let src = (0..<valid).map { _ in Int64(bitPattern: rng.next()) }
+            var expected = [Int64](repeating: 0, count: rows)
+            var k = 0
+            for r in 0..<rows {
+                expected[r] = valid == 0 ? 0 : src[min(k, valid - 1)]
+                if bits[r >> 6] >> UInt64(r & 63) & 1 == 1 { k += 1 }
+            }
+            var out = [Int64](repeating: 7, count: rows)
+            src.withUnsafeBufferPointer { s in
+                bits.withUnsafeBufferPointer { b in
+                    out.withUnsafeMutableBytes { o in
+                        Gather.expandFixed(s.baseAddress ?? UnsafePointer(bitPattern: 8)!, valid, b.baseAddress!, rows, o)
+                    }
+                }
+            }
+            #expect(out == expected, "\(density), \(rows) rows, \(valid) valid")
+        }
+    }
 }

@@ -155,6 +155,31 @@ import Testing
         }
     }
 
+    /// Summing flags over packed codes (four 3-bit codes, a look-up) equals looking each code's flag up, at every width
+    /// 1...12, for counts that end inside a chunk and inside the last eight bytes (the value-by-value end), with the
+    /// widest code present; a code whose slot carries the damage mark is reported wherever it lies.
+    @Test func dictionaryFlagSumsAtEveryWidth() {
+        var rng = FixtureRandom(seed: 0x5F1A)
+        for width in 1...12 {
+            let slots = 1 << width
+            for n in [1, 2, 5, 11, 13, 64, 1000, 1021, 4099] {
+                let values = (0..<n).map { i in i == n / 2 ? UInt64(slots - 1) : rng.next() % UInt64(slots) }
+                var w = ByteWriter()
+                BitPacking.pack(count: n, width: width, into: &w) { values[$0] }
+                for density in [0, 1, 2, 4] {
+                    let table = (0..<slots).map { _ in density == 4 ? UInt8(1) : UInt8(rng.next() % 4 < UInt64(density) ? 1 : 0) }
+                    let r = w.bytes.withUnsafeBytes { BitPacking.sumFlags($0, count: n, width: width, table: table) }
+                    #expect(r.sum == values.reduce(0) { $0 + Int(table[Int($1)]) } && !r.damaged, "width \(width), n \(n), density \(density)")
+                }
+                // The widest code's slot marked as damage: seen, at the middle row, in the chunks or the end.
+                var marked = (0..<slots).map { _ in UInt8(rng.next() & 1) }
+                marked[slots - 1] = 0x10
+                let r = w.bytes.withUnsafeBytes { BitPacking.sumFlags($0, count: n, width: width, table: marked) }
+                #expect(r.damaged, "width \(width), n \(n): damage")
+            }
+        }
+    }
+
     /// The vertical layout at every width 0...32, for counts of whole groups, a group and a tail, and tails alone, with
     /// the widest code present: a whole decode, a decode of chosen rows and range counts give back the values.
     @Test func verticalFrameOfReferenceAtEveryWidth() throws {

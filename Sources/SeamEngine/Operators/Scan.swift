@@ -139,8 +139,9 @@ struct FilteredScan {
     let predicateColumns: [Int]
     /// Output columns the consumer reads; nil when it may read any.
     let needed: Set<Int>?
-    /// Per conjunct, the position (in `predicateColumns`) of its one column when the conjunct is `column op constant`
-    /// or `column IN (constants)`: those are NULL for a NULL input, so they can run once per run of equal values.
+    /// Per conjunct, the position (in `predicateColumns`) of its one column when the conjunct is `column op constant`,
+    /// `column IN (constants)` or `column [I]LIKE pattern`: those are NULL for a NULL input, so they can run once per
+    /// run of equal values or per dictionary entry.
     let runnable: [Int?]
     /// Per runnable conjunct over an integer-like column, the values it accepts as one range (`amount > 100` is
     /// 10001 through Int64.max in minor units); nil for other conjuncts, `<>`, and constants of another type than
@@ -252,7 +253,8 @@ struct FilteredScan {
         self.ranges = conjuncts.map(FilteredScan.acceptedRange)
         self.runnable = conjuncts.map { c -> Int? in
             switch c {
-            case .compare(_, .column(let i, _), .constant), .compare(_, .constant, .column(let i, _)), .inList(.column(let i, _), _, _, false):
+            case .compare(_, .column(let i, _), .constant), .compare(_, .constant, .column(let i, _)), .inList(.column(let i, _), _, _, false),
+                .like(.column(let i, _), _, _, _, _):
                 return position[i]
             default:
                 return nil
@@ -332,6 +334,17 @@ extension Executor {
             if zone.min >= r.lo && zone.max <= r.hi { return z.rows - z.nulls }
             return nil
         }
+        /// The flags of a dictionary block's entries under conjunct `c`, whose column is predicate column `p`: the
+        /// conjunct run once over the entries.
+        func entryFlags(_ c: Int, _ p: Int, _ entries: ColumnVector) throws -> [UInt8] {
+            let columns = f.predicateColumns.enumerated().map { q, k in
+                q == p ? entries : Executor.placeholder(s.schema[k].type, entries.count)
+            }
+            let mask = try locate(f.predicate, s.schema) {
+                try evaluator.mask(f.compactConjuncts[c], Batch(columns: columns, count: entries.count))
+            }
+            return Array(UnsafeBufferPointer(start: Vectors.pointer(mask, UInt8.self), count: entries.count))
+        }
         /// count(*) of a block without its rows when the zone map and the codec allow: no conjunct left open (the
         /// zone map proves them all), or one range conjunct counted on the packed or run-length values; nil otherwise.
         /// `bytesRead` grows by the stored bytes the count read.
@@ -352,8 +365,17 @@ extension Executor {
             // `amount > 0` where the block's smallest amount is positive: its non-NULL rows, from the footer.
             let every = ZoneCheck.matchesEveryValid(f.conjuncts[c], zone)
             if every.yes { return zone(every.column).rows - zone(every.column).nulls }
-            guard let range = f.ranges[c], let p = f.runnable[c] else { return nil }
-            return try countInRange(morsel, column: s.columns[f.predicateColumns[p]], lo: range.lo, hi: range.hi, bytesRead: &bytesRead)
+            guard let p = f.runnable[c] else { return nil }
+            let column = s.columns[f.predicateColumns[p]]
+            guard let range = f.ranges[c] else {
+                // `channel = 'web'`: on a dictionary block, the entries' flags summed over the packed codes.
+                guard s.schema[f.predicateColumns[p]].type == .varchar,
+                    let n = try morsel.reader.countDictionaryFlags(column: column, block: morsel.block, entryFlags: { try entryFlags(c, p, $0) })
+                else { return nil }
+                bytesRead &+= morsel.reader.packedBytes(column: column, block: morsel.block)
+                return n
+            }
+            return try countInRange(morsel, column: column, lo: range.lo, hi: range.hi, bytesRead: &bytesRead)
         }
         /// `countTried`: ``countInPlace`` has already said no for this block.
         func process(_ w: Int, _ i: Int, countTried: Bool = false) throws {
@@ -398,15 +420,7 @@ extension Executor {
                     }
                     runResults.append((runMask, runs))
                 } else if let p = f.runnable[c], f.predicateColumns[p] != mapping?.column, s.schema[f.predicateColumns[p]].type == .varchar,
-                    let flags = try morsel.reader.readDictionaryFlags(column: s.columns[f.predicateColumns[p]], block: morsel.block, entryFlags: { entries in
-                        let columns = f.predicateColumns.enumerated().map { q, k in
-                            q == p ? entries : Executor.placeholder(s.schema[k].type, entries.count)
-                        }
-                        let mask = try locate(f.predicate, s.schema) {
-                            try evaluator.mask(f.compactConjuncts[c], Batch(columns: columns, count: entries.count))
-                        }
-                        return Array(UnsafeBufferPointer(start: Vectors.pointer(mask, UInt8.self), count: entries.count))
-                    })
+                    let flags = try morsel.reader.readDictionaryFlags(column: s.columns[f.predicateColumns[p]], block: morsel.block, entryFlags: { try entryFlags(c, p, $0) })
                 {
                     rowMasks.append(flags)
                 } else {

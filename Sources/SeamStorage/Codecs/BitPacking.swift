@@ -244,3 +244,66 @@ extension BitPacking {
         return n
     }
 }
+
+extension BitPacking {
+    /// The sum of `table[value]` over `count` packed values of 1...12 bits, where each table slot is 0 or 1, or has
+    /// bit 4 set for a value that must not occur (then `damaged` is true): how many rows of a dictionary block pass a
+    /// predicate decided once per entry, without a flag per row. `table` has a slot for every value the width holds.
+    ///
+    /// The stream is read in chunks of `k = 12 / width` values, each one unaligned load, shift, mask and look-up in a
+    /// table of every chunk's sum, built once per call from `table` (2^(k*width) slots, 4,096 at most): for 3-bit
+    /// codes four values a look-up, where ``lookUp(_:count:width:table:into:)`` stored a byte per value. A chunk's sum
+    /// keeps the flags in its low four bits (k <= 12) and the damaged values in its high four.
+    package static func sumFlags(
+        _ src: UnsafeRawBufferPointer, count: Int, width: Int, table: UnsafePointer<UInt8>
+    ) -> (sum: Int, damaged: Bool) {
+        precondition(width >= 1 && width <= 12, "flag sums take widths 1...12")
+        precondition(src.count * 8 >= count * width, "the packed stream holds every value")
+        guard count > 0 else { return (0, false) }
+        let k = max(1, 12 / width)
+        let chunkBits = k &* width
+        let valueMask = (1 << width) &- 1
+        let slots = 1 << chunkBits
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 &* slots) { both in
+            // Level i holds the sum of i values for every chunk of i values; level i + 1 from level i and the table.
+            var level = both.baseAddress!, next = both.baseAddress! + slots
+            for x in 0...valueMask { level[x] = table[x] }
+            var bits = width
+            while bits < chunkBits {
+                bits &+= width
+                for x in 0..<(1 << bits) { next[x] = table[x & valueMask] &+ level[x >> width] }
+                swap(&level, &next)
+            }
+            let sums = UnsafePointer(level)
+            let base = src.baseAddress!
+            let chunkMask = UInt64(slots &- 1)
+            let chunks = count / k
+            var sum = 0
+            var seen: UInt8 = 0
+            var c = 0
+            var bit = 0
+            // Chunks whose 8-byte load stays inside `src`.
+            while c < chunks && (bit >> 3) &+ 8 <= src.count {
+                let e = sums[Int((base.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self) >> UInt64(bit & 7)) & chunkMask)]
+                sum &+= Int(e & 0x0F)
+                seen |= e
+                bit &+= chunkBits
+                c &+= 1
+            }
+            // The rest value by value, a byte at a time.
+            var i = c &* k
+            while i < count {
+                var v = 0
+                for b in 0..<width {
+                    let at = i &* width &+ b
+                    v |= Int((base.load(fromByteOffset: at >> 3, as: UInt8.self) >> UInt8(at & 7)) & 1) << b
+                }
+                let e = table[v]
+                sum &+= Int(e & 0x0F)
+                seen |= e
+                i &+= 1
+            }
+            return (sum, seen & 0xF0 != 0)
+        }
+    }
+}

@@ -211,6 +211,38 @@ package struct DictionaryCodec: SelectiveCodec {
         return out
     }
 
+    /// How many of the block's `count` codes have their entry's flag set (`entryFlags(entries)`, a flag per entry
+    /// computed once): a count under a predicate on the column with no flag per row kept, spread or selected.
+    ///
+    /// Codes of up to 12 bits other than 1, 2, 4 and 8 are summed in chunks (``BitPacking/sumFlags``); those four
+    /// widths take a flag per code a byte of codes at a time and a sum of the flags (measured faster at 4 bits:
+    /// `event_type = 'purchase'` over 10M events 1.7 ms, 2.7 ms in chunks), and wider codes a flag per code.
+    package func countFlagged(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, entryFlags: (ColumnVector) throws -> [UInt8]
+    ) throws -> Int {
+        let (entries, packed, width) = try parts(payload, type: type, count: count)
+        let perEntry = try entryFlags(entries)
+        precondition(perEntry.count == entries.count, "one flag per dictionary entry")
+        guard count > 0 else { return 0 }
+        if width == 0 { return perEntry[0] == 0 ? 0 : count }
+        let chunked = width <= 12 && 8 % width != 0
+        // Codes past the entries are damage: their slots carry a mark instead of a flag.
+        let damage: UInt8 = chunked ? 0x10 : 2
+        var table = [UInt8](repeating: damage, count: max(1 << width, entries.count))
+        for (k, f) in perEntry.enumerated() { table[k] = f == 0 ? 0 : 1 }
+        let (sum, damaged) = table.withUnsafeBufferPointer { table -> (Int, Bool) in
+            if chunked { return BitPacking.sumFlags(packed, count: count, width: width, table: table.baseAddress!) }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { flags in
+                let seen = BitPacking.lookUp(packed, count: count, width: width, table: table.baseAddress!, into: flags.baseAddress!)
+                var n = 0
+                for f in flags { n &+= Int(f) }
+                return (n, seen & 2 != 0)
+            }
+        }
+        if damaged { throw StorageError(.corrupt, "a dictionary code is past the block's \(entries.count) entries") }
+        return sum
+    }
+
     /// `n` codes written by `unpack`, each checked against the entry count (a damaged block must throw, not trap).
     private func codeBuffer(
         _ n: Int, entries: Int, _ unpack: (UnsafeMutablePointer<UInt32>) -> Void
