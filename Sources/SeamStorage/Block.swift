@@ -236,6 +236,16 @@ public enum BlockCodec {
         return Gather.rows(whole, Array(selected)).withValidity(validity)
     }
 
+    /// The block's values as stored: a sparse block's valid rows only, beside the rows' validity; any other block's
+    /// every row (its validity in the vector too). A reduction over the valid rows reads it without a value spread
+    /// over each NULL row (10 instructions a row for a sparse column of purchases' amounts, one row in nine valid).
+    public static func decodeCompact(_ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?) throws(StorageError) -> CompactBlock {
+        let b = try open(bytes, type: type, owner: owner)
+        let count = b.sparse ? b.valid : b.rows
+        let values = vector(try b.codec.decode(b.payload, type: type, count: count, owner: b.payloadOwner), type, count, b.sparse ? nil : b.validity)
+        return CompactBlock(values: values, validity: b.validity, sparse: b.sparse, rows: b.rows)
+    }
+
     /// A sparse block's rows (all, or those at `selected`): the valid rows' values expanded over the validity, or for
     /// selected rows, the values at the selected rows' positions among the valid rows.
     private static func decodeSparse(_ b: Opened, type: LogicalType, rows selected: UnsafeBufferPointer<Int32>?) throws(StorageError) -> ColumnVector {
@@ -463,6 +473,16 @@ public enum BlockCodec {
         while end > 0 && (bytes[end] & 0xC0) == 0x80 { end -= 1 }
         return Array(bytes[0..<end])
     }
+}
+
+/// A block's values as stored (see ``BlockCodec/decodeCompact(_:type:owner:)``).
+public struct CompactBlock: Sendable {
+    /// `sparse`: the valid rows' values, in row order, without validity; otherwise one value per row.
+    public let values: ColumnVector
+    /// The rows' validity (nil when no row is NULL).
+    public let validity: Buffer?
+    public let sparse: Bool
+    public let rows: Int
 }
 
 /// A run-length block as its runs, borrowed from the stored bytes where they are aligned.

@@ -206,6 +206,23 @@ public final class SegmentReader: @unchecked Sendable {
         }
     }
 
+    /// Block `block` of column `column` as stored: a sparse block's valid values beside its validity, not spread
+    /// over its rows (see ``BlockCodec/decodeCompact(_:type:owner:)``).
+    public func readCompact(column: Int, block: Int) throws(StorageError) -> CompactBlock {
+        precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
+        let bytes = try blockBytes(column: column, block: block)
+        do throws(StorageError) {
+            let c = try BlockCodec.decodeCompact(bytes, type: types[column], owner: self)
+            let e = entry(column, block)
+            guard c.rows == e.rows, !c.sparse || c.values.count == e.rows - e.nulls else {
+                throw StorageError(.corrupt, "block holds other rows than the footer's \(e.rows) (\(e.nulls) NULL)")
+            }
+            return c
+        } catch {
+            throw error.at(file: path, column: footer.schema[column].name, block: block)
+        }
+    }
+
     /// Block `block` of column `column` as runs, when it is run-length coded (see ``BlockCodec/decodeRuns``).
     public func readRuns(column: Int, block: Int) throws(StorageError) -> RunBlock? {
         precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")

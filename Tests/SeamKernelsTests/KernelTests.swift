@@ -272,4 +272,55 @@ import Testing
             #expect(out == expected, "\(density), \(rows) rows, \(valid) valid")
         }
     }
+
+    /// Masked reductions equal counting, summing and comparing the kept valid rows one by one: values one per row or
+    /// compact (a sparse block's), with and without validity and flags, checked and wrapping, and a range decided on
+    /// the values; row counts off a word's end.
+    @Test(arguments: [false, true])
+    func maskedReductionsAgreeWithTheRows(compact: Bool) {
+        var rng = FixtureRandom(seed: compact ? 11 : 12)
+        for rows in [1, 63, 64, 65, 1000, 4099] {
+            for withValidity in compact ? [true] : [false, true] {
+                for withFlags in [false, true] {
+                    let valid = (0..<rows).map { _ in !withValidity || rng.next() % 3 == 0 }
+                    let flags = (0..<rows).map { _ in withFlags ? UInt8(rng.next() & 1) : 1 }
+                    let full = (0..<rows).map { _ in Int64(rng.next() % 2_000_001) - 1_000_000 }
+                    var words = [UInt64](repeating: 0, count: (rows + 63) / 64)
+                    for r in 0..<rows where valid[r] { words[r >> 6] |= 1 << UInt64(r & 63) }
+                    let stored = compact ? (0..<rows).filter { valid[$0] }.map { full[$0] } : full
+                    let kept = (0..<rows).filter { valid[$0] && flags[$0] == 1 }.map { full[$0] }
+                    for checked in [false, true] {
+                        let t = stored.withUnsafeBufferPointer { v in
+                            words.withUnsafeBufferPointer { w in
+                                flags.withUnsafeBufferPointer { f in
+                                    MaskedReduce.reduce(v.baseAddress ?? UnsafePointer(bitPattern: 8)!, rows: rows, validity: withValidity ? w.baseAddress : nil,
+                                                        compact: compact, flags: withFlags ? f.baseAddress : nil, minMax: true, checked: checked)
+                                }
+                            }
+                        }
+                        let what = "\(rows) rows, validity \(withValidity), flags \(withFlags), checked \(checked)"
+                        #expect(t.count == kept.count && t.sum == kept.reduce(0, +) && !t.overflow, "\(what)")
+                        #expect(t.min == (kept.min() ?? .max) && t.max == (kept.max() ?? .min), "\(what)")
+                    }
+                    guard !withFlags else { continue }
+                    let (lo, hi) = (Int64(-300_000), Int64(450_000))
+                    let inRange = (0..<rows).filter { valid[$0] && full[$0] >= lo && full[$0] <= hi }.map { full[$0] }
+                    for checked in [false, true] {
+                        let t = stored.withUnsafeBufferPointer { v in
+                            words.withUnsafeBufferPointer { w in
+                                MaskedReduce.reduceInRange(v.baseAddress ?? UnsafePointer(bitPattern: 8)!, rows: rows, validity: withValidity ? w.baseAddress : nil,
+                                                           compact: compact, lo: lo, hi: hi, minMax: true, checked: checked)
+                            }
+                        }
+                        #expect(t.count == inRange.count && t.sum == inRange.reduce(0, +) && t.min == (inRange.min() ?? .max)
+                                && t.max == (inRange.max() ?? .min), "range, \(rows) rows, validity \(withValidity), checked \(checked)")
+                    }
+                }
+            }
+        }
+        // A checked sum reports leaving 64 bits; the wrapping one is not asked to.
+        let huge: [Int64] = [.max, 1]
+        let t = huge.withUnsafeBufferPointer { MaskedReduce.reduce($0.baseAddress!, rows: 2, validity: nil, compact: false, flags: nil, minMax: false, checked: true) }
+        #expect(t.overflow && t.count == 2)
+    }
 }

@@ -54,6 +54,14 @@ struct HashAggregate {
         let consume: (Int, Batch) throws -> Void = { w, b in try self.consume(partials[w], b) }
         if let input {
             try parallelFor(input.count, threads: executor.threads, token: executor.token) { w, i in try consume(w, input[i]) }
+        } else if let reduction = try blockReduction(child) {
+            // No row reaches `consume`: the scan reduces each block, and the totals go into the first worker's states.
+            guard case .filter(.scan(let s), let predicate) = child, let f = FilteredScan(s, predicate, needed: Set(reduction.columns)) else {
+                preconditionFailure("blockReduction takes a filtered scan")
+            }
+            try executor.streamFilteredScan(f, path, stop: nil, reduce: reduction) { _, _, _ in }
+            try reduction.absorb(into: partials[0].states)
+            _ = partials[0].table.findOrInsert(UnsafeRawBufferPointer(start: nil, count: 0), Hash64.hash(UnsafeRawBufferPointer(start: nil, count: 0)))
         } else {
             var used = Set<Int>()
             for g in groups { used.formUnion(g.columnsUsed) }
@@ -111,6 +119,21 @@ struct HashAggregate {
             columns[i] = ColumnVector(type: f.type, count: n, values: columns[i].values, offsets: columns[i].offsets, validity: columns[i].validity)
         }
         return [Batch(columns: columns, count: n)]
+    }
+
+    /// The block reduction for aggregates without GROUP BY over a filtered scan, when every aggregate is of its form
+    /// and reads a column (count(*) alone is counted in place by the scan) that no key map rewrites.
+    private func blockReduction(_ child: LogicalPlan) throws -> BlockReduction? {
+        guard groups.isEmpty, case .filter(.scan(let s), let predicate) = child, let r = BlockReduction(aggregates), !r.columns.isEmpty,
+            FilteredScan(s, predicate, needed: Set(r.columns)) != nil
+        else { return nil }
+        let m = try executor.catalog.manifest(s.table)
+        if let km = m.layout.keyMap, let stored = m.schema.index(of: km.column), let out = s.columns.firstIndex(of: stored),
+            r.columns.contains(out)
+        {
+            return nil
+        }
+        return r
     }
 
     /// Group ids for one key column in dictionary form: each entry the rows use is looked up once (as the serialized

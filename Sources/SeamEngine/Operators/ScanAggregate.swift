@@ -1,0 +1,193 @@
+import SeamColumnar
+import SeamKernels
+import SeamSQL
+import SeamStorage
+import Synchronization
+
+/// `count(*)`, `count(x)`, `sum(x)`, `avg(x)`, `min(x)` and `max(x)` over integer-like columns (INTEGER, BIGINT,
+/// DECIMAL, DATE, TIMESTAMP) without GROUP BY, DISTINCT or FILTER, over a filtered scan: each block the filter leaves
+/// is reduced where its values lie (``MaskedReduce``), under the filter's flags, instead of its kept rows being
+/// selected, gathered and handed to the aggregate with a group id each. A sparse column is read as stored: its valid
+/// values and its validity, not spread over its NULL rows.
+final class BlockReduction: Sendable {
+    /// The scan's output columns reduced, and whether min or max is asked of each.
+    let columns: [Int]
+    let minMax: [Bool]
+    /// Per aggregate: its slot in `columns`, or nil for count(*).
+    let slots: [Int?]
+    /// Totals per column, and the rows kept (count(*)); a lock taken once per block.
+    private let totals: Mutex<(columns: [MaskedReduce.Totals], rows: Int)>
+
+    /// nil when some aggregate is not of that form.
+    init?(_ aggregates: [AggregateCall]) {
+        var columns: [Int] = [], minMax: [Bool] = [], slots: [Int?] = []
+        for a in aggregates {
+            guard !a.distinct, a.filter == nil, a.key == nil, a.order.isEmpty, a.groupingKeys.isEmpty else { return nil }
+            if a.function == .countStar {
+                slots.append(nil)
+                continue
+            }
+            guard case .column(let c, let type)? = a.argument else { return nil }
+            switch (a.function, type) {
+            case (.count, _), (.sum, .integer), (.sum, .bigint), (.sum, .decimal), (.avg, .integer), (.avg, .bigint), (.avg, .decimal),
+                (.min, .integer), (.min, .bigint), (.min, .decimal), (.min, .date), (.min, .timestamp),
+                (.max, .integer), (.max, .bigint), (.max, .decimal), (.max, .date), (.max, .timestamp):
+                break
+            default:
+                return nil
+            }
+            // count(x) reads only validity, but any physical form works through the integer reduction below.
+            guard type.physical == .int32 || type.physical == .int64 else { return nil }
+            let slot: Int
+            if let i = columns.firstIndex(of: c) {
+                slot = i
+            } else {
+                slot = columns.count
+                columns.append(c)
+                minMax.append(false)
+            }
+            if a.function == .min || a.function == .max { minMax[slot] = true }
+            slots.append(slot)
+        }
+        self.columns = columns
+        self.minMax = minMax
+        self.slots = slots
+        totals = Mutex((Array(repeating: MaskedReduce.Totals(), count: columns.count), 0))
+    }
+
+    /// Adds one block's totals.
+    func add(rows: Int, _ block: [MaskedReduce.Totals]) {
+        totals.withLock { t in
+            t.rows &+= rows
+            for (i, b) in block.enumerated() { t.columns[i].add(b) }
+        }
+    }
+
+    /// Every block's totals together.
+    func merged() -> (columns: [MaskedReduce.Totals], rows: Int) { totals.withLock { $0 } }
+
+    /// The totals of a block's column over its kept rows, `flags` one per row (nil: every row kept), the values read
+    /// as stored (a sparse block's valid values only).
+    static func reduce(
+        _ reader: SegmentReader, column: Int, block: Int, flags: UnsafePointer<UInt8>?, minMax: Bool
+    ) throws -> MaskedReduce.Totals {
+        let summary = reader.summary(column: column, block: block)
+        if summary.nulls == summary.rows { return MaskedReduce.Totals() }
+        let c = try reader.readCompact(column: column, block: block)
+        return reduce(c.values, rows: summary.rows, validity: c.validity, compact: c.sparse, flags: flags, minMax: minMax,
+                      checked: needsCheck(summary))
+    }
+
+    /// The totals of a block's column over the rows at `rows` (ascending), read by position.
+    static func reduce(
+        _ reader: SegmentReader, column: Int, block: Int, rows: UnsafeBufferPointer<Int32>, minMax: Bool
+    ) throws -> MaskedReduce.Totals {
+        let summary = reader.summary(column: column, block: block)
+        if summary.nulls == summary.rows || rows.isEmpty { return MaskedReduce.Totals() }
+        let v = try reader.read(column: column, block: block, rows: rows)
+        return reduce(v, rows: rows.count, validity: v.validity, compact: false, flags: nil, minMax: minMax, checked: needsCheck(summary))
+    }
+
+    /// The totals of a block's column over its valid values in `lo...hi`: the filter is a range on the reduced
+    /// column itself (`sum(amount) WHERE amount > 100`), so it is decided on the values as they are summed.
+    static func reduce(
+        _ reader: SegmentReader, column: Int, block: Int, lo: Int64, hi: Int64, minMax: Bool
+    ) throws -> MaskedReduce.Totals {
+        let summary = reader.summary(column: column, block: block)
+        if summary.nulls == summary.rows { return MaskedReduce.Totals() }
+        let c = try reader.readCompact(column: column, block: block)
+        let words = c.validity?.base.assumingMemoryBound(to: UInt64.self)
+        let checked = needsCheck(summary)
+        if c.values.type.physical == .int32 {
+            return MaskedReduce.reduceInRange(
+                Vectors.pointer(c.values, Int32.self), rows: summary.rows, validity: words, compact: c.sparse, lo: lo, hi: hi,
+                minMax: minMax, checked: checked)
+        }
+        return MaskedReduce.reduceInRange(
+            Vectors.pointer(c.values, Int64.self), rows: summary.rows, validity: words, compact: c.sparse, lo: lo, hi: hi,
+            minMax: minMax, checked: checked)
+    }
+
+    /// Whether a sum over the block could leave 64 bits: the zone map bounds every value, and when the rows times the
+    /// largest magnitude fit, no partial sum can overflow and the loop needs no check per value.
+    private static func needsCheck(_ summary: (rows: Int, nulls: Int, integerZone: (min: Int64, max: Int64)?)) -> Bool {
+        guard let z = summary.integerZone else { return true }
+        let largest = max(z.min.magnitude, z.max.magnitude)
+        return largest != 0 && UInt64(summary.rows) > UInt64(Int64.max) / largest
+    }
+
+    private static func reduce(
+        _ values: ColumnVector, rows: Int, validity: Buffer?, compact: Bool, flags: UnsafePointer<UInt8>?, minMax: Bool, checked: Bool
+    ) -> MaskedReduce.Totals {
+        let words = validity?.base.assumingMemoryBound(to: UInt64.self)
+        if values.type.physical == .int32 {
+            return MaskedReduce.reduce(
+                Vectors.pointer(values, Int32.self), rows: rows, validity: words, compact: compact, flags: flags, minMax: minMax, checked: checked)
+        }
+        return MaskedReduce.reduce(
+            Vectors.pointer(values, Int64.self), rows: rows, validity: words, compact: compact, flags: flags, minMax: minMax, checked: checked)
+    }
+
+    /// Puts the totals into the first worker's states (its one group), as their own updates would have left them.
+    func absorb(into states: [any AggregateState]) throws {
+        let (columns, rows) = merged()
+        for (k, state) in states.enumerated() {
+            let t: MaskedReduce.Totals
+            if let slot = slots[k] {
+                t = columns[slot]
+            } else {
+                t = MaskedReduce.Totals()
+            }
+            switch state {
+            case let s as CountState:
+                s.counts.pad(to: 1, with: 0)
+                s.counts[0] &+= Int64(slots[k] == nil ? rows : t.count)
+            case let s as SumIntState:
+                try s.absorb(t)
+            case let s as AvgIntState:
+                s.absorb(t)
+            case let s as MinMaxState:
+                s.absorb(t)
+            default:
+                preconditionFailure("an aggregate the block reduction does not take")
+            }
+        }
+    }
+}
+
+extension SumIntState {
+    func absorb(_ t: MaskedReduce.Totals) throws {
+        sums.pad(to: 1, with: 0)
+        seen.pad(to: 1, with: false)
+        guard t.count > 0 else { return }
+        let (r, o) = sums[0].addingReportingOverflow(t.sum)
+        if o || t.overflow { throw SQLError(.runtime, "Out of Range Error: sum overflows BIGINT (Seam sums into 64 bits)") }
+        sums[0] = r
+        seen[0] = true
+    }
+}
+
+extension AvgIntState {
+    func absorb(_ t: MaskedReduce.Totals) {
+        sums.pad(to: 1, with: 0)
+        approximate.pad(to: 1, with: 0)
+        overflowed.pad(to: 1, with: false)
+        counts.pad(to: 1, with: 0)
+        guard t.count > 0 else { return }
+        let (r, o) = sums[0].addingReportingOverflow(t.sum)
+        sums[0] = r
+        overflowed[0] = overflowed[0] || o || t.overflow
+        approximate[0] += t.overflow ? t.approximate : Double(t.sum)
+        counts[0] &+= Int64(t.count)
+    }
+}
+
+extension MinMaxState {
+    func absorb(_ t: MaskedReduce.Totals) {
+        best.grow(by: seen.pad(to: 1, with: false))
+        guard t.count > 0 else { return }
+        let v = isMin ? t.min : t.max
+        if !seen[0] || (isMin ? v < best.ints[0] : v > best.ints[0]) { best.ints[0] = v }
+        seen[0] = true
+    }
+}
