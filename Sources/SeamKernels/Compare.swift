@@ -59,6 +59,17 @@ public enum Selection {
                 i &+= 1
             }
         } else {
+            // Eight flags at a time: eight clear ones (a filter keeping few rows) are skipped with one load and test.
+            let raw = UnsafeRawPointer(flags)
+            while i &+ 8 <= n {
+                if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) != 0 {
+                    for j in i..<(i &+ 8) {
+                        out[k] = Int32(truncatingIfNeeded: j)
+                        k &+= Int(flags[j] & 1)
+                    }
+                }
+                i &+= 8
+            }
             while i < n {
                 out[k] = Int32(truncatingIfNeeded: i)
                 k &+= Int(flags[i] & 1)

@@ -367,3 +367,41 @@ extension Gather {
     }
 }
 
+
+extension Gather {
+    /// One byte per row from one per valid row: `out[i]` is the next of `compact` where row `i` is valid, 0 where it
+    /// is NULL. A sparse block's per-value flags (its dictionary entries' flags, or a range decided on its stored
+    /// values) become row flags this way: a validity word at a time, its 64 bytes zeroed in eight stores, then one
+    /// store per valid row (its lowest set bit, cleared, gives the next). ``expandFixed(_:_:_:_:_:)`` followed by
+    /// clearing the NULL rows' bytes took 10 instructions a row; here a word of one row in nine takes about 40.
+    @inlinable
+    public static func depositFlags(_ compact: UnsafePointer<UInt8>, validity: UnsafePointer<UInt64>, rows: Int, into out: UnsafeMutablePointer<UInt8>) {
+        let raw = UnsafeMutableRawPointer(out)
+        var k = 0
+        var start = 0
+        while start < rows {
+            let n = min(64, rows &- start)
+            var bits = validity[start &>> 6]
+            if n < 64 { bits &= (1 << UInt64(n)) &- 1 }
+            if bits == ~0 {
+                (out + start).update(from: compact + k, count: 64)
+                k &+= 64
+            } else if n == 64 {
+                for j in 0..<8 { raw.storeBytes(of: UInt64(0), toByteOffset: start &+ j &* 8, as: UInt64.self) }
+                while bits != 0 {
+                    out[start &+ bits.trailingZeroBitCount] = compact[k]
+                    k &+= 1
+                    bits &= bits &- 1
+                }
+            } else {
+                (out + start).update(repeating: 0, count: n)
+                while bits != 0 {
+                    out[start &+ bits.trailingZeroBitCount] = compact[k]
+                    k &+= 1
+                    bits &= bits &- 1
+                }
+            }
+            start &+= 64
+        }
+    }
+}

@@ -363,13 +363,7 @@ public enum BlockCodec {
             // Flags of the valid rows, spread over the rows in one pass (a NULL row copies a neighbour's flag, cleared
             // after).
             let stored = try dictionary.flags(b.payload, type: type, count: b.valid, entryFlags: entryFlags)
-            let words = b.validity!.base.assumingMemoryBound(to: UInt64.self)
-            var flags = [UInt8](unsafeUninitializedCapacity: b.rows) { out, n in
-                stored.withUnsafeBufferPointer { Gather.expandFixed($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.valid, words, b.rows, UnsafeMutableRawBufferPointer(out)) }
-                n = b.rows
-            }
-            flags.withUnsafeMutableBufferPointer { Bitmap.clearUnset($0, words) }
-            return flags
+            return spread(stored, over: b)
         }
         var flags = try dictionary.flags(b.payload, type: type, count: b.rows, entryFlags: entryFlags)
         if let v = b.validity { flags.withUnsafeMutableBufferPointer { Bitmap.clearUnset($0, v.base.assumingMemoryBound(to: UInt64.self)) } }
@@ -386,6 +380,38 @@ public enum BlockCodec {
         let b = try open(bytes, type: type, owner: owner, knownValid: valid)
         guard b.sparse || b.validity == nil, let dictionary = b.codec as? DictionaryCodec else { return nil }
         return try dictionary.countFlagged(b.payload, type: type, count: b.stored, entryFlags: entryFlags)
+    }
+
+    /// One flag per row of a sparse block from one per stored (valid) value; 0 for the NULL rows.
+    private static func spread(_ stored: [UInt8], over b: Opened) -> [UInt8] {
+        let words = b.validity!.base.assumingMemoryBound(to: UInt64.self)
+        return [UInt8](unsafeUninitializedCapacity: b.rows) { out, n in
+            stored.withUnsafeBufferPointer { Gather.depositFlags($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, validity: words, rows: b.rows, into: out.baseAddress!) }
+            n = b.rows
+        }
+    }
+
+    /// For a sparse block of an integer-like column, one flag per row: 1 where the stored value lies in `lo...hi`, 0
+    /// elsewhere and on NULL rows; the comparison made on the valid values only, then spread. nil for blocks that are
+    /// not sparse (their rows decode and compare as they are) and for other types.
+    public static func decodeRangeFlags(_ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, lo: Int64, hi: Int64) throws(StorageError) -> [UInt8]? {
+        guard type.physical == .int32 || type.physical == .int64, let h = Header(bytes), h.flags.contains(.sparse) else { return nil }
+        let b = try open(bytes, type: type, owner: owner)
+        let values = vector(try b.codec.decode(b.payload, type: type, count: b.valid, owner: b.payloadOwner), type, b.valid, nil)
+        var stored = [UInt8](repeating: 0, count: b.valid)
+        if lo <= hi {
+            let span = UInt64(bitPattern: hi &- lo)
+            stored.withUnsafeMutableBufferPointer { out in
+                if type.physical == .int32 {
+                    let v = values.values.base.assumingMemoryBound(to: Int32.self)
+                    for i in 0..<b.valid { out[i] = UInt64(bitPattern: Int64(v[i]) &- lo) <= span ? 1 : 0 }
+                } else {
+                    let v = values.values.base.assumingMemoryBound(to: Int64.self)
+                    for i in 0..<b.valid { out[i] = UInt64(bitPattern: v[i] &- lo) <= span ? 1 : 0 }
+                }
+            }
+        }
+        return spread(stored, over: b)
     }
 
     /// The bits of `bitmap` at `rows`, packed.

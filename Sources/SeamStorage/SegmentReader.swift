@@ -264,6 +264,22 @@ public final class SegmentReader: @unchecked Sendable {
         }
     }
 
+    /// Row flags of a sparse integer-like block under the range `lo...hi`, decided on its stored values (see
+    /// ``BlockCodec/decodeRangeFlags``); nil when the block is not sparse.
+    public func readRangeFlags(column: Int, block: Int, lo: Int64, hi: Int64) throws(StorageError) -> [UInt8]? {
+        precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
+        let bytes = try blockBytes(column: column, block: block)
+        do throws(StorageError) {
+            guard let flags = try BlockCodec.decodeRangeFlags(bytes, type: types[column], owner: self, lo: lo, hi: hi) else { return nil }
+            guard flags.count == entry(column, block).rows else {
+                throw StorageError(.corrupt, "block holds other than the footer's \(entry(column, block).rows) rows")
+            }
+            return flags
+        } catch {
+            throw error.at(file: path, column: footer.schema[column].name, block: block)
+        }
+    }
+
     /// Row flags of a dictionary block from flags of its entries (see ``BlockCodec/decodeDictionaryFlags``); nil
     /// when the block has another codec.
     public func readDictionaryFlags(column: Int, block: Int, entryFlags: (ColumnVector) throws -> [UInt8]) throws -> [UInt8]? {

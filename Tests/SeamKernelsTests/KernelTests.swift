@@ -323,4 +323,60 @@ import Testing
         let t = huge.withUnsafeBufferPointer { MaskedReduce.reduce($0.baseAddress!, rows: 2, validity: nil, compact: false, flags: nil, minMax: false, checked: true) }
         #expect(t.overflow && t.count == 2)
     }
+
+    /// Depositing per-value flags over a validity bitmap gives each valid row the next flag and each NULL row 0, at
+    /// every density (full words copied, empty ones zeroed), for row counts off a word's end with bits set past it.
+    @Test func depositedFlagsFollowTheValidRows() {
+        var rng = FixtureRandom(seed: 0xF1A6)
+        for rows in [1, 63, 64, 65, 640, 1000, 4099] {
+            for density in [0, 1, 9, 64] {
+                var words = [UInt64](repeating: 0, count: (rows + 63) / 64 + 1)
+                for r in 0..<rows where density == 64 || (density > 0 && rng.next() % UInt64(density) == 0) { words[r >> 6] |= 1 << UInt64(r & 63) }
+                words[rows >> 6] |= ~0 << UInt64(rows & 63)
+                let valid = (0..<rows).filter { words[$0 >> 6] >> UInt64($0 & 63) & 1 == 1 }
+                let compact = valid.map { _ in UInt8(1 + rng.next() % 200) }
+                var expected = [UInt8](repeating: 0, count: rows)
+                for (k, r) in valid.enumerated() { expected[r] = compact[k] }
+                var out = [UInt8](repeating: 0xEE, count: rows)
+                compact.withUnsafeBufferPointer { c in
+                    words.withUnsafeBufferPointer { w in
+                        out.withUnsafeMutableBufferPointer { Gather.depositFlags(c.baseAddress ?? UnsafePointer(bitPattern: 1)!, validity: w.baseAddress!, rows: rows, into: $0.baseAddress!) }
+                    }
+                }
+                #expect(out == expected, "\(rows) rows, density \(density)")
+            }
+        }
+    }
+
+    /// Selecting and counting flagged rows equal filtering the row numbers: dense and sparse flags (runs of eight clear
+    /// bytes skipped), with and without validity, counts off a multiple of eight.
+    @Test func selectionEqualsFilteringTheRows() {
+        var rng = FixtureRandom(seed: 0x5E1)
+        for n in [0, 1, 7, 8, 9, 64, 1000, 4099] {
+            for density in [0, 2, 50, 1000] {
+                let flags = (0..<n).map { _ in density > 0 && rng.next() % UInt64(density) == 0 ? UInt8(1) : 0 }
+                var words = [UInt64](repeating: 0, count: (n + 63) / 64 + 1)
+                for r in 0..<n where rng.next() % 4 != 0 { words[r >> 6] |= 1 << UInt64(r & 63) }
+                for withValidity in [false, true] {
+                    func kept(_ r: Int) -> Bool {
+                        let valid = words[r >> 6] >> UInt64(r & 63) & 1 == 1
+                        return flags[r] == 1 && (!withValidity || valid)
+                    }
+                    let expected: [Int32] = (0..<n).filter(kept).map { Int32($0) }
+                    var out = [Int32](repeating: -1, count: n + 1)
+                    let k = flags.withUnsafeBufferPointer { f in
+                        words.withUnsafeBufferPointer { w in
+                            out.withUnsafeMutableBufferPointer {
+                                Selection.select(f.baseAddress ?? UnsafePointer(bitPattern: 1)!, withValidity ? w.baseAddress : nil, n, $0.baseAddress!)
+                            }
+                        }
+                    }
+                    let counted = flags.withUnsafeBufferPointer { f in
+                        words.withUnsafeBufferPointer { Selection.count(f.baseAddress ?? UnsafePointer(bitPattern: 1)!, withValidity ? $0.baseAddress : nil, n) }
+                    }
+                    #expect(Array(out.prefix(k)) == expected && counted == expected.count, "\(n) rows, density \(density), validity \(withValidity)")
+                }
+            }
+        }
+    }
 }

@@ -388,12 +388,11 @@ extension Executor {
         func reduceBlock(_ reduce: BlockReduction, _ morsel: ScanMorsel, _ flags: [UInt8], selected: Int) throws {
             let totals: [MaskedReduce.Totals]
             if !flags.isEmpty, selected &* 8 < morsel.rows {
-                // `select` stores a position for every row (a branch-free loop): room for all of them.
-                var idx = [Int32](repeating: 0, count: morsel.rows)
-                flags.withUnsafeBufferPointer { fl in
-                    idx.withUnsafeMutableBufferPointer { _ = Selection.select(fl.baseAddress!, nil, morsel.rows, $0.baseAddress!) }
+                // `select` stores a position for every row it looks at (a branch-free loop): room for all of them,
+                // not zeroed (zeroing 4 bytes a row cost as much as selecting).
+                let idx = [Int32](unsafeUninitializedCapacity: morsel.rows) { out, written in
+                    written = flags.withUnsafeBufferPointer { Selection.select($0.baseAddress!, nil, morsel.rows, out.baseAddress!) }
                 }
-                idx.removeLast(morsel.rows - selected)
                 totals = try idx.withUnsafeBufferPointer { rows in
                     try reduce.columns.enumerated().map { slot, k in
                         try BlockReduction.reduce(
@@ -473,6 +472,11 @@ extension Executor {
                     let flags = try morsel.reader.readDictionaryFlags(column: s.columns[f.predicateColumns[p]], block: morsel.block, entryFlags: { try entryFlags(c, p, $0) })
                 {
                     rowMasks.append(flags)
+                } else if let range = f.ranges[c], let p = f.runnable[c], f.predicateColumns[p] != mapping?.column,
+                    let flags = try morsel.reader.readRangeFlags(column: s.columns[f.predicateColumns[p]], block: morsel.block, lo: range.lo, hi: range.hi)
+                {
+                    // `amount > 50` on a sparse block: decided on its valid values, not on a value spread per row.
+                    rowMasks.append(flags)
                 } else {
                     perRow.append(c)
                 }
@@ -511,11 +515,10 @@ extension Executor {
                     // Only the number of rows is read (count(*)): no row numbers needed.
                     selected = flags.withUnsafeBufferPointer { Selection.count($0.baseAddress!, nil, n) }
                 } else {
-                    idx = [Int32](repeating: 0, count: n)
-                    selected = flags.withUnsafeBufferPointer { fl in
-                        idx.withUnsafeMutableBufferPointer { Selection.select(fl.baseAddress!, nil, n, $0.baseAddress!) }
+                    idx = [Int32](unsafeUninitializedCapacity: n) { out, written in
+                        written = flags.withUnsafeBufferPointer { Selection.select($0.baseAddress!, nil, n, out.baseAddress!) }
                     }
-                    idx.removeLast(n - selected)
+                    selected = idx.count
                 }
             }
             if let reduce {
