@@ -202,8 +202,10 @@ extension Executor {
                 notes.append(read.isEmpty ? "no column read (row counts only)" : "columns read: " + read.map { s.schema[$0].name }.joined(separator: ", "))
             }
             if analyze, case .filter = node, let counted = blocksCountedInPlace.withLock({ $0[path] }), let s = scans[path + ".0"] {
-                notes.append("count(*) of \(counted.blocks)/\(s.blocks - s.blocksSkipped) blocks without their rows (packed values, runs or zone maps), "
-                             + "reading \(counted.bytesRead) of their \(counted.bytesStored) stored bytes")
+                notes.append((counted.summed
+                    ? "aggregates of \(counted.blocks)/\(s.blocks - s.blocksSkipped) blocks summed on their stored values, "
+                    : "count(*) of \(counted.blocks)/\(s.blocks - s.blocksSkipped) blocks without their rows (packed values, runs or zone maps), ")
+                    + "reading \(counted.bytesRead) of their \(counted.bytesStored) stored bytes")
             }
             if analyze, let st = stats[path] {
                 notes.append("rows \(st.rows), \(String(format: "%.2f", Double(st.nanos) / 1e6)) ms")

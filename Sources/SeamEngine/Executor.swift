@@ -292,6 +292,8 @@ struct CountedInPlace: Sendable {
     let blocks: Int
     let bytesRead: Int
     let bytesStored: Int
+    /// Summed where the values lie (aggregates of the filtered column itself) rather than counted.
+    var summed = false
 }
 
 /// Puts the per-batch results of a streamed plan back in table order: a morsel's results are consumed once every

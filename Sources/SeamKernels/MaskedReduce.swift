@@ -39,7 +39,7 @@ public enum MaskedReduce {
         }
     }
 
-    /// The totals of `values` over the rows where `flags` (one byte per row, 0 or 1; nil: every row) is 1 and the
+    /// The totals of `values` (`count` of them: the rows, or a compact block's valid rows) over the rows where `flags` (one byte per row, 0 or 1; nil: every row) is 1 and the
     /// row is valid (`validity`, a bit per row; nil: every row). `compact`: `values` holds the valid rows' values only,
     /// in row order (a sparse block; `validity` is then required); otherwise one value per row. `minMax`: also the
     /// smallest and largest. `checked`: the sum detects overflow (per value, slower); unchecked it wraps, for a caller
@@ -50,7 +50,7 @@ public enum MaskedReduce {
     /// sparse column costs its valid rows, not its rows.
     @inlinable
     public static func reduce<T: FixedWidthInteger & SignedInteger>(
-        _ values: UnsafePointer<T>, rows: Int, validity: UnsafePointer<UInt64>?, compact: Bool, flags: UnsafePointer<UInt8>?,
+        _ values: UnsafePointer<T>, count stored: Int, rows: Int, validity: UnsafePointer<UInt64>?, compact: Bool, flags: UnsafePointer<UInt8>?,
         minMax: Bool, checked: Bool
     ) -> Totals {
         precondition(!compact || validity != nil, "compact values need the rows' validity")
@@ -61,9 +61,8 @@ public enum MaskedReduce {
             return t
         }
         if compact, flags == nil {
-            // Every valid row is kept: the compact values are exactly them.
-            let valid = Bitmap.popCount(UnsafeBufferPointer(start: validity!, count: Bitmap.wordCount(rows)), rows: rows)
-            t = reduceAll(values, count: valid, minMax: minMax)
+            // Every valid row is kept: the compact values are exactly them (their bitmap is not read).
+            t = reduceAll(values, count: stored, minMax: minMax)
             t.approximate = Double(t.sum)
             return t
         }
@@ -194,11 +193,11 @@ public enum MaskedReduce {
 extension MaskedReduce {
     /// The totals of the values in `lo...hi` among a block's valid rows: what `sum(x) WHERE x > c` needs of each
     /// block, with the comparison made on the values as the reduction reads them (no flag per row first). `compact`
-    /// and `validity` as in ``reduce(_:rows:validity:compact:flags:minMax:checked:)``; `rows` is the block's rows
-    /// (its valid values' count when compact comes from the bitmap).
+    /// and `validity` as in ``reduce(_:count:rows:validity:compact:flags:minMax:checked:)``; `count` is the number of
+    /// values at `values`.
     @inlinable
     public static func reduceInRange<T: FixedWidthInteger & SignedInteger>(
-        _ values: UnsafePointer<T>, rows: Int, validity: UnsafePointer<UInt64>?, compact: Bool, lo: Int64, hi: Int64,
+        _ values: UnsafePointer<T>, count stored: Int, rows: Int, validity: UnsafePointer<UInt64>?, compact: Bool, lo: Int64, hi: Int64,
         minMax: Bool, checked: Bool
     ) -> Totals {
         precondition(!compact || validity != nil, "compact values need the rows' validity")
@@ -225,8 +224,8 @@ extension MaskedReduce {
             }
             return t
         }
-        let count = compact ? Bitmap.popCount(UnsafeBufferPointer(start: validity!, count: Bitmap.wordCount(rows)), rows: rows) : rows
-        // Branch-free: a value in range is masked in.
+        let count = compact ? stored : rows
+        // Branch-free: a value in range is masked in (a compact block's bitmap is not read).
         var sum: Int64 = 0, n = 0
         for i in 0..<count {
             let v = Int64(values[i])

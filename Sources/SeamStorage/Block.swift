@@ -239,8 +239,9 @@ public enum BlockCodec {
     /// The block's values as stored: a sparse block's valid rows only, beside the rows' validity; any other block's
     /// every row (its validity in the vector too). A reduction over the valid rows reads it without a value spread
     /// over each NULL row (10 instructions a row for a sparse column of purchases' amounts, one row in nine valid).
-    public static func decodeCompact(_ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?) throws(StorageError) -> CompactBlock {
-        let b = try open(bytes, type: type, owner: owner)
+    /// `valid`: the block's valid rows as the segment footer says (a sparse block's bitmap is then not counted).
+    public static func decodeCompact(_ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, valid: Int? = nil) throws(StorageError) -> CompactBlock {
+        let b = try open(bytes, type: type, owner: owner, knownValid: valid)
         let count = b.sparse ? b.valid : b.rows
         let values = vector(try b.codec.decode(b.payload, type: type, count: count, owner: b.payloadOwner), type, count, b.sparse ? nil : b.validity)
         return CompactBlock(values: values, validity: b.validity, sparse: b.sparse, rows: b.rows)
@@ -302,6 +303,18 @@ public enum BlockCodec {
             return try VerticalFrameOfReferenceCodec().countInRange(b.payload, count: b.stored, lo: lo, hi: hi)
         }
         return try FrameOfReferenceCodec().countInRange(b.payload, count: b.stored, lo: lo, hi: hi)
+    }
+
+    /// For a block of ``VerticalFrameOfReferenceCodec`` whose rows are all valid or stored sparse, how many valid
+    /// values lie in `lo...hi` and their (wrapping) sum, on the packed codes; nil for other blocks. `valid`: the
+    /// block's valid rows as the footer says.
+    public static func sumInRange(
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, lo: Int64, hi: Int64, valid: Int
+    ) throws(StorageError) -> (count: Int, sum: Int64)? {
+        guard bytes.count > 1, bytes[0] == CodecID.verticalFrameOfReference.rawValue, let payload = plainPayload(bytes) else { return nil }
+        let codec = VerticalFrameOfReferenceCodec()
+        guard codec.supports(type) else { throw StorageError(.corrupt, "codec \(codec.name) cannot hold \(type)") }
+        return try codec.sumInRange(payload.bytes, count: payload.sparse ? valid : payload.rows, lo: lo, hi: hi)
     }
 
     /// The payload of a block stored without LZ4 whose rows are all valid or which stores its valid rows only

@@ -212,8 +212,8 @@ public final class SegmentReader: @unchecked Sendable {
         precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
         let bytes = try blockBytes(column: column, block: block)
         do throws(StorageError) {
-            let c = try BlockCodec.decodeCompact(bytes, type: types[column], owner: self)
             let e = entry(column, block)
+            let c = try BlockCodec.decodeCompact(bytes, type: types[column], owner: self, valid: e.rows - e.nulls)
             guard c.rows == e.rows, !c.sparse || c.values.count == e.rows - e.nulls else {
                 throw StorageError(.corrupt, "block holds other rows than the footer's \(e.rows) (\(e.nulls) NULL)")
             }
@@ -275,6 +275,19 @@ public final class SegmentReader: @unchecked Sendable {
                 throw StorageError(.corrupt, "block holds other than the footer's \(entry(column, block).rows) rows")
             }
             return flags
+        } catch {
+            throw error.at(file: path, column: footer.schema[column].name, block: block)
+        }
+    }
+
+    /// How many valid values of a block lie in `lo...hi` and their wrapping sum, on its packed codes (see
+    /// ``BlockCodec/sumInRange``); nil when its codec or layout does not allow it.
+    public func sumInRange(column: Int, block: Int, lo: Int64, hi: Int64) throws(StorageError) -> (count: Int, sum: Int64)? {
+        precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
+        let bytes = try blockBytes(column: column, block: block)
+        do throws(StorageError) {
+            let info = entry(column, block)
+            return try BlockCodec.sumInRange(bytes, type: types[column], lo: lo, hi: hi, valid: info.rows - info.nulls)
         } catch {
             throw error.at(file: path, column: footer.schema[column].name, block: block)
         }

@@ -293,7 +293,7 @@ import Testing
                         let t = stored.withUnsafeBufferPointer { v in
                             words.withUnsafeBufferPointer { w in
                                 flags.withUnsafeBufferPointer { f in
-                                    MaskedReduce.reduce(v.baseAddress ?? UnsafePointer(bitPattern: 8)!, rows: rows, validity: withValidity ? w.baseAddress : nil,
+                                    MaskedReduce.reduce(v.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: stored.count, rows: rows, validity: withValidity ? w.baseAddress : nil,
                                                         compact: compact, flags: withFlags ? f.baseAddress : nil, minMax: true, checked: checked)
                                 }
                             }
@@ -308,7 +308,7 @@ import Testing
                     for checked in [false, true] {
                         let t = stored.withUnsafeBufferPointer { v in
                             words.withUnsafeBufferPointer { w in
-                                MaskedReduce.reduceInRange(v.baseAddress ?? UnsafePointer(bitPattern: 8)!, rows: rows, validity: withValidity ? w.baseAddress : nil,
+                                MaskedReduce.reduceInRange(v.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: stored.count, rows: rows, validity: withValidity ? w.baseAddress : nil,
                                                            compact: compact, lo: lo, hi: hi, minMax: true, checked: checked)
                             }
                         }
@@ -320,7 +320,7 @@ import Testing
         }
         // A checked sum reports leaving 64 bits; the wrapping one is not asked to.
         let huge: [Int64] = [.max, 1]
-        let t = huge.withUnsafeBufferPointer { MaskedReduce.reduce($0.baseAddress!, rows: 2, validity: nil, compact: false, flags: nil, minMax: false, checked: true) }
+        let t = huge.withUnsafeBufferPointer { MaskedReduce.reduce($0.baseAddress!, count: 2, rows: 2, validity: nil, compact: false, flags: nil, minMax: false, checked: true) }
         #expect(t.overflow && t.count == 2)
     }
 

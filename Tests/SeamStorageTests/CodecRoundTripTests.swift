@@ -215,6 +215,13 @@ import Testing
                             let (lo, hi) = k < 3 ? (min(a, b), max(a, b)) : edges[k - 3]
                             let expected = values.filter { $0 >= lo && $0 <= hi }.count
                             #expect(try codec.countInRange(payload, count: n, lo: lo, hi: hi) == expected)
+                            // The sum of those values on the codes (lanes widened before they overflow, at widths
+                            // past 24 within these blocks).
+                            let sum = values.filter { $0 >= lo && $0 <= hi }.reduce(Int64(0), &+)
+                            for constantWidth in [true, false] {
+                                let summed = try codec.sumInRange(payload, count: n, lo: lo, hi: hi, constantWidth: constantWidth)
+                                #expect(summed.count == expected && summed.sum == sum, "sum, width \(width) n \(n) \(type) constant width \(constantWidth)")
+                            }
                             // Both kernels, whichever this build picks: the one compiled per width and the loop.
                             for constantWidth in [true, false] {
                                 #expect(try codec.countInRange(payload, count: n, lo: lo, hi: hi, constantWidth: constantWidth) == expected,

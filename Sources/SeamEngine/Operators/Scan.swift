@@ -425,9 +425,12 @@ extension Executor {
             let morsel = morsels[i]
             let n = morsel.rows
             if let reduce, let r = reducedRange {
-                let t = try BlockReduction.reduce(
-                    morsel.reader, column: s.columns[reduce.columns[0]], block: morsel.block, lo: r.lo, hi: r.hi, minMax: reduce.minMax[0])
+                let column = s.columns[reduce.columns[0]]
+                let (t, bytesRead) = try BlockReduction.reduce(morsel.reader, column: column, block: morsel.block, lo: r.lo, hi: r.hi, minMax: reduce.minMax[0])
                 reduce.add(rows: t.count, [t])
+                blocksCounted.add(1, ordering: .relaxed)
+                bytesCountedRead.add(bytesRead, ordering: .relaxed)
+                bytesCountedStored.add(storedBytes(morsel), ordering: .relaxed)
                 profile?.add(scanPath, rows: n, nanos: Executor.nanos() - t0)
                 profile?.add(path, rows: t.count, nanos: 0)
                 return
@@ -553,14 +556,19 @@ extension Executor {
             stop?.finished(i)
         }
         defer {
-            if countOnly {
+            if countOnly || reducedRange != nil {
                 let counted = CountedInPlace(
                     blocks: blocksCounted.load(ordering: .relaxed), bytesRead: bytesCountedRead.load(ordering: .relaxed),
-                    bytesStored: bytesCountedStored.load(ordering: .relaxed))
+                    bytesStored: bytesCountedStored.load(ordering: .relaxed), summed: !countOnly)
                 blocksCountedInPlace.withLock { $0[path] = counted }
             }
         }
         guard countOnly, stop == nil else {
+            if reducedRange != nil, stop == nil {
+                // Summed on packed values like a count: each worker's share of the blocks again, found in its own L2.
+                try parallelForInShares(morsels.count, threads: threads, token: token) { w, i in try process(w, i) }
+                return
+            }
             try parallelFor(morsels.count, threads: threads, token: token) { w, i in try process(w, i) }
             return
         }

@@ -90,22 +90,36 @@ final class BlockReduction: Sendable {
 
     /// The totals of a block's column over its valid values in `lo...hi`: the filter is a range on the reduced
     /// column itself (`sum(amount) WHERE amount > 100`), so it is decided on the values as they are summed.
+    /// `bytesRead`: the block's stored bytes the reduction read (a sparse block's values without its validity
+    /// bitmap; a block storing a value per row, its bitmap too when it has one).
     static func reduce(
         _ reader: SegmentReader, column: Int, block: Int, lo: Int64, hi: Int64, minMax: Bool
-    ) throws -> MaskedReduce.Totals {
+    ) throws -> (totals: MaskedReduce.Totals, bytesRead: Int) {
         let summary = reader.summary(column: column, block: block)
-        if summary.nulls == summary.rows { return MaskedReduce.Totals() }
+        if summary.nulls == summary.rows { return (MaskedReduce.Totals(), 0) }
+        let checked = needsCheck(summary)
+        if !minMax, !checked, let r = try reader.sumInRange(column: column, block: block, lo: lo, hi: hi) {
+            // Summed on the packed codes: no value decoded into memory.
+            var t = MaskedReduce.Totals()
+            t.count = r.count
+            t.sum = r.sum
+            t.approximate = Double(r.sum)
+            return (t, reader.packedBytes(column: column, block: block))
+        }
         let c = try reader.readCompact(column: column, block: block)
         let words = c.validity?.base.assumingMemoryBound(to: UInt64.self)
-        let checked = needsCheck(summary)
+        let bytesRead = c.sparse || c.validity == nil
+            ? reader.packedBytes(column: column, block: block) : reader.storedBytes(column: column, block: block)
         if c.values.type.physical == .int32 {
-            return MaskedReduce.reduceInRange(
-                Vectors.pointer(c.values, Int32.self), rows: summary.rows, validity: words, compact: c.sparse, lo: lo, hi: hi,
+            let t = MaskedReduce.reduceInRange(
+                Vectors.pointer(c.values, Int32.self), count: c.values.count, rows: summary.rows, validity: words, compact: c.sparse, lo: lo, hi: hi,
                 minMax: minMax, checked: checked)
+            return (t, bytesRead)
         }
-        return MaskedReduce.reduceInRange(
-            Vectors.pointer(c.values, Int64.self), rows: summary.rows, validity: words, compact: c.sparse, lo: lo, hi: hi,
+        let t = MaskedReduce.reduceInRange(
+            Vectors.pointer(c.values, Int64.self), count: c.values.count, rows: summary.rows, validity: words, compact: c.sparse, lo: lo, hi: hi,
             minMax: minMax, checked: checked)
+        return (t, bytesRead)
     }
 
     /// Whether a sum over the block could leave 64 bits: the zone map bounds every value, and when the rows times the
@@ -122,10 +136,10 @@ final class BlockReduction: Sendable {
         let words = validity?.base.assumingMemoryBound(to: UInt64.self)
         if values.type.physical == .int32 {
             return MaskedReduce.reduce(
-                Vectors.pointer(values, Int32.self), rows: rows, validity: words, compact: compact, flags: flags, minMax: minMax, checked: checked)
+                Vectors.pointer(values, Int32.self), count: values.count, rows: rows, validity: words, compact: compact, flags: flags, minMax: minMax, checked: checked)
         }
         return MaskedReduce.reduce(
-            Vectors.pointer(values, Int64.self), rows: rows, validity: words, compact: compact, flags: flags, minMax: minMax, checked: checked)
+            Vectors.pointer(values, Int64.self), count: values.count, rows: rows, validity: words, compact: compact, flags: flags, minMax: minMax, checked: checked)
     }
 
     /// Puts the totals into the first worker's states (its one group), as their own updates would have left them.

@@ -269,6 +269,80 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         return hits &+ tailCount()
     }
 
+    /// How many values lie in `lo...hi` and their sum, on the codes as they are unpacked (no value buffer): sixteen
+    /// codes a step in four groups, the codes in range masked into 32-bit lanes and those widened to 64 bits before
+    /// they can overflow. The sum wraps: the caller knows from the block's zone map when it cannot.
+    ///
+    /// `constantWidth`: the pairs of groups go through the kernel compiled per width (AVX2 builds, widths up to 29:
+    /// eight codes of a lane then fit a 32-bit sum) or all through the loop shifting by a register (tests run both).
+    func sumInRange(_ payload: UnsafeRawBufferPointer, count: Int, lo: Int64, hi: Int64) throws(StorageError) -> (count: Int, sum: Int64) {
+        try sumInRange(payload, count: count, lo: lo, hi: hi, constantWidth: BuildTarget.hasAVX2)
+    }
+
+    func sumInRange(_ payload: UnsafeRawBufferPointer, count: Int, lo: Int64, hi: Int64, constantWidth: Bool) throws(StorageError) -> (count: Int, sum: Int64) {
+        let (reference, width, groups, tail) = try parts(payload, count: count)
+        guard let codes = FrameOfReferenceCodec.codeRange(reference: reference, width: width, lo: lo, hi: hi) else { return (0, 0) }
+        let full = (count / Self.group) * Self.group
+        var n = 0
+        var codeSum: UInt64 = 0
+        BitPacking.forEach(tail, count: count - full, width: width) { _, c in
+            if c &- codes.lo <= codes.span {
+                n &+= 1
+                codeSum &+= c
+            }
+        }
+        if width == 0 {
+            if codes.lo == 0 { n &+= full }
+        } else {
+            let lo32 = UInt32(codes.lo), span32 = UInt32(truncatingIfNeeded: Swift.min(codes.span, UInt64(UInt32.max)))
+            // A lane's 32-bit sum takes this many codes before it may overflow.
+            let flushEvery = width >= 32 ? 1 : Swift.min(1 << 16, (1 << (32 &- width)) &- 1)
+            let lo16 = SIMD16<UInt32>(repeating: lo32), span16 = SIMD16<UInt32>(repeating: span32), one16 = SIMD16<UInt32>(repeating: 1)
+            var n16 = SIMD16<UInt32>(), s16 = SIMD16<UInt32>(), wide = SIMD16<UInt64>()
+            var steps = 0
+            var done = 0
+            if constantWidth && width <= 29 {
+                // Pairs of groups through the kernel compiled for this width; an odd last group as a pair with
+                // itself, halved (as countRows does).
+                let groupsFull = count / Self.group, pairs = groupsFull & ~1, stride = 16 &* width
+                let r = Self.sumGroupPairsOfConstantWidth(groups, groups: pairs, second: stride, width: width, lo: lo32, span: span32)
+                n &+= r.count
+                codeSum &+= r.sum
+                if groupsFull != pairs {
+                    let last = UnsafeRawBufferPointer(rebasing: groups[(pairs &* stride)...])
+                    let l = Self.sumGroupPairsOfConstantWidth(last, groups: 2, second: 0, width: width, lo: lo32, span: span32)
+                    n &+= l.count / 2
+                    codeSum &+= l.sum / 2
+                }
+                done = groupsFull
+            } else {
+            done = Self.forEachRowOfFourGroups(groups, count: count, width: width) { _, _, v in
+                let out = (v &- lo16) .> span16
+                n16 &+= one16.replacing(with: 0, where: out)
+                s16 &+= v.replacing(with: 0, where: out)
+                steps &+= 1
+                if steps == flushEvery {
+                    wide &+= SIMD16<UInt64>(truncatingIfNeeded: s16)
+                    s16 = SIMD16()
+                    steps = 0
+                }
+            }
+            }
+            wide &+= SIMD16<UInt64>(truncatingIfNeeded: s16)
+            let lo4 = SIMD4<UInt32>(repeating: lo32), span4 = SIMD4<UInt32>(repeating: span32)
+            var n4 = SIMD4<UInt32>(), s4 = SIMD4<UInt64>()
+            Self.forEachRow(groups, count: count, width: width, from: done) { _, v in
+                let out = (v &- lo4) .> span4
+                n4 &+= SIMD4<UInt32>(repeating: 1).replacing(with: 0, where: out)
+                s4 &+= SIMD4<UInt64>(truncatingIfNeeded: v.replacing(with: 0, where: out))
+            }
+            n &+= Int(n16.wrappedSum()) &+ Int(n4.wrappedSum())
+            codeSum &+= wide.wrappedSum() &+ s4.wrappedSum()
+        }
+        // Each value is reference + code.
+        return (n, Int64(bitPattern: UInt64(truncatingIfNeeded: n) &* reference &+ codeSum))
+    }
+
     /// How many codes of the full groups lie in `lo...lo + span` (unsigned).
     @inline(__always)
     static func countRows(
@@ -316,40 +390,55 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
     static func countGroupPairsOfConstantWidth(
         _ payload: UnsafeRawBufferPointer, groups: Int, second: Int, width: Int, lo: UInt32, span: UInt32
     ) -> Int {
+        groupPairsOfConstantWidth(CountCodes.self, payload, groups: groups, second: second, width: width, lo: lo, span: span).count
+    }
+
+    /// ``countGroupPairsOfConstantWidth(_:groups:second:width:lo:span:)`` with the sum of the codes in range as well.
+    static func sumGroupPairsOfConstantWidth(
+        _ payload: UnsafeRawBufferPointer, groups: Int, second: Int, width: Int, lo: UInt32, span: UInt32
+    ) -> (count: Int, sum: UInt64) {
+        groupPairsOfConstantWidth(SumCodes.self, payload, groups: groups, second: second, width: width, lo: lo, span: span)
+    }
+
+    /// The kernel `A` for `width`, one specialization per width and accumulation.
+    @inline(__always)
+    private static func groupPairsOfConstantWidth<A: CodeAccumulation>(
+        _: A.Type, _ payload: UnsafeRawBufferPointer, groups: Int, second: Int, width: Int, lo: UInt32, span: UInt32
+    ) -> (count: Int, sum: UInt64) {
         switch width {
-        case 1: return countGroupPairs(payload, groups: groups, second: second, W1.self, lo: lo, span: span)
-        case 2: return countGroupPairs(payload, groups: groups, second: second, W2.self, lo: lo, span: span)
-        case 3: return countGroupPairs(payload, groups: groups, second: second, W3.self, lo: lo, span: span)
-        case 4: return countGroupPairs(payload, groups: groups, second: second, W4.self, lo: lo, span: span)
-        case 5: return countGroupPairs(payload, groups: groups, second: second, W5.self, lo: lo, span: span)
-        case 6: return countGroupPairs(payload, groups: groups, second: second, W6.self, lo: lo, span: span)
-        case 7: return countGroupPairs(payload, groups: groups, second: second, W7.self, lo: lo, span: span)
-        case 8: return countGroupPairs(payload, groups: groups, second: second, W8.self, lo: lo, span: span)
-        case 9: return countGroupPairs(payload, groups: groups, second: second, W9.self, lo: lo, span: span)
-        case 10: return countGroupPairs(payload, groups: groups, second: second, W10.self, lo: lo, span: span)
-        case 11: return countGroupPairs(payload, groups: groups, second: second, W11.self, lo: lo, span: span)
-        case 12: return countGroupPairs(payload, groups: groups, second: second, W12.self, lo: lo, span: span)
-        case 13: return countGroupPairs(payload, groups: groups, second: second, W13.self, lo: lo, span: span)
-        case 14: return countGroupPairs(payload, groups: groups, second: second, W14.self, lo: lo, span: span)
-        case 15: return countGroupPairs(payload, groups: groups, second: second, W15.self, lo: lo, span: span)
-        case 16: return countGroupPairs(payload, groups: groups, second: second, W16.self, lo: lo, span: span)
-        case 17: return countGroupPairs(payload, groups: groups, second: second, W17.self, lo: lo, span: span)
-        case 18: return countGroupPairs(payload, groups: groups, second: second, W18.self, lo: lo, span: span)
-        case 19: return countGroupPairs(payload, groups: groups, second: second, W19.self, lo: lo, span: span)
-        case 20: return countGroupPairs(payload, groups: groups, second: second, W20.self, lo: lo, span: span)
-        case 21: return countGroupPairs(payload, groups: groups, second: second, W21.self, lo: lo, span: span)
-        case 22: return countGroupPairs(payload, groups: groups, second: second, W22.self, lo: lo, span: span)
-        case 23: return countGroupPairs(payload, groups: groups, second: second, W23.self, lo: lo, span: span)
-        case 24: return countGroupPairs(payload, groups: groups, second: second, W24.self, lo: lo, span: span)
-        case 25: return countGroupPairs(payload, groups: groups, second: second, W25.self, lo: lo, span: span)
-        case 26: return countGroupPairs(payload, groups: groups, second: second, W26.self, lo: lo, span: span)
-        case 27: return countGroupPairs(payload, groups: groups, second: second, W27.self, lo: lo, span: span)
-        case 28: return countGroupPairs(payload, groups: groups, second: second, W28.self, lo: lo, span: span)
-        case 29: return countGroupPairs(payload, groups: groups, second: second, W29.self, lo: lo, span: span)
-        case 30: return countGroupPairs(payload, groups: groups, second: second, W30.self, lo: lo, span: span)
-        case 31: return countGroupPairs(payload, groups: groups, second: second, W31.self, lo: lo, span: span)
-        case 32: return countGroupPairs(payload, groups: groups, second: second, W32.self, lo: lo, span: span)
-        default: return 0
+        case 1: return groupPairs(A.self, payload, groups: groups, second: second, W1.self, lo: lo, span: span)
+        case 2: return groupPairs(A.self, payload, groups: groups, second: second, W2.self, lo: lo, span: span)
+        case 3: return groupPairs(A.self, payload, groups: groups, second: second, W3.self, lo: lo, span: span)
+        case 4: return groupPairs(A.self, payload, groups: groups, second: second, W4.self, lo: lo, span: span)
+        case 5: return groupPairs(A.self, payload, groups: groups, second: second, W5.self, lo: lo, span: span)
+        case 6: return groupPairs(A.self, payload, groups: groups, second: second, W6.self, lo: lo, span: span)
+        case 7: return groupPairs(A.self, payload, groups: groups, second: second, W7.self, lo: lo, span: span)
+        case 8: return groupPairs(A.self, payload, groups: groups, second: second, W8.self, lo: lo, span: span)
+        case 9: return groupPairs(A.self, payload, groups: groups, second: second, W9.self, lo: lo, span: span)
+        case 10: return groupPairs(A.self, payload, groups: groups, second: second, W10.self, lo: lo, span: span)
+        case 11: return groupPairs(A.self, payload, groups: groups, second: second, W11.self, lo: lo, span: span)
+        case 12: return groupPairs(A.self, payload, groups: groups, second: second, W12.self, lo: lo, span: span)
+        case 13: return groupPairs(A.self, payload, groups: groups, second: second, W13.self, lo: lo, span: span)
+        case 14: return groupPairs(A.self, payload, groups: groups, second: second, W14.self, lo: lo, span: span)
+        case 15: return groupPairs(A.self, payload, groups: groups, second: second, W15.self, lo: lo, span: span)
+        case 16: return groupPairs(A.self, payload, groups: groups, second: second, W16.self, lo: lo, span: span)
+        case 17: return groupPairs(A.self, payload, groups: groups, second: second, W17.self, lo: lo, span: span)
+        case 18: return groupPairs(A.self, payload, groups: groups, second: second, W18.self, lo: lo, span: span)
+        case 19: return groupPairs(A.self, payload, groups: groups, second: second, W19.self, lo: lo, span: span)
+        case 20: return groupPairs(A.self, payload, groups: groups, second: second, W20.self, lo: lo, span: span)
+        case 21: return groupPairs(A.self, payload, groups: groups, second: second, W21.self, lo: lo, span: span)
+        case 22: return groupPairs(A.self, payload, groups: groups, second: second, W22.self, lo: lo, span: span)
+        case 23: return groupPairs(A.self, payload, groups: groups, second: second, W23.self, lo: lo, span: span)
+        case 24: return groupPairs(A.self, payload, groups: groups, second: second, W24.self, lo: lo, span: span)
+        case 25: return groupPairs(A.self, payload, groups: groups, second: second, W25.self, lo: lo, span: span)
+        case 26: return groupPairs(A.self, payload, groups: groups, second: second, W26.self, lo: lo, span: span)
+        case 27: return groupPairs(A.self, payload, groups: groups, second: second, W27.self, lo: lo, span: span)
+        case 28: return groupPairs(A.self, payload, groups: groups, second: second, W28.self, lo: lo, span: span)
+        case 29: return groupPairs(A.self, payload, groups: groups, second: second, W29.self, lo: lo, span: span)
+        case 30: return groupPairs(A.self, payload, groups: groups, second: second, W30.self, lo: lo, span: span)
+        case 31: return groupPairs(A.self, payload, groups: groups, second: second, W31.self, lo: lo, span: span)
+        case 32: return groupPairs(A.self, payload, groups: groups, second: second, W32.self, lo: lo, span: span)
+        default: return (0, 0)
         }
     }
 
@@ -360,16 +449,17 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
     /// bits below them are left as they are (the neighbouring code's, or zero). Against bounds moved up alike, the low
     /// bits cannot change the outcome: `lo << (32 - width)` has zeros there and `hi << (32 - width)` ones, so a code of
     /// `lo` passes whatever lies below it and one of `lo - 1` fails. That takes one shift for a code within a word
-    /// (none for one at its top) and no mask, where right-justifying took a shift and a mask.
+    /// (none for one at its top) and no mask, where right-justifying took a shift and a mask. A sum needs the code
+    /// itself: one more shift, of the left-justified lane down by `32 - width`.
     ///
     /// A code is out of range when `code &- lo > span` unsigned. AVX2 compares only signed, so both sides are moved by
     /// 2^31: `(code &- lo) ^ 2^31 == code &- (lo ^ 2^31)`, compared signed against `span ^ 2^31`. That is one subtract
     /// and one signed compare per row.
     @inline(__always)
-    private static func countGroupPairs<W: PackedWidth>(
-        _ payload: UnsafeRawBufferPointer, groups n: Int, second: Int, _: W.Type, lo: UInt32, span: UInt32
-    ) -> Int {
-        guard n > 0 else { return 0 }
+    private static func groupPairs<A: CodeAccumulation, W: PackedWidth>(
+        _: A.Type, _ payload: UnsafeRawBufferPointer, groups n: Int, second: Int, _: W.Type, lo: UInt32, span: UInt32
+    ) -> (count: Int, sum: UInt64) {
+        guard n > 0 else { return (0, 0) }
         let width = W.width
         let base = payload.baseAddress!
         let stride = 16 &* width
@@ -380,6 +470,7 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         let movedSpan = SIMD8<Int32>(repeating: Int32(bitPattern: justifiedSpan ^ 0x8000_0000))
         let one = SIMD8<Int32>(repeating: 1)
         var hits = SIMD8<Int32>()
+        var sums = SIMD8<UInt64>()
         @inline(__always) func load(_ at: UnsafeRawPointer, _ offset: Int) -> SIMD8<UInt32> {
             SIMD8(lowHalf: at.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt32>.self),
                   highHalf: at.loadUnaligned(fromByteOffset: offset &+ second, as: SIMD4<UInt32>.self))
@@ -390,7 +481,7 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         while g < n {
             let at = UnsafeRawPointer(base + g &* stride)
             if at + prefetchDistance <= hintEnd { Prefetch.read(at + prefetchDistance, bytes: 2 &* stride) }
-            @inline(__always) func row(_ k: Int, _ hits: inout SIMD8<Int32>) {
+            @inline(__always) func row(_ k: Int, _ hits: inout SIMD8<Int32>, _ sum: inout SIMD8<UInt32>) {
                 let bit = k &* width
                 let r = bit >> 5, end = UInt32(bit & 31) &+ UInt32(width)
                 let v: SIMD8<UInt32>
@@ -402,22 +493,35 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
                     v = load(at, r << 4)
                 }
                 let moved = SIMD8<Int32>(truncatingIfNeeded: v &- movedLo)
-                hits &+= one.replacing(with: 0, where: moved .> movedSpan)
+                let out = moved .> movedSpan
+                hits &+= one.replacing(with: 0, where: out)
+                if A.sums { sum &+= (v &>> below).replacing(with: 0, where: out) }
             }
             // Four sums of eight rows each: the compiler rebuilds a chain of adds into one sum where its last add
             // stands, so with one sum of all 32 rows every row's result was live until the end of the body and a
-            // third of them went to the stack.
+            // third of them went to the stack. A lane's sum of eight codes of up to 29 bits fits 32 bits; each
+            // eight rows' sums are widened to 64 bits once per pair of groups.
             var h0 = SIMD8<Int32>(), h1 = SIMD8<Int32>(), h2 = SIMD8<Int32>(), h3 = SIMD8<Int32>()
-            row(0, &h0); row(1, &h0); row(2, &h0); row(3, &h0); row(4, &h0); row(5, &h0); row(6, &h0); row(7, &h0)
-            row(8, &h1); row(9, &h1); row(10, &h1); row(11, &h1); row(12, &h1); row(13, &h1); row(14, &h1); row(15, &h1)
-            row(16, &h2); row(17, &h2); row(18, &h2); row(19, &h2); row(20, &h2); row(21, &h2); row(22, &h2); row(23, &h2)
-            row(24, &h3); row(25, &h3); row(26, &h3); row(27, &h3); row(28, &h3); row(29, &h3); row(30, &h3); row(31, &h3)
+            var s0 = SIMD8<UInt32>(), s1 = SIMD8<UInt32>(), s2 = SIMD8<UInt32>(), s3 = SIMD8<UInt32>()
+            row(0, &h0, &s0); row(1, &h0, &s0); row(2, &h0, &s0); row(3, &h0, &s0); row(4, &h0, &s0); row(5, &h0, &s0); row(6, &h0, &s0); row(7, &h0, &s0)
+            row(8, &h1, &s1); row(9, &h1, &s1); row(10, &h1, &s1); row(11, &h1, &s1); row(12, &h1, &s1); row(13, &h1, &s1); row(14, &h1, &s1); row(15, &h1, &s1)
+            row(16, &h2, &s2); row(17, &h2, &s2); row(18, &h2, &s2); row(19, &h2, &s2); row(20, &h2, &s2); row(21, &h2, &s2); row(22, &h2, &s2); row(23, &h2, &s2)
+            row(24, &h3, &s3); row(25, &h3, &s3); row(26, &h3, &s3); row(27, &h3, &s3); row(28, &h3, &s3); row(29, &h3, &s3); row(30, &h3, &s3); row(31, &h3, &s3)
             hits &+= (h0 &+ h1) &+ (h2 &+ h3)
+            if A.sums {
+                sums &+= (SIMD8<UInt64>(truncatingIfNeeded: s0) &+ SIMD8<UInt64>(truncatingIfNeeded: s1))
+                    &+ (SIMD8<UInt64>(truncatingIfNeeded: s2) &+ SIMD8<UInt64>(truncatingIfNeeded: s3))
+            }
             g &+= 2
         }
-        return Int(hits.wrappedSum())
+        return (Int(hits.wrappedSum()), A.sums ? sums.wrappedSum() : 0)
     }
 }
+
+/// What the per-width kernel accumulates besides the count of codes in range.
+private protocol CodeAccumulation { static var sums: Bool { get } }
+private enum CountCodes: CodeAccumulation { static var sums: Bool { false } }
+private enum SumCodes: CodeAccumulation { static var sums: Bool { true } }
 
 /// A bit width as a type, so that ``VerticalFrameOfReferenceCodec/countGroupPairs(_:groups:_:lo:span:)`` is compiled once
 /// per width with the width a constant.
