@@ -85,3 +85,21 @@ WHERE c.consent_email AND c.email IS NOT NULL;
 SELECT count(*) AS n
 FROM events
 WHERE amount > 100;
+
+-- name: scan_sum_amount
+-- title: filtered scan: sum and average of amounts over 100
+SELECT sum(amount) AS revenue, avg(amount) AS average
+FROM events
+WHERE amount > 100;
+
+-- name: scan_channel
+-- title: filtered scan: count of web events
+SELECT count(*) AS n
+FROM events
+WHERE channel = 'web';
+
+-- name: scan_sum_by_channel
+-- title: filtered scan: units sold on the web
+SELECT sum(quantity) AS units
+FROM events
+WHERE channel = 'web';
