@@ -47,6 +47,9 @@ let queries: [(String, String, Int?, [String])] = [
     ("filter: events in a 30-day window", "SELECT count(*) FROM events WHERE ts >= TIMESTAMP '2025-06-01' AND ts < TIMESTAMP '2025-07-01'", 1, ["ts"]),
     ("filter: purchases over 100", "SELECT count(*) FROM events WHERE event_type = 'purchase' AND amount > 100", 1, ["event_type", "amount"]),
     ("filter: amounts over 100 (runs counted in place)", "SELECT count(*) FROM events WHERE amount > 100", 1, ["amount"]),
+    ("filter: web events (entries' flags summed on the codes)", "SELECT count(*) FROM events WHERE channel = 'web'", 1, ["channel"]),
+    ("filter+sum: amounts over 100 (summed on the packed codes)", "SELECT sum(amount), avg(amount) FROM events WHERE amount > 100", 1, ["amount"]),
+    ("filter+sum: units sold on the web (blocks reduced under flags)", "SELECT sum(quantity) FROM events WHERE channel = 'web'", 1, ["channel", "quantity"]),
     ("aggregate small key: channel", "SELECT channel, count(*), sum(amount) FROM events GROUP BY channel", 6, ["channel", "amount"]),
     ("aggregate dense key: customer_id", "SELECT customer_id, count(*), max(ts) FROM events GROUP BY customer_id", nil, ["customer_id", "ts"]),
     ("aggregate hash key: product_id", "SELECT product_id, sum(quantity) FROM events GROUP BY product_id", nil, ["product_id", "quantity"]),
@@ -94,6 +97,19 @@ let benchmarks: @Sendable () -> Void = {
             let k = flags.withUnsafeBufferPointer { f in sel.withUnsafeMutableBufferPointer { Selection.select(f.baseAddress!, nil, blockRows, $0.baseAddress!) } }
             precondition(k > 0 && k < blockRows)
             blackHole(sel)
+        }
+    }
+    Benchmark("kernel: masked sum and count of BIGINT under flags (65,536 rows, ~25%)", configuration: .init(scalingFactor: .one)) { b in
+        let flags = int32Block.map { $0 < 250 ? UInt8(1) : 0 }
+        let expected = zip(int64Block, flags).reduce(Int64(0)) { $0 + ($1.1 == 1 ? $1.0 : 0) }
+        b.measureThroughput(rows: blockRows, bytes: blockRows * 9) {
+            let t = int64Block.withUnsafeBufferPointer { v in
+                flags.withUnsafeBufferPointer { f in
+                    MaskedReduce.reduce(v.baseAddress!, count: blockRows, rows: blockRows, validity: nil, compact: false, flags: f.baseAddress!, minMax: false, checked: false)
+                }
+            }
+            precondition(t.sum == expected)
+            blackHole(t)
         }
     }
     Benchmark("kernel: count(*) over runs in a range, with NULLs (8,192 runs, ~65K rows)", configuration: .init(scalingFactor: .one)) { b in

@@ -74,6 +74,21 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // sum(amount) WHERE amount > 100.00 summed on the packed codes of the same sparse block, vertical layout.
+    let overSum = (0..<amounts.count).reduce(Int64(0)) { s, i in if case .decimal(let x) = amounts.value(at: i), x > 10_000 { s + x } else { s } }
+    do {
+        let block = BlockCodec.encode(amounts, force: .verticalFrameOfReference, lz4: .never, sparse: .always)
+        let aligned = Buffer(copying: block.bytes)
+        let valid = (0..<amounts.count).filter { !amounts.value(at: $0).isNull }.count
+        Benchmark("sum in range vfor+sparse/amount (\(block.bytes.count / 1024) KiB block)", configuration: .init(scalingFactor: .one)) { b in
+            try b.measureThroughput(rows: amounts.count, bytes: block.bytes.count) {
+                let r = try BlockCodec.sumInRange(aligned.bytes, type: amounts.type, lo: 10_001, hi: .max, valid: valid)
+                precondition(r?.count == over && r?.sum == overSum)
+                blackHole(r)
+            }
+        }
+    }
+
     // LZ4 on a byte-aligned payload (plain event types) and on a bit-packed one (FOR quantities).
     for (label, name, codec) in [("plain/event_type", "event_type", CodecID.plain), ("for/ts", "ts", CodecID.frameOfReference)] {
         let payload = BlockCodec.encode(column(name), force: codec, lz4: .never).bytes
