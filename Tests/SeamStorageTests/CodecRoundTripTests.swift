@@ -180,6 +180,24 @@ import Testing
         }
     }
 
+    /// Word-parallel equality counts equal counting by hand at every width 1...16, for values that cross words (odd
+    /// widths), counts that end inside a word, the widest and the zero value, and a value that never occurs.
+    @Test func wordParallelEqualityCountsAtEveryWidth() {
+        var rng = FixtureRandom(seed: 0xE0A1)
+        for width in 1...16 {
+            let slots = UInt64(1) << UInt64(width)
+            for n in [1, 2, 21, 22, 63, 64, 65, 191, 192, 193, 1000, 4099] {
+                let values = (0..<n).map { i in i % 17 == 5 ? slots - 1 : rng.next() % min(slots, 6) }
+                var w = ByteWriter()
+                BitPacking.pack(count: n, width: width, into: &w) { values[$0] }
+                for target in [UInt64(0), 1, slots - 1, min(slots - 1, 7), slots > 8 ? 8 : slots - 1] {
+                    let got = w.bytes.withUnsafeBytes { BitPacking.countEqual($0, count: n, width: width, value: target) }
+                    #expect(got == values.filter { $0 == target }.count, "width \(width), n \(n), value \(target)")
+                }
+            }
+        }
+    }
+
     /// The vertical layout at every width 0...32, for counts of whole groups, a group and a tail, and tails alone, with
     /// the widest code present: a whole decode, a decode of chosen rows and range counts give back the values.
     @Test func verticalFrameOfReferenceAtEveryWidth() throws {

@@ -307,3 +307,55 @@ extension BitPacking {
         }
     }
 }
+
+extension BitPacking {
+    /// How many of the `count` packed values of `width` (1...16) bits equal `value`, a 64-bit word of the stream at a
+    /// time: the word XOR the value repeated at every value's place is zero exactly over the values equal to it, and a
+    /// value's bits ORed down onto its first bit (shifts by 1 ..< width, the next word's low bits shifted in for the
+    /// value that crosses into it) leave that bit clear only for those; a popcount of the clear first bits counts
+    /// them. About 2 + 4 * (width - 1) operations a word: for 3-bit codes 21 values in about 12, where a look-up
+    /// table took 7 per 4.
+    package static func countEqual(_ src: UnsafeRawBufferPointer, count: Int, width: Int, value: UInt64) -> Int {
+        precondition(width >= 1 && width <= 16, "word-parallel equality takes widths 1...16")
+        precondition(src.count * 8 >= count * width, "the packed stream holds every value")
+        guard count > 0 else { return 0 }
+        let bits = count &* width
+        let words = (bits &+ 63) >> 6
+        // The value's pattern and the values' first bits repeat every `period` words (a whole number of values).
+        var g = 64, b = width
+        while b != 0 { (g, b) = (b, g % b) }
+        let period = width / g
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 &* period) { buf in
+            let pattern = buf.baseAddress!, firsts = buf.baseAddress! + period
+            for i in 0..<(2 &* period) { buf[i] = 0 }
+            var at = 0
+            while at < period &* 64 {
+                let word = at >> 6, shift = at & 63
+                pattern[word] |= value << UInt64(shift)
+                if shift &+ width > 64 && word &+ 1 < period { pattern[word &+ 1] |= value >> UInt64(64 &- shift) }
+                firsts[word] |= 1 << UInt64(shift)
+                at &+= width
+            }
+            let base = src.baseAddress!
+            @inline(__always) func load(_ k: Int) -> UInt64 {
+                k < words ? base.loadUnaligned(fromByteOffset: k &<< 3, as: UInt64.self) : 0
+            }
+            var n = 0
+            var p = 0
+            var x = load(0) ^ pattern[0]
+            for k in 0..<words {
+                let q = p &+ 1 == period ? 0 : p &+ 1
+                let next = load(k &+ 1) ^ pattern[q]
+                var z = x
+                for s in 1..<width { z |= x >> UInt64(s) | next << UInt64(64 &- s) }
+                var starts = firsts[p]
+                // Only values inside the stream (the last word's padding holds none).
+                if k == words &- 1, bits & 63 != 0 { starts &= (1 << UInt64(bits & 63)) &- 1 }
+                n &+= (~z & starts).nonzeroBitCount
+                x = next
+                p = q
+            }
+            return n
+        }
+    }
+}
