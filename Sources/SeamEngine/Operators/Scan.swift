@@ -379,8 +379,8 @@ extension Executor {
             }
             return try countInRange(morsel, column: column, lo: range.lo, hi: range.hi, bytesRead: &bytesRead)
         }
-        /// The block's kept rows (`flags`, one per row; empty: every row) reduced into `reduce`, a predicate column
-        /// the filter decoded whole taken from `predicateBatch` rather than read again.
+        /// The block's kept rows (`flags`, one per row; empty: every row) reduced into `reduce`, each column read as
+        /// stored (a sparse one's valid values and its validity).
         ///
         /// A filter that keeps few rows (under one in eight) has its kept rows read by position instead, as the rows
         /// handed on would be: a column decoded whole for a few of its rows cost more than its selective decode
