@@ -58,6 +58,20 @@ import Testing
         }
     }
 
+    /// Without a WHERE every block is reduced whole (on its packed codes where no min or max is asked): the same as the
+    /// row path, and for the sparse column the rows' own sum.
+    @Test func aScanWithoutAFilterReducesEveryBlock() throws {
+        for aggs in Self.aggregates {
+            let reduced = try Self.engine.query("SELECT \(aggs) FROM r").rows
+            let onRows = aggs.split(separator: ",").map { "\($0) FILTER (WHERE true)" }.joined(separator: ",")
+            let reference = try Self.engine.query("SELECT \(onRows) FROM r").rows
+            #expect(reduced == reference, "\(aggs)")
+        }
+        let xs = Self.rows.compactMap { r -> Int64? in if case .bigint(let v) = r[0] { return v } else { return nil } }
+        #expect(try Self.engine.query("SELECT sum(x), count(x), count(*) FROM r").rows
+                == [[.bigint(xs.reduce(0, +)), .bigint(Int64(xs.count)), .bigint(Int64(Self.rows.count))]])
+    }
+
     /// Sums, counts and extremes against the rows themselves, for the sparse column under a range on itself and under
     /// a dictionary predicate.
     @Test func sumsEqualTheRowsOwn() throws {

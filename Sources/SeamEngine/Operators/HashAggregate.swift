@@ -56,10 +56,14 @@ struct HashAggregate {
             try parallelFor(input.count, threads: executor.threads, token: executor.token) { w, i in try consume(w, input[i]) }
         } else if let reduction = try blockReduction(child) {
             // No row reaches `consume`: the scan reduces each block, and the totals go into the first worker's states.
-            guard case .filter(.scan(let s), let predicate) = child, let f = FilteredScan(s, predicate, needed: Set(reduction.columns)) else {
-                preconditionFailure("blockReduction takes a filtered scan")
+            if case .scan(let s) = child {
+                try executor.reduceScan(s, path, reduction)
+            } else {
+                guard case .filter(.scan(let s), let predicate) = child, let f = FilteredScan(s, predicate, needed: Set(reduction.columns)) else {
+                    preconditionFailure("blockReduction takes a scan, filtered or not")
+                }
+                try executor.streamFilteredScan(f, path, stop: nil, reduce: reduction) { _, _, _ in }
             }
-            try executor.streamFilteredScan(f, path, stop: nil, reduce: reduction) { _, _, _ in }
             try reduction.absorb(into: partials[0].states)
             _ = partials[0].table.findOrInsert(UnsafeRawBufferPointer(start: nil, count: 0), Hash64.hash(UnsafeRawBufferPointer(start: nil, count: 0)))
         } else {
@@ -121,12 +125,19 @@ struct HashAggregate {
         return [Batch(columns: columns, count: n)]
     }
 
-    /// The block reduction for aggregates without GROUP BY over a filtered scan, when every aggregate is of its form
-    /// and reads a column (count(*) alone is counted in place by the scan) that no key map rewrites.
+    /// The block reduction for aggregates without GROUP BY over a scan, filtered or not, when every aggregate is of
+    /// its form and reads a column (count(*) alone is counted in place by the scan) that no key map rewrites.
     private func blockReduction(_ child: LogicalPlan) throws -> BlockReduction? {
-        guard groups.isEmpty, case .filter(.scan(let s), let predicate) = child, let r = BlockReduction(aggregates), !r.columns.isEmpty,
-            FilteredScan(s, predicate, needed: Set(r.columns)) != nil
-        else { return nil }
+        guard groups.isEmpty, let r = BlockReduction(aggregates), !r.columns.isEmpty else { return nil }
+        let s: TableScan
+        switch child {
+        case .scan(let scan):
+            s = scan
+        case .filter(.scan(let scan), let predicate) where FilteredScan(scan, predicate, needed: Set(r.columns)) != nil:
+            s = scan
+        default:
+            return nil
+        }
         let m = try executor.catalog.manifest(s.table)
         if let km = m.layout.keyMap, let stored = m.schema.index(of: km.column), let out = s.columns.firstIndex(of: stored),
             r.columns.contains(out)

@@ -10,9 +10,10 @@ import Synchronization
 /// selected, gathered and handed to the aggregate with a group id each. A sparse column is read as stored: its valid
 /// values and its validity, not spread over its NULL rows.
 final class BlockReduction: Sendable {
-    /// The scan's output columns reduced, and whether min or max is asked of each.
+    /// The scan's output columns reduced, and whether min or max, or sum or avg, is asked of each.
     let columns: [Int]
     let minMax: [Bool]
+    let sums: [Bool]
     /// Per aggregate: its slot in `columns`, or nil for count(*).
     let slots: [Int?]
     /// Totals per column, and the rows kept (count(*)); a lock taken once per block.
@@ -20,7 +21,7 @@ final class BlockReduction: Sendable {
 
     /// nil when some aggregate is not of that form.
     init?(_ aggregates: [AggregateCall]) {
-        var columns: [Int] = [], minMax: [Bool] = [], slots: [Int?] = []
+        var columns: [Int] = [], minMax: [Bool] = [], sums: [Bool] = [], slots: [Int?] = []
         for a in aggregates {
             guard !a.distinct, a.filter == nil, a.key == nil, a.order.isEmpty, a.groupingKeys.isEmpty else { return nil }
             if a.function == .countStar {
@@ -45,12 +46,15 @@ final class BlockReduction: Sendable {
                 slot = columns.count
                 columns.append(c)
                 minMax.append(false)
+                sums.append(false)
             }
             if a.function == .min || a.function == .max { minMax[slot] = true }
+            if a.function == .sum || a.function == .avg { sums[slot] = true }
             slots.append(slot)
         }
         self.columns = columns
         self.minMax = minMax
+        self.sums = sums
         self.slots = slots
         totals = Mutex((Array(repeating: MaskedReduce.Totals(), count: columns.count), 0))
     }
@@ -203,5 +207,44 @@ extension MinMaxState {
         let v = isMin ? t.min : t.max
         if !seen[0] || (isMin ? v < best.ints[0] : v > best.ints[0]) { best.ints[0] = v }
         seen[0] = true
+    }
+}
+
+extension Executor {
+    /// Aggregates without GROUP BY straight over a scan (no WHERE): every block's rows reduced as stored, a column
+    /// without min or max summed on its packed codes where the codec allows (the whole value range as the range), and
+    /// a column asked only its count, min or max answered from the block's footer.
+    /// `SELECT sum(amount) FROM events` spread every sparse amount over its row and added each with a group id before.
+    func reduceScan(_ s: TableScan, _ path: String, _ reduce: BlockReduction) throws {
+        let (morsels, stats) = try planScan(s)
+        scanStats.withLock { $0[path] = stats }
+        try parallelForInShares(morsels.count, threads: threads, token: token) { _, i in
+            let morsel = morsels[i]
+            let t0 = Executor.nanos()
+            let totals = try reduce.columns.enumerated().map { slot, k in
+                let summary = morsel.reader.summary(column: s.columns[k], block: morsel.block)
+                if !reduce.sums[slot] {
+                    // count(x), min(x), max(x) of every row: the block's footer holds them (its zone map is exact for
+                    // integers), so the block is not read.
+                    if !reduce.minMax[slot] || summary.nulls == summary.rows {
+                        var t = MaskedReduce.Totals()
+                        t.count = summary.rows - summary.nulls
+                        return t
+                    }
+                    if let z = summary.integerZone {
+                        var t = MaskedReduce.Totals()
+                        t.count = summary.rows - summary.nulls
+                        t.min = z.min
+                        t.max = z.max
+                        return t
+                    }
+                }
+                return reduce.minMax[slot]
+                    ? try BlockReduction.reduce(morsel.reader, column: s.columns[k], block: morsel.block, flags: nil, minMax: true)
+                    : try BlockReduction.reduce(morsel.reader, column: s.columns[k], block: morsel.block, lo: .min, hi: .max, minMax: false).totals
+            }
+            reduce.add(rows: morsel.rows, totals)
+            profile?.add(path, rows: morsel.rows, nanos: Executor.nanos() - t0)
+        }
     }
 }
