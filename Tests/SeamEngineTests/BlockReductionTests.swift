@@ -38,6 +38,7 @@ import Testing
         "n >= 4000 AND s <> 'email'",  // blocks below 4000 skipped by zone maps
         "x > 200000",  // nothing
         "d > 500.00 AND x IS NOT NULL",
+        "t >= TIMESTAMP '2023-11-17 00:00:00'",  // a range on t: blocks wholly inside answered from their footers
     ]
 
     static let aggregates = [
@@ -46,6 +47,8 @@ import Testing
         "sum(d), avg(d), min(d), max(d), count(d)",
         "min(t), max(t), count(*)",
         "sum(x), sum(y), sum(d)",
+        "min(x), max(x), count(x)",
+        "min(t), max(t), count(t)",
     ]
 
     @Test(arguments: filters)

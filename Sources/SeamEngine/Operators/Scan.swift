@@ -402,7 +402,13 @@ extension Executor {
             } else {
                 totals = try flags.withUnsafeBufferPointer { fl in
                     try reduce.columns.enumerated().map { slot, k in
-                        try BlockReduction.reduce(
+                        // Every row kept (the zone map proves the filter): a count, min or max from the footer.
+                        if fl.isEmpty, let t = BlockReduction.fromFooter(
+                            morsel.reader.summary(column: s.columns[k], block: morsel.block), sums: reduce.sums[slot], minMax: reduce.minMax[slot])
+                        {
+                            return t
+                        }
+                        return try BlockReduction.reduce(
                             morsel.reader, column: s.columns[k], block: morsel.block,
                             flags: fl.isEmpty ? nil : fl.baseAddress, minMax: reduce.minMax[slot])
                     }
@@ -426,7 +432,8 @@ extension Executor {
             let n = morsel.rows
             if let reduce, let r = reducedRange {
                 let column = s.columns[reduce.columns[0]]
-                let (t, bytesRead) = try BlockReduction.reduce(morsel.reader, column: column, block: morsel.block, lo: r.lo, hi: r.hi, minMax: reduce.minMax[0])
+                let (t, bytesRead) = try BlockReduction.reduce(
+                    morsel.reader, column: column, block: morsel.block, lo: r.lo, hi: r.hi, sums: reduce.sums[0], minMax: reduce.minMax[0])
                 reduce.add(rows: t.count, [t])
                 blocksCounted.add(1, ordering: .relaxed)
                 bytesCountedRead.add(bytesRead, ordering: .relaxed)

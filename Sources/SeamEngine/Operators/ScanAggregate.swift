@@ -96,11 +96,16 @@ final class BlockReduction: Sendable {
     /// column itself (`sum(amount) WHERE amount > 100`), so it is decided on the values as they are summed.
     /// `bytesRead`: the block's stored bytes the reduction read (a sparse block's values without its validity
     /// bitmap; a block storing a value per row, its bitmap too when it has one).
+    /// `sums`: a sum or average is asked of the column (otherwise a block wholly inside the range is answered from its
+    /// footer).
     static func reduce(
-        _ reader: SegmentReader, column: Int, block: Int, lo: Int64, hi: Int64, minMax: Bool
+        _ reader: SegmentReader, column: Int, block: Int, lo: Int64, hi: Int64, sums: Bool, minMax: Bool
     ) throws -> (totals: MaskedReduce.Totals, bytesRead: Int) {
         let summary = reader.summary(column: column, block: block)
         if summary.nulls == summary.rows { return (MaskedReduce.Totals(), 0) }
+        if let z = summary.integerZone, z.min >= lo, z.max <= hi, let t = fromFooter(summary, sums: sums, minMax: minMax) {
+            return (t, 0)
+        }
         let checked = needsCheck(summary)
         if !minMax, !checked, let r = try reader.sumInRange(column: column, block: block, lo: lo, hi: hi) {
             // Summed on the packed codes: no value decoded into memory.
@@ -124,6 +129,21 @@ final class BlockReduction: Sendable {
             Vectors.pointer(c.values, Int64.self), count: c.values.count, rows: summary.rows, validity: words, compact: c.sparse, lo: lo, hi: hi,
             minMax: minMax, checked: checked)
         return (t, bytesRead)
+    }
+
+    /// The totals of a block whose every row is kept, from its footer alone, when the column is asked only its count,
+    /// min or max (the zone map is exact for integers); nil when the block must be read.
+    static func fromFooter(
+        _ summary: (rows: Int, nulls: Int, integerZone: (min: Int64, max: Int64)?), sums: Bool, minMax: Bool
+    ) -> MaskedReduce.Totals? {
+        guard !sums else { return nil }
+        var t = MaskedReduce.Totals()
+        t.count = summary.rows - summary.nulls
+        if !minMax || summary.nulls == summary.rows { return t }
+        guard let z = summary.integerZone else { return nil }
+        t.min = z.min
+        t.max = z.max
+        return t
     }
 
     /// Whether a sum over the block could leave 64 bits: the zone map bounds every value, and when the rows times the
@@ -223,25 +243,10 @@ extension Executor {
             let t0 = Executor.nanos()
             let totals = try reduce.columns.enumerated().map { slot, k in
                 let summary = morsel.reader.summary(column: s.columns[k], block: morsel.block)
-                if !reduce.sums[slot] {
-                    // count(x), min(x), max(x) of every row: the block's footer holds them (its zone map is exact for
-                    // integers), so the block is not read.
-                    if !reduce.minMax[slot] || summary.nulls == summary.rows {
-                        var t = MaskedReduce.Totals()
-                        t.count = summary.rows - summary.nulls
-                        return t
-                    }
-                    if let z = summary.integerZone {
-                        var t = MaskedReduce.Totals()
-                        t.count = summary.rows - summary.nulls
-                        t.min = z.min
-                        t.max = z.max
-                        return t
-                    }
-                }
+                if let t = BlockReduction.fromFooter(summary, sums: reduce.sums[slot], minMax: reduce.minMax[slot]) { return t }
                 return reduce.minMax[slot]
                     ? try BlockReduction.reduce(morsel.reader, column: s.columns[k], block: morsel.block, flags: nil, minMax: true)
-                    : try BlockReduction.reduce(morsel.reader, column: s.columns[k], block: morsel.block, lo: .min, hi: .max, minMax: false).totals
+                    : try BlockReduction.reduce(morsel.reader, column: s.columns[k], block: morsel.block, lo: .min, hi: .max, sums: true, minMax: false).totals
             }
             reduce.add(rows: morsel.rows, totals)
             profile?.add(path, rows: morsel.rows, nanos: Executor.nanos() - t0)
