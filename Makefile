@@ -84,6 +84,7 @@ demo: build
 	@echo; echo "== how the events are stored, per column (+sparse: only the non-NULL values are kept; vfor: bit-packed in four lanes)"
 	$(SEAM) stats --store $(STORE) --columns | awk '/^[a-z_]+:/ { on = /^events:/; col = 0 } on && /^  column/ { col = 1 } on && col'
 	$(SEAM) sql --store $(STORE) "EXPLAIN ANALYZE SELECT count(*) FROM events WHERE amount > 100"
+	$(SEAM) sql --store $(STORE) "EXPLAIN ANALYZE SELECT sum(amount) AS revenue, avg(amount) AS average FROM events WHERE amount > 100"
 	$(SEAM) verify --store $(STORE)
 	@echo
 	@echo "Raw exports: $(DEMO_DATA) (formats: data/README.md). Store: $(STORE)."

@@ -39,8 +39,8 @@ public enum MaskedReduce {
         }
     }
 
-    /// The totals of `values` (`count` of them: the rows, or a compact block's valid rows) over the rows where `flags` (one byte per row, 0 or 1; nil: every row) is 1 and the
-    /// row is valid (`validity`, a bit per row; nil: every row). `compact`: `values` holds the valid rows' values only,
+    /// The totals of `values` (`count` of them: the rows, or a compact block's valid rows) over the rows where `flags`
+    /// (one byte per row, its low bit read as ``Selection`` reads it; nil: every row) is set and the row is valid (`validity`, a bit per row; nil: every row). `compact`: `values` holds the valid rows' values only,
     /// in row order (a sparse block; `validity` is then required); otherwise one value per row. `minMax`: also the
     /// smallest and largest. `checked`: the sum detects overflow (per value, slower); unchecked it wraps, for a caller
     /// that knows from the block's zone map that it cannot.
@@ -76,7 +76,7 @@ public enum MaskedReduce {
                 let base = flags! + (w &<< 6)
                 while bits != 0 {
                     let r = bits.trailingZeroBitCount
-                    acc.add(Int64(values[k]), weight: Int64(base[r]), minMax: minMax)
+                    acc.add(Int64(values[k]), weight: Int64(base[r] & 1), minMax: minMax)
                     k &+= 1
                     bits &= bits &- 1
                 }
@@ -97,22 +97,22 @@ public enum MaskedReduce {
             let bits = validity.map { $0[start &>> 6] } ?? ~0
             if let flags, bits == ~0 {
                 for i in start..<end {
-                    let f = Int64(flags[i])
+                    let f = Int64(flags[i] & 1)
                     sum &+= Int64(values[i]) & (0 &- f)
-                    count &+= Int(flags[i])
+                    count &+= Int(f)
                 }
                 if minMax {
                     for i in start..<end {
                         let v = Int64(values[i])
-                        mn = Swift.min(mn, flags[i] != 0 ? v : .max)
-                        mx = Swift.max(mx, flags[i] != 0 ? v : .min)
+                        mn = Swift.min(mn, flags[i] & 1 != 0 ? v : .max)
+                        mx = Swift.max(mx, flags[i] & 1 != 0 ? v : .min)
                     }
                 }
             } else {
                 var acc = Accumulator()
                 for i in start..<end {
                     var f = Int64(truncatingIfNeeded: bits &>> UInt64(i & 63)) & 1
-                    if let flags { f &= Int64(flags[i]) }
+                    if let flags { f &= Int64(flags[i] & 1) }
                     acc.add(Int64(values[i]), weight: f, minMax: minMax)
                 }
                 sum &+= acc.sum
@@ -177,7 +177,7 @@ public enum MaskedReduce {
             let valid = validity.map { ($0[i >> 6] >> UInt64(i & 63)) & 1 == 1 } ?? true
             let at = compact ? k : i
             if compact && valid { k += 1 }
-            guard valid, flags.map({ $0[i] != 0 }) ?? true else { continue }
+            guard valid, flags.map({ $0[i] & 1 != 0 }) ?? true else { continue }
             let v = Int64(values[at])
             let (s, o) = t.sum.addingReportingOverflow(v)
             t.sum = s

@@ -274,7 +274,8 @@ import Testing
     }
 
     /// Masked reductions equal counting, summing and comparing the kept valid rows one by one: values one per row or
-    /// compact (a sparse block's), with and without validity and flags, checked and wrapping, and a range decided on
+    /// compact (a sparse block's), with and without validity and flags (any byte, its low bit deciding), checked and
+    /// wrapping, and a range decided on
     /// the values; row counts off a word's end.
     @Test(arguments: [false, true])
     func maskedReductionsAgreeWithTheRows(compact: Bool) {
@@ -283,12 +284,13 @@ import Testing
             for withValidity in compact ? [true] : [false, true] {
                 for withFlags in [false, true] {
                     let valid = (0..<rows).map { _ in !withValidity || rng.next() % 3 == 0 }
-                    let flags = (0..<rows).map { _ in withFlags ? UInt8(rng.next() & 1) : 1 }
+                    // Flag bytes 0-3: their low bit decides, as Selection reads them.
+                    let flags = (0..<rows).map { _ in withFlags ? UInt8(rng.next() & 3) : 1 }
                     let full = (0..<rows).map { _ in Int64(rng.next() % 2_000_001) - 1_000_000 }
                     var words = [UInt64](repeating: 0, count: (rows + 63) / 64)
                     for r in 0..<rows where valid[r] { words[r >> 6] |= 1 << UInt64(r & 63) }
                     let stored = compact ? (0..<rows).filter { valid[$0] }.map { full[$0] } : full
-                    let kept = (0..<rows).filter { valid[$0] && flags[$0] == 1 }.map { full[$0] }
+                    let kept = (0..<rows).filter { valid[$0] && flags[$0] & 1 == 1 }.map { full[$0] }
                     for checked in [false, true] {
                         let t = stored.withUnsafeBufferPointer { v in
                             words.withUnsafeBufferPointer { w in

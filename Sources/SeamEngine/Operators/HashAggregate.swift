@@ -54,15 +54,12 @@ struct HashAggregate {
         let consume: (Int, Batch) throws -> Void = { w, b in try self.consume(partials[w], b) }
         if let input {
             try parallelFor(input.count, threads: executor.threads, token: executor.token) { w, i in try consume(w, input[i]) }
-        } else if let reduction = try blockReduction(child) {
+        } else if let (reduction, scan, filtered) = try blockReduction(child) {
             // No row reaches `consume`: the scan reduces each block, and the totals go into the first worker's states.
-            if case .scan(let s) = child {
-                try executor.reduceScan(s, path, reduction)
+            if let filtered {
+                try executor.streamFilteredScan(filtered, path, stop: nil, reduce: reduction) { _, _, _ in }
             } else {
-                guard case .filter(.scan(let s), let predicate) = child, let f = FilteredScan(s, predicate, needed: Set(reduction.columns)) else {
-                    preconditionFailure("blockReduction takes a scan, filtered or not")
-                }
-                try executor.streamFilteredScan(f, path, stop: nil, reduce: reduction) { _, _, _ in }
+                try executor.reduceScan(scan, path, reduction)
             }
             try reduction.absorb(into: partials[0].states)
             _ = partials[0].table.findOrInsert(UnsafeRawBufferPointer(start: nil, count: 0), Hash64.hash(UnsafeRawBufferPointer(start: nil, count: 0)))
@@ -127,14 +124,18 @@ struct HashAggregate {
 
     /// The block reduction for aggregates without GROUP BY over a scan, filtered or not, when every aggregate is of
     /// its form and reads a column (count(*) alone is counted in place by the scan) that no key map rewrites.
-    private func blockReduction(_ child: LogicalPlan) throws -> BlockReduction? {
+    /// Returns the reduction, the scan, and the filtered scan to run when there is a WHERE.
+    private func blockReduction(_ child: LogicalPlan) throws -> (BlockReduction, TableScan, FilteredScan?)? {
         guard groups.isEmpty, let r = BlockReduction(aggregates), !r.columns.isEmpty else { return nil }
         let s: TableScan
+        var filtered: FilteredScan? = nil
         switch child {
         case .scan(let scan):
             s = scan
-        case .filter(.scan(let scan), let predicate) where FilteredScan(scan, predicate, needed: Set(r.columns)) != nil:
+        case .filter(.scan(let scan), let predicate):
+            guard let f = FilteredScan(scan, predicate, needed: Set(r.columns)) else { return nil }
             s = scan
+            filtered = f
         default:
             return nil
         }
@@ -144,7 +145,7 @@ struct HashAggregate {
         {
             return nil
         }
-        return r
+        return (r, s, filtered)
     }
 
     /// Group ids for one key column in dictionary form: each entry the rows use is looked up once (as the serialized

@@ -37,7 +37,7 @@ final class BlockReduction: Sendable {
             default:
                 return nil
             }
-            // count(x) reads only validity, but any physical form works through the integer reduction below.
+            // The reduction reads 32- and 64-bit integers (count(x) of a text or DOUBLE column stays on the row path).
             guard type.physical == .int32 || type.physical == .int64 else { return nil }
             let slot: Int
             if let i = columns.firstIndex(of: c) {

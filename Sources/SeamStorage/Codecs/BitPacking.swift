@@ -290,18 +290,19 @@ extension BitPacking {
                 bit &+= chunkBits
                 c &+= 1
             }
-            // The rest value by value, a byte at a time.
-            var i = c &* k
-            while i < count {
-                var v = 0
-                for b in 0..<width {
-                    let at = i &* width &+ b
-                    v |= Int((base.load(fromByteOffset: at >> 3, as: UInt8.self) >> UInt8(at & 7)) & 1) << b
+            // The last few values (their chunk's load would pass the end of `src`) read by position.
+            let rest = (c &* k)..<count
+            if !rest.isEmpty {
+                let rows = rest.map { Int32($0) }
+                var values = [UInt64](repeating: 0, count: rows.count)
+                rows.withUnsafeBufferPointer { r in
+                    values.withUnsafeMutableBufferPointer { unpack(src, rows: r, width: width, reference: 0, into: $0.baseAddress!) }
                 }
-                let e = table[v]
-                sum &+= Int(e & 0x0F)
-                seen |= e
-                i &+= 1
+                for v in values {
+                    let e = table[Int(v)]
+                    sum &+= Int(e & 0x0F)
+                    seen |= e
+                }
             }
             return (sum, seen & 0xF0 != 0)
         }
