@@ -207,6 +207,9 @@ extension Executor {
                     : "count(*) of \(counted.blocks)/\(s.blocks - s.blocksSkipped) blocks without their rows (packed values, runs or zone maps), ")
                     + "reading \(counted.bytesRead) of their \(counted.bytesStored) stored bytes")
             }
+            if analyze, case .filter = node, let v = blocksFilteredAtValidRows.withLock({ $0[path] }), v.blocks > 0, let s = scans[path + ".0"] {
+                notes.append("\(v.blocks)/\(s.blocks - s.blocksSkipped) blocks filtered only at the rows where \(v.column) is not NULL")
+            }
             if analyze, let st = stats[path] {
                 notes.append("rows \(st.rows), \(String(format: "%.2f", Double(st.nanos) / 1e6)) ms")
             }

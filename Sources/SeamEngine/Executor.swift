@@ -98,6 +98,9 @@ final class Executor: @unchecked Sendable {
     let scanColumnsRead = Mutex<[String: [Int]]>([:])
     /// Per filter that fed only `count(*)` (by plan path): the blocks counted without their rows (EXPLAIN ANALYZE).
     let blocksCountedInPlace = Mutex<[String: CountedInPlace]>([:])
+    /// Per filter under a block reduction (by plan path): the blocks filtered at the valid rows of the reduced column
+    /// only, and that column's name (EXPLAIN ANALYZE).
+    let blocksFilteredAtValidRows = Mutex<[String: (blocks: Int, column: String)]>([:])
     /// Windows (by their input's plan path) that took their order from the storage layout (EXPLAIN ANALYZE).
     let windowsInStoredOrder = Mutex<Set<String>>([])
 

@@ -383,6 +383,54 @@ public enum BlockCodec {
         return flags
     }
 
+    /// Flags of a dictionary block at `rows` (ascending, below the block's rows), one per row: 1 where the row's entry's
+    /// flag (`entryFlags`, given the block's entries) is set, 0 elsewhere and on NULL rows. Only those rows' codes are
+    /// read (a sparse block's row found among its stored codes by the validity words' counts); nil for other codecs.
+    public static func decodeDictionaryFlags(
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, rows: UnsafeBufferPointer<Int32>,
+        entryFlags: (ColumnVector) throws -> [UInt8]
+    ) throws -> [UInt8]? {
+        guard bytes.count > 0, bytes[0] == CodecID.dictionary.rawValue else { return nil }
+        let b = try open(bytes, type: type, owner: owner)
+        guard let dictionary = b.codec as? DictionaryCodec else { return nil }
+        if let last = rows.last, Int(last) >= b.rows {
+            throw StorageError(.corrupt, "block holds \(b.rows) rows, row \(last) was asked for")
+        }
+        guard let validity = b.validity else {
+            return try dictionary.flags(b.payload, type: type, count: b.stored, rows: rows, entryFlags: entryFlags)
+        }
+        let words = validity.base.assumingMemoryBound(to: UInt64.self)
+        if !b.sparse {
+            var flags = try dictionary.flags(b.payload, type: type, count: b.stored, rows: rows, entryFlags: entryFlags)
+            for (k, r) in rows.enumerated() where (words[Int(r) >> 6] >> UInt64(r & 63)) & 1 == 0 { flags[k] = 0 }
+            return flags
+        }
+        // The valid ones among `rows`, as indices into the stored codes (their rank among the valid rows), and where
+        // each sits in `rows`.
+        var stored = [Int32](), at = [Int32]()
+        stored.reserveCapacity(rows.count)
+        at.reserveCapacity(rows.count)
+        var word = 0, before = 0
+        for (k, r) in rows.enumerated() {
+            let w = Int(r) >> 6, bit = UInt64(r & 63)
+            while word < w {
+                before &+= words[word].nonzeroBitCount
+                word &+= 1
+            }
+            let bits = words[w]
+            if (bits >> bit) & 1 != 0 {
+                stored.append(Int32(truncatingIfNeeded: before &+ (bits & ((1 << bit) &- 1)).nonzeroBitCount))
+                at.append(Int32(truncatingIfNeeded: k))
+            }
+        }
+        let found = try stored.withUnsafeBufferPointer {
+            try dictionary.flags(b.payload, type: type, count: b.stored, rows: $0, entryFlags: entryFlags)
+        }
+        var flags = [UInt8](repeating: 0, count: rows.count)
+        for (j, k) in at.enumerated() { flags[Int(k)] = found[j] }
+        return flags
+    }
+
     /// For a dictionary block whose rows are all valid or stored sparse, how many valid rows pass a NULL-rejecting
     /// predicate decided per entry (`entryFlags`, given the block's entries), counted on the packed codes; nil for
     /// other codecs and for a block that stores codes for its NULL rows.

@@ -311,6 +311,20 @@ public final class SegmentReader: @unchecked Sendable {
         }
     }
 
+    /// Flags of a dictionary block at `rows` (ascending, below the block's rows) from flags of its entries (see
+    /// ``BlockCodec/decodeDictionaryFlags(_:type:owner:rows:entryFlags:)``); nil when the block has another codec.
+    public func readDictionaryFlags(
+        column: Int, block: Int, rows: UnsafeBufferPointer<Int32>, entryFlags: (ColumnVector) throws -> [UInt8]
+    ) throws -> [UInt8]? {
+        precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
+        let bytes = try blockBytes(column: column, block: block)
+        do {
+            return try BlockCodec.decodeDictionaryFlags(bytes, type: types[column], owner: self, rows: rows, entryFlags: entryFlags)
+        } catch let e as StorageError {
+            throw e.at(file: path, column: footer.schema[column].name, block: block)
+        }
+    }
+
     /// Checks the checksum of every block (and decodes it, to catch format damage behind a good checksum).
     /// Returns one error per damaged block.
     public func verifyAll() -> [StorageError] {

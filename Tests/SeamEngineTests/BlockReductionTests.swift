@@ -11,18 +11,20 @@ import Testing
 /// them on it, and the sums computed here from the rows.
 @Suite struct BlockReductionTests {
     /// `x`: BIGINT, one row in nine (stored sparse); `y`: INTEGER, every row; `d`: DECIMAL with a NULL in five
-    /// (stored with a value per row); `t`: TIMESTAMP; `s`: text in a dictionary; `n`: the row number.
+    /// (stored with a value per row); `t`: TIMESTAMP; `s`: text in a dictionary; `n`: the row number; `c`: text in a
+    /// dictionary, NULL in three rows of four (stored sparse).
     static let rows: [[Value]] = (0..<9000).map { i -> [Value] in
         let x: Value = i % 9 == 0 ? .bigint(Int64((i &* 7919) % 100_003) - 20_000) : .null
         let y: Value = .integer(Int32((i &* 104_729) % 5_000) - 1_000)
         let d: Value = i % 5 == 2 ? .null : .decimal(Int64((i &* 31) % 90_000))
         let t: Value = .timestamp(1_700_000_000_000_000 + Int64(i) * 60_000_000)
         let s: Value = .varchar(["web", "email", "store_pos", "app", "call_centre"][(i &* 7) % 5])
-        return [x, y, d, t, s, .bigint(Int64(i))]
+        let c: Value = i % 4 == 1 ? .varchar(["books", "toys", "garden"][(i / 9) % 3]) : .null
+        return [x, y, d, t, s, .bigint(Int64(i)), c]
     }
 
     static let engine: QueryEngine = {
-        let schema = Schema([Field("x", .bigint), Field("y", .integer), Field("d", .decimal), Field("t", .timestamp), Field("s", .varchar), Field("n", .bigint)])
+        let schema = Schema([Field("x", .bigint), Field("y", .integer), Field("d", .decimal), Field("t", .timestamp), Field("s", .varchar), Field("n", .bigint), Field("c", .varchar)])
         let store = try! EngineFixture.store(table: "r", schema: schema, rows: rows, blockRows: 2048)
         return QueryEngine(store: store, options: QueryOptions(threads: 2))
     }()
@@ -39,6 +41,11 @@ import Testing
         "x > 200000",  // nothing
         "d > 500.00 AND x IS NOT NULL",
         "t >= TIMESTAMP '2023-11-17 00:00:00'",  // a range on t: blocks wholly inside answered from their footers
+        // Filters decided at x's valid rows only, when x alone is reduced (and count(*) only beside a conjunct on x):
+        "x > 1000 AND s = 'web'",
+        "c = 'books'",  // a sparse dictionary column, its codes found at x's rows
+        "c IN ('books', 'toys') AND x < 50000",
+        "s LIKE '%o%' AND y < 3000",  // a LIKE per entry and a range read at x's rows
     ]
 
     static let aggregates = [
@@ -91,6 +98,24 @@ import Testing
         try check("x > 1000") { if case .bigint(let v) = $0[0] { return v > 1000 } else { return false } }
         try check("s = 'web'") { $0[4] == .varchar("web") }
         try check("y > 3990") { if case .integer(let v) = $0[1] { return v > 3990 } else { return false } }
+    }
+
+    /// One sparse column reduced (and count(*) beside a conjunct on it) has the filter decided at its valid rows only,
+    /// as EXPLAIN ANALYZE says; count(*) without such a conjunct counts every row and does not.
+    @Test func aSparseColumnIsFilteredAtItsValidRowsOnly() throws {
+        func plan(_ sql: String) throws -> String {
+            try Self.engine.query("EXPLAIN ANALYZE " + sql).rows.map { "\($0)" }.joined(separator: "\n")
+        }
+        let blocks = (Self.rows.count + 2047) / 2048
+        for sql in ["SELECT sum(x), min(x) FROM r WHERE s = 'web'", "SELECT count(*), sum(x) FROM r WHERE x > 0 AND c = 'toys'"] {
+            #expect(try plan(sql).contains("\(blocks)/\(blocks) blocks filtered only at the rows where x is not NULL"), "\(sql)")
+        }
+        #expect(try !plan("SELECT count(*), sum(x) FROM r WHERE s = 'web'").contains("filtered only at the rows"))
+        #expect(try !plan("SELECT sum(x), sum(y) FROM r WHERE s = 'web'").contains("filtered only at the rows"))
+        // The sums by hand: x's rows under a sparse dictionary column's predicate.
+        let kept = Self.rows.filter { $0[6] == .varchar("toys") }.compactMap { r -> Int64? in if case .bigint(let v) = r[0], v > 0 { return v } else { return nil } }
+        #expect(try Self.engine.query("SELECT count(*), sum(x) FROM r WHERE x > 0 AND c = 'toys'").rows
+                == [[.bigint(Int64(kept.count)), kept.isEmpty ? .null : .bigint(kept.reduce(0, +))]])
     }
 
     /// A sum past 64 bits is the row path's error, whichever block it overflows in; the average of such values is

@@ -67,8 +67,8 @@ import Testing
     }
 
     /// `count(*) WHERE` a predicate on a dictionary column is counted on the packed codes, each entry's flag once per
-    /// block: 3-bit codes summed in chunks without NULLs (`a`) and mostly NULL (`b`, stored sparse), 4-bit codes a
-    /// flag per code (`c`). The counts equal the rows' own, and EXPLAIN ANALYZE says every block was counted so (the
+    /// block: 3-bit codes without NULLs (`a`) and mostly NULL (`b`, stored sparse), 4-bit codes (`c`); a few passing
+    /// or failing entries compared a word of codes at a time, others summed in chunks or a flag per code. The counts equal the rows' own, and EXPLAIN ANALYZE says every block was counted so (the
     /// test would otherwise pass on the row path).
     @Test func countsUnderDictionaryPredicatesComeFromTheCodes() throws {
         let texts = ["web", "email", "c%x", "", "store_pos", "Email", "app"]

@@ -381,4 +381,20 @@ import Testing
             }
         }
     }
+
+    /// The positions of a bitmap's set bits equal testing every row: empty, sparse, dense and full words, bits set past
+    /// the last row in the last word (not reported), counts off a multiple of 64.
+    @Test func setBitPositionsEqualTestingEveryRow() {
+        var rng = FixtureRandom(seed: 0xB175)
+        for n in [0, 1, 63, 64, 65, 1000, 4099] {
+            for density in [0, 1, 3, 4] {
+                var words = [UInt64](repeating: 0, count: (n + 63) / 64 + 1)
+                for r in 0..<(words.count * 64) where density > 0 && rng.next() % 4 < UInt64(density) { words[r >> 6] |= 1 << UInt64(r & 63) }
+                let expected = (0..<n).filter { words[$0 >> 6] >> UInt64($0 & 63) & 1 == 1 }.map(Int32.init)
+                var out = [Int32](repeating: -1, count: n + 1)
+                let k = words.withUnsafeBufferPointer { w in out.withUnsafeMutableBufferPointer { Selection.positions(of: w.baseAddress!, n, $0.baseAddress!) } }
+                #expect(Array(out.prefix(k)) == expected, "\(n) rows, density \(density)")
+            }
+        }
+    }
 }

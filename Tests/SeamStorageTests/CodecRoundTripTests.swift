@@ -155,6 +155,38 @@ import Testing
         }
     }
 
+    /// Flags looked up at chosen rows equal the flags of every row picked at those rows, at every width 1...56, for
+    /// row sets that reach the last values (read near the stream's end without a load past it), skip most rows, or
+    /// are empty; the OR of the flags written says whether a damaged code (flag 2) was among them.
+    @Test func dictionaryFlagLookUpAtChosenRows() {
+        var rng = FixtureRandom(seed: 0x40A7)
+        for width in 1...56 {
+            let slots = min(1 << width, 4096)
+            for n in [1, 9, 64, 1000, 4099] {
+                let values = (0..<n).map { _ in rng.next() % UInt64(slots) }
+                var w = ByteWriter()
+                BitPacking.pack(count: n, width: width, into: &w) { values[$0] }
+                var table = (0..<slots).map { _ in UInt8(rng.next() & 1) }
+                let damagedCode = Int(values[n / 2])
+                for damaged in [false, true] {
+                    table[damagedCode] = damaged ? 2 : 1
+                    for density in [0, 1, 5, 8] {
+                        let rows = (0..<n).filter { $0 == n - 1 || (density > 0 && rng.next() % 8 < UInt64(density)) }.map(Int32.init)
+                        var out = [UInt8](repeating: 7, count: rows.count)
+                        let seen = w.bytes.withUnsafeBytes { src in
+                            rows.withUnsafeBufferPointer { at in
+                                out.withUnsafeMutableBufferPointer { BitPacking.lookUp(src, rows: at, width: width, table: table, into: $0.baseAddress!) }
+                            }
+                        }
+                        let want = rows.map { table[Int(values[Int($0)])] }
+                        #expect(out == want, "width \(width), n \(n), density \(density)")
+                        #expect(seen == want.reduce(0, |), "width \(width), n \(n), density \(density): flags seen")
+                    }
+                }
+            }
+        }
+    }
+
     /// Summing flags over packed codes (four 3-bit codes, a look-up) equals looking each code's flag up, at every width
     /// 1...12, for counts that end inside a chunk and inside the last eight bytes (the value-by-value end), with the
     /// widest code present; a code whose slot carries the damage mark is reported wherever it lies.
@@ -181,7 +213,8 @@ import Testing
     }
 
     /// Word-parallel equality counts equal counting by hand at every width 1...16, for values that cross words (odd
-    /// widths), counts that end inside a word, the widest and the zero value, and a value that never occurs.
+    /// widths), counts that end inside a word or a vector of four words, the widest and the zero value, a value that
+    /// never occurs, and two to four values counted in one pass.
     @Test func wordParallelEqualityCountsAtEveryWidth() {
         var rng = FixtureRandom(seed: 0xE0A1)
         for width in 1...16 {
@@ -191,8 +224,18 @@ import Testing
                 var w = ByteWriter()
                 BitPacking.pack(count: n, width: width, into: &w) { values[$0] }
                 for target in [UInt64(0), 1, slots - 1, min(slots - 1, 7), slots > 8 ? 8 : slots - 1] {
-                    let got = w.bytes.withUnsafeBytes { BitPacking.countEqual($0, count: n, width: width, value: target) }
+                    let got = w.bytes.withUnsafeBytes { BitPacking.countEqual($0, count: n, width: width, values: [target]) }
                     #expect(got == values.filter { $0 == target }.count, "width \(width), n \(n), value \(target)")
+                }
+                // Two to four values at once (as many as the width holds), in any order.
+                for k in 2...4 where UInt64(k) <= slots {
+                    var set: [UInt64] = [slots - 1]
+                    while set.count < k {
+                        let v = rng.next() % min(slots, 8)
+                        if !set.contains(v) { set.append(v) }
+                    }
+                    let got = w.bytes.withUnsafeBytes { BitPacking.countEqual($0, count: n, width: width, values: set) }
+                    #expect(got == values.filter { set.contains($0) }.count, "width \(width), n \(n), values \(set)")
                 }
             }
         }
@@ -296,6 +339,23 @@ import Testing
                 }
             }
             #expect(got == want, "\(sparse)")
+            // At chosen rows (NULL rows among them, the last row, every third row): the same flags picked there.
+            let rows = (0..<texts.count).filter { $0 % 3 == 1 || $0 == texts.count - 1 || $0 == 4 }.map(Int32.init)
+            let atRows = try block.bytes.withUnsafeBytes { bytes in
+                try rows.withUnsafeBufferPointer { at in
+                    try BlockCodec.decodeDictionaryFlags(bytes, type: .varchar, owner: nil, rows: at) { entries in
+                        (0..<entries.count).map { k in entries.value(at: k) == .varchar("view") ? 0 : 1 }
+                    }
+                }
+            }
+            #expect(atRows == rows.map { want[Int($0)] }, "\(sparse), at rows")
+            #expect(throws: StorageError.self, "\(sparse): a row past the block") {
+                try block.bytes.withUnsafeBytes { bytes in
+                    try [Int32(3), Int32(texts.count)].withUnsafeBufferPointer { at in
+                        try BlockCodec.decodeDictionaryFlags(bytes, type: .varchar, owner: nil, rows: at) { [UInt8](repeating: 1, count: $0.count) }
+                    }
+                }
+            }
         }
         // Codes are packed at the end of an uncompressed dictionary block, then zero padding to 8 bytes: with three
         // entries (2-bit codes, no NULLs) all ones in the last bytes is code 3, past the entries.

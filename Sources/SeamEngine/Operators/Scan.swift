@@ -424,6 +424,20 @@ extension Executor {
             else { return nil }
             return range
         }()
+        /// A reduction of one column whose rows count only where that column is valid: no count(*) is asked, or a
+        /// conjunct on the column is NULL for a NULL value (`count(*), sum(amount) WHERE amount > 50 AND ...`). A
+        /// block storing it sparse, with few valid rows, has the filter decided at those rows alone.
+        let validRowsColumn: Int? = {
+            guard let reduce, reducedRange == nil, reduce.columns.count == 1, mapping?.column != reduce.columns[0] else { return nil }
+            let x = reduce.columns[0]
+            if reduce.slots.contains(where: { $0 == nil }),
+                !f.conjuncts.indices.contains(where: { c in f.runnable[c].map { f.predicateColumns[$0] == x } ?? false })
+            {
+                return nil
+            }
+            return x
+        }()
+        let blocksAtValidRows = Atomic<Int>(0)
         /// `countTried`: ``countInPlace`` has already said no for this block.
         func process(_ w: Int, _ i: Int, countTried: Bool = false) throws {
             if let stop, stop.skip(i) { return }
@@ -458,9 +472,89 @@ extension Executor {
                 if let mapping, mapping.column == k { v = KeyMapping.apply(v, mapping.map) }
                 return v
             }
+            /// The block reduced at the valid rows of output column `x` only, when it stores `x` sparse with at most
+            /// one row in two valid and every conjunct left `open` is runnable (a comparison, IN list or LIKE on one
+            /// column, which raises no error, so deciding it at fewer rows changes no outcome): each conjunct is
+            /// decided at those rows (a dictionary column on the codes there, a range on `x` on its stored values,
+            /// others on their values read there), and `x`'s stored values reduced under the flags. False when the
+            /// block does not qualify. (`sum(quantity) WHERE channel = 'web'`: quantity valid in one row in five;
+            /// a flag for every row from the channel codes was most of the cost.)
+            func reduceAtValidRows(_ reduce: BlockReduction, _ morsel: ScanMorsel, _ x: Int, _ open: [Int]) throws -> Bool {
+                guard open.allSatisfy({ f.runnable[$0] != nil && !overMappedColumn[$0] }) else { return false }
+                // A conjunct on another integer-like column with NULLs in this block stays on the flag path: its
+                // range decided on its own stored values, then few kept rows read by position, costs less than its
+                // values found at these rows (`sum(quantity) WHERE amount > 100`: 4.9 ms that way, 7.7 ms this way).
+                for c in open {
+                    let k = f.predicateColumns[f.runnable[c]!]
+                    if k != x, s.schema[k].type != .varchar, morsel.reader.summary(column: s.columns[k], block: morsel.block).nulls > 0 {
+                        return false
+                    }
+                }
+                let column = s.columns[x]
+                let summary = morsel.reader.summary(column: column, block: morsel.block)
+                let valid = summary.rows - summary.nulls
+                guard valid &* 2 <= summary.rows else { return false }
+                if valid == 0 {
+                    reduce.add(rows: 0, [MaskedReduce.Totals()])
+                    return true
+                }
+                let c = try morsel.reader.readCompact(column: column, block: morsel.block)
+                guard c.sparse, let validity = c.validity else { return false }
+                let words = validity.base.assumingMemoryBound(to: UInt64.self)
+                var set = 0
+                for w in 0..<Bitmap.wordCount(c.rows) { set &+= words[w].nonzeroBitCount }
+                guard set == valid else {
+                    throw StorageError(
+                        .corrupt, "validity holds \(set) valid rows, the footer \(valid)", file: morsel.reader.path, column: s.schema[x].name,
+                        block: morsel.block)
+                }
+                let rows = [Int32](unsafeUninitializedCapacity: valid) { out, n in n = Selection.positions(of: words, c.rows, out.baseAddress!) }
+                var flags: [UInt8]? = nil
+                func and(_ m: UnsafeBufferPointer<UInt8>) {
+                    if flags == nil { flags = Array(m); return }
+                    flags!.withUnsafeMutableBufferPointer { fl in for k in 0..<valid { fl[k] &= m[k] } }
+                }
+                var others: [Int] = []
+                try rows.withUnsafeBufferPointer { at in
+                    for cj in open {
+                        let p = f.runnable[cj]!, k = f.predicateColumns[p]
+                        if k == x, let r = f.ranges[cj] {
+                            // A range on `x` itself: decided on the values just read.
+                            let inRange = BlockReduction.inRange(c.values, lo: r.lo, hi: r.hi)
+                            inRange.withUnsafeBufferPointer { and($0) }
+                        } else if s.schema[k].type == .varchar, let fl = try morsel.reader.readDictionaryFlags(
+                            column: s.columns[k], block: morsel.block, rows: at, entryFlags: { try entryFlags(cj, p, $0) })
+                        {
+                            fl.withUnsafeBufferPointer { and($0) }
+                        } else {
+                            others.append(cj)
+                        }
+                    }
+                    if !others.isEmpty {
+                        var decode = [Bool](repeating: false, count: f.predicateColumns.count)
+                        for cj in others { decode[f.runnable[cj]!] = true }
+                        let batch = Batch(
+                            columns: try f.predicateColumns.enumerated().map { p, k in
+                                decode[p] ? try read(k, at) : Executor.placeholder(s.schema[k].type, valid)
+                            }, count: valid)
+                        let test = others.count == 1 ? f.compactConjuncts[others[0]] : .and(others.map { f.compactConjuncts[$0] })
+                        let mask = try locate(f.predicate, s.schema) { try evaluator.mask(test, batch) }
+                        and(UnsafeBufferPointer(start: Vectors.pointer(mask, UInt8.self), count: valid))
+                    }
+                }
+                let t = flags!.withUnsafeBufferPointer { BlockReduction.reduce(valuesOf: c, summary, flags: $0.baseAddress!, minMax: reduce.minMax[0]) }
+                reduce.add(rows: t.count, [t])
+                profile?.add(path, rows: t.count, nanos: 0)
+                return true
+            }
             // Conjuncts the zone map cannot prove true here, and the predicate columns they read.
             let open = f.conjuncts.indices.filter { c in
                 overMappedColumn[c] || !ZoneCheck.alwaysMatches(f.conjuncts[c], { zone(morsel, $0) })
+            }
+            if let reduce, let x = validRowsColumn, !open.isEmpty, try reduceAtValidRows(reduce, morsel, x, open) {
+                blocksAtValidRows.add(1, ordering: .relaxed)
+                profile?.add(scanPath, rows: morsel.rows, nanos: Executor.nanos() - t0)
+                return
             }
             // A NULL-rejecting conjunct on a run-length block runs once per run, its result spread over the runs.
             var runResults: [(mask: ColumnVector, block: RunBlock)] = []
@@ -563,6 +657,10 @@ extension Executor {
             stop?.finished(i)
         }
         defer {
+            if validRowsColumn != nil {
+                let v = (blocks: blocksAtValidRows.load(ordering: .relaxed), column: s.schema[validRowsColumn!].name)
+                blocksFilteredAtValidRows.withLock { $0[path] = v }
+            }
             if countOnly || reducedRange != nil {
                 let counted = CountedInPlace(
                     blocks: blocksCounted.load(ordering: .relaxed), bytesRead: bytesCountedRead.load(ordering: .relaxed),

@@ -131,6 +131,30 @@ final class BlockReduction: Sendable {
         return (t, bytesRead)
     }
 
+    /// The totals of a sparse block's stored (valid) values under `flags`, one per stored value: the filter decided at
+    /// the column's valid rows only.
+    static func reduce(
+        valuesOf c: CompactBlock, _ summary: (rows: Int, nulls: Int, integerZone: (min: Int64, max: Int64)?), flags: UnsafePointer<UInt8>,
+        minMax: Bool
+    ) -> MaskedReduce.Totals {
+        reduce(c.values, rows: c.values.count, validity: nil, compact: false, flags: flags, minMax: minMax, checked: needsCheck(summary))
+    }
+
+    /// A flag per value of an integer vector without NULLs (a sparse block's stored values): 1 where it lies in
+    /// `lo...hi`.
+    static func inRange(_ values: ColumnVector, lo: Int64, hi: Int64) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: values.count) { out, n in
+            if values.type.physical == .int32 {
+                let v = Vectors.pointer(values, Int32.self)
+                for i in 0..<values.count { out[i] = Int64(v[i]) >= lo && Int64(v[i]) <= hi ? 1 : 0 }
+            } else {
+                let v = Vectors.pointer(values, Int64.self)
+                for i in 0..<values.count { out[i] = v[i] >= lo && v[i] <= hi ? 1 : 0 }
+            }
+            n = values.count
+        }
+    }
+
     /// The totals of a block whose every row is kept, from its footer alone, when the column is asked only its count,
     /// min or max (the zone map is exact for integers); nil when the block must be read.
     static func fromFooter(

@@ -195,6 +195,43 @@ extension BitPacking {
         return seen
     }
 
+    /// `table[value]` of the packed values at `rows` (ascending, each below the stream's value count) written to `out`,
+    /// one per row, with the OR of the bytes written: the flags of a dictionary predicate at a few rows (the valid rows
+    /// of a sparse column summed under it) without a flag for every row of the block.
+    package static func lookUp(
+        _ src: UnsafeRawBufferPointer, rows: UnsafeBufferPointer<Int32>, width: Int, table: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<UInt8>
+    ) -> UInt8 {
+        precondition(width >= 1 && width <= 56, "look-up widths are 1...56 bits")
+        let mask: UInt64 = (1 << UInt64(width)) &- 1
+        guard let base = src.baseAddress, !rows.isEmpty else { return 0 }
+        // Rows whose value starts in the last 8 bytes (the last few, rows being ascending) are read through
+        // `unpack(rows:)`, which loads no byte past the stream; the loop over the others checks no bound.
+        let lastLoad = src.count &- 8
+        var end = rows.count
+        while end > 0, (Int(rows[end &- 1]) &* width) &>> 3 > lastLoad { end &-= 1 }
+        var seen: UInt8 = 0
+        let at = rows.baseAddress!
+        for i in 0..<end {
+            let bit = Int(at[i]) &* width
+            let f = table[Int((base.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self) &>> UInt64(bit & 7)) & mask)]
+            out[i] = f
+            seen |= f
+        }
+        let i = end
+        if i < rows.count {
+            let rest = UnsafeBufferPointer(rebasing: rows[i...])
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: rest.count) { codes in
+                unpack(src, rows: rest, width: width, reference: 0, into: codes.baseAddress!)
+                for (k, c) in codes.enumerated() {
+                    let f = table[Int(c)]
+                    out[i &+ k] = f
+                    seen |= f
+                }
+            }
+        }
+        return seen
+    }
+
     /// ``lookUp(_:count:width:table:into:)`` for a width that divides 8, whose values never cross a byte: the flags of
     /// each of the 256 possible bytes are put together once (`F` holds `8 / width` of them, the first value's in the
     /// low byte), then each byte of codes is one look-up and one store of all its rows' flags (a look-up and a store
@@ -310,51 +347,86 @@ extension BitPacking {
 }
 
 extension BitPacking {
-    /// How many of the `count` packed values of `width` (1...16) bits equal `value`, a 64-bit word of the stream at a
-    /// time: the word XOR the value repeated at every value's place is zero exactly over the values equal to it, and a
-    /// value's bits ORed down onto its first bit (shifts by 1 ..< width, the next word's low bits shifted in for the
-    /// value that crosses into it) leave that bit clear only for those; a popcount of the clear first bits counts
-    /// them. About 2 + 4 * (width - 1) operations a word: for 3-bit codes 21 values in about 12, where a look-up
-    /// table took 7 per 4.
-    package static func countEqual(_ src: UnsafeRawBufferPointer, count: Int, width: Int, value: UInt64) -> Int {
+    /// How many of `count` packed values of `width` (1...16) bits equal one of `values` (at most four, distinct,
+    /// below 2^width): the stream is compared a word at a time, never value by value. Each word is XORed with a
+    /// value repeated at every value's place, each value's bits are ORed onto its first bit (the next word's bits
+    /// carried in for a value that crosses words), and the first bits left clear are the equal values, counted by a
+    /// popcount. Four words go through one 256-bit vector (`SIMD4<UInt64>`, the next four read one word on for the
+    /// carries), a popcount per lane; the last words a word at a time.
+    package static func countEqual(_ src: UnsafeRawBufferPointer, count: Int, width: Int, values: [UInt64]) -> Int {
         precondition(width >= 1 && width <= 16, "word-parallel equality takes widths 1...16")
+        precondition(!values.isEmpty && values.count <= 4, "one to four values at a time")
         precondition(src.count * 8 >= count * width, "the packed stream holds every value")
         guard count > 0 else { return 0 }
         let bits = count &* width
         let words = (bits &+ 63) >> 6
-        // The value's pattern and the values' first bits repeat every `period` words (a whole number of values).
+        // The values' patterns and the values' first bits repeat every `period` words (a whole number of values);
+        // four periods of words are a whole number of vectors.
         var g = 64, b = width
         while b != 0 { (g, b) = (b, g % b) }
         let period = width / g
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 &* period) { buf in
-            let pattern = buf.baseAddress!, firsts = buf.baseAddress! + period
-            for i in 0..<(2 &* period) { buf[i] = 0 }
+        let span = 4 &* period
+        let entries = values.count
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: (entries &+ 1) &* (span &+ 1)) { buf in
+            buf.initialize(repeating: 0)
+            // patterns[e * (span + 1) + k]: value e at every place of word k (one word past the span, for the
+            // carries of the last); firsts[k]: the first bit of every value starting in word k.
+            let patterns = buf.baseAddress!, firsts = buf.baseAddress! + entries &* (span &+ 1)
             var at = 0
-            while at < period &* 64 {
+            while at < (span &+ 1) &* 64 {
                 let word = at >> 6, shift = at & 63
-                pattern[word] |= value << UInt64(shift)
-                if shift &+ width > 64 && word &+ 1 < period { pattern[word &+ 1] |= value >> UInt64(64 &- shift) }
+                for (e, v) in values.enumerated() {
+                    let row = patterns + e &* (span &+ 1)
+                    row[word] |= v << UInt64(shift)
+                    if shift &+ width > 64 && word &+ 1 <= span { row[word &+ 1] |= v >> UInt64(64 &- shift) }
+                }
                 firsts[word] |= 1 << UInt64(shift)
                 at &+= width
             }
             let base = src.baseAddress!
+            var n = 0
+            var k = 0
+            // Vectors while the four words after them are in the stream (the next-word load reads word k + 4).
+            var lanes = SIMD4<UInt64>(repeating: 0)
+            var phase = 0
+            while k &+ 5 <= words {
+                let x = base.loadUnaligned(fromByteOffset: k &<< 3, as: SIMD4<UInt64>.self)
+                let next = base.loadUnaligned(fromByteOffset: (k &+ 1) &<< 3, as: SIMD4<UInt64>.self)
+                var equal = SIMD4<UInt64>(repeating: 0)
+                for e in 0..<entries {
+                    let row = UnsafeRawPointer(patterns + e &* (span &+ 1) + phase)
+                    let d = x ^ row.loadUnaligned(as: SIMD4<UInt64>.self)
+                    let dn = next ^ row.loadUnaligned(fromByteOffset: 8, as: SIMD4<UInt64>.self)
+                    var z = d
+                    for s in 1..<width { z |= d &>> UInt64(s) | dn &<< UInt64(64 &- s) }
+                    equal |= ~z
+                }
+                lanes &+= (equal & UnsafeRawPointer(firsts + phase).loadUnaligned(as: SIMD4<UInt64>.self)).nonzeroBitCount
+                k &+= 4
+                phase &+= 4
+                if phase == span { phase = 0 }
+            }
+            n = Int(truncatingIfNeeded: lanes.wrappedSum())
             @inline(__always) func load(_ k: Int) -> UInt64 {
                 k < words ? base.loadUnaligned(fromByteOffset: k &<< 3, as: UInt64.self) : 0
             }
-            var n = 0
-            var p = 0
-            var x = load(0) ^ pattern[0]
-            for k in 0..<words {
-                let q = p &+ 1 == period ? 0 : p &+ 1
-                let next = load(k &+ 1) ^ pattern[q]
-                var z = x
-                for s in 1..<width { z |= x >> UInt64(s) | next << UInt64(64 &- s) }
-                var starts = firsts[p]
+            while k < words {
+                let x = load(k), next = load(k &+ 1)
+                var equal: UInt64 = 0
+                for e in 0..<entries {
+                    let row = patterns + e &* (span &+ 1) + phase
+                    let d = x ^ row[0], dn = next ^ row[1]
+                    var z = d
+                    for s in 1..<width { z |= d >> UInt64(s) | dn << UInt64(64 &- s) }
+                    equal |= ~z
+                }
+                var starts = firsts[phase]
                 // Only values inside the stream (the last word's padding holds none).
                 if k == words &- 1, bits & 63 != 0 { starts &= (1 << UInt64(bits & 63)) &- 1 }
-                n &+= (~z & starts).nonzeroBitCount
-                x = next
-                p = q
+                n &+= (equal & starts).nonzeroBitCount
+                k &+= 1
+                phase &+= 1
+                if phase == span { phase = 0 }
             }
             return n
         }
