@@ -44,6 +44,8 @@ import Testing
         ("LIKE '%e%'", strict { $0.contains("e") }),
         ("ILIKE 'email'", strict { $0.lowercased() == "email" }),
         ("= ''", strict { $0.isEmpty }),
+        ("IN ('web', NULL)", { @Sendable s in s.flatMap { $0 == "web" ? true : nil } }),  // NULL, not FALSE, off 'web'
+        ("<> 'nowhere'", strict { $0 != "nowhere" }),  // an entry no block holds
     ]
 
     @Test(arguments: ["d", "r"]) func predicatesMatchThreeValuedLogic(column: String) throws {

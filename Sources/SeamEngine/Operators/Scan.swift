@@ -147,6 +147,11 @@ struct FilteredScan {
     /// 10001 through Int64.max in minor units); nil for other conjuncts, `<>`, and constants of another type than
     /// the column's. Lets `count(*)` over a run-length block compare and count in one pass.
     let ranges: [(lo: Int64, hi: Int64)?]
+    /// Per runnable conjunct over a text column that is `=`, `<>` or IN with text constants: the constants' bytes, and
+    /// whether a match passes (`=`, IN) or fails (`<>`); nil for other conjuncts. A dictionary block's entries are
+    /// then judged by comparing bytes, not through the evaluator (about 10K instructions a block, as much as counting
+    /// 10K codes).
+    let textMatches: [(constants: [[UInt8]], passes: Bool)?]
 
     /// Row flags from per-run flags: run k's flag for its rows, cleared where the block's validity says NULL.
     static func spread(_ runMask: ColumnVector, _ block: RunBlock) -> [UInt8] {
@@ -184,6 +189,32 @@ struct FilteredScan {
         case .less: return c == .min ? none : (.min, c - 1)
         case .lessEqual: return (.min, c)
         case .notEqual: return nil
+        }
+    }
+
+    /// The text constants `column = 'a'`, `column <> 'a'` or `column IN ('a', 'b')` compares a text column with, and
+    /// whether a match passes; nil for other conjuncts (a NULL in an IN list changes nothing a filter keeps).
+    static func textMatch(_ e: BoundExpr) -> (constants: [[UInt8]], passes: Bool)? {
+        switch e {
+        case .compare(let op, .column(_, .varchar), .constant(.varchar(let v), .varchar)),
+            .compare(let op, .constant(.varchar(let v), .varchar), .column(_, .varchar)):
+            switch op {
+            case .equal: return ([Array(v.utf8)], true)
+            case .notEqual: return ([Array(v.utf8)], false)
+            default: return nil
+            }
+        case .inList(.column(_, .varchar), let values, _, false):
+            var constants: [[UInt8]] = []
+            for value in values {
+                switch value {
+                case .varchar(let v): constants.append(Array(v.utf8))
+                case .null: continue
+                default: return nil
+                }
+            }
+            return (constants, true)
+        default:
+            return nil
         }
     }
 
@@ -251,6 +282,7 @@ struct FilteredScan {
         self.predicateColumns = used
         self.needed = needed
         self.ranges = conjuncts.map(FilteredScan.acceptedRange)
+        self.textMatches = conjuncts.map(FilteredScan.textMatch)
         self.runnable = conjuncts.map { c -> Int? in
             switch c {
             case .compare(_, .column(let i, _), .constant), .compare(_, .constant, .column(let i, _)), .inList(.column(let i, _), _, _, false),
@@ -339,6 +371,15 @@ extension Executor {
         /// The flags of a dictionary block's entries under conjunct `c`, whose column is predicate column `p`: the
         /// conjunct run once over the entries.
         func entryFlags(_ c: Int, _ p: Int, _ entries: ColumnVector) throws -> [UInt8] {
+            if let m = f.textMatches[c], entries.type == .varchar {
+                let spans = StringSpans(entries), validity = Vectors.validity(entries)
+                return (0..<entries.count).map { k in
+                    guard Vectors.isValid(validity, k) else { return 0 }
+                    let entry = spans[k]
+                    let matched = m.constants.contains { constant in constant.withUnsafeBytes { StringSpans.equal($0, entry) } }
+                    return matched == m.passes ? 1 : 0
+                }
+            }
             let columns = f.predicateColumns.enumerated().map { q, k in
                 q == p ? entries : Executor.placeholder(s.schema[k].type, entries.count)
             }

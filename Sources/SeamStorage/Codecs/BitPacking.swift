@@ -347,6 +347,41 @@ extension BitPacking {
 }
 
 extension BitPacking {
+    /// ``countEqual(_:count:width:values:)``'s vector loop over the words while the four after them are in the stream
+    /// (the next-word load reads word k + 4): the count so far, the first word left, and its phase in the patterns.
+    @inline(__always)
+    private static func countEqualVectors(
+        _ base: UnsafeRawPointer, _ words: Int, _ width: Int, _ entries: Int, _ patterns: UnsafeMutablePointer<UInt64>,
+        _ firsts: UnsafeMutablePointer<UInt64>, _ span: Int
+    ) -> (count: Int, next: Int, phase: Int) {
+        var lanes = SIMD4<UInt64>(repeating: 0)
+        var k = 0, phase = 0
+        while k &+ 5 <= words {
+            let x = base.loadUnaligned(fromByteOffset: k &<< 3, as: SIMD4<UInt64>.self)
+            let next = base.loadUnaligned(fromByteOffset: (k &+ 1) &<< 3, as: SIMD4<UInt64>.self)
+            var equal = SIMD4<UInt64>(repeating: 0)
+            var e = 0
+            repeat {
+                let row = UnsafeRawPointer(patterns + e &* (span &+ 1) + phase)
+                let d = x ^ row.loadUnaligned(as: SIMD4<UInt64>.self)
+                let dn = next ^ row.loadUnaligned(fromByteOffset: 8, as: SIMD4<UInt64>.self)
+                var z = d
+                var s = 1
+                while s < width {
+                    z |= d &>> UInt64(s) | dn &<< UInt64(64 &- s)
+                    s &+= 1
+                }
+                equal |= ~z
+                e &+= 1
+            } while e < entries
+            lanes &+= (equal & UnsafeRawPointer(firsts + phase).loadUnaligned(as: SIMD4<UInt64>.self)).nonzeroBitCount
+            k &+= 4
+            phase &+= 4
+            if phase == span { phase = 0 }
+        }
+        return (Int(truncatingIfNeeded: lanes.wrappedSum()), k, phase)
+    }
+
     /// How many of `count` packed values of `width` (1...16) bits equal one of `values` (at most four, distinct,
     /// below 2^width): the stream is compared a word at a time, never value by value. Each word is XORed with a
     /// value repeated at every value's place, each value's bits are ORed onto its first bit (the next word's bits
@@ -371,42 +406,43 @@ extension BitPacking {
             buf.initialize(repeating: 0)
             // patterns[e * (span + 1) + k]: value e at every place of word k (one word past the span, for the
             // carries of the last); firsts[k]: the first bit of every value starting in word k.
+            // One period is built value by value (its last value ends on its last bit: none crosses out of it), then
+            // copied over the span (building the whole span per block cost about a tenth of counting its codes).
             let patterns = buf.baseAddress!, firsts = buf.baseAddress! + entries &* (span &+ 1)
             var at = 0
-            while at < (span &+ 1) &* 64 {
+            while at < period &* 64 {
                 let word = at >> 6, shift = at & 63
-                for (e, v) in values.enumerated() {
+                for e in 0..<entries {
                     let row = patterns + e &* (span &+ 1)
-                    row[word] |= v << UInt64(shift)
-                    if shift &+ width > 64 && word &+ 1 <= span { row[word &+ 1] |= v >> UInt64(64 &- shift) }
+                    row[word] |= values[e] << UInt64(shift)
+                    if shift &+ width > 64 { row[word &+ 1] |= values[e] >> UInt64(64 &- shift) }
                 }
                 firsts[word] |= 1 << UInt64(shift)
                 at &+= width
             }
-            let base = src.baseAddress!
-            var n = 0
-            var k = 0
-            // Vectors while the four words after them are in the stream (the next-word load reads word k + 4).
-            var lanes = SIMD4<UInt64>(repeating: 0)
-            var phase = 0
-            while k &+ 5 <= words {
-                let x = base.loadUnaligned(fromByteOffset: k &<< 3, as: SIMD4<UInt64>.self)
-                let next = base.loadUnaligned(fromByteOffset: (k &+ 1) &<< 3, as: SIMD4<UInt64>.self)
-                var equal = SIMD4<UInt64>(repeating: 0)
-                for e in 0..<entries {
-                    let row = UnsafeRawPointer(patterns + e &* (span &+ 1) + phase)
-                    let d = x ^ row.loadUnaligned(as: SIMD4<UInt64>.self)
-                    let dn = next ^ row.loadUnaligned(fromByteOffset: 8, as: SIMD4<UInt64>.self)
-                    var z = d
-                    for s in 1..<width { z |= d &>> UInt64(s) | dn &<< UInt64(64 &- s) }
-                    equal |= ~z
-                }
-                lanes &+= (equal & UnsafeRawPointer(firsts + phase).loadUnaligned(as: SIMD4<UInt64>.self)).nonzeroBitCount
-                k &+= 4
-                phase &+= 4
-                if phase == span { phase = 0 }
+            for k in period...span {
+                for e in 0..<entries { patterns[e &* (span &+ 1) &+ k] = patterns[e &* (span &+ 1) &+ k &- period] }
+                firsts[k] = firsts[k &- period]
             }
-            n = Int(truncatingIfNeeded: lanes.wrappedSum())
+            let base = src.baseAddress!
+            // The vector loop with the width a constant (its shifts unrolled, no loop per value bit), and one entry
+            // without a loop over entries at the widths dictionary codes mostly have.
+            var (n, k, phase) = (0, 0, 0)
+            switch (width, entries) {
+            case (3, 1): (n, k, phase) = countEqualVectors(base, words, 3, 1, patterns, firsts, span)
+            case (4, 1): (n, k, phase) = countEqualVectors(base, words, 4, 1, patterns, firsts, span)
+            case (5, 1): (n, k, phase) = countEqualVectors(base, words, 5, 1, patterns, firsts, span)
+            case (_, 1): (n, k, phase) = countEqualVectors(base, words, width, 1, patterns, firsts, span)
+            case (1, _): (n, k, phase) = countEqualVectors(base, words, 1, entries, patterns, firsts, span)
+            case (2, _): (n, k, phase) = countEqualVectors(base, words, 2, entries, patterns, firsts, span)
+            case (3, _): (n, k, phase) = countEqualVectors(base, words, 3, entries, patterns, firsts, span)
+            case (4, _): (n, k, phase) = countEqualVectors(base, words, 4, entries, patterns, firsts, span)
+            case (5, _): (n, k, phase) = countEqualVectors(base, words, 5, entries, patterns, firsts, span)
+            case (6, _): (n, k, phase) = countEqualVectors(base, words, 6, entries, patterns, firsts, span)
+            case (7, _): (n, k, phase) = countEqualVectors(base, words, 7, entries, patterns, firsts, span)
+            case (8, _): (n, k, phase) = countEqualVectors(base, words, 8, entries, patterns, firsts, span)
+            default: (n, k, phase) = countEqualVectors(base, words, width, entries, patterns, firsts, span)
+            }
             @inline(__always) func load(_ k: Int) -> UInt64 {
                 k < words ? base.loadUnaligned(fromByteOffset: k &<< 3, as: UInt64.self) : 0
             }
