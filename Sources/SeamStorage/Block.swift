@@ -431,6 +431,19 @@ public enum BlockCodec {
         return flags
     }
 
+    /// Flags of a dictionary block with a code for every row and no NULL row, at the rows whose bit is set in `bits`
+    /// (a bitmap over the block's rows, set `valid` times), one per set bit in row order: those rows' codes read as
+    /// the bitmap is walked. nil for other codecs and for blocks with NULL rows (the caller then lists the rows).
+    public static func decodeDictionaryFlags(
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, atSetBitsOf bits: UnsafePointer<UInt64>, valid: Int,
+        entryFlags: (ColumnVector) throws -> [UInt8]
+    ) throws -> [UInt8]? {
+        guard bytes.count > 0, bytes[0] == CodecID.dictionary.rawValue else { return nil }
+        let b = try open(bytes, type: type, owner: owner)
+        guard let dictionary = b.codec as? DictionaryCodec, !b.sparse, b.validity == nil else { return nil }
+        return try dictionary.flags(b.payload, type: type, count: b.rows, atSetBitsOf: bits, valid: valid, entryFlags: entryFlags)
+    }
+
     /// For a dictionary block whose rows are all valid or stored sparse, how many valid rows pass a NULL-rejecting
     /// predicate decided per entry (`entryFlags`, given the block's entries), counted on the packed codes; nil for
     /// other codecs and for a block that stores codes for its NULL rows.

@@ -325,6 +325,21 @@ public final class SegmentReader: @unchecked Sendable {
         }
     }
 
+    /// Flags of a dictionary block without NULL rows at the rows set in `bits` (see
+    /// ``BlockCodec/decodeDictionaryFlags(_:type:owner:atSetBitsOf:valid:entryFlags:)``); nil when the block has
+    /// another codec or NULL rows.
+    public func readDictionaryFlags(
+        column: Int, block: Int, atSetBitsOf bits: UnsafePointer<UInt64>, valid: Int, entryFlags: (ColumnVector) throws -> [UInt8]
+    ) throws -> [UInt8]? {
+        precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
+        let bytes = try blockBytes(column: column, block: block)
+        do {
+            return try BlockCodec.decodeDictionaryFlags(bytes, type: types[column], owner: self, atSetBitsOf: bits, valid: valid, entryFlags: entryFlags)
+        } catch let e as StorageError {
+            throw e.at(file: path, column: footer.schema[column].name, block: block)
+        }
+    }
+
     /// Checks the checksum of every block (and decodes it, to catch format damage behind a good checksum).
     /// Returns one error per damaged block.
     public func verifyAll() -> [StorageError] {

@@ -155,9 +155,10 @@ import Testing
         }
     }
 
-    /// Flags looked up at chosen rows equal the flags of every row picked at those rows, at every width 1...56, for
-    /// row sets that reach the last values (read near the stream's end without a load past it), skip most rows, or
-    /// are empty; the OR of the flags written says whether a damaged code (flag 2) was among them.
+    /// Flags looked up at chosen rows, listed or as a bitmap's set bits, equal the flags of every row picked at those
+    /// rows, at every width 1...56, for row sets that reach the last values (read near the stream's end without a load
+    /// past it), skip most rows, or are empty; the OR of the flags written says whether a damaged code (flag 2) was
+    /// among them.
     @Test func dictionaryFlagLookUpAtChosenRows() {
         var rng = FixtureRandom(seed: 0x40A7)
         for width in 1...56 {
@@ -181,6 +182,20 @@ import Testing
                         let want = rows.map { table[Int(values[Int($0)])] }
                         #expect(out == want, "width \(width), n \(n), density \(density)")
                         #expect(seen == want.reduce(0, |), "width \(width), n \(n), density \(density): flags seen")
+                        // The same rows as set bits of a bitmap (with bits set past the last row, not rows).
+                        var bits = [UInt64](repeating: 0, count: (n + 63) / 64)
+                        for r in rows { bits[Int(r) >> 6] |= 1 << UInt64(r & 63) }
+                        if n % 64 != 0 { bits[bits.count - 1] |= ~0 << UInt64(n % 64) }
+                        var fromBits = [UInt8](repeating: 7, count: n)
+                        let r = w.bytes.withUnsafeBytes { src in
+                            bits.withUnsafeBufferPointer { b in
+                                fromBits.withUnsafeMutableBufferPointer {
+                                    BitPacking.lookUp(src, atSetBitsOf: b.baseAddress!, rows: n, width: width, table: table, into: $0.baseAddress!)
+                                }
+                            }
+                        }
+                        #expect(r.written == rows.count && Array(fromBits.prefix(r.written)) == want && r.seen == seen,
+                                "width \(width), n \(n), density \(density): from a bitmap")
                     }
                 }
             }

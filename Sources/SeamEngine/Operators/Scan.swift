@@ -549,39 +549,51 @@ extension Executor {
                         .corrupt, "validity holds \(set) valid rows, the footer \(valid)", file: morsel.reader.path, column: s.schema[x].name,
                         block: morsel.block)
                 }
-                let rows = [Int32](unsafeUninitializedCapacity: valid) { out, n in n = Selection.positions(of: words, c.rows, out.baseAddress!) }
+                // The valid rows as a list, made only when a conjunct needs it (a dictionary block without NULLs
+                // walks the validity words itself).
+                var listed: [Int32]? = nil
+                func rows() -> [Int32] {
+                    if let listed { return listed }
+                    let r = [Int32](unsafeUninitializedCapacity: valid) { out, n in n = Selection.positions(of: words, c.rows, out.baseAddress!) }
+                    listed = r
+                    return r
+                }
                 var flags: [UInt8]? = nil
                 func and(_ m: UnsafeBufferPointer<UInt8>) {
                     if flags == nil { flags = Array(m); return }
                     flags!.withUnsafeMutableBufferPointer { fl in for k in 0..<valid { fl[k] &= m[k] } }
                 }
                 var others: [Int] = []
-                try rows.withUnsafeBufferPointer { at in
-                    for cj in open {
-                        let p = f.runnable[cj]!, k = f.predicateColumns[p]
-                        if k == x, let r = f.ranges[cj] {
-                            // A range on `x` itself: decided on the values just read.
-                            let inRange = BlockReduction.inRange(c.values, lo: r.lo, hi: r.hi)
-                            inRange.withUnsafeBufferPointer { and($0) }
-                        } else if s.schema[k].type == .varchar, let fl = try morsel.reader.readDictionaryFlags(
-                            column: s.columns[k], block: morsel.block, rows: at, entryFlags: { try entryFlags(cj, p, $0) })
-                        {
-                            fl.withUnsafeBufferPointer { and($0) }
-                        } else {
-                            others.append(cj)
-                        }
+                for cj in open {
+                    let p = f.runnable[cj]!, k = f.predicateColumns[p]
+                    if k == x, let r = f.ranges[cj] {
+                        // A range on `x` itself: decided on the values just read.
+                        let inRange = BlockReduction.inRange(c.values, lo: r.lo, hi: r.hi)
+                        inRange.withUnsafeBufferPointer { and($0) }
+                    } else if s.schema[k].type == .varchar, let fl = try morsel.reader.readDictionaryFlags(
+                        column: s.columns[k], block: morsel.block, atSetBitsOf: words, valid: valid, entryFlags: { try entryFlags(cj, p, $0) })
+                    {
+                        fl.withUnsafeBufferPointer { and($0) }
+                    } else if s.schema[k].type == .varchar, let fl = try rows().withUnsafeBufferPointer({ at in
+                        try morsel.reader.readDictionaryFlags(column: s.columns[k], block: morsel.block, rows: at, entryFlags: { try entryFlags(cj, p, $0) })
+                    }) {
+                        fl.withUnsafeBufferPointer { and($0) }
+                    } else {
+                        others.append(cj)
                     }
-                    if !others.isEmpty {
-                        var decode = [Bool](repeating: false, count: f.predicateColumns.count)
-                        for cj in others { decode[f.runnable[cj]!] = true }
-                        let batch = Batch(
+                }
+                if !others.isEmpty {
+                    var decode = [Bool](repeating: false, count: f.predicateColumns.count)
+                    for cj in others { decode[f.runnable[cj]!] = true }
+                    let batch = try rows().withUnsafeBufferPointer { at in
+                        Batch(
                             columns: try f.predicateColumns.enumerated().map { p, k in
                                 decode[p] ? try read(k, at) : Executor.placeholder(s.schema[k].type, valid)
                             }, count: valid)
-                        let test = others.count == 1 ? f.compactConjuncts[others[0]] : .and(others.map { f.compactConjuncts[$0] })
-                        let mask = try locate(f.predicate, s.schema) { try evaluator.mask(test, batch) }
-                        and(UnsafeBufferPointer(start: Vectors.pointer(mask, UInt8.self), count: valid))
                     }
+                    let test = others.count == 1 ? f.compactConjuncts[others[0]] : .and(others.map { f.compactConjuncts[$0] })
+                    let mask = try locate(f.predicate, s.schema) { try evaluator.mask(test, batch) }
+                    and(UnsafeBufferPointer(start: Vectors.pointer(mask, UInt8.self), count: valid))
                 }
                 let t = flags!.withUnsafeBufferPointer { BlockReduction.reduce(valuesOf: c, summary, flags: $0.baseAddress!, minMax: reduce.minMax[0]) }
                 reduce.add(rows: t.count, [t])

@@ -232,6 +232,48 @@ extension BitPacking {
         return seen
     }
 
+    /// `table[value]` of the packed values at the rows whose bit is set in `bits` (a bitmap over the stream's first
+    /// `rows` values), written to `out` one per set bit in row order; returns how many were written and the OR of the
+    /// bytes written. The rows are taken from the bitmap as they are visited, with no list of them kept (the flags
+    /// of a dictionary predicate at the valid rows of a sparse column it filters).
+    package static func lookUp(
+        _ src: UnsafeRawBufferPointer, atSetBitsOf bits: UnsafePointer<UInt64>, rows: Int, width: Int, table: UnsafePointer<UInt8>,
+        into out: UnsafeMutablePointer<UInt8>
+    ) -> (written: Int, seen: UInt8) {
+        precondition(width >= 1 && width <= 56, "look-up widths are 1...56 bits")
+        precondition(src.count * 8 >= rows * width && src.count % 8 == 0, "the packed stream holds every row, in whole words")
+        guard rows > 0, let base = src.baseAddress else { return (0, 0) }
+        let mask: UInt64 = (1 << UInt64(width)) &- 1
+        // Rows below `fast` start at least 8 bytes before the stream's end: one unaligned load each.
+        let fast = src.count >= 8 ? ((src.count &- 8) &* 8 &+ 7) / width &+ 1 : 0
+        let words = src.count &>> 3
+        var k = 0
+        var seen: UInt8 = 0
+        let wordCount = (rows &+ 63) &>> 6
+        for w in 0..<wordCount {
+            var word = bits[w]
+            if w == wordCount &- 1, rows & 63 != 0 { word &= (1 << UInt64(rows & 63)) &- 1 }
+            let first = w &<< 6
+            while word != 0 {
+                let r = first &+ word.trailingZeroBitCount
+                let bit = r &* width
+                let v: UInt64
+                if r < fast {
+                    v = base.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self) &>> UInt64(bit & 7)
+                } else {
+                    // Starts in the last word (the stream is whole words), so lies wholly in it.
+                    v = base.loadUnaligned(fromByteOffset: (words &- 1) &<< 3, as: UInt64.self) &>> UInt64(bit & 63)
+                }
+                let f = table[Int(v & mask)]
+                out[k] = f
+                seen |= f
+                k &+= 1
+                word &= word &- 1
+            }
+        }
+        return (k, seen)
+    }
+
     /// ``lookUp(_:count:width:table:into:)`` for a width that divides 8, whose values never cross a byte: the flags of
     /// each of the 256 possible bytes are put together once (`F` holds `8 / width` of them, the first value's in the
     /// low byte), then each byte of codes is one look-up and one store of all its rows' flags (a look-up and a store

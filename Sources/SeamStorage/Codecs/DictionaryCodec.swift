@@ -191,20 +191,10 @@ package struct DictionaryCodec: SelectiveCodec {
     package func flags(
         _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, entryFlags: (ColumnVector) throws -> [UInt8]
     ) throws -> [UInt8] {
-        let (entries, packed, width) = try parts(payload, type: type, count: count)
-        let table = try flagTable(entries, width, entryFlags)
-        guard count > 0 else { return [] }
-        if width == 0 { return [UInt8](repeating: table[0], count: count) }
         // Every row's flag is written by the look-up: no zero fill first.
-        var seen: UInt8 = 0
-        let out = table.withUnsafeBufferPointer { table in
-            [UInt8](unsafeUninitializedCapacity: count) { rows, written in
-                seen = BitPacking.lookUp(packed, count: count, width: width, table: table.baseAddress!, into: rows.baseAddress!)
-                written = count
-            }
+        try lookedUp(payload, type: type, count: count, capacity: count, rows: count, entryFlags) { packed, width, table, out in
+            (count, BitPacking.lookUp(packed, count: count, width: width, table: table, into: out))
         }
-        if seen & 2 != 0 { throw StorageError(.corrupt, "a dictionary code is past the block's \(entries.count) entries") }
-        return out
     }
 
     /// The flags of the codes at `rows` (ascending indices below `count`), one per row: a predicate on the column
@@ -213,18 +203,44 @@ package struct DictionaryCodec: SelectiveCodec {
         _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, rows: UnsafeBufferPointer<Int32>,
         entryFlags: (ColumnVector) throws -> [UInt8]
     ) throws -> [UInt8] {
+        try lookedUp(payload, type: type, count: count, capacity: rows.count, rows: rows.count, entryFlags) { packed, width, table, out in
+            (rows.count, BitPacking.lookUp(packed, rows: rows, width: width, table: table, into: out))
+        }
+    }
+
+    /// The flags of the codes at the rows whose bit is set in `bits` (a bitmap over the block's `count` rows, set
+    /// `valid` times), one per set bit in row order.
+    package func flags(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, atSetBitsOf bits: UnsafePointer<UInt64>, valid: Int,
+        entryFlags: (ColumnVector) throws -> [UInt8]
+    ) throws -> [UInt8] {
+        // Room for every row: a bitmap with more bits set than `valid` (damage) must not write past the flags.
+        try lookedUp(payload, type: type, count: count, capacity: count, rows: valid, entryFlags) { packed, width, table, out in
+            BitPacking.lookUp(packed, atSetBitsOf: bits, rows: count, width: width, table: table, into: out)
+        }
+    }
+
+    /// Flags through a block's entries: the table of ``flagTable(_:_:_:)``, and `look` writing `rows` flags (at most
+    /// `capacity`) through it, returning how many it wrote and their OR. A code past the entries, or another number
+    /// of flags, is damage.
+    private func lookedUp(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, capacity: Int, rows: Int,
+        _ entryFlags: (ColumnVector) throws -> [UInt8],
+        _ look: (UnsafeRawBufferPointer, Int, UnsafePointer<UInt8>, UnsafeMutablePointer<UInt8>) -> (written: Int, seen: UInt8)
+    ) throws -> [UInt8] {
         let (entries, packed, width) = try parts(payload, type: type, count: count)
         let table = try flagTable(entries, width, entryFlags)
-        guard !rows.isEmpty else { return [] }
-        if width == 0 { return [UInt8](repeating: table[0], count: rows.count) }
-        var seen: UInt8 = 0
+        guard rows > 0 else { return [] }
+        if width == 0 { return [UInt8](repeating: table[0], count: rows) }
+        var r: (written: Int, seen: UInt8) = (0, 0)
         let out = table.withUnsafeBufferPointer { table in
-            [UInt8](unsafeUninitializedCapacity: rows.count) { out, written in
-                seen = BitPacking.lookUp(packed, rows: rows, width: width, table: table.baseAddress!, into: out.baseAddress!)
-                written = rows.count
+            [UInt8](unsafeUninitializedCapacity: capacity) { out, n in
+                r = look(packed, width, table.baseAddress!, out.baseAddress!)
+                n = r.written
             }
         }
-        if seen & 2 != 0 { throw StorageError(.corrupt, "a dictionary code is past the block's \(entries.count) entries") }
+        if r.seen & 2 != 0 { throw StorageError(.corrupt, "a dictionary code is past the block's \(entries.count) entries") }
+        guard r.written == rows else { throw StorageError(.corrupt, "\(r.written) rows' codes read, not \(rows)") }
         return out
     }
 
