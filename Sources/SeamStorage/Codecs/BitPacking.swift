@@ -391,14 +391,16 @@ extension BitPacking {
 extension BitPacking {
     /// ``countEqual(_:count:width:values:)``'s vector loop over the words while the four after them are in the stream
     /// (the next-word load reads word k + 4): the count so far, the first word left, and its phase in the patterns.
+    /// Whole spans of `period` vectors go first, each vector at a fixed phase, so that with the width and period
+    /// constants the loop over them unrolls and the patterns are loaded once for the loop, not per vector.
     @inline(__always)
     private static func countEqualVectors(
-        _ base: UnsafeRawPointer, _ words: Int, _ width: Int, _ entries: Int, _ patterns: UnsafeMutablePointer<UInt64>,
-        _ firsts: UnsafeMutablePointer<UInt64>, _ span: Int
+        _ base: UnsafeRawPointer, _ words: Int, _ width: Int, _ period: Int, _ entries: Int, _ patterns: UnsafeMutablePointer<UInt64>,
+        _ firsts: UnsafeMutablePointer<UInt64>
     ) -> (count: Int, next: Int, phase: Int) {
+        let span = 4 &* period
         var lanes = SIMD4<UInt64>(repeating: 0)
-        var k = 0, phase = 0
-        while k &+ 5 <= words {
+        @inline(__always) func vector(_ k: Int, _ phase: Int) {
             let x = base.loadUnaligned(fromByteOffset: k &<< 3, as: SIMD4<UInt64>.self)
             let next = base.loadUnaligned(fromByteOffset: (k &+ 1) &<< 3, as: SIMD4<UInt64>.self)
             var equal = SIMD4<UInt64>(repeating: 0)
@@ -417,9 +419,22 @@ extension BitPacking {
                 e &+= 1
             } while e < entries
             lanes &+= (equal & UnsafeRawPointer(firsts + phase).loadUnaligned(as: SIMD4<UInt64>.self)).nonzeroBitCount
+        }
+        var k = 0
+        while k &+ span &+ 1 <= words {
+            var j = 0
+            while j < period {
+                vector(k &+ 4 &* j, 4 &* j)
+                j &+= 1
+            }
+            k &+= span
+        }
+        // Fewer than a span left: a vector at a time (the phase stays below the span).
+        var phase = 0
+        while k &+ 5 <= words {
+            vector(k, phase)
             k &+= 4
             phase &+= 4
-            if phase == span { phase = 0 }
         }
         return (Int(truncatingIfNeeded: lanes.wrappedSum()), k, phase)
     }
@@ -471,19 +486,20 @@ extension BitPacking {
             // without a loop over entries at the widths dictionary codes mostly have.
             var (n, k, phase) = (0, 0, 0)
             switch (width, entries) {
-            case (3, 1): (n, k, phase) = countEqualVectors(base, words, 3, 1, patterns, firsts, span)
-            case (4, 1): (n, k, phase) = countEqualVectors(base, words, 4, 1, patterns, firsts, span)
-            case (5, 1): (n, k, phase) = countEqualVectors(base, words, 5, 1, patterns, firsts, span)
-            case (_, 1): (n, k, phase) = countEqualVectors(base, words, width, 1, patterns, firsts, span)
-            case (1, _): (n, k, phase) = countEqualVectors(base, words, 1, entries, patterns, firsts, span)
-            case (2, _): (n, k, phase) = countEqualVectors(base, words, 2, entries, patterns, firsts, span)
-            case (3, _): (n, k, phase) = countEqualVectors(base, words, 3, entries, patterns, firsts, span)
-            case (4, _): (n, k, phase) = countEqualVectors(base, words, 4, entries, patterns, firsts, span)
-            case (5, _): (n, k, phase) = countEqualVectors(base, words, 5, entries, patterns, firsts, span)
-            case (6, _): (n, k, phase) = countEqualVectors(base, words, 6, entries, patterns, firsts, span)
-            case (7, _): (n, k, phase) = countEqualVectors(base, words, 7, entries, patterns, firsts, span)
-            case (8, _): (n, k, phase) = countEqualVectors(base, words, 8, entries, patterns, firsts, span)
-            default: (n, k, phase) = countEqualVectors(base, words, width, entries, patterns, firsts, span)
+            case (2, 1): (n, k, phase) = countEqualVectors(base, words, 2, 1, 1, patterns, firsts)
+            case (3, 1): (n, k, phase) = countEqualVectors(base, words, 3, 3, 1, patterns, firsts)
+            case (4, 1): (n, k, phase) = countEqualVectors(base, words, 4, 1, 1, patterns, firsts)
+            case (5, 1): (n, k, phase) = countEqualVectors(base, words, 5, 5, 1, patterns, firsts)
+            case (6, 1): (n, k, phase) = countEqualVectors(base, words, 6, 3, 1, patterns, firsts)
+            case (_, 1): (n, k, phase) = countEqualVectors(base, words, width, period, 1, patterns, firsts)
+            case (2, _): (n, k, phase) = countEqualVectors(base, words, 2, 1, entries, patterns, firsts)
+            case (3, _): (n, k, phase) = countEqualVectors(base, words, 3, 3, entries, patterns, firsts)
+            case (4, _): (n, k, phase) = countEqualVectors(base, words, 4, 1, entries, patterns, firsts)
+            case (5, _): (n, k, phase) = countEqualVectors(base, words, 5, 5, entries, patterns, firsts)
+            case (6, _): (n, k, phase) = countEqualVectors(base, words, 6, 3, entries, patterns, firsts)
+            case (7, _): (n, k, phase) = countEqualVectors(base, words, 7, 7, entries, patterns, firsts)
+            case (8, _): (n, k, phase) = countEqualVectors(base, words, 8, 1, entries, patterns, firsts)
+            default: (n, k, phase) = countEqualVectors(base, words, width, period, entries, patterns, firsts)
             }
             @inline(__always) func load(_ k: Int) -> UInt64 {
                 k < words ? base.loadUnaligned(fromByteOffset: k &<< 3, as: UInt64.self) : 0
