@@ -192,6 +192,18 @@ struct FilteredScan {
         }
     }
 
+    /// A flag per dictionary entry (text): 1 where it equals one of `constants` and `passes`, or equals none and not
+    /// `passes`; 0 for a NULL entry.
+    static func entryFlags(_ entries: ColumnVector, matching constants: [[UInt8]], passes: Bool) -> [UInt8] {
+        let spans = StringSpans(entries), validity = Vectors.validity(entries)
+        return (0..<entries.count).map { k in
+            guard Vectors.isValid(validity, k) else { return 0 }
+            let entry = spans[k]
+            let matched = constants.contains { constant in constant.withUnsafeBytes { StringSpans.equal($0, entry) } }
+            return matched == passes ? 1 : 0
+        }
+    }
+
     /// The text constants `column = 'a'`, `column <> 'a'` or `column IN ('a', 'b')` compares a text column with, and
     /// whether a match passes; nil for other conjuncts (a NULL in an IN list changes nothing a filter keeps).
     static func textMatch(_ e: BoundExpr) -> (constants: [[UInt8]], passes: Bool)? {
@@ -348,6 +360,14 @@ extension Executor {
             guard countOnly, f.conjuncts.count == 1, !overMappedColumn[0], let range = f.ranges[0], let p = f.runnable[0] else { return nil }
             return (s.columns[f.predicateColumns[p]], range.lo, range.hi)
         }()
+        /// count(*) under one `=`, `<>` or IN conjunct on a text column (`channel = 'web'`): its stored column, its
+        /// position among the predicate's columns, and the constants, read once here. A dictionary block is counted
+        /// on its codes without the zone proofs (a text zone proves such a conjunct only for a block of one value,
+        /// which the codes count as fast), and without touching the filter's shared expressions per block.
+        let singleText: (column: Int, p: Int, constants: [[UInt8]], passes: Bool)? = {
+            guard countOnly, f.conjuncts.count == 1, !overMappedColumn[0], let p = f.runnable[0], let m = f.textMatches[0] else { return nil }
+            return (s.columns[f.predicateColumns[p]], p, m.constants, m.passes)
+        }()
         func countInRange(_ morsel: ScanMorsel, column: Int, lo: Int64, hi: Int64, bytesRead: inout Int) throws -> Int? {
             if let n = try morsel.reader.countInRange(column: column, block: morsel.block, lo: lo, hi: hi) {
                 bytesRead &+= morsel.reader.packedBytes(column: column, block: morsel.block)
@@ -372,13 +392,7 @@ extension Executor {
         /// conjunct run once over the entries.
         func entryFlags(_ c: Int, _ p: Int, _ entries: ColumnVector) throws -> [UInt8] {
             if let m = f.textMatches[c], entries.type == .varchar {
-                let spans = StringSpans(entries), validity = Vectors.validity(entries)
-                return (0..<entries.count).map { k in
-                    guard Vectors.isValid(validity, k) else { return 0 }
-                    let entry = spans[k]
-                    let matched = m.constants.contains { constant in constant.withUnsafeBytes { StringSpans.equal($0, entry) } }
-                    return matched == m.passes ? 1 : 0
-                }
+                return FilteredScan.entryFlags(entries, matching: m.constants, passes: m.passes)
             }
             let columns = f.predicateColumns.enumerated().map { q, k in
                 q == p ? entries : Executor.placeholder(s.schema[k].type, entries.count)
@@ -395,6 +409,12 @@ extension Executor {
             if let r = singleRange {
                 if let n = countedByZone(morsel, r) { return n }
                 return try countInRange(morsel, column: r.column, lo: r.lo, hi: r.hi, bytesRead: &bytesRead)
+            }
+            if let t = singleText, let n = try morsel.reader.countDictionaryFlags(column: t.column, block: morsel.block, entryFlags: {
+                FilteredScan.entryFlags($0, matching: t.constants, passes: t.passes)
+            }) {
+                bytesRead &+= morsel.reader.packedBytes(column: t.column, block: morsel.block)
+                return n
             }
             let zone = { (col: Int) in zone(morsel, col) }
             var open: Int? = nil
