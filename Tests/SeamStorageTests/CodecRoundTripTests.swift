@@ -258,6 +258,53 @@ import Testing
 
     /// The vertical layout at every width 0...32, for counts of whole groups, a group and a tail, and tails alone, with
     /// the widest code present: a whole decode, a decode of chosen rows and range counts give back the values.
+    /// Flags at a bitmap's set rows from the marks of equal values equal testing each row's value, at every width
+    /// 1...16, for one to four values marked as passing or failing, bitmaps empty, sparse, dense and full with bits set
+    /// past the last row, and counts off a multiple of 64: both forms, 64 rows at a time (BMI2's gather and scatter,
+    /// or their loops where the build lacks them) and a row at a time.
+    @Test func flagsFromMarksAtSetBitsEqualTestingEachRow() {
+        var rng = FixtureRandom(seed: 0x3A2C)
+        for width in 1...16 {
+            let slots = UInt64(1) << UInt64(width)
+            for n in [1, 63, 64, 65, 130, 1000, 4099] {
+                let values = (0..<n).map { _ in rng.next() % min(slots, 6) }
+                var w = ByteWriter()
+                BitPacking.pack(count: n, width: width, into: &w) { values[$0] }
+                let words = (n * width + 63) / 64, room = (n + 63) / 64 * width
+                for k in 1...4 where UInt64(k) < min(slots, 6) {
+                    let set = Array((0..<min(slots, 6)).shuffled(using: &rng).prefix(k))
+                    var marks = [UInt64](repeating: 0, count: room)
+                    marks.withUnsafeMutableBufferPointer { m in
+                        w.bytes.withUnsafeBytes { BitPacking.equalStarts($0, count: n, width: width, values: set, into: m.baseAddress!) }
+                    }
+                    #expect(marks[words...].allSatisfy { $0 == 0 }, "width \(width), n \(n): nothing marked past the stream")
+                    for density in [0, 1, 3, 4] {
+                        var bits = [UInt64](repeating: 0, count: (n + 63) / 64)
+                        for r in 0..<(bits.count * 64) where rng.next() % 4 < UInt64(density) { bits[r >> 6] |= 1 << UInt64(r & 63) }
+                        let rows = (0..<n).filter { bits[$0 >> 6] >> UInt64($0 & 63) & 1 == 1 }
+                        for marked in [true, false] {
+                            let want = rows.map { UInt8(set.contains(values[$0]) == marked ? 1 : 0) }
+                            for byGroups in [true, false] {
+                                var out = [UInt8](repeating: 9, count: n + 32)
+                                let written = bits.withUnsafeBufferPointer { b in
+                                    marks.withUnsafeBufferPointer { m in
+                                        out.withUnsafeMutableBufferPointer {
+                                            BitPacking.flags(
+                                                atSetBitsOf: b.baseAddress!, rows: n, width: width, starts: m.baseAddress!, marked: marked,
+                                                into: $0.baseAddress!, byGroups: byGroups)
+                                        }
+                                    }
+                                }
+                                #expect(written == rows.count && Array(out.prefix(written)) == want,
+                                        "width \(width), n \(n), values \(set), density \(density), marked \(marked), by groups \(byGroups)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func verticalFrameOfReferenceAtEveryWidth() throws {
         var rng = FixtureRandom(seed: 0x7E47)
         let codec = VerticalFrameOfReferenceCodec()

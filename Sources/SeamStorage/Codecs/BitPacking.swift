@@ -1,3 +1,5 @@
+import SeamKernels
+
 /// Packs unsigned integers of `width` bits (0...64) into a little-endian bit stream of 64-bit words.
 ///
 /// Layout: value `i` occupies bits `i*width ..< (i+1)*width` of the stream; word `k` holds stream bits
@@ -389,67 +391,122 @@ extension BitPacking {
 }
 
 extension BitPacking {
-    /// ``countEqual(_:count:width:values:)``'s vector loop over the words while the four after them are in the stream
-    /// (the next-word load reads word k + 4): the count so far, the first word left, and its phase in the patterns.
-    /// Whole spans of `period` vectors go first, each vector at a fixed phase, so that with the width and period
-    /// constants the loop over them unrolls and the patterns are loaded once for the loop, not per vector.
-    @inline(__always)
-    private static func countEqualVectors(
-        _ base: UnsafeRawPointer, _ words: Int, _ width: Int, _ period: Int, _ entries: Int, _ patterns: UnsafeMutablePointer<UInt64>,
-        _ firsts: UnsafeMutablePointer<UInt64>
-    ) -> (count: Int, next: Int, phase: Int) {
-        let span = 4 &* period
-        var lanes = SIMD4<UInt64>(repeating: 0)
-        @inline(__always) func vector(_ k: Int, _ phase: Int) {
-            let x = base.loadUnaligned(fromByteOffset: k &<< 3, as: SIMD4<UInt64>.self)
-            let next = base.loadUnaligned(fromByteOffset: (k &+ 1) &<< 3, as: SIMD4<UInt64>.self)
-            var equal = SIMD4<UInt64>(repeating: 0)
-            var e = 0
-            repeat {
-                let row = UnsafeRawPointer(patterns + e &* (span &+ 1) + phase)
-                let d = x ^ row.loadUnaligned(as: SIMD4<UInt64>.self)
-                let dn = next ^ row.loadUnaligned(fromByteOffset: 8, as: SIMD4<UInt64>.self)
-                var z = d
-                var s = 1
-                while s < width {
-                    z |= d &>> UInt64(s) | dn &<< UInt64(64 &- s)
-                    s &+= 1
-                }
-                equal |= ~z
-                e &+= 1
-            } while e < entries
-            lanes &+= (equal & UnsafeRawPointer(firsts + phase).loadUnaligned(as: SIMD4<UInt64>.self)).nonzeroBitCount
-        }
-        var k = 0
-        while k &+ span &+ 1 <= words {
-            var j = 0
-            while j < period {
-                vector(k &+ 4 &* j, 4 &* j)
-                j &+= 1
-            }
-            k &+= span
-        }
-        // Fewer than a span left: a vector at a time (the phase stays below the span).
-        var phase = 0
-        while k &+ 5 <= words {
-            vector(k, phase)
-            k &+= 4
-            phase &+= 4
-        }
-        return (Int(truncatingIfNeeded: lanes.wrappedSum()), k, phase)
+    /// How many of `count` packed values of `width` (1...16) bits equal one of `values` (at most four, distinct,
+    /// below 2^width): the stream is compared a word at a time, never value by value (see
+    /// ``equalStarts(_:count:width:values:_:)``), and the marks are counted by a popcount per word.
+    package static func countEqual(_ src: UnsafeRawBufferPointer, count: Int, width: Int, values: [UInt64]) -> Int {
+        var sink = CountStarts()
+        equalStarts(src, count: count, width: width, values: values, &sink)
+        return sink.count
     }
 
-    /// How many of `count` packed values of `width` (1...16) bits equal one of `values` (at most four, distinct,
-    /// below 2^width): the stream is compared a word at a time, never value by value. Each word is XORed with a
-    /// value repeated at every value's place, each value's bits are ORed onto its first bit (the next word's bits
-    /// carried in for a value that crosses words), and the first bits left clear are the equal values, counted by a
-    /// popcount. Four words go through one 256-bit vector (`SIMD4<UInt64>`, the next four read one word on for the
-    /// carries), a popcount per lane; the last words a word at a time.
-    package static func countEqual(_ src: UnsafeRawBufferPointer, count: Int, width: Int, values: [UInt64]) -> Int {
+    /// Word `k` of `out` (room for the stream's words) gets a bit set at the first bit of each value in it equal to
+    /// one of `values` (at most four): the marks ``countEqual(_:count:width:values:)`` counts, kept. A value's mark
+    /// is at bit `row * width` of the stream.
+    package static func equalStarts(
+        _ src: UnsafeRawBufferPointer, count: Int, width: Int, values: [UInt64], into out: UnsafeMutablePointer<UInt64>
+    ) {
+        var sink = StoreStarts(out: out)
+        equalStarts(src, count: count, width: width, values: values, &sink)
+    }
+
+    /// `table`-free flags at the rows whose bit is set in `bits` (a bitmap over `rows` rows): each row's mark in
+    /// `starts` (see ``equalStarts(_:count:width:values:into:)``), or its absence when `!marked`, written to `out` one
+    /// per set bit in row order; returns how many. `starts` holds `width` words per 64 rows, for every 64 rows begun
+    /// (zero past the stream's words); `out` has room for the set bits and 32 bytes more.
+    ///
+    /// With BMI2, 64 rows at a time: their marks gathered from their `width` words into a row mask (PEXT by each
+    /// word's first bits), that mask's bits at the set rows gathered again (PEXT by the bitmap word), and spread to a
+    /// byte each, 8 at a time (PDEP): about 20 instructions per 64 rows, where visiting each set bit took 12 per row.
+    /// `byGroups`: the BMI2 form (its default where PEXT and PDEP are instructions; tests take both forms anywhere).
+    package static func flags(
+        atSetBitsOf bits: UnsafePointer<UInt64>, rows: Int, width: Int, starts: UnsafePointer<UInt64>, marked: Bool,
+        into out: UnsafeMutablePointer<UInt8>, byGroups: Bool = Bits.fast
+    ) -> Int {
+        precondition(width >= 1 && width <= 16, "marks of widths 1...16")
+        let wordCount = (rows &+ 63) &>> 6
+        guard byGroups else {
+            let flip: UInt64 = marked ? 0 : 1
+            var k = 0
+            for w in 0..<wordCount {
+                var word = bits[w]
+                if w == wordCount &- 1, rows & 63 != 0 { word &= (1 << UInt64(rows & 63)) &- 1 }
+                let first = w &<< 6
+                while word != 0 {
+                    let bit = (first &+ word.trailingZeroBitCount) &* width
+                    out[k] = UInt8(truncatingIfNeeded: ((starts[bit &>> 6] &>> UInt64(bit & 63)) & 1) ^ flip)
+                    k &+= 1
+                    word &= word &- 1
+                }
+            }
+            return k
+        }
+        switch width {
+        case 3: return flagsByGroups(bits, rows, 3, starts, marked, out)
+        case 4: return flagsByGroups(bits, rows, 4, starts, marked, out)
+        case 5: return flagsByGroups(bits, rows, 5, starts, marked, out)
+        default: return flagsByGroups(bits, rows, width, starts, marked, out)
+        }
+    }
+
+    /// ``flags(atSetBitsOf:rows:width:starts:marked:into:)`` with BMI2, 64 rows at a time (the width a constant
+    /// where the caller's switch makes it one, so the loop over the group's words unrolls).
+    @inline(__always)
+    private static func flagsByGroups(
+        _ bits: UnsafePointer<UInt64>, _ rows: Int, _ width: Int, _ starts: UnsafePointer<UInt64>, _ marked: Bool,
+        _ out: UnsafeMutablePointer<UInt8>
+    ) -> Int {
+        // The first bits of the rows starting in each of the `width` words that 64 rows take (the same for every
+        // 64 rows: 64 * width bits is a whole number of words), and where each word's rows go in the row mask.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 &* width) { table in
+            let firsts = table.baseAddress!, shifts = table.baseAddress! + width
+            for j in 0..<(2 &* width) { table[j] = 0 }
+            var at = 0
+            while at < 64 &* width {
+                firsts[at &>> 6] |= 1 << UInt64(at & 63)
+                at &+= width
+            }
+            for j in 1..<max(width, 1) { shifts[j] = shifts[j &- 1] &+ UInt64(firsts[j &- 1].nonzeroBitCount) }
+            let bytes: UInt64 = 0x0101_0101_0101_0101
+            let wordCount = (rows &+ 63) &>> 6
+            var k = 0
+            for w in 0..<wordCount {
+                var valid = bits[w]
+                if w == wordCount &- 1, rows & 63 != 0 { valid &= (1 << UInt64(rows & 63)) &- 1 }
+                let group = starts + w &* width
+                var rowMarks: UInt64 = 0
+                for j in 0..<width { rowMarks |= Bits.extract(group[j], firsts[j]) &<< shifts[j] }
+                let n = valid.nonzeroBitCount
+                var picked = Bits.extract(rowMarks, valid)
+                if !marked { picked = ~picked & (n == 64 ? ~0 : (1 << UInt64(n)) &- 1) }
+                // The first 32 flags always (no branch on how many rows are valid: it varies from word to word),
+                // more only for a word with more.
+                let at = UnsafeMutableRawPointer(out + k)
+                at.storeBytes(of: Bits.deposit(picked, bytes), as: UInt64.self)
+                at.storeBytes(of: Bits.deposit(picked &>> 8, bytes), toByteOffset: 8, as: UInt64.self)
+                at.storeBytes(of: Bits.deposit(picked &>> 16, bytes), toByteOffset: 16, as: UInt64.self)
+                at.storeBytes(of: Bits.deposit(picked &>> 24, bytes), toByteOffset: 24, as: UInt64.self)
+                var b = 32
+                while b < n {
+                    at.storeBytes(of: Bits.deposit(picked &>> UInt64(b), bytes), toByteOffset: b, as: UInt64.self)
+                    b &+= 8
+                }
+                k &+= n
+            }
+            return k
+        }
+    }
+
+    /// The marks of values equal to one of `values`, handed to `sink` four words at a time while the four after them
+    /// are in the stream, then a word at a time. Each word is XORed with a value repeated at every value's place, each
+    /// value's bits are ORed onto its first bit (the next word's bits carried in for a value that crosses words), and
+    /// the first bits left clear are the equal values. Four words go through one 256-bit vector (`SIMD4<UInt64>`, the
+    /// next four read one word on for the carries).
+    private static func equalStarts<S: StartsSink>(_ src: UnsafeRawBufferPointer, count: Int, width: Int, values: [UInt64], _ sink: inout S) {
         precondition(width >= 1 && width <= 16, "word-parallel equality takes widths 1...16")
         precondition(!values.isEmpty && values.count <= 4, "one to four values at a time")
         precondition(src.count * 8 >= count * width, "the packed stream holds every value")
-        guard count > 0 else { return 0 }
+        guard count > 0 else { return }
         let bits = count &* width
         let words = (bits &+ 63) >> 6
         // The values' patterns and the values' first bits repeat every `period` words (a whole number of values);
@@ -459,7 +516,7 @@ extension BitPacking {
         let period = width / g
         let span = 4 &* period
         let entries = values.count
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: (entries &+ 1) &* (span &+ 1)) { buf in
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: (entries &+ 1) &* (span &+ 1)) { buf in
             buf.initialize(repeating: 0)
             // patterns[e * (span + 1) + k]: value e at every place of word k (one word past the span, for the
             // carries of the last); firsts[k]: the first bit of every value starting in word k.
@@ -482,24 +539,24 @@ extension BitPacking {
                 firsts[k] = firsts[k &- period]
             }
             let base = src.baseAddress!
-            // The vector loop with the width a constant (its shifts unrolled, no loop per value bit), and one entry
-            // without a loop over entries at the widths dictionary codes mostly have.
-            var (n, k, phase) = (0, 0, 0)
+            // The vector loop with the width and period constants (its shifts unrolled, the patterns loaded once for
+            // the loop), and one entry without a loop over entries, at the widths dictionary codes mostly have.
+            var (k, phase) = (0, 0)
             switch (width, entries) {
-            case (2, 1): (n, k, phase) = countEqualVectors(base, words, 2, 1, 1, patterns, firsts)
-            case (3, 1): (n, k, phase) = countEqualVectors(base, words, 3, 3, 1, patterns, firsts)
-            case (4, 1): (n, k, phase) = countEqualVectors(base, words, 4, 1, 1, patterns, firsts)
-            case (5, 1): (n, k, phase) = countEqualVectors(base, words, 5, 5, 1, patterns, firsts)
-            case (6, 1): (n, k, phase) = countEqualVectors(base, words, 6, 3, 1, patterns, firsts)
-            case (_, 1): (n, k, phase) = countEqualVectors(base, words, width, period, 1, patterns, firsts)
-            case (2, _): (n, k, phase) = countEqualVectors(base, words, 2, 1, entries, patterns, firsts)
-            case (3, _): (n, k, phase) = countEqualVectors(base, words, 3, 3, entries, patterns, firsts)
-            case (4, _): (n, k, phase) = countEqualVectors(base, words, 4, 1, entries, patterns, firsts)
-            case (5, _): (n, k, phase) = countEqualVectors(base, words, 5, 5, entries, patterns, firsts)
-            case (6, _): (n, k, phase) = countEqualVectors(base, words, 6, 3, entries, patterns, firsts)
-            case (7, _): (n, k, phase) = countEqualVectors(base, words, 7, 7, entries, patterns, firsts)
-            case (8, _): (n, k, phase) = countEqualVectors(base, words, 8, 1, entries, patterns, firsts)
-            default: (n, k, phase) = countEqualVectors(base, words, width, period, entries, patterns, firsts)
+            case (2, 1): (k, phase) = equalVectors(base, words, 2, 1, 1, patterns, firsts, &sink)
+            case (3, 1): (k, phase) = equalVectors(base, words, 3, 3, 1, patterns, firsts, &sink)
+            case (4, 1): (k, phase) = equalVectors(base, words, 4, 1, 1, patterns, firsts, &sink)
+            case (5, 1): (k, phase) = equalVectors(base, words, 5, 5, 1, patterns, firsts, &sink)
+            case (6, 1): (k, phase) = equalVectors(base, words, 6, 3, 1, patterns, firsts, &sink)
+            case (_, 1): (k, phase) = equalVectors(base, words, width, period, 1, patterns, firsts, &sink)
+            case (2, _): (k, phase) = equalVectors(base, words, 2, 1, entries, patterns, firsts, &sink)
+            case (3, _): (k, phase) = equalVectors(base, words, 3, 3, entries, patterns, firsts, &sink)
+            case (4, _): (k, phase) = equalVectors(base, words, 4, 1, entries, patterns, firsts, &sink)
+            case (5, _): (k, phase) = equalVectors(base, words, 5, 5, entries, patterns, firsts, &sink)
+            case (6, _): (k, phase) = equalVectors(base, words, 6, 3, entries, patterns, firsts, &sink)
+            case (7, _): (k, phase) = equalVectors(base, words, 7, 7, entries, patterns, firsts, &sink)
+            case (8, _): (k, phase) = equalVectors(base, words, 8, 1, entries, patterns, firsts, &sink)
+            default: (k, phase) = equalVectors(base, words, width, period, entries, patterns, firsts, &sink)
             }
             @inline(__always) func load(_ k: Int) -> UInt64 {
                 k < words ? base.loadUnaligned(fromByteOffset: k &<< 3, as: UInt64.self) : 0
@@ -517,12 +574,84 @@ extension BitPacking {
                 var starts = firsts[phase]
                 // Only values inside the stream (the last word's padding holds none).
                 if k == words &- 1, bits & 63 != 0 { starts &= (1 << UInt64(bits & 63)) &- 1 }
-                n &+= (equal & starts).nonzeroBitCount
+                sink.word(k, equal & starts)
                 k &+= 1
                 phase &+= 1
                 if phase == span { phase = 0 }
             }
-            return n
         }
     }
+
+    /// ``equalStarts(_:count:width:values:_:)``'s vector loop over the words while the four after them are in the
+    /// stream (the next-word load reads word k + 4): the first word left, and its phase in the patterns. Whole spans
+    /// of `period` vectors go first, each vector at a fixed phase, so that with the width and period constants the
+    /// loop over them unrolls and the patterns are loaded once for the loop, not per vector.
+    @inline(__always)
+    private static func equalVectors<S: StartsSink>(
+        _ base: UnsafeRawPointer, _ words: Int, _ width: Int, _ period: Int, _ entries: Int, _ patterns: UnsafeMutablePointer<UInt64>,
+        _ firsts: UnsafeMutablePointer<UInt64>, _ sink: inout S
+    ) -> (next: Int, phase: Int) {
+        let span = 4 &* period
+        // A local copy, written back at the end, stays in registers through the loop.
+        var local = sink
+        defer { sink = local }
+        @inline(__always) func vector(_ k: Int, _ phase: Int) {
+            let x = base.loadUnaligned(fromByteOffset: k &<< 3, as: SIMD4<UInt64>.self)
+            let next = base.loadUnaligned(fromByteOffset: (k &+ 1) &<< 3, as: SIMD4<UInt64>.self)
+            var equal = SIMD4<UInt64>(repeating: 0)
+            var e = 0
+            repeat {
+                let row = UnsafeRawPointer(patterns + e &* (span &+ 1) + phase)
+                let d = x ^ row.loadUnaligned(as: SIMD4<UInt64>.self)
+                let dn = next ^ row.loadUnaligned(fromByteOffset: 8, as: SIMD4<UInt64>.self)
+                var z = d
+                var s = 1
+                while s < width {
+                    z |= d &>> UInt64(s) | dn &<< UInt64(64 &- s)
+                    s &+= 1
+                }
+                equal |= ~z
+                e &+= 1
+            } while e < entries
+            local.vector(k, equal & UnsafeRawPointer(firsts + phase).loadUnaligned(as: SIMD4<UInt64>.self))
+        }
+        var k = 0
+        while k &+ span &+ 1 <= words {
+            var j = 0
+            while j < period {
+                vector(k &+ 4 &* j, 4 &* j)
+                j &+= 1
+            }
+            k &+= span
+        }
+        // Fewer than a span left: a vector at a time (the phase stays below the span).
+        var phase = 0
+        while k &+ 5 <= words {
+            vector(k, phase)
+            k &+= 4
+            phase &+= 4
+        }
+        return (k, phase)
+    }
+}
+
+/// Where ``BitPacking``'s word-parallel equality puts its marks: counted, or stored.
+private protocol StartsSink {
+    mutating func vector(_ k: Int, _ marks: SIMD4<UInt64>)
+    mutating func word(_ k: Int, _ marks: UInt64)
+}
+
+/// Counts the marks: a popcount per lane, the lanes summed at the end.
+private struct CountStarts: StartsSink {
+    var lanes = SIMD4<UInt64>(repeating: 0), words = 0
+    var count: Int { Int(truncatingIfNeeded: lanes.wrappedSum()) &+ words }
+    @inline(__always) mutating func vector(_ k: Int, _ marks: SIMD4<UInt64>) { lanes &+= marks.nonzeroBitCount }
+    @inline(__always) mutating func word(_ k: Int, _ marks: UInt64) { words &+= marks.nonzeroBitCount }
+}
+
+/// Stores the marks, word `k` at `out[k]`.
+private struct StoreStarts: StartsSink {
+    let out: UnsafeMutablePointer<UInt64>
+    @inline(__always) func vector(_ k: Int, _ marks: SIMD4<UInt64>) { UnsafeMutableRawPointer(out + k).storeBytes(of: marks, as: SIMD4<UInt64>.self) }
+    @inline(__always) func word(_ k: Int, _ marks: UInt64) { out[k] = marks }
 }

@@ -214,25 +214,49 @@ package struct DictionaryCodec: SelectiveCodec {
         _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, atSetBitsOf bits: UnsafePointer<UInt64>, valid: Int,
         entryFlags: (ColumnVector) throws -> [UInt8]
     ) throws -> [UInt8] {
-        // Room for every row: a bitmap with more bits set than `valid` (damage) must not write past the flags.
-        try lookedUp(payload, type: type, count: count, capacity: count, rows: valid, entryFlags) { packed, width, table, out in
+        // Room for every row and 32 bytes: a bitmap with more bits set than `valid` (damage) must not write past the
+        // flags, and the marks path stores 32 flags for every 64 rows whatever number of them it keeps.
+        try lookedUp(payload, type: type, count: count, capacity: count &+ 32, rows: valid, entryFlags, marks: { packed, width, few, out in
+            // A few entries: the equal codes marked a word of codes at a time, then a shift and a mask a row.
+            // The stream's words, then zeros up to `width` words for every 64 rows begun.
+            let words = (count &* width &+ 63) &>> 6, room = ((count &+ 63) &>> 6) &* width
+            return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: room) { marks in
+                (marks.baseAddress! + words).initialize(repeating: 0, count: room &- words)
+                BitPacking.equalStarts(packed, count: count, width: width, values: few.codes, into: marks.baseAddress!)
+                return BitPacking.flags(
+                    atSetBitsOf: bits, rows: count, width: width, starts: marks.baseAddress!, marked: few.passing, into: out)
+            }
+        }) { packed, width, table, out in
             BitPacking.lookUp(packed, atSetBitsOf: bits, rows: count, width: width, table: table, into: out)
         }
     }
 
-    /// Flags through a block's entries: the table of ``flagTable(_:_:_:)``, and `look` writing `rows` flags (at most
+    /// Flags through a block's entries: the table of ``flagTable(_:_:)``, and `look` writing `rows` flags (at most
     /// `capacity`) through it, returning how many it wrote and their OR. A code past the entries, or another number
     /// of flags, is damage.
+    /// `marks`: when given and a few entries pass or fail (``fewEntries(_:width:)``), writes the flags from those
+    /// entries' codes instead (returning how many), without the table.
     private func lookedUp(
         _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, capacity: Int, rows: Int,
         _ entryFlags: (ColumnVector) throws -> [UInt8],
+        marks: ((UnsafeRawBufferPointer, Int, (codes: [UInt64], passing: Bool), UnsafeMutablePointer<UInt8>) -> Int)? = nil,
         _ look: (UnsafeRawBufferPointer, Int, UnsafePointer<UInt8>, UnsafeMutablePointer<UInt8>) -> (written: Int, seen: UInt8)
     ) throws -> [UInt8] {
         let (entries, packed, width) = try parts(payload, type: type, count: count)
-        let table = try flagTable(entries, width, entryFlags)
+        let perEntry = try entryFlags(entries)
+        precondition(perEntry.count == entries.count, "one flag per dictionary entry")
         guard rows > 0 else { return [] }
-        if width == 0 { return [UInt8](repeating: table[0], count: rows) }
         var r: (written: Int, seen: UInt8) = (0, 0)
+        if let marks, let few = Self.fewEntries(perEntry, width: width) {
+            let out = [UInt8](unsafeUninitializedCapacity: capacity) { out, n in
+                r.written = marks(packed, width, few, out.baseAddress!)
+                n = r.written
+            }
+            guard r.written == rows else { throw StorageError(.corrupt, "\(r.written) rows' codes read, not \(rows)") }
+            return out
+        }
+        let table = Self.flagTable(perEntry, width)
+        if width == 0 { return [UInt8](repeating: table[0], count: rows) }
         let out = table.withUnsafeBufferPointer { table in
             [UInt8](unsafeUninitializedCapacity: capacity) { out, n in
                 r = look(packed, width, table.baseAddress!, out.baseAddress!)
@@ -244,12 +268,28 @@ package struct DictionaryCodec: SelectiveCodec {
         return out
     }
 
-    /// A flag (0 or 1) per code the width can hold, from `entryFlags(entries)`; codes past the entries hold 2, found
+    /// When a few entries pass, or a few fail (`channel = 'web'`, `category IN ('books', 'toys')`, `channel <> 'web'`),
+    /// the codes of the fewer side and whether they are the passing ones: their codes are then compared a word of
+    /// codes at a time (``BitPacking/countEqual(_:count:width:values:)``). Each entry costs about `width - 1` shifts
+    /// and ORs a word; past 8 of them the flag look-ups were faster (four 4-bit entries: 1.5 -> 2.0 ms over 10M
+    /// events). nil otherwise. On that path a code past the entries, damage the block checksum missed, counts as
+    /// failing (or passing) rather than being reported.
+    static func fewEntries(_ perEntry: [UInt8], width: Int) -> (codes: [UInt64], passing: Bool)? {
+        guard width >= 1 && width <= 16 else { return nil }
+        let passing = perEntry.reduce(0) { $0 &+ ($1 != 0 ? 1 : 0) }
+        let fewer = min(passing, perEntry.count &- passing)
+        guard fewer >= 1, fewer <= 4, fewer &* (width &- 1) <= 8 else { return nil }
+        let side = passing <= perEntry.count &- passing
+        var codes: [UInt64] = []
+        codes.reserveCapacity(fewer)
+        for (k, f) in perEntry.enumerated() where (f != 0) == side { codes.append(UInt64(k)) }
+        return (codes, side)
+    }
+
+    /// A flag (0 or 1) per code the width can hold, from the entries' flags; codes past the entries hold 2, found
     /// after the look-up as damage.
-    private func flagTable(_ entries: ColumnVector, _ width: Int, _ entryFlags: (ColumnVector) throws -> [UInt8]) throws -> [UInt8] {
-        let perEntry = try entryFlags(entries)
-        precondition(perEntry.count == entries.count, "one flag per dictionary entry")
-        var table = [UInt8](repeating: 2, count: max(1 << width, entries.count))
+    private static func flagTable(_ perEntry: [UInt8], _ width: Int) -> [UInt8] {
+        var table = [UInt8](repeating: 2, count: max(1 << width, perEntry.count))
         for (k, f) in perEntry.enumerated() { table[k] = f == 0 ? 0 : 1 }
         return table
     }
@@ -269,19 +309,12 @@ package struct DictionaryCodec: SelectiveCodec {
         precondition(perEntry.count == entries.count, "one flag per dictionary entry")
         guard count > 0 else { return 0 }
         if width == 0 { return perEntry[0] == 0 ? 0 : count }
-        // A few entries pass, or a few fail (`channel = 'web'`, `category IN ('books', 'toys')`, `channel <> 'web'`):
-        // their codes counted four words of codes at a time (BitPacking.countEqual), the failing ones taken from the
-        // count. Each entry costs about `width - 1` shifts and ORs a word; past 8 of them the flag paths below were
-        // faster (four 4-bit entries: 1.5 -> 2.0 ms over 10M events). A code past the entries, damage the block
-        // checksum missed, is then counted as failing (or passing) rather than reported.
-        let passing = perEntry.indices.filter { perEntry[$0] != 0 }
-        if passing.isEmpty { return 0 }
-        if passing.count == entries.count { return count }
-        let failing = perEntry.indices.filter { perEntry[$0] == 0 }
-        let fewer = passing.count <= failing.count ? passing : failing
-        if fewer.count <= 4 && width <= 16 && fewer.count &* (width &- 1) <= 8 {
-            let n = BitPacking.countEqual(packed, count: count, width: width, values: fewer.map { UInt64($0) })
-            return fewer.count == passing.count ? n : count &- n
+        let passing = perEntry.reduce(0) { $0 &+ ($1 != 0 ? 1 : 0) }
+        if passing == 0 { return 0 }
+        if passing == entries.count { return count }
+        if let few = Self.fewEntries(perEntry, width: width) {
+            let n = BitPacking.countEqual(packed, count: count, width: width, values: few.codes)
+            return few.passing ? n : count &- n
         }
         let chunked = width <= 12 && 8 % width != 0
         // Codes past the entries are damage: their slots carry a mark instead of a flag.
