@@ -100,7 +100,7 @@ test: deps
 ## bench: storage (encode/decode, LZ4), ingest (whole ingests, parse stage) and engine (kernels, operators) benchmarks,
 ## a nested package under Benchmarks/.
 bench: deps
-	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+	cd Benchmarks && $(SWIFT) package $(RELEASE_FLAGS) --disable-sandbox benchmark
 
 ## compare: Seam vs DuckDB 2.0.1 on the same EVENTS rows (10M, 100M, 500K, …), 1 and 2 threads, plus ingest and size:
 ## makes the data under .build/compare, installs DuckDB into .build/duckdb-venv on first use, writes Benchmarks/results/.

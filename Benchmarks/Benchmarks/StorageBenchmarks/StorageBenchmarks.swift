@@ -89,6 +89,37 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // count(*) WHERE channel = 'web' on a dictionary block's codes (one passing entry, compared four words of codes at
+    // a time), and the same predicate's flags at the rows where quantity is valid (the equal codes marked, then 64 rows
+    // at a time): what sum(quantity) WHERE channel = 'web' reads of the channel column.
+    do {
+        let channels = column("channel"), quantities = column("quantity")
+        let isWeb: (ColumnVector) throws -> [UInt8] = { e in (0..<e.count).map { e.value(at: $0) == .varchar("web") ? 1 : 0 } }
+        let web = (0..<channels.count).filter { channels.value(at: $0) == .varchar("web") }.count
+        let block = BlockCodec.encode(channels, force: .dictionary, lz4: .never)
+        let aligned = Buffer(copying: block.bytes)
+        Benchmark("count equal dictionary/channel (\(block.bytes.count / 1024) KiB block)", configuration: .init(scalingFactor: .one)) { b in
+            try b.measureThroughput(rows: channels.count, bytes: block.bytes.count) {
+                let n = try BlockCodec.countDictionaryFlags(aligned.bytes, type: .varchar, owner: aligned, valid: channels.count, entryFlags: isWeb)
+                precondition(n == web)
+                blackHole(n)
+            }
+        }
+        var words = [UInt64](repeating: 0, count: (quantities.count + 63) / 64)
+        for r in 0..<quantities.count where !quantities.value(at: r).isNull { words[r >> 6] |= 1 << UInt64(r & 63) }
+        let valid = words.reduce(0) { $0 + $1.nonzeroBitCount }
+        let webWithQuantity = (0..<channels.count).filter { !quantities.value(at: $0).isNull && channels.value(at: $0) == .varchar("web") }.count
+        Benchmark("flags at valid quantity rows dictionary/channel (\(block.bytes.count / 1024) KiB block, \(valid) rows)", configuration: .init(scalingFactor: .one)) { b in
+            try b.measureThroughput(rows: channels.count, bytes: block.bytes.count) {
+                let f = try words.withUnsafeBufferPointer {
+                    try BlockCodec.decodeDictionaryFlags(aligned.bytes, type: .varchar, owner: aligned, atSetBitsOf: $0.baseAddress!, valid: valid, entryFlags: isWeb)
+                }
+                precondition(f!.reduce(0) { $0 + Int($1) } == webWithQuantity)
+                blackHole(f)
+            }
+        }
+    }
+
     // LZ4 on a byte-aligned payload (plain event types) and on a bit-packed one (FOR quantities).
     for (label, name, codec) in [("plain/event_type", "event_type", CodecID.plain), ("for/ts", "ts", CodecID.frameOfReference)] {
         let payload = BlockCodec.encode(column(name), force: codec, lz4: .never).bytes
