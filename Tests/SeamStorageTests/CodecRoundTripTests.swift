@@ -305,6 +305,57 @@ import Testing
         }
     }
 
+    /// The same from the marks of a sparse block's stored codes: one code per row present in its own bitmap, a row
+    /// absent there (NULL) never flagged, the set rows asked for chosen independently of the present ones.
+    @Test func flagsFromMarksOfStoredCodesEqualTestingEachRow() {
+        var rng = FixtureRandom(seed: 0x5A7E)
+        for width in [1, 2, 3, 4, 5, 7, 8, 12, 16] {
+            let slots = UInt64(1) << UInt64(width)
+            for n in [1, 63, 64, 65, 200, 1000, 4099] {
+                for presentDensity in [1, 2, 4] {
+                    var present = [UInt64](repeating: 0, count: (n + 63) / 64)
+                    for r in 0..<n where rng.next() % 4 < UInt64(presentDensity) { present[r >> 6] |= 1 << UInt64(r & 63) }
+                    let presentRows = (0..<n).filter { present[$0 >> 6] >> UInt64($0 & 63) & 1 == 1 }
+                    let stored = presentRows.count
+                    var code = [UInt64?](repeating: nil, count: n)
+                    let codes = presentRows.map { _ in rng.next() % min(slots, 6) }
+                    for (k, r) in presentRows.enumerated() { code[r] = codes[k] }
+                    var w = ByteWriter()
+                    BitPacking.pack(count: stored, width: width, into: &w) { codes[$0] }
+                    let words = (stored * width + 63) / 64, room = max((stored + 63) / 64 * width, 1)
+                    let set = Array((0..<min(slots, 6)).shuffled(using: &rng).prefix(UInt64(2) < min(slots, 6) ? 2 : 1))
+                    var marks = [UInt64](repeating: 0, count: room)
+                    if stored > 0 {
+                        marks.withUnsafeMutableBufferPointer { m in
+                            w.bytes.withUnsafeBytes { BitPacking.equalStarts($0, count: stored, width: width, values: set, into: m.baseAddress!) }
+                        }
+                    }
+                    #expect(marks[min(words, room)...].allSatisfy { $0 == 0 })
+                    var bits = [UInt64](repeating: 0, count: (n + 63) / 64)
+                    for r in 0..<(bits.count * 64) where rng.next() % 3 != 0 { bits[r >> 6] |= 1 << UInt64(r & 63) }
+                    let rows = (0..<n).filter { bits[$0 >> 6] >> UInt64($0 & 63) & 1 == 1 }
+                    for marked in [true, false] {
+                        let want = rows.map { r -> UInt8 in code[r].map { set.contains($0) == marked ? 1 : 0 } ?? 0 }
+                        var out = [UInt8](repeating: 9, count: n + 32)
+                        let written = bits.withUnsafeBufferPointer { b in
+                            present.withUnsafeBufferPointer { p in
+                                marks.withUnsafeBufferPointer { m in
+                                    out.withUnsafeMutableBufferPointer {
+                                        BitPacking.flags(
+                                            atSetBitsOf: b.baseAddress!, rows: n, width: width, starts: m.baseAddress!, stored: stored,
+                                            storedValidity: p.baseAddress!, marked: marked, into: $0.baseAddress!)
+                                    }
+                                }
+                            }
+                        }
+                        #expect(written == rows.count && Array(out.prefix(written)) == want,
+                                "width \(width), n \(n), present \(presentDensity)/4, values \(set), marked \(marked)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func verticalFrameOfReferenceAtEveryWidth() throws {
         var rng = FixtureRandom(seed: 0x7E47)
         let codec = VerticalFrameOfReferenceCodec()
@@ -411,6 +462,24 @@ import Testing
                 }
             }
             #expect(atRows == rows.map { want[Int($0)] }, "\(sparse), at rows")
+            // The same rows as a bitmap's set bits, 64 rows at a time from the marks of the few entries that pass
+            // (`IN ('cart', 'buy')`) or the one that fails (`<> 'view'`), for the sparse block.
+            var bits = [UInt64](repeating: 0, count: (texts.count + 63) / 64)
+            for r in rows { bits[Int(r) >> 6] |= 1 << UInt64(r & 63) }
+            for passing in [["cart", "buy"], ["view"]] {
+                let fromBits = try block.bytes.withUnsafeBytes { bytes in
+                    try bits.withUnsafeBufferPointer { b in
+                        try BlockCodec.decodeDictionaryFlags(bytes, type: .varchar, owner: nil, atSetBitsOf: b.baseAddress!, valid: rows.count, byGroups: true) { entries in
+                            (0..<entries.count).map { k in
+                                let hit = passing.contains { entries.value(at: k) == .varchar($0) }
+                                return (hit == (passing.count == 2)) ? 1 : 0
+                            }
+                        }
+                    }
+                }
+                // A block storing codes for its NULL rows is left to the row list (nil).
+                #expect(fromBits == (sparse == .always ? rows.map { want[Int($0)] } : nil), "\(sparse), from a bitmap, \(passing)")
+            }
             #expect(throws: StorageError.self, "\(sparse): a row past the block") {
                 try block.bytes.withUnsafeBytes { bytes in
                     try [Int32(3), Int32(texts.count)].withUnsafeBufferPointer { at in

@@ -456,18 +456,7 @@ extension BitPacking {
         _ bits: UnsafePointer<UInt64>, _ rows: Int, _ width: Int, _ starts: UnsafePointer<UInt64>, _ marked: Bool,
         _ out: UnsafeMutablePointer<UInt8>
     ) -> Int {
-        // The first bits of the rows starting in each of the `width` words that 64 rows take (the same for every
-        // 64 rows: 64 * width bits is a whole number of words), and where each word's rows go in the row mask.
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 &* width) { table in
-            let firsts = table.baseAddress!, shifts = table.baseAddress! + width
-            for j in 0..<(2 &* width) { table[j] = 0 }
-            var at = 0
-            while at < 64 &* width {
-                firsts[at &>> 6] |= 1 << UInt64(at & 63)
-                at &+= width
-            }
-            for j in 1..<max(width, 1) { shifts[j] = shifts[j &- 1] &+ UInt64(firsts[j &- 1].nonzeroBitCount) }
-            let bytes: UInt64 = 0x0101_0101_0101_0101
+        withGroupTables(width) { firsts, shifts in
             let wordCount = (rows &+ 63) &>> 6
             var k = 0
             for w in 0..<wordCount {
@@ -479,21 +468,87 @@ extension BitPacking {
                 let n = valid.nonzeroBitCount
                 var picked = Bits.extract(rowMarks, valid)
                 if !marked { picked = ~picked & (n == 64 ? ~0 : (1 << UInt64(n)) &- 1) }
-                // The first 32 flags always (no branch on how many rows are valid: it varies from word to word),
-                // more only for a word with more.
-                let at = UnsafeMutableRawPointer(out + k)
-                at.storeBytes(of: Bits.deposit(picked, bytes), as: UInt64.self)
-                at.storeBytes(of: Bits.deposit(picked &>> 8, bytes), toByteOffset: 8, as: UInt64.self)
-                at.storeBytes(of: Bits.deposit(picked &>> 16, bytes), toByteOffset: 16, as: UInt64.self)
-                at.storeBytes(of: Bits.deposit(picked &>> 24, bytes), toByteOffset: 24, as: UInt64.self)
-                var b = 32
-                while b < n {
-                    at.storeBytes(of: Bits.deposit(picked &>> UInt64(b), bytes), toByteOffset: b, as: UInt64.self)
-                    b &+= 8
-                }
+                spreadFlags(picked, n, out + k)
                 k &+= n
             }
             return k
+        }
+    }
+
+    /// ``flags(atSetBitsOf:rows:width:starts:marked:into:byGroups:)`` for the marks of a sparse block's `stored` codes,
+    /// one per row set in `storedValidity` (a bitmap over the same `rows`); a row without a stored code (NULL) gets 0.
+    /// Always 64 rows at a time (BMI2's gathers and scatters; loops in builds without them): the marks gathered into a
+    /// bit per stored code, then for each 64 rows the window of those bits their stored codes take, scattered to their
+    /// rows (PDEP by the stored validity) and gathered at the rows set in `bits` (PEXT). `starts` holds `width` words
+    /// per 64 stored codes begun; `out` has room for the rows set in `bits` and 32 bytes more. Returns how many flags
+    /// it wrote: fewer than the set bits when `storedValidity` holds more rows than `stored` (damage).
+    package static func flags(
+        atSetBitsOf bits: UnsafePointer<UInt64>, rows: Int, width: Int, starts: UnsafePointer<UInt64>, stored: Int,
+        storedValidity: UnsafePointer<UInt64>, marked: Bool, into out: UnsafeMutablePointer<UInt8>
+    ) -> Int {
+        precondition(width >= 1 && width <= 16, "marks of widths 1...16")
+        let codeWords = (stored &+ 63) &>> 6
+        return withGroupTables(width) { firsts, shifts in
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: codeWords &+ 1) { perCode in
+                for g in 0..<codeWords {
+                    var m: UInt64 = 0
+                    for j in 0..<width { m |= Bits.extract(starts[g &* width &+ j], firsts[j]) &<< shifts[j] }
+                    perCode[g] = m
+                }
+                perCode[codeWords] = 0
+                let wordCount = (rows &+ 63) &>> 6
+                var k = 0, code = 0
+                for w in 0..<wordCount {
+                    let tail: UInt64 = w == wordCount &- 1 && rows & 63 != 0 ? (1 << UInt64(rows & 63)) &- 1 : ~0
+                    let valid = bits[w] & tail, present = storedValidity[w] & tail
+                    let here = present.nonzeroBitCount
+                    guard code &+ here <= stored else { return k }
+                    let at = code &>> 6, shift = UInt64(code & 63)
+                    var window = perCode[at] &>> shift
+                    if shift != 0 { window |= perCode[at &+ 1] &<< (64 &- shift) }
+                    var rowMarks = Bits.deposit(window, present)
+                    if !marked { rowMarks = ~rowMarks & present }
+                    code &+= here
+                    let n = valid.nonzeroBitCount
+                    spreadFlags(Bits.extract(rowMarks, valid), n, out + k)
+                    k &+= n
+                }
+                return k
+            }
+        }
+    }
+
+    /// The first bits of the values starting in each of the `width` words that 64 values take (the same for every 64
+    /// values: 64 * width bits is a whole number of words), and where each word's values go in a 64-bit mask.
+    @inline(__always)
+    private static func withGroupTables<R>(_ width: Int, _ body: (UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 &* width) { table in
+            let firsts = table.baseAddress!, shifts = table.baseAddress! + width
+            for j in 0..<(2 &* width) { table[j] = 0 }
+            var at = 0
+            while at < 64 &* width {
+                firsts[at &>> 6] |= 1 << UInt64(at & 63)
+                at &+= width
+            }
+            for j in 1..<max(width, 1) { shifts[j] = shifts[j &- 1] &+ UInt64(firsts[j &- 1].nonzeroBitCount) }
+            return body(firsts, shifts)
+        }
+    }
+
+    /// The low `n` bits of `picked` as `n` flag bytes at `out`, eight at a time (PDEP). The first 32 are written always
+    /// (no branch on `n`: it varies from word to word and the branch mispredicted), so `out` needs 32 bytes of room.
+    @inline(__always)
+    private static func spreadFlags(_ picked: UInt64, _ n: Int, _ out: UnsafeMutablePointer<UInt8>) {
+        let bytes: UInt64 = 0x0101_0101_0101_0101
+        let at = UnsafeMutableRawPointer(out)
+        at.storeBytes(of: Bits.deposit(picked, bytes), as: UInt64.self)
+        at.storeBytes(of: Bits.deposit(picked &>> 8, bytes), toByteOffset: 8, as: UInt64.self)
+        at.storeBytes(of: Bits.deposit(picked &>> 16, bytes), toByteOffset: 16, as: UInt64.self)
+        at.storeBytes(of: Bits.deposit(picked &>> 24, bytes), toByteOffset: 24, as: UInt64.self)
+        var b = 32
+        while b < n {
+            at.storeBytes(of: Bits.deposit(picked &>> UInt64(b), bytes), toByteOffset: b, as: UInt64.self)
+            b &+= 8
         }
     }
 

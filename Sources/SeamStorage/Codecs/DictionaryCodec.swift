@@ -231,6 +231,35 @@ package struct DictionaryCodec: SelectiveCodec {
         }
     }
 
+    /// The flags of a sparse block's `stored` codes (one per row set in `storedValidity`, a bitmap over `rows`) at
+    /// the rows set in `bits` (`valid` of them), one per set bit in row order, 0 where the block's row is NULL: from
+    /// the marks of a few entries' codes (``fewEntries(_:width:)``), 64 rows at a time. nil when more entries pass
+    /// and fail (the caller then lists the rows).
+    package func flags(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, stored: Int, rows: Int, storedValidity: UnsafePointer<UInt64>,
+        atSetBitsOf bits: UnsafePointer<UInt64>, valid: Int, entryFlags: (ColumnVector) throws -> [UInt8]
+    ) throws -> [UInt8]? {
+        let (entries, packed, width) = try parts(payload, type: type, count: stored)
+        let perEntry = try entryFlags(entries)
+        precondition(perEntry.count == entries.count, "one flag per dictionary entry")
+        guard let few = Self.fewEntries(perEntry, width: width) else { return nil }
+        guard valid > 0 else { return [] }
+        // The stream's words, then zeros up to `width` words for every 64 codes begun.
+        let words = (stored &* width &+ 63) &>> 6, room = ((stored &+ 63) &>> 6) &* width
+        let out = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(room, 1)) { marks in
+            (marks.baseAddress! + words).initialize(repeating: 0, count: room &- words)
+            BitPacking.equalStarts(packed, count: stored, width: width, values: few.codes, into: marks.baseAddress!)
+            // Room for every row and 32 bytes (the flags are stored 32 at a time).
+            return [UInt8](unsafeUninitializedCapacity: rows &+ 32) { out, n in
+                n = BitPacking.flags(
+                    atSetBitsOf: bits, rows: rows, width: width, starts: marks.baseAddress!, stored: stored, storedValidity: storedValidity,
+                    marked: few.passing, into: out.baseAddress!)
+            }
+        }
+        guard out.count == valid else { throw StorageError(.corrupt, "\(out.count) rows' codes read, not \(valid)") }
+        return out
+    }
+
     /// Flags through a block's entries: the table of ``flagTable(_:_:)``, and `look` writing `rows` flags (at most
     /// `capacity`) through it, returning how many it wrote and their OR. A code past the entries, or another number
     /// of flags, is damage.
