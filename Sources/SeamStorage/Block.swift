@@ -446,10 +446,10 @@ public enum BlockCodec {
         if b.sparse, byGroups ?? Bits.fast, let v = b.validity {
             return try dictionary.flags(
                 b.payload, type: type, stored: b.valid, rows: b.rows, storedValidity: v.base.assumingMemoryBound(to: UInt64.self),
-                atSetBitsOf: bits, valid: valid, entryFlags: entryFlags)
+                atSetBitsOf: bits, valid: valid, owner: b.payloadOwner, entryFlags: entryFlags)
         }
         guard !b.sparse, b.validity == nil else { return nil }
-        return try dictionary.flags(b.payload, type: type, count: b.rows, atSetBitsOf: bits, valid: valid, entryFlags: entryFlags)
+        return try dictionary.flags(b.payload, type: type, count: b.rows, atSetBitsOf: bits, valid: valid, owner: b.payloadOwner, entryFlags: entryFlags)
     }
 
     /// For a dictionary block whose rows are all valid or stored sparse, how many valid rows pass a NULL-rejecting
@@ -461,7 +461,7 @@ public enum BlockCodec {
         guard bytes.count > 0, bytes[0] == CodecID.dictionary.rawValue else { return nil }
         let b = try open(bytes, type: type, owner: owner, knownValid: valid)
         guard b.sparse || b.validity == nil, let dictionary = b.codec as? DictionaryCodec else { return nil }
-        return try dictionary.countFlagged(b.payload, type: type, count: b.stored, entryFlags: entryFlags)
+        return try dictionary.countFlagged(b.payload, type: type, count: b.stored, owner: b.payloadOwner, entryFlags: entryFlags)
     }
 
     /// One flag per row of a sparse block from one per stored (valid) value; 0 for the NULL rows.
