@@ -85,6 +85,7 @@ demo: build
 	$(SEAM) stats --store $(STORE) --columns | awk '/^[a-z_]+:/ { on = /^events:/; col = 0 } on && /^  column/ { col = 1 } on && col'
 	$(SEAM) sql --store $(STORE) "EXPLAIN ANALYZE SELECT count(*) FROM events WHERE amount > 100"
 	$(SEAM) sql --store $(STORE) "EXPLAIN ANALYZE SELECT sum(amount) AS revenue, avg(amount) AS average FROM events WHERE amount > 100"
+	$(SEAM) sql --store $(STORE) "EXPLAIN ANALYZE SELECT sum(quantity) AS units FROM events WHERE channel = 'web'"
 	$(SEAM) verify --store $(STORE)
 	@echo
 	@echo "Raw exports: $(DEMO_DATA) (formats: data/README.md). Store: $(STORE)."

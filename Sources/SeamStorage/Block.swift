@@ -431,18 +431,20 @@ public enum BlockCodec {
         return flags
     }
 
-    /// Flags of a dictionary block at the rows whose bit is set in `bits` (a bitmap over the block's rows, set
-    /// `valid` times), one per set bit in row order, 0 on the block's NULL rows: those rows' codes read as the bitmap
-    /// is walked. A block stored sparse is read this way when a few entries pass or fail, 64 rows at a time
+    /// Flags of a dictionary block at the rows whose bit is set in `bits` (a bitmap over `rows` rows, set `valid`
+    /// times; a block of another row count is damage), one per set bit in row order, 0 on the block's NULL rows:
+    /// those rows' codes read as the bitmap is walked. A block stored sparse is read this way when a few entries pass or fail, 64 rows at a time
     /// (`byGroups`, nil: where BMI2 makes that fast; tests take it anywhere). nil for other codecs, for blocks that store
     /// codes for NULL rows, and for sparse blocks otherwise (the caller then lists the rows).
     public static func decodeDictionaryFlags(
-        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, atSetBitsOf bits: UnsafePointer<UInt64>, valid: Int,
-        byGroups: Bool? = nil, entryFlags: (ColumnVector) throws -> [UInt8]
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, atSetBitsOf bits: UnsafePointer<UInt64>, rows: Int,
+        valid: Int, byGroups: Bool? = nil, entryFlags: (ColumnVector) throws -> [UInt8]
     ) throws -> [UInt8]? {
         guard bytes.count > 0, bytes[0] == CodecID.dictionary.rawValue else { return nil }
         let b = try open(bytes, type: type, owner: owner)
         guard let dictionary = b.codec as? DictionaryCodec else { return nil }
+        // The bitmap covers `rows` rows: a block of another count would be read past it or short of it.
+        guard b.rows == rows else { throw StorageError(.corrupt, "block holds \(b.rows) rows, the rows asked for are of \(rows)") }
         if b.sparse, byGroups ?? Bits.fast, let v = b.validity {
             return try dictionary.flags(
                 b.payload, type: type, stored: b.valid, rows: b.rows, storedValidity: v.base.assumingMemoryBound(to: UInt64.self),

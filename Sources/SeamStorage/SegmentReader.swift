@@ -325,16 +325,18 @@ public final class SegmentReader: @unchecked Sendable {
         }
     }
 
-    /// Flags of a dictionary block without NULL rows at the rows set in `bits` (see
-    /// ``BlockCodec/decodeDictionaryFlags(_:type:owner:atSetBitsOf:valid:entryFlags:)``); nil when the block has
-    /// another codec or NULL rows.
+    /// Flags of a dictionary block at the rows set in `bits`, a bitmap over the block's `rows` rows (see
+    /// ``BlockCodec/decodeDictionaryFlags(_:type:owner:atSetBitsOf:rows:valid:byGroups:entryFlags:)``); nil when the
+    /// block has another codec, stores codes for its NULL rows, or is sparse and not read 64 rows at a time.
     public func readDictionaryFlags(
-        column: Int, block: Int, atSetBitsOf bits: UnsafePointer<UInt64>, valid: Int, entryFlags: (ColumnVector) throws -> [UInt8]
+        column: Int, block: Int, atSetBitsOf bits: UnsafePointer<UInt64>, rows: Int, valid: Int,
+        entryFlags: (ColumnVector) throws -> [UInt8]
     ) throws -> [UInt8]? {
         precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
         let bytes = try blockBytes(column: column, block: block)
         do {
-            return try BlockCodec.decodeDictionaryFlags(bytes, type: types[column], owner: self, atSetBitsOf: bits, valid: valid, entryFlags: entryFlags)
+            return try BlockCodec.decodeDictionaryFlags(
+                bytes, type: types[column], owner: self, atSetBitsOf: bits, rows: rows, valid: valid, entryFlags: entryFlags)
         } catch let e as StorageError {
             throw e.at(file: path, column: footer.schema[column].name, block: block)
         }

@@ -469,7 +469,7 @@ import Testing
             for passing in [["cart", "buy"], ["view"]] {
                 let fromBits = try block.bytes.withUnsafeBytes { bytes in
                     try bits.withUnsafeBufferPointer { b in
-                        try BlockCodec.decodeDictionaryFlags(bytes, type: .varchar, owner: nil, atSetBitsOf: b.baseAddress!, valid: rows.count, byGroups: true) { entries in
+                        try BlockCodec.decodeDictionaryFlags(bytes, type: .varchar, owner: nil, atSetBitsOf: b.baseAddress!, rows: texts.count, valid: rows.count, byGroups: true) { entries in
                             (0..<entries.count).map { k in
                                 let hit = passing.contains { entries.value(at: k) == .varchar($0) }
                                 return (hit == (passing.count == 2)) ? 1 : 0
@@ -479,6 +479,16 @@ import Testing
                 }
                 // A block storing codes for its NULL rows is left to the row list (nil).
                 #expect(fromBits == (sparse == .always ? rows.map { want[Int($0)] } : nil), "\(sparse), from a bitmap, \(passing)")
+            }
+            // A bitmap over another number of rows than the block holds is damage, not a read past either.
+            #expect(throws: StorageError.self, "\(sparse): a bitmap of another row count") {
+                try block.bytes.withUnsafeBytes { bytes in
+                    try bits.withUnsafeBufferPointer { b in
+                        try BlockCodec.decodeDictionaryFlags(
+                            bytes, type: .varchar, owner: nil, atSetBitsOf: b.baseAddress!, rows: texts.count - 1, valid: rows.count, byGroups: true
+                        ) { [UInt8](repeating: 1, count: $0.count) }
+                    }
+                }
             }
             #expect(throws: StorageError.self, "\(sparse): a row past the block") {
                 try block.bytes.withUnsafeBytes { bytes in

@@ -112,7 +112,7 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark("flags at valid quantity rows dictionary/channel (\(block.bytes.count / 1024) KiB block, \(valid) rows)", configuration: .init(scalingFactor: .one)) { b in
             try b.measureThroughput(rows: channels.count, bytes: block.bytes.count) {
                 let f = try words.withUnsafeBufferPointer {
-                    try BlockCodec.decodeDictionaryFlags(aligned.bytes, type: .varchar, owner: aligned, atSetBitsOf: $0.baseAddress!, valid: valid, entryFlags: isWeb)
+                    try BlockCodec.decodeDictionaryFlags(aligned.bytes, type: .varchar, owner: aligned, atSetBitsOf: $0.baseAddress!, rows: channels.count, valid: valid, entryFlags: isWeb)
                 }
                 precondition(f!.reduce(0) { $0 + Int($1) } == webWithQuantity)
                 blackHole(f)

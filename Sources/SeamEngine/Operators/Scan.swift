@@ -591,7 +591,8 @@ extension Executor {
                         let inRange = BlockReduction.inRange(c.values, lo: r.lo, hi: r.hi)
                         inRange.withUnsafeBufferPointer { and($0) }
                     } else if s.schema[k].type == .varchar, let fl = try morsel.reader.readDictionaryFlags(
-                        column: s.columns[k], block: morsel.block, atSetBitsOf: words, valid: valid, entryFlags: { try entryFlags(cj, p, $0) })
+                        column: s.columns[k], block: morsel.block, atSetBitsOf: words, rows: c.rows, valid: valid,
+                        entryFlags: { try entryFlags(cj, p, $0) })
                     {
                         fl.withUnsafeBufferPointer { and($0) }
                     } else if s.schema[k].type == .varchar, let fl = try rows().withUnsafeBufferPointer({ at in

@@ -456,7 +456,11 @@ extension BitPacking {
         _ bits: UnsafePointer<UInt64>, _ rows: Int, _ width: Int, _ starts: UnsafePointer<UInt64>, _ marked: Bool,
         _ out: UnsafeMutablePointer<UInt8>
     ) -> Int {
-        withGroupTables(width) { firsts, shifts in
+        // The tables in a buffer of this function's own (inside a closure handed to a generic helper, the width
+        // stopped being a constant for the loop over a group's words: 11 -> 15-16 us a block in StorageBenchmarks).
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 &* width) { table in
+            let firsts = table.baseAddress!, shifts = table.baseAddress! + width
+            fillGroupTables(width, firsts, shifts)
             let wordCount = (rows &+ 63) &>> 6
             var k = 0
             for w in 0..<wordCount {
@@ -488,51 +492,49 @@ extension BitPacking {
     ) -> Int {
         precondition(width >= 1 && width <= 16, "marks of widths 1...16")
         let codeWords = (stored &+ 63) &>> 6
-        return withGroupTables(width) { firsts, shifts in
-            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: codeWords &+ 1) { perCode in
-                for g in 0..<codeWords {
-                    var m: UInt64 = 0
-                    for j in 0..<width { m |= Bits.extract(starts[g &* width &+ j], firsts[j]) &<< shifts[j] }
-                    perCode[g] = m
-                }
-                perCode[codeWords] = 0
-                let wordCount = (rows &+ 63) &>> 6
-                var k = 0, code = 0
-                for w in 0..<wordCount {
-                    let tail: UInt64 = w == wordCount &- 1 && rows & 63 != 0 ? (1 << UInt64(rows & 63)) &- 1 : ~0
-                    let valid = bits[w] & tail, present = storedValidity[w] & tail
-                    let here = present.nonzeroBitCount
-                    guard code &+ here <= stored else { return k }
-                    let at = code &>> 6, shift = UInt64(code & 63)
-                    var window = perCode[at] &>> shift
-                    if shift != 0 { window |= perCode[at &+ 1] &<< (64 &- shift) }
-                    var rowMarks = Bits.deposit(window, present)
-                    if !marked { rowMarks = ~rowMarks & present }
-                    code &+= here
-                    let n = valid.nonzeroBitCount
-                    spreadFlags(Bits.extract(rowMarks, valid), n, out + k)
-                    k &+= n
-                }
-                return k
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 &* width &+ codeWords &+ 1) { buffer in
+            let firsts = buffer.baseAddress!, shifts = buffer.baseAddress! + width, perCode = buffer.baseAddress! + 2 &* width
+            fillGroupTables(width, firsts, shifts)
+            for g in 0..<codeWords {
+                var m: UInt64 = 0
+                for j in 0..<width { m |= Bits.extract(starts[g &* width &+ j], firsts[j]) &<< shifts[j] }
+                perCode[g] = m
             }
+            perCode[codeWords] = 0
+            let wordCount = (rows &+ 63) &>> 6
+            var k = 0, code = 0
+            for w in 0..<wordCount {
+                let tail: UInt64 = w == wordCount &- 1 && rows & 63 != 0 ? (1 << UInt64(rows & 63)) &- 1 : ~0
+                let valid = bits[w] & tail, present = storedValidity[w] & tail
+                let here = present.nonzeroBitCount
+                guard code &+ here <= stored else { return k }
+                let at = code &>> 6, shift = UInt64(code & 63)
+                var window = perCode[at] &>> shift
+                if shift != 0 { window |= perCode[at &+ 1] &<< (64 &- shift) }
+                var rowMarks = Bits.deposit(window, present)
+                if !marked { rowMarks = ~rowMarks & present }
+                code &+= here
+                let n = valid.nonzeroBitCount
+                spreadFlags(Bits.extract(rowMarks, valid), n, out + k)
+                k &+= n
+            }
+            return k
         }
     }
 
-    /// The first bits of the values starting in each of the `width` words that 64 values take (the same for every 64
-    /// values: 64 * width bits is a whole number of words), and where each word's values go in a 64-bit mask.
+    /// Fills `firsts` (`width` words) with the first bits of the values starting in each of the `width` words that
+    /// 64 values take (the same for every 64 values: 64 * width bits is a whole number of words), and `shifts`
+    /// (`width` words) with where each word's values go in a 64-bit mask.
     @inline(__always)
-    private static func withGroupTables<R>(_ width: Int, _ body: (UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>) -> R) -> R {
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 &* width) { table in
-            let firsts = table.baseAddress!, shifts = table.baseAddress! + width
-            for j in 0..<(2 &* width) { table[j] = 0 }
-            var at = 0
-            while at < 64 &* width {
-                firsts[at &>> 6] |= 1 << UInt64(at & 63)
-                at &+= width
-            }
-            for j in 1..<max(width, 1) { shifts[j] = shifts[j &- 1] &+ UInt64(firsts[j &- 1].nonzeroBitCount) }
-            return body(firsts, shifts)
+    private static func fillGroupTables(_ width: Int, _ firsts: UnsafeMutablePointer<UInt64>, _ shifts: UnsafeMutablePointer<UInt64>) {
+        firsts.initialize(repeating: 0, count: width)
+        shifts.initialize(repeating: 0, count: width)
+        var at = 0
+        while at < 64 &* width {
+            firsts[at &>> 6] |= 1 << UInt64(at & 63)
+            at &+= width
         }
+        for j in 1..<max(width, 1) { shifts[j] = shifts[j &- 1] &+ UInt64(firsts[j &- 1].nonzeroBitCount) }
     }
 
     /// The low `n` bits of `picked` as `n` flag bytes at `out`, eight at a time (PDEP). The first 32 are written always

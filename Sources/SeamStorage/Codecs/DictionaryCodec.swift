@@ -219,14 +219,9 @@ package struct DictionaryCodec: SelectiveCodec {
         // Room for every row and 32 bytes: a bitmap with more bits set than `valid` (damage) must not write past the
         // flags, and the marks path stores 32 flags for every 64 rows whatever number of them it keeps.
         try lookedUp(payload, type: type, count: count, capacity: count &+ 32, rows: valid, owner: owner, entryFlags, marks: { packed, width, few, out in
-            // A few entries: the equal codes marked a word of codes at a time, then a shift and a mask a row.
-            // The stream's words, then zeros up to `width` words for every 64 rows begun.
-            let words = (count &* width &+ 63) &>> 6, room = ((count &+ 63) &>> 6) &* width
-            return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: room) { marks in
-                (marks.baseAddress! + words).initialize(repeating: 0, count: room &- words)
-                BitPacking.equalStarts(packed, count: count, width: width, values: few.codes, into: marks.baseAddress!)
-                return BitPacking.flags(
-                    atSetBitsOf: bits, rows: count, width: width, starts: marks.baseAddress!, marked: few.passing, into: out)
+            // A few entries: the equal codes marked a word of codes at a time, then the flags read from the marks.
+            Self.withMarks(packed, count: count, width: width, codes: few.codes) { marks in
+                BitPacking.flags(atSetBitsOf: bits, rows: count, width: width, starts: marks, marked: few.passing, into: out)
             }
         }) { packed, width, table, out in
             BitPacking.lookUp(packed, atSetBitsOf: bits, rows: count, width: width, table: table, into: out)
@@ -246,15 +241,11 @@ package struct DictionaryCodec: SelectiveCodec {
         precondition(perEntry.count == entries.count, "one flag per dictionary entry")
         guard let few = Self.fewEntries(perEntry, width: width) else { return nil }
         guard valid > 0 else { return [] }
-        // The stream's words, then zeros up to `width` words for every 64 codes begun.
-        let words = (stored &* width &+ 63) &>> 6, room = ((stored &+ 63) &>> 6) &* width
-        let out = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(room, 1)) { marks in
-            (marks.baseAddress! + words).initialize(repeating: 0, count: room &- words)
-            BitPacking.equalStarts(packed, count: stored, width: width, values: few.codes, into: marks.baseAddress!)
+        let out = Self.withMarks(packed, count: stored, width: width, codes: few.codes) { marks in
             // Room for every row and 32 bytes (the flags are stored 32 at a time).
-            return [UInt8](unsafeUninitializedCapacity: rows &+ 32) { out, n in
+            [UInt8](unsafeUninitializedCapacity: rows &+ 32) { out, n in
                 n = BitPacking.flags(
-                    atSetBitsOf: bits, rows: rows, width: width, starts: marks.baseAddress!, stored: stored, storedValidity: storedValidity,
+                    atSetBitsOf: bits, rows: rows, width: width, starts: marks, stored: stored, storedValidity: storedValidity,
                     marked: few.passing, into: out.baseAddress!)
             }
         }
@@ -315,6 +306,20 @@ package struct DictionaryCodec: SelectiveCodec {
         codes.reserveCapacity(fewer)
         for (k, f) in perEntry.enumerated() where (f != 0) == side { codes.append(UInt64(k)) }
         return (codes, side)
+    }
+
+    /// The marks of `codes` among the `count` packed codes (``BitPacking/equalStarts(_:count:width:values:into:)``) in
+    /// a temporary buffer laid out as ``BitPacking``'s flags from marks read it: the stream's words, then zeros up to
+    /// `width` words for every 64 codes begun.
+    private static func withMarks<R>(
+        _ packed: UnsafeRawBufferPointer, count: Int, width: Int, codes: [UInt64], _ body: (UnsafePointer<UInt64>) -> R
+    ) -> R {
+        let words = (count &* width &+ 63) &>> 6, room = ((count &+ 63) &>> 6) &* width
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(room, 1)) { marks in
+            (marks.baseAddress! + words).initialize(repeating: 0, count: room &- words)
+            if count > 0 { BitPacking.equalStarts(packed, count: count, width: width, values: codes, into: marks.baseAddress!) }
+            return body(marks.baseAddress!)
+        }
     }
 
     /// A flag (0 or 1) per code the width can hold, from the entries' flags; codes past the entries hold 2, found
