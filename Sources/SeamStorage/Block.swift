@@ -466,6 +466,17 @@ public enum BlockCodec {
         return try dictionary.countFlagged(b.payload, type: type, count: b.stored, owner: b.payloadOwner, entryFlags: entryFlags)
     }
 
+    /// ``countDictionaryFlags(_:type:owner:valid:entryFlags:)`` for a text equality: the valid rows whose value equals
+    /// one of `constants` in bytes (`passes`), or none of them (`!passes`), judged on the block's entries in place.
+    public static func countDictionaryMatches(
+        _ bytes: UnsafeRawBufferPointer, type: LogicalType, owner: AnyObject?, valid: Int, constants: [[UInt8]], passes: Bool
+    ) throws(StorageError) -> Int? {
+        guard bytes.count > 0, bytes[0] == CodecID.dictionary.rawValue else { return nil }
+        let b = try open(bytes, type: type, owner: owner, knownValid: valid)
+        guard b.sparse || b.validity == nil else { return nil }
+        return try DictionaryCodec().countMatching(b.payload, type: type, count: b.stored, constants: constants, passes: passes)
+    }
+
     /// One flag per row of a sparse block from one per stored (valid) value; 0 for the NULL rows.
     private static func spread(_ stored: [UInt8], over b: Opened) -> [UInt8] {
         let words = b.validity!.base.assumingMemoryBound(to: UInt64.self)

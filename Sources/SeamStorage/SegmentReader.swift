@@ -264,6 +264,20 @@ public final class SegmentReader: @unchecked Sendable {
         }
     }
 
+    /// The valid rows of a dictionary block whose value equals one of `constants` in bytes (`passes`) or none of them
+    /// (see ``BlockCodec/countDictionaryMatches``); nil when the block cannot be counted so.
+    public func countDictionaryMatches(column: Int, block: Int, constants: [[UInt8]], passes: Bool) throws(StorageError) -> Int? {
+        precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
+        let bytes = try blockBytes(column: column, block: block)
+        do throws(StorageError) {
+            let info = entry(column, block)
+            return try BlockCodec.countDictionaryMatches(
+                bytes, type: types[column], owner: self, valid: info.rows - info.nulls, constants: constants, passes: passes)
+        } catch {
+            throw error.at(file: path, column: footer.schema[column].name, block: block)
+        }
+    }
+
     /// Row flags of a sparse integer-like block under the range `lo...hi`, decided on its stored values (see
     /// ``BlockCodec/decodeRangeFlags``); nil when the block is not sparse.
     public func readRangeFlags(column: Int, block: Int, lo: Int64, hi: Int64) throws(StorageError) -> [UInt8]? {

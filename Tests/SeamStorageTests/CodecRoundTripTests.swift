@@ -511,6 +511,51 @@ import Testing
         }
     }
 
+    /// A dictionary block's count of rows equal in bytes to one of some constants (or to none), judged on its entries
+    /// where the block holds them, equals counting the texts: entries that are prefixes of each other, empty and
+    /// multi-byte, constants absent or repeated, one to many of them, dense and sparse blocks. A block storing codes
+    /// for its NULL rows is left to other paths (nil); entry offsets out of order or range are damage.
+    @Test func dictionaryMatchesCountAsTheTexts() throws {
+        var rng = FixtureRandom(seed: 0xC0DE)
+        let words = ["web", "we", "webs", "", "café", "app", "w"]
+        for n in [1, 63, 64, 300, 4099] {
+            for nulls in [false, true] {
+                let texts: [String?] = (0..<n).map { i in nulls && i % 5 != 2 ? nil : words[Int(rng.next() % UInt64(words.count - (i % 3 == 0 ? 0 : 3)))] }
+                var b = ColumnBuilder(.varchar, capacity: n)
+                for t in texts { b.append(string: t) }
+                let column = b.finish()
+                for sparse in [BlockCodec.SparsePolicy.never, .always] {
+                    let block = BlockCodec.encode(column, force: .dictionary, lz4: .never, sparse: sparse)
+                    let valid = texts.filter { $0 != nil }.count
+                    for constants in [["web"], ["we", "web"], [""], ["nope"], ["café", "w", "app", "webs", "web"], ["web", "web"]] {
+                        for passes in [true, false] {
+                            let got = try block.bytes.withUnsafeBytes { bytes in
+                                try BlockCodec.countDictionaryMatches(
+                                    bytes, type: .varchar, owner: nil, valid: valid, constants: constants.map { Array($0.utf8) }, passes: passes)
+                            }
+                            let want = texts.filter { t in t.map { constants.contains($0) == passes } ?? false }.count
+                            let stored = sparse == .always || !nulls
+                            #expect(got == (stored ? want : nil), "n \(n), nulls \(nulls), \(sparse), \(constants), passes \(passes)")
+                        }
+                    }
+                }
+            }
+        }
+        // Entry offsets: the second beyond the bytes, or below the first.
+        var three = ColumnBuilder(.varchar, capacity: 300)
+        for i in 0..<300 { three.append(string: ["view", "cart", "buy"][(i * 7) % 3]) }
+        var w = ByteWriter()
+        DictionaryCodec().encode(three.finish(), into: &w)
+        for (at, value) in [(12, UInt32(1000)), (16, UInt32(2))] {
+            var damaged = w.bytes
+            withUnsafeBytes(of: value.littleEndian) { for k in 0..<4 { damaged[at + k] = $0[k] } }
+            #expect(throws: StorageError.self, "offset at byte \(at) set to \(value)") {
+                try damaged.withUnsafeBytes { try DictionaryCodec().countMatching($0, type: .varchar, count: 300, constants: [Array("buy".utf8)], passes: true) }
+            }
+        }
+        #expect(try w.bytes.withUnsafeBytes { try DictionaryCodec().countMatching($0, type: .varchar, count: 300, constants: [Array("buy".utf8)], passes: true) } == 100)
+    }
+
     @Test func estimateSizeIsExact() {
         for codec in Codecs.all {
             for type in LogicalType.allCases where codec.supports(type) {

@@ -410,9 +410,9 @@ extension Executor {
                 if let n = countedByZone(morsel, r) { return n }
                 return try countInRange(morsel, column: r.column, lo: r.lo, hi: r.hi, bytesRead: &bytesRead)
             }
-            if let t = singleText, let n = try morsel.reader.countDictionaryFlags(column: t.column, block: morsel.block, entryFlags: {
-                FilteredScan.entryFlags($0, matching: t.constants, passes: t.passes)
-            }) {
+            if let t = singleText,
+                let n = try morsel.reader.countDictionaryMatches(column: t.column, block: morsel.block, constants: t.constants, passes: t.passes)
+            {
                 bytesRead &+= morsel.reader.packedBytes(column: t.column, block: morsel.block)
                 return n
             }
@@ -913,28 +913,33 @@ enum ZoneCheck {
             if lo.isNaN || hi.isNaN || x.isNaN { return true }
             return range(op, lo, hi, x)
         case (.string(let lo, let hi), .varchar(let x)):
-            let xb = Array(x.utf8)
-            let lob = Array(lo.utf8)
             // `lo` may be a prefix of the true minimum: a prefix sorts at or before it, so it stays a lower bound.
+            // The bytes are compared where the strings hold them (an array of each per block was most of a text
+            // zone check: 0.35M of a 4.7M-instruction `count(*) WHERE channel = 'web'` over 167 blocks).
             switch op {
             case .equal:
-                if xb.lexicographicallyPrecedes(lob) { return false }
-                if let hi, Array(hi.utf8).lexicographicallyPrecedes(xb) { return false }
+                if order(x, lo) < 0 { return false }
+                if let hi, order(hi, x) < 0 { return false }
                 return true
             case .less:
-                return lob.lexicographicallyPrecedes(xb)
+                return order(lo, x) < 0
             case .lessEqual:
-                return !xb.lexicographicallyPrecedes(lob)
+                return order(x, lo) >= 0
             case .greater, .greaterEqual:
                 guard let hi else { return true }
-                let hb = Array(hi.utf8)
-                return op == .greater ? xb.lexicographicallyPrecedes(hb) : !hb.lexicographicallyPrecedes(xb)
+                return op == .greater ? order(x, hi) < 0 : order(hi, x) >= 0
             case .notEqual:
                 return true
             }
         default:
             return true
         }
+    }
+
+    /// UTF-8 byte order of two strings (negative, zero, positive), read in place.
+    private static func order(_ a: String, _ b: String) -> Int {
+        var a = a, b = b
+        return a.withUTF8 { x in b.withUTF8 { y in Compare.compareBytes(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)) } }
     }
 
     private static func range<T: Comparable>(_ op: ComparisonOperator, _ lo: T, _ hi: T, _ x: T) -> Bool {

@@ -577,19 +577,29 @@ extension BitPacking {
             buf.initialize(repeating: 0)
             // patterns[e * (span + 1) + k]: value e at every place of word k (one word past the span, for the
             // carries of the last); firsts[k]: the first bit of every value starting in word k.
-            // One period is built value by value (its last value ends on its last bit: none crosses out of it), then
-            // copied over the span (building the whole span per block cost about a tenth of counting its codes).
+            // One period is built a word at a time: a value times the word's first bits puts it at every place that
+            // starts there (the places do not overlap, so the products do not carry into each other; the top of a
+            // value crossing out of the word falls off and is ORed into the next word). Building the period value by
+            // value was about a tenth of counting a 65,536-row block's 3-bit codes. Its last value ends on its last
+            // bit: none crosses out of it.
             let patterns = buf.baseAddress!, firsts = buf.baseAddress! + entries &* (span &+ 1)
-            var at = 0
-            while at < period &* 64 {
-                let word = at >> 6, shift = at & 63
+            var first = 0
+            for word in 0..<period {
+                var f: UInt64 = 0, at = first
+                while at < 64 {
+                    f |= 1 << UInt64(at)
+                    at &+= width
+                }
+                firsts[word] = f
+                // The last value starting here begins at `at - width`; it crosses when it ends past bit 64, and
+                // its top bits, from bit `64 - (at - width)` of the value on, start the next word.
+                let crossing = at > 64 ? 64 &- (at &- width) : 0
                 for e in 0..<entries {
                     let row = patterns + e &* (span &+ 1)
-                    row[word] |= values[e] << UInt64(shift)
-                    if shift &+ width > 64 { row[word &+ 1] |= values[e] >> UInt64(64 &- shift) }
+                    row[word] |= values[e] &* f
+                    if crossing != 0 { row[word &+ 1] |= values[e] &>> UInt64(crossing) }
                 }
-                firsts[word] |= 1 << UInt64(shift)
-                at &+= width
+                first = at &- 64
             }
             for k in period...span {
                 for e in 0..<entries { patterns[e &* (span &+ 1) &+ k] = patterns[e &* (span &+ 1) &+ k &- period] }
@@ -652,7 +662,7 @@ extension BitPacking {
         // A local copy, written back at the end, stays in registers through the loop.
         var local = sink
         defer { sink = local }
-        @inline(__always) func vector(_ k: Int, _ phase: Int) {
+        @inline(__always) func marks(_ k: Int, _ phase: Int) -> SIMD4<UInt64> {
             let x = base.loadUnaligned(fromByteOffset: k &<< 3, as: SIMD4<UInt64>.self)
             let next = base.loadUnaligned(fromByteOffset: (k &+ 1) &<< 3, as: SIMD4<UInt64>.self)
             var equal = SIMD4<UInt64>(repeating: 0)
@@ -670,9 +680,35 @@ extension BitPacking {
                 equal |= ~z
                 e &+= 1
             } while e < entries
-            local.vector(k, equal & UnsafeRawPointer(firsts + phase).loadUnaligned(as: SIMD4<UInt64>.self))
+            return equal & UnsafeRawPointer(firsts + phase).loadUnaligned(as: SIMD4<UInt64>.self)
         }
+        @inline(__always) func vector(_ k: Int, _ phase: Int) { local.vector(k, marks(k, phase)) }
         var k = 0
+        if S.countsOnly {
+            // A count needs the number of marks, not where they are: the marks of several vectors are ORed into one
+            // and counted once (a popcount of a vector is 8 instructions, as many as finding its marks at width 3).
+            // They fall on disjoint bits. Lane i of a span's vector j is word 4j + i of it, and the values of a word
+            // whose index is r mod `period` start at bits -64r mod `width`, different for each r < `period`; as the
+            // period is odd (width / gcd(64, width) for widths up to 16), j = 0..<period gives every r once. With a
+            // period of 1 (widths dividing 64) every word's marks are at the multiples of the width, below
+            // 64 - width + 1: `width` spans' marks shifted by 0..<width bits do not meet either.
+            assert(period == 1 || period & 1 == 1, "an odd period")
+            let spans = period == 1 ? width : 1
+            while k &+ spans &* span &+ 1 <= words {
+                var combined = SIMD4<UInt64>(repeating: 0)
+                var s = 0
+                repeat {
+                    var j = 0
+                    repeat {
+                        combined |= marks(k &+ s &* span &+ 4 &* j, 4 &* j) &<< UInt64(period == 1 ? s : 0)
+                        j &+= 1
+                    } while j < period
+                    s &+= 1
+                } while s < spans
+                local.vector(k, combined)
+                k &+= spans &* span
+            }
+        }
         while k &+ span &+ 1 <= words {
             var j = 0
             while j < period {
@@ -694,6 +730,8 @@ extension BitPacking {
 
 /// Where ``BitPacking``'s word-parallel equality puts its marks: counted, or stored.
 private protocol StartsSink {
+    /// Whether only the number of marks counts (then a vector handed over may hold the marks of several, ORed).
+    static var countsOnly: Bool { get }
     mutating func vector(_ k: Int, _ marks: SIMD4<UInt64>)
     mutating func word(_ k: Int, _ marks: UInt64)
 }
@@ -701,6 +739,7 @@ private protocol StartsSink {
 /// Counts the marks: a popcount per lane, the lanes summed at the end.
 private struct CountStarts: StartsSink {
     var lanes = SIMD4<UInt64>(repeating: 0), words = 0
+    static var countsOnly: Bool { true }
     var count: Int { Int(truncatingIfNeeded: lanes.wrappedSum()) &+ words }
     @inline(__always) mutating func vector(_ k: Int, _ marks: SIMD4<UInt64>) { lanes &+= marks.nonzeroBitCount }
     @inline(__always) mutating func word(_ k: Int, _ marks: UInt64) { words &+= marks.nonzeroBitCount }
@@ -709,6 +748,7 @@ private struct CountStarts: StartsSink {
 /// Stores the marks, word `k` at `out[k]`.
 private struct StoreStarts: StartsSink {
     let out: UnsafeMutablePointer<UInt64>
+    static var countsOnly: Bool { false }
     @inline(__always) func vector(_ k: Int, _ marks: SIMD4<UInt64>) { UnsafeMutableRawPointer(out + k).storeBytes(of: marks, as: SIMD4<UInt64>.self) }
     @inline(__always) func word(_ k: Int, _ marks: UInt64) { out[k] = marks }
 }

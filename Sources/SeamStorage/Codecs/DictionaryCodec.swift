@@ -146,6 +146,16 @@ package struct DictionaryCodec: SelectiveCodec {
     private func parts(
         _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, owner: AnyObject? = nil
     ) throws(StorageError) -> (entries: ColumnVector, packed: UnsafeRawBufferPointer, width: Int) {
+        let l = try layout(payload, type: type, count: count)
+        let dict = try PlainCodec().decode(l.dictionary, type: .varchar, count: l.entries, owner: owner)
+        return (ColumnVector(type: .varchar, count: l.entries, values: dict.values, offsets: dict.offsets), l.packed, l.width)
+    }
+
+    /// Where a dictionary block's parts lie, after checking its header and sizes: the entry count, the code width,
+    /// the plain-encoded entries (`entries + 1` offsets, then their bytes; not checked here) and the packed codes.
+    private func layout(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int
+    ) throws(StorageError) -> (entries: Int, width: Int, dictionary: UnsafeRawBufferPointer, packed: UnsafeRawBufferPointer) {
         guard type == .varchar else { throw StorageError(.corrupt, "dictionary block for a \(type) column") }
         var r = ByteReader(payload)
         let entries = Int(try r.u32())
@@ -159,12 +169,10 @@ package struct DictionaryCodec: SelectiveCodec {
         let dictBytes = entries == 0 ? 0 : Int(offsets.loadUnaligned(fromByteOffset: entries * 4, as: UInt32.self))
         let bytesStart = r.position
         _ = try r.slice(dictBytes)
-        let dict = try PlainCodec().decode(
-            UnsafeRawBufferPointer(rebasing: payload[(bytesStart - (entries + 1) * 4)..<(bytesStart + dictBytes)]),
-            type: .varchar, count: entries, owner: owner)
+        let dictionary = UnsafeRawBufferPointer(rebasing: payload[(bytesStart - (entries + 1) * 4)..<(bytesStart + dictBytes)])
         try r.align(to: 8)
         let packed = try r.slice(BitPacking.byteCount(count: count, width: width))
-        return (ColumnVector(type: .varchar, count: entries, values: dict.values, offsets: dict.offsets), packed, width)
+        return (entries, width, dictionary, packed)
     }
 
     package func decode(
@@ -296,7 +304,7 @@ package struct DictionaryCodec: SelectiveCodec {
     /// and ORs a word; past 8 of them the flag look-ups were faster (four 4-bit entries: 1.5 -> 2.0 ms over 10M
     /// events). nil otherwise. On that path a code past the entries, damage the block checksum missed, counts as
     /// failing (or passing) rather than being reported.
-    static func fewEntries(_ perEntry: [UInt8], width: Int) -> (codes: [UInt64], passing: Bool)? {
+    static func fewEntries<C: Collection<UInt8>>(_ perEntry: C, width: Int) -> (codes: [UInt64], passing: Bool)? {
         guard width >= 1 && width <= 16 else { return nil }
         let passing = perEntry.reduce(0) { $0 &+ ($1 != 0 ? 1 : 0) }
         let fewer = min(passing, perEntry.count &- passing)
@@ -344,11 +352,52 @@ package struct DictionaryCodec: SelectiveCodec {
         let (entries, packed, width) = try parts(payload, type: type, count: count, owner: owner)
         let perEntry = try entryFlags(entries)
         precondition(perEntry.count == entries.count, "one flag per dictionary entry")
+        return try perEntry.withUnsafeBufferPointer { perEntry throws(StorageError) in
+            try Self.countFlagged(packed, count: count, width: width, perEntry: perEntry)
+        }
+    }
+
+    /// ``countFlagged(_:type:count:owner:entryFlags:)`` for the test "equal in bytes to one of `constants`" (`passes`)
+    /// or "to none of them" (`!passes`): the entries judged where the block holds them, with no entries vector and no
+    /// closure. Their offsets are checked as a plain decode checks them.
+    package func countMatching(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, constants: [[UInt8]], passes: Bool
+    ) throws(StorageError) -> Int {
+        let l = try layout(payload, type: type, count: count)
+        let offsetBytes = (l.entries &+ 1) &* 4
+        let bytes = UnsafeRawBufferPointer(rebasing: l.dictionary[offsetBytes...])
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(l.entries, 1)) { perEntry throws(StorageError) in
+            var start = 0
+            for k in 0..<l.entries {
+                let end = Int(l.dictionary.loadUnaligned(fromByteOffset: (k &+ 1) &* 4, as: UInt32.self))
+                guard (k > 0 || l.dictionary.loadUnaligned(as: UInt32.self) == 0), start <= end, end <= bytes.count else {
+                    throw StorageError(.corrupt, "plain VARCHAR offset \(k) is out of order or range")
+                }
+                let length = end &- start
+                var matched = false
+                for c in constants where c.count == length {
+                    if length == 0 || c.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress! + start, length) }) == 0 {
+                        matched = true
+                        break
+                    }
+                }
+                perEntry[k] = matched == passes ? 1 : 0
+                start = end
+            }
+            guard start == bytes.count else { throw StorageError(.corrupt, "plain VARCHAR bytes do not match offsets") }
+            return try Self.countFlagged(l.packed, count: count, width: l.width, perEntry: UnsafeBufferPointer(rebasing: perEntry[..<l.entries]))
+        }
+    }
+
+    /// How many of `count` packed codes have their entry's flag set in `perEntry`.
+    private static func countFlagged(
+        _ packed: UnsafeRawBufferPointer, count: Int, width: Int, perEntry: UnsafeBufferPointer<UInt8>
+    ) throws(StorageError) -> Int {
         guard count > 0 else { return 0 }
         if width == 0 { return perEntry[0] == 0 ? 0 : count }
         let passing = perEntry.reduce(0) { $0 &+ ($1 != 0 ? 1 : 0) }
         if passing == 0 { return 0 }
-        if passing == entries.count { return count }
+        if passing == perEntry.count { return count }
         if let few = Self.fewEntries(perEntry, width: width) {
             let n = BitPacking.countEqual(packed, count: count, width: width, values: few.codes)
             return few.passing ? n : count &- n
@@ -356,7 +405,7 @@ package struct DictionaryCodec: SelectiveCodec {
         let chunked = width <= 12 && 8 % width != 0
         // Codes past the entries are damage: their slots carry a mark instead of a flag.
         let damage: UInt8 = chunked ? 0x10 : 2
-        var table = [UInt8](repeating: damage, count: max(1 << width, entries.count))
+        var table = [UInt8](repeating: damage, count: max(1 << width, perEntry.count))
         for (k, f) in perEntry.enumerated() { table[k] = f == 0 ? 0 : 1 }
         let (sum, damaged) = table.withUnsafeBufferPointer { table -> (Int, Bool) in
             if chunked { return BitPacking.sumFlags(packed, count: count, width: width, table: table.baseAddress!) }
@@ -367,7 +416,7 @@ package struct DictionaryCodec: SelectiveCodec {
                 return (n, seen & 2 != 0)
             }
         }
-        if damaged { throw StorageError(.corrupt, "a dictionary code is past the block's \(entries.count) entries") }
+        if damaged { throw StorageError(.corrupt, "a dictionary code is past the block's \(perEntry.count) entries") }
         return sum
     }
 
