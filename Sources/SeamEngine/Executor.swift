@@ -115,6 +115,10 @@ final class Executor: @unchecked Sendable {
 
     static func nanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
+    /// ``nanos()`` when EXPLAIN ANALYZE times the operators, 0 otherwise: a per-block clock read (a system call's
+    /// worth of work through the vDSO) that nothing reads was 2.4 % of a 2-thread filtered sum over 10M events.
+    func clock() -> UInt64 { profile == nil ? 0 : Executor.nanos() }
+
     /// Every batch `plan` produces, in table order. `needed`, when given, names the output columns the caller reads
     /// (see ``stream(_:_:stop:needed:_:)``).
     func collect(_ plan: LogicalPlan, _ path: String, limit: Int? = nil, needed: Set<Int>? = nil) throws -> [Batch] {

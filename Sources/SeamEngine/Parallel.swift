@@ -12,6 +12,9 @@ struct UncheckedSendable<T>: @unchecked Sendable {
 /// Cancels a running query: Ctrl-C, a timeout, or the first error of any worker.
 public final class CancellationToken: @unchecked Sendable {
     private let state = Mutex<(cancelled: Bool, reason: String)>((false, ""))
+    /// Set once `state` is cancelled: what ``check()`` reads per morsel (the lock, taken per morsel by every worker,
+    /// was contended: about 2 % of a 2-thread filtered sum over 10M events).
+    private let cancelled = Atomic<Bool>(false)
     let deadline: Date?
 
     public init(timeout: TimeInterval? = nil) {
@@ -22,15 +25,16 @@ public final class CancellationToken: @unchecked Sendable {
         state.withLock {
             if !$0.cancelled { $0 = (true, reason) }
         }
+        cancelled.store(true, ordering: .releasing)
     }
 
-    public var isCancelled: Bool { state.withLock { $0.cancelled } }
+    public var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 
     /// Throws when cancelled or past the deadline.
     func check() throws {
         if let deadline, Date() > deadline { cancel("query timed out") }
-        let s = state.withLock { $0 }
-        if s.cancelled { throw SQLError(.interrupted, s.reason) }
+        guard cancelled.load(ordering: .acquiring) else { return }
+        throw SQLError(.interrupted, state.withLock { $0.reason })
     }
 }
 

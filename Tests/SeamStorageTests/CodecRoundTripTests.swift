@@ -356,6 +356,31 @@ import Testing
         }
     }
 
+    /// Sums over blocks of the widest code only, at every width: the most a lane's eight-row sum can hold (where a
+    /// sum carries its count above the codes, the count must not run into them, nor the sum past 32 bits).
+    @Test func verticalSumsOfTheWidestCodes() throws {
+        let codec = VerticalFrameOfReferenceCodec()
+        for width in 1...32 {
+            let top = Int64((UInt64(1) << UInt64(width)) &- 1)
+            let n = 1029
+            // One zero, so the codes take the whole width (the frame of reference is the smallest value).
+            let values = (0..<n).map { i in i == 700 ? 0 : i % 2 == 0 || width < 3 ? top : top - 3 }
+            let v = Chunk(schema: Schema([Field("x", .bigint)]), rows: values.map { [.bigint($0)] }).columns[0]
+            var w = ByteWriter()
+            codec.encode(v, into: &w)
+            try w.bytes.withUnsafeBytes { payload in
+                for (lo, hi) in [(top, top), (0, top), (top - 1, Int64.max), (Int64.min, top - 3), (1, top - 1)] {
+                    let kept = values.filter { $0 >= lo && $0 <= hi }
+                    for constantWidth in [true, false] {
+                        let summed = try codec.sumInRange(payload, count: n, lo: lo, hi: hi, constantWidth: constantWidth)
+                        #expect(summed.count == kept.count && summed.sum == kept.reduce(0, &+),
+                                "width \(width), \(lo)...\(hi), constant width \(constantWidth): \(summed)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func verticalFrameOfReferenceAtEveryWidth() throws {
         var rng = FixtureRandom(seed: 0x7E47)
         let codec = VerticalFrameOfReferenceCodec()
@@ -382,9 +407,13 @@ import Testing
                             #expect(sameValues(picked.allValues, rows.map { v.value(at: Int($0)) }), "\(rows.count) rows, width \(width) n \(n)")
                         }
                         // Three random ranges, then the whole code range (at width 32 a span past 2^31, where a signed
-                        // compare that was not moved by 2^31 would fail) and one value.
-                        let edges = [(values.min()!, values.max()!), (values[n / 2], values[n / 2])]
-                        for k in 0..<5 {
+                        // compare that was not moved by 2^31 would fail), one value, and ranges open above (`amount >
+                        // 100`, summed on one side) and below.
+                        let edges = [
+                            (values.min()!, values.max()!), (values[n / 2], values[n / 2]), (values[n / 3], Int64.max),
+                            (values[n / 3] &+ 1, values.max()!), (Int64.min, values[n / 3]),
+                        ]
+                        for k in 0..<8 {
                             let a = values.randomElement(using: &rng)!, b = values.randomElement(using: &rng)!
                             let (lo, hi) = k < 3 ? (min(a, b), max(a, b)) : edges[k - 3]
                             let expected = values.filter { $0 >= lo && $0 <= hi }.count

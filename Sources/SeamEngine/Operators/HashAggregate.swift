@@ -126,7 +126,7 @@ struct HashAggregate {
     /// its form and reads a column (count(*) alone is counted in place by the scan) that no key map rewrites.
     /// Returns the reduction, the scan, and the filtered scan to run when there is a WHERE.
     private func blockReduction(_ child: LogicalPlan) throws -> (BlockReduction, TableScan, FilteredScan?)? {
-        guard groups.isEmpty, let r = BlockReduction(aggregates), !r.columns.isEmpty else { return nil }
+        guard groups.isEmpty, let r = BlockReduction(aggregates, workers: executor.threads), !r.columns.isEmpty else { return nil }
         let s: TableScan
         var filtered: FilteredScan? = nil
         switch child {

@@ -88,10 +88,10 @@ extension Executor {
         if needed?.isEmpty == true, stop == nil {
             // No column is read (`count(*)` over a table): the rows are the footers' counts, handed on as
             // placeholder batches of the largest size rather than one batch per block.
-            let t0 = Executor.nanos()
+            let t0 = clock()
             let rows = morsels.reduce(0) { $0 + $1.rows }
             let size = Executor.placeholderRows
-            profile?.add(path, rows: rows, nanos: Executor.nanos() - t0)
+            profile?.add(path, rows: rows, nanos: clock() - t0)
             try parallelFor((rows + size - 1) / size, threads: threads, token: token) { w, b in
                 let n = min(size, rows - b * size)
                 try sink(w, b, Batch(columns: s.columns.indices.map { Executor.placeholder(s.schema[$0].type, n) }, count: n))
@@ -101,7 +101,7 @@ extension Executor {
         let mapping = try keyMapping(s)
         try parallelFor(morsels.count, threads: threads, token: token) { w, i in
             if let stop, stop.skip(i) { return }
-            let t0 = Executor.nanos()
+            let t0 = clock()
             let morsel = morsels[i]
             var cols: [ColumnVector] = []
             cols.reserveCapacity(s.columns.count)
@@ -114,7 +114,7 @@ extension Executor {
                 if let mapping, mapping.column == k { v = KeyMapping.apply(v, mapping.map) }
                 cols.append(v)
             }
-            profile?.add(path, rows: morsel.rows, nanos: Executor.nanos() - t0)
+            profile?.add(path, rows: morsel.rows, nanos: clock() - t0)
             try sink(w, i, Batch(columns: cols, count: morsel.rows))
             stop?.finished(i)
         }
@@ -446,7 +446,7 @@ extension Executor {
         /// A filter that keeps few rows (under one in eight) has its kept rows read by position instead, as the rows
         /// handed on would be: a column decoded whole for a few of its rows cost more than its selective decode
         /// (`min(ts) WHERE category = 'books'`, one row in twenty, 13.5 -> 32 ms over 10M events).
-        func reduceBlock(_ reduce: BlockReduction, _ morsel: ScanMorsel, _ flags: [UInt8], selected: Int) throws {
+        func reduceBlock(_ reduce: BlockReduction, _ w: Int, _ morsel: ScanMorsel, _ flags: [UInt8], selected: Int) throws {
             let totals: [MaskedReduce.Totals]
             if !flags.isEmpty, selected &* 8 < morsel.rows {
                 // `select` stores a position for every row it looks at (a branch-free loop): room for all of them,
@@ -475,7 +475,7 @@ extension Executor {
                     }
                 }
             }
-            reduce.add(rows: selected, totals)
+            reduce.add(worker: w, rows: selected, totals)
         }
         /// A reduction whose filter is one range on the one column it reduces (`sum(amount) WHERE amount > 100`):
         /// the range, decided on the values as they are summed.
@@ -502,18 +502,18 @@ extension Executor {
         /// `countTried`: ``countInPlace`` has already said no for this block.
         func process(_ w: Int, _ i: Int, countTried: Bool = false) throws {
             if let stop, stop.skip(i) { return }
-            let t0 = Executor.nanos()
+            let t0 = clock()
             let morsel = morsels[i]
             let n = morsel.rows
             if let reduce, let r = reducedRange {
                 let column = s.columns[reduce.columns[0]]
                 let (t, bytesRead) = try BlockReduction.reduce(
                     morsel.reader, column: column, block: morsel.block, lo: r.lo, hi: r.hi, sums: reduce.sums[0], minMax: reduce.minMax[0])
-                reduce.add(rows: t.count, [t])
+                reduce.add(worker: w, rows: t.count, t)
                 blocksCounted.add(1, ordering: .relaxed)
                 bytesCountedRead.add(bytesRead, ordering: .relaxed)
                 bytesCountedStored.add(storedBytes(morsel), ordering: .relaxed)
-                profile?.add(scanPath, rows: n, nanos: Executor.nanos() - t0)
+                profile?.add(scanPath, rows: n, nanos: clock() - t0)
                 profile?.add(path, rows: t.count, nanos: 0)
                 return
             }
@@ -522,7 +522,7 @@ extension Executor {
                 blocksCounted.add(1, ordering: .relaxed)
                 bytesCountedRead.add(bytesRead, ordering: .relaxed)
                 bytesCountedStored.add(storedBytes(morsel), ordering: .relaxed)
-                profile?.add(scanPath, rows: n, nanos: Executor.nanos() - t0)
+                profile?.add(scanPath, rows: n, nanos: clock() - t0)
                 profile?.add(path, rows: selected, nanos: 0)
                 try sink(w, i, counted(selected))
                 stop?.finished(i)
@@ -556,7 +556,7 @@ extension Executor {
                 let valid = summary.rows - summary.nulls
                 guard valid &* 2 <= summary.rows else { return false }
                 if valid == 0 {
-                    reduce.add(rows: 0, [MaskedReduce.Totals()])
+                    reduce.add(worker: w, rows: 0, MaskedReduce.Totals())
                     return true
                 }
                 let c = try morsel.reader.readCompact(column: column, block: morsel.block)
@@ -617,7 +617,7 @@ extension Executor {
                     and(UnsafeBufferPointer(start: Vectors.pointer(mask, UInt8.self), count: valid))
                 }
                 let t = flags!.withUnsafeBufferPointer { BlockReduction.reduce(valuesOf: c, summary, flags: $0.baseAddress!, minMax: reduce.minMax[0]) }
-                reduce.add(rows: t.count, [t])
+                reduce.add(worker: w, rows: t.count, t)
                 profile?.add(path, rows: t.count, nanos: 0)
                 return true
             }
@@ -627,7 +627,7 @@ extension Executor {
             }
             if let reduce, let x = validRowsColumn, !open.isEmpty, try reduceAtValidRows(reduce, morsel, x, open) {
                 blocksAtValidRows.add(1, ordering: .relaxed)
-                profile?.add(scanPath, rows: morsel.rows, nanos: Executor.nanos() - t0)
+                profile?.add(scanPath, rows: morsel.rows, nanos: clock() - t0)
                 return
             }
             // A NULL-rejecting conjunct on a run-length block runs once per run, its result spread over the runs.
@@ -665,7 +665,7 @@ extension Executor {
                 columns: try f.predicateColumns.enumerated().map { p, k in
                     decode[p] ? try read(k, nil) : Executor.placeholder(s.schema[k].type, n)
                 }, count: n)
-            let t1 = Executor.nanos()
+            let t1 = clock()
             var idx: [Int32] = []
             var selected = n
             if let needed = f.needed, needed.isEmpty, perRow.isEmpty, rowMasks.isEmpty, runResults.count == 1 {
@@ -685,8 +685,8 @@ extension Executor {
                 if let reduce {
                     // Reduced where the values lie, under the flags: no row numbers, no gathered rows.
                     selected = flags.withUnsafeBufferPointer { Selection.count($0.baseAddress!, nil, n) }
-                    try reduceBlock(reduce, morsel, flags, selected: selected)
-                    profile?.add(scanPath, rows: morsel.rows, nanos: Executor.nanos() - t0)
+                    try reduceBlock(reduce, w, morsel, flags, selected: selected)
+                    profile?.add(scanPath, rows: morsel.rows, nanos: clock() - t0)
                     profile?.add(path, rows: selected, nanos: 0)
                     return
                 } else if let needed = f.needed, needed.isEmpty {
@@ -701,12 +701,12 @@ extension Executor {
             }
             if let reduce {
                 // Every row of the block passes (the zone map proves the filter): reduced without flags.
-                try reduceBlock(reduce, morsel, [], selected: n)
-                profile?.add(scanPath, rows: morsel.rows, nanos: Executor.nanos() - t0)
+                try reduceBlock(reduce, w, morsel, [], selected: n)
+                profile?.add(scanPath, rows: morsel.rows, nanos: clock() - t0)
                 profile?.add(path, rows: n, nanos: 0)
                 return
             }
-            let t2 = Executor.nanos()
+            let t2 = clock()
             var cols: [ColumnVector] = []
             cols.reserveCapacity(s.columns.count)
             try idx.withUnsafeBufferPointer { rows in
@@ -724,7 +724,7 @@ extension Executor {
                     }
                 }
             }
-            let t3 = Executor.nanos()
+            let t3 = clock()
             profile?.add(scanPath, rows: morsel.rows, nanos: (t1 - t0) + (t3 - t2))
             profile?.add(path, rows: selected, nanos: t2 - t1)
             try sink(w, i, Batch(columns: cols, count: selected))
@@ -758,7 +758,7 @@ extension Executor {
         let perChunk = 4
         let countedInPlace = Atomic<Int>(0)
         try parallelForInShares((morsels.count + perChunk - 1) / perChunk, threads: threads, token: token) { w, chunk in
-            let t0 = Executor.nanos()
+            let t0 = clock()
             var selected = 0, rows = 0, inPlace = 0, bytesRead = 0, bytesStored = 0
             let end = min(morsels.count, (chunk + 1) * perChunk)
             for i in chunk * perChunk..<end {
@@ -780,7 +780,7 @@ extension Executor {
             bytesCountedRead.add(bytesRead, ordering: .relaxed)
             bytesCountedStored.add(bytesStored, ordering: .relaxed)
             countedInPlace.add(selected, ordering: .relaxed)
-            profile?.add(scanPath, rows: rows, nanos: Executor.nanos() - t0)
+            profile?.add(scanPath, rows: rows, nanos: clock() - t0)
             profile?.add(path, rows: selected, nanos: 0)
         }
         // After the loop the workers' sinks are idle: worker 0's takes the whole count, as placeholder rows.

@@ -397,7 +397,13 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
     static func sumGroupPairsOfConstantWidth(
         _ payload: UnsafeRawBufferPointer, groups: Int, second: Int, width: Int, lo: UInt32, span: UInt32
     ) -> (count: Int, sum: UInt64) {
-        groupPairsOfConstantWidth(SumCodes.self, payload, groups: groups, second: second, width: width, lo: lo, span: span)
+        // `amount > 100`: the range reaches the widest code the width holds.
+        if width <= 25 && UInt64(lo) + UInt64(span) >= (1 << UInt64(width)) - 1 {
+            return groupPairsOfConstantWidth(TalliedSumAtLeast.self, payload, groups: groups, second: second, width: width, lo: lo, span: span)
+        }
+        return width <= 25
+            ? groupPairsOfConstantWidth(TalliedSumCodes.self, payload, groups: groups, second: second, width: width, lo: lo, span: span)
+            : groupPairsOfConstantWidth(SumCodes.self, payload, groups: groups, second: second, width: width, lo: lo, span: span)
     }
 
     /// The kernel `A` for `width`, one specialization per width and accumulation.
@@ -468,9 +474,22 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         let justifiedLo = lo << below, justifiedSpan = ((lo &+ span) << below | low) &- justifiedLo
         let movedLo = SIMD8<UInt32>(repeating: justifiedLo ^ 0x8000_0000)
         let movedSpan = SIMD8<Int32>(repeating: Int32(bitPattern: justifiedSpan ^ 0x8000_0000))
-        let one = SIMD8<Int32>(repeating: 1)
-        var hits = SIMD8<Int32>()
+        // Lanes count the codes out of range, as minus ones: a comparison's mask is -1 where it holds, so adding it
+        // is one instruction a row, where adding a 1 selected by it took two and kept every row's mask live until the
+        // end of the body (they went to the stack).
+        var misses = SIMD8<Int32>()
         var sums = SIMD8<UInt64>()
+        // A sum of codes up to 25 bits wide carries its own count instead: each code in range is summed with
+        // 2^(width + 3) added, so an eight-row lane sum holds the number of them from bit width + 3 up (eight codes
+        // below 2^width each stay under it) and fits 32 bits. No count is kept beside the sums: with both, the
+        // compiler still parked about 19 of the 32 rows' masks on the stack.
+        let tallied = A.tallies && width <= 25
+        let tallyShift = UInt32(tallied ? width &+ 3 : 0)
+        let tally = SIMD8<UInt32>(repeating: tallied ? 1 << tallyShift : 0)
+        let codeBits = SIMD8<UInt32>(repeating: tallied ? (1 << tallyShift) &- 1 : 0)
+        var tallies = SIMD8<UInt32>()
+        /// For a range open above (every code from `lo` up): the code before `lo`.
+        let belowLo = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: Int64(lo) &- 1))
         @inline(__always) func load(_ at: UnsafeRawPointer, _ offset: Int) -> SIMD8<UInt32> {
             SIMD8(lowHalf: at.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt32>.self),
                   highHalf: at.loadUnaligned(fromByteOffset: offset &+ second, as: SIMD4<UInt32>.self))
@@ -492,10 +511,22 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
                 } else {
                     v = load(at, r << 4)
                 }
+                if A.atLeast {
+                    // Right-justified, a code of up to 25 bits is positive as a signed lane: one signed compare with
+                    // the bound, no subtraction to move both sides by 2^31.
+                    let code = v &>> below
+                    let passes = SIMD8<Int32>(truncatingIfNeeded: code) .> belowLo
+                    sum &+= (code | tally).replacing(with: 0, where: .!passes)
+                    return
+                }
                 let moved = SIMD8<Int32>(truncatingIfNeeded: v &- movedLo)
                 let out = moved .> movedSpan
-                hits &+= one.replacing(with: 0, where: out)
-                if A.sums { sum &+= (v &>> below).replacing(with: 0, where: out) }
+                if A.tallies {
+                    sum &+= ((v &>> below) | tally).replacing(with: 0, where: out)
+                } else {
+                    hits &+= SIMD8<Int32>().replacing(with: -1, where: out)
+                    if A.sums { sum &+= (v &>> below).replacing(with: 0, where: out) }
+                }
             }
             // Four sums of eight rows each: the compiler rebuilds a chain of adds into one sum where its last add
             // stands, so with one sum of all 32 rows every row's result was live until the end of the body and a
@@ -507,21 +538,49 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
             row(8, &h1, &s1); row(9, &h1, &s1); row(10, &h1, &s1); row(11, &h1, &s1); row(12, &h1, &s1); row(13, &h1, &s1); row(14, &h1, &s1); row(15, &h1, &s1)
             row(16, &h2, &s2); row(17, &h2, &s2); row(18, &h2, &s2); row(19, &h2, &s2); row(20, &h2, &s2); row(21, &h2, &s2); row(22, &h2, &s2); row(23, &h2, &s2)
             row(24, &h3, &s3); row(25, &h3, &s3); row(26, &h3, &s3); row(27, &h3, &s3); row(28, &h3, &s3); row(29, &h3, &s3); row(30, &h3, &s3); row(31, &h3, &s3)
-            hits &+= (h0 &+ h1) &+ (h2 &+ h3)
+            if tallied {
+                tallies &+= (s0 &>> tallyShift &+ s1 &>> tallyShift) &+ (s2 &>> tallyShift &+ s3 &>> tallyShift)
+                s0 &= codeBits
+                s1 &= codeBits
+                s2 &= codeBits
+                s3 &= codeBits
+            } else {
+                misses &+= (h0 &+ h1) &+ (h2 &+ h3)
+            }
             if A.sums {
                 sums &+= (SIMD8<UInt64>(truncatingIfNeeded: s0) &+ SIMD8<UInt64>(truncatingIfNeeded: s1))
                     &+ (SIMD8<UInt64>(truncatingIfNeeded: s2) &+ SIMD8<UInt64>(truncatingIfNeeded: s3))
             }
             g &+= 2
         }
-        return (Int(hits.wrappedSum()), A.sums ? sums.wrappedSum() : 0)
+        let count = tallied ? Int(tallies.wrappedSum()) : n &* group &+ Int(misses.wrappedSum())
+        return (count, A.sums ? sums.wrappedSum() : 0)
     }
 }
 
 /// What the per-width kernel accumulates besides the count of codes in range.
-private protocol CodeAccumulation { static var sums: Bool { get } }
+private protocol CodeAccumulation {
+    static var sums: Bool { get }
+    /// Sums that carry their count (see ``VerticalFrameOfReferenceCodec/groupPairs``), for widths up to 25.
+    static var tallies: Bool { get }
+    /// A tallied sum of a range open above (it reaches the widest code): compared right-justified, on one side.
+    static var atLeast: Bool { get }
+}
+extension CodeAccumulation {
+    static var tallies: Bool { false }
+    static var atLeast: Bool { false }
+}
 private enum CountCodes: CodeAccumulation { static var sums: Bool { false } }
 private enum SumCodes: CodeAccumulation { static var sums: Bool { true } }
+private enum TalliedSumCodes: CodeAccumulation {
+    static var sums: Bool { true }
+    static var tallies: Bool { true }
+}
+private enum TalliedSumAtLeast: CodeAccumulation {
+    static var sums: Bool { true }
+    static var tallies: Bool { true }
+    static var atLeast: Bool { true }
+}
 
 /// A bit width as a type, so that ``VerticalFrameOfReferenceCodec/countGroupPairs(_:groups:_:lo:span:)`` is compiled once
 /// per width with the width a constant.
