@@ -224,6 +224,42 @@ import Testing
         #expect(try engine.query("SELECT 5 AS five FROM c LIMIT 3").rows == [[.integer(5)], [.integer(5)], [.integer(5)]])
     }
 
+    /// Planning judges `text = 'a'` and `text IN (…)` from the block's text zone and the constants' bytes; it keeps
+    /// and skips the blocks the expression walk does, for constants below, at, between and past the zone's ends, a
+    /// minimum that is a prefix, a zone without a maximum, multi-byte text, all-NULL blocks and blocks of another
+    /// zone. A NULL in the list matches nothing (the walk keeps every block for it, which is safe).
+    @Test func textZoneCheckAgreesWithTheExpressionWalk() {
+        let zones: [(zone: ZoneMap, rows: Int, nulls: Int)] = [
+            (.string(min: "app", max: "web"), 100, 0), (.string(min: "we", max: nil), 100, 3), (.string(min: "b", max: "b"), 10, 0),
+            (.string(min: "café", max: "caféx"), 10, 0), (.string(min: "a", max: "z"), 100, 100), (.none, 100, 0),
+            (.integer(min: 1, max: 2), 5, 0),
+        ]
+        let constants = ["", "a", "app", "apq", "b", "ba", "caf", "café", "cafée", "web", "webs", "we", "x", "zz"]
+        var judged = 0
+        for z in zones {
+            for c in constants {
+                let e = BoundExpr.compare(.equal, .column(0, .varchar), .constant(.varchar(c), .varchar))
+                let flipped = BoundExpr.compare(.equal, .constant(.varchar(c), .varchar), .column(0, .varchar))
+                for x in [e, flipped] {
+                    let t = ZoneCheck.textEquality(x)
+                    #expect(t?.column == 0 && t?.constants == [Array(c.utf8)])
+                    #expect(ZoneCheck.mayMatch(equalToOneOf: t!.constants, z) == ZoneCheck.mayMatch(x) { _ in z }, "\(x) over \(z)")
+                    judged += 1
+                }
+                let list = BoundExpr.inList(.column(0, .varchar), values: [.varchar(c), .varchar("b")], listHasNull: false, negated: false)
+                let t = ZoneCheck.textEquality(list)!
+                #expect(ZoneCheck.mayMatch(equalToOneOf: t.constants, z) == ZoneCheck.mayMatch(list) { _ in z }, "\(list) over \(z)")
+                let withNull = BoundExpr.inList(.column(0, .varchar), values: [.varchar(c), .null], listHasNull: true, negated: false)
+                #expect(ZoneCheck.mayMatch(equalToOneOf: ZoneCheck.textEquality(withNull)!.constants, z)
+                    == ZoneCheck.mayMatch(.compare(.equal, .column(0, .varchar), .constant(.varchar(c), .varchar))) { _ in z })
+            }
+        }
+        #expect(judged == 7 * 14 * 2)
+        // Not an equality on text: left to the walk.
+        #expect(ZoneCheck.textEquality(.compare(.less, .column(0, .varchar), .constant(.varchar("a"), .varchar))) == nil)
+        #expect(ZoneCheck.textEquality(.inList(.column(0, .varchar), values: [.varchar("a")], listHasNull: false, negated: true)) == nil)
+    }
+
     /// Planning judges a range on an integer column from the block's plain summary; it keeps and skips the blocks the
     /// expression walk over zone maps does, for every comparison, edge constants, all-NULL blocks and blocks without an
     /// integer zone; a range no value can satisfy skips every block.
