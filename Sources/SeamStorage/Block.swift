@@ -317,6 +317,35 @@ public enum BlockCodec {
         return try codec.sumInRange(payload.bytes, count: payload.sparse ? valid : payload.rows, lo: lo, hi: hi)
     }
 
+    /// How many valid values of a sparse block (`values`, vertical frame of reference, no LZ4) lie in rows where a
+    /// dictionary block of the same rows (`text`, storing every row) equals one of `constants` (`passes`) or none of
+    /// them (`!passes`), and their wrapping sum: the text block's codes read at the valid rows only, 64 rows at a time,
+    /// into a bit per stored value, and the values summed under those bits on their packed codes. nil when the blocks
+    /// are not of those forms, more than a few entries pass and fail, or the codes are wider than 25 bits.
+    public static func sumWhereTextMatches(
+        values: UnsafeRawBufferPointer, type: LogicalType, valid: Int, text: UnsafeRawBufferPointer, constants: [[UInt8]], passes: Bool
+    ) throws(StorageError) -> (count: Int, sum: Int64)? {
+        // (The bitmap is read in place: blocks start 64-byte aligned in a segment, their header is 24 bytes.)
+        guard values.count > 1, values[0] == CodecID.verticalFrameOfReference.rawValue, let payload = plainPayload(values), payload.sparse,
+            Int(bitPattern: values.baseAddress!) % 8 == 0, text.count > 0, text[0] == CodecID.dictionary.rawValue
+        else { return nil }
+        let codec = VerticalFrameOfReferenceCodec()
+        guard codec.supports(type) else { throw StorageError(.corrupt, "codec \(codec.name) cannot hold \(type)") }
+        let t = try open(text, type: .varchar, owner: nil)
+        guard !t.sparse, t.validity == nil else { return nil }
+        guard t.rows == payload.rows else { throw StorageError(.corrupt, "text block holds \(t.rows) rows, the values' block \(payload.rows)") }
+        // The bitmap ahead of the values' payload (plainPayload checked its size); its set rows must be the footer's.
+        let validity = UnsafeRawPointer(values.baseAddress! + headerSize).assumingMemoryBound(to: UInt64.self)
+        let set = Bitmap.popCount(UnsafeBufferPointer(start: validity, count: Bitmap.wordCount(payload.rows)), rows: payload.rows)
+        guard set == valid else { throw StorageError(.corrupt, "validity holds \(set) valid rows, the footer \(valid)") }
+        guard let bits = try DictionaryCodec().flagBits(
+            t.payload, type: .varchar, count: t.rows, atSetBitsOf: validity, valid: valid, constants: constants, passes: passes)
+        else { return nil }
+        return try bits.withUnsafeBufferPointer { bits throws(StorageError) in
+            try codec.sumMarked(payload.bytes, count: valid, bits: bits.baseAddress ?? UnsafePointer(bitPattern: 8)!)
+        }
+    }
+
     /// The payload of a block stored without LZ4 whose rows are all valid or which stores its valid rows only
     /// (sparse), with its row count, after the checks `open` makes of such a header; nil for other blocks (those go
     /// through `open`, which says what is wrong with a damaged one).

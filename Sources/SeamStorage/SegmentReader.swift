@@ -278,6 +278,22 @@ public final class SegmentReader: @unchecked Sendable {
         }
     }
 
+    /// The valid values of block `block` of `column` (sparse) in rows where `textColumn` equals one of `constants`
+    /// (`passes`) or none of them, counted and summed (see ``BlockCodec/sumWhereTextMatches``); nil when the blocks
+    /// are not of the forms that allow it.
+    public func sumWhereTextMatches(column: Int, textColumn: Int, block: Int, constants: [[UInt8]], passes: Bool) throws(StorageError) -> (count: Int, sum: Int64)? {
+        precondition(column < footer.columns.count && block < footer.columns[column].count, "no such block")
+        precondition(textColumn < footer.columns.count && block < footer.columns[textColumn].count, "no such block")
+        let values = try blockBytes(column: column, block: block), text = try blockBytes(column: textColumn, block: block)
+        do throws(StorageError) {
+            let info = entry(column, block)
+            return try BlockCodec.sumWhereTextMatches(
+                values: values, type: types[column], valid: info.rows - info.nulls, text: text, constants: constants, passes: passes)
+        } catch {
+            throw error.at(file: path, column: footer.schema[column].name + ", " + footer.schema[textColumn].name, block: block)
+        }
+    }
+
     /// Row flags of a sparse integer-like block under the range `lo...hi`, decided on its stored values (see
     /// ``BlockCodec/decodeRangeFlags``); nil when the block is not sparse.
     public func readRangeFlags(column: Int, block: Int, lo: Int64, hi: Int64) throws(StorageError) -> [UInt8]? {

@@ -46,6 +46,8 @@ import Testing
         "c = 'books'",  // a sparse dictionary column, its codes found at x's rows
         "c IN ('books', 'toys') AND x < 50000",
         "s LIKE '%o%' AND y < 3000",  // a LIKE per entry and a range read at x's rows
+        "s <> 'email'",  // sums alone of x under one text test: summed on the packed codes of both columns
+        "s IN ('web', 'app')",
     ]
 
     static let aggregates = [
@@ -56,6 +58,7 @@ import Testing
         "sum(x), sum(y), sum(d)",
         "min(x), max(x), count(x)",
         "min(t), max(t), count(t)",
+        "sum(x), avg(x), count(x)",
     ]
 
     @Test(arguments: filters)

@@ -298,6 +298,19 @@ import Testing
                                 #expect(written == rows.count && Array(out.prefix(written)) == want,
                                         "width \(width), n \(n), values \(set), density \(density), marked \(marked), by groups \(byGroups)")
                             }
+                            // As bits, appended 64 rows at a time: bit j is the j-th set row's flag, nothing past them.
+                            var packed = [UInt64](repeating: 0xDEAD, count: (rows.count + 63) / 64 + 1)
+                            let bitCount = bits.withUnsafeBufferPointer { b in
+                                marks.withUnsafeBufferPointer { m in
+                                    packed.withUnsafeMutableBufferPointer {
+                                        BitPacking.flagBits(atSetBitsOf: b.baseAddress!, rows: n, width: width, starts: m.baseAddress!, marked: marked, into: $0.baseAddress!)
+                                    }
+                                }
+                            }
+                            let unpacked = (0..<packed.count * 64).map { UInt8(packed[$0 >> 6] >> UInt64($0 & 63) & 1) }
+                            #expect(bitCount == rows.count && Array(unpacked.prefix(bitCount)) == want
+                                    && unpacked[bitCount..<(packed.count - 1) * 64].allSatisfy { $0 == 0 },
+                                    "bits: width \(width), n \(n), values \(set), density \(density), marked \(marked)")
                         }
                     }
                 }
@@ -352,6 +365,97 @@ import Testing
                                 "width \(width), n \(n), present \(presentDensity)/4, values \(set), marked \(marked)")
                     }
                 }
+            }
+        }
+    }
+
+    /// A sum under a bit per value equals summing the marked values by hand, at every width 0...25, for counts of
+    /// whole groups, an odd last group and tails, bits none, all, sparse and dense; wider codes are left to the caller.
+    @Test func verticalSumsUnderBitsEqualSummingByHand() throws {
+        var rng = FixtureRandom(seed: 0x5B17)
+        let codec = VerticalFrameOfReferenceCodec()
+        for width in 0...27 {
+            let mask: UInt64 = (1 << UInt64(width)) &- 1
+            for n in [1, 127, 128, 129, 256, 384, 1000, 1152] {
+                let reference = Int64(rng.next() % 1_000_000) - 500_000
+                let values = (0..<n).map { i in reference + Int64(i % 9 == 0 ? mask : rng.next() & mask) }
+                let v = Chunk(schema: Schema([Field("x", .bigint)]), rows: values.map { [.bigint($0)] }).columns[0]
+                var w = ByteWriter()
+                codec.encode(v, into: &w)
+                for density in [0, 1, 2, 3, 4] {
+                    var bits = [UInt64](repeating: 0, count: (n + 63) / 64)
+                    for i in 0..<n where rng.next() % 4 < UInt64(density) { bits[i >> 6] |= 1 << UInt64(i & 63) }
+                    let kept = (0..<n).filter { bits[$0 >> 6] >> UInt64($0 & 63) & 1 == 1 }.map { values[$0] }
+                    let got = try w.bytes.withUnsafeBytes { payload in
+                        try bits.withUnsafeBufferPointer { try codec.sumMarked(payload, count: n, bits: $0.baseAddress!) }
+                    }
+                    // The block's own width (a block of one value has none).
+                    if w.bytes[8] > 25 {
+                        #expect(got == nil, "width \(width)")
+                    } else {
+                        #expect(got?.count == kept.count && got?.sum == kept.reduce(0, &+), "width \(width), n \(n), density \(density): \(String(describing: got))")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A sparse block's values summed where a dictionary block of the same rows equals some constants (or none of
+    /// them) equal summing the rows by hand: one to three constants passing or failing, every entry passing, none,
+    /// a constant absent. A text block storing NULLs, more entries passing and failing than a few, or values not
+    /// stored sparse give nil (the caller's other paths); a footer count the bitmap disagrees with, or text and
+    /// values of other row counts, are damage.
+    @Test func sumsWhereTextMatchesEqualTheRows() throws {
+        var rng = FixtureRandom(seed: 0x7A11)
+        let words = ["web", "app", "pos", "email", "crm"]
+        for rows in [64, 100, 2048, 5000] {
+            let texts = (0..<rows).map { _ in words[Int(rng.next() % 5)] }
+            let values: [Int64?] = (0..<rows).map { i in rng.next() % 5 == 0 || i == 0 ? Int64(rng.next() % 7) + 1 : nil }
+            var tb = ColumnBuilder(.varchar, capacity: rows)
+            for t in texts { tb.append(string: t) }
+            let text = BlockCodec.encode(tb.finish(), force: .dictionary, lz4: .never)
+            var vb = ColumnBuilder(.bigint, capacity: rows)
+            for x in values { vb.append(x.map(Value.bigint) ?? .null) }
+            let column = vb.finish()
+            let block = BlockCodec.encode(column, force: .verticalFrameOfReference, lz4: .never, sparse: .always)
+            let valid = values.compactMap { $0 }.count
+            for (constants, passes) in [(["web"], true), (["web"], false), (["web", "pos", "crm"], true), (["nope"], true), (["nope"], false), (words, true)] {
+                let got = try block.bytes.withUnsafeBytes { v in
+                    try text.bytes.withUnsafeBytes { t in
+                        try BlockCodec.sumWhereTextMatches(
+                            values: v, type: .bigint, valid: valid, text: t, constants: constants.map { Array($0.utf8) }, passes: passes)
+                    }
+                }
+                let kept = (0..<rows).compactMap { i in constants.contains(texts[i]) == passes ? values[i] : nil }
+                #expect(got?.count == kept.count && got?.sum == kept.reduce(0, +), "rows \(rows), \(constants), passes \(passes): \(String(describing: got))")
+            }
+            // Other forms: nil.
+            func sum(_ v: [UInt8], _ t: [UInt8], valid: Int, _ constants: [String] = ["web"]) throws -> (count: Int, sum: Int64)? {
+                try v.withUnsafeBytes { v in
+                    try t.withUnsafeBytes { t in
+                        try BlockCodec.sumWhereTextMatches(values: v, type: .bigint, valid: valid, text: t, constants: constants.map { Array($0.utf8) }, passes: true)
+                    }
+                }
+            }
+            let dense = BlockCodec.encode(column, force: .verticalFrameOfReference, lz4: .never, sparse: .never)
+            #expect(try sum(dense.bytes, text.bytes, valid: valid) == nil, "values stored per row")
+            var nb = ColumnBuilder(.varchar, capacity: rows)
+            for (i, t) in texts.enumerated() { nb.append(string: i % 3 == 0 ? nil : t) }
+            let withNulls = BlockCodec.encode(nb.finish(), force: .dictionary, lz4: .never, sparse: .never)
+            #expect(try sum(block.bytes, withNulls.bytes, valid: valid) == nil, "text storing NULL rows")
+            var many = ColumnBuilder(.varchar, capacity: rows)
+            for i in 0..<rows { many.append(string: "v\(i % 40)") }
+            let manyBlock = BlockCodec.encode(many.finish(), force: .dictionary, lz4: .never)
+            if rows >= 40 {
+                #expect(try sum(block.bytes, manyBlock.bytes, valid: valid, (0..<20).map { "v\($0)" }) == nil, "20 of 40 entries pass")
+            }
+            #expect(throws: StorageError.self, "rows \(rows): a footer count the bitmap disagrees with") {
+                try sum(block.bytes, text.bytes, valid: valid + 1)
+            }
+            var shorter = ColumnBuilder(.varchar, capacity: rows + 1)
+            for t in texts + ["web"] { shorter.append(string: t) }
+            #expect(throws: StorageError.self, "rows \(rows): text of another row count") {
+                try sum(block.bytes, BlockCodec.encode(shorter.finish(), force: .dictionary, lz4: .never).bytes, valid: valid)
             }
         }
     }

@@ -565,6 +565,23 @@ extension Executor {
                     reduce.add(worker: w, rows: 0, MaskedReduce.Totals())
                     return true
                 }
+                // `sum(quantity) WHERE channel = 'web'`: one text equality, the sum or count alone, and a sum that
+                // cannot leave 64 bits: counted and summed inside the storage layer on the packed codes of both
+                // columns (a bit per valid row, no flag bytes, no values decoded) where their blocks allow.
+                if open.count == 1, !reduce.minMax[0], !BlockReduction.needsCheck(summary), let m = f.textMatches[open[0]] {
+                    let k = f.predicateColumns[f.runnable[open[0]]!]
+                    if k != x, let r = try morsel.reader.sumWhereTextMatches(
+                        column: column, textColumn: s.columns[k], block: morsel.block, constants: m.constants, passes: m.passes)
+                    {
+                        var t = MaskedReduce.Totals()
+                        t.count = r.count
+                        t.sum = r.sum
+                        t.approximate = Double(r.sum)
+                        reduce.add(worker: w, rows: t.count, t)
+                        profile?.add(path, rows: t.count, nanos: 0)
+                        return true
+                    }
+                }
                 let c = try morsel.reader.readCompact(column: column, block: morsel.block)
                 guard c.sparse, let validity = c.validity else { return false }
                 let words = validity.base.assumingMemoryBound(to: UInt64.self)
@@ -589,22 +606,26 @@ extension Executor {
                     if flags == nil { flags = Array(m); return }
                     flags!.withUnsafeMutableBufferPointer { fl in for k in 0..<valid { fl[k] &= m[k] } }
                 }
+                /// ``and(_:)`` for flags of the caller's own: the first taken as they are, not copied.
+                func and(_ m: [UInt8]) {
+                    if flags == nil { flags = m; return }
+                    m.withUnsafeBufferPointer { and($0) }
+                }
                 var others: [Int] = []
                 for cj in open {
                     let p = f.runnable[cj]!, k = f.predicateColumns[p]
                     if k == x, let r = f.ranges[cj] {
                         // A range on `x` itself: decided on the values just read.
-                        let inRange = BlockReduction.inRange(c.values, lo: r.lo, hi: r.hi)
-                        inRange.withUnsafeBufferPointer { and($0) }
+                        and(BlockReduction.inRange(c.values, lo: r.lo, hi: r.hi))
                     } else if s.schema[k].type == .varchar, let fl = try morsel.reader.readDictionaryFlags(
                         column: s.columns[k], block: morsel.block, atSetBitsOf: words, rows: c.rows, valid: valid,
                         entryFlags: { try entryFlags(cj, p, $0) })
                     {
-                        fl.withUnsafeBufferPointer { and($0) }
+                        and(fl)
                     } else if s.schema[k].type == .varchar, let fl = try rows().withUnsafeBufferPointer({ at in
                         try morsel.reader.readDictionaryFlags(column: s.columns[k], block: morsel.block, rows: at, entryFlags: { try entryFlags(cj, p, $0) })
                     }) {
-                        fl.withUnsafeBufferPointer { and($0) }
+                        and(fl)
                     } else {
                         others.append(cj)
                     }

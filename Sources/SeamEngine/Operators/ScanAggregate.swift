@@ -198,7 +198,7 @@ final class BlockReduction: @unchecked Sendable {
 
     /// Whether a sum over the block could leave 64 bits: the zone map bounds every value, and when the rows times the
     /// largest magnitude fit, no partial sum can overflow and the loop needs no check per value.
-    private static func needsCheck(_ summary: (rows: Int, nulls: Int, integerZone: (min: Int64, max: Int64)?)) -> Bool {
+    static func needsCheck(_ summary: (rows: Int, nulls: Int, integerZone: (min: Int64, max: Int64)?)) -> Bool {
         guard let z = summary.integerZone else { return true }
         let largest = max(z.min.magnitude, z.max.magnitude)
         return largest != 0 && UInt64(summary.rows) > UInt64(Int64.max) / largest

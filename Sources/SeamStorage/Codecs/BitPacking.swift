@@ -479,6 +479,60 @@ extension BitPacking {
         }
     }
 
+    /// ``flags(atSetBitsOf:rows:width:starts:marked:into:byGroups:)`` as bits: bit `j` of `out` (from bit 0 of
+    /// `out[0]`) is the flag of the `j`-th row set in `bits`. 64 rows at a time: their marks gathered into a row mask,
+    /// that mask's bits at the set rows gathered again (as the flags are), then appended to the words at once: no byte
+    /// per flag written and read back. Returns how many bits it wrote; `out` has room for them and one word more (the
+    /// append stores a word every 64 rows whether or not it is full).
+    package static func flagBits(
+        atSetBitsOf bits: UnsafePointer<UInt64>, rows: Int, width: Int, starts: UnsafePointer<UInt64>, marked: Bool,
+        into out: UnsafeMutablePointer<UInt64>
+    ) -> Int {
+        precondition(width >= 1 && width <= 16, "marks of widths 1...16")
+        switch width {
+        case 2: return flagBitsByGroups(bits, rows, 2, starts, marked, out)
+        case 3: return flagBitsByGroups(bits, rows, 3, starts, marked, out)
+        case 4: return flagBitsByGroups(bits, rows, 4, starts, marked, out)
+        case 5: return flagBitsByGroups(bits, rows, 5, starts, marked, out)
+        default: return flagBitsByGroups(bits, rows, width, starts, marked, out)
+        }
+    }
+
+    @inline(__always)
+    private static func flagBitsByGroups(
+        _ bits: UnsafePointer<UInt64>, _ rows: Int, _ width: Int, _ starts: UnsafePointer<UInt64>, _ marked: Bool,
+        _ out: UnsafeMutablePointer<UInt64>
+    ) -> Int {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 &* width) { table in
+            let firsts = table.baseAddress!, shifts = table.baseAddress! + width
+            fillGroupTables(width, firsts, shifts)
+            let wordCount = (rows &+ 63) &>> 6
+            let flip: UInt64 = marked ? 0 : ~0
+            // `pending`: the bits of `out[k]` so far, `used` of them.
+            var pending: UInt64 = 0, used = 0, k = 0
+            for w in 0..<wordCount {
+                var valid = bits[w]
+                if w == wordCount &- 1, rows & 63 != 0 { valid &= (1 << UInt64(rows & 63)) &- 1 }
+                let group = starts + w &* width
+                var rowMarks: UInt64 = 0
+                for j in 0..<width { rowMarks |= Bits.extract(group[j], firsts[j]) &<< shifts[j] }
+                let n = valid.nonzeroBitCount
+                let picked = Bits.extract(rowMarks ^ flip, valid)
+                let joined = pending | picked &<< UInt64(used)
+                out[k] = joined
+                let total = used &+ n
+                // Past 64 the bits that did not fit start the next word.
+                let carried = used == 0 ? 0 : picked &>> UInt64(64 &- used)
+                let full = total >= 64
+                pending = full ? carried : joined
+                k &+= full ? 1 : 0
+                used = total & 63
+            }
+            out[k] = pending
+            return k &* 64 &+ used
+        }
+    }
+
     /// ``flags(atSetBitsOf:rows:width:starts:marked:into:byGroups:)`` for the marks of a sparse block's `stored` codes,
     /// one per row set in `storedValidity` (a bitmap over the same `rows`); a row without a stored code (NULL) gets 0.
     /// Always 64 rows at a time (BMI2's gathers and scatters; loops in builds without them): the marks gathered into a

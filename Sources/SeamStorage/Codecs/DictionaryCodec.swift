@@ -364,13 +364,57 @@ package struct DictionaryCodec: SelectiveCodec {
         _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, constants: [[UInt8]], passes: Bool
     ) throws(StorageError) -> Int {
         let l = try layout(payload, type: type, count: count)
-        let offsetBytes = (l.entries &+ 1) &* 4
-        let bytes = UnsafeRawBufferPointer(rebasing: l.dictionary[offsetBytes...])
-        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(l.entries, 1)) { perEntry throws(StorageError) in
+        return try Self.matchingEntries(l.entries, l.dictionary, constants, passes) { perEntry throws(StorageError) in
+            try Self.countFlagged(l.packed, count: count, width: l.width, perEntry: perEntry)
+        }
+    }
+
+    /// The flags of the codes at the rows set in `bits` (a bitmap over the block's `count` rows, set `valid` times)
+    /// as bits, bit `j` for the `j`-th set row (see ``BitPacking/flagBits(atSetBitsOf:rows:width:starts:marked:into:)``),
+    /// under the test of ``countMatching(_:type:count:constants:passes:)``: `(valid + 63) / 64` words. nil when more
+    /// than a few entries pass and fail (``fewEntries(_:width:)``).
+    package func flagBits(
+        _ payload: UnsafeRawBufferPointer, type: LogicalType, count: Int, atSetBitsOf bits: UnsafePointer<UInt64>, valid: Int,
+        constants: [[UInt8]], passes: Bool
+    ) throws(StorageError) -> [UInt64]? {
+        let l = try layout(payload, type: type, count: count)
+        let words = (valid &+ 63) &>> 6
+        return try Self.matchingEntries(l.entries, l.dictionary, constants, passes) { perEntry throws(StorageError) -> [UInt64]? in
+            let passing = perEntry.reduce(0) { $0 &+ ($1 != 0 ? 1 : 0) }
+            if passing == 0 || passing == perEntry.count || l.width == 0 {
+                // Every set row or none: whole words, then the last one's valid bits.
+                let all = passing != 0
+                var out = [UInt64](repeating: all ? ~0 : 0, count: words)
+                if all, valid & 63 != 0 { out[words &- 1] = (1 << UInt64(valid & 63)) &- 1 }
+                return out
+            }
+            guard let few = Self.fewEntries(perEntry, width: l.width) else { return nil }
+            var written = 0
+            let out = Self.withMarks(l.packed, count: count, width: l.width, codes: few.codes) { marks in
+                [UInt64](unsafeUninitializedCapacity: words &+ 1) { out, n in
+                    written = BitPacking.flagBits(atSetBitsOf: bits, rows: count, width: l.width, starts: marks, marked: few.passing, into: out.baseAddress!)
+                    n = words
+                }
+            }
+            guard written == valid else { throw StorageError(.corrupt, "\(written) rows' codes read, not \(valid)") }
+            return out
+        }
+    }
+
+    /// A flag per entry of a dictionary laid out as ``layout(_:type:count:)`` finds it (`entries + 1` offsets, then
+    /// the bytes): 1 where its bytes equal one of `constants` and `passes`, or equal none and not `passes`. Judged in
+    /// place; the offsets are checked as a plain decode checks them.
+    private static func matchingEntries<R>(
+        _ entries: Int, _ dictionary: UnsafeRawBufferPointer, _ constants: [[UInt8]], _ passes: Bool,
+        _ body: (UnsafeBufferPointer<UInt8>) throws(StorageError) -> R
+    ) throws(StorageError) -> R {
+        let offsetBytes = (entries &+ 1) &* 4
+        let bytes = UnsafeRawBufferPointer(rebasing: dictionary[offsetBytes...])
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(entries, 1)) { perEntry throws(StorageError) in
             var start = 0
-            for k in 0..<l.entries {
-                let end = Int(l.dictionary.loadUnaligned(fromByteOffset: (k &+ 1) &* 4, as: UInt32.self))
-                guard (k > 0 || l.dictionary.loadUnaligned(as: UInt32.self) == 0), start <= end, end <= bytes.count else {
+            for k in 0..<entries {
+                let end = Int(dictionary.loadUnaligned(fromByteOffset: (k &+ 1) &* 4, as: UInt32.self))
+                guard (k > 0 || dictionary.loadUnaligned(as: UInt32.self) == 0), start <= end, end <= bytes.count else {
                     throw StorageError(.corrupt, "plain VARCHAR offset \(k) is out of order or range")
                 }
                 let length = end &- start
@@ -385,7 +429,7 @@ package struct DictionaryCodec: SelectiveCodec {
                 start = end
             }
             guard start == bytes.count else { throw StorageError(.corrupt, "plain VARCHAR bytes do not match offsets") }
-            return try Self.countFlagged(l.packed, count: count, width: l.width, perEntry: UnsafeBufferPointer(rebasing: perEntry[..<l.entries]))
+            return try body(UnsafeBufferPointer(rebasing: perEntry[..<entries]))
         }
     }
 

@@ -490,10 +490,6 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         var tallies = SIMD8<UInt32>()
         /// For a range open above (every code from `lo` up): the code before `lo`.
         let belowLo = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: Int64(lo) &- 1))
-        @inline(__always) func load(_ at: UnsafeRawPointer, _ offset: Int) -> SIMD8<UInt32> {
-            SIMD8(lowHalf: at.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt32>.self),
-                  highHalf: at.loadUnaligned(fromByteOffset: offset &+ second, as: SIMD4<UInt32>.self))
-        }
         // Hints as in forEachRowOfFourGroups.
         let hintEnd = UnsafeRawPointer(base + n &* stride) - 2 &* stride
         var g = 0
@@ -501,16 +497,7 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
             let at = UnsafeRawPointer(base + g &* stride)
             if at + prefetchDistance <= hintEnd { Prefetch.read(at + prefetchDistance, bytes: 2 &* stride) }
             @inline(__always) func row(_ k: Int, _ hits: inout SIMD8<Int32>, _ sum: inout SIMD8<UInt32>) {
-                let bit = k &* width
-                let r = bit >> 5, end = UInt32(bit & 31) &+ UInt32(width)
-                let v: SIMD8<UInt32>
-                if end > 32 {
-                    v = load(at, r << 4) &>> (end &- 32) | load(at, (r &+ 1) << 4) &<< (64 &- end)
-                } else if end < 32 {
-                    v = load(at, r << 4) &<< (32 &- end)
-                } else {
-                    v = load(at, r << 4)
-                }
+                let v = justifiedRow(at, second, k, width)
                 if A.atLeast {
                     // Right-justified, a code of up to 25 bits is positive as a signed lane: one signed compare with
                     // the bound, no subtraction to move both sides by 2^31.
@@ -555,6 +542,138 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         }
         let count = tallied ? Int(tallies.wrappedSum()) : n &* group &+ Int(misses.wrappedSum())
         return (count, A.sums ? sums.wrappedSum() : 0)
+    }
+}
+
+extension VerticalFrameOfReferenceCodec {
+    /// Row `k` of the pair of groups at `at` and `at + second` (lanes 0-3 the first group's, 4-7 the second's), each
+    /// lane's code moved to its top `width` bits with whatever lies below it left there (see ``groupPairs``).
+    @inline(__always)
+    fileprivate static func justifiedRow(_ at: UnsafeRawPointer, _ second: Int, _ k: Int, _ width: Int) -> SIMD8<UInt32> {
+        @inline(__always) func load(_ offset: Int) -> SIMD8<UInt32> {
+            SIMD8(lowHalf: at.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt32>.self),
+                  highHalf: at.loadUnaligned(fromByteOffset: offset &+ second, as: SIMD4<UInt32>.self))
+        }
+        let bit = k &* width
+        let r = bit >> 5, end = UInt32(bit & 31) &+ UInt32(width)
+        if end > 32 { return load(r << 4) &>> (end &- 32) | load((r &+ 1) << 4) &<< (64 &- end) }
+        if end < 32 { return load(r << 4) &<< (32 &- end) }
+        return load(r << 4)
+    }
+
+    /// How many of `count` values have their bit set in `bits` (bit `i` of the words for value `i`, `(count + 63) /
+    /// 64` words) and their wrapping sum, on the codes as they are unpacked: a filter decided elsewhere (a text
+    /// column's codes at this sparse column's valid rows) summed without a value buffer or a byte per flag. nil for
+    /// widths past 25 (the caller decodes those).
+    func sumMarked(_ payload: UnsafeRawBufferPointer, count: Int, bits: UnsafePointer<UInt64>) throws(StorageError) -> (count: Int, sum: Int64)? {
+        let (reference, width, groups, tail) = try parts(payload, count: count)
+        guard width <= 25 else { return nil }
+        @inline(__always) func marked(_ i: Int) -> Bool { (bits[i &>> 6] &>> UInt64(i & 63)) & 1 != 0 }
+        let full = count / Self.group
+        var n = 0
+        var codeSum: UInt64 = 0
+        BitPacking.forEach(tail, count: count - full * Self.group, width: width) { i, c in
+            if marked(full &* Self.group &+ i) {
+                n &+= 1
+                codeSum &+= c
+            }
+        }
+        if width == 0 {
+            for i in 0..<(full &* Self.group) where marked(i) { n &+= 1 }
+        } else if full > 0 {
+            // Pairs of groups, then an odd last group as a pair with itself, halved (as the range sums do).
+            let pairs = full & ~1, stride = 16 &* width
+            let r = Self.markedPairsOfConstantWidth(groups, groups: pairs, second: stride, bits: bits, secondBits: 2, width: width)
+            n &+= r.count
+            codeSum &+= r.sum
+            if full != pairs {
+                let last = UnsafeRawBufferPointer(rebasing: groups[(pairs &* stride)...])
+                let l = Self.markedPairsOfConstantWidth(last, groups: 2, second: 0, bits: bits + 2 &* pairs, secondBits: 0, width: width)
+                n &+= l.count / 2
+                codeSum &+= l.sum / 2
+            }
+        }
+        return (n, Int64(bitPattern: UInt64(truncatingIfNeeded: n) &* reference &+ codeSum))
+    }
+
+    private static func markedPairsOfConstantWidth(
+        _ payload: UnsafeRawBufferPointer, groups: Int, second: Int, bits: UnsafePointer<UInt64>, secondBits: Int, width: Int
+    ) -> (count: Int, sum: UInt64) {
+        switch width {
+        case 1: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W1.self)
+        case 2: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W2.self)
+        case 3: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W3.self)
+        case 4: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W4.self)
+        case 5: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W5.self)
+        case 6: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W6.self)
+        case 7: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W7.self)
+        case 8: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W8.self)
+        case 9: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W9.self)
+        case 10: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W10.self)
+        case 11: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W11.self)
+        case 12: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W12.self)
+        case 13: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W13.self)
+        case 14: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W14.self)
+        case 15: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W15.self)
+        case 16: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W16.self)
+        case 17: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W17.self)
+        case 18: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W18.self)
+        case 19: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W19.self)
+        case 20: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W20.self)
+        case 21: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W21.self)
+        case 22: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W22.self)
+        case 23: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W23.self)
+        case 24: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W24.self)
+        case 25: return markedPairs(payload, groups: groups, second: second, bits: bits, secondBits: secondBits, W25.self)
+        default: preconditionFailure("marked sums take widths 1...25")
+        }
+    }
+
+    /// The kernel of ``sumMarked(_:count:bits:)`` for one width, over pairs of groups as ``groupPairs`` goes. Row `k`
+    /// of a group holds its values `4k ..< 4k + 4`, whose bits are `4k ..< 4k + 4` of the group's 128: for eight rows
+    /// at a time, their 32 bits are broadcast to the group's four lanes and moved by 3, 2, 1, 0 (lane `l`'s bit of row
+    /// `r` then at `4r + 3`); per row one shift to the top and one arithmetic shift back make the lane's mask. The
+    /// sums carry their counts above the codes (the tallied sums of ``groupPairs``).
+    @inline(__always)
+    private static func markedPairs<W: PackedWidth>(
+        _ payload: UnsafeRawBufferPointer, groups n: Int, second: Int, bits: UnsafePointer<UInt64>, secondBits: Int, _: W.Type
+    ) -> (count: Int, sum: UInt64) {
+        guard n > 0 else { return (0, 0) }
+        let width = W.width
+        let base = payload.baseAddress!
+        let stride = 16 &* width
+        let below = UInt32(32 &- width)
+        let tallyShift = UInt32(width &+ 3)
+        let tally = SIMD8<UInt32>(repeating: 1 << tallyShift)
+        let codeBits = SIMD8<UInt32>(repeating: (1 << tallyShift) &- 1)
+        let toRowTop = SIMD8<UInt32>(3, 2, 1, 0, 3, 2, 1, 0)
+        var tallies = SIMD8<UInt32>()
+        var sums = SIMD8<UInt64>()
+        let hintEnd = UnsafeRawPointer(base + n &* stride) - 2 &* stride
+        var g = 0
+        while g < n {
+            let at = UnsafeRawPointer(base + g &* stride)
+            if at + prefetchDistance <= hintEnd { Prefetch.read(at + prefetchDistance, bytes: 2 &* stride) }
+            let marks = bits + g &* 2
+            @inline(__always) func eight(_ q: Int) {
+                let shift = UInt64((q & 1) &* 32)
+                let a = UInt32(truncatingIfNeeded: marks[q >> 1] &>> shift)
+                let b = UInt32(truncatingIfNeeded: marks[secondBits &+ (q >> 1)] &>> shift)
+                let y = SIMD8<UInt32>(lowHalf: SIMD4(repeating: a), highHalf: SIMD4(repeating: b)) &<< toRowTop
+                var s = SIMD8<UInt32>()
+                @inline(__always) func row(_ r: Int) {
+                    let code = justifiedRow(at, second, q &* 8 &+ r, width) &>> below
+                    let mask = SIMD8<Int32>(truncatingIfNeeded: y &<< UInt32(28 &- 4 &* r)) &>> 31
+                    s &+= (code | tally) & SIMD8<UInt32>(truncatingIfNeeded: mask)
+                }
+                row(0); row(1); row(2); row(3); row(4); row(5); row(6); row(7)
+                tallies &+= s &>> tallyShift
+                sums &+= SIMD8<UInt64>(truncatingIfNeeded: s & codeBits)
+            }
+            eight(0); eight(1); eight(2); eight(3)
+            g &+= 2
+        }
+        return (Int(tallies.wrappedSum()), sums.wrappedSum())
     }
 }
 
