@@ -285,11 +285,11 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         let full = (count / Self.group) * Self.group
         var n = 0
         var codeSum: UInt64 = 0
+        // Without a branch per value: about one in seven passed `amount > 100`, at random.
         BitPacking.forEach(tail, count: count - full, width: width) { _, c in
-            if c &- codes.lo <= codes.span {
-                n &+= 1
-                codeSum &+= c
-            }
+            let inRange = c &- codes.lo <= codes.span
+            n &+= inRange ? 1 : 0
+            codeSum &+= inRange ? c : 0
         }
         if width == 0 {
             if codes.lo == 0 { n &+= full }
@@ -573,10 +573,9 @@ extension VerticalFrameOfReferenceCodec {
         var n = 0
         var codeSum: UInt64 = 0
         BitPacking.forEach(tail, count: count - full * Self.group, width: width) { i, c in
-            if marked(full &* Self.group &+ i) {
-                n &+= 1
-                codeSum &+= c
-            }
+            let bit = (bits[(full &* Self.group &+ i) &>> 6] &>> UInt64((full &* Self.group &+ i) & 63)) & 1
+            n &+= Int(bit)
+            codeSum &+= c & (0 &- bit)
         }
         if width == 0 {
             for i in 0..<(full &* Self.group) where marked(i) { n &+= 1 }
