@@ -118,6 +118,35 @@ let benchmarks: @Sendable () -> Void = {
                 blackHole(f)
             }
         }
+        // The count as the engine takes it: the entries judged in place as bytes, no entries vector or closure.
+        Benchmark("count matching in place dictionary/channel (\(block.bytes.count / 1024) KiB block)", configuration: .init(scalingFactor: .one)) { b in
+            try b.measureThroughput(rows: channels.count, bytes: block.bytes.count) {
+                let n = try BlockCodec.countDictionaryMatches(
+                    aligned.bytes, type: .varchar, owner: aligned, valid: channels.count, constants: [Array("web".utf8)], passes: true)
+                precondition(n == web)
+                blackHole(n)
+            }
+        }
+        // sum(quantity) WHERE channel = 'web' on both blocks' packed codes: the channel codes read at quantity's valid
+        // rows into a bit per stored quantity, the quantities summed under those bits; bytes are both blocks'.
+        let stored = BlockCodec.encode(quantities, force: .verticalFrameOfReference, lz4: .never, sparse: .always)
+        let storedAligned = Buffer(copying: stored.bytes)
+        let webUnits = (0..<channels.count).reduce(Int64(0)) { s, i in
+            guard channels.value(at: i) == .varchar("web") else { return s }
+            switch quantities.value(at: i) {
+            case .integer(let q): return s + Int64(q)
+            case .bigint(let q): return s + q
+            default: return s
+            }
+        }
+        Benchmark("sum where text matches vfor+sparse/quantity, dictionary/channel (\((stored.bytes.count + block.bytes.count) / 1024) KiB)", configuration: .init(scalingFactor: .one)) { b in
+            try b.measureThroughput(rows: channels.count, bytes: stored.bytes.count + block.bytes.count) {
+                let r = try BlockCodec.sumWhereTextMatches(
+                    values: storedAligned.bytes, type: quantities.type, valid: valid, text: aligned.bytes, constants: [Array("web".utf8)], passes: true)
+                precondition(r?.count == webWithQuantity && r?.sum == webUnits)
+                blackHole(r)
+            }
+        }
     }
 
     // LZ4 on a byte-aligned payload (plain event types) and on a bit-packed one (FOR quantities).
