@@ -579,6 +579,10 @@ extension VerticalFrameOfReferenceCodec {
         }
         if width == 0 {
             for i in 0..<(full &* Self.group) where marked(i) { n &+= 1 }
+        } else if full > 0, 32 % width == 0, width <= 8 {
+            let r = Self.markedByBitPlanes(groups, groups: full, bits: bits, width: width)
+            n &+= r.count
+            codeSum &+= r.sum
         } else if full > 0 {
             // Pairs of groups, then an odd last group as a pair with itself, halved (as the range sums do).
             let pairs = full & ~1, stride = 16 &* width
@@ -593,6 +597,62 @@ extension VerticalFrameOfReferenceCodec {
             }
         }
         return (n, Int64(bitPattern: UInt64(truncatingIfNeeded: n) &* reference &+ codeSum))
+    }
+
+    /// ``sumMarked(_:count:bits:)``'s full groups for widths 1, 2, 4 and 8, whose codes never cross a lane's 32-bit
+    /// words: each word's codes summed by bit planes, not one by one. Word `r` of lane `l` holds the codes of values
+    /// `4k + l` for `k` in `r * 32 / width ..< (r + 1) * 32 / width`; their marks are every fourth bit of the group's
+    /// mask from bit `4 * r * 32 / width + l` (gathered with PEXT), spread to each code's lowest bit (PDEP), and
+    /// plane `b`'s marked ones counted (popcount) and weighted by 2^b. For the 2M 2-bit quantities of units sold on
+    /// the web over 10M events (callgrind, 1 thread): 2.5M instructions, where the vector kernel of the other widths
+    /// took 4.0M (its compiled form about 16 instructions per row of eight codes).
+    private static func markedByBitPlanes(
+        _ payload: UnsafeRawBufferPointer, groups: Int, bits: UnsafePointer<UInt64>, width: Int
+    ) -> (count: Int, sum: UInt64) {
+        switch width {
+        case 1: return markedByBitPlanes(payload, groups: groups, bits: bits, W1.self)
+        case 2: return markedByBitPlanes(payload, groups: groups, bits: bits, W2.self)
+        case 4: return markedByBitPlanes(payload, groups: groups, bits: bits, W4.self)
+        case 8: return markedByBitPlanes(payload, groups: groups, bits: bits, W8.self)
+        default: preconditionFailure("bit planes for widths 1, 2, 4 and 8")
+        }
+    }
+
+    @inline(__always)
+    private static func markedByBitPlanes<W: PackedWidth>(
+        _ payload: UnsafeRawBufferPointer, groups: Int, bits: UnsafePointer<UInt64>, _: W.Type
+    ) -> (count: Int, sum: UInt64) {
+        let width = W.width
+        let perWord = 32 / width
+        // The lowest bit of each code in a word, and every fourth bit of a mask word (lane 0's marks).
+        var lowest: UInt64 = 0
+        for k in 0..<perWord { lowest |= 1 << UInt64(k &* width) }
+        let everyFourth: UInt64 = 0x1111_1111_1111_1111
+        let base = payload.baseAddress!
+        var n = 0
+        var sum: UInt64 = 0
+        for g in 0..<groups {
+            let words = base + g &* 16 &* width
+            let marks = bits + g &* 2
+            for r in 0..<width {
+                // The marks of row r's values: 4 * perWord bits of the group's 128 from bit 4 * r * perWord.
+                let first = 4 &* r &* perWord
+                for l in 0..<4 {
+                    let lane: UInt64
+                    if width == 1 {
+                        lane = Bits.extract(marks[0], everyFourth &<< UInt64(l)) | Bits.extract(marks[1], everyFourth &<< UInt64(l)) &<< 16
+                    } else {
+                        let window = marks[first &>> 6] &>> UInt64(first & 63)
+                        lane = Bits.extract(window, everyFourth &<< UInt64(l))
+                    }
+                    let word = UInt64(words.loadUnaligned(fromByteOffset: (r &* 4 &+ l) &* 4, as: UInt32.self))
+                    let spread = Bits.deposit(lane, lowest)
+                    n &+= spread.nonzeroBitCount
+                    for b in 0..<width { sum &+= UInt64(((word &>> UInt64(b)) & spread).nonzeroBitCount) &<< UInt64(b) }
+                }
+            }
+        }
+        return (n, sum)
     }
 
     private static func markedPairsOfConstantWidth(
