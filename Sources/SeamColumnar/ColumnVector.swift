@@ -194,6 +194,12 @@ public struct StringSpans {
     @inlinable @inline(__always)
     public func equal(_ a: Int, _ b: Int) -> Bool { Self.equal(self[a], self[b]) }
 
+    /// Whether `x` holds the same bytes as one of `constants` (a text `=`, `<>` or IN judged on a dictionary entry).
+    @inlinable
+    public static func equalsAny(_ x: UnsafeRawBufferPointer, _ constants: [[UInt8]]) -> Bool {
+        constants.contains { c in c.count == x.count && c.withUnsafeBytes { equal(x, $0) } }
+    }
+
     /// Whether two spans hold the same bytes: eight bytes per step, inline.
     @inlinable @inline(__always)
     public static func equal(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool {

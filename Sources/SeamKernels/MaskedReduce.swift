@@ -27,6 +27,13 @@ public enum MaskedReduce {
             approximate = Double(sum)
         }
 
+        /// Totals of a count and an exact sum taken without min or max (summed on packed codes).
+        public init(count: Int, sum: Int64) {
+            self.count = count
+            self.sum = sum
+            approximate = Double(sum)
+        }
+
         /// Adds `other`'s rows.
         public mutating func add(_ other: Totals) {
             let (s, o) = sum.addingReportingOverflow(other.sum)

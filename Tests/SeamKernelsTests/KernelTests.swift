@@ -397,6 +397,7 @@ import Testing
             }
         }
     }
+
     /// Gathering and scattering bits (PEXT and PDEP where the build has them, loops elsewhere) equal their definition
     /// bit by bit, for empty, full and random masks.
     @Test func bitGatherAndScatterFollowTheirMasks() {

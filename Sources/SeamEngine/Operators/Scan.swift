@@ -205,8 +205,7 @@ struct FilteredScan {
         return (0..<entries.count).map { k in
             guard Vectors.isValid(validity, k) else { return 0 }
             let entry = spans[k]
-            let matched = constants.contains { constant in constant.withUnsafeBytes { StringSpans.equal($0, entry) } }
-            return matched == passes ? 1 : 0
+            return StringSpans.equalsAny(entry, constants) == passes ? 1 : 0
         }
     }
 
@@ -573,10 +572,7 @@ extension Executor {
                     if k != x, let r = try morsel.reader.sumWhereTextMatches(
                         column: column, textColumn: s.columns[k], block: morsel.block, constants: m.constants, passes: m.passes)
                     {
-                        var t = MaskedReduce.Totals()
-                        t.count = r.count
-                        t.sum = r.sum
-                        t.approximate = Double(r.sum)
+                        let t = MaskedReduce.Totals(count: r.count, sum: r.sum)
                         reduce.add(worker: w, rows: t.count, t)
                         profile?.add(path, rows: t.count, nanos: 0)
                         return true

@@ -135,11 +135,7 @@ final class BlockReduction: @unchecked Sendable {
         let checked = needsCheck(summary)
         if !minMax, !checked, let r = try reader.sumInRange(column: column, block: block, lo: lo, hi: hi) {
             // Summed on the packed codes: no value decoded into memory.
-            var t = MaskedReduce.Totals()
-            t.count = r.count
-            t.sum = r.sum
-            t.approximate = Double(r.sum)
-            return (t, reader.packedBytes(column: column, block: block))
+            return (MaskedReduce.Totals(count: r.count, sum: r.sum), reader.packedBytes(column: column, block: block))
         }
         let c = try reader.readCompact(column: column, block: block)
         let words = c.validity?.base.assumingMemoryBound(to: UInt64.self)

@@ -464,11 +464,8 @@ extension BitPacking {
             let wordCount = (rows &+ 63) &>> 6
             var k = 0
             for w in 0..<wordCount {
-                var valid = bits[w]
-                if w == wordCount &- 1, rows & 63 != 0 { valid &= (1 << UInt64(rows & 63)) &- 1 }
-                let group = starts + w &* width
-                var rowMarks: UInt64 = 0
-                for j in 0..<width { rowMarks |= Bits.extract(group[j], firsts[j]) &<< shifts[j] }
+                let valid = setRows(bits, w, wordCount, rows)
+                let rowMarks = groupMarks(starts + w &* width, width, firsts, shifts)
                 let n = valid.nonzeroBitCount
                 var picked = Bits.extract(rowMarks, valid)
                 if !marked { picked = ~picked & (n == 64 ? ~0 : (1 << UInt64(n)) &- 1) }
@@ -511,11 +508,8 @@ extension BitPacking {
             // `pending`: the bits of `out[k]` so far, `used` of them.
             var pending: UInt64 = 0, used = 0, k = 0
             for w in 0..<wordCount {
-                var valid = bits[w]
-                if w == wordCount &- 1, rows & 63 != 0 { valid &= (1 << UInt64(rows & 63)) &- 1 }
-                let group = starts + w &* width
-                var rowMarks: UInt64 = 0
-                for j in 0..<width { rowMarks |= Bits.extract(group[j], firsts[j]) &<< shifts[j] }
+                let valid = setRows(bits, w, wordCount, rows)
+                let rowMarks = groupMarks(starts + w &* width, width, firsts, shifts)
                 let n = valid.nonzeroBitCount
                 let picked = Bits.extract(rowMarks ^ flip, valid)
                 let joined = pending | picked &<< UInt64(used)
@@ -549,11 +543,7 @@ extension BitPacking {
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 &* width &+ codeWords &+ 1) { buffer in
             let firsts = buffer.baseAddress!, shifts = buffer.baseAddress! + width, perCode = buffer.baseAddress! + 2 &* width
             fillGroupTables(width, firsts, shifts)
-            for g in 0..<codeWords {
-                var m: UInt64 = 0
-                for j in 0..<width { m |= Bits.extract(starts[g &* width &+ j], firsts[j]) &<< shifts[j] }
-                perCode[g] = m
-            }
+            for g in 0..<codeWords { perCode[g] = groupMarks(starts + g &* width, width, firsts, shifts) }
             perCode[codeWords] = 0
             let wordCount = (rows &+ 63) &>> 6
             var k = 0, code = 0
@@ -574,6 +564,25 @@ extension BitPacking {
             }
             return k
         }
+    }
+
+    /// The marks of 64 values, a bit each in value order: gathered from the `width` words they take (`group`) by
+    /// each word's first bits (``fillGroupTables(_:_:_:)``).
+    @inline(__always)
+    private static func groupMarks(
+        _ group: UnsafePointer<UInt64>, _ width: Int, _ firsts: UnsafePointer<UInt64>, _ shifts: UnsafePointer<UInt64>
+    ) -> UInt64 {
+        var marks: UInt64 = 0
+        for j in 0..<width { marks |= Bits.extract(group[j], firsts[j]) &<< shifts[j] }
+        return marks
+    }
+
+    /// Word `w` of the bitmap `bits` over `rows` rows (`wordCount` words), without the bits past the last row.
+    @inline(__always)
+    private static func setRows(_ bits: UnsafePointer<UInt64>, _ w: Int, _ wordCount: Int, _ rows: Int) -> UInt64 {
+        var word = bits[w]
+        if w == wordCount &- 1, rows & 63 != 0 { word &= (1 << UInt64(rows & 63)) &- 1 }
+        return word
     }
 
     /// Fills `firsts` (`width` words) with the first bits of the values starting in each of the `width` words that

@@ -417,14 +417,7 @@ package struct DictionaryCodec: SelectiveCodec {
                 guard (k > 0 || dictionary.loadUnaligned(as: UInt32.self) == 0), start <= end, end <= bytes.count else {
                     throw StorageError(.corrupt, "plain VARCHAR offset \(k) is out of order or range")
                 }
-                let length = end &- start
-                var matched = false
-                for c in constants where c.count == length {
-                    if length == 0 || c.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress! + start, length) }) == 0 {
-                        matched = true
-                        break
-                    }
-                }
+                let matched = StringSpans.equalsAny(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), constants)
                 perEntry[k] = matched == passes ? 1 : 0
                 start = end
             }

@@ -483,6 +483,7 @@ package struct VerticalFrameOfReferenceCodec: SelectiveCodec, RangeCountingCodec
         // 2^(width + 3) added, so an eight-row lane sum holds the number of them from bit width + 3 up (eight codes
         // below 2^width each stay under it) and fits 32 bits. No count is kept beside the sums: with both, the
         // compiler still parked about 19 of the 32 rows' masks on the stack.
+        assert(!A.tallies || width <= 25, "tallied sums take codes of up to 25 bits")
         let tallied = A.tallies && width <= 25
         let tallyShift = UInt32(tallied ? width &+ 3 : 0)
         let tally = SIMD8<UInt32>(repeating: tallied ? 1 << tallyShift : 0)
